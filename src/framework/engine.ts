@@ -1,0 +1,146 @@
+/**
+ * An engine (secrets engine or auth method) is a table of paths plus the lease types it hands out.
+ * `handleRequest` is the request pipeline for one mount: match, validate, existence check, run.
+ */
+import { CofferError, invalid, notFound, unsupported } from '../core/errors.js';
+import type { Fields } from './fields.js';
+import type { LogicalRequest, LogicalResponse, Operation } from './logical.js';
+import type { CompiledPath, EngineContext } from './path.js';
+
+/** Renew and revoke for the leases an engine issues (database credentials, tokens of a test engine…). */
+export interface SecretType {
+  type: string;
+  renew?(ctx: EngineContext, lease: LeaseView): Promise<LogicalResponse | undefined>;
+  revoke(ctx: EngineContext, lease: LeaseView): Promise<void>;
+}
+
+export interface LeaseView {
+  leaseId: string;
+  internalData: Record<string, unknown>;
+  issueTime: number;
+  expireTime: number;
+  increment?: number;
+}
+
+export interface EngineDefinition {
+  type: string;
+  paths: CompiledPath[];
+  secrets?: SecretType[];
+  help: string;
+  /** Runs when the mount is set up (and after every unseal). */
+  initialize?(ctx: EngineContext): Promise<void>;
+  /** Runs when the mount is torn down (seal, disable): close pools, stop timers. */
+  cleanup?(ctx: EngineContext): Promise<void>;
+}
+
+export interface Route {
+  pattern: string;
+  operations: Operation[];
+  unauthenticated: boolean;
+}
+
+export interface Engine extends EngineDefinition {
+  routes(): Route[];
+  /** Undefined when the matched path declares no existence check (then writes are updates). */
+  exists(ctx: EngineContext, req: LogicalRequest): Promise<boolean | undefined>;
+  isUnauthenticated(path: string): boolean;
+  handleRequest(ctx: EngineContext, req: LogicalRequest): Promise<LogicalResponse | undefined>;
+  helpFor(path: string): LogicalResponse;
+}
+
+function findPath(paths: CompiledPath[], path: string) {
+  for (const candidate of paths) {
+    const captures = candidate.match(path);
+    if (captures) return { path: candidate, captures };
+  }
+  return undefined;
+}
+
+/** Parses the declared fields; unknown ones are dropped with Vault's warning. */
+export function parseInput(
+  fields: Fields,
+  data: Record<string, unknown>,
+  captures: Record<string, string>,
+  applyDefaults: boolean,
+): { input: Record<string, unknown>; warnings: string[] } {
+  const raw = { ...data, ...captures };
+  const input: Record<string, unknown> = {};
+  const ignored: string[] = [];
+  for (const [name, value] of Object.entries(raw)) {
+    const declared = fields[name];
+    if (!declared) {
+      ignored.push(name);
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    input[name] = declared.parse(value, name);
+  }
+  for (const [name, declared] of Object.entries(fields)) {
+    if (input[name] !== undefined) continue;
+    if (applyDefaults && declared.default !== undefined) input[name] = structuredClone(declared.default);
+    else if (declared.required) throw invalid(`missing ${name}`);
+  }
+  const warnings = ignored.length
+    ? [`Endpoint ignored these unrecognized parameters: [${ignored.sort().join(' ')}]`]
+    : [];
+  return { input, warnings };
+}
+
+function pickHandler(path: CompiledPath, operation: Operation) {
+  const ops = path.operations;
+  if (operation === 'create') return ops.create ?? ops.update;
+  if (operation === 'update') return ops.update ?? ops.create;
+  return ops[operation];
+}
+
+export function defineEngine(definition: EngineDefinition): Engine {
+  const { paths } = definition;
+  return {
+    ...definition,
+    routes: () =>
+      paths.map((p) => ({
+        pattern: p.pattern,
+        operations: Object.keys(p.operations) as Operation[],
+        unauthenticated: p.unauthenticated,
+      })),
+
+    isUnauthenticated: (path) => findPath(paths, path)?.path.unauthenticated ?? false,
+
+    async exists(ctx, req) {
+      const found = findPath(paths, req.path);
+      if (!found?.path.exists) return undefined;
+      const { input } = parseInput(found.path.fields, {}, found.captures, false);
+      return found.path.exists(ctx, input, req);
+    },
+
+    async handleRequest(ctx, req) {
+      const found = findPath(paths, req.path);
+      if (!found) throw notFound('unsupported path');
+      const handler = pickHandler(found.path, req.operation);
+      if (!handler) throw unsupported();
+      const applyDefaults = req.operation !== 'update' && req.operation !== 'patch';
+      const { input, warnings } = parseInput(found.path.fields, req.data, found.captures, applyDefaults);
+      const response = (await handler(ctx, input, req)) ?? undefined;
+      if (warnings.length === 0) return response;
+      return { ...response, warnings: [...(response?.warnings ?? []), ...warnings] };
+    },
+
+    helpFor(path) {
+      const found = findPath(paths, path);
+      if (!found) throw new CofferError('not_found', 'unsupported path');
+      const fields = Object.fromEntries(
+        Object.entries(found.path.fields).map(([name, f]) => [
+          name,
+          { type: f.kind, description: f.description, default: f.default, required: f.required ?? false },
+        ]),
+      );
+      return {
+        data: {
+          help: `${found.path.pattern}\n\n${found.path.help}`,
+          see_also: null,
+          openapi: { pattern: found.path.pattern, operations: Object.keys(found.path.operations), fields },
+        },
+      };
+    },
+  };
+}

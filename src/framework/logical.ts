@@ -1,0 +1,66 @@
+/** The logical request and response that flow between core/ and a mount's backend; no HTTP in here. */
+
+export type Operation = 'create' | 'read' | 'update' | 'patch' | 'delete' | 'list';
+
+export const OPERATIONS: readonly Operation[] = ['create', 'read', 'update', 'patch', 'delete', 'list'];
+
+/** What a backend may know about the caller: never the token itself except for cubbyhole-style scoping. */
+export interface Caller {
+  /** Token id's salted hash; stable per token, safe to use as a storage key (cubbyhole). */
+  tokenScope?: string;
+  accessor?: string;
+  entityId?: string;
+  displayName?: string;
+  policies?: string[];
+  metadata?: Record<string, string>;
+}
+
+export interface LogicalRequest {
+  id: string;
+  operation: Operation;
+  /** Path relative to the mount, no leading slash; list paths end in `/` (or are empty). */
+  path: string;
+  data: Record<string, unknown>;
+  mountPoint: string;
+  clientAddr?: string;
+  caller?: Caller;
+  headers?: Record<string, string>;
+}
+
+export interface SecretLease {
+  ttlSeconds: number;
+  maxTtlSeconds?: number;
+  renewable: boolean;
+  /** Kept with the lease and handed back to the engine's renew/revoke handlers; never sent to clients. */
+  internalData?: Record<string, unknown>;
+}
+
+export interface AuthResult {
+  policies: string[];
+  tokenPolicies?: string[];
+  metadata?: Record<string, string>;
+  displayName?: string;
+  ttlSeconds?: number;
+  maxTtlSeconds?: number;
+  explicitMaxTtlSeconds?: number;
+  periodSeconds?: number;
+  numUses?: number;
+  renewable?: boolean;
+  tokenType?: 'service' | 'batch' | 'default';
+  boundCidrs?: string[];
+  noDefaultPolicy?: boolean;
+  alias?: { name: string; metadata?: Record<string, string> };
+  internalData?: Record<string, unknown>;
+}
+
+export interface LogicalResponse {
+  data?: Record<string, unknown>;
+  secret?: SecretLease;
+  auth?: AuthResult;
+  warnings?: string[];
+  /**
+   * A response that dictates its own status; the body is still the envelope (Vault's raw responses,
+   * e.g. KV v2 answering 404 with the metadata of a deleted version).
+   */
+  httpStatus?: number;
+}

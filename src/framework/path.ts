@@ -1,0 +1,99 @@
+/**
+ * One declaration per endpoint. A pattern is a template, not a regex: `roles/:name` captures one
+ * segment, `data/*path` captures the rest (at least one character), and a LIST pattern ends in `/`.
+ */
+import type { Clock } from './clock.js';
+import type { Field, Fields, Input } from './fields.js';
+import type { Logger } from './log.js';
+import type { LogicalRequest, LogicalResponse, Operation } from './logical.js';
+import type { StorageView } from './storage-view.js';
+
+/** What a mount may know about its own configuration. */
+export interface SystemView {
+  readonly mountPath: string;
+  readonly mountType: string;
+  readonly mountUuid: string;
+  /** Effective TTLs in seconds (the mount's tuning, else the server's). */
+  defaultLeaseTtl(): number;
+  maxLeaseTtl(): number;
+  options(): Record<string, string>;
+}
+
+export interface EngineContext {
+  readonly storage: StorageView;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly system: SystemView;
+}
+
+export type HandlerResult = LogicalResponse | undefined | void;
+export type Handler<F extends Fields> = (
+  ctx: EngineContext,
+  input: Input<F>,
+  req: LogicalRequest,
+) => Promise<HandlerResult> | HandlerResult;
+
+export interface PathDefinition<F extends Fields> {
+  pattern: string;
+  fields?: F;
+  operations: Partial<Record<Operation, Handler<F>>>;
+  /** Decides create vs update for the ACL; without it every write is an update. */
+  exists?: (ctx: EngineContext, input: Input<F>, req: LogicalRequest) => Promise<boolean>;
+  /** Served without a token (login paths). */
+  unauthenticated?: boolean;
+  help: string;
+}
+
+export interface CompiledPath {
+  readonly pattern: string;
+  readonly fields: Fields;
+  readonly operations: Partial<Record<Operation, Handler<Fields>>>;
+  readonly exists?: PathDefinition<Fields>['exists'];
+  readonly unauthenticated: boolean;
+  readonly help: string;
+  match(path: string): Record<string, string> | undefined;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function compilePattern(pattern: string): { regex: RegExp; names: string[] } {
+  const names: string[] = [];
+  let source = '';
+  for (const part of pattern.split(/(:[a-z_][a-z0-9_]*|\*[a-z_][a-z0-9_]*)/i)) {
+    if (part.startsWith(':')) {
+      names.push(part.slice(1));
+      source += '([^/]+)';
+    } else if (part.startsWith('*')) {
+      names.push(part.slice(1));
+      source += '(.+)';
+    } else {
+      source += escapeRegex(part);
+    }
+  }
+  return { regex: new RegExp(`^${source}$`, 's'), names };
+}
+
+export function definePath<F extends Fields>(definition: PathDefinition<F>): CompiledPath {
+  const { regex, names } = compilePattern(definition.pattern);
+  return {
+    pattern: definition.pattern,
+    fields: (definition.fields ?? {}) as Fields,
+    operations: definition.operations as Partial<Record<Operation, Handler<Fields>>>,
+    exists: definition.exists as PathDefinition<Fields>['exists'],
+    unauthenticated: definition.unauthenticated ?? false,
+    help: definition.help,
+    match(path) {
+      const found = regex.exec(path);
+      if (!found) return undefined;
+      const captures: Record<string, string> = {};
+      names.forEach((name, i) => {
+        captures[name] = found[i + 1];
+      });
+      return captures;
+    },
+  };
+}
+
+export type { Field, Fields, Input };

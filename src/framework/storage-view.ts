@@ -1,0 +1,72 @@
+/** A mount's window onto the barrier: every key is prefixed, so an engine cannot reach another's data. */
+import type { StorageBackend, TxOp } from '../storage/backend.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class StorageView {
+  constructor(
+    private readonly backend: StorageBackend,
+    readonly prefix: string,
+  ) {
+    if (prefix !== '' && !prefix.endsWith('/')) throw new Error('storage view prefix must end in "/"');
+  }
+
+  private key(key: string): string {
+    if (key.startsWith('/')) throw new Error('storage keys are relative');
+    return this.prefix + key;
+  }
+
+  get(key: string): Promise<Uint8Array | undefined> {
+    return this.backend.get(this.key(key));
+  }
+
+  put(key: string, value: Uint8Array): Promise<void> {
+    return this.backend.put(this.key(key), value);
+  }
+
+  delete(key: string): Promise<void> {
+    return this.backend.delete(this.key(key));
+  }
+
+  list(prefix: string): Promise<string[]> {
+    return this.backend.list(this.key(prefix));
+  }
+
+  async has(key: string): Promise<boolean> {
+    return (await this.get(key)) !== undefined;
+  }
+
+  async getJson<T>(key: string): Promise<T | undefined> {
+    const bytes = await this.get(key);
+    return bytes === undefined ? undefined : (JSON.parse(decoder.decode(bytes)) as T);
+  }
+
+  putJson(key: string, value: unknown): Promise<void> {
+    return this.put(key, encoder.encode(JSON.stringify(value)));
+  }
+
+  transaction(ops: TxOp[]): Promise<void> {
+    return this.backend.transaction(ops.map((op) => ({ ...op, key: this.key(op.key) })));
+  }
+
+  /** Narrows the view further (e.g. one cubbyhole per token). */
+  sub(prefix: string): StorageView {
+    return new StorageView(this.backend, this.key(prefix));
+  }
+
+  /** Every key under this view, depth first; used when a mount is disabled or a token's cubbyhole is destroyed. */
+  async deleteAll(): Promise<void> {
+    const walk = async (prefix: string): Promise<void> => {
+      for (const child of await this.list(prefix)) {
+        if (child.endsWith('/')) await walk(prefix + child);
+        else await this.delete(prefix + child);
+      }
+    };
+    await walk('');
+  }
+}
+
+export function jsonBytes(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}

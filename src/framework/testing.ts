@@ -1,0 +1,54 @@
+/** Mounts an engine on in-memory storage so its tests drive it through its declarations. */
+import { randomUUID } from 'node:crypto';
+import { InmemBackend } from '../storage/inmem.js';
+import { type Clock, FakeClock } from './clock.js';
+import type { Engine } from './engine.js';
+import { silentLogger } from './log.js';
+import type { Caller, LogicalRequest, LogicalResponse, Operation } from './logical.js';
+import type { EngineContext } from './path.js';
+import { StorageView } from './storage-view.js';
+
+export interface TestMount {
+  ctx: EngineContext;
+  clock: Clock;
+  request(
+    operation: Operation,
+    path: string,
+    data?: Record<string, unknown>,
+    caller?: Caller,
+  ): Promise<LogicalResponse | undefined>;
+}
+
+export async function mountForTest(
+  engine: Engine,
+  options: { clock?: Clock; mountPath?: string; options?: Record<string, string> } = {},
+): Promise<TestMount> {
+  const clock = options.clock ?? new FakeClock();
+  const mountPath = options.mountPath ?? `${engine.type}/`;
+  const ctx: EngineContext = {
+    storage: new StorageView(new InmemBackend(), 'logical/test/'),
+    log: silentLogger,
+    clock,
+    system: {
+      mountPath,
+      mountType: engine.type,
+      mountUuid: randomUUID(),
+      defaultLeaseTtl: () => 768 * 3600,
+      maxLeaseTtl: () => 768 * 3600,
+      options: () => options.options ?? {},
+    },
+  };
+  await engine.initialize?.(ctx);
+  return {
+    ctx,
+    clock,
+    async request(operation, path, data = {}, caller) {
+      const req: LogicalRequest = { id: randomUUID(), operation, path, data, mountPoint: mountPath, caller };
+      if (operation === 'update') {
+        const exists = await engine.exists(ctx, req);
+        if (exists === false) req.operation = 'create';
+      }
+      return engine.handleRequest(ctx, req);
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/**
+ * The physical storage contract. A backend stores opaque bytes under string keys and is treated as
+ * completely untrusted: everything above the barrier is ciphertext by the time it gets here.
+ */
+
+export type TxOp = { op: 'put'; key: string; value: Uint8Array } | { op: 'delete'; key: string };
+
+export interface StorageBackend {
+  /** Human-readable type as shown in `sys/seal-status` (`inmem`, `sqlite`, `postgresql`). */
+  readonly type: string;
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Durable once the promise resolves: an acknowledged write survives a crash of the process. */
+  put(key: string, value: Uint8Array): Promise<void>;
+  /** Deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  /**
+   * Direct children of `prefix`, sorted by code point: leaves by their remaining name, "folders"
+   * once each with a trailing `/`. A leaf and a folder of the same name both appear (`a`, `a/`).
+   */
+  list(prefix: string): Promise<string[]>;
+  /** Applies every op or none. */
+  transaction(ops: TxOp[]): Promise<void>;
+  close(): Promise<void>;
+}
