@@ -45,7 +45,7 @@ function parseString(max: number) {
   };
 }
 
-function parseInt(value: unknown, name: string): number {
+function parseInteger(value: unknown, name: string): number {
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isInteger(number))
     throw invalid(`field "${name}" must be an integer`);
@@ -140,7 +140,7 @@ export const field = {
       'int',
       description,
       (value, name) => {
-        const n = parseInt(value, name);
+        const n = parseInteger(value, name);
         if (options?.min !== undefined && n < options.min)
           throw invalid(`field "${name}" must be at least ${options.min}`);
         if (options?.max !== undefined && n > options.max)

@@ -26,6 +26,7 @@ export interface EngineContext {
   readonly system: SystemView;
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: handlers that answer 204 simply return nothing
 export type HandlerResult = LogicalResponse | undefined | void;
 export type Handler<F extends Fields> = (
   ctx: EngineContext,
