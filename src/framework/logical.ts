@@ -6,9 +6,11 @@ export const OPERATIONS: readonly Operation[] = ['create', 'read', 'update', 'pa
 
 /** What a backend may know about the caller: never the token itself except for cubbyhole-style scoping. */
 export interface Caller {
-  /** Token id's salted hash; stable per token, safe to use as a storage key (cubbyhole). */
-  tokenScope?: string;
+  /** The raw client token. Only the token store and cubbyhole read it, as in Vault (`req.ClientToken`). */
+  clientToken?: string;
   accessor?: string;
+  /** The caller holds the root policy, or `sudo` on this request's path (set by core from the ACL). */
+  hasSudo?: boolean;
   entityId?: string;
   displayName?: string;
   policies?: string[];
