@@ -44,3 +44,15 @@ export const internal = (message = 'internal error', options?: ErrorOptions) =>
 export function statusOf(code: ErrorCode): number {
   return STATUS[code];
 }
+
+/** Vault's go-multierror text, which clients see verbatim (`1 error occurred:\n\t* permission denied\n\n`). */
+export function multiErrorText(messages: string[]): string {
+  const head = messages.length === 1 ? '1 error occurred:' : `${messages.length} errors occurred:`;
+  return `${head}\n${messages.map((m) => `\t* ${m}`).join('\n')}\n\n`;
+}
+
+/** A valid token whose policies say no. */
+export const deniedByPolicy = () => new CofferError('permission_denied', multiErrorText(['permission denied']));
+/** A missing, unknown, expired, used-up or CIDR-blocked token. */
+export const invalidToken = () =>
+  new CofferError('permission_denied', multiErrorText(['permission denied', 'invalid token']));

@@ -119,7 +119,9 @@ export function defineEngine(definition: EngineDefinition): Engine {
       const handler = pickHandler(found.path, req.operation);
       if (!handler) throw unsupported();
       const applyDefaults = req.operation !== 'update' && req.operation !== 'patch';
-      const { input, warnings } = parseInput(found.path.fields, req.data, found.captures, applyDefaults);
+      const parsed = parseInput(found.path.fields, req.data, found.captures, applyDefaults);
+      const { input } = parsed;
+      const warnings = found.path.freeformData ? [] : parsed.warnings;
       const response = (await handler(ctx, input, req)) ?? undefined;
       if (warnings.length === 0) return response;
       return { ...response, warnings: [...(response?.warnings ?? []), ...warnings] };

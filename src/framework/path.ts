@@ -42,6 +42,8 @@ export interface PathDefinition<F extends Fields> {
   exists?: (ctx: EngineContext, input: Input<F>, req: LogicalRequest) => Promise<boolean>;
   /** Served without a token (login paths). */
   unauthenticated?: boolean;
+  /** The body is free-form secret data (KV v1, cubbyhole): undeclared keys are expected, not warned about. */
+  freeformData?: boolean;
   help: string;
 }
 
@@ -51,6 +53,7 @@ export interface CompiledPath {
   readonly operations: Partial<Record<Operation, Handler<Fields>>>;
   readonly exists?: PathDefinition<Fields>['exists'];
   readonly unauthenticated: boolean;
+  readonly freeformData: boolean;
   readonly help: string;
   match(path: string): Record<string, string> | undefined;
 }
@@ -84,6 +87,7 @@ export function definePath<F extends Fields>(definition: PathDefinition<F>): Com
     operations: definition.operations as Partial<Record<Operation, Handler<Fields>>>,
     exists: definition.exists as PathDefinition<Fields>['exists'],
     unauthenticated: definition.unauthenticated ?? false,
+    freeformData: definition.freeformData ?? false,
     help: definition.help,
     match(path) {
       const found = regex.exec(path);

@@ -1,0 +1,182 @@
+/**
+ * The Core owns the seal state. While sealed only the seal endpoints work; unsealing builds the
+ * state that exists only while the barrier is open (mounts, tokens, policies) and sealing drops it.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Barrier } from '../barrier/barrier.js';
+import { ShamirSeal } from '../barrier/shamir-seal.js';
+import { type Clock, systemClock } from '../framework/clock.js';
+import type { Logger } from '../framework/log.js';
+import { StorageView } from '../framework/storage-view.js';
+import type { StorageBackend } from '../storage/backend.js';
+import type { EngineRegistry } from './engine-registry.js';
+import { invalid } from './errors.js';
+import { MountManager } from './mount-manager.js';
+import type { MountEntry } from './mounts.js';
+import { PolicyStore } from './policy-store.js';
+import { createSysEngine } from './sys/index.js';
+import { createTokenEngine } from './token/engine.js';
+import { TokenStore } from './token/store.js';
+
+export const VERSION = '1.17.0+coffer.0.1.0';
+export const BUILD_DATE = '2026-11-24T00:00:00Z';
+
+export interface CoreOptions {
+  physical: StorageBackend;
+  log: Logger;
+  registry: EngineRegistry;
+  clock?: Clock;
+  defaultLeaseTtl: number;
+  maxLeaseTtl: number;
+  /** Mounts created on a brand-new barrier besides the built-ins (dev mode's `secret/`). */
+  initialMounts?: () => MountEntry[];
+}
+
+export interface UnsealedState {
+  mounts: MountManager;
+  tokens: TokenStore;
+  policies: PolicyStore;
+  cluster: { name: string; id: string };
+}
+
+export class Core {
+  readonly barrier: Barrier;
+  readonly seal: ShamirSeal;
+  readonly clock: Clock;
+  readonly log: Logger;
+  private state?: UnsealedState;
+  private transition: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly options: CoreOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.log = options.log;
+    this.barrier = new Barrier(options.physical);
+    this.seal = new ShamirSeal(options.physical, this.barrier);
+  }
+
+  get storageType(): string {
+    return this.options.physical.type;
+  }
+
+  isSealed(): boolean {
+    return this.state === undefined;
+  }
+
+  /** The unsealed state; callers check `isSealed()` first (core answers 503 before reaching here). */
+  get unsealed(): UnsealedState {
+    if (!this.state) throw new Error('core is sealed');
+    return this.state;
+  }
+
+  get clusterInfo(): { name: string; id: string } | undefined {
+    return this.state?.cluster;
+  }
+
+  /** `sys/init`: splits a new unseal key, writes the root token, and leaves the server sealed. */
+  async initialize(params: { secretShares: number; secretThreshold: number; rootTokenId?: string }) {
+    return this.serialized(async () => {
+      const { keys } = await this.seal.initialize(params);
+      try {
+        const state = await this.buildState(true);
+        const { token } = await state.tokens.createRoot(params.rootTokenId);
+        await state.mounts.stop();
+        return { keys, rootToken: token };
+      } finally {
+        this.barrier.seal();
+      }
+    });
+  }
+
+  /** Adds one unseal share; resolves true once the barrier is open and the state is built. */
+  async submitUnsealKey(key: string): Promise<boolean> {
+    return this.serialized(async () => {
+      if (this.state) return true;
+      const unsealed = await this.seal.submitShare(key);
+      if (!unsealed) return false;
+      try {
+        this.state = await this.buildState(false);
+      } catch (error) {
+        this.barrier.seal();
+        throw error;
+      }
+      this.log.info('vault is unsealed');
+      return true;
+    });
+  }
+
+  async sealVault(): Promise<void> {
+    return this.serialized(async () => {
+      const state = this.state;
+      this.state = undefined;
+      if (state) await state.mounts.stop();
+      this.barrier.seal();
+      this.seal.resetProgress();
+      this.log.info('vault is sealed');
+    });
+  }
+
+  private async buildState(fresh: boolean): Promise<UnsealedState> {
+    const barrier = this.barrier;
+    const policies = new PolicyStore(new StorageView(barrier, 'sys/policy/'));
+    await policies.ensureDefaults();
+    const ttls = () => ({ defaultLeaseTtl: this.options.defaultLeaseTtl, maxLeaseTtl: this.options.maxLeaseTtl });
+    let mounts: MountManager | undefined;
+    const tokens = new TokenStore({
+      storage: new StorageView(barrier, 'sys/token/'),
+      clock: this.clock,
+      log: this.log.child('token'),
+      policyExists: (name) => policies.exists(name),
+      defaults: () => {
+        const entry = mounts?.table.find('auth', 'token/');
+        return entry
+          ? { defaultTtl: mounts!.defaultTtl(entry), maxTtl: mounts!.maxTtl(entry) }
+          : { defaultTtl: ttls().defaultLeaseTtl, maxTtl: ttls().maxLeaseTtl };
+      },
+      onRevoke: async (entry) => {
+        await this.onTokenRevoked?.(entry);
+      },
+    });
+    const cluster = await this.loadCluster();
+    const builtins = new Map([
+      ['token', createTokenEngine(tokens)],
+      ['system', createSysEngine(this)],
+    ]);
+    mounts = new MountManager({
+      barrier,
+      registry: this.options.registry,
+      builtins,
+      clock: this.clock,
+      log: this.log,
+      systemTtls: ttls,
+    });
+    await mounts.start(fresh ? (this.options.initialMounts?.() ?? []) : []);
+    return { mounts, tokens, policies, cluster };
+  }
+
+  /** Hook for what must go with a revoked token (its leases, its cubbyhole). */
+  onTokenRevoked?: (entry: unknown) => Promise<void>;
+
+  private async loadCluster(): Promise<{ name: string; id: string }> {
+    const view = new StorageView(this.barrier, 'core/');
+    const stored = await view.getJson<{ name: string; id: string }>('cluster');
+    if (stored) return stored;
+    const cluster = { name: `vault-cluster-${randomBytes(4).toString('hex')}`, id: randomUUID() };
+    await view.putJson('cluster', cluster);
+    return cluster;
+  }
+
+  /** Seal transitions never interleave: a seal during an unseal waits for it. */
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.transition.then(fn, fn);
+    this.transition = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Dev mode: initialise with one share and unseal at once. */
+  async initializeDev(rootTokenId?: string): Promise<{ key: Uint8Array; rootToken: string }> {
+    if (await this.seal.isInitialized()) throw invalid('Vault is already initialized');
+    const { keys, rootToken } = await this.initialize({ secretShares: 1, secretThreshold: 1, rootTokenId });
+    await this.submitUnsealKey(Buffer.from(keys[0]).toString('hex'));
+    return { key: keys[0], rootToken };
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * One logical request through the unsealed core: route → token → ACL → num-uses → engine → the
+ * response's side effects (token minting for logins, leases for secrets).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Caller, LogicalRequest, LogicalResponse } from '../framework/logical.js';
+import { isSudoPath } from '../policy/acl.js';
+import type { Core } from './core.js';
+import { CofferError, deniedByPolicy, denied, invalidToken, sealedError } from './errors.js';
+import type { MountRuntime } from './mount-manager.js';
+import { routePrefix } from './mounts.js';
+import type { CoreResponse, IncomingRequest } from './request-types.js';
+import type { TokenEntry } from './token/store.js';
+import { cidrAllows } from './cidr.js';
+
+export async function handleRequest(core: Core, req: IncomingRequest): Promise<CoreResponse> {
+  if (core.isSealed()) throw sealedError();
+  const state = core.unsealed;
+  const runtime = state.mounts.route(req.path);
+  if (!runtime) throw new CofferError('not_found', `no handler for route "${req.path}". route entry not found.`);
+  const prefix = routePrefix(runtime.entry);
+  const logical: LogicalRequest = {
+    id: req.id,
+    operation: req.operation,
+    path: req.path.length >= prefix.length ? req.path.slice(prefix.length) : '',
+    data: req.data,
+    mountPoint: prefix,
+    clientAddr: req.clientAddr,
+    headers: req.headers,
+  };
+  const entry = req.token ? await state.tokens.lookup(req.token) : undefined;
+  if (entry && !tokenUsableFrom(entry, req.clientAddr)) throw invalidToken();
+  const unauthenticated = runtime.engine.isUnauthenticated(logical.path);
+  if (!unauthenticated) await authorize(core, runtime, logical, req, entry);
+  else if (entry) logical.caller = callerOf(req.token!, entry, false);
+
+  if (req.help) return wrapResponse(req, runtime, runtime.engine.helpFor(logical.path));
+  const response = await runtime.engine.handleRequest(runtime.ctx, logical);
+  return finishResponse(core, runtime, req, logical, response);
+}
+
+async function authorize(
+  core: Core,
+  runtime: MountRuntime,
+  logical: LogicalRequest,
+  req: IncomingRequest,
+  entry: TokenEntry | undefined,
+): Promise<void> {
+  const state = core.unsealed;
+  if (!req.token) throw denied();
+  if (!entry) throw invalidToken();
+  if (logical.operation === 'update') {
+    const exists = await runtime.engine.exists(runtime.ctx, logical);
+    if (exists === false) logical.operation = 'create';
+  }
+  const acl = await state.policies.aclFor(entry.policies);
+  const verdict = acl.allowOperation({
+    path: req.path,
+    operation: logical.operation,
+    data: req.data,
+    wrapTtlSeconds: req.wrapTtlSeconds,
+    requiresSudo: isSudoPath(req.path),
+  });
+  if (!verdict.allowed) throw deniedByPolicy();
+  // num_uses: the use is spent only once the request is allowed, as Vault does.
+  const used = await state.tokens.use(req.token);
+  if (!used) throw invalidToken();
+  const hasSudo = verdict.isRoot || acl.capabilities(req.path).includes('sudo');
+  logical.caller = callerOf(req.token, used, hasSudo);
+}
+
+function callerOf(token: string, entry: TokenEntry, hasSudo: boolean): Caller {
+  return {
+    clientToken: token,
+    accessor: entry.accessor,
+    hasSudo,
+    entityId: entry.entityId || undefined,
+    displayName: entry.displayName,
+    policies: entry.policies,
+    metadata: entry.meta ?? undefined,
+  };
+}
+
+function tokenUsableFrom(entry: TokenEntry, clientAddr: string): boolean {
+  if (!entry.boundCidrs?.length) return true;
+  // Vault: bound CIDRs do not apply to non-expiring root tokens.
+  if (entry.policies.includes('root') && !entry.expireTime) return true;
+  return entry.boundCidrs.some((cidr) => cidrAllows(cidr, clientAddr));
+}
+
+async function finishResponse(
+  core: Core,
+  runtime: MountRuntime,
+  req: IncomingRequest,
+  logical: LogicalRequest,
+  response: LogicalResponse | undefined,
+): Promise<CoreResponse> {
+  const result = wrapResponse(req, runtime, response);
+  if (!response) return result;
+  if (response.auth) {
+    const wire = (response.auth as { wire?: Record<string, unknown> }).wire;
+    if (wire) result.auth = wire;
+    else result.auth = await mintLoginToken(core, runtime, logical, response);
+  }
+  if (response.secret) {
+    // Leases are registered with the expiration manager once it lands; until then the id has Vault's shape.
+    result.leaseId = `${req.path}/${base62(24)}`;
+    result.leaseDuration = response.secret.ttlSeconds;
+    result.renewable = response.secret.renewable;
+  }
+  return result;
+}
+
+async function mintLoginToken(
+  core: Core,
+  runtime: MountRuntime,
+  logical: LogicalRequest,
+  response: LogicalResponse,
+): Promise<Record<string, unknown>> {
+  const state = core.unsealed;
+  const mounts = state.mounts;
+  const created = await state.tokens.createForLogin(response.auth!, {
+    path: `${runtime.entry.table === 'auth' ? 'auth/' : ''}${runtime.entry.path}${logical.path}`,
+    mountDefaultTtl: mounts.defaultTtl(runtime.entry),
+    mountMaxTtl: mounts.maxTtl(runtime.entry),
+    displayNamePrefix: runtime.entry.path.replace(/\/$/, '').replaceAll('/', '-'),
+  });
+  if (created.warnings.length) response.warnings = [...(response.warnings ?? []), ...created.warnings];
+  return created.wire;
+}
+
+function wrapResponse(req: IncomingRequest, runtime: MountRuntime, response: LogicalResponse | undefined): CoreResponse {
+  return {
+    requestId: req.id,
+    mountType: runtime.entry.type,
+    response,
+    leaseId: '',
+    leaseDuration: 0,
+    renewable: false,
+  };
+}
+
+const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** Unbiased base62 from crypto randomness (rejection sampling). */
+export function base62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248) out += BASE62[byte % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,85 @@
+/** ACL policies stored at `sys/policy/<name>`, with compiled ACLs cached per policy set. */
+import { Acl } from '../policy/acl.js';
+import { DEFAULT_POLICY, RESPONSE_WRAPPING_POLICY } from '../policy/builtin.js';
+import { type Policy, parsePolicy } from '../policy/parse.js';
+import type { StorageView } from '../framework/storage-view.js';
+import { invalid } from './errors.js';
+
+interface StoredPolicy {
+  name: string;
+  raw: string;
+}
+
+const IMMUTABLE = new Set(['root', 'response-wrapping']);
+
+export class PolicyStore {
+  private readonly parsed = new Map<string, Policy>();
+  private readonly acls = new Map<string, Acl>();
+
+  constructor(private readonly storage: StorageView) {}
+
+  /** Writes the built-in `default` policy the first time a barrier is unsealed. */
+  async ensureDefaults(): Promise<void> {
+    if (!(await this.storage.has('default'))) await this.storage.putJson('default', { name: 'default', raw: DEFAULT_POLICY });
+  }
+
+  async list(): Promise<string[]> {
+    const names = (await this.storage.list('')).filter((n) => !n.endsWith('/'));
+    return [...new Set([...names, 'root'])].sort();
+  }
+
+  async read(name: string): Promise<StoredPolicy | undefined> {
+    if (name === 'root') return { name: 'root', raw: '' };
+    return this.storage.getJson<StoredPolicy>(name);
+  }
+
+  async exists(name: string): Promise<boolean> {
+    return name === 'root' || name === 'response-wrapping' || (await this.storage.has(name));
+  }
+
+  async write(name: string, raw: string): Promise<void> {
+    if (IMMUTABLE.has(name)) throw invalid(`cannot update "${name}" policy`);
+    const policy = await parsePolicy(name, raw);
+    await this.storage.putJson(name, { name, raw });
+    this.parsed.set(name, policy);
+    this.acls.clear();
+  }
+
+  async delete(name: string): Promise<void> {
+    if (name === 'root') throw invalid('cannot delete "root" policy');
+    if (name === 'default') throw invalid('cannot delete default policy');
+    if (name === 'response-wrapping') throw invalid('cannot delete "response-wrapping" policy');
+    await this.storage.delete(name);
+    this.parsed.delete(name);
+    this.acls.clear();
+  }
+
+  /** The compiled ACL of a token's policy set; unknown policy names contribute nothing. */
+  async aclFor(names: readonly string[]): Promise<Acl> {
+    const key = [...names].sort().join('\n');
+    const cached = this.acls.get(key);
+    if (cached) return cached;
+    const policies: Policy[] = [];
+    for (const name of names) {
+      const policy = await this.load(name);
+      if (policy) policies.push(policy);
+    }
+    const acl = new Acl(policies);
+    if (this.acls.size > 10_000) this.acls.clear(); // bounded: policy sets are few in practice
+    this.acls.set(key, acl);
+    return acl;
+  }
+
+  private async load(name: string): Promise<Policy | undefined> {
+    const cached = this.parsed.get(name);
+    if (cached) return cached;
+    let raw: string | undefined;
+    if (name === 'root') raw = undefined;
+    else if (name === 'response-wrapping') raw = RESPONSE_WRAPPING_POLICY;
+    else raw = (await this.storage.getJson<StoredPolicy>(name))?.raw;
+    if (raw === undefined && name !== 'root') return undefined;
+    const policy = await parsePolicy(name, raw ?? '');
+    this.parsed.set(name, policy);
+    return policy;
+  }
+}

@@ -1,0 +1,28 @@
+/** What http/ hands to core/ and gets back: a logical request with its credentials, and a response with wire facts. */
+import type { LogicalResponse, Operation } from '../framework/logical.js';
+
+export interface IncomingRequest {
+  id: string;
+  /** Canonical path after `/v1/`, no leading slash. */
+  path: string;
+  operation: Operation;
+  data: Record<string, unknown>;
+  token?: string;
+  clientAddr: string;
+  headers: Record<string, string>;
+  wrapTtlSeconds?: number;
+  /** `?help=1`: answer the path's help instead of running it. */
+  help?: boolean;
+}
+
+export interface CoreResponse {
+  requestId: string;
+  mountType: string;
+  response?: LogicalResponse;
+  /** The envelope's `auth` block, already in wire shape. */
+  auth?: Record<string, unknown>;
+  leaseId: string;
+  leaseDuration: number;
+  renewable: boolean;
+  wrapInfo?: Record<string, unknown>;
+}

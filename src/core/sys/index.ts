@@ -1,0 +1,24 @@
+/** The `sys/` backend: a table of contents of its topics. */
+import { defineEngine, type Engine } from '../../framework/engine.js';
+import type { Core } from '../core.js';
+import { capabilityPaths } from './capabilities.js';
+import { internalUiPaths } from './internal-ui.js';
+import { keyPaths } from './keys.js';
+import { sysMountPaths } from './mounts.js';
+import { policyPaths } from './policies.js';
+import { toolPaths } from './tools.js';
+
+export function createSysEngine(core: Core): Engine {
+  return defineEngine({
+    type: 'system',
+    paths: [
+      ...keyPaths(core),
+      ...toolPaths,
+      ...sysMountPaths(core),
+      ...policyPaths(core),
+      ...capabilityPaths(core),
+      ...internalUiPaths(core),
+    ],
+    help: 'System endpoints used for control, policy and debugging.',
+  });
+}

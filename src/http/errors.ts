@@ -1,0 +1,27 @@
+/** The one place a thrown value becomes Vault's `{"errors": [...]}` with a status code. */
+import type { ServerResponse } from 'node:http';
+import { CofferError } from '../core/errors.js';
+import type { Logger } from '../framework/log.js';
+import { goJson } from './envelope.js';
+
+export function writeJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = body === undefined ? '' : goJson(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-store',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+export function writeError(res: ServerResponse, error: unknown, log: Logger, requestId: string): void {
+  if (error instanceof CofferError) {
+    const messages = error.message === '' ? [] : [error.message, ...error.details];
+    writeJson(res, error.status, { errors: messages });
+    return;
+  }
+  // Unclassified failures never leak their text: it may hold internals or a secret.
+  log.error('request failed', { request_id: requestId, error: error instanceof Error ? error.name : typeof error });
+  if (process.env.COFFER_DEBUG_ERRORS === '1') log.error(String(error instanceof Error ? error.stack : error));
+  writeJson(res, 500, { errors: ['internal error'] });
+}

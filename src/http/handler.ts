@@ -1,0 +1,116 @@
+/** The HTTP request handler: raw sys endpoints, then the logical path through core, then the envelope. */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Core } from '../core/core.js';
+import { CofferError } from '../core/errors.js';
+import { handleRequest } from '../core/pipeline.js';
+import type { CoreResponse } from '../core/request-types.js';
+import type { Operation } from '../framework/logical.js';
+import type { Logger } from '../framework/log.js';
+import { encodeEnvelope, type Envelope } from './envelope.js';
+import { writeError, writeJson } from './errors.js';
+import { operationFor, parseBody, parseTarget, queryData, readBody, tokenFrom, wrapTtlFrom } from './parse-request.js';
+import { RAW_PATHS, serveRaw } from './sys-raw.js';
+
+export interface HandlerOptions {
+  maxRequestBytes: number;
+  log: Logger;
+}
+
+export function createHandler(core: Core, options: HandlerOptions) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const requestId = randomUUID();
+    serve(core, options, requestId, req, res).catch((error: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      writeError(res, error, options.log, requestId);
+    });
+  };
+}
+
+async function serve(core: Core, options: HandlerOptions, requestId: string, req: IncomingMessage, res: ServerResponse) {
+  const target = parseTarget(req.url ?? '/');
+  if (!target) return writeJson(res, 404, { errors: [] });
+  const method = req.method ?? 'GET';
+  const body = async () => parseBody(await readBody(req, options.maxRequestBytes), req.headers['content-type']);
+  if (RAW_PATHS.has(target.path)) return serveRaw(core, target.path, req, res, target.query, body);
+  if (method === 'HEAD' || method === 'OPTIONS') return writeJson(res, 405, { errors: [] });
+  const operation = operationFor(method, target.query);
+  if (!operation) return writeJson(res, 405, { errors: [] });
+  if (operation === 'patch') {
+    const type = req.headers['content-type'] ?? '';
+    if (!type.startsWith('application/merge-patch+json')) {
+      throw new CofferError(
+        'unsupported_media_type',
+        `PATCH requires Content-Type of application/merge-patch+json, provided ${type}`,
+      );
+    }
+  }
+  const hasBody = operation === 'update' || operation === 'patch' || operation === 'create';
+  const data = hasBody ? await body() : queryData(target.query);
+  if (!hasBody) await readBody(req, options.maxRequestBytes); // drain so keep-alive stays in sync
+  let path = target.path;
+  if (operation === 'list' && !path.endsWith('/')) path += '/';
+  const result = await handleRequest(core, {
+    id: requestId,
+    path,
+    operation,
+    data,
+    token: tokenFrom(req),
+    clientAddr: req.socket.remoteAddress ?? '',
+    headers: flatHeaders(req),
+    wrapTtlSeconds: wrapTtlFrom(req),
+    help: isHelp(target.query),
+  });
+  respond(res, path, operation, result);
+}
+
+function isHelp(query: URLSearchParams): boolean {
+  const help = query.get('help');
+  return help !== null && help !== '0' && help !== 'false';
+}
+
+function flatHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (key === 'x-vault-token' || key === 'authorization') continue; // never carried past http/
+    if (value !== undefined) out[key] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return out;
+}
+
+function respond(res: ServerResponse, path: string, operation: Operation, result: CoreResponse): void {
+  const response = result.response;
+  const hasContent = response && (response.data || response.auth || response.warnings?.length || result.auth);
+  if (!hasContent && !result.wrapInfo) {
+    // Vault: a read or list of nothing is 404 with an empty error list; a write without output is 204.
+    if (operation === 'read' || operation === 'list') return writeJson(res, 404, { errors: [] });
+    res.writeHead(204, { 'Cache-Control': 'no-store' });
+    res.end();
+    return;
+  }
+  if (operation === 'list' && !result.wrapInfo && !response?.warnings?.length) {
+    const keys = response?.data?.keys;
+    if (!Array.isArray(keys) || keys.length === 0) return writeJson(res, 404, { errors: [] });
+  }
+  const envelope: Envelope = {
+    request_id: result.wrapInfo ? '' : result.requestId,
+    lease_id: result.leaseId,
+    renewable: result.renewable,
+    lease_duration: result.leaseDuration,
+    data: result.wrapInfo ? null : (response?.data ?? null),
+    wrap_info: result.wrapInfo ?? null,
+    warnings: response?.warnings?.length ? response.warnings : null,
+    auth: result.wrapInfo ? null : (result.auth ?? null),
+    mount_type: result.mountType,
+  };
+  const text = encodeEnvelope(envelope, path);
+  res.writeHead(response?.httpStatus ?? 200, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-store',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}

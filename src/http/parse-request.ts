@@ -1,0 +1,136 @@
+/**
+ * HTTP → logical request: canonical path, operation from the method, request data from the JSON
+ * body or query string, token and wrapping headers. Everything here rejects before core runs.
+ */
+import type { IncomingMessage } from 'node:http';
+import { CofferError, invalid } from '../core/errors.js';
+import { parseDurationSeconds } from '../framework/duration.js';
+import { isPlainObject } from '../framework/fields.js';
+import type { Operation } from '../framework/logical.js';
+import { checkJsonComplexity } from './json-limits.js';
+
+export interface ParsedTarget {
+  /** Path after `/v1/`, canonical: decoded once, no empty, `.` or `..` segments, no NUL or backslash. */
+  path: string;
+  query: URLSearchParams;
+}
+
+/** Splits and canonicalises the request target; anything ambiguous is a 400, never a second interpretation. */
+export function parseTarget(rawUrl: string): ParsedTarget | undefined {
+  const q = rawUrl.indexOf('?');
+  const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
+  const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
+  if (!rawPath.startsWith('/v1/')) return undefined;
+  if (rawPath.includes('\\') || /%5c/i.test(rawPath)) throw invalid('invalid path: backslash');
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath.slice(4));
+  } catch {
+    throw invalid('invalid path: malformed percent-encoding');
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
+  if (/[\u0000-\u001f\u007f]/.test(path)) throw invalid('invalid path: control character');
+  const segments = path.split('/');
+  const inner = path.endsWith('/') ? segments.slice(0, -1) : segments;
+  if (inner.some((s) => s === '' || s === '.' || s === '..')) throw invalid('invalid path');
+  return { path, query };
+}
+
+/** Go's strconv.ParseBool. */
+export function parseGoBool(value: string): boolean | undefined {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  return undefined;
+}
+
+export function operationFor(method: string, query: URLSearchParams): Operation | undefined {
+  switch (method) {
+    case 'GET': {
+      const list = query.get('list');
+      if (list === null) return 'read';
+      const flag = parseGoBool(list);
+      if (flag === undefined) throw new CofferError('invalid_request', '');
+      return flag ? 'list' : 'read';
+    }
+    case 'POST':
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return 'delete';
+    case 'LIST':
+      return 'list';
+    default:
+      return undefined;
+  }
+}
+
+export function tokenFrom(req: IncomingMessage): string | undefined {
+  const header = req.headers['x-vault-token'];
+  if (typeof header === 'string' && header !== '') return header;
+  const authorization = req.headers.authorization;
+  // Only the exact `Bearer ` scheme is honoured, as Vault does.
+  if (authorization?.startsWith('Bearer ')) return authorization.slice(7).trim() || undefined;
+  return undefined;
+}
+
+export function wrapTtlFrom(req: IncomingMessage): number | undefined {
+  const header = req.headers['x-vault-wrap-ttl'];
+  if (typeof header !== 'string' || header === '') return undefined;
+  let seconds: number;
+  try {
+    seconds = parseDurationSeconds(header, 'X-Vault-Wrap-TTL');
+  } catch {
+    throw invalid(`error parsing X-Vault-Wrap-TTL header: invalid duration ${JSON.stringify(header)}`);
+  }
+  if (seconds < 0) throw invalid('error parsing X-Vault-Wrap-TTL header: duration cannot be negative');
+  return seconds === 0 ? undefined : seconds;
+}
+
+/** Reads the body up to `limit` bytes; over it the client gets 413 and nothing is parsed. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw new CofferError('body_too_large', 'http: request body too large');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new CofferError('body_too_large', 'http: request body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
+export function parseBody(body: Buffer, contentType: string | undefined): Record<string, unknown> {
+  const text = body.toString('utf8');
+  if (text.trim() === '') return {};
+  const first = text.trimStart()[0];
+  if (contentType?.startsWith('application/x-www-form-urlencoded') && first !== '{' && first !== '[') {
+    const data: Record<string, unknown> = {};
+    for (const [key, value] of new URLSearchParams(text)) {
+      data[key] = key in data ? `${data[key]},${value}` : value;
+    }
+    return data;
+  }
+  checkJsonComplexity(body);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw invalid('failed to parse JSON input: invalid JSON');
+  }
+  if (!isPlainObject(parsed)) throw invalid('failed to parse JSON input: body must be a JSON object');
+  return parsed;
+}
+
+/** Query parameters as request data (GET, DELETE, LIST); a repeated key becomes a list. */
+export function queryData(query: URLSearchParams): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  for (const key of new Set(query.keys())) {
+    if (key === 'list' || key === 'help') continue;
+    const values = query.getAll(key);
+    data[key] = values.length === 1 ? values[0] : values;
+  }
+  return data;
+}

@@ -1,0 +1,165 @@
+/**
+ * The endpoints served outside the logical router, which work while sealed and answer bare JSON
+ * objects instead of the envelope: init, seal-status, unseal, health, leader.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BUILD_DATE, type Core, VERSION } from '../core/core.js';
+import { CofferError, invalid } from '../core/errors.js';
+import { isPlainObject } from '../framework/fields.js';
+import { writeJson } from './errors.js';
+import { parseGoBool } from './parse-request.js';
+
+export const RAW_PATHS = new Set(['sys/init', 'sys/seal-status', 'sys/unseal', 'sys/health', 'sys/leader']);
+
+type Body = Record<string, unknown>;
+
+export async function sealStatus(core: Core): Promise<Body> {
+  const status = await core.seal.status();
+  const body: Body = {
+    type: 'shamir',
+    initialized: status.initialized,
+    sealed: core.isSealed(),
+    t: status.t,
+    n: status.n,
+    progress: status.progress,
+    nonce: status.nonce,
+    version: VERSION,
+    build_date: BUILD_DATE,
+    migration: false,
+    recovery_seal: false,
+    storage_type: core.storageType,
+  };
+  const cluster = core.clusterInfo;
+  if (cluster) Object.assign(body, { cluster_name: cluster.name, cluster_id: cluster.id });
+  return body;
+}
+
+function intOf(value: unknown, name: string): number {
+  if (value === undefined) return 0;
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw invalid(`"${name}" must be an integer`);
+  return n;
+}
+
+async function initialize(core: Core, body: Body): Promise<Body> {
+  if (body.pgp_keys !== undefined || body.root_token_pgp_key !== undefined) {
+    throw invalid('PGP-encrypted unseal keys are not supported by this server');
+  }
+  if (body.recovery_shares !== undefined || body.recovery_threshold !== undefined) {
+    throw invalid('parameters recovery_shares,recovery_threshold not applicable to seal type shamir');
+  }
+  const { keys, rootToken } = await core.initialize({
+    secretShares: intOf(body.secret_shares, 'secret_shares'),
+    secretThreshold: intOf(body.secret_threshold, 'secret_threshold'),
+  });
+  return {
+    keys: keys.map((k) => Buffer.from(k).toString('hex')),
+    keys_base64: keys.map((k) => Buffer.from(k).toString('base64')),
+    root_token: rootToken,
+  };
+}
+
+async function unseal(core: Core, body: Body): Promise<Body> {
+  const reset = body.reset === true || body.reset === 'true';
+  if (reset) {
+    if (!core.isSealed()) throw invalid('vault is unsealed');
+    core.seal.resetProgress();
+    return sealStatus(core);
+  }
+  if (typeof body.key !== 'string' || body.key === '') {
+    throw invalid("'key' must be specified in request body as JSON, or 'reset' set to true");
+  }
+  if (!(await core.seal.status()).initialized) throw invalid('Vault is not initialized');
+  await core.submitUnsealKey(body.key);
+  return sealStatus(core);
+}
+
+const HEALTH_CODES = ['activecode', 'standbycode', 'sealedcode', 'uninitcode', 'drsecondarycode', 'performancestandbycode'];
+
+async function health(core: Core, query: URLSearchParams): Promise<{ status: number; body: Body }> {
+  const codes: Record<string, number> = {};
+  for (const name of HEALTH_CODES) {
+    const raw = query.get(name);
+    if (raw === null) continue;
+    if (!/^-?\d+$/.test(raw)) throw new CofferError('invalid_request', '');
+    codes[name] = Number(raw);
+  }
+  for (const flag of ['standbyok', 'perfstandbyok']) {
+    const raw = query.get(flag);
+    if (raw !== null && raw !== '' && parseGoBool(raw) === undefined) throw new CofferError('invalid_request', '');
+  }
+  const { initialized } = await core.seal.status();
+  const sealed = core.isSealed();
+  let status = codes.activecode ?? 200;
+  if (!initialized) status = codes.uninitcode ?? 501;
+  else if (sealed) status = codes.sealedcode ?? 503;
+  const body: Body = {
+    initialized,
+    sealed,
+    standby: false,
+    performance_standby: false,
+    replication_performance_mode: 'disabled',
+    replication_dr_mode: 'disabled',
+    server_time_utc: Math.floor(Date.now() / 1000),
+    version: VERSION,
+    enterprise: false,
+    echo_duration_ms: 0,
+    clock_skew_ms: 0,
+    replication_primary_canary_age_ms: 0,
+  };
+  const cluster = core.clusterInfo;
+  if (cluster && !sealed) Object.assign(body, { cluster_name: cluster.name, cluster_id: cluster.id });
+  return { status, body };
+}
+
+function leader(core: Core): Body {
+  if (core.isSealed()) throw new CofferError('sealed', 'Vault is sealed');
+  return {
+    ha_enabled: false,
+    is_self: false,
+    active_time: '0001-01-01T00:00:00Z',
+    leader_address: '',
+    leader_cluster_address: '',
+    performance_standby: false,
+    performance_standby_last_remote_wal: 0,
+  };
+}
+
+/** Serves a raw endpoint; the caller has matched `path` against RAW_PATHS. */
+export async function serveRaw(
+  core: Core,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: URLSearchParams,
+  body: () => Promise<unknown>,
+): Promise<void> {
+  const method = req.method ?? 'GET';
+  const isWrite = method === 'PUT' || method === 'POST';
+  const methodNotAllowed = () => writeJson(res, 405, { errors: [] });
+  switch (path) {
+    case 'sys/init':
+      if (method === 'GET') return writeJson(res, 200, { initialized: (await core.seal.status()).initialized });
+      if (!isWrite) return methodNotAllowed();
+      return writeJson(res, 200, await initialize(core, await objectBody(body)));
+    case 'sys/seal-status':
+      if (method !== 'GET') return methodNotAllowed();
+      return writeJson(res, 200, await sealStatus(core));
+    case 'sys/unseal':
+      if (!isWrite) return methodNotAllowed();
+      return writeJson(res, 200, await unseal(core, await objectBody(body)));
+    case 'sys/health': {
+      if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed();
+      const { status, body: payload } = await health(core, query);
+      return writeJson(res, status, method === 'HEAD' ? undefined : payload);
+    }
+    case 'sys/leader':
+      if (method !== 'GET') return methodNotAllowed();
+      return writeJson(res, 200, leader(core));
+  }
+}
+
+async function objectBody(body: () => Promise<unknown>): Promise<Body> {
+  const value = await body();
+  return isPlainObject(value) ? value : {};
+}

@@ -1,0 +1,71 @@
+/** Wires a running server: storage → core → HTTP listeners. The one place where parts are assembled. */
+import { readFile } from 'node:fs/promises';
+import { Core } from '../core/core.js';
+import { createRegistry } from '../core/engine-registry.js';
+import { newMountEntry } from '../core/mounts.js';
+import { createLogger, type Logger } from '../framework/log.js';
+import { createHandler } from '../http/handler.js';
+import { createListener, type Listener } from '../http/listener/index.js';
+import { openStorage } from '../storage/index.js';
+import { builtinEngines } from '../engines/registry.js';
+import type { ServerConfig } from './config.js';
+
+export interface RunningServer {
+  core: Core;
+  addresses: string[];
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: ServerConfig, options: { dev?: boolean } = {}): Promise<RunningServer> {
+  const log = createLogger(config.logLevel);
+  const physical = await openStorage(config.storage.type as 'inmem' | 'sqlite' | 'postgresql', config.storage.options);
+  const core = new Core({
+    physical,
+    log,
+    registry: createRegistry(builtinEngines),
+    defaultLeaseTtl: config.defaultLeaseTtl,
+    maxLeaseTtl: config.maxLeaseTtl,
+    // Dev mode mounts KV v2 at secret/, as Vault's dev server does.
+    initialMounts: options.dev
+      ? () => [newMountEntry('mounts', 'secret/', 'kv', { description: 'key/value secret storage', options: { version: '2' } })]
+      : undefined,
+  });
+  const listeners: Listener[] = [];
+  const addresses: string[] = [];
+  for (const listenerConfig of config.listeners) {
+    const handler = createHandler(core, { maxRequestBytes: listenerConfig.maxRequestBytes, log });
+    const tls = listenerConfig.tlsDisable
+      ? undefined
+      : {
+          cert: await readFile(listenerConfig.tlsCertFile!),
+          key: await readFile(listenerConfig.tlsKeyFile!),
+          minVersion: listenerConfig.tlsMinVersion,
+        };
+    const listener = createListener(handler, { tls });
+    const { host, port } = splitAddress(listenerConfig.address);
+    const bound = await listener.listen(port, host);
+    listeners.push(listener);
+    addresses.push(`${tls ? 'https' : 'http'}://${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`);
+  }
+  return {
+    core,
+    addresses,
+    log,
+    async stop() {
+      await Promise.all(listeners.map((l) => l.close()));
+      await core.sealVault();
+      await physical.close();
+    },
+  };
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  const host = address.slice(0, at).replace(/^\[|\]$/g, '') || '127.0.0.1';
+  const port = Number(address.slice(at + 1));
+  if (at === -1 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`invalid listener address: ${address}`);
+  }
+  return { host, port };
+}
