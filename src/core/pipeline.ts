@@ -2,7 +2,6 @@
  * One logical request through the unsealed core: route → token → ACL → num-uses → engine → the
  * response's side effects (token minting for logins, leases for secrets).
  */
-import { randomBytes } from 'node:crypto';
 import type { Caller, LogicalRequest, LogicalResponse } from '../framework/logical.js';
 import { isSudoPath } from '../policy/acl.js';
 import type { Core } from './core.js';
@@ -12,6 +11,7 @@ import { routePrefix } from './mounts.js';
 import type { CoreResponse, IncomingRequest } from './request-types.js';
 import type { TokenEntry } from './token/store.js';
 import { cidrAllows } from './cidr.js';
+import { base62 } from './ids.js';
 
 export async function handleRequest(core: Core, req: IncomingRequest): Promise<CoreResponse> {
   if (core.isSealed()) throw sealedError();
@@ -138,18 +138,4 @@ function wrapResponse(req: IncomingRequest, runtime: MountRuntime, response: Log
     leaseDuration: 0,
     renewable: false,
   };
-}
-
-const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** Unbiased base62 from crypto randomness (rejection sampling). */
-export function base62(length: number): string {
-  let out = '';
-  while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248) out += BASE62[byte % 62];
-      if (out.length === length) break;
-    }
-  }
-  return out;
 }

@@ -30,6 +30,8 @@ export interface LogicalRequest {
 }
 
 export interface SecretLease {
+  /** Which of the engine's `secrets` types renews and revokes it; defaults to the first declared. */
+  type?: string;
   ttlSeconds: number;
   maxTtlSeconds?: number;
   renewable: boolean;

@@ -1,0 +1,60 @@
+/**
+ * An on-disk index of what expires when: `sys/expire/due/<minute>/<id hash>`. Unseal loads only the
+ * buckets that are due soon, so 100,000 leases never sit in memory or stall start-up.
+ */
+import { createHash } from 'node:crypto';
+import type { StorageView } from '../../framework/storage-view.js';
+
+export type DueKind = 'lease' | 'token';
+
+export interface DueItem {
+  kind: DueKind;
+  /** Lease id, or the accessor of a token with a TTL. */
+  id: string;
+  at: number;
+}
+
+const BUCKET_MS = 60_000;
+
+export function bucketOf(at: number): string {
+  return String(Math.floor(at / BUCKET_MS)).padStart(12, '0');
+}
+
+export function hashId(kind: DueKind, id: string): string {
+  return createHash('sha256').update(`${kind}:${id}`).digest('hex');
+}
+
+export class DueIndex {
+  constructor(private readonly storage: StorageView) {}
+
+  key(item: Pick<DueItem, 'kind' | 'id' | 'at'>): string {
+    return `${bucketOf(item.at)}/${hashId(item.kind, item.id)}`;
+  }
+
+  async add(item: DueItem): Promise<void> {
+    await this.storage.putJson(this.key(item), item);
+  }
+
+  async remove(item: Pick<DueItem, 'kind' | 'id' | 'at'>): Promise<void> {
+    await this.storage.delete(this.key(item));
+  }
+
+  /** Bucket names up to and including the one holding `until`, oldest first. */
+  async bucketsUntil(until: number): Promise<string[]> {
+    const limit = bucketOf(until);
+    return (await this.storage.list(''))
+      .filter((b) => b.endsWith('/'))
+      .map((b) => b.slice(0, -1))
+      .filter((b) => b <= limit)
+      .sort();
+  }
+
+  async itemsIn(bucket: string): Promise<DueItem[]> {
+    const items: DueItem[] = [];
+    for (const name of await this.storage.list(`${bucket}/`)) {
+      const item = await this.storage.getJson<DueItem>(`${bucket}/${name}`);
+      if (item) items.push(item);
+    }
+    return items;
+  }
+}

@@ -1,0 +1,315 @@
+/**
+ * The expiration manager: every leased secret is persisted with its expiry, indexed by the token
+ * that created it, and revoked at its source when it ends. Revocation that fails is retried with
+ * exponential backoff, then marked irrevocable and retried slowly, across restarts.
+ */
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../framework/clock.js';
+import type { Engine } from '../../framework/engine.js';
+import type { Logger } from '../../framework/log.js';
+import type { LogicalResponse, SecretLease } from '../../framework/logical.js';
+import type { EngineContext } from '../../framework/path.js';
+import type { StorageView } from '../../framework/storage-view.js';
+import { invalid } from '../errors.js';
+import { base62 } from '../ids.js';
+import { DueIndex, type DueItem } from './due-index.js';
+import type { LeaseEntry } from './lease.js';
+import { Timers } from './timers.js';
+
+export interface LeaseOwner {
+  engine: Engine;
+  ctx: EngineContext;
+}
+
+export interface ExpirationDeps {
+  storage: StorageView; // `sys/expire/`
+  clock: Clock;
+  log: Logger;
+  resolve(path: string): LeaseOwner | undefined;
+  /** Token expiry: the token's current expire time (null = never, undefined = gone) and its revocation. */
+  tokenExpiry(accessor: string): Promise<number | null | undefined>;
+  revokeToken(accessor: string): Promise<void>;
+}
+
+const HORIZON_MS = 10 * 60_000;
+const RETRY_BASE_MS = 1000;
+const MAX_FAST_RETRIES = 6;
+const IRREVOCABLE_RETRY_MS = 10 * 60_000;
+const MAX_PARALLEL_REVOCATIONS = 32;
+
+const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+export class ExpirationManager {
+  private readonly due: DueIndex;
+  private readonly timers: Timers;
+  private loadedUntil = 0;
+  private stopLoader?: () => void;
+  /** Resolves once every due bucket present at unseal has been loaded into timers. */
+  ready: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: ExpirationDeps) {
+    this.due = new DueIndex(deps.storage.sub('due/'));
+    this.timers = new Timers(deps.clock, MAX_PARALLEL_REVOCATIONS, (item) => this.fire(item));
+  }
+
+  start(): void {
+    this.ready = this.loadDue().catch((error: unknown) => {
+      this.deps.log.error('loading lease expirations failed', { error: String(error) });
+    });
+    const loop = () => {
+      this.stopLoader = this.deps.clock.setTimer(HORIZON_MS / 2, () => {
+        void this.loadDue().finally(loop);
+      });
+    };
+    loop();
+  }
+
+  stop(): void {
+    this.stopLoader?.();
+    this.timers.clear();
+  }
+
+  pendingTimers(): number {
+    return this.timers.size;
+  }
+
+  /** Loads due items up to now + horizon, bucket by bucket, without holding all leases in memory. */
+  private async loadDue(): Promise<void> {
+    const until = this.deps.clock.now() + HORIZON_MS;
+    for (const bucket of await this.due.bucketsUntil(until)) {
+      for (const item of await this.due.itemsIn(bucket)) this.timers.schedule(item);
+    }
+    this.loadedUntil = until;
+  }
+
+  private async schedule(item: DueItem): Promise<void> {
+    await this.due.add(item);
+    if (item.at <= this.loadedUntil || item.at <= this.deps.clock.now() + HORIZON_MS) this.timers.schedule(item);
+  }
+
+  private async unschedule(item: DueItem): Promise<void> {
+    this.timers.cancel(item);
+    await this.due.remove(item);
+  }
+
+  /** Registers the lease of a secret returned for `path`; the id has Vault's `<path>/<24 base62>` shape. */
+  async register(path: string, secret: SecretLease, tokenAccessor: string | undefined, maxTtlSeconds: number) {
+    const now = this.deps.clock.now();
+    const ttl = Math.min(secret.ttlSeconds, secret.maxTtlSeconds ?? maxTtlSeconds, maxTtlSeconds);
+    const lease: LeaseEntry = {
+      leaseId: `${path.replace(/\/$/, '')}/${base62(24)}`,
+      path,
+      secretType: secret.type,
+      internalData: secret.internalData ?? {},
+      issueTime: now,
+      expireTime: now + ttl * 1000,
+      maxExpireTime: now + Math.min(secret.maxTtlSeconds ?? maxTtlSeconds, maxTtlSeconds) * 1000,
+      renewable: secret.renewable,
+      tokenAccessor,
+    };
+    await this.persist(lease);
+    if (tokenAccessor) await this.deps.storage.putJson(`token/${sha(tokenAccessor)}/${sha(lease.leaseId)}`, { leaseId: lease.leaseId });
+    await this.schedule({ kind: 'lease', id: lease.leaseId, at: lease.expireTime });
+    return { lease, ttlSeconds: ttl };
+  }
+
+  /** Makes a token with a TTL expire (and its leases with it) even if nobody looks it up again. */
+  async scheduleToken(accessor: string, expireTime: number): Promise<void> {
+    await this.schedule({ kind: 'token', id: accessor, at: expireTime });
+  }
+
+  lookup(leaseId: string): Promise<LeaseEntry | undefined> {
+    return this.deps.storage.getJson<LeaseEntry>(`id/${leaseId}`);
+  }
+
+  private persist(lease: LeaseEntry): Promise<void> {
+    return this.deps.storage.putJson(`id/${lease.leaseId}`, lease);
+  }
+
+  async renew(leaseId: string, incrementSeconds: number | undefined) {
+    const lease = await this.lookup(leaseId);
+    const now = this.deps.clock.now();
+    if (!lease || lease.irrevocable) throw invalid('lease not found');
+    if (!lease.renewable) throw invalid('lease is not renewable');
+    if (lease.expireTime <= now) throw invalid('lease expired');
+    const owner = this.ownerOf(lease);
+    const type = owner?.engine.secrets?.find((s) => s.type === lease.secretType) ?? owner?.engine.secrets?.[0];
+    if (!owner || !type?.renew) throw invalid('lease is not renewable');
+    const response: LogicalResponse | undefined = await type.renew(owner.ctx, {
+      leaseId,
+      internalData: lease.internalData,
+      issueTime: lease.issueTime,
+      expireTime: lease.expireTime,
+      increment: incrementSeconds,
+    });
+    const requested = incrementSeconds || response?.secret?.ttlSeconds || owner.ctx.system.defaultLeaseTtl();
+    const remainingMax = Math.floor((lease.maxExpireTime - now) / 1000);
+    const ttl = Math.min(requested, remainingMax);
+    const warnings =
+      ttl < requested
+        ? [`TTL of "${requested}s" exceeded the effective max_ttl of "${remainingMax}s"; TTL value is capped accordingly`]
+        : [];
+    const previous: DueItem = { kind: 'lease', id: leaseId, at: lease.expireTime };
+    lease.expireTime = now + ttl * 1000;
+    lease.lastRenewal = now;
+    if (response?.secret?.internalData) lease.internalData = response.secret.internalData;
+    await this.persist(lease);
+    await this.unschedule(previous);
+    await this.schedule({ kind: 'lease', id: leaseId, at: lease.expireTime });
+    return { lease, ttlSeconds: ttl, data: response?.data, warnings };
+  }
+
+  private ownerOf(lease: LeaseEntry): LeaseOwner | undefined {
+    return this.deps.resolve(lease.path);
+  }
+
+  /** Revokes at the source, then forgets the lease. `force` forgets it even when the source refuses. */
+  async revoke(leaseId: string, options: { force?: boolean } = {}): Promise<void> {
+    const lease = await this.lookup(leaseId);
+    if (!lease) return;
+    try {
+      await this.revokeAtSource(lease);
+    } catch (error) {
+      if (!options.force) throw error;
+      this.deps.log.warn('forced lease revocation ignored a source error', { lease_id: leaseId });
+    }
+    await this.forget(lease);
+  }
+
+  private async revokeAtSource(lease: LeaseEntry): Promise<void> {
+    const owner = this.ownerOf(lease);
+    if (!owner) return; // the mount is gone, and its credentials with it
+    const type = owner.engine.secrets?.find((s) => s.type === lease.secretType) ?? owner.engine.secrets?.[0];
+    await type?.revoke(owner.ctx, {
+      leaseId: lease.leaseId,
+      internalData: lease.internalData,
+      issueTime: lease.issueTime,
+      expireTime: lease.expireTime,
+    });
+  }
+
+  private async forget(lease: LeaseEntry): Promise<void> {
+    this.timers.cancel({ kind: 'lease', id: lease.leaseId });
+    const ops = [
+      { op: 'delete' as const, key: `id/${lease.leaseId}` },
+      { op: 'delete' as const, key: `due/${this.due.key({ kind: 'lease', id: lease.leaseId, at: lease.expireTime })}` },
+    ];
+    if (lease.tokenAccessor) ops.push({ op: 'delete', key: `token/${sha(lease.tokenAccessor)}/${sha(lease.leaseId)}` });
+    await this.deps.storage.transaction(ops);
+  }
+
+  /** Every lease id under a prefix of the lease namespace (a mount, a role, …). */
+  async leaseIdsUnder(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    const walk = async (folder: string) => {
+      for (const child of await this.deps.storage.list(`id/${folder}`)) {
+        if (child.endsWith('/')) await walk(folder + child);
+        else out.push(folder + child);
+      }
+    };
+    const folder = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
+    if (prefix !== '' && !prefix.endsWith('/') && (await this.lookup(prefix))) out.push(prefix);
+    await walk(folder);
+    return out;
+  }
+
+  async revokePrefix(prefix: string, options: { force?: boolean } = {}): Promise<void> {
+    const ids = await this.leaseIdsUnder(prefix);
+    await runBounded(ids, MAX_PARALLEL_REVOCATIONS, (id) => this.revoke(id, options));
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    return this.deps.storage.list(`id/${prefix}`);
+  }
+
+  /** Revokes every lease created by a token (called when the token is revoked). */
+  async revokeByToken(accessor: string): Promise<void> {
+    const folder = `token/${sha(accessor)}/`;
+    const entries = await this.deps.storage.list(folder);
+    await runBounded(entries, MAX_PARALLEL_REVOCATIONS, async (name) => {
+      const ref = await this.deps.storage.getJson<{ leaseId: string }>(folder + name);
+      if (!ref) return;
+      try {
+        await this.revoke(ref.leaseId);
+      } catch (error) {
+        await this.retryLater(ref.leaseId, error);
+      }
+    });
+  }
+
+  async irrevocable(): Promise<LeaseEntry[]> {
+    const out: LeaseEntry[] = [];
+    for (const id of await this.leaseIdsUnder('')) {
+      const lease = await this.lookup(id);
+      if (lease?.irrevocable) out.push(lease);
+    }
+    return out;
+  }
+
+  /** Drops index entries that point at leases that no longer exist. */
+  async tidy(): Promise<number> {
+    let removed = 0;
+    for (const tokenFolder of await this.deps.storage.list('token/')) {
+      for (const name of await this.deps.storage.list(`token/${tokenFolder}`)) {
+        const ref = await this.deps.storage.getJson<{ leaseId: string }>(`token/${tokenFolder}${name}`);
+        if (!ref || !(await this.lookup(ref.leaseId))) {
+          await this.deps.storage.delete(`token/${tokenFolder}${name}`);
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
+
+  private async fire(item: DueItem): Promise<void> {
+    if (item.kind === 'token') return this.expireToken(item);
+    const lease = await this.lookup(item.id);
+    if (!lease) return void (await this.due.remove(item));
+    if (lease.expireTime > this.deps.clock.now() && !lease.revokeAttempts) return; // renewed meanwhile
+    try {
+      await this.revoke(lease.leaseId);
+    } catch (error) {
+      await this.retryLater(lease.leaseId, error, item);
+    }
+  }
+
+  private async expireToken(item: DueItem): Promise<void> {
+    const expiry = await this.deps.tokenExpiry(item.id);
+    await this.due.remove(item);
+    if (expiry === undefined || expiry === null) return;
+    if (expiry > this.deps.clock.now()) return this.scheduleToken(item.id, expiry);
+    await this.deps.revokeToken(item.id);
+  }
+
+  private async retryLater(leaseId: string, error: unknown, previous?: DueItem): Promise<void> {
+    const lease = await this.lookup(leaseId);
+    if (!lease) return;
+    const attempts = (lease.revokeAttempts ?? 0) + 1;
+    const delay = attempts > MAX_FAST_RETRIES ? IRREVOCABLE_RETRY_MS : RETRY_BASE_MS * 2 ** (attempts - 1);
+    lease.revokeAttempts = attempts;
+    lease.irrevocable = attempts > MAX_FAST_RETRIES;
+    // Only the error's class name: a driver message can carry a connection string.
+    lease.lastError = error instanceof Error ? error.name : 'error';
+    this.deps.log.warn('lease revocation failed; will retry', { lease_id: leaseId, attempts, retry_in_ms: delay });
+    await this.persist(lease);
+    if (previous) await this.due.remove(previous);
+    await this.schedule({ kind: 'lease', id: leaseId, at: this.deps.clock.now() + delay });
+  }
+}
+
+export async function runBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (errors.length) throw errors[0];
+}

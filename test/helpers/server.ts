@@ -1,0 +1,196 @@
+/** Starts a real Coffer server process for end-to-end tests (port 0, optional storage), and drives it over HTTP. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = new URL('../../', import.meta.url).pathname;
+export const BIN = join(ROOT, 'bin/coffer.js');
+
+export interface ApiResult {
+  status: number;
+  body: any; // biome-ignore lint/suspicious/noExplicitAny: tests inspect arbitrary JSON bodies
+  text: string;
+}
+
+export interface TestServerOptions {
+  storage?: 'inmem' | 'sqlite' | 'postgresql';
+  /** Extra storage block attributes, e.g. `{ path }` for sqlite to reuse a file across restarts. */
+  storageOptions?: Record<string, string>;
+  dev?: boolean;
+  /** Leave the server uninitialised (for init/unseal tests). */
+  uninitialized?: boolean;
+  extraConfig?: string;
+  env?: Record<string, string>;
+}
+
+export interface TestServer {
+  address: string;
+  rootToken: string;
+  unsealKeys: string[];
+  dir: string;
+  process: ChildProcess;
+  output: () => string;
+  api(
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+    headers?: Record<string, string>,
+  ): Promise<ApiResult>;
+  unseal(): Promise<void>;
+  stop(): Promise<void>;
+  kill9(): Promise<void>;
+}
+
+export async function api(
+  address: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+  headers: Record<string, string> = {},
+): Promise<ApiResult> {
+  const response = await fetch(`${address}/v1/${path}`, {
+    method,
+    headers: {
+      ...(token ? { 'X-Vault-Token': token } : {}),
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      ...headers,
+    },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  return { status: response.status, body: parsed, text };
+}
+
+function configText(options: TestServerOptions, dir: string): string {
+  const storage = options.storage ?? 'sqlite';
+  const attributes = {
+    ...(storage === 'sqlite' ? { path: join(dir, 'coffer.db') } : {}),
+    ...options.storageOptions,
+  };
+  const body = Object.entries(attributes)
+    .map(([k, v]) => `  ${k} = ${JSON.stringify(v)}`)
+    .join('\n');
+  return `storage "${storage}" {\n${body}\n}\n\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n}\n\nlog_level = "warn"\n${options.extraConfig ?? ''}\n`;
+}
+
+export async function spawnServer(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [BIN, 'server', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr!.on('data', (chunk) => {
+    output += chunk;
+  });
+  const address = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000);
+    const check = () => {
+      const match = /Listener: (http\S+)/.exec(output) ?? /VAULT_ADDR='(http[^']+)'/.exec(output);
+      if (match && (!args.includes('-dev') || /Root Token: /.test(output))) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${output}`));
+    });
+  });
+  return { child, address, output: () => output };
+}
+
+type Started = Awaited<ReturnType<typeof spawnServer>>;
+
+function wrapProcess(
+  started: Started,
+  dir: string,
+  keys: { rootToken: string; unsealKeys: string[] },
+): TestServer {
+  const server: TestServer = {
+    address: started.address,
+    get rootToken() {
+      return keys.rootToken;
+    },
+    get unsealKeys() {
+      return keys.unsealKeys;
+    },
+    dir,
+    process: started.child,
+    output: started.output,
+    api: (method, path, body, token, headers) => api(started.address, method, path, body, token, headers),
+    async unseal() {
+      for (const key of keys.unsealKeys) {
+        const res = await server.api('PUT', 'sys/unseal', { key });
+        if (res.body?.sealed === false) return;
+      }
+    },
+    async stop() {
+      if (started.child.exitCode === null && started.child.signalCode === null) {
+        const exited = new Promise((resolve) => started.child.once('exit', resolve));
+        started.child.kill('SIGTERM');
+        await exited;
+      }
+    },
+    async kill9() {
+      const exited = new Promise((resolve) => started.child.once('exit', resolve));
+      started.child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  return server;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'coffer-e2e-'));
+  const keys = { rootToken: '', unsealKeys: [] as string[] };
+  let started: Started;
+  if (options.dev) {
+    started = await spawnServer(['-dev', '-dev-listen-address=127.0.0.1:0'], options.env);
+    keys.rootToken = /Root Token: (\S+)/.exec(started.output())![1];
+  } else {
+    const configFile = join(dir, 'coffer.hcl');
+    await writeFile(configFile, configText(options, dir));
+    started = await spawnServer([`-config=${configFile}`], options.env);
+  }
+  const server = wrapProcess(started, dir, keys);
+  if (!options.dev && !options.uninitialized) {
+    const init = await server.api('PUT', 'sys/init', { secret_shares: 3, secret_threshold: 2 });
+    if (init.status !== 200) throw new Error(`init failed: ${init.text}`);
+    keys.rootToken = init.body.root_token;
+    keys.unsealKeys = init.body.keys;
+    await server.unseal();
+  }
+  return server;
+}
+
+/** Starts a new process on the same sqlite data directory (after stop or kill -9); it comes up sealed. */
+export async function restartOnSameStorage(
+  previous: TestServer,
+  options: TestServerOptions = {},
+): Promise<TestServer> {
+  const configFile = join(previous.dir, 'coffer.hcl');
+  await writeFile(configFile, configText({ ...options, storage: 'sqlite' }, previous.dir));
+  const started = await spawnServer([`-config=${configFile}`], options.env);
+  return wrapProcess(started, previous.dir, {
+    rootToken: previous.rootToken,
+    unsealKeys: previous.unsealKeys,
+  });
+}
+
+/** Removes a test server's data directory once every process on it has stopped. */
+export async function removeServerDir(server: TestServer): Promise<void> {
+  await rm(server.dir, { recursive: true, force: true });
+}

@@ -1,0 +1,133 @@
+/** The HTTP layer as clients meet it: LIST over raw sockets, status codes, limits and path canonicalisation. */
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { removeServerDir, startTestServer, type TestServer } from './helpers/server.js';
+
+/** Writes raw bytes and collects the socket's output until it goes quiet or closes. */
+function rawExchange(address: string, bytes: string, quietMs = 300): Promise<string> {
+  const { hostname, port } = new URL(address);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let out = '';
+    let timer: NodeJS.Timeout | undefined;
+    const finish = () => {
+      socket.destroy();
+      resolve(out);
+    };
+    socket.on('data', (chunk) => {
+      out += chunk;
+      clearTimeout(timer);
+      timer = setTimeout(finish, quietMs);
+    });
+    socket.on('end', finish);
+    socket.on('error', reject);
+    socket.write(bytes);
+  });
+}
+
+function statuses(raw: string): number[] {
+  return [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+}
+
+describe('the HTTP wire', () => {
+  let server: TestServer;
+  let token: string;
+  before(async () => {
+    server = await startTestServer({ storage: 'inmem' });
+    token = server.rootToken;
+    for (const name of ['alpha', 'beta']) {
+      await server.api('PUT', `sys/policies/acl/${name}`, { policy: 'path "x/*" {\n  capabilities = ["read"]\n}\n' }, token);
+    }
+  });
+  after(async () => {
+    await server.stop();
+    await removeServerDir(server);
+  });
+
+  test('LIST and GET ?list=true give the same keys', async () => {
+    const viaVerb = await server.api('LIST', 'sys/policies/acl', undefined, token);
+    const viaQuery = await server.api('GET', 'sys/policies/acl?list=true', undefined, token);
+    assert.equal(viaVerb.status, 200);
+    assert.deepEqual(viaVerb.body.data.keys, viaQuery.body.data.keys);
+    assert.ok(viaVerb.body.data.keys.includes('alpha'));
+    assert.equal((await server.api('GET', 'sys/policies/acl?list=maybe', undefined, token)).status, 400);
+  });
+
+  test('pipelined LIST, GET and POST on one keep-alive socket', async () => {
+    const host = new URL(server.address).host;
+    const body = JSON.stringify({ policy: 'path "LIST /v1/sys/policies/acl HTTP/1.1" {\n  capabilities = ["read"]\n}\n' });
+    const raw = await rawExchange(
+      server.address,
+      `LIST /v1/sys/policies/acl HTTP/1.1\r\nHost: ${host}\r\nX-Vault-Token: ${token}\r\n\r\n` +
+        `GET /v1/sys/policies/acl/alpha HTTP/1.1\r\nHost: ${host}\r\nX-Vault-Token: ${token}\r\n\r\n` +
+        `POST /v1/sys/policies/acl/gamma HTTP/1.1\r\nHost: ${host}\r\nX-Vault-Token: ${token}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}` +
+        `LIST /v1/sys/policies/acl/ HTTP/1.1\r\nHost: ${host}\r\nX-Vault-Token: ${token}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+    );
+    assert.deepEqual(statuses(raw), [200, 200, 204, 200]);
+    assert.match(raw, /"gamma"/);
+  });
+
+  test('an unknown method is 405 with an empty error list', async () => {
+    const host = new URL(server.address).host;
+    const raw = await rawExchange(server.address, `FROB /v1/sys/policies/acl HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    assert.deepEqual(statuses(raw), [405]);
+    assert.match(raw, /\{"errors":\[\]\}/);
+  });
+
+  const pathCases = [
+    { name: 'dot-dot segment', path: '/v1/sys/../sys/policy' },
+    { name: 'encoded dot-dot', path: '/v1/sys/%2e%2e/sys/policy' },
+    { name: 'double slash', path: '/v1/sys//policy' },
+    { name: 'dot segment', path: '/v1/sys/./policy' },
+    { name: 'encoded NUL', path: '/v1/sys/policy%00' },
+    { name: 'backslash', path: '/v1/sys\\policy' },
+    { name: 'over-long UTF-8 dot', path: '/v1/sys/%c0%ae%c0%ae/policy' },
+  ];
+  for (const c of pathCases) {
+    test(`a path with a ${c.name} is refused with 400`, async () => {
+      const host = new URL(server.address).host;
+      const raw = await rawExchange(server.address, `GET ${c.path} HTTP/1.1\r\nHost: ${host}\r\nX-Vault-Token: ${token}\r\n\r\n`);
+      assert.deepEqual(statuses(raw), [400]);
+    });
+  }
+
+  test('no token, unknown token and a denied path', async () => {
+    const none = await server.api('GET', 'sys/policy');
+    assert.equal(none.status, 403);
+    assert.deepEqual(none.body.errors, ['permission denied']);
+    const unknown = await server.api('GET', 'sys/policy', undefined, 'hvs.unknownunknownunknown1');
+    assert.equal(unknown.status, 403);
+    assert.deepEqual(unknown.body.errors, ['2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n']);
+    const bearer = await server.api('GET', 'sys/policy', undefined, undefined, { Authorization: `Bearer ${token}` });
+    assert.equal(bearer.status, 200);
+  });
+
+  test('envelope shape and top-level copy on sys/policy', async () => {
+    const res = await server.api('GET', 'sys/policy', undefined, token);
+    for (const key of ['request_id', 'lease_id', 'renewable', 'lease_duration', 'data', 'wrap_info', 'warnings', 'auth']) {
+      assert.ok(key in res.body, `envelope has ${key}`);
+    }
+    assert.deepEqual(res.body.keys, res.body.data.keys);
+  });
+
+  test('no mount, no route, wrong operation', async () => {
+    const noMount = await server.api('GET', 'nothing/here', undefined, token);
+    assert.equal(noMount.status, 404);
+    assert.match(noMount.body.errors[0], /no handler for route "nothing\/here"/);
+    assert.equal((await server.api('DELETE', 'sys/key-status', undefined, token)).status, 405);
+    assert.equal((await server.api('PATCH', 'sys/policy/alpha', {}, token)).status, 415);
+  });
+
+  test('a body over the limit is 413 and a deeply nested one is 400', async () => {
+    const huge = `{"policy":"${'a'.repeat(33 << 20)}"}`;
+    const tooBig = await server.api('PUT', 'sys/policy/huge', huge, token);
+    assert.equal(tooBig.status, 413);
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const nested = await server.api('PUT', 'sys/policy/deep', `{"policy":${deep}}`, token);
+    assert.equal(nested.status, 400);
+    assert.match(nested.body.errors[0], /high complexity/);
+    assert.equal((await server.api('PUT', 'sys/policy/bad', '{"policy":', token)).status, 400);
+    assert.equal((await server.api('GET', 'sys/health')).status, 200, 'the server is still up');
+  });
+});
