@@ -14,9 +14,11 @@ import { invalid } from './errors.js';
 import { MountManager } from './mount-manager.js';
 import type { MountEntry } from './mounts.js';
 import { PolicyStore } from './policy-store.js';
+import { ExpirationManager } from './expiration/manager.js';
 import { createSysEngine } from './sys/index.js';
+import { cubbyholeFolder } from '../engines/cubbyhole/index.js';
 import { createTokenEngine } from './token/engine.js';
-import { TokenStore } from './token/store.js';
+import { type TokenEntry, TokenStore } from './token/store.js';
 
 export const VERSION = '1.17.0+coffer.0.1.0';
 export const BUILD_DATE = '2026-11-24T00:00:00Z';
@@ -36,6 +38,7 @@ export interface UnsealedState {
   mounts: MountManager;
   tokens: TokenStore;
   policies: PolicyStore;
+  expiration: ExpirationManager;
   cluster: { name: string; id: string };
 }
 
@@ -108,7 +111,10 @@ export class Core {
     return this.serialized(async () => {
       const state = this.state;
       this.state = undefined;
-      if (state) await state.mounts.stop();
+      if (state) {
+        state.expiration.stop();
+        await state.mounts.stop();
+      }
       this.barrier.seal();
       this.seal.resetProgress();
       this.log.info('vault is sealed');
@@ -121,6 +127,7 @@ export class Core {
     await policies.ensureDefaults();
     const ttls = () => ({ defaultLeaseTtl: this.options.defaultLeaseTtl, maxLeaseTtl: this.options.maxLeaseTtl });
     let mounts: MountManager | undefined;
+    let expiration: ExpirationManager | undefined;
     const tokens = new TokenStore({
       storage: new StorageView(barrier, 'sys/token/'),
       clock: this.clock,
@@ -133,6 +140,10 @@ export class Core {
           : { defaultTtl: ttls().defaultLeaseTtl, maxTtl: ttls().maxLeaseTtl };
       },
       onRevoke: async (entry) => {
+        if (!entry.accessor) return;
+        await expiration?.revokeByToken(entry.accessor);
+        const cubbyhole = mounts?.table.all('mounts').find((m) => m.type === 'cubbyhole');
+        if (cubbyhole) await mounts!.runtime(cubbyhole)?.ctx.storage.sub(cubbyholeFolder(entry.accessor)).deleteAll();
         await this.onTokenRevoked?.(entry);
       },
     });
@@ -148,13 +159,27 @@ export class Core {
       clock: this.clock,
       log: this.log,
       systemTtls: ttls,
+      revokePrefix: (prefix) => expiration!.revokePrefix(prefix),
+    });
+    const mountManager = mounts;
+    expiration = new ExpirationManager({
+      storage: new StorageView(barrier, 'sys/expire/'),
+      clock: this.clock,
+      log: this.log.child('expiration'),
+      resolve: (path) => mountManager.route(path),
+      tokenExpiry: async (accessor) => {
+        const entry = await tokens.lookupAccessor(accessor);
+        return entry ? (entry.expireTime ?? null) : undefined;
+      },
+      revokeToken: (accessor) => tokens.revokeAccessor(accessor),
     });
     await mounts.start(fresh ? (this.options.initialMounts?.() ?? []) : []);
-    return { mounts, tokens, policies, cluster };
+    if (!fresh) expiration.start();
+    return { mounts, tokens, policies, expiration, cluster };
   }
 
-  /** Hook for what must go with a revoked token (its leases, its cubbyhole). */
-  onTokenRevoked?: (entry: unknown) => Promise<void>;
+  /** Extra work when a token is revoked, beyond its leases and cubbyhole (response-wrapping records). */
+  onTokenRevoked?: (entry: TokenEntry) => Promise<void>;
 
   private async loadCluster(): Promise<{ name: string; id: string }> {
     const view = new StorageView(this.barrier, 'core/');

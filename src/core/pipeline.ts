@@ -11,7 +11,6 @@ import { routePrefix } from './mounts.js';
 import type { CoreResponse, IncomingRequest } from './request-types.js';
 import type { TokenEntry } from './token/store.js';
 import { cidrAllows } from './cidr.js';
-import { base62 } from './ids.js';
 
 export async function handleRequest(core: Core, req: IncomingRequest): Promise<CoreResponse> {
   if (core.isSealed()) throw sealedError();
@@ -102,11 +101,27 @@ async function finishResponse(
     if (wire) result.auth = wire;
     else result.auth = await mintLoginToken(core, runtime, logical, response);
   }
+  const state = core.unsealed;
   if (response.secret) {
-    // Leases are registered with the expiration manager once it lands; until then the id has Vault's shape.
-    result.leaseId = `${req.path}/${base62(24)}`;
-    result.leaseDuration = response.secret.ttlSeconds;
-    result.renewable = response.secret.renewable;
+    const { lease, ttlSeconds } = await state.expiration.register(
+      req.path,
+      response.secret,
+      logical.caller?.accessor,
+      state.mounts.maxTtl(runtime.entry),
+    );
+    result.leaseId = lease.leaseId;
+    result.leaseDuration = ttlSeconds;
+    result.renewable = lease.renewable;
+  }
+  if (response.lease) {
+    result.leaseId = response.lease.leaseId;
+    result.leaseDuration = response.lease.ttlSeconds;
+    result.renewable = response.lease.renewable;
+  }
+  const accessor = result.auth?.accessor;
+  const tokenTtl = Number(result.auth?.lease_duration ?? 0);
+  if (typeof accessor === 'string' && accessor && tokenTtl > 0) {
+    await state.expiration.scheduleToken(accessor, core.clock.now() + tokenTtl * 1000);
   }
   return result;
 }

@@ -62,6 +62,8 @@ export interface LogicalResponse {
   secret?: SecretLease;
   auth?: AuthResult;
   warnings?: string[];
+  /** An existing lease this response reports on (`sys/leases/renew`): fills the envelope's lease fields. */
+  lease?: { leaseId: string; ttlSeconds: number; renewable: boolean };
   /**
    * A response that dictates its own status; the body is still the envelope (Vault's raw responses,
    * e.g. KV v2 answering 404 with the metadata of a deleted version).

@@ -4,6 +4,7 @@ import type { Core } from '../core.js';
 import { capabilityPaths } from './capabilities.js';
 import { internalUiPaths } from './internal-ui.js';
 import { keyPaths } from './keys.js';
+import { leasePaths } from './leases.js';
 import { sysMountPaths } from './mounts.js';
 import { policyPaths } from './policies.js';
 import { toolPaths } from './tools.js';
@@ -18,6 +19,7 @@ export function createSysEngine(core: Core): Engine {
       ...policyPaths(core),
       ...capabilityPaths(core),
       ...internalUiPaths(core),
+      ...leasePaths(core),
     ],
     help: 'System endpoints used for control, policy and debugging.',
   });

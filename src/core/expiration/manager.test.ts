@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { FakeClock } from '../../framework/clock.js';
+import { defineEngine } from '../../framework/engine.js';
+import { silentLogger } from '../../framework/log.js';
+import type { EngineContext } from '../../framework/path.js';
+import { StorageView } from '../../framework/storage-view.js';
+import { InmemBackend } from '../../storage/inmem.js';
+import { ExpirationManager } from './manager.js';
+
+/** A secrets engine whose credentials live in a Set, so a test can see what was revoked at the "source". */
+function leasingEngine(failures = { remaining: 0 }) {
+  const live = new Set<string>();
+  const engine = defineEngine({
+    type: 'leasing',
+    help: 'test engine',
+    paths: [],
+    secrets: [
+      {
+        type: 'cred',
+        renew: async () => undefined,
+        revoke: async (_ctx, lease) => {
+          if (failures.remaining > 0) {
+            failures.remaining--;
+            throw new Error('source is down');
+          }
+          live.delete(String(lease.internalData.user));
+        },
+      },
+    ],
+  });
+  return { engine, live };
+}
+
+function setup(clock = new FakeClock(), backend = new InmemBackend(), failures = { remaining: 0 }) {
+  const { engine, live } = leasingEngine(failures);
+  const ctx = { system: { defaultLeaseTtl: () => 60, maxLeaseTtl: () => 3600 } } as unknown as EngineContext;
+  const revokedTokens: string[] = [];
+  const manager = new ExpirationManager({
+    storage: new StorageView(backend, 'sys/expire/'),
+    clock,
+    log: silentLogger,
+    resolve: (path) => (path.startsWith('leasing/') ? { engine, ctx } : undefined),
+    tokenExpiry: async () => clock.now() - 1,
+    revokeToken: async (accessor) => {
+      revokedTokens.push(accessor);
+    },
+  });
+  return { manager, live, clock, backend, revokedTokens };
+}
+
+async function issue(manager: ExpirationManager, live: Set<string>, ttl: number, accessor?: string) {
+  const user = randomUUID();
+  live.add(user);
+  const { lease } = await manager.register('leasing/creds/app', { type: 'cred', ttlSeconds: ttl, renewable: true, internalData: { user } }, accessor, 3600);
+  return lease;
+}
+
+const settle = async () => {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+test('a lease is revoked at its source when it expires', async () => {
+  const { manager, live, clock } = setup();
+  manager.start();
+  const lease = await issue(manager, live, 30);
+  assert.match(lease.leaseId, /^leasing\/creds\/app\/[A-Za-z0-9]{24}$/);
+  clock.advance(29_000);
+  await settle();
+  assert.equal(live.size, 1);
+  clock.advance(2_000);
+  await settle();
+  assert.equal(live.size, 0);
+  assert.equal(await manager.lookup(lease.leaseId), undefined);
+  manager.stop();
+});
+
+test('renewal extends a lease, capped by its max TTL with a warning', async () => {
+  const { manager, live, clock } = setup();
+  manager.start();
+  const lease = await issue(manager, live, 30);
+  clock.advance(20_000);
+  const renewed = await manager.renew(lease.leaseId, 120);
+  assert.equal(renewed.ttlSeconds, 120);
+  clock.advance(100_000);
+  await settle();
+  assert.equal(live.size, 1, 'still live after the original expiry');
+  const capped = await manager.renew(lease.leaseId, 10_000);
+  assert.ok(capped.ttlSeconds < 3600);
+  assert.match(capped.warnings[0], /capped/);
+  manager.stop();
+});
+
+test('revoking by token revokes every lease that token created', async () => {
+  const { manager, live } = setup();
+  await issue(manager, live, 300, 'accessor-a');
+  await issue(manager, live, 300, 'accessor-a');
+  const other = await issue(manager, live, 300, 'accessor-b');
+  await manager.revokeByToken('accessor-a');
+  assert.equal(live.size, 1);
+  assert.ok(await manager.lookup(other.leaseId));
+});
+
+test('a failing source is retried with backoff, marked irrevocable, then revoked when it returns', async () => {
+  const failures = { remaining: 8 };
+  const { manager, live, clock } = setup(new FakeClock(), new InmemBackend(), failures);
+  manager.start();
+  const lease = await issue(manager, live, 5);
+  for (let i = 0; i < 7; i++) {
+    clock.advance(70_000);
+    await settle();
+  }
+  const stuck = await manager.lookup(lease.leaseId);
+  assert.equal(stuck?.irrevocable, true);
+  assert.equal((await manager.irrevocable()).length, 1);
+  assert.equal(live.size, 1);
+  for (let i = 0; i < 3; i++) {
+    clock.advance(10 * 60_000);
+    await settle();
+  }
+  assert.equal(live.size, 0, 'revoked once the source came back');
+  assert.equal(await manager.lookup(lease.leaseId), undefined);
+  manager.stop();
+});
+
+test('after a restart the due index brings back expirations, including overdue ones', async () => {
+  const backend = new InmemBackend();
+  const clock = new FakeClock();
+  const first = setup(clock, backend);
+  await issue(first.manager, first.live, 3);
+  await first.manager.scheduleToken('accessor-t', clock.now() + 3000);
+  first.manager.stop(); // the process dies
+  clock.advance(5_000); // and is down while both expire
+  const second = setup(clock, backend);
+  for (const user of first.live) second.live.add(user);
+  second.manager.start();
+  await second.manager.ready;
+  clock.advance(1);
+  await settle();
+  assert.equal(second.live.size, 0);
+  assert.deepEqual(second.revokedTokens, ['accessor-t']);
+  second.manager.stop();
+});
+
+test('revoke-prefix and force', async () => {
+  const failures = { remaining: 100 };
+  const { manager, live } = setup(new FakeClock(), new InmemBackend(), failures);
+  await issue(manager, live, 300);
+  await issue(manager, live, 300);
+  await assert.rejects(manager.revokePrefix('leasing/creds/'));
+  await manager.revokePrefix('leasing/creds/', { force: true });
+  assert.deepEqual(await manager.leaseIdsUnder('leasing/'), []);
+});
