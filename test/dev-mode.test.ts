@@ -5,7 +5,11 @@ import { api, spawnServer } from './helpers/server.js';
 
 test('dev mode prints an address and a root token that work, within 3 seconds', async () => {
   const started = Date.now();
-  const { child, address, output } = await spawnServer(['-dev', '-dev-listen-address=127.0.0.1:0', '-dev-root-token-id=dev-root']);
+  const { child, address, output } = await spawnServer([
+    '-dev',
+    '-dev-listen-address=127.0.0.1:0',
+    '-dev-root-token-id=dev-root',
+  ]);
   try {
     const elapsed = Date.now() - started;
     assert.ok(elapsed < 3000, `took ${elapsed} ms`);

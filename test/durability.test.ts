@@ -11,7 +11,10 @@ test('kill -9 and restart: every acknowledged write survives, and disk holds no 
   const token = first.rootToken;
   const canaries: string[] = [];
   try {
-    assert.equal((await first.api('POST', 'sys/mounts/kv', { type: 'kv', options: { version: '2' } }, token)).status, 204);
+    assert.equal(
+      (await first.api('POST', 'sys/mounts/kv', { type: 'kv', options: { version: '2' } }, token)).status,
+      204,
+    );
     const writes = [];
     for (let i = 0; i < 40; i++) {
       const canary = `canary-${randomBytes(12).toString('hex')}`;
@@ -19,16 +22,31 @@ test('kill -9 and restart: every acknowledged write survives, and disk holds no 
       writes.push(first.api('POST', `kv/data/app/${i}`, { data: { password: canary } }, token));
     }
     for (const res of await Promise.all(writes)) assert.equal(res.status, 200);
-    await first.api('PUT', 'sys/policy/durable', { policy: `path "kv/data/${canaries[0]}" {\n  capabilities = ["read"]\n}\n` }, token);
+    await first.api(
+      'PUT',
+      'sys/policy/durable',
+      { policy: `path "kv/data/${canaries[0]}" {\n  capabilities = ["read"]\n}\n` },
+      token,
+    );
     await first.kill9();
 
     const files = await readdir(first.dir);
     const raw = Buffer.concat(
-      await Promise.all(files.filter((f) => f.startsWith('coffer.db')).map((f) => readFile(join(first.dir, f)))),
+      await Promise.all(
+        files.filter((f) => f.startsWith('coffer.db')).map((f) => readFile(join(first.dir, f))),
+      ),
     );
     for (const canary of canaries.slice(1)) {
-      for (const encoded of [canary, Buffer.from(canary).toString('base64'), Buffer.from(canary).toString('hex')]) {
-        assert.equal(raw.includes(encoded), false, `found a canary in the raw store (${encoded.slice(0, 12)}…)`);
+      for (const encoded of [
+        canary,
+        Buffer.from(canary).toString('base64'),
+        Buffer.from(canary).toString('hex'),
+      ]) {
+        assert.equal(
+          raw.includes(encoded),
+          false,
+          `found a canary in the raw store (${encoded.slice(0, 12)}…)`,
+        );
       }
     }
 

@@ -37,7 +37,12 @@ describe('the HTTP wire', () => {
     server = await startTestServer({ storage: 'inmem' });
     token = server.rootToken;
     for (const name of ['alpha', 'beta']) {
-      await server.api('PUT', `sys/policies/acl/${name}`, { policy: 'path "x/*" {\n  capabilities = ["read"]\n}\n' }, token);
+      await server.api(
+        'PUT',
+        `sys/policies/acl/${name}`,
+        { policy: 'path "x/*" {\n  capabilities = ["read"]\n}\n' },
+        token,
+      );
     }
   });
   after(async () => {
@@ -56,7 +61,9 @@ describe('the HTTP wire', () => {
 
   test('pipelined LIST, GET and POST on one keep-alive socket', async () => {
     const host = new URL(server.address).host;
-    const body = JSON.stringify({ policy: 'path "LIST /v1/sys/policies/acl HTTP/1.1" {\n  capabilities = ["read"]\n}\n' });
+    const body = JSON.stringify({
+      policy: 'path "LIST /v1/sys/policies/acl HTTP/1.1" {\n  capabilities = ["read"]\n}\n',
+    });
     const raw = await rawExchange(
       server.address,
       `LIST /v1/sys/policies/acl HTTP/1.1\r\nHost: ${host}\r\nX-Vault-Token: ${token}\r\n\r\n` +
@@ -70,7 +77,10 @@ describe('the HTTP wire', () => {
 
   test('an unknown method is 405 with an empty error list', async () => {
     const host = new URL(server.address).host;
-    const raw = await rawExchange(server.address, `FROB /v1/sys/policies/acl HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    const raw = await rawExchange(
+      server.address,
+      `FROB /v1/sys/policies/acl HTTP/1.1\r\nHost: ${host}\r\n\r\n`,
+    );
     assert.deepEqual(statuses(raw), [405]);
     assert.match(raw, /\{"errors":\[\]\}/);
   });
@@ -87,7 +97,10 @@ describe('the HTTP wire', () => {
   for (const c of pathCases) {
     test(`a path with a ${c.name} is refused with 400`, async () => {
       const host = new URL(server.address).host;
-      const raw = await rawExchange(server.address, `GET ${c.path} HTTP/1.1\r\nHost: ${host}\r\nX-Vault-Token: ${token}\r\n\r\n`);
+      const raw = await rawExchange(
+        server.address,
+        `GET ${c.path} HTTP/1.1\r\nHost: ${host}\r\nX-Vault-Token: ${token}\r\n\r\n`,
+      );
       assert.deepEqual(statuses(raw), [400]);
     });
   }
@@ -98,14 +111,27 @@ describe('the HTTP wire', () => {
     assert.deepEqual(none.body.errors, ['permission denied']);
     const unknown = await server.api('GET', 'sys/policy', undefined, 'hvs.unknownunknownunknown1');
     assert.equal(unknown.status, 403);
-    assert.deepEqual(unknown.body.errors, ['2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n']);
-    const bearer = await server.api('GET', 'sys/policy', undefined, undefined, { Authorization: `Bearer ${token}` });
+    assert.deepEqual(unknown.body.errors, [
+      '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n',
+    ]);
+    const bearer = await server.api('GET', 'sys/policy', undefined, undefined, {
+      Authorization: `Bearer ${token}`,
+    });
     assert.equal(bearer.status, 200);
   });
 
   test('envelope shape and top-level copy on sys/policy', async () => {
     const res = await server.api('GET', 'sys/policy', undefined, token);
-    for (const key of ['request_id', 'lease_id', 'renewable', 'lease_duration', 'data', 'wrap_info', 'warnings', 'auth']) {
+    for (const key of [
+      'request_id',
+      'lease_id',
+      'renewable',
+      'lease_duration',
+      'data',
+      'wrap_info',
+      'warnings',
+      'auth',
+    ]) {
       assert.ok(key in res.body, `envelope has ${key}`);
     }
     assert.deepEqual(res.body.keys, res.body.data.keys);

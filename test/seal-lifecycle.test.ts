@@ -27,10 +27,26 @@ describe('an uninitialised server', () => {
   });
 
   const invalidInits = [
-    { name: 'threshold above shares', body: { secret_shares: 2, secret_threshold: 3 }, error: 'threshold cannot be larger than shares' },
-    { name: 'threshold of one with many shares', body: { secret_shares: 3, secret_threshold: 1 }, error: 'threshold must be greater than one for multiple shares' },
-    { name: 'zero shares', body: { secret_shares: 0, secret_threshold: 0 }, error: 'shares must be at least one' },
-    { name: '256 shares', body: { secret_shares: 256, secret_threshold: 2 }, error: 'shares must be less than 256' },
+    {
+      name: 'threshold above shares',
+      body: { secret_shares: 2, secret_threshold: 3 },
+      error: 'threshold cannot be larger than shares',
+    },
+    {
+      name: 'threshold of one with many shares',
+      body: { secret_shares: 3, secret_threshold: 1 },
+      error: 'threshold must be greater than one for multiple shares',
+    },
+    {
+      name: 'zero shares',
+      body: { secret_shares: 0, secret_threshold: 0 },
+      error: 'shares must be at least one',
+    },
+    {
+      name: '256 shares',
+      body: { secret_shares: 256, secret_threshold: 2 },
+      error: 'shares must be less than 256',
+    },
   ];
   for (const c of invalidInits) {
     test(`init refuses ${c.name}`, async () => {
@@ -48,7 +64,10 @@ describe('an uninitialised server', () => {
     assert.equal(init.body.keys_base64.length, 5);
     assert.match(init.body.root_token, /^hvs\./);
     assert.equal(Buffer.from(init.body.keys[0], 'hex').toString('base64'), init.body.keys_base64[0]);
-    assert.equal((await server.api('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 })).body.errors[0], 'Vault is already initialized');
+    assert.equal(
+      (await server.api('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 })).body.errors[0],
+      'Vault is already initialized',
+    );
 
     const sealed = await server.api('GET', 'sys/policy', undefined, init.body.root_token);
     assert.equal(sealed.status, 503);
@@ -57,7 +76,10 @@ describe('an uninitialised server', () => {
 
     const missing = await server.api('PUT', 'sys/unseal', {});
     assert.equal(missing.status, 400);
-    assert.equal(missing.body.errors[0], "'key' must be specified in request body as JSON, or 'reset' set to true");
+    assert.equal(
+      missing.body.errors[0],
+      "'key' must be specified in request body as JSON, or 'reset' set to true",
+    );
     assert.equal((await server.api('PUT', 'sys/unseal', { key: 'not hex or base64!' })).status, 400);
 
     let step = await server.api('PUT', 'sys/unseal', { key: init.body.keys[0] });
@@ -79,13 +101,17 @@ describe('an uninitialised server', () => {
     assert.match(wrong.body.errors[0], /failed to decrypt keys from storage/);
     assert.equal((await server.api('GET', 'sys/seal-status')).body.progress, 0);
 
-    for (const key of [init.body.keys[4], init.body.keys_base64[1]]) await server.api('PUT', 'sys/unseal', { key });
+    for (const key of [init.body.keys[4], init.body.keys_base64[1]])
+      await server.api('PUT', 'sys/unseal', { key });
     const done = await server.api('PUT', 'sys/unseal', { key: init.body.keys[3] });
     assert.equal(done.body.sealed, false);
     assert.equal(done.body.t, 3);
     assert.equal(done.body.n, 5);
     assert.ok(done.body.cluster_id);
-    assert.equal((await server.api('PUT', 'sys/unseal', { reset: true })).body.errors[0], 'vault is unsealed');
+    assert.equal(
+      (await server.api('PUT', 'sys/unseal', { reset: true })).body.errors[0],
+      'vault is unsealed',
+    );
 
     const health = await server.api('GET', 'sys/health');
     assert.equal(health.status, 200);
@@ -138,7 +164,12 @@ describe('an unsealed server', () => {
   });
 
   test('rotate adds a key term and the old data stays readable', async () => {
-    await server.api('PUT', 'sys/policy/before-rotate', { policy: 'path "a/*" {\n  capabilities = ["read"]\n}\n' }, token);
+    await server.api(
+      'PUT',
+      'sys/policy/before-rotate',
+      { policy: 'path "a/*" {\n  capabilities = ["read"]\n}\n' },
+      token,
+    );
     const before = await server.api('GET', 'sys/key-status', undefined, token);
     assert.equal(before.body.data.term, 1);
     assert.equal((await server.api('PUT', 'sys/rotate', undefined, token)).status, 204);
@@ -156,7 +187,12 @@ describe('an unsealed server', () => {
     assert.match(random.body.data.random_bytes, /^[0-9a-f]{32}$/);
     const big = await server.api('POST', 'sys/tools/random', { bytes: 1 << 20 }, token);
     assert.equal(big.status, 400);
-    const hash = await server.api('POST', 'sys/tools/hash/sha2-256', { input: Buffer.from('coffer').toString('base64') }, token);
+    const hash = await server.api(
+      'POST',
+      'sys/tools/hash/sha2-256',
+      { input: Buffer.from('coffer').toString('base64') },
+      token,
+    );
     const expected = createHash('sha256').update('coffer').digest('hex');
     assert.equal(hash.body.data.sum, expected);
     assert.equal((await server.api('POST', 'sys/tools/hash', { input: 'not base64!' }, token)).status, 400);

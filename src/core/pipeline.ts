@@ -35,7 +35,32 @@ export async function handleRequest(core: Core, req: IncomingRequest): Promise<C
 
   if (req.help) return wrapResponse(req, runtime, runtime.engine.helpFor(logical.path));
   const response = await runtime.engine.handleRequest(runtime.ctx, logical);
-  return finishResponse(core, runtime, req, logical, response);
+  const result = await finishResponse(core, runtime, req, logical, response);
+  return maybeWrap(core, req, result);
+}
+
+/** Sys paths whose answers are always wrapped, with Vault's default TTL when the client sent none. */
+const ALWAYS_WRAPPED = new Set(['sys/wrapping/wrap']);
+const DEFAULT_WRAP_TTL = 300;
+
+async function maybeWrap(core: Core, req: IncomingRequest, result: CoreResponse): Promise<CoreResponse> {
+  const response = result.response;
+  if (response?.wrapInfo) return { ...result, wrapInfo: response.wrapInfo };
+  const ttl = req.wrapTtlSeconds ?? (ALWAYS_WRAPPED.has(req.path) ? DEFAULT_WRAP_TTL : undefined);
+  if (!ttl || !response || (!response.data && !result.auth) || (response.httpStatus ?? 200) >= 400) return result;
+  const wrapInfo = await core.unsealed.wrapper.wrap(
+    {
+      data: response.data ?? null,
+      auth: result.auth ?? null,
+      leaseId: result.leaseId,
+      leaseDuration: result.leaseDuration,
+      renewable: result.renewable,
+      warnings: response.warnings?.length ? response.warnings : null,
+    },
+    ttl,
+    req.path,
+  );
+  return { ...result, wrapInfo, mountType: '' };
 }
 
 async function authorize(

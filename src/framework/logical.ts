@@ -62,6 +62,8 @@ export interface LogicalResponse {
   secret?: SecretLease;
   auth?: AuthResult;
   warnings?: string[];
+  /** A response that is already wrapped (`sys/wrapping/rewrap`): sent as the envelope's `wrap_info`. */
+  wrapInfo?: Record<string, unknown>;
   /** An existing lease this response reports on (`sys/leases/renew`): fills the envelope's lease fields. */
   lease?: { leaseId: string; ttlSeconds: number; renewable: boolean };
   /**

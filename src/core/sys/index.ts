@@ -8,6 +8,7 @@ import { leasePaths } from './leases.js';
 import { sysMountPaths } from './mounts.js';
 import { policyPaths } from './policies.js';
 import { toolPaths } from './tools.js';
+import { wrappingPaths } from './wrapping.js';
 
 export function createSysEngine(core: Core): Engine {
   return defineEngine({
@@ -20,6 +21,7 @@ export function createSysEngine(core: Core): Engine {
       ...capabilityPaths(core),
       ...internalUiPaths(core),
       ...leasePaths(core),
+      ...wrappingPaths(core),
     ],
     help: 'System endpoints used for control, policy and debugging.',
   });

@@ -1,0 +1,119 @@
+/**
+ * `npm run bench`: baselines and workloads measured in one run, each workload reported as a ratio to
+ * its baseline (PERFORMANCE.md). Options: --quick, --only a,b, --storage inmem|sqlite|postgresql,
+ * --compare results/FILE.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { rawFsync, rawStore, startBareHttp } from './baselines.js';
+import { formatLine, type LoadResult, medianOf, runLoad } from './load.js';
+import { compareWith, type Row, saveResults } from './results.js';
+import { pinPrefix, startBenchServer } from './server.js';
+import { WORKLOADS } from './workloads.js';
+
+function parseOptions(argv: string[]) {
+  const get = (name: string) => {
+    const at = argv.indexOf(`--${name}`);
+    return at === -1 ? undefined : argv[at + 1];
+  };
+  return {
+    quick: argv.includes('--quick'),
+    only: get('only')?.split(','),
+    storage: get('storage') ?? 'sqlite',
+    compare: get('compare'),
+  };
+}
+
+/** Re-executes this runner pinned to core 1 so the server (core 0) and load never share a core. */
+function ensurePinned(): boolean {
+  if (process.env.COFFER_BENCH_PINNED || cpus().length < 2) return false;
+  const pin = pinPrefix(1);
+  if (!pin.length) return false;
+  const child = spawnSync(
+    pin[0],
+    [...pin.slice(1), process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, COFFER_BENCH_PINNED: '1' },
+    },
+  );
+  process.exit(child.status ?? 1);
+}
+
+async function main() {
+  if (ensurePinned()) return;
+  const options = parseOptions(process.argv.slice(2));
+  const seconds = options.quick ? 3 : 10;
+  const rounds = options.quick ? 1 : 3;
+  const wanted = (name: string) => !options.only || options.only.includes(name);
+  const rows: Row[] = [];
+  const baselines: Record<string, number> = {};
+
+  const bare = await startBareHttp(pinPrefix(0));
+  const measure = (conns: number) =>
+    medianOf(rounds, () => runLoad({ url: bare.url, connections: conns, durationSeconds: seconds }));
+  await runLoad({ url: bare.url, connections: 10, durationSeconds: 1 }); // warm-up
+  const bare10 = await measure(10);
+  const bare64 = await measure(64);
+  bare.child.kill();
+  baselines['bare-http'] = bare64.rps;
+  baselines['bare-http@10'] = bare10.rps;
+  rows.push(baselineRow('bare-http', bare64), baselineRow('bare-http@10', bare10));
+  console.log(formatLine('bare-http', bare64, undefined, undefined));
+  console.log(formatLine('bare-http@10', bare10, undefined, undefined));
+  baselines['raw-fsync'] = rawFsync(Math.min(seconds, 3));
+  console.log(`raw-fsync: ${Math.round(baselines['raw-fsync']).toLocaleString('en-US')} ops/s`);
+  baselines['raw-store'] = rawStore(Math.min(seconds, 3));
+  console.log(`raw-store: ${Math.round(baselines['raw-store']).toLocaleString('en-US')} ops/s`);
+  rows.push(
+    { name: 'raw-fsync', rps: baselines['raw-fsync'], p50: 0, p99: 0, errors: 0 },
+    { name: 'raw-store', rps: baselines['raw-store'], p50: 0, p99: 0, errors: 0 },
+  );
+
+  const server = await startBenchServer(options.storage);
+  try {
+    rows.push({
+      name: 'cold-start',
+      rps: 0,
+      p50: server.firstServedMs,
+      p99: server.firstServedMs,
+      errors: 0,
+      note: 'ms to first served request',
+    });
+    console.log(
+      `cold-start: first request served ${server.firstServedMs.toFixed(0)} ms after spawn (target < 1000 ms)`,
+    );
+    for (const workload of WORKLOADS.filter((w) => wanted(w.name))) {
+      const prepared = await workload.prepare(server);
+      if (!prepared) {
+        console.log(`${workload.name}: skipped (${workload.unavailable ?? 'not available yet'})`);
+        continue;
+      }
+      await runLoad({ ...prepared, url: server.url, durationSeconds: 1 });
+      const result = await medianOf(rounds, () =>
+        runLoad({ ...prepared, url: server.url, durationSeconds: seconds }),
+      );
+      const baseline = { name: workload.baseline, rps: baselines[workload.baseline] };
+      const line = formatLine(workload.name, result, baseline, workload.target);
+      console.log(result.errors > 0 ? `${line}  FAILED (errors)` : line);
+      rows.push({
+        name: workload.name,
+        ...result,
+        ratio: result.rps / baseline.rps,
+        baseline: workload.baseline,
+        target: workload.target,
+      });
+    }
+  } finally {
+    await server.stop();
+  }
+  const file = await saveResults(rows, { storage: options.storage, quick: options.quick });
+  console.log(`\nresults: ${file}`);
+  if (options.compare) console.log(await compareWith(options.compare, rows));
+}
+
+function baselineRow(name: string, result: LoadResult): Row {
+  return { name, ...result };
+}
+
+await main();

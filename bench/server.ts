@@ -1,0 +1,90 @@
+/** Starts a real Coffer server process for the benchmark, pinned to its own core, initialised and unsealed. */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = new URL('../bin/coffer.js', import.meta.url).pathname;
+
+export function pinPrefix(core: number): string[] {
+  const hasTaskset = spawnSync('taskset', ['-V']).status === 0;
+  return hasTaskset ? ['taskset', '-c', String(core)] : [];
+}
+
+export interface BenchServer {
+  url: string;
+  token: string;
+  child: ChildProcess;
+  startedAt: number;
+  firstServedMs: number;
+  api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>; // biome-ignore lint/suspicious/noExplicitAny: JSON bodies
+  stop(): Promise<void>;
+}
+
+export async function startBenchServer(
+  storage: string,
+  options: { extraConfig?: string; dir?: string } = {},
+): Promise<BenchServer> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'coffer-bench-'));
+  const storageBlock =
+    storage === 'sqlite'
+      ? `storage "sqlite" {\n  path = "${join(dir, 'coffer.db')}"\n}\n`
+      : storage === 'postgresql'
+        ? `storage "postgresql" {\n  connection_url = "postgres://postgres@127.0.0.1:5432/test"\n  table = "coffer_bench_${process.pid}"\n}\n`
+        : 'storage "inmem" {}\n';
+  const configFile = join(dir, 'bench.hcl');
+  writeFileSync(
+    configFile,
+    `${storageBlock}\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n}\nlog_level = "error"\n${options.extraConfig ?? ''}`,
+  );
+  const pin = pinPrefix(0);
+  const startedAt = performance.now();
+  const child = spawn(
+    pin[0] ?? process.execPath,
+    [...pin.slice(1), ...(pin.length ? [process.execPath] : []), BIN, 'server', `-config=${configFile}`],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk) => {
+      out += chunk;
+      const match = /Listener: (http\S+)/.exec(out);
+      if (match) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  const api = async (method: string, path: string, body?: unknown, token?: string) => {
+    const res = await fetch(`${url}/v1/${path}`, {
+      method,
+      headers: token ? { 'X-Vault-Token': token } : {},
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  await api('GET', 'sys/health');
+  const firstServedMs = performance.now() - startedAt;
+  let token = '';
+  const status = await api('GET', 'sys/init');
+  if (!status.body.initialized) {
+    const init = await api('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 });
+    token = init.body.root_token;
+    await api('PUT', 'sys/unseal', { key: init.body.keys[0] });
+  }
+  return {
+    url,
+    token,
+    child,
+    startedAt,
+    firstServedMs,
+    api,
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
