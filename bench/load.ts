@@ -28,12 +28,12 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     requests: spec.next
       ? [
           {
-            setupRequest: (req: Record<string, unknown>) => {
+            setupRequest: (req) => {
               const next = spec.next!();
               return {
                 ...req,
                 path: next.path,
-                method: next.method ?? req.method,
+                method: (next.method ?? req.method) as autocannon.Request['method'],
                 body: next.body ?? req.body,
               };
             },
