@@ -68,7 +68,8 @@ test('without a token only the documented allow-list answers', async () => {
       const path = `${mount}${concrete(route.pattern)}`;
       for (const operation of route.operations) {
         const method = METHOD_OF[operation];
-        const headers: Record<string, string> = method === 'PATCH' ? { 'Content-Type': 'application/merge-patch+json' } : {};
+        const headers: Record<string, string> =
+          method === 'PATCH' ? { 'Content-Type': 'application/merge-patch+json' } : {};
         const res = await server.api(
           method,
           path,

@@ -1,0 +1,190 @@
+/** Who may do what, end to end: policies, token trees, use limits, cubbyhole and response wrapping. */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { removeServerDir, startTestServer, type TestServer } from './helpers/server.js';
+
+let server: TestServer;
+let root: string;
+before(async () => {
+  server = await startTestServer({ dev: true });
+  root = server.rootToken;
+});
+after(async () => {
+  await server.stop();
+  await removeServerDir(server);
+});
+
+async function createToken(body: Record<string, unknown>, parent = root): Promise<string> {
+  const res = await server.api('POST', 'auth/token/create', body, parent);
+  assert.equal(res.status, 200, res.text);
+  return res.body.auth.client_token;
+}
+
+describe('policies on a real server', () => {
+  test('a reader policy allows reads of its paths and nothing else', async () => {
+    const policy = 'path "secret/data/app/*" {\n  capabilities = ["read"]\n}\n';
+    assert.equal((await server.api('PUT', 'sys/policies/acl/reader', { policy }, root)).status, 204);
+    await server.api('POST', 'secret/data/app/db', { data: { password: 'p' } }, root);
+    const token = await createToken({ policies: ['reader'] });
+    assert.equal((await server.api('GET', 'secret/data/app/db', undefined, token)).status, 200);
+    const write = await server.api('POST', 'secret/data/app/db', { data: { password: 'x' } }, token);
+    assert.equal(write.status, 403);
+    assert.deepEqual(write.body.errors, ['1 error occurred:\n\t* permission denied\n\n']);
+    // The same opaque 403 whether or not the path exists.
+    const missing = await server.api('GET', 'secret/data/other/none', undefined, token);
+    const existing = await server.api('GET', 'secret/data/other/db', undefined, token);
+    assert.equal(missing.status, 403);
+    assert.deepEqual(missing.body, existing.body);
+    const caps = await server.api(
+      'POST',
+      'sys/capabilities-self',
+      { paths: ['secret/data/app/db', 'secret/data/x'] },
+      token,
+    );
+    assert.deepEqual(caps.body.data['secret/data/app/db'], ['read']);
+    assert.deepEqual(caps.body.data['secret/data/x'], ['deny']);
+  });
+
+  test('policy names are lower-cased with a warning, root cannot be changed', async () => {
+    const res = await server.api(
+      'PUT',
+      'sys/policy/MixedCase',
+      { policy: 'path "a" {\n  capabilities = ["read"]\n}\n' },
+      root,
+    );
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.warnings, ['policy name was converted to mixedcase']);
+    assert.equal(
+      (
+        await server.api(
+          'PUT',
+          'sys/policy/root',
+          { policy: 'path "a" {\n  capabilities = ["read"]\n}\n' },
+          root,
+        )
+      ).status,
+      400,
+    );
+    assert.equal((await server.api('DELETE', 'sys/policy/default', undefined, root)).status, 400);
+    assert.equal((await server.api('PUT', 'sys/policy/empty', { policy: '' }, root)).status, 400);
+  });
+});
+
+describe('token lifecycle', () => {
+  test('revoking a parent revokes three levels of children; orphans survive', async () => {
+    const parent = await createToken({ policies: ['default'] });
+    const child = await createToken({ policies: ['default'] }, parent);
+    const grandchild = await createToken({ policies: ['default'] }, child);
+    const greatGrandchild = await createToken({ policies: ['default'] }, grandchild);
+    const orphan = await createToken({ policies: ['default'], no_parent: true });
+    for (const token of [child, grandchild, greatGrandchild]) {
+      assert.equal((await server.api('POST', 'cubbyhole/held', { v: token.slice(-4) }, token)).status, 204);
+    }
+    assert.equal((await server.api('POST', 'auth/token/revoke', { token: parent }, root)).status, 204);
+    for (const token of [parent, child, grandchild, greatGrandchild]) {
+      assert.equal((await server.api('GET', 'auth/token/lookup-self', undefined, token)).status, 403);
+    }
+    assert.equal((await server.api('GET', 'auth/token/lookup-self', undefined, orphan)).status, 200);
+  });
+
+  test('a token with num_uses=3 serves exactly three requests, even concurrently', async () => {
+    const token = await createToken({ policies: ['default'], num_uses: 3 });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => server.api('GET', 'auth/token/lookup-self', undefined, token)),
+    );
+    assert.equal(results.filter((r) => r.status === 200).length, 3);
+  });
+
+  test('cubbyhole is private to its token, root included', async () => {
+    const a = await createToken({ policies: ['default'] });
+    await server.api('POST', 'cubbyhole/secret', { value: 'only-a' }, a);
+    assert.equal((await server.api('GET', 'cubbyhole/secret', undefined, a)).body.data.value, 'only-a');
+    assert.equal((await server.api('GET', 'cubbyhole/secret', undefined, root)).status, 404);
+  });
+});
+
+describe('response wrapping', () => {
+  test('a wrapped token creation unwraps once', async () => {
+    const wrapped = await server.api('POST', 'auth/token/create', { policies: ['default'] }, root, {
+      'X-Vault-Wrap-TTL': '60s',
+    });
+    assert.equal(wrapped.status, 200);
+    assert.equal(wrapped.body.request_id, '');
+    assert.equal(wrapped.body.auth, null);
+    const info = wrapped.body.wrap_info;
+    assert.equal(info.ttl, 60);
+    assert.equal(info.creation_path, 'auth/token/create');
+    assert.ok(info.wrapped_accessor);
+    const lookup = await server.api('POST', 'sys/wrapping/lookup', { token: info.token });
+    assert.equal(lookup.status, 200);
+    assert.equal(lookup.body.data.creation_ttl, 60);
+    const unwrapped = await server.api('POST', 'sys/wrapping/unwrap', undefined, info.token);
+    assert.equal(unwrapped.status, 200);
+    assert.ok(unwrapped.body.auth.client_token);
+    const again = await server.api('POST', 'sys/wrapping/unwrap', undefined, info.token);
+    assert.equal(again.status, 400);
+  });
+
+  test('sys/wrapping/wrap and unwrap by token in the body', async () => {
+    const wrapped = await server.api('POST', 'sys/wrapping/wrap', { hello: 'world' }, root);
+    assert.equal(wrapped.body.wrap_info.creation_path, 'sys/wrapping/wrap');
+    const unwrapped = await server.api(
+      'POST',
+      'sys/wrapping/unwrap',
+      { token: wrapped.body.wrap_info.token },
+      root,
+    );
+    assert.deepEqual(unwrapped.body.data, { hello: 'world' });
+    const again = await server.api(
+      'POST',
+      'sys/wrapping/unwrap',
+      { token: wrapped.body.wrap_info.token },
+      root,
+    );
+    assert.equal(again.status, 400);
+    assert.deepEqual(again.body.errors, ['wrapping token is not valid or does not exist']);
+  });
+});
+
+describe('mounts', () => {
+  test('enable, list, tune, detect KV version, disable deletes data', async () => {
+    assert.equal(
+      (await server.api('POST', 'sys/mounts/team', { type: 'kv-v1', description: 'team secrets' }, root))
+        .status,
+      204,
+    );
+    const conflict = await server.api('POST', 'sys/mounts/team/inner', { type: 'kv' }, root);
+    assert.equal(conflict.status, 400);
+    assert.match(conflict.body.errors[0], /path is already in use at team\//);
+    const mounts = await server.api('GET', 'sys/mounts', undefined, root);
+    assert.equal(mounts.body.data['team/'].type, 'kv');
+    assert.match(mounts.body.data['team/'].accessor, /^kv_[0-9a-f]{8}$/);
+    await server.api('POST', 'team/app', { k: 'v' }, root);
+    const ui = await server.api('GET', 'sys/internal/ui/mounts/team/app', undefined, root);
+    assert.equal(ui.body.data.path, 'team/');
+    assert.equal(ui.body.data.options.version, '1');
+    assert.equal(
+      (
+        await server.api(
+          'POST',
+          'sys/mounts/team/tune',
+          { default_lease_ttl: '1h', max_lease_ttl: '2h' },
+          root,
+        )
+      ).status,
+      204,
+    );
+    const tune = await server.api('GET', 'sys/mounts/team/tune', undefined, root);
+    assert.equal(tune.body.data.default_lease_ttl, 3600);
+    assert.equal(tune.body.data.max_lease_ttl, 7200);
+    assert.equal((await server.api('DELETE', 'sys/mounts/team', undefined, root)).status, 204);
+    assert.equal((await server.api('POST', 'sys/mounts/team', { type: 'kv-v1' }, root)).status, 204);
+    assert.equal(
+      (await server.api('GET', 'team/app', undefined, root)).status,
+      404,
+      'data went with the old mount',
+    );
+    const denied = await server.api('GET', 'sys/internal/ui/mounts/nowhere/x', undefined, root);
+    assert.equal(denied.status, 403);
+  });
+});
