@@ -5,7 +5,8 @@
 import type { Caller, LogicalRequest, LogicalResponse } from '../framework/logical.js';
 import { isSudoPath } from '../policy/acl.js';
 import type { Core } from './core.js';
-import { CofferError, deniedByPolicy, denied, invalidToken, sealedError } from './errors.js';
+import { CofferError, deniedByPolicy, denied, invalid, invalidToken, sealedError } from './errors.js';
+import { NOT_VALID } from './wrapping.js';
 import type { MountRuntime } from './mount-manager.js';
 import { routePrefix } from './mounts.js';
 import type { CoreResponse, IncomingRequest } from './request-types.js';
@@ -72,6 +73,8 @@ async function authorize(
 ): Promise<void> {
   const state = core.unsealed;
   if (!req.token) throw denied();
+  // Vault answers a spent or unknown wrapping token on unwrap with its own 400, not the token 403.
+  if (!entry && req.path === 'sys/wrapping/unwrap') throw invalid(NOT_VALID);
   if (!entry) throw invalidToken();
   if (logical.operation === 'update') {
     const exists = await runtime.engine.exists(runtime.ctx, logical);

@@ -34,6 +34,11 @@ export async function sealStatus(core: Core): Promise<Body> {
   return body;
 }
 
+function present(value: unknown): boolean {
+  if (value === undefined || value === null || value === '' || value === 0) return false;
+  return !(Array.isArray(value) && value.length === 0);
+}
+
 function intOf(value: unknown, name: string): number {
   if (value === undefined) return 0;
   const n = typeof value === 'string' ? Number(value) : value;
@@ -42,10 +47,11 @@ function intOf(value: unknown, name: string): number {
 }
 
 async function initialize(core: Core, body: Body): Promise<Body> {
-  if (body.pgp_keys !== undefined || body.root_token_pgp_key !== undefined) {
+  // The Go CLI always sends these fields, empty; only a non-empty value asks for something.
+  if (present(body.pgp_keys) || present(body.root_token_pgp_key)) {
     throw invalid('PGP-encrypted unseal keys are not supported by this server');
   }
-  if (body.recovery_shares !== undefined || body.recovery_threshold !== undefined) {
+  if (present(body.recovery_shares) || present(body.recovery_threshold)) {
     throw invalid('parameters recovery_shares,recovery_threshold not applicable to seal type shamir');
   }
   const { keys, rootToken } = await core.initialize({
@@ -112,8 +118,8 @@ async function health(core: Core, query: URLSearchParams): Promise<{ status: num
   return { status, body };
 }
 
-function leader(core: Core): Body {
-  if (core.isSealed()) throw new CofferError('sealed', 'Vault is sealed');
+/** Without HA, Vault answers the same (ha_enabled false) sealed or not; the vault CLI relies on that. */
+function leader(): Body {
   return {
     ha_enabled: false,
     is_self: false,
@@ -155,7 +161,7 @@ export async function serveRaw(
     }
     case 'sys/leader':
       if (method !== 'GET') return methodNotAllowed();
-      return writeJson(res, 200, leader(core));
+      return writeJson(res, 200, leader());
   }
 }
 

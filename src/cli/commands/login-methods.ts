@@ -1,0 +1,109 @@
+/** Auth methods `login -method=…` knows: each turns K=V configuration into a secret carrying `auth`. */
+import type { VaultClient } from '../../client/client.js';
+import { parseGoBool } from '../../client/env.js';
+import { isRecord, parseSecret, type Secret } from '../../client/secret.js';
+import type { Context } from '../command.js';
+import { promptSecret } from '../io.js';
+
+export interface LoginMethod {
+  help: string;
+  login(ctx: Context, client: VaultClient, config: Record<string, string>): Promise<Secret>;
+}
+
+const strings = (value: unknown) => (Array.isArray(value) ? value.map(String) : null);
+
+async function askHidden(ctx: Context, prompt: string): Promise<string> {
+  if (ctx.flags.bool('non-interactive')) throw new Error('no value given and -non-interactive is set');
+  // Prompts go to stderr so that `-field=token` output on stdout stays clean.
+  return promptSecret(ctx.io, prompt, ctx.io.stderr);
+}
+
+/** Token "login": checks the token with lookup-self and presents it as an auth block. */
+const tokenMethod: LoginMethod = {
+  help: 'coffer login [TOKEN]   (token=..., lookup=false to skip the lookup)',
+  async login(ctx, client, config) {
+    let lookup = true;
+    if (config.lookup !== undefined) {
+      const parsed = parseGoBool(config.lookup);
+      if (parsed === undefined) throw new Error(`Failed to parse "lookup" as boolean: ${config.lookup}`);
+      lookup = parsed;
+    }
+    const token = (config.token ?? (await askHidden(ctx, 'Token (will be hidden): '))).trim();
+    if (!token) throw new Error('a token must be passed to auth, please view the help for more information');
+    const blank: Secret = {
+      request_id: '',
+      lease_id: '',
+      lease_duration: 0,
+      renewable: false,
+      data: null,
+      warnings: null,
+      wrap_info: null,
+      mount_type: '',
+      auth: null,
+    };
+    const auth = { orphan: false, entity_id: '', mfa_requirement: null };
+    if (!lookup) {
+      return {
+        ...blank,
+        auth: {
+          ...auth,
+          client_token: token,
+          accessor: '',
+          policies: null,
+          token_policies: null,
+          identity_policies: null,
+          metadata: null,
+          lease_duration: 0,
+          renewable: false,
+        },
+      };
+    }
+    client.token = token;
+    let body: unknown;
+    try {
+      body = (await client.request({ method: 'GET', path: 'auth/token/lookup-self', wrapTtl: null })).body;
+    } catch (error) {
+      throw new Error(`error looking up token: ${(error as Error).message}`);
+    }
+    const data = parseSecret(body)?.data;
+    if (!data) throw new Error('empty response from lookup-self');
+    const tokenPolicies = strings(data.policies);
+    const identityPolicies = strings(data.identity_policies);
+    const meta = isRecord(data.meta) ? data.meta : isRecord(data.metadata) ? data.metadata : null;
+    return {
+      ...blank,
+      auth: {
+        ...auth,
+        client_token: typeof data.id === 'string' ? data.id : token,
+        accessor: typeof data.accessor === 'string' ? data.accessor : '',
+        policies:
+          tokenPolicies || identityPolicies ? [...(tokenPolicies ?? []), ...(identityPolicies ?? [])] : null,
+        token_policies: tokenPolicies,
+        identity_policies: identityPolicies,
+        metadata: meta as Record<string, string> | null,
+        lease_duration: typeof data.ttl === 'number' ? data.ttl : 0,
+        renewable: data.renewable === true,
+      },
+    };
+  },
+};
+
+/** userpass and ldap: `auth/<mount>/login/<username>` with the password (asked for when not given). */
+const passwordMethod: LoginMethod = {
+  help: 'coffer login -method=userpass username=NAME [password=...]',
+  async login(ctx, client, config) {
+    const username = config.username;
+    if (!username) throw new Error("'username' must be specified");
+    const password = config.password ?? (await askHidden(ctx, 'Password (will be hidden): '));
+    const mount = config.mount.replace(/^\/+|\/+$/g, '');
+    const secret = await client.write(`auth/${mount}/login/${username}`, { password });
+    if (!secret) throw new Error('empty response from credential provider');
+    return secret;
+  },
+};
+
+export const LOGIN_METHODS: Record<string, LoginMethod> = {
+  token: tokenMethod,
+  userpass: passwordMethod,
+  ldap: passwordMethod,
+};

@@ -1,0 +1,85 @@
+/** One HTTP exchange over a keep-alive node:http/https agent: TLS material, timeout, raw body back. */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import { join } from 'node:path';
+
+export interface TlsOptions {
+  /** PEM text or Buffer, or the path of a PEM file. */
+  caCert?: string | Buffer;
+  /** Directory of PEM files (used when `caCert` is not given, as Vault does). */
+  caPath?: string;
+  clientCert?: string;
+  clientKey?: string;
+  tlsServerName?: string;
+  tlsSkipVerify?: boolean;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+function pem(value: string | Buffer): string | Buffer {
+  if (Buffer.isBuffer(value) || value.includes('-----BEGIN')) return value;
+  return readFileSync(value);
+}
+
+function caBundle(options: TlsOptions): (string | Buffer)[] | undefined {
+  if (options.caCert) return [pem(options.caCert)];
+  if (!options.caPath) return undefined;
+  return readdirSync(options.caPath)
+    .map((name) => join(options.caPath!, name))
+    .filter((file) => statSync(file).isFile())
+    .map((file) => readFileSync(file));
+}
+
+export function createAgent(secure: boolean, tls: TlsOptions): http.Agent {
+  if (!secure) return new http.Agent({ keepAlive: true });
+  return new https.Agent({
+    keepAlive: true,
+    ca: caBundle(tls),
+    cert: tls.clientCert ? readFileSync(tls.clientCert) : undefined,
+    key: tls.clientKey ? readFileSync(tls.clientKey) : undefined,
+    servername: tls.tlsServerName || undefined,
+    rejectUnauthorized: !tls.tlsSkipVerify,
+    minVersion: 'TLSv1.2',
+  });
+}
+
+export function send(
+  agent: http.Agent,
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  timeoutMs: number,
+): Promise<RawResponse> {
+  const lib = url.protocol === 'https:' ? https : http;
+  // An explicit length keeps Node from switching to chunked encoding for bodyless custom verbs (LIST).
+  const length =
+    body === undefined ? (method === 'GET' || method === 'HEAD' ? undefined : 0) : Buffer.byteLength(body);
+  const allHeaders = length === undefined ? headers : { ...headers, 'Content-Length': String(length) };
+  return new Promise((resolve, reject) => {
+    const req = lib.request(url, { method, headers: allHeaders, agent, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+    req.on('timeout', () => {
+      const error: NodeJS.ErrnoException = new Error('request timed out');
+      error.code = 'ERR_CLIENT_TIMEOUT';
+      req.destroy(error);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
