@@ -27,7 +27,10 @@ const RESERVED: Record<MountTableName, string[]> = {
 };
 
 function entryFor(core: Core, table: MountTableName, rawPath: string): MountEntry | undefined {
-  return core.unsealed.mounts.table.find(table, normalizeMountPath(rawPath));
+  const path = normalizeMountPath(rawPath);
+  // `sys/mounts/auth/<path>/tune` reaches auth mounts too: the vault CLI's `auth tune` uses it.
+  if (table === 'mounts' && path.startsWith('auth/')) return core.unsealed.mounts.table.find('auth', path.slice(5));
+  return core.unsealed.mounts.table.find(table, path);
 }
 
 async function enableMount(core: Core, table: MountTableName, input: Input<typeof enableFields>) {
