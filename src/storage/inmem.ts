@@ -1,17 +1,20 @@
 /** In-memory storage for dev mode and tests; nothing survives the process. */
 import type { StorageBackend, TxOp } from './backend.js';
 import { childrenOf } from './list.js';
+import { validateKey, validateOps } from './validate-key.js';
 
 export class InmemBackend implements StorageBackend {
   readonly type = 'inmem';
   private readonly entries = new Map<string, Uint8Array>();
 
   async get(key: string): Promise<Uint8Array | undefined> {
+    validateKey(key);
     const value = this.entries.get(key);
     return value && new Uint8Array(value);
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {
+    validateKey(key);
     this.entries.set(key, new Uint8Array(value));
   }
 
@@ -24,6 +27,7 @@ export class InmemBackend implements StorageBackend {
   }
 
   async transaction(ops: TxOp[]): Promise<void> {
+    validateOps(ops);
     for (const op of ops) {
       if (op.op === 'put') this.entries.set(op.key, new Uint8Array(op.value));
       else this.entries.delete(op.key);

@@ -1,0 +1,105 @@
+/** One behaviour suite every storage backend must pass (registered as node:test tests). */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { StorageBackend } from './backend.js';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (value: Uint8Array | undefined) => (value ? new TextDecoder().decode(value) : undefined);
+
+export function storageConformance(
+  name: string,
+  open: () => Promise<StorageBackend>,
+  dispose?: (backend: StorageBackend) => Promise<void>,
+) {
+  describe(`storage conformance: ${name}`, () => {
+    let store: StorageBackend;
+    before(async () => {
+      store = await open();
+    });
+    after(async () => {
+      await dispose?.(store);
+      await store.close();
+    });
+
+    test('put, get, overwrite and delete', async () => {
+      await store.put('basic/a', bytes('one'));
+      assert.equal(text(await store.get('basic/a')), 'one');
+      await store.put('basic/a', bytes('two'));
+      assert.equal(text(await store.get('basic/a')), 'two');
+      await store.delete('basic/a');
+      assert.equal(await store.get('basic/a'), undefined);
+      await store.delete('basic/never-existed');
+    });
+
+    test('returned bytes are a copy', async () => {
+      await store.put('copy/k', bytes('abc'));
+      const value = (await store.get('copy/k'))!;
+      value[0] = 0x7a;
+      assert.equal(text(await store.get('copy/k')), 'abc');
+    });
+
+    test('list returns direct children in byte order, folders once with a slash', async () => {
+      for (const key of [
+        'ls/b',
+        'ls/B',
+        'ls/a/1',
+        'ls/a/2/deep',
+        'ls/a',
+        'ls/0',
+        'ls/c/x/y/z',
+        'lsx/other',
+      ]) {
+        await store.put(key, bytes(key));
+      }
+      assert.deepEqual(await store.list('ls/'), ['0', 'B', 'a', 'a/', 'b', 'c/']);
+      assert.deepEqual(await store.list('ls/a/'), ['1', '2/']);
+      assert.deepEqual(await store.list('ls/c/x/'), ['y/']);
+      assert.deepEqual(await store.list('nothing/here/'), []);
+      assert.ok((await store.list('')).includes('ls/'));
+    });
+
+    test('keys with unicode, spaces and many slashes', async () => {
+      const keys = ['uni/секрет/ключ', 'uni/emoji/🔑', 'uni/with space/x', 'uni/日本/語'];
+      for (const key of keys) await store.put(key, bytes(key));
+      for (const key of keys) assert.equal(text(await store.get(key)), key);
+      assert.deepEqual(await store.list('uni/'), ['emoji/', 'with space/', 'секрет/', '日本/']);
+    });
+
+    test('1 MiB random values come back byte for byte', async () => {
+      const value = randomBytes(1 << 20);
+      await store.put('big/value', value);
+      assert.ok(Buffer.from((await store.get('big/value'))!).equals(value));
+    });
+
+    test('50 concurrent writers: distinct keys all land, one key ends with one whole value', async () => {
+      await Promise.all(Array.from({ length: 50 }, (_, i) => store.put(`conc/k${i}`, bytes(`v${i}`))));
+      for (let i = 0; i < 50; i++) assert.equal(text(await store.get(`conc/k${i}`)), `v${i}`);
+      const values = Array.from({ length: 50 }, (_, i) => `same-${i}-${'x'.repeat(1000)}`);
+      await Promise.all(values.map((v) => store.put('conc/same', bytes(v))));
+      assert.ok(values.includes(text(await store.get('conc/same'))!));
+    });
+
+    test('a transaction applies all of its operations', async () => {
+      await store.put('tx/old', bytes('old'));
+      await store.transaction([
+        { op: 'put', key: 'tx/a', value: bytes('a') },
+        { op: 'put', key: 'tx/b', value: bytes('b') },
+        { op: 'delete', key: 'tx/old' },
+      ]);
+      assert.deepEqual(await store.list('tx/'), ['a', 'b']);
+    });
+
+    test('a transaction with one invalid operation applies none', async () => {
+      await assert.rejects(
+        store.transaction([
+          { op: 'put', key: 'txbad/a', value: bytes('a') },
+          { op: 'put', key: '', value: bytes('empty key') },
+        ]),
+      );
+      await assert.rejects(store.put('txbad/nul\u0000', bytes('x')));
+      await assert.rejects(store.put(`txbad/${'k'.repeat(5000)}`, bytes('x')));
+      assert.equal(await store.get('txbad/a'), undefined);
+    });
+  });
+}

@@ -1,0 +1,4 @@
+import { storageConformance } from './conformance.js';
+import { InmemBackend } from './inmem.js';
+
+storageConformance('inmem', async () => new InmemBackend());

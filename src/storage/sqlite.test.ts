@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { storageConformance } from './conformance.js';
+import { SqliteBackend } from './sqlite.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'coffer-sqlite-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+storageConformance('sqlite', async () => new SqliteBackend(join(dir, 'conformance.db')));
+
+test('the database file is readable by its owner only', async () => {
+  const path = join(dir, 'mode.db');
+  const store = new SqliteBackend(path);
+  await store.put('k', new Uint8Array([1]));
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  assert.equal(statSync(`${path}-wal`).mode & 0o777, 0o600);
+  await store.close();
+});
+
+test('every write acknowledged before kill -9 is there after reopening', async () => {
+  const path = join(dir, 'crash.db');
+  const script = join(dir, 'writer.mts');
+  const module = new URL('./sqlite.ts', import.meta.url).pathname;
+  writeFileSync(
+    script,
+    `import { SqliteBackend } from ${JSON.stringify(module)};
+const store = new SqliteBackend(${JSON.stringify(path)});
+let i = 0;
+const writeOne = async () => {
+  const n = i++;
+  await store.put('crash/' + n, new TextEncoder().encode('value-' + n));
+  process.stdout.write('ack ' + n + '\\n');
+};
+for (;;) await Promise.all(Array.from({ length: 8 }, writeOne));
+`,
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const acked: number[] = [];
+  let buffer = '';
+  await new Promise<void>((resolve) => {
+    child.stdout!.on('data', (chunk) => {
+      buffer += chunk;
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      for (const line of lines) if (line.startsWith('ack ')) acked.push(Number(line.slice(4)));
+      if (acked.length >= 300 && !child.killed) {
+        child.kill('SIGKILL');
+      }
+    });
+    child.once('exit', () => resolve());
+  });
+  assert.ok(acked.length >= 300);
+  const store = new SqliteBackend(path);
+  for (const n of acked) {
+    assert.equal(new TextDecoder().decode((await store.get(`crash/${n}`))!), `value-${n}`);
+  }
+  await store.close();
+});

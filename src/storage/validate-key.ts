@@ -1,0 +1,16 @@
+/** Key rules every backend enforces, so a bad key fails the same way everywhere (and never half a transaction). */
+import { invalid } from '../core/errors.js';
+import type { TxOp } from './backend.js';
+
+const MAX_KEY_BYTES = 4096;
+
+export function validateKey(key: string): void {
+  if (key === '') throw invalid('storage key is empty');
+  if (key.includes('\u0000')) throw invalid('storage key contains NUL');
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES)
+    throw invalid(`storage key is longer than ${MAX_KEY_BYTES} bytes`);
+}
+
+export function validateOps(ops: TxOp[]): void {
+  for (const op of ops) validateKey(op.key);
+}
