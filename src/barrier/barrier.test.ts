@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { CofferError } from '../core/errors.js';
+import { InmemBackend } from '../storage/inmem.js';
+import { Barrier } from './barrier.js';
+
+const text = (v: Uint8Array | undefined) => (v ? Buffer.from(v).toString('utf8') : undefined);
+
+async function openBarrier() {
+  const physical = new InmemBackend();
+  const barrier = new Barrier(physical, { cacheBytes: 0 });
+  const rootKey = randomBytes(32);
+  await barrier.initialize(rootKey);
+  return { physical, barrier, rootKey };
+}
+
+function status(error: unknown): number | undefined {
+  return error instanceof CofferError ? error.status : undefined;
+}
+
+describe('barrier', () => {
+  test('round trip, with a fresh nonce on every write', async () => {
+    const { physical, barrier } = await openBarrier();
+    await barrier.put('app/a', Buffer.from('same'));
+    const first = Buffer.from((await physical.get('app/a'))!);
+    await barrier.put('app/a', Buffer.from('same'));
+    const second = Buffer.from((await physical.get('app/a'))!);
+    assert.equal(text(await barrier.get('app/a')), 'same');
+    assert.notDeepEqual(first, second);
+  });
+
+  test('a flipped bit anywhere in a stored entry is refused with 500 and no data', async () => {
+    const { physical, barrier } = await openBarrier();
+    await barrier.put('app/flip', Buffer.from('secret-value'));
+    const stored = Buffer.from((await physical.get('app/flip'))!);
+    for (const at of [0, 4, 5, 17, stored.length - 1]) {
+      const tampered = Buffer.from(stored);
+      tampered[at] ^= 0x01;
+      await physical.put('app/flip', tampered);
+      await assert.rejects(barrier.get('app/flip'), (error: unknown) => {
+        assert.equal(status(error), 500);
+        assert.doesNotMatch(String(error), /secret-value/);
+        return true;
+      });
+    }
+  });
+
+  test('a ciphertext copied to another path is refused', async () => {
+    const { physical, barrier } = await openBarrier();
+    await barrier.put('a/one', Buffer.from('one'));
+    await physical.put('a/two', (await physical.get('a/one'))!);
+    await assert.rejects(barrier.get('a/two'), (error: unknown) => status(error) === 500);
+  });
+
+  test('rotation adds a term; old entries stay readable, new writes use the new term', async () => {
+    const { physical, barrier, rootKey } = await openBarrier();
+    await barrier.put('r/old', Buffer.from('old'));
+    const rotated = await barrier.rotate();
+    assert.equal(rotated.term, 2);
+    await barrier.put('r/new', Buffer.from('new'));
+    assert.equal(Buffer.from((await physical.get('r/new'))!).readUInt32BE(0), 2);
+    assert.equal(Buffer.from((await physical.get('r/old'))!).readUInt32BE(0), 1);
+    barrier.seal();
+    await barrier.unseal(rootKey);
+    assert.equal(text(await barrier.get('r/old')), 'old');
+    assert.equal(text(await barrier.get('r/new')), 'new');
+    assert.equal(barrier.keyStatus().term, 2);
+  });
+
+  test('sealed: every operation is 503; a wrong root key does not unseal', async () => {
+    const { barrier } = await openBarrier();
+    barrier.seal();
+    for (const op of [
+      () => barrier.get('x'),
+      () => barrier.put('x', Buffer.from('y')),
+      () => barrier.list(''),
+      () => barrier.delete('x'),
+    ]) {
+      await assert.rejects(op(), (error: unknown) => status(error) === 503);
+    }
+    await assert.rejects(barrier.unseal(randomBytes(32)), /failed to decrypt keys from storage/);
+    assert.equal(barrier.isSealed(), true);
+  });
+
+  test('reserved physical keys cannot be reached through the barrier', async () => {
+    const { barrier } = await openBarrier();
+    for (const key of ['core/keyring', 'core/seal-config', 'core/root-key', 'core/lock']) {
+      await assert.rejects(barrier.get(key));
+      await assert.rejects(barrier.put(key, Buffer.from('x')));
+    }
+  });
+
+  test('no canary reaches physical storage in clear, base64 or hex', async () => {
+    const { physical, barrier } = await openBarrier();
+    const canaries = Array.from({ length: 20 }, () => `canary-${randomBytes(8).toString('hex')}`);
+    for (const [i, canary] of canaries.entries())
+      await barrier.put(`c/${i}`, Buffer.from(JSON.stringify({ password: canary })));
+    const everything: Buffer[] = [];
+    const walk = async (prefix: string) => {
+      for (const child of await physical.list(prefix)) {
+        if (child.endsWith('/')) await walk(prefix + child);
+        else everything.push(Buffer.from((await physical.get(prefix + child))!));
+      }
+    };
+    await walk('');
+    const raw = Buffer.concat(everything);
+    for (const canary of canaries) {
+      for (const form of [
+        canary,
+        Buffer.from(canary).toString('base64'),
+        Buffer.from(canary).toString('hex'),
+      ]) {
+        assert.equal(raw.includes(form), false);
+      }
+    }
+  });
+
+  test('the decrypted-entry cache hands out copies and follows writes', async () => {
+    const barrier = new Barrier(new InmemBackend());
+    await barrier.initialize(randomBytes(32));
+    await barrier.put('cache/k', Buffer.from('v1'));
+    const read = (await barrier.get('cache/k'))!;
+    read[0] = 0x58;
+    assert.equal(text(await barrier.get('cache/k')), 'v1');
+    await barrier.put('cache/k', Buffer.from('v2'));
+    assert.equal(text(await barrier.get('cache/k')), 'v2');
+    await barrier.delete('cache/k');
+    assert.equal(await barrier.get('cache/k'), undefined);
+  });
+});

@@ -1,0 +1,149 @@
+/**
+ * The barrier: every logical read and write passes through AES-256-GCM under the keyring, and the
+ * keyring itself is stored encrypted by the root key. Sealed, it refuses everything with 503.
+ */
+import { CofferError, invalid, sealedError } from '../core/errors.js';
+import type { StorageBackend, TxOp } from '../storage/backend.js';
+import { decryptEntry, encryptEntry, termOf } from './aes-gcm.js';
+import { Keyring } from './keyring.js';
+import { ByteLru } from './lru.js';
+
+/** Physical keys outside the barrier; logical callers may never touch them. */
+export const RESERVED_KEYS = new Set(['core/seal-config', 'core/keyring', 'core/root-key', 'core/lock']);
+const KEYRING_PATH = 'core/keyring';
+
+export class Barrier implements StorageBackend {
+  private keyring?: Keyring;
+  private rootKey?: Buffer;
+  private encryptions = 0;
+  private readonly cache: ByteLru;
+
+  constructor(
+    private readonly physical: StorageBackend,
+    options: { cacheBytes?: number } = {},
+  ) {
+    this.cache = new ByteLru(options.cacheBytes ?? 32 << 20);
+  }
+
+  get type(): string {
+    return this.physical.type;
+  }
+
+  async isInitialized(): Promise<boolean> {
+    return (await this.physical.get(KEYRING_PATH)) !== undefined;
+  }
+
+  isSealed(): boolean {
+    return this.keyring === undefined;
+  }
+
+  /** Creates term 1 and stores the keyring under the root key. Leaves the barrier unsealed. */
+  async initialize(rootKey: Uint8Array): Promise<void> {
+    if (await this.isInitialized()) throw invalid('Vault is already initialized');
+    const keyring = Keyring.create();
+    await this.physical.put(KEYRING_PATH, encryptEntry(rootKey, 0, KEYRING_PATH, keyring.serialize()));
+    this.open(keyring, rootKey);
+  }
+
+  async unseal(rootKey: Uint8Array): Promise<void> {
+    const stored = await this.physical.get(KEYRING_PATH);
+    if (!stored) throw invalid('Vault is not initialized');
+    let plain: Uint8Array;
+    try {
+      plain = decryptEntry(rootKey, KEYRING_PATH, stored);
+    } catch {
+      throw invalid(
+        'unable to retrieve stored keys: failed to decrypt keys from storage: cipher: message authentication failed',
+      );
+    }
+    this.open(Keyring.deserialize(plain), rootKey);
+    Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength).fill(0);
+  }
+
+  private open(keyring: Keyring, rootKey: Uint8Array): void {
+    this.keyring = keyring;
+    this.rootKey = Buffer.from(rootKey);
+    this.encryptions = 0;
+  }
+
+  seal(): void {
+    this.keyring?.wipe();
+    this.rootKey?.fill(0);
+    this.keyring = undefined;
+    this.rootKey = undefined;
+    this.cache.clear();
+  }
+
+  /** Adds a key term; new writes use it, old entries stay readable. Persisted before it takes effect. */
+  async rotate(): Promise<{ term: number; installTime: Date }> {
+    const keyring = this.unsealedKeyring();
+    const next = keyring.rotated();
+    await this.physical.put(KEYRING_PATH, encryptEntry(this.rootKey!, 0, KEYRING_PATH, next.serialize()));
+    this.keyring = next;
+    this.encryptions = 0;
+    return { term: next.activeTerm.term, installTime: new Date(next.activeTerm.installTime) };
+  }
+
+  keyStatus(): { term: number; installTime: Date; encryptions: number } {
+    const active = this.unsealedKeyring().activeTerm;
+    return { term: active.term, installTime: new Date(active.installTime), encryptions: this.encryptions };
+  }
+
+  private unsealedKeyring(): Keyring {
+    if (!this.keyring) throw sealedError();
+    return this.keyring;
+  }
+
+  private checkKey(key: string): void {
+    if (RESERVED_KEYS.has(key)) throw new CofferError('invalid_request', 'reserved storage path');
+  }
+
+  private encrypt(key: string, value: Uint8Array): Uint8Array {
+    const active = this.unsealedKeyring().activeTerm;
+    this.encryptions++;
+    return encryptEntry(active.key, active.term, key, value);
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const keyring = this.unsealedKeyring();
+    this.checkKey(key);
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const stored = await this.physical.get(key);
+    if (!stored) return undefined;
+    const termKey = keyring.keyFor(termOf(stored));
+    if (!termKey) throw new CofferError('internal', 'failed to decrypt: unknown key term');
+    const plain = decryptEntry(termKey, key, stored);
+    this.cache.set(key, plain);
+    return plain;
+  }
+
+  async put(key: string, value: Uint8Array): Promise<void> {
+    await this.transaction([{ op: 'put', key, value }]);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.transaction([{ op: 'delete', key }]);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    this.unsealedKeyring();
+    return this.physical.list(prefix);
+  }
+
+  async transaction(ops: TxOp[]): Promise<void> {
+    this.unsealedKeyring();
+    for (const op of ops) this.checkKey(op.key);
+    const sealedOps = ops.map((op) =>
+      op.op === 'put' ? { ...op, value: this.encrypt(op.key, op.value) } : op,
+    );
+    for (const op of ops) this.cache.delete(op.key);
+    await this.physical.transaction(sealedOps);
+    // Fill the cache only after the write is durable, so a failed write is never served.
+    for (const op of ops) if (op.op === 'put') this.cache.set(op.key, op.value);
+  }
+
+  async close(): Promise<void> {
+    this.seal();
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Vault's Shamir seal: a random unseal key split into shares, which decrypts the root key, which
+ * decrypts the barrier's keyring. Collects shares across requests until the threshold is met.
+ */
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { combine, split } from 'shamir-secret-sharing';
+import { invalid } from '../core/errors.js';
+import type { StorageBackend } from '../storage/backend.js';
+import { decryptEntry, encryptEntry } from './aes-gcm.js';
+import type { Barrier } from './barrier.js';
+
+interface SealConfig {
+  type: 'shamir';
+  secret_shares: number;
+  secret_threshold: number;
+}
+
+const CONFIG_PATH = 'core/seal-config';
+const ROOT_KEY_PATH = 'core/root-key';
+const DECRYPT_FAILED =
+  'unable to retrieve stored keys: failed to decrypt keys from storage: cipher: message authentication failed';
+
+export function validateSealConfig(shares: number, threshold: number): void {
+  const bad = (why: string) => invalid(`invalid seal configuration: ${why}`);
+  if (shares < 1) throw bad('shares must be at least one');
+  if (threshold < 1) throw bad('threshold must be at least one');
+  if (shares > 255) throw bad('shares must be less than 256');
+  if (threshold > shares) throw bad('threshold cannot be larger than shares');
+  if (shares > 1 && threshold === 1) throw bad('threshold must be greater than one for multiple shares');
+}
+
+export function decodeShare(key: string): Buffer {
+  const text = key.trim();
+  if (/^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0) return Buffer.from(text, 'hex');
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0) return Buffer.from(text, 'base64');
+  throw invalid("'key' must be a valid hex or base64 string");
+}
+
+export class ShamirSeal {
+  private shares: Buffer[] = [];
+  private nonce = '';
+
+  constructor(
+    private readonly physical: StorageBackend,
+    private readonly barrier: Barrier,
+  ) {}
+
+  private async config(): Promise<SealConfig | undefined> {
+    const raw = await this.physical.get(CONFIG_PATH);
+    return raw && (JSON.parse(Buffer.from(raw).toString('utf8')) as SealConfig);
+  }
+
+  async isInitialized(): Promise<boolean> {
+    return (await this.config()) !== undefined;
+  }
+
+  async status() {
+    const config = await this.config();
+    return {
+      type: 'shamir' as const,
+      initialized: config !== undefined,
+      sealed: this.barrier.isSealed(),
+      t: config?.secret_threshold ?? 0,
+      n: config?.secret_shares ?? 0,
+      progress: this.shares.length,
+      nonce: this.nonce,
+    };
+  }
+
+  /** Creates the keys; leaves the barrier unsealed so the caller can write the root token, then seal. */
+  async initialize(params: { secretShares: number; secretThreshold: number }) {
+    if (await this.isInitialized()) throw invalid('Vault is already initialized');
+    validateSealConfig(params.secretShares, params.secretThreshold);
+    const rootKey = randomBytes(32);
+    const unsealKey = randomBytes(32);
+    const keys =
+      params.secretShares === 1
+        ? [new Uint8Array(unsealKey)]
+        : await split(new Uint8Array(unsealKey), params.secretShares, params.secretThreshold);
+    await this.barrier.initialize(rootKey);
+    await this.physical.put(ROOT_KEY_PATH, encryptEntry(unsealKey, 0, ROOT_KEY_PATH, rootKey));
+    const config: SealConfig = {
+      type: 'shamir',
+      secret_shares: params.secretShares,
+      secret_threshold: params.secretThreshold,
+    };
+    await this.physical.put(CONFIG_PATH, Buffer.from(JSON.stringify(config)));
+    unsealKey.fill(0);
+    return { keys, rootKey };
+  }
+
+  resetProgress(): void {
+    for (const share of this.shares) share.fill(0);
+    this.shares = [];
+    this.nonce = '';
+  }
+
+  /** Adds a share; true once the barrier is unsealed. A wrong set of shares restarts the attempt. */
+  async submitShare(key: string): Promise<boolean> {
+    if (!this.barrier.isSealed()) return true;
+    const config = await this.config();
+    if (!config) throw invalid('Vault is not initialized');
+    const share = decodeShare(key);
+    // constant-time: shares are secrets.
+    if (this.shares.some((s) => s.length === share.length && timingSafeEqual(s, share))) return false;
+    if (!this.nonce) this.nonce = randomUUID();
+    this.shares.push(share);
+    if (this.shares.length < config.secret_threshold) return false;
+    try {
+      const unsealKey =
+        config.secret_shares === 1
+          ? this.shares[0]
+          : Buffer.from(await combine(this.shares.map((s) => new Uint8Array(s))));
+      const stored = await this.physical.get(ROOT_KEY_PATH);
+      if (!stored) throw invalid(DECRYPT_FAILED);
+      let rootKey: Uint8Array;
+      try {
+        rootKey = decryptEntry(unsealKey, ROOT_KEY_PATH, stored);
+      } catch {
+        throw invalid(DECRYPT_FAILED);
+      }
+      await this.barrier.unseal(rootKey);
+      Buffer.from(rootKey.buffer, rootKey.byteOffset, rootKey.byteLength).fill(0);
+      return true;
+    } catch (error) {
+      throw error instanceof Error && 'code' in error ? error : invalid(DECRYPT_FAILED);
+    } finally {
+      this.resetProgress();
+    }
+  }
+}
