@@ -110,7 +110,9 @@ export class FramingTracker {
     if (!framing) return this.toPassthrough(data, out);
     out.methods.push(method);
     out.output.push(data.subarray(0, start));
-    out.output.push(KNOWN_METHODS.has(method) ? head : Buffer.concat([Buffer.from('GET'), head.subarray(method.length)]));
+    out.output.push(
+      KNOWN_METHODS.has(method) ? head : Buffer.concat([Buffer.from('GET'), head.subarray(method.length)]),
+    );
     if (framing.chunked) this.state = { kind: 'chunk-size' };
     else if (framing.length > 0) this.state = { kind: 'body', remaining: framing.length };
     else this.state = { kind: 'head' };

@@ -38,7 +38,8 @@ export function createListener(handler: Handler, options: ListenerOptions = {}):
     handler(req, res);
   });
   http.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
   const connections = new Set<TrackedConnection>();
@@ -51,7 +52,10 @@ export function createListener(handler: Handler, options: ListenerOptions = {}):
     http.emit('connection', connection);
   };
   const server: Server = options.tls
-    ? createTlsServer({ cert: options.tls.cert, key: options.tls.key, minVersion: options.tls.minVersion ?? 'TLSv1.2' }, accept)
+    ? createTlsServer(
+        { cert: options.tls.cert, key: options.tls.key, minVersion: options.tls.minVersion ?? 'TLSv1.2' },
+        accept,
+      )
     : createNetServer(accept);
   server.on('tlsClientError', () => undefined);
 

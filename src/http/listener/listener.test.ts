@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
+import { createListener, type Listener } from './index.js';
+
+const seen: { method: string; url: string; body: string }[] = [];
+function echoHandler(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) {
+  let body = '';
+  req.on('data', (c) => {
+    body += c;
+  });
+  req.on('end', () => {
+    seen.push({ method: req.method!, url: req.url!, body });
+    const text = JSON.stringify({ method: req.method, url: req.url, body });
+    res.writeHead(200, { 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  });
+}
+
+const listeners: Listener[] = [];
+after(async () => {
+  for (const l of listeners) await l.close();
+});
+
+async function start(options = {}) {
+  const listener = createListener(echoHandler, options);
+  listeners.push(listener);
+  return listener.listen(0, '127.0.0.1');
+}
+
+function exchange(port: number, bytes: string | Buffer[], useTls = false): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = useTls
+      ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false })
+      : connect(port, '127.0.0.1');
+    let out = '';
+    let timer: NodeJS.Timeout | undefined;
+    socket.on('data', (c) => {
+      out += c;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        socket.destroy();
+        resolve(out);
+      }, 150);
+    });
+    socket.on('close', () => resolve(out));
+    socket.on('error', reject);
+    const parts = typeof bytes === 'string' ? [Buffer.from(bytes)] : bytes;
+    (async () => {
+      for (const part of parts) {
+        socket.write(part);
+        if (parts.length > 1) await new Promise((r) => setTimeout(r, 1));
+      }
+    })();
+  });
+}
+
+const methodsIn = (raw: string) => [...raw.matchAll(/"method":"([A-Z]+)"/g)].map((m) => m[1]);
+
+test('pipelined LIST, GET and POST in one write, and one byte at a time', async () => {
+  const { port } = await start();
+  const body = 'LIST /evil HTTP/1.1\r\n\r\n';
+  const stream =
+    'LIST /v1/a/ HTTP/1.1\r\nHost: x\r\n\r\n' +
+    'GET /v1/b HTTP/1.1\r\nHost: x\r\n\r\n' +
+    `POST /v1/c HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}` +
+    'LIST /v1/d HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nLIST \r\n0\r\nT: 1\r\n\r\n';
+  assert.deepEqual(methodsIn(await exchange(port, stream)), ['LIST', 'GET', 'POST', 'LIST']);
+  const bytes = Buffer.from(stream);
+  const oneByOne = Array.from(bytes, (b) => Buffer.from([b]));
+  assert.deepEqual(methodsIn(await exchange(port, oneByOne)), ['LIST', 'GET', 'POST', 'LIST']);
+});
+
+test('an unknown token method reaches the handler; an invalid one is refused', async () => {
+  const { port } = await start();
+  assert.deepEqual(methodsIn(await exchange(port, 'FOO /v1/x HTTP/1.1\r\nHost: x\r\n\r\n')), ['FOO']);
+  const bad = await exchange(port, 'F{O /v1/x HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/y HTTP/1.1\r\n\r\n');
+  assert.match(bad, /^HTTP\/1\.1 400/);
+  assert.deepEqual(methodsIn(bad), []);
+});
+
+test('Content-Length with Transfer-Encoding is refused and nothing behind it runs', async () => {
+  const { port } = await start();
+  const before = seen.length;
+  const raw = await exchange(
+    port,
+    'POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nLIST /v1/smuggled HTTP/1.1\r\n\r\n',
+  );
+  assert.match(raw, /400/);
+  assert.equal(
+    seen.slice(before).some((s) => s.url.includes('smuggled')),
+    false,
+  );
+});
+
+test('LIST over TLS', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'coffer-tls-'));
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-subj',
+        '/CN=localhost',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const { port } = await start({
+      tls: { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) },
+    });
+    assert.deepEqual(methodsIn(await exchange(port, 'LIST /v1/secure/ HTTP/1.1\r\nHost: x\r\n\r\n', true)), [
+      'LIST',
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a socket destroyed mid-body does not crash the server', async () => {
+  const { port } = await start();
+  await new Promise<void>((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write('POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc');
+      setTimeout(() => {
+        socket.destroy();
+        resolve();
+      }, 20);
+    });
+  });
+  assert.deepEqual(methodsIn(await exchange(port, 'LIST /v1/after HTTP/1.1\r\nHost: x\r\n\r\n')), ['LIST']);
+});
