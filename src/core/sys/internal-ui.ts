@@ -13,18 +13,12 @@ async function visibleMounts(core: Core, token: string | undefined) {
   for (const mount of state.mounts.table.all()) {
     const bucket = mount.table === 'auth' ? out.auth : out.secret;
     if (acl) {
-      if (hasAnyAccess(acl.capabilities.bind(acl), routePrefix(mount))) bucket[mount.path] = mountToWire(mount);
+      if (acl.hasAccessUnder(routePrefix(mount))) bucket[mount.path] = mountToWire(mount);
     } else if (mount.config.listingVisibility === 'unauth') {
       bucket[mount.path] = { type: mount.type, description: mount.description, options: mount.options };
     }
   }
   return { data: out };
-}
-
-/** Vault shows a mount to a token that has any capability on something under it. */
-function hasAnyAccess(capabilities: (path: string) => string[], prefix: string): boolean {
-  const caps = capabilities(`${prefix}*`).concat(capabilities(prefix));
-  return caps.some((c) => c !== 'deny');
 }
 
 function preflightDenied(path: string) {
@@ -54,7 +48,8 @@ export function internalUiPaths(core: Core) {
           const mount: MountEntry | undefined = state.mounts.table.match(path);
           if (!token || !mount) throw preflightDenied(path.replace(/\/$/, ''));
           const acl = await state.policies.aclFor(token.policies);
-          if (!hasAnyAccess(acl.capabilities.bind(acl), routePrefix(mount))) throw preflightDenied(path.replace(/\/$/, ''));
+          // Vault: any capability on anything under the mount is enough to learn which mount serves the path.
+          if (!acl.hasAccessUnder(routePrefix(mount))) throw preflightDenied(path.replace(/\/$/, ''));
           return { data: { ...mountToWire(mount), path: mount.path } };
         },
       },
