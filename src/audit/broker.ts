@@ -1,0 +1,286 @@
+/** The audit broker: the table of enabled devices, their salts, and the fail-closed fan-out of every entry. */
+import { randomUUID } from 'node:crypto';
+import { CofferError, invalid } from '../core/errors.js';
+import type { Clock } from '../framework/clock.js';
+import type { Logger } from '../framework/log.js';
+import type { StorageView } from '../framework/storage-view.js';
+import { type AuditDevice, Serial } from './devices/device.js';
+import { FileDevice } from './devices/file.js';
+import { SocketDevice } from './devices/socket.js';
+import {
+  type AuditInput,
+  type AuditResponseInput,
+  type EntryContext,
+  formatRequestEntry,
+  formatResponseEntry,
+} from './entry.js';
+import { type HashFn, hmacValue } from './hash.js';
+import { type DeviceOptions, type FormatConfig, parseFormatConfig } from './options.js';
+
+export interface AuditBrokerDeps {
+  /** Prefix for the device table and salts, behind the barrier. */
+  storage: StorageView;
+  log: Logger;
+  /** Stamps entries; device timeouts are about real sockets and use real timers. */
+  clock: Clock;
+  /** Server config `allow_audit_log_prefixing`: `prefix` is refused unless set (CVE-2025-6000). */
+  allowPrefix?: boolean;
+  /** Directories a file device may not write into (data directory, plugin directory). */
+  denyDirs?: readonly string[];
+  /** Ceiling on any one device write, on top of the socket's own `write_timeout`: a stuck disk must not hang requests. */
+  deviceTimeoutMs?: number;
+}
+
+export interface AuditDeviceConfig {
+  type: string;
+  description: string;
+  options: Record<string, string>;
+  local: boolean;
+}
+
+/** The wire shape of one `sys/audit` entry. */
+export interface AuditDeviceInfo extends AuditDeviceConfig {
+  path: string;
+}
+
+interface TableEntry extends AuditDeviceInfo {
+  /** Names the salt in storage; never shown. */
+  uuid: string;
+}
+
+interface Active {
+  entry: TableEntry;
+  device: AuditDevice;
+  config: FormatConfig;
+  hash: HashFn;
+}
+
+const TABLE_KEY = 'table';
+const saltKey = (uuid: string) => `salt/${uuid}`;
+
+function normalizePath(path: string): string {
+  const trimmed = path.replace(/^\/+/, '');
+  if (trimmed === '' || trimmed === '/') throw invalid('backend path must be specified');
+  return trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
+}
+
+function checkOptions(options: Record<string, unknown>): DeviceOptions {
+  for (const [key, value] of Object.entries(options))
+    if (typeof value !== 'string') throw invalid(`option ${JSON.stringify(key)} must be a string`);
+  return options as DeviceOptions;
+}
+
+function describe(err: unknown): string {
+  // Device errors name a path or an address, never the entry: the line itself is not logged.
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class AuditBroker {
+  private table: TableEntry[] = [];
+  private readonly active = new Map<string, Active>();
+  private readonly serial = new Serial();
+  private readonly timeoutMs: number;
+
+  constructor(private readonly deps: AuditBrokerDeps) {
+    this.timeoutMs = deps.deviceTimeoutMs ?? 10_000;
+  }
+
+  hasDevices(): boolean {
+    return this.active.size > 0;
+  }
+
+  /** `GET sys/audit`: path → device, in the order they were enabled. */
+  list(): Record<string, AuditDeviceInfo> {
+    const out: Record<string, AuditDeviceInfo> = {};
+    for (const e of this.table)
+      out[e.path] = {
+        type: e.type,
+        description: e.description,
+        options: { ...e.options },
+        local: e.local,
+        path: e.path,
+      };
+    return out;
+  }
+
+  /** `PUT sys/audit/:path`: validates, writes a test entry, then persists the device and its new salt. */
+  enable(path: string, config: AuditDeviceConfig): Promise<void> {
+    return this.serial.run(async () => {
+      const normalized = normalizePath(path);
+      // Vault refuses nesting either way (`file/` next to `file/x/`), not only exact duplicates.
+      if (this.table.some((e) => e.path.startsWith(normalized) || normalized.startsWith(e.path)))
+        throw invalid('path already in use');
+      const options = checkOptions(config.options ?? {});
+      if (options.prefix !== undefined && !this.deps.allowPrefix)
+        throw invalid('audit log prefixing is not allowed');
+      const entry: TableEntry = {
+        path: normalized,
+        type: config.type,
+        description: config.description ?? '',
+        options: { ...options },
+        local: config.local ?? false,
+        uuid: randomUUID(),
+      };
+      const active = await this.open(entry, randomUUID());
+      try {
+        if (options.skip_test !== 'true') await this.probe(active);
+        await this.deps.storage.putJson(saltKey(entry.uuid), { salt: active.salt });
+        await this.persist([...this.table, entry]);
+      } catch (err) {
+        await active.device.close().catch(() => undefined);
+        await this.deps.storage.delete(saltKey(entry.uuid)).catch(() => undefined);
+        throw err;
+      }
+      this.table = [...this.table, entry];
+      this.active.set(entry.path, active);
+      this.deps.log.info('enabled audit backend', { path: entry.path, type: entry.type });
+    });
+  }
+
+  /** `DELETE sys/audit/:path`: a missing device is not an error; the salt is discarded with it. */
+  disable(path: string): Promise<void> {
+    return this.serial.run(async () => {
+      const normalized = normalizePath(path);
+      const entry = this.table.find((e) => e.path === normalized);
+      if (!entry) return;
+      const remaining = this.table.filter((e) => e !== entry);
+      await this.persist(remaining);
+      this.table = remaining;
+      const active = this.active.get(normalized);
+      this.active.delete(normalized);
+      await this.deps.storage.delete(saltKey(entry.uuid));
+      await active?.device.close().catch(() => undefined);
+      this.deps.log.info('disabled audit backend', { path: normalized });
+    });
+  }
+
+  /** After unseal: reopens every stored device. A device that cannot open is skipped, unless all fail. */
+  load(): Promise<void> {
+    return this.serial.run(async () => {
+      await this.closeDevices();
+      const stored = await this.deps.storage.getJson<{ entries: TableEntry[] }>(TABLE_KEY);
+      this.table = stored?.entries ?? [];
+      for (const entry of this.table) {
+        try {
+          let salt = (await this.deps.storage.getJson<{ salt: string }>(saltKey(entry.uuid)))?.salt;
+          if (!salt) {
+            salt = randomUUID();
+            await this.deps.storage.putJson(saltKey(entry.uuid), { salt });
+          }
+          this.active.set(entry.path, await this.open(entry, salt));
+        } catch (err) {
+          this.deps.log.error('failed to create audit entry', { path: entry.path, error: describe(err) });
+        }
+      }
+      if (this.table.length > 0 && this.active.size === 0)
+        throw new CofferError('internal', 'failed to setup audit table');
+    });
+  }
+
+  /** `sys/audit-hash/:path`: the value a device would write for `input`. */
+  async hash(path: string, input: string): Promise<string> {
+    if (input === '') throw invalid('the "input" parameter is empty');
+    const normalized = normalizePath(path);
+    const active = this.active.get(normalized);
+    if (!active) throw invalid(`unknown audit backend ${JSON.stringify(normalized)}`);
+    return active.hash(input);
+  }
+
+  /** SIGHUP: file devices reopen their path so rotated logs start afresh. Failures are logged, not thrown. */
+  async reopenAll(): Promise<void> {
+    await Promise.all(
+      [...this.active.values()].map((a) =>
+        a.device.reopen().catch((err) => {
+          this.deps.log.error('failed to reopen audit device', { path: a.entry.path, error: describe(err) });
+        }),
+      ),
+    );
+  }
+
+  /** On seal or shutdown; `load()` brings the devices back. */
+  closeAll(): Promise<void> {
+    return this.serial.run(() => this.closeDevices());
+  }
+
+  /** Written before the request is routed: if no device records it, the request must not run. */
+  logRequest(input: AuditInput): Promise<void> {
+    return this.fanOut('request', (ctx) => formatRequestEntry(input, ctx));
+  }
+
+  /** Written after the handler: if no device records it, the client gets a 500 instead of the response. */
+  logResponse(input: AuditResponseInput): Promise<void> {
+    return this.fanOut('response', (ctx) => formatResponseEntry(input, ctx));
+  }
+
+  /** Each device formats with its own salt and options; at least one must succeed (fail closed). */
+  private async fanOut(kind: string, format: (ctx: EntryContext) => string): Promise<void> {
+    if (this.active.size === 0) return;
+    const now = this.deps.clock.now();
+    const outcomes = await Promise.all(
+      [...this.active.values()].map(async (a) => {
+        try {
+          await this.bounded(a.device.write(format({ config: a.config, hash: a.hash, now })));
+          return true;
+        } catch (err) {
+          this.deps.log.error(`audit device failed to log the ${kind}`, {
+            path: a.entry.path,
+            type: a.entry.type,
+            error: describe(err),
+          });
+          return false;
+        }
+      }),
+    );
+    if (!outcomes.includes(true)) throw new CofferError('internal', 'internal error');
+  }
+
+  private async open(entry: TableEntry, salt: string): Promise<Active & { salt: string }> {
+    const config = parseFormatConfig(entry.options);
+    let device: AuditDevice;
+    if (entry.type === 'file')
+      device = await FileDevice.create(entry.options, { denyDirs: this.deps.denyDirs });
+    else if (entry.type === 'socket') device = SocketDevice.create(entry.options);
+    else throw invalid(`unknown backend type: ${JSON.stringify(entry.type)}`);
+    return { entry, device, config, salt, hash: (value) => hmacValue(salt, value) };
+  }
+
+  /** Vault's enable-time test message: a device that cannot write is refused rather than silently broken. */
+  private async probe(active: Active): Promise<void> {
+    const line = formatRequestEntry(
+      { requestId: randomUUID(), operation: 'update', path: 'sys/audit/test' },
+      { config: active.config, hash: active.hash, now: this.deps.clock.now() },
+    );
+    try {
+      await this.bounded(active.device.write(line));
+    } catch (err) {
+      throw invalid(`audit backend failed test message: ${describe(err)}`);
+    }
+  }
+
+  private async persist(entries: TableEntry[]): Promise<void> {
+    try {
+      await this.deps.storage.putJson(TABLE_KEY, { entries });
+    } catch (err) {
+      this.deps.log.error('failed to persist audit table', { error: describe(err) });
+      throw new CofferError('internal', 'failed to update audit table');
+    }
+  }
+
+  private async closeDevices(): Promise<void> {
+    const devices = [...this.active.values()];
+    this.active.clear();
+    await Promise.all(devices.map((a) => a.device.close().catch(() => undefined)));
+  }
+
+  private bounded(write: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`audit device did not answer within ${this.timeoutMs}ms`)),
+        this.timeoutMs,
+      );
+      timer.unref();
+    });
+    return Promise.race([write, limit]).finally(() => clearTimeout(timer));
+  }
+}

@@ -1,0 +1,140 @@
+/** The file device: appends whole lines, sets a safe mode, refuses unsafe targets, and follows log rotation. */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { CofferError } from '../../core/errors.js';
+import { deviceConformance } from './conformance.js';
+import { FileDevice } from './file.js';
+
+let dir: string;
+let counter = 0;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'coffer-audit-file-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+const freshPath = () => join(dir, `audit-${++counter}.log`);
+
+async function readLines(path: string): Promise<string[]> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text === '' ? [] : text.replace(/\n$/, '').split('\n');
+}
+
+deviceConformance('file', async (options = {}) => {
+  const path = freshPath();
+  const device = await FileDevice.create({ file_path: path, ...options });
+  return { device, lines: () => readLines(path), cleanup: () => device.close() };
+});
+
+test('a new audit file is created with mode 0600 and the line is in it when write resolves', async () => {
+  const path = join(dir, 'nested', 'dir', 'audit.log');
+  const device = await FileDevice.create({ file_path: path });
+  await device.write('{"a":1}');
+  assert.equal((await stat(path)).mode & 0o777, 0o600);
+  assert.equal(await readFile(path, 'utf8'), '{"a":1}\n');
+  await device.close();
+});
+
+test('`path` is an alias of file_path, and writes append to what is there', async () => {
+  const path = freshPath();
+  await writeFile(path, 'old\n');
+  const device = await FileDevice.create({ path });
+  await device.write('new');
+  assert.deepEqual(await readLines(path), ['old', 'new']);
+  await device.close();
+});
+
+test('mode: execute and special bits are stripped; 0000 leaves an existing mode alone', async () => {
+  const exec = freshPath();
+  const a = await FileDevice.create({ file_path: exec, mode: '4755' });
+  assert.equal((await stat(exec)).mode & 0o7777, 0o644);
+  await a.close();
+
+  const kept = freshPath();
+  await writeFile(kept, '');
+  await chmod(kept, 0o640);
+  const b = await FileDevice.create({ file_path: kept, mode: '0000' });
+  await b.write('x');
+  assert.equal((await stat(kept)).mode & 0o777, 0o640);
+  await b.close();
+});
+
+const refusals: { name: string; options: Record<string, string>; message: RegExp }[] = [
+  { name: 'no file_path', options: {}, message: /^file_path is required$/ },
+  { name: 'a mode that is not octal', options: { file_path: 'x', mode: '0x1ff' }, message: /invalid syntax/ },
+  {
+    name: 'a mode beyond permission bits',
+    options: { file_path: 'x', mode: '20000' },
+    message: /regular file/,
+  },
+  {
+    name: 'mode 0000 on a missing file',
+    options: { file_path: '/nonexistent/a.log', mode: '0000' },
+    message: /stat/,
+  },
+];
+for (const r of refusals) {
+  test(`refused with a 400: ${r.name}`, async () => {
+    await assert.rejects(FileDevice.create(r.options), (err: unknown) => {
+      assert.ok(err instanceof CofferError);
+      assert.equal(err.status, 400);
+      assert.match(err.message, r.message);
+      return true;
+    });
+  });
+}
+
+test('a directory or a FIFO as file_path is refused at once (a FIFO would block the writer)', async () => {
+  await assert.rejects(FileDevice.create({ file_path: dir }), /sanity check failed/);
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  await assert.rejects(FileDevice.create({ file_path: fifo }), /sanity check failed/);
+});
+
+test('a file_path inside a protected directory is refused', async () => {
+  const data = join(dir, 'data');
+  await assert.rejects(
+    FileDevice.create({ file_path: join(data, 'plugins', 'evil') }, { denyDirs: [data] }),
+    /protected directory/,
+  );
+});
+
+test('discard accepts writes and keeps nothing; stdout is accepted as a keyword', async () => {
+  const device = await FileDevice.create({ file_path: 'DISCARD' });
+  await device.write('x');
+  await device.close();
+  const stdout = await FileDevice.create({ file_path: 'stdout' });
+  assert.equal(stdout.type, 'file');
+  await stdout.close();
+});
+
+test('rotation: after rename and reopen, new lines go to a new file at the configured path', async () => {
+  const path = freshPath();
+  const device = await FileDevice.create({ file_path: path });
+  await device.write('before');
+  await rename(path, `${path}.1`);
+  await device.write('still-old-fd');
+  await device.reopen();
+  await device.write('after');
+  assert.deepEqual(await readLines(`${path}.1`), ['before', 'still-old-fd']);
+  assert.deepEqual(await readLines(path), ['after']);
+  assert.equal((await stat(path)).mode & 0o777, 0o600);
+  await device.close();
+});
+
+test('a log swapped for a directory fails the write, and recovers once the path is a file again', async () => {
+  const path = freshPath();
+  const device = await FileDevice.create({ file_path: path });
+  await rename(path, `${path}.1`);
+  await mkdir(path);
+  await assert.rejects(device.reopen());
+  await assert.rejects(device.write('lost'));
+  await rmdir(path);
+  await device.write('back');
+  assert.deepEqual(await readLines(path), ['back']);
+  await device.close();
+});

@@ -1,0 +1,192 @@
+/** The `file` audit device: appends JSON lines to a file (or stdout), reopened on SIGHUP for rotation. */
+import { constants } from 'node:fs';
+import { type FileHandle, mkdir, open, realpath, stat } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
+import { invalid } from '../../core/errors.js';
+import { type DeviceOptions, parsePrefix } from '../options.js';
+import { type AuditDevice, Serial } from './device.js';
+
+export interface FileDeviceSettings {
+  /** Directories an audit file may not be written into (data, plugins): file_path is attacker-chosen text. */
+  denyDirs?: readonly string[];
+}
+
+type Target = { kind: 'stdout' } | { kind: 'discard' } | { kind: 'file'; path: string };
+
+interface Pending {
+  data: string;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+// O_NONBLOCK: opening a FIFO must fail fast (ENXIO) rather than park a libuv thread until a reader appears.
+const OPEN_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
+
+/** `mode` as Vault reads it: octal text; 0 leaves the mode alone; execute and special bits are dropped. */
+function parseMode(options: DeviceOptions): number {
+  const text = options.mode;
+  if (text === undefined) return 0o600;
+  if (!/^[0-7]+$/.test(text))
+    throw invalid(`strconv.ParseUint: parsing ${JSON.stringify(text)}: invalid syntax`);
+  const mode = Number.parseInt(text, 8);
+  if (mode > 0o7777) throw invalid('file mode does not represent a regular file');
+  // An executable audit file was half of CVE-2025-6000 (write a "plugin", then run it).
+  return mode & 0o666;
+}
+
+function parseTarget(options: DeviceOptions): Target {
+  const path = options.file_path ?? options.path;
+  if (path === undefined || path === '') throw invalid('file_path is required');
+  if (path.toLowerCase() === 'stdout') return { kind: 'stdout' };
+  if (path.toLowerCase() === 'discard') return { kind: 'discard' };
+  return { kind: 'file', path };
+}
+
+async function checkDenied(path: string, denyDirs: readonly string[]): Promise<void> {
+  if (denyDirs.length === 0) return;
+  // Resolve the parent through symlinks when it exists, so a link cannot smuggle the file inside.
+  const parent = await realpath(dirname(resolve(path))).catch(() => dirname(resolve(path)));
+  const target = `${parent}${sep}`;
+  for (const dir of denyDirs) {
+    const denied = await realpath(resolve(dir)).catch(() => resolve(dir));
+    if (target.startsWith(`${denied}${sep}`) || parent === denied)
+      throw invalid('file_path must not be inside a protected directory');
+  }
+}
+
+export class FileDevice implements AuditDevice {
+  readonly type = 'file';
+  private fd: FileHandle | undefined;
+  private closed = false;
+  private pending: Pending[] = [];
+  private drainScheduled = false;
+  private readonly serial = new Serial();
+
+  private constructor(
+    private readonly target: Target,
+    private readonly mode: number,
+    private readonly prefix: string,
+  ) {}
+
+  /** Validates the options and opens the file once, so a bad path is refused when the device is enabled. */
+  static async create(options: DeviceOptions, settings: FileDeviceSettings = {}): Promise<FileDevice> {
+    const target = parseTarget(options);
+    const mode = parseMode(options);
+    if (target.kind === 'file') {
+      await checkDenied(target.path, settings.denyDirs ?? []);
+      // Vault stats the file for mode 0000 ("leave the mode alone") and refuses a missing one.
+      if (mode === 0 && !(await stat(target.path).catch(() => undefined)))
+        throw invalid(`stat ${target.path}: no such file or directory`);
+    }
+    const device = new FileDevice(target, mode, parsePrefix(options));
+    if (target.kind === 'file') {
+      try {
+        device.fd = await device.openFile(target.path);
+      } catch (err) {
+        throw invalid(
+          `sanity check failed; unable to open ${JSON.stringify(target.path)} for writing: ${message(err)}`,
+        );
+      }
+    }
+    return device;
+  }
+
+  write(line: string): Promise<void> {
+    if (this.target.kind === 'discard') return Promise.resolve();
+    if (this.closed) return Promise.reject(new Error('audit device is closed'));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ data: `${this.prefix}${line}\n`, resolve, reject });
+      if (!this.drainScheduled) {
+        this.drainScheduled = true;
+        void this.serial.run(() => this.drain());
+      }
+    });
+  }
+
+  reopen(): Promise<void> {
+    return this.serial.run(async () => {
+      if (this.target.kind !== 'file' || this.closed) return;
+      await this.closeFd();
+      this.fd = await this.openFile(this.target.path);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.serial.run(async () => {
+      this.closed = true;
+      await this.closeFd();
+    });
+  }
+
+  /**
+   * Group commit: every line queued while the previous write was in flight goes out in one write(2).
+   * Each line is whole inside the batch and O_APPEND places the batch at the end of the file.
+   */
+  private async drain(): Promise<void> {
+    this.drainScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    try {
+      if (this.closed) throw new Error('audit device is closed');
+      await this.writeOut(
+        Buffer.from(batch.length === 1 ? batch[0].data : batch.map((p) => p.data).join('')),
+      );
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      for (const p of batch) p.reject(error);
+    }
+  }
+
+  private async writeOut(buf: Buffer): Promise<void> {
+    if (this.target.kind === 'stdout') {
+      await new Promise<void>((resolve, reject) =>
+        process.stdout.write(buf, (e) => (e ? reject(e) : resolve())),
+      );
+      return;
+    }
+    if (this.target.kind !== 'file') return;
+    const progress = { offset: 0 };
+    try {
+      await this.writeFrom(this.target.path, buf, progress);
+    } catch {
+      // As Vault does: the file may have been removed or its disk remounted; reopen once and retry.
+      await this.closeFd();
+      await this.writeFrom(this.target.path, buf, progress);
+    }
+  }
+
+  private async writeFrom(path: string, buf: Buffer, progress: { offset: number }): Promise<void> {
+    this.fd ??= await this.openFile(path);
+    while (progress.offset < buf.length) {
+      const { bytesWritten } = await this.fd.write(buf, progress.offset, buf.length - progress.offset);
+      progress.offset += bytesWritten;
+    }
+  }
+
+  private async openFile(path: string): Promise<FileHandle> {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const fd = await open(path, OPEN_FLAGS, this.mode === 0 ? 0o600 : this.mode);
+    try {
+      const info = await fd.stat();
+      // A FIFO, socket or device would block writers or leak entries elsewhere; /dev/null is Vault's one exception.
+      if (!info.isFile() && path !== '/dev/null') throw new Error('not a regular file');
+      if (this.mode !== 0 && info.isFile() && (info.mode & 0o7777) !== this.mode) await fd.chmod(this.mode);
+      return fd;
+    } catch (err) {
+      await fd.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async closeFd(): Promise<void> {
+    const fd = this.fd;
+    this.fd = undefined;
+    await fd?.close().catch(() => undefined);
+  }
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

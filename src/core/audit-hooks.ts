@@ -1,0 +1,106 @@
+/**
+ * What the pipeline tells the audit broker: one request entry before the engine runs (fail closed)
+ * and one response entry after (a response that cannot be audited is withheld and undone).
+ */
+import type { AuditInput, AuditResponseInput } from '../audit/entry.js';
+import type { LogicalRequest } from '../framework/logical.js';
+import type { Core } from './core.js';
+import { CofferError, multiErrorText } from './errors.js';
+import type { MountRuntime } from './mount-manager.js';
+import { routePrefix } from './mounts.js';
+import type { CoreResponse, IncomingRequest } from './request-types.js';
+import type { TokenEntry } from './token/store.js';
+
+export function auditInputOf(
+  req: IncomingRequest,
+  logical: LogicalRequest,
+  runtime: MountRuntime,
+  entry: TokenEntry | undefined,
+): AuditInput {
+  return {
+    requestId: req.id,
+    operation: logical.operation,
+    path: req.path,
+    data: req.data,
+    clientToken: req.token,
+    clientTokenAccessor: entry?.accessor || undefined,
+    remoteAddress: req.clientAddr,
+    wrapTtl: req.wrapTtlSeconds,
+    mount: { point: routePrefix(runtime.entry), type: runtime.entry.type, accessor: runtime.entry.accessor },
+    auth: entry && {
+      displayName: entry.displayName,
+      policies: entry.policies,
+      tokenPolicies: entry.policies,
+      metadata: entry.meta ?? undefined,
+      entityId: entry.entityId || undefined,
+      tokenType: entry.type,
+      numUses: entry.numUses,
+    },
+    nonHmacRequestKeys: runtime.entry.config.auditNonHmacRequestKeys,
+    nonHmacResponseKeys: runtime.entry.config.auditNonHmacResponseKeys,
+  };
+}
+
+/** Fail closed: with devices enabled and none recording, the operation never runs. */
+export async function auditRequest(core: Core, input: AuditInput, login: boolean): Promise<void> {
+  const audit = core.unsealed.audit;
+  if (!audit.hasDevices()) return;
+  try {
+    await audit.logRequest(input);
+  } catch {
+    // Vault's texts: the multierror form for authenticated requests, the plain one on login paths.
+    throw new CofferError('internal', login ? 'internal error' : multiErrorText(['internal error']));
+  }
+}
+
+export async function auditResponse(core: Core, input: AuditInput, result: CoreResponse): Promise<void> {
+  const audit = core.unsealed.audit;
+  if (!audit.hasDevices()) return;
+  const auth = result.auth;
+  const response: AuditResponseInput['response'] = {
+    data: result.response?.data,
+    warnings: result.response?.warnings,
+    secret: result.leaseId ? { leaseId: result.leaseId } : undefined,
+    auth: auth && {
+      clientToken: String(auth.client_token ?? ''),
+      accessor: String(auth.accessor ?? ''),
+      policies: auth.policies as string[] | undefined,
+      tokenPolicies: auth.token_policies as string[] | undefined,
+      metadata: (auth.metadata as Record<string, string> | null) ?? undefined,
+      entityId: String(auth.entity_id ?? ''),
+      tokenType: String(auth.token_type ?? ''),
+      leaseDuration: Number(auth.lease_duration ?? 0),
+    },
+    wrapInfo: result.wrapInfo && {
+      token: String(result.wrapInfo.token),
+      accessor: String(result.wrapInfo.accessor),
+      ttl: Number(result.wrapInfo.ttl),
+      creationTime: String(result.wrapInfo.creation_time),
+      creationPath: String(result.wrapInfo.creation_path),
+      wrappedAccessor: result.wrapInfo.wrapped_accessor as string | undefined,
+    },
+  };
+  try {
+    await audit.logResponse({ ...input, response });
+  } catch {
+    await undo(core, result);
+    throw new CofferError('internal', 'internal error');
+  }
+}
+
+/** Best effort: a credential the client will never see must not stay valid. */
+async function undo(core: Core, result: CoreResponse): Promise<void> {
+  const state = core.unsealed;
+  if (result.leaseId) await state.expiration.revoke(result.leaseId, { force: true }).catch(() => undefined);
+  const accessor = result.auth?.accessor;
+  if (typeof accessor === 'string' && accessor) await state.tokens.revokeAccessor(accessor).catch(() => undefined);
+  const wrapAccessor = result.wrapInfo?.accessor;
+  if (typeof wrapAccessor === 'string') await state.tokens.revokeAccessor(wrapAccessor).catch(() => undefined);
+}
+
+export async function auditFailure(core: Core, input: AuditInput, error: unknown): Promise<void> {
+  const audit = core.unsealed.audit;
+  if (!audit.hasDevices()) return;
+  const message = error instanceof CofferError ? error.message : 'internal error';
+  await audit.logResponse({ ...input, error: message }).catch(() => undefined);
+}

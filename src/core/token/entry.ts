@@ -1,0 +1,85 @@
+/** The token entry as stored, and its two wire shapes: the `auth` block and the lookup `data`. */
+
+export interface TokenEntry {
+  /** Salted hash of the token: the storage key, never the token itself. */
+  idHash: string;
+  accessor: string;
+  parentHash?: string;
+  policies: string[];
+  meta: Record<string, string> | null;
+  displayName: string;
+  path: string;
+  /** Remaining uses; 0 = unlimited. */
+  numUses: number;
+  /** Unix ms. */
+  creationTime: number;
+  creationTtl: number;
+  explicitMaxTtl: number;
+  period: number;
+  /** Unix ms; undefined = never expires. */
+  expireTime?: number;
+  renewable: boolean;
+  type: 'service' | 'batch';
+  orphan: boolean;
+  boundCidrs?: string[];
+  role?: string;
+  entityId: string;
+  lastRenewal?: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function ttlLeft(entry: TokenEntry, now: number): number {
+  return entry.expireTime === undefined ? 0 : Math.max(0, Math.round((entry.expireTime - now) / 1000));
+}
+
+/** API.md 4.2: the `auth` block of a login or token creation. */
+export function authBlock(token: string, entry: TokenEntry, now: number): Record<string, unknown> {
+  return {
+    client_token: token,
+    accessor: entry.accessor,
+    policies: [...entry.policies].sort(),
+    token_policies: [...entry.policies].sort(),
+    metadata: entry.meta && Object.keys(entry.meta).length ? entry.meta : null,
+    lease_duration: ttlLeft(entry, now),
+    renewable: entry.renewable,
+    entity_id: entry.entityId,
+    token_type: entry.type,
+    orphan: entry.orphan,
+    mfa_requirement: null,
+    num_uses: entry.numUses,
+  };
+}
+
+/** API.md 4.4: the `data` of a token lookup (`id` empty when looked up by accessor). */
+export function lookupData(id: string, entry: TokenEntry, now: number): Record<string, unknown> {
+  const data: Record<string, unknown> = {
+    accessor: entry.accessor,
+    creation_time: Math.floor(entry.creationTime / 1000),
+    creation_ttl: entry.creationTtl,
+    display_name: entry.displayName,
+    entity_id: entry.entityId,
+    expire_time: entry.expireTime === undefined ? null : iso(entry.expireTime),
+    explicit_max_ttl: entry.explicitMaxTtl,
+    id,
+    meta: entry.meta && Object.keys(entry.meta).length ? entry.meta : null,
+    num_uses: entry.numUses,
+    orphan: entry.orphan,
+    path: entry.path,
+    policies: entry.policies,
+    ttl: ttlLeft(entry, now),
+    type: entry.type,
+  };
+  if (entry.expireTime !== undefined) {
+    data.issue_time = iso(entry.creationTime);
+    data.renewable = entry.renewable;
+  }
+  if (entry.period) data.period = entry.period;
+  if (entry.role) data.role = entry.role;
+  if (entry.boundCidrs?.length) data.bound_cidrs = entry.boundCidrs;
+  if (entry.lastRenewal) {
+    data.last_renewal_time = Math.floor(entry.lastRenewal / 1000);
+    data.last_renewal = iso(entry.lastRenewal);
+  }
+  return data;
+}

@@ -1,0 +1,345 @@
+/**
+ * The token store: tokens are random, stored only by a salted hash, indexed by accessor and by
+ * parent so revoking a token revokes its whole subtree. Lookups, the hot path of every request,
+ * are served from a bounded in-memory cache.
+ */
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import type { Clock } from '../../framework/clock.js';
+import type { Logger } from '../../framework/log.js';
+import type { AuthResult } from '../../framework/logical.js';
+import type { StorageView } from '../../framework/storage-view.js';
+import { invalid } from '../errors.js';
+import { base62 } from '../ids.js';
+import { authBlock, type TokenEntry } from './entry.js';
+import { computeTtl } from './ttl.js';
+
+export type { TokenEntry } from './entry.js';
+
+export interface TokenStoreDeps {
+  storage: StorageView;
+  clock: Clock;
+  log: Logger;
+  onRevoke?: (entry: TokenEntry) => Promise<void>;
+  policyExists?: (name: string) => Promise<boolean>;
+  defaults: () => { defaultTtl: number; maxTtl: number };
+}
+
+export interface CreateParams {
+  id?: string;
+  policies: string[];
+  meta?: Record<string, string> | null;
+  displayName: string;
+  path: string;
+  numUses?: number;
+  ttl?: number;
+  explicitMaxTtl?: number;
+  period?: number;
+  renewable?: boolean;
+  type?: 'service' | 'batch';
+  parent?: TokenEntry;
+  boundCidrs?: string[];
+  role?: string;
+  entityId?: string;
+  /** Mount limits for logins; token-store creates use the token mount's. */
+  mountDefaultTtl?: number;
+  mountMaxTtl?: number;
+}
+
+const CACHE_LIMIT = 10_000;
+
+export class TokenStore {
+  private salt?: Buffer;
+  private batchKey?: Buffer;
+  private readonly cache = new Map<string, TokenEntry>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: TokenStoreDeps) {}
+
+  private async secrets(): Promise<{ salt: Buffer; batchKey: Buffer }> {
+    if (!this.salt || !this.batchKey) {
+      let stored = await this.deps.storage.getJson<{ salt: string; batch_key: string }>('salt');
+      if (!stored) {
+        stored = { salt: randomBytes(32).toString('hex'), batch_key: randomBytes(32).toString('base64') };
+        await this.deps.storage.putJson('salt', stored);
+      }
+      this.salt = Buffer.from(stored.salt, 'hex');
+      this.batchKey = Buffer.from(stored.batch_key, 'base64');
+    }
+    return { salt: this.salt, batchKey: this.batchKey };
+  }
+
+  private async hash(value: string): Promise<string> {
+    const { salt } = await this.secrets();
+    return createHmac('sha256', salt).update(value).digest('hex');
+  }
+
+  /** The hot path: a valid token's entry, or undefined for unknown, expired or revoked tokens. */
+  async lookup(token: string): Promise<TokenEntry | undefined> {
+    if (token.startsWith('hvb.')) return this.openBatch(token);
+    const idHash = await this.hash(token);
+    let entry = this.cache.get(idHash);
+    if (!entry) {
+      entry = await this.deps.storage.getJson<TokenEntry>(`id/${idHash}`);
+      if (!entry) return undefined;
+      if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);
+      this.cache.set(idHash, entry);
+    }
+    if (entry.expireTime !== undefined && entry.expireTime <= this.deps.clock.now()) {
+      void this.revokeHash(idHash).catch(() => undefined);
+      return undefined;
+    }
+    return entry;
+  }
+
+  async lookupAccessor(accessor: string): Promise<TokenEntry | undefined> {
+    const ref = await this.deps.storage.getJson<{ idHash: string }>(`accessor/${await this.hash(accessor)}`);
+    if (!ref) return undefined;
+    const entry = await this.deps.storage.getJson<TokenEntry>(`id/${ref.idHash}`);
+    if (!entry || (entry.expireTime !== undefined && entry.expireTime <= this.deps.clock.now())) return undefined;
+    return entry;
+  }
+
+  /** Spends one use; exactly `num_uses` calls succeed even when concurrent. The last use revokes the token. */
+  async use(token: string): Promise<TokenEntry | undefined> {
+    const entry = await this.lookup(token);
+    if (!entry || entry.numUses === 0 || entry.type === 'batch') return entry;
+    return this.serialized(entry.idHash, async () => {
+      const current = await this.deps.storage.getJson<TokenEntry>(`id/${entry.idHash}`);
+      if (!current) return undefined;
+      if (current.numUses === 1) {
+        await this.revokeHash(current.idHash);
+        return current;
+      }
+      const next = { ...current, numUses: current.numUses - 1 };
+      await this.save(next);
+      return next;
+    });
+  }
+
+  private async serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const settled = run.catch(() => undefined);
+    this.locks.set(key, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(key) === settled) this.locks.delete(key);
+    }
+  }
+
+  private async save(entry: TokenEntry): Promise<void> {
+    await this.deps.storage.putJson(`id/${entry.idHash}`, entry);
+    this.cache.set(entry.idHash, entry);
+  }
+
+  async createRoot(id?: string) {
+    return this.create({ id, policies: ['root'], displayName: 'root', path: 'auth/token/root' });
+  }
+
+  /** Creates a token; the caller has checked permissions. Returns the token, its entry and warnings. */
+  async create(params: CreateParams): Promise<{ token: string; entry: TokenEntry; warnings: string[] }> {
+    const now = this.deps.clock.now();
+    const defaults = this.deps.defaults();
+    const isRootPolicy = params.policies.includes('root');
+    const { ttl, warnings } = computeTtl({
+      requestedTtl: params.ttl ?? 0,
+      explicitMaxTtl: params.explicitMaxTtl ?? 0,
+      period: params.period ?? 0,
+      defaultTtl: params.mountDefaultTtl ?? defaults.defaultTtl,
+      maxTtl: params.mountMaxTtl ?? defaults.maxTtl,
+      neverExpires: isRootPolicy && !params.ttl && !params.explicitMaxTtl && !params.period,
+    });
+    const type = params.type ?? 'service';
+    const entry: TokenEntry = {
+      idHash: '',
+      accessor: type === 'batch' ? '' : base62(24),
+      parentHash: params.parent?.idHash || undefined,
+      policies: params.policies,
+      meta: params.meta && Object.keys(params.meta).length ? params.meta : null,
+      displayName: params.displayName,
+      path: params.path,
+      numUses: params.numUses ?? 0,
+      creationTime: now,
+      creationTtl: ttl,
+      explicitMaxTtl: params.explicitMaxTtl ?? 0,
+      period: params.period ?? 0,
+      expireTime: ttl > 0 ? now + ttl * 1000 : undefined,
+      renewable: type === 'batch' ? false : (params.renewable ?? true) && ttl > 0,
+      type,
+      orphan: !params.parent,
+      boundCidrs: params.boundCidrs?.length ? params.boundCidrs : undefined,
+      role: params.role,
+      entityId: params.entityId ?? '',
+    };
+    for (const name of params.policies) {
+      if (name !== 'root' && !(await this.deps.policyExists?.(name) ?? true)) warnings.push(`Policy "${name}" does not exist`);
+    }
+    if (type === 'batch') return { token: await this.sealBatch(entry), entry, warnings };
+    const token = params.id ?? `hvs.${base62(24)}`;
+    entry.idHash = await this.hash(token);
+    if (await this.deps.storage.has(`id/${entry.idHash}`)) throw invalid('cannot create a token with a duplicate ID');
+    const ops = [
+      { op: 'put' as const, key: `id/${entry.idHash}`, value: Buffer.from(JSON.stringify(entry)) },
+      { op: 'put' as const, key: `accessor/${await this.hash(entry.accessor)}`, value: Buffer.from(JSON.stringify({ idHash: entry.idHash })) },
+    ];
+    if (entry.parentHash) ops.push({ op: 'put', key: `parent/${entry.parentHash}/${entry.idHash}`, value: Buffer.from('{}') });
+    await this.deps.storage.transaction(ops);
+    return { token, entry, warnings };
+  }
+
+  /** Mints the token of a successful login (auth methods return an AuthResult). */
+  async createForLogin(
+    auth: AuthResult,
+    options: { path: string; mountDefaultTtl: number; mountMaxTtl: number; displayNamePrefix: string },
+  ) {
+    const policies = [...new Set([...(auth.noDefaultPolicy ? [] : ['default']), ...auth.policies])].sort();
+    const { token, entry, warnings } = await this.create({
+      policies,
+      meta: auth.metadata ?? null,
+      displayName: auth.displayName ? `${options.displayNamePrefix}-${auth.displayName}` : options.displayNamePrefix,
+      path: options.path,
+      numUses: auth.numUses,
+      ttl: auth.ttlSeconds,
+      explicitMaxTtl: auth.explicitMaxTtlSeconds,
+      period: auth.periodSeconds,
+      renewable: auth.renewable ?? true,
+      type: auth.tokenType === 'batch' ? 'batch' : 'service',
+      boundCidrs: auth.boundCidrs,
+      mountDefaultTtl: options.mountDefaultTtl,
+      mountMaxTtl: auth.maxTtlSeconds ? Math.min(auth.maxTtlSeconds, options.mountMaxTtl) : options.mountMaxTtl,
+    });
+    return { token, entry, warnings, wire: authBlock(token, entry, this.deps.clock.now()) };
+  }
+
+  /** Revokes a token and its whole subtree; each revoked entry goes through `onRevoke`. */
+  async revoke(token: string): Promise<void> {
+    if (token.startsWith('hvb.')) throw invalid('batch tokens cannot be revoked');
+    await this.revokeHash(await this.hash(token));
+  }
+
+  async revokeAccessor(accessor: string): Promise<void> {
+    const ref = await this.deps.storage.getJson<{ idHash: string }>(`accessor/${await this.hash(accessor)}`);
+    if (ref) await this.revokeHash(ref.idHash);
+  }
+
+  /** Iterative, depth-first: children go before their parent so no orphan is left half-revoked. */
+  private async revokeHash(rootHash: string): Promise<void> {
+    const stack = [rootHash];
+    const order: string[] = [];
+    while (stack.length) {
+      const hash = stack.pop()!;
+      order.push(hash);
+      for (const child of await this.deps.storage.list(`parent/${hash}/`)) stack.push(child.replace(/\/$/, ''));
+    }
+    for (const hash of order.reverse()) await this.revokeOne(hash);
+  }
+
+  private async revokeOne(idHash: string): Promise<void> {
+    const entry = await this.deps.storage.getJson<TokenEntry>(`id/${idHash}`);
+    this.cache.delete(idHash);
+    if (!entry) return;
+    await this.deps.onRevoke?.(entry).catch((error: unknown) => {
+      this.deps.log.warn('revoking what a token owned failed', { accessor: entry.accessor, error: String(error) });
+    });
+    const ops = [
+      { op: 'delete' as const, key: `id/${idHash}` },
+      { op: 'delete' as const, key: `accessor/${await this.hash(entry.accessor)}` },
+    ];
+    if (entry.parentHash) ops.push({ op: 'delete', key: `parent/${entry.parentHash}/${idHash}` });
+    await this.deps.storage.transaction(ops);
+  }
+
+  /** Revokes only the token; its children become orphans. */
+  async revokeOrphan(token: string): Promise<void> {
+    const idHash = await this.hash(token);
+    const entry = await this.deps.storage.getJson<TokenEntry>(`id/${idHash}`);
+    if (!entry) throw invalid('token to revoke not found');
+    for (const child of await this.deps.storage.list(`parent/${idHash}/`)) {
+      const childEntry = await this.deps.storage.getJson<TokenEntry>(`id/${child}`);
+      if (childEntry) await this.save({ ...childEntry, parentHash: undefined, orphan: true });
+      await this.deps.storage.delete(`parent/${idHash}/${child}`);
+    }
+    await this.revokeOne(idHash);
+  }
+
+  async renew(token: string, incrementSeconds: number) {
+    if (token.startsWith('hvb.')) throw invalid('batch tokens cannot be renewed');
+    const entry = await this.lookup(token);
+    if (!entry) throw invalid('token not found');
+    return this.renewEntry(entry, incrementSeconds, token);
+  }
+
+  async renewEntry(entry: TokenEntry, incrementSeconds: number, token = '') {
+    if (!entry.renewable) throw invalid('lease is not renewable');
+    const now = this.deps.clock.now();
+    const defaults = this.deps.defaults();
+    const warnings: string[] = [];
+    let ttl = entry.period || incrementSeconds || entry.creationTtl;
+    const limits = [entry.explicitMaxTtl ? entry.creationTime + entry.explicitMaxTtl * 1000 : Infinity];
+    if (!entry.period) limits.push(entry.creationTime + defaults.maxTtl * 1000);
+    const hardEnd = Math.min(...limits);
+    if (now + ttl * 1000 > hardEnd) {
+      const capped = Math.max(0, Math.floor((hardEnd - now) / 1000));
+      warnings.push(`TTL of "${ttl}s" exceeded the effective max_ttl of "${capped}s"; TTL value is capped accordingly`);
+      ttl = capped;
+    }
+    const next: TokenEntry = { ...entry, expireTime: now + ttl * 1000, lastRenewal: now };
+    await this.save(next);
+    return { entry: next, warnings, wire: authBlock(token, next, now) };
+  }
+
+  async listAccessors(): Promise<string[]> {
+    const out: string[] = [];
+    for (const name of await this.deps.storage.list('id/')) {
+      const entry = await this.deps.storage.getJson<TokenEntry>(`id/${name}`);
+      if (entry?.accessor) out.push(entry.accessor);
+    }
+    return out.sort();
+  }
+
+  /** Removes index entries whose token no longer exists; returns how many. */
+  async tidy(): Promise<number> {
+    let removed = 0;
+    for (const parent of await this.deps.storage.list('parent/')) {
+      for (const child of await this.deps.storage.list(`parent/${parent}`)) {
+        if (!(await this.deps.storage.has(`id/${child}`))) {
+          await this.deps.storage.delete(`parent/${parent}${child}`);
+          removed++;
+        }
+      }
+    }
+    for (const name of await this.deps.storage.list('accessor/')) {
+      const ref = await this.deps.storage.getJson<{ idHash: string }>(`accessor/${name}`);
+      if (!ref || !(await this.deps.storage.has(`id/${ref.idHash}`))) {
+        await this.deps.storage.delete(`accessor/${name}`);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Batch tokens carry their entry, encrypted; nothing is stored. */
+  private async sealBatch(entry: TokenEntry): Promise<string> {
+    const { batchKey } = await this.secrets();
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', batchKey, nonce);
+    const body = Buffer.concat([cipher.update(JSON.stringify(entry)), cipher.final(), cipher.getAuthTag()]);
+    return `hvb.${Buffer.concat([nonce, body]).toString('base64url')}`;
+  }
+
+  private async openBatch(token: string): Promise<TokenEntry | undefined> {
+    const { batchKey } = await this.secrets();
+    try {
+      const raw = Buffer.from(token.slice(4), 'base64url');
+      const decipher = createDecipheriv('aes-256-gcm', batchKey, raw.subarray(0, 12));
+      decipher.setAuthTag(raw.subarray(raw.length - 16));
+      const plain = Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
+      const entry = JSON.parse(plain.toString('utf8')) as TokenEntry;
+      if (entry.expireTime !== undefined && entry.expireTime <= this.deps.clock.now()) return undefined;
+      return entry;
+    } catch {
+      return undefined;
+    }
+  }
+}
