@@ -17,7 +17,8 @@ export interface BenchServer {
   child: ChildProcess;
   startedAt: number;
   firstServedMs: number;
-  api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>; // biome-ignore lint/suspicious/noExplicitAny: JSON bodies
+  // biome-ignore lint/suspicious/noExplicitAny: arbitrary JSON bodies
+  api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 

@@ -72,7 +72,9 @@ describe('the HTTP wire', () => {
         `LIST /v1/sys/policies/acl/ HTTP/1.1\r\nHost: ${host}\r\nX-Vault-Token: ${token}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
     );
     assert.deepEqual(statuses(raw), [200, 200, 204, 200]);
-    assert.match(raw, /"gamma"/);
+    assert.match(raw, /"alpha"/);
+    const after = await server.api('LIST', 'sys/policies/acl', undefined, token);
+    assert.ok(after.body.data.keys.includes('gamma'), 'the pipelined POST was applied');
   });
 
   test('an unknown method is 405 with an empty error list', async () => {

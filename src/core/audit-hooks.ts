@@ -93,9 +93,11 @@ async function undo(core: Core, result: CoreResponse): Promise<void> {
   const state = core.unsealed;
   if (result.leaseId) await state.expiration.revoke(result.leaseId, { force: true }).catch(() => undefined);
   const accessor = result.auth?.accessor;
-  if (typeof accessor === 'string' && accessor) await state.tokens.revokeAccessor(accessor).catch(() => undefined);
+  if (typeof accessor === 'string' && accessor)
+    await state.tokens.revokeAccessor(accessor).catch(() => undefined);
   const wrapAccessor = result.wrapInfo?.accessor;
-  if (typeof wrapAccessor === 'string') await state.tokens.revokeAccessor(wrapAccessor).catch(() => undefined);
+  if (typeof wrapAccessor === 'string')
+    await state.tokens.revokeAccessor(wrapAccessor).catch(() => undefined);
 }
 
 export async function auditFailure(core: Core, input: AuditInput, error: unknown): Promise<void> {

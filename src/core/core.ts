@@ -3,22 +3,24 @@
  * state that exists only while the barrier is open (mounts, tokens, policies) and sealing drops it.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { AuditBroker } from '../audit/broker.js';
 import { Barrier } from '../barrier/barrier.js';
 import { ShamirSeal } from '../barrier/shamir-seal.js';
+import { cubbyholeFolder } from '../engines/cubbyhole/index.js';
 import { type Clock, systemClock } from '../framework/clock.js';
 import type { Logger } from '../framework/log.js';
 import { StorageView } from '../framework/storage-view.js';
 import type { StorageBackend } from '../storage/backend.js';
 import type { EngineRegistry } from './engine-registry.js';
 import { invalid } from './errors.js';
+import { ExpirationManager } from './expiration/manager.js';
 import { MountManager } from './mount-manager.js';
 import type { MountEntry } from './mounts.js';
 import { PolicyStore } from './policy-store.js';
-import { ExpirationManager } from './expiration/manager.js';
 import { createSysEngine } from './sys/index.js';
-import { cubbyholeFolder } from '../engines/cubbyhole/index.js';
 import { createTokenEngine } from './token/engine.js';
 import { type TokenEntry, TokenStore } from './token/store.js';
+import { ResponseWrapper, type WrappingTokens } from './wrapping.js';
 
 export const VERSION = '1.17.0+coffer.0.1.0';
 export const BUILD_DATE = '2026-11-24T00:00:00Z';
@@ -39,6 +41,9 @@ export interface UnsealedState {
   tokens: TokenStore;
   policies: PolicyStore;
   expiration: ExpirationManager;
+  audit: AuditBroker;
+  wrapper: ResponseWrapper;
+  wrappingTokens: WrappingTokens;
   cluster: { name: string; id: string };
 }
 
@@ -113,6 +118,7 @@ export class Core {
       this.state = undefined;
       if (state) {
         state.expiration.stop();
+        await state.audit.closeAll().catch(() => undefined);
         await state.mounts.stop();
       }
       this.barrier.seal();
@@ -125,7 +131,10 @@ export class Core {
     const barrier = this.barrier;
     const policies = new PolicyStore(new StorageView(barrier, 'sys/policy/'));
     await policies.ensureDefaults();
-    const ttls = () => ({ defaultLeaseTtl: this.options.defaultLeaseTtl, maxLeaseTtl: this.options.maxLeaseTtl });
+    const ttls = () => ({
+      defaultLeaseTtl: this.options.defaultLeaseTtl,
+      maxLeaseTtl: this.options.maxLeaseTtl,
+    });
     let mounts: MountManager | undefined;
     let expiration: ExpirationManager | undefined;
     const tokens = new TokenStore({
@@ -143,7 +152,8 @@ export class Core {
         if (!entry.accessor) return;
         await expiration?.revokeByToken(entry.accessor);
         const cubbyhole = mounts?.table.all('mounts').find((m) => m.type === 'cubbyhole');
-        if (cubbyhole) await mounts!.runtime(cubbyhole)?.ctx.storage.sub(cubbyholeFolder(entry.accessor)).deleteAll();
+        if (cubbyhole)
+          await mounts!.runtime(cubbyhole)?.ctx.storage.sub(cubbyholeFolder(entry.accessor)).deleteAll();
         await this.onTokenRevoked?.(entry);
       },
     });
@@ -174,8 +184,22 @@ export class Core {
       revokeToken: (accessor) => tokens.revokeAccessor(accessor),
     });
     await mounts.start(fresh ? (this.options.initialMounts?.() ?? []) : []);
-    if (!fresh) expiration.start();
-    return { mounts, tokens, policies, expiration, cluster };
+    const audit = new AuditBroker({
+      storage: new StorageView(barrier, 'core/audit/'),
+      log: this.log.child('audit'),
+      clock: this.clock,
+    });
+    const wrappingTokens = wrappingTokensOf(tokens);
+    const wrapper = new ResponseWrapper(
+      new StorageView(barrier, 'sys/wrapping/'),
+      wrappingTokens,
+      this.clock,
+    );
+    if (!fresh) {
+      await audit.load();
+      expiration.start();
+    }
+    return { mounts, tokens, policies, expiration, audit, wrapper, wrappingTokens, cluster };
   }
 
   /** Extra work when a token is revoked, beyond its leases and cubbyhole (response-wrapping records). */
@@ -204,4 +228,27 @@ export class Core {
     await this.submitUnsealKey(Buffer.from(keys[0]).toString('hex'));
     return { key: keys[0], rootToken };
   }
+}
+
+/** Wrapping tokens: single use, only the internal `response-wrapping` policy, no parent. */
+function wrappingTokensOf(tokens: TokenStore): WrappingTokens {
+  return {
+    async issue(ttlSeconds, creationPath) {
+      const { token, entry } = await tokens.create({
+        policies: ['response-wrapping'],
+        displayName: 'response-wrapping',
+        path: creationPath,
+        numUses: 1,
+        ttl: ttlSeconds,
+        explicitMaxTtl: ttlSeconds,
+        renewable: false,
+      });
+      return { token, accessor: entry.accessor };
+    },
+    async accessorOf(token) {
+      const entry = await tokens.lookup(token);
+      return entry?.policies.includes('response-wrapping') ? entry.accessor : undefined;
+    },
+    revoke: (accessor) => tokens.revokeAccessor(accessor),
+  };
 }

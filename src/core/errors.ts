@@ -52,7 +52,8 @@ export function multiErrorText(messages: string[]): string {
 }
 
 /** A valid token whose policies say no. */
-export const deniedByPolicy = () => new CofferError('permission_denied', multiErrorText(['permission denied']));
+export const deniedByPolicy = () =>
+  new CofferError('permission_denied', multiErrorText(['permission denied']));
 /** A missing, unknown, expired, used-up or CIDR-blocked token. */
 export const invalidToken = () =>
   new CofferError('permission_denied', multiErrorText(['permission denied', 'invalid token']));

@@ -2,18 +2,19 @@
  * Live mounts: the persisted table plus, for each entry, its engine and context. Enabling,
  * disabling, tuning and moving mounts all go through here so the table and the runtimes agree.
  */
-import type { StorageBackend } from '../storage/backend.js';
+
 import type { Clock } from '../framework/clock.js';
 import type { Engine } from '../framework/engine.js';
 import type { Logger } from '../framework/log.js';
 import type { EngineContext } from '../framework/path.js';
 import { StorageView } from '../framework/storage-view.js';
+import type { StorageBackend } from '../storage/backend.js';
 import type { EngineRegistry } from './engine-registry.js';
 import { invalid } from './errors.js';
 import {
   type MountEntry,
-  type MountTableName,
   MountTable,
+  type MountTableName,
   newMountEntry,
   routePrefix,
   storagePrefix,
@@ -80,7 +81,9 @@ export class MountManager {
   async enable(entry: MountEntry): Promise<void> {
     if (!this.engineFor(entry.type)) {
       throw invalid(
-        entry.table === 'auth' ? `unknown auth method type: ${entry.type}` : `plugin not found in the catalog: ${entry.type}`,
+        entry.table === 'auth'
+          ? `unknown auth method type: ${entry.type}`
+          : `plugin not found in the catalog: ${entry.type}`,
       );
     }
     const clash = this.table.conflict(entry);
@@ -128,7 +131,10 @@ export class MountManager {
   private async startRuntime(entry: MountEntry): Promise<void> {
     const engine = this.engineFor(entry.type);
     if (!engine) {
-      this.deps.log.error('mount has an unknown type and is not served', { path: entry.path, type: entry.type });
+      this.deps.log.error('mount has an unknown type and is not served', {
+        path: entry.path,
+        type: entry.type,
+      });
       return;
     }
     const runtime = { entry, engine, ctx: this.contextFor(entry) };
@@ -147,7 +153,8 @@ export class MountManager {
         mountPath: routePrefix(entry),
         mountType: entry.type,
         mountUuid: entry.uuid,
-        defaultLeaseTtl: () => effectiveTtl(current().config.defaultLeaseTtl, ttls().defaultLeaseTtl, this.maxTtl(current())),
+        defaultLeaseTtl: () =>
+          effectiveTtl(current().config.defaultLeaseTtl, ttls().defaultLeaseTtl, this.maxTtl(current())),
         maxLeaseTtl: () => this.maxTtl(current()),
         options: () => current().options ?? {},
       },
@@ -159,7 +166,11 @@ export class MountManager {
   }
 
   defaultTtl(entry: MountEntry): number {
-    return effectiveTtl(entry.config.defaultLeaseTtl, this.deps.systemTtls().defaultLeaseTtl, this.maxTtl(entry));
+    return effectiveTtl(
+      entry.config.defaultLeaseTtl,
+      this.deps.systemTtls().defaultLeaseTtl,
+      this.maxTtl(entry),
+    );
   }
 }
 
@@ -169,8 +180,13 @@ function effectiveTtl(mountValue: number, systemValue: number, max: number): num
 
 function defaultMounts(): MountEntry[] {
   return [
-    newMountEntry('mounts', 'cubbyhole/', 'cubbyhole', { description: 'per-token private secret storage', local: true }),
-    newMountEntry('mounts', 'sys/', 'system', { description: 'system endpoints used for control, policy and debugging' }),
+    newMountEntry('mounts', 'cubbyhole/', 'cubbyhole', {
+      description: 'per-token private secret storage',
+      local: true,
+    }),
+    newMountEntry('mounts', 'sys/', 'system', {
+      description: 'system endpoints used for control, policy and debugging',
+    }),
     newMountEntry('auth', 'token/', 'token', { description: 'token based credentials' }),
   ];
 }

@@ -140,7 +140,8 @@ export class MountTable {
   }
 
   private async save(next: MountEntry[]): Promise<void> {
-    const jsonOf = (table: MountTableName) => new TextEncoder().encode(JSON.stringify(next.filter((e) => e.table === table)));
+    const jsonOf = (table: MountTableName) =>
+      new TextEncoder().encode(JSON.stringify(next.filter((e) => e.table === table)));
     await this.storage.transaction([
       { op: 'put', key: STORAGE_KEYS.mounts, value: jsonOf('mounts') },
       { op: 'put', key: STORAGE_KEYS.auth, value: jsonOf('auth') },
@@ -164,10 +165,14 @@ export function mountToWire(entry: MountEntry): Record<string, unknown> {
     max_lease_ttl: entry.config.maxLeaseTtl,
   };
   if (entry.config.listingVisibility) config.listing_visibility = entry.config.listingVisibility;
-  if (entry.config.auditNonHmacRequestKeys?.length) config.audit_non_hmac_request_keys = entry.config.auditNonHmacRequestKeys;
-  if (entry.config.auditNonHmacResponseKeys?.length) config.audit_non_hmac_response_keys = entry.config.auditNonHmacResponseKeys;
-  if (entry.config.passthroughRequestHeaders?.length) config.passthrough_request_headers = entry.config.passthroughRequestHeaders;
-  if (entry.config.allowedResponseHeaders?.length) config.allowed_response_headers = entry.config.allowedResponseHeaders;
+  if (entry.config.auditNonHmacRequestKeys?.length)
+    config.audit_non_hmac_request_keys = entry.config.auditNonHmacRequestKeys;
+  if (entry.config.auditNonHmacResponseKeys?.length)
+    config.audit_non_hmac_response_keys = entry.config.auditNonHmacResponseKeys;
+  if (entry.config.passthroughRequestHeaders?.length)
+    config.passthrough_request_headers = entry.config.passthroughRequestHeaders;
+  if (entry.config.allowedResponseHeaders?.length)
+    config.allowed_response_headers = entry.config.allowedResponseHeaders;
   if (entry.table === 'auth') config.token_type = entry.config.tokenType ?? 'default-service';
   return {
     accessor: entry.accessor,

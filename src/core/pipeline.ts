@@ -4,20 +4,22 @@
  */
 import type { Caller, LogicalRequest, LogicalResponse } from '../framework/logical.js';
 import { isSudoPath } from '../policy/acl.js';
+import { auditFailure, auditInputOf, auditRequest, auditResponse } from './audit-hooks.js';
+import { cidrAllows } from './cidr.js';
 import type { Core } from './core.js';
-import { CofferError, deniedByPolicy, denied, invalid, invalidToken, sealedError } from './errors.js';
-import { NOT_VALID } from './wrapping.js';
+import { CofferError, denied, deniedByPolicy, invalid, invalidToken, sealedError } from './errors.js';
 import type { MountRuntime } from './mount-manager.js';
 import { routePrefix } from './mounts.js';
 import type { CoreResponse, IncomingRequest } from './request-types.js';
 import type { TokenEntry } from './token/store.js';
-import { cidrAllows } from './cidr.js';
+import { NOT_VALID } from './wrapping.js';
 
 export async function handleRequest(core: Core, req: IncomingRequest): Promise<CoreResponse> {
   if (core.isSealed()) throw sealedError();
   const state = core.unsealed;
   const runtime = state.mounts.route(req.path);
-  if (!runtime) throw new CofferError('not_found', `no handler for route "${req.path}". route entry not found.`);
+  if (!runtime)
+    throw new CofferError('not_found', `no handler for route "${req.path}". route entry not found.`);
   const prefix = routePrefix(runtime.entry);
   const logical: LogicalRequest = {
     id: req.id,
@@ -31,13 +33,29 @@ export async function handleRequest(core: Core, req: IncomingRequest): Promise<C
   const entry = req.token ? await state.tokens.lookup(req.token) : undefined;
   if (entry && !tokenUsableFrom(entry, req.clientAddr)) throw invalidToken();
   const unauthenticated = runtime.engine.isUnauthenticated(logical.path);
-  if (!unauthenticated) await authorize(core, runtime, logical, req, entry);
-  else if (entry) logical.caller = callerOf(req.token!, entry, false);
+  const audited = () => auditInputOf(req, logical, runtime, entry);
+  try {
+    if (!unauthenticated) await authorize(core, runtime, logical, req, entry);
+    else if (entry) logical.caller = callerOf(req.token!, entry, false);
+  } catch (error) {
+    await auditFailure(core, audited(), error);
+    throw error;
+  }
+  await auditRequest(core, audited(), unauthenticated);
 
   if (req.help) return wrapResponse(req, runtime, runtime.engine.helpFor(logical.path));
-  const response = await runtime.engine.handleRequest(runtime.ctx, logical);
-  const result = await finishResponse(core, runtime, req, logical, response);
-  return maybeWrap(core, req, result);
+  let result: CoreResponse;
+  try {
+    const response = await runtime.engine.handleRequest(runtime.ctx, logical);
+    // `sys/seal` ends the unsealed state mid-request; it has nothing more to add.
+    if (core.isSealed()) return wrapResponse(req, runtime, response);
+    result = await maybeWrap(core, req, await finishResponse(core, runtime, req, logical, response));
+  } catch (error) {
+    await auditFailure(core, audited(), error);
+    throw error;
+  }
+  await auditResponse(core, audited(), result);
+  return result;
 }
 
 /** Sys paths whose answers are always wrapped, with Vault's default TTL when the client sent none. */
@@ -48,7 +66,8 @@ async function maybeWrap(core: Core, req: IncomingRequest, result: CoreResponse)
   const response = result.response;
   if (response?.wrapInfo) return { ...result, wrapInfo: response.wrapInfo };
   const ttl = req.wrapTtlSeconds ?? (ALWAYS_WRAPPED.has(req.path) ? DEFAULT_WRAP_TTL : undefined);
-  if (!ttl || !response || (!response.data && !result.auth) || (response.httpStatus ?? 200) >= 400) return result;
+  if (!ttl || !response || (!response.data && !result.auth) || (response.httpStatus ?? 200) >= 400)
+    return result;
   const wrapInfo = await core.unsealed.wrapper.wrap(
     {
       data: response.data ?? null,
@@ -125,7 +144,7 @@ async function finishResponse(
   const result = wrapResponse(req, runtime, response);
   if (!response) return result;
   if (response.auth) {
-    const wire = (response.auth as { wire?: Record<string, unknown> }).wire;
+    const wire = response.auth.wire;
     if (wire) result.auth = wire;
     else result.auth = await mintLoginToken(core, runtime, logical, response);
   }
@@ -172,7 +191,11 @@ async function mintLoginToken(
   return created.wire;
 }
 
-function wrapResponse(req: IncomingRequest, runtime: MountRuntime, response: LogicalResponse | undefined): CoreResponse {
+function wrapResponse(
+  req: IncomingRequest,
+  runtime: MountRuntime,
+  response: LogicalResponse | undefined,
+): CoreResponse {
   return {
     requestId: req.id,
     mountType: runtime.entry.type,

@@ -1,8 +1,9 @@
 /** ACL policies stored at `sys/policy/<name>`, with compiled ACLs cached per policy set. */
+
+import type { StorageView } from '../framework/storage-view.js';
 import { Acl } from '../policy/acl.js';
 import { DEFAULT_POLICY, RESPONSE_WRAPPING_POLICY } from '../policy/builtin.js';
 import { type Policy, parsePolicy } from '../policy/parse.js';
-import type { StorageView } from '../framework/storage-view.js';
 import { invalid } from './errors.js';
 
 interface StoredPolicy {
@@ -20,7 +21,8 @@ export class PolicyStore {
 
   /** Writes the built-in `default` policy the first time a barrier is unsealed. */
   async ensureDefaults(): Promise<void> {
-    if (!(await this.storage.has('default'))) await this.storage.putJson('default', { name: 'default', raw: DEFAULT_POLICY });
+    if (!(await this.storage.has('default')))
+      await this.storage.putJson('default', { name: 'default', raw: DEFAULT_POLICY });
   }
 
   async list(): Promise<string[]> {

@@ -48,7 +48,12 @@ export class ResponseWrapper {
   async wrap(content: WrappedContent, ttlSeconds: number, creationPath: string) {
     const { token, accessor } = await this.tokens.issue(ttlSeconds, creationPath);
     const creationTime = this.clock.now();
-    await this.storage.putJson(keyOf(accessor), { content, creationPath, creationTime, ttl: ttlSeconds } satisfies WrapRecord);
+    await this.storage.putJson(keyOf(accessor), {
+      content,
+      creationPath,
+      creationTime,
+      ttl: ttlSeconds,
+    } satisfies WrapRecord);
     const wrapInfo: Record<string, unknown> = {
       token,
       accessor,
@@ -105,7 +110,8 @@ export class ResponseWrapper {
   async sweep(): Promise<void> {
     for (const name of await this.storage.list('')) {
       const record = await this.storage.getJson<WrapRecord>(name);
-      if (record && record.creationTime + record.ttl * 1000 <= this.clock.now()) await this.storage.delete(name);
+      if (record && record.creationTime + record.ttl * 1000 <= this.clock.now())
+        await this.storage.delete(name);
     }
   }
 }

@@ -55,6 +55,8 @@ export interface AuthResult {
   noDefaultPolicy?: boolean;
   alias?: { name: string; metadata?: Record<string, string> };
   internalData?: Record<string, unknown>;
+  /** A token the token store already minted: sent as the envelope's `auth` exactly as given. */
+  wire?: Record<string, unknown>;
 }
 
 export interface LogicalResponse {

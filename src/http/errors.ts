@@ -21,7 +21,11 @@ export function writeError(res: ServerResponse, error: unknown, log: Logger, req
     return;
   }
   // Unclassified failures never leak their text: it may hold internals or a secret.
-  log.error('request failed', { request_id: requestId, error: error instanceof Error ? error.name : typeof error });
-  if (process.env.COFFER_DEBUG_ERRORS === '1') log.error(String(error instanceof Error ? error.stack : error));
+  log.error('request failed', {
+    request_id: requestId,
+    error: error instanceof Error ? error.name : typeof error,
+  });
+  if (process.env.COFFER_DEBUG_ERRORS === '1')
+    log.error(String(error instanceof Error ? error.stack : error));
   writeJson(res, 500, { errors: ['internal error'] });
 }

@@ -5,11 +5,19 @@ import type { Core } from '../core/core.js';
 import { CofferError } from '../core/errors.js';
 import { handleRequest } from '../core/pipeline.js';
 import type { CoreResponse } from '../core/request-types.js';
-import type { Operation } from '../framework/logical.js';
 import type { Logger } from '../framework/log.js';
-import { encodeEnvelope, type Envelope } from './envelope.js';
+import type { Operation } from '../framework/logical.js';
+import { type Envelope, encodeEnvelope } from './envelope.js';
 import { writeError, writeJson } from './errors.js';
-import { operationFor, parseBody, parseTarget, queryData, readBody, tokenFrom, wrapTtlFrom } from './parse-request.js';
+import {
+  operationFor,
+  parseBody,
+  parseTarget,
+  queryData,
+  readBody,
+  tokenFrom,
+  wrapTtlFrom,
+} from './parse-request.js';
 import { RAW_PATHS, serveRaw } from './sys-raw.js';
 
 export interface HandlerOptions {
@@ -30,11 +38,18 @@ export function createHandler(core: Core, options: HandlerOptions) {
   };
 }
 
-async function serve(core: Core, options: HandlerOptions, requestId: string, req: IncomingMessage, res: ServerResponse) {
+async function serve(
+  core: Core,
+  options: HandlerOptions,
+  requestId: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
   const target = parseTarget(req.url ?? '/');
   if (!target) return writeJson(res, 404, { errors: [] });
   const method = req.method ?? 'GET';
-  const body = async () => parseBody(await readBody(req, options.maxRequestBytes), req.headers['content-type']);
+  const body = async () =>
+    parseBody(await readBody(req, options.maxRequestBytes), req.headers['content-type']);
   if (RAW_PATHS.has(target.path)) return serveRaw(core, target.path, req, res, target.query, body);
   if (method === 'HEAD' || method === 'OPTIONS') return writeJson(res, 405, { errors: [] });
   const operation = operationFor(method, target.query);
@@ -86,14 +101,20 @@ function respond(res: ServerResponse, path: string, operation: Operation, result
   const hasContent = response && (response.data || response.auth || response.warnings?.length || result.auth);
   if (!hasContent && !result.wrapInfo) {
     // Vault: a read or list of nothing is 404 with an empty error list; a write without output is 204.
-    if (operation === 'read' || operation === 'list') return writeJson(res, 404, { errors: [] });
+    if (operation === 'read' || operation === 'list') {
+      writeJson(res, 404, { errors: [] });
+      return;
+    }
     res.writeHead(204, { 'Cache-Control': 'no-store' });
     res.end();
     return;
   }
   if (operation === 'list' && !result.wrapInfo && !response?.warnings?.length) {
     const keys = response?.data?.keys;
-    if (!Array.isArray(keys) || keys.length === 0) return writeJson(res, 404, { errors: [] });
+    if (!Array.isArray(keys) || keys.length === 0) {
+      writeJson(res, 404, { errors: [] });
+      return;
+    }
   }
   const envelope: Envelope = {
     request_id: result.wrapInfo ? '' : result.requestId,

@@ -11,7 +11,11 @@ export interface JsonLimits {
   maxStringBytes: number;
 }
 
-export const DEFAULT_JSON_LIMITS: JsonLimits = { maxDepth: 500, maxStrings: 100_000, maxStringBytes: 1 << 20 };
+export const DEFAULT_JSON_LIMITS: JsonLimits = {
+  maxDepth: 500,
+  maxStrings: 100_000,
+  maxStringBytes: 1 << 20,
+};
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

@@ -80,7 +80,14 @@ async function unseal(core: Core, body: Body): Promise<Body> {
   return sealStatus(core);
 }
 
-const HEALTH_CODES = ['activecode', 'standbycode', 'sealedcode', 'uninitcode', 'drsecondarycode', 'performancestandbycode'];
+const HEALTH_CODES = [
+  'activecode',
+  'standbycode',
+  'sealedcode',
+  'uninitcode',
+  'drsecondarycode',
+  'performancestandbycode',
+];
 
 async function health(core: Core, query: URLSearchParams): Promise<{ status: number; body: Body }> {
   const codes: Record<string, number> = {};
@@ -92,7 +99,8 @@ async function health(core: Core, query: URLSearchParams): Promise<{ status: num
   }
   for (const flag of ['standbyok', 'perfstandbyok']) {
     const raw = query.get(flag);
-    if (raw !== null && raw !== '' && parseGoBool(raw) === undefined) throw new CofferError('invalid_request', '');
+    if (raw !== null && raw !== '' && parseGoBool(raw) === undefined)
+      throw new CofferError('invalid_request', '');
   }
   const { initialized } = await core.seal.status();
   const sealed = core.isSealed();
@@ -145,7 +153,8 @@ export async function serveRaw(
   const methodNotAllowed = () => writeJson(res, 405, { errors: [] });
   switch (path) {
     case 'sys/init':
-      if (method === 'GET') return writeJson(res, 200, { initialized: (await core.seal.status()).initialized });
+      if (method === 'GET')
+        return writeJson(res, 200, { initialized: (await core.seal.status()).initialized });
       if (!isWrite) return methodNotAllowed();
       return writeJson(res, 200, await initialize(core, await objectBody(body)));
     case 'sys/seal-status':

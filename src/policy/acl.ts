@@ -50,7 +50,9 @@ const SUDO_PATTERNS = [
 ];
 
 export function isSudoPath(path: string): boolean {
-  return SUDO_PATTERNS.some((p) => (p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p || path === `${p}/`));
+  return SUDO_PATTERNS.some((p) =>
+    p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p || path === `${p}/`,
+  );
 }
 
 interface PlusRule {
@@ -59,13 +61,21 @@ interface PlusRule {
   glob: boolean;
 }
 
-function mergeValues(a: ParameterValues | undefined, b: ParameterValues | undefined): ParameterValues | undefined {
+function mergeValues(
+  a: ParameterValues | undefined,
+  b: ParameterValues | undefined,
+): ParameterValues | undefined {
   if (!a || !b) return a ?? b;
   const out: ParameterValues = { ...a };
   for (const [key, values] of Object.entries(b)) {
     const existing = out[key];
     // An empty list means "any value" and absorbs the other side.
-    out[key] = existing === undefined ? values : existing.length === 0 || values.length === 0 ? [] : [...existing, ...values];
+    out[key] =
+      existing === undefined
+        ? values
+        : existing.length === 0 || values.length === 0
+          ? []
+          : [...existing, ...values];
   }
   return out;
 }
@@ -129,7 +139,11 @@ export class Acl {
     }
     for (const rule of merged.values()) {
       if (rule.pattern.split('/').includes('+')) {
-        this.plus.push({ rule, segments: rule.pattern.replace(/\*$/, '').split('/'), glob: rule.pattern.endsWith('*') });
+        this.plus.push({
+          rule,
+          segments: rule.pattern.replace(/\*$/, '').split('/'),
+          glob: rule.pattern.endsWith('*'),
+        });
       } else if (rule.pattern.endsWith('*')) {
         this.prefixes.set(rule.pattern.slice(0, -1), rule);
       } else {
@@ -140,7 +154,8 @@ export class Acl {
 
   /** The single rule that governs a path, or undefined. */
   ruleFor(path: string, list = false): PathRule | undefined {
-    const exact = this.exact.get(path) ?? (list && path.endsWith('/') ? this.exact.get(path.slice(0, -1)) : undefined);
+    const exact =
+      this.exact.get(path) ?? (list && path.endsWith('/') ? this.exact.get(path.slice(0, -1)) : undefined);
     if (exact) return exact;
     let best: PathRule | undefined;
     for (let i = path.length; i >= 0; i--) {
@@ -172,7 +187,14 @@ export class Acl {
     for (const rule of [...this.exact.values(), ...this.prefixes.values(), ...this.plus.map((p) => p.rule)]) {
       const literal = rule.pattern.replace(/\*$/, '');
       const head = literal.split('+')[0];
-      if (grants(rule) && (literal.startsWith(prefix) || prefix.startsWith(literal) || head.startsWith(prefix) || prefix.startsWith(head))) return true;
+      if (
+        grants(rule) &&
+        (literal.startsWith(prefix) ||
+          prefix.startsWith(literal) ||
+          head.startsWith(prefix) ||
+          prefix.startsWith(head))
+      )
+        return true;
     }
     return false;
   }

@@ -4,7 +4,17 @@ import { invalid } from '../core/errors.js';
 import { parseDurationSeconds } from '../framework/duration.js';
 import { isPlainObject } from '../framework/fields.js';
 
-export const CAPABILITIES = ['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo', 'deny', 'subscribe'] as const;
+export const CAPABILITIES = [
+  'create',
+  'read',
+  'update',
+  'patch',
+  'delete',
+  'list',
+  'sudo',
+  'deny',
+  'subscribe',
+] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
 /** Allowed or denied values per parameter; an empty list means "any value". */
@@ -47,12 +57,14 @@ function parameterValues(value: unknown, pattern: string, field: string): Parame
 
 function ruleOf(pattern: string, body: Record<string, unknown>): PathRule {
   if (pattern.includes('+*')) throw fail(`path "${pattern}": invalid use of wildcards ('+*' is forbidden)`);
-  if (pattern.slice(0, -1).includes('*')) throw fail(`path "${pattern}": "*" is only allowed at the end of a path`);
+  if (pattern.slice(0, -1).includes('*'))
+    throw fail(`path "${pattern}": "*" is only allowed at the end of a path`);
   const capabilities = new Set<Capability>();
   const listed = body.capabilities === undefined ? [] : body.capabilities;
   if (!Array.isArray(listed)) throw fail(`path "${pattern}": capabilities must be a list`);
   for (const cap of listed) {
-    if (!CAPABILITIES.includes(cap as Capability)) throw fail(`path "${pattern}": invalid capability "${cap}"`);
+    if (!CAPABILITIES.includes(cap as Capability))
+      throw fail(`path "${pattern}": invalid capability "${cap}"`);
     capabilities.add(cap as Capability);
   }
   if (typeof body.policy === 'string') {
@@ -64,7 +76,8 @@ function ruleOf(pattern: string, body: Record<string, unknown>): PathRule {
   rule.allowedParameters = parameterValues(body.allowed_parameters, pattern, 'allowed_parameters');
   rule.deniedParameters = parameterValues(body.denied_parameters, pattern, 'denied_parameters');
   if (body.required_parameters !== undefined) {
-    if (!Array.isArray(body.required_parameters)) throw fail(`path "${pattern}": required_parameters must be a list`);
+    if (!Array.isArray(body.required_parameters))
+      throw fail(`path "${pattern}": required_parameters must be a list`);
     rule.requiredParameters = body.required_parameters.map((p) => String(p).toLowerCase());
   }
   for (const [field, key] of [
@@ -117,10 +130,13 @@ function formatValues(values: ParameterValues): string {
 export async function formatPolicyHcl(text: string): Promise<string> {
   const policy = await parsePolicy('fmt', text);
   const blocks = policy.rules.map((rule) => {
-    const lines = [`  capabilities = ${JSON.stringify(CAPABILITIES.filter((c) => rule.capabilities.has(c)))}`];
+    const lines = [
+      `  capabilities = ${JSON.stringify(CAPABILITIES.filter((c) => rule.capabilities.has(c)))}`,
+    ];
     if (rule.allowedParameters) lines.push(`  allowed_parameters = ${formatValues(rule.allowedParameters)}`);
     if (rule.deniedParameters) lines.push(`  denied_parameters = ${formatValues(rule.deniedParameters)}`);
-    if (rule.requiredParameters) lines.push(`  required_parameters = ${JSON.stringify(rule.requiredParameters)}`);
+    if (rule.requiredParameters)
+      lines.push(`  required_parameters = ${JSON.stringify(rule.requiredParameters)}`);
     if (rule.minWrappingTtl) lines.push(`  min_wrapping_ttl = "${rule.minWrappingTtl}s"`);
     if (rule.maxWrappingTtl) lines.push(`  max_wrapping_ttl = "${rule.maxWrappingTtl}s"`);
     return `path ${JSON.stringify(rule.pattern)} {\n${lines.join('\n').replaceAll('","', '", "')}\n}\n`;

@@ -1,7 +1,7 @@
 /** `coffer server`: start from config files, or `-dev` for an in-memory, unsealed server. */
 import { parseArgs } from 'node:util';
 import { CofferError } from '../core/errors.js';
-import { type ServerConfig, DEFAULT_MAX_REQUEST_BYTES, loadConfigFile } from './config.js';
+import { DEFAULT_MAX_REQUEST_BYTES, loadConfigFile, type ServerConfig } from './config.js';
 import { type RunningServer, startServer } from './server.js';
 
 export interface ServerIo {
@@ -60,16 +60,20 @@ export async function serverCommand(args: string[], io: ServerIo = process): Pro
   try {
     server = values.dev ? await startDev(values, io) : await startFromConfig(values, io);
   } catch (error) {
-    io.stderr.write(`Error starting server: ${error instanceof CofferError ? error.message : (error as Error).message}\n`);
+    io.stderr.write(
+      `Error starting server: ${error instanceof CofferError ? error.message : (error as Error).message}\n`,
+    );
     return 1;
   }
   return waitForShutdown(server, io);
 }
 
 async function startFromConfig(values: Record<string, string | boolean | undefined>, io: ServerIo) {
-  if (typeof values.config !== 'string') throw new Error('a configuration file is required: -config=FILE (or -dev)');
+  if (typeof values.config !== 'string')
+    throw new Error('a configuration file is required: -config=FILE (or -dev)');
   const config = await loadConfigFile(values.config);
-  if (typeof values['log-level'] === 'string') config.logLevel = values['log-level'] as ServerConfig['logLevel'];
+  if (typeof values['log-level'] === 'string')
+    config.logLevel = values['log-level'] as ServerConfig['logLevel'];
   const server = await startServer(config);
   io.stdout.write(`==> Coffer server configuration:\n\n    Storage: ${config.storage.type}\n`);
   for (const address of server.addresses) io.stdout.write(`    Listener: ${address}\n`);
@@ -78,10 +82,12 @@ async function startFromConfig(values: Record<string, string | boolean | undefin
 }
 
 async function startDev(values: Record<string, string | boolean | undefined>, io: ServerIo) {
-  const address = typeof values['dev-listen-address'] === 'string' ? values['dev-listen-address'] : '127.0.0.1:8200';
+  const address =
+    typeof values['dev-listen-address'] === 'string' ? values['dev-listen-address'] : '127.0.0.1:8200';
   const config = devConfig(address, typeof values['log-level'] === 'string' ? values['log-level'] : 'info');
   const server = await startServer(config, { dev: true });
-  const rootTokenId = typeof values['dev-root-token-id'] === 'string' ? values['dev-root-token-id'] : undefined;
+  const rootTokenId =
+    typeof values['dev-root-token-id'] === 'string' ? values['dev-root-token-id'] : undefined;
   const { key, rootToken } = await server.core.initializeDev(rootTokenId);
   const addr = server.addresses[0];
   io.stdout.write(

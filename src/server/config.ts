@@ -30,7 +30,10 @@ export const DEFAULT_MAX_REQUEST_BYTES = 32 << 20;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'];
 
 /** HCL blocks arrive as `{ label: [ { ... } ] }`; this takes the single labelled block of a kind. */
-function singleBlock(value: unknown, kind: string): { label: string; body: Record<string, unknown> } | undefined {
+function singleBlock(
+  value: unknown,
+  kind: string,
+): { label: string; body: Record<string, unknown> } | undefined {
   if (value === undefined) return undefined;
   if (!isPlainObject(value)) throw invalid(`${kind}: expected a labelled block`);
   const labels = Object.keys(value);
@@ -43,7 +46,10 @@ function singleBlock(value: unknown, kind: string): { label: string; body: Recor
 function blocks(value: unknown): { label: string; body: Record<string, unknown> }[] {
   if (!isPlainObject(value)) return [];
   return Object.entries(value).flatMap(([label, bodies]) =>
-    (Array.isArray(bodies) ? bodies : [bodies]).map((body) => ({ label, body: isPlainObject(body) ? body : {} })),
+    (Array.isArray(bodies) ? bodies : [bodies]).map((body) => ({
+      label,
+      body: isPlainObject(body) ? body : {},
+    })),
   );
 }
 
@@ -61,7 +67,8 @@ function parseListener(label: string, body: Record<string, unknown>): ListenerCo
   const listener: ListenerConfig = {
     address: typeof body.address === 'string' ? body.address : '127.0.0.1:8200',
     tlsDisable,
-    maxRequestBytes: body.max_request_size !== undefined ? Number(body.max_request_size) : DEFAULT_MAX_REQUEST_BYTES,
+    maxRequestBytes:
+      body.max_request_size !== undefined ? Number(body.max_request_size) : DEFAULT_MAX_REQUEST_BYTES,
   };
   if (!tlsDisable) {
     if (typeof body.tls_cert_file !== 'string' || typeof body.tls_key_file !== 'string') {
@@ -86,8 +93,12 @@ export function configFromObject(raw: Record<string, unknown>): ServerConfig {
   if (listeners.length === 0) throw invalid('no listener block in configuration');
   const logLevel = String(raw.log_level ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) throw invalid(`invalid log_level: ${logLevel}`);
-  const defaultLeaseTtl = raw.default_lease_ttl !== undefined ? parseDurationSeconds(raw.default_lease_ttl, 'default_lease_ttl') : DEFAULT_TTL;
-  const maxLeaseTtl = raw.max_lease_ttl !== undefined ? parseDurationSeconds(raw.max_lease_ttl, 'max_lease_ttl') : DEFAULT_TTL;
+  const defaultLeaseTtl =
+    raw.default_lease_ttl !== undefined
+      ? parseDurationSeconds(raw.default_lease_ttl, 'default_lease_ttl')
+      : DEFAULT_TTL;
+  const maxLeaseTtl =
+    raw.max_lease_ttl !== undefined ? parseDurationSeconds(raw.max_lease_ttl, 'max_lease_ttl') : DEFAULT_TTL;
   if (defaultLeaseTtl > maxLeaseTtl) throw invalid('default_lease_ttl cannot be greater than max_lease_ttl');
   return {
     storage: { type: storage.label, options: stringOptions(storage.body) },

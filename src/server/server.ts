@@ -3,11 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { Core } from '../core/core.js';
 import { createRegistry } from '../core/engine-registry.js';
 import { newMountEntry } from '../core/mounts.js';
+import { builtinEngines } from '../engines/registry.js';
 import { createLogger, type Logger } from '../framework/log.js';
 import { createHandler } from '../http/handler.js';
 import { createListener, type Listener } from '../http/listener/index.js';
 import { openStorage } from '../storage/index.js';
-import { builtinEngines } from '../engines/registry.js';
 import type { ServerConfig } from './config.js';
 
 export interface RunningServer {
@@ -17,9 +17,15 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: ServerConfig, options: { dev?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(
+  config: ServerConfig,
+  options: { dev?: boolean } = {},
+): Promise<RunningServer> {
   const log = createLogger(config.logLevel);
-  const physical = await openStorage(config.storage.type as 'inmem' | 'sqlite' | 'postgresql', config.storage.options);
+  const physical = await openStorage(
+    config.storage.type as 'inmem' | 'sqlite' | 'postgresql',
+    config.storage.options,
+  );
   const core = new Core({
     physical,
     log,
@@ -28,7 +34,12 @@ export async function startServer(config: ServerConfig, options: { dev?: boolean
     maxLeaseTtl: config.maxLeaseTtl,
     // Dev mode mounts KV v2 at secret/, as Vault's dev server does.
     initialMounts: options.dev
-      ? () => [newMountEntry('mounts', 'secret/', 'kv', { description: 'key/value secret storage', options: { version: '2' } })]
+      ? () => [
+          newMountEntry('mounts', 'secret/', 'kv', {
+            description: 'key/value secret storage',
+            options: { version: '2' },
+          }),
+        ]
       : undefined,
   });
   const listeners: Listener[] = [];
@@ -46,7 +57,9 @@ export async function startServer(config: ServerConfig, options: { dev?: boolean
     const { host, port } = splitAddress(listenerConfig.address);
     const bound = await listener.listen(port, host);
     listeners.push(listener);
-    addresses.push(`${tls ? 'https' : 'http'}://${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`);
+    addresses.push(
+      `${tls ? 'https' : 'http'}://${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`,
+    );
   }
   return {
     core,

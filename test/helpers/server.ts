@@ -9,7 +9,8 @@ export const BIN = join(ROOT, 'bin/coffer.js');
 
 export interface ApiResult {
   status: number;
-  body: any; // biome-ignore lint/suspicious/noExplicitAny: tests inspect arbitrary JSON bodies
+  // biome-ignore lint/suspicious/noExplicitAny: tests inspect arbitrary JSON bodies
+  body: any;
   text: string;
 }
 

@@ -53,7 +53,12 @@ function setup(clock = new FakeClock(), backend = new InmemBackend(), failures =
 async function issue(manager: ExpirationManager, live: Set<string>, ttl: number, accessor?: string) {
   const user = randomUUID();
   live.add(user);
-  const { lease } = await manager.register('leasing/creds/app', { type: 'cred', ttlSeconds: ttl, renewable: true, internalData: { user } }, accessor, 3600);
+  const { lease } = await manager.register(
+    'leasing/creds/app',
+    { type: 'cred', ttlSeconds: ttl, renewable: true, internalData: { user } },
+    accessor,
+    3600,
+  );
   return lease;
 }
 

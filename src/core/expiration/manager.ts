@@ -84,7 +84,8 @@ export class ExpirationManager {
 
   private async schedule(item: DueItem): Promise<void> {
     await this.due.add(item);
-    if (item.at <= this.loadedUntil || item.at <= this.deps.clock.now() + HORIZON_MS) this.timers.schedule(item);
+    if (item.at <= this.loadedUntil || item.at <= this.deps.clock.now() + HORIZON_MS)
+      this.timers.schedule(item);
   }
 
   private async unschedule(item: DueItem): Promise<void> {
@@ -93,7 +94,12 @@ export class ExpirationManager {
   }
 
   /** Registers the lease of a secret returned for `path`; the id has Vault's `<path>/<24 base62>` shape. */
-  async register(path: string, secret: SecretLease, tokenAccessor: string | undefined, maxTtlSeconds: number) {
+  async register(
+    path: string,
+    secret: SecretLease,
+    tokenAccessor: string | undefined,
+    maxTtlSeconds: number,
+  ) {
     const now = this.deps.clock.now();
     const ttl = Math.min(secret.ttlSeconds, secret.maxTtlSeconds ?? maxTtlSeconds, maxTtlSeconds);
     const lease: LeaseEntry = {
@@ -108,7 +114,10 @@ export class ExpirationManager {
       tokenAccessor,
     };
     await this.persist(lease);
-    if (tokenAccessor) await this.deps.storage.putJson(`token/${sha(tokenAccessor)}/${sha(lease.leaseId)}`, { leaseId: lease.leaseId });
+    if (tokenAccessor)
+      await this.deps.storage.putJson(`token/${sha(tokenAccessor)}/${sha(lease.leaseId)}`, {
+        leaseId: lease.leaseId,
+      });
     await this.schedule({ kind: 'lease', id: lease.leaseId, at: lease.expireTime });
     return { lease, ttlSeconds: ttl };
   }
@@ -133,7 +142,8 @@ export class ExpirationManager {
     if (!lease.renewable) throw invalid('lease is not renewable');
     if (lease.expireTime <= now) throw invalid('lease expired');
     const owner = this.ownerOf(lease);
-    const type = owner?.engine.secrets?.find((s) => s.type === lease.secretType) ?? owner?.engine.secrets?.[0];
+    const type =
+      owner?.engine.secrets?.find((s) => s.type === lease.secretType) ?? owner?.engine.secrets?.[0];
     if (!owner || !type?.renew) throw invalid('lease is not renewable');
     const response: LogicalResponse | undefined = await type.renew(owner.ctx, {
       leaseId,
@@ -147,7 +157,9 @@ export class ExpirationManager {
     const ttl = Math.min(requested, remainingMax);
     const warnings =
       ttl < requested
-        ? [`TTL of "${requested}s" exceeded the effective max_ttl of "${remainingMax}s"; TTL value is capped accordingly`]
+        ? [
+            `TTL of "${requested}s" exceeded the effective max_ttl of "${remainingMax}s"; TTL value is capped accordingly`,
+          ]
         : [];
     const previous: DueItem = { kind: 'lease', id: leaseId, at: lease.expireTime };
     lease.expireTime = now + ttl * 1000;
@@ -192,9 +204,13 @@ export class ExpirationManager {
     this.timers.cancel({ kind: 'lease', id: lease.leaseId });
     const ops = [
       { op: 'delete' as const, key: `id/${lease.leaseId}` },
-      { op: 'delete' as const, key: `due/${this.due.key({ kind: 'lease', id: lease.leaseId, at: lease.expireTime })}` },
+      {
+        op: 'delete' as const,
+        key: `due/${this.due.key({ kind: 'lease', id: lease.leaseId, at: lease.expireTime })}`,
+      },
     ];
-    if (lease.tokenAccessor) ops.push({ op: 'delete', key: `token/${sha(lease.tokenAccessor)}/${sha(lease.leaseId)}` });
+    if (lease.tokenAccessor)
+      ops.push({ op: 'delete', key: `token/${sha(lease.tokenAccessor)}/${sha(lease.leaseId)}` });
     await this.deps.storage.transaction(ops);
   }
 
@@ -290,14 +306,22 @@ export class ExpirationManager {
     lease.irrevocable = attempts > MAX_FAST_RETRIES;
     // Only the error's class name: a driver message can carry a connection string.
     lease.lastError = error instanceof Error ? error.name : 'error';
-    this.deps.log.warn('lease revocation failed; will retry', { lease_id: leaseId, attempts, retry_in_ms: delay });
+    this.deps.log.warn('lease revocation failed; will retry', {
+      lease_id: leaseId,
+      attempts,
+      retry_in_ms: delay,
+    });
     await this.persist(lease);
     if (previous) await this.due.remove(previous);
     await this.schedule({ kind: 'lease', id: leaseId, at: this.deps.clock.now() + delay });
   }
 }
 
-export async function runBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function runBounded<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const errors: unknown[] = [];
   const worker = async () => {

@@ -10,7 +10,12 @@ const pathFields = {
   path: field.stringList('Deprecated: a single path.'),
 };
 
-async function capabilitiesOf(core: Core, entry: TokenEntry | undefined, paths: string[] | undefined, what: string) {
+async function capabilitiesOf(
+  core: Core,
+  entry: TokenEntry | undefined,
+  paths: string[] | undefined,
+  what: string,
+) {
   if (!entry) throw invalid(what);
   if (!paths?.length) throw invalid('paths must be supplied');
   const acl = await core.unsealed.policies.aclFor(entry.policies);

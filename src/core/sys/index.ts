@@ -1,6 +1,7 @@
 /** The `sys/` backend: a table of contents of its topics. */
 import { defineEngine, type Engine } from '../../framework/engine.js';
 import type { Core } from '../core.js';
+import { auditPaths } from './audit.js';
 import { capabilityPaths } from './capabilities.js';
 import { internalUiPaths } from './internal-ui.js';
 import { keyPaths } from './keys.js';
@@ -22,6 +23,7 @@ export function createSysEngine(core: Core): Engine {
       ...internalUiPaths(core),
       ...leasePaths(core),
       ...wrappingPaths(core),
+      ...auditPaths(core),
     ],
     help: 'System endpoints used for control, policy and debugging.',
   });

@@ -44,7 +44,9 @@ export function internalUiPaths(core: Core) {
         read: async (_ctx, input, req) => {
           const path = (input.path ?? '').replace(/^\/+/, '');
           const state = core.unsealed;
-          const token = req.caller?.clientToken ? await state.tokens.lookup(req.caller.clientToken) : undefined;
+          const token = req.caller?.clientToken
+            ? await state.tokens.lookup(req.caller.clientToken)
+            : undefined;
           const mount: MountEntry | undefined = state.mounts.table.match(path);
           if (!token || !mount) throw preflightDenied(path.replace(/\/$/, ''));
           const acl = await state.policies.aclFor(token.policies);

@@ -11,7 +11,11 @@ export function keyPaths(core: Core) {
         read: () => {
           const status = core.barrier.keyStatus();
           return {
-            data: { term: status.term, install_time: status.installTime.toISOString(), encryptions: status.encryptions },
+            data: {
+              term: status.term,
+              install_time: status.installTime.toISOString(),
+              encryptions: status.encryptions,
+            },
           };
         },
       },

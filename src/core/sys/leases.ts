@@ -62,7 +62,10 @@ export function leasePaths(core: Core): CompiledPath[] {
   const revokePrefix = (pattern: string, force: boolean) =>
     definePath({
       pattern,
-      fields: { prefix: field.string('Lease id prefix.', { max: 2048 }), sync: field.bool('Wait.', { default: true }) },
+      fields: {
+        prefix: field.string('Lease id prefix.', { max: 2048 }),
+        sync: field.bool('Wait.', { default: true }),
+      },
       operations: {
         update: async (_ctx, input) => {
           const done = expiration().revokePrefix(input.prefix ?? '', { force });
@@ -73,7 +76,9 @@ export function leasePaths(core: Core): CompiledPath[] {
           await done;
         },
       },
-      help: force ? 'Revoke every lease under a prefix, ignoring source errors.' : 'Revoke every lease under a prefix.',
+      help: force
+        ? 'Revoke every lease under a prefix, ignoring source errors.'
+        : 'Revoke every lease under a prefix.',
     });
   return [
     definePath({
@@ -96,7 +101,9 @@ export function leasePaths(core: Core): CompiledPath[] {
     definePath({
       pattern: 'leases/lookup/*prefix/',
       fields: { prefix: field.string('Prefix.', { max: 2048 }) },
-      operations: { list: async (_ctx, input) => ({ data: { keys: await expiration().list(`${input.prefix}/`) } }) },
+      operations: {
+        list: async (_ctx, input) => ({ data: { keys: await expiration().list(`${input.prefix}/`) } }),
+      },
       help: 'List leases under a prefix.',
     }),
     ...withUrlVariant('leases/renew', renew),
@@ -114,14 +121,22 @@ export function leasePaths(core: Core): CompiledPath[] {
           void expiration()
             .tidy()
             .catch(() => undefined);
-          return { httpStatus: 202, warnings: ['Tidy operation successfully started. Any information from the operation will be printed to Vault\'s server logs.'] };
+          return {
+            httpStatus: 202,
+            warnings: [
+              "Tidy operation successfully started. Any information from the operation will be printed to Vault's server logs.",
+            ],
+          };
         },
       },
       help: 'Clean up dangling lease index entries.',
     }),
     definePath({
       pattern: 'leases/count',
-      fields: { type: field.string('Only "irrevocable" is supported.'), include_child_namespaces: field.bool('Ignored.') },
+      fields: {
+        type: field.string('Only "irrevocable" is supported.'),
+        include_child_namespaces: field.bool('Ignored.'),
+      },
       operations: {
         read: async (_ctx, input) => {
           if (input.type !== 'irrevocable') throw invalid('invalid type');
@@ -132,7 +147,10 @@ export function leasePaths(core: Core): CompiledPath[] {
     }),
     definePath({
       pattern: 'leases',
-      fields: { type: field.string('Only "irrevocable" is supported.'), include_child_namespaces: field.bool('Ignored.') },
+      fields: {
+        type: field.string('Only "irrevocable" is supported.'),
+        include_child_namespaces: field.bool('Ignored.'),
+      },
       operations: {
         read: async (_ctx, input) => {
           if (input.type !== 'irrevocable') throw invalid('invalid type');

@@ -4,7 +4,14 @@ import { field, type Input } from '../../framework/fields.js';
 import { definePath } from '../../framework/path.js';
 import type { Core } from '../core.js';
 import { invalid } from '../errors.js';
-import { type MountConfig, type MountEntry, type MountTableName, mountToWire, newMountEntry, normalizeMountPath } from '../mounts.js';
+import {
+  type MountConfig,
+  type MountEntry,
+  type MountTableName,
+  mountToWire,
+  newMountEntry,
+  normalizeMountPath,
+} from '../mounts.js';
 import { applyTune, parseMountConfig, tuneFields, tuneToWire } from './tune.js';
 
 const enableFields = {
@@ -29,14 +36,17 @@ const RESERVED: Record<MountTableName, string[]> = {
 function entryFor(core: Core, table: MountTableName, rawPath: string): MountEntry | undefined {
   const path = normalizeMountPath(rawPath);
   // `sys/mounts/auth/<path>/tune` reaches auth mounts too: the vault CLI's `auth tune` uses it.
-  if (table === 'mounts' && path.startsWith('auth/')) return core.unsealed.mounts.table.find('auth', path.slice(5));
+  if (table === 'mounts' && path.startsWith('auth/'))
+    return core.unsealed.mounts.table.find('auth', path.slice(5));
   return core.unsealed.mounts.table.find(table, path);
 }
 
 async function enableMount(core: Core, table: MountTableName, input: Input<typeof enableFields>) {
   const path = normalizeMountPath(input.path ?? '');
   if (RESERVED[table].some((r) => path.startsWith(r))) {
-    throw invalid(table === 'auth' ? `cannot mount "${path}" of type "token"` : `cannot mount under "${path}"`);
+    throw invalid(
+      table === 'auth' ? `cannot mount "${path}" of type "token"` : `cannot mount under "${path}"`,
+    );
   }
   let type = input.type ?? input.plugin_name ?? '';
   if (!type) throw invalid('backend type must be specified as a string');
@@ -63,7 +73,8 @@ async function enableMount(core: Core, table: MountTableName, input: Input<typeo
 
 async function disableMount(core: Core, table: MountTableName, rawPath: string) {
   const path = normalizeMountPath(rawPath);
-  if (table === 'mounts' && ['sys/', 'cubbyhole/', 'identity/'].includes(path)) throw invalid(`cannot unmount "${path}"`);
+  if (table === 'mounts' && ['sys/', 'cubbyhole/', 'identity/'].includes(path))
+    throw invalid(`cannot unmount "${path}"`);
   if (table === 'auth' && path === 'token/') throw invalid('token credential backend cannot be disabled');
   const entry = core.unsealed.mounts.table.find(table, path);
   if (entry) await core.unsealed.mounts.disable(entry); // Vault answers 204 even when nothing is mounted
@@ -140,10 +151,12 @@ export function sysMountPaths(core: Core) {
         update: async (_ctx, input) => {
           const from = splitTable(input.from!);
           const to = splitTable(input.to!);
-          if (from.table !== to.table) throw invalid('cannot remount between secrets engines and auth methods');
+          if (from.table !== to.table)
+            throw invalid('cannot remount between secrets engines and auth methods');
           const entry = core.unsealed.mounts.table.find(from.table, from.path);
           if (!entry) throw invalid(`no matching mount at "${input.from}"`);
-          if (['sys/', 'cubbyhole/', 'identity/', 'token/'].includes(entry.path)) throw invalid(`cannot remount "${entry.path}"`);
+          if (['sys/', 'cubbyhole/', 'identity/', 'token/'].includes(entry.path))
+            throw invalid(`cannot remount "${entry.path}"`);
           const id = randomUUID();
           // The move is done before answering; the status endpoint reports it for clients that poll.
           await core.unsealed.mounts.move(entry, to.table, to.path);

@@ -28,7 +28,11 @@ async function writePolicy(core: Core, rawName: string, text: string | undefined
   return warnings.length ? { warnings } : undefined;
 }
 
-async function readPolicy(core: Core, name: string, textKey: 'rules' | 'policy'): Promise<LogicalResponse | undefined> {
+async function readPolicy(
+  core: Core,
+  name: string,
+  textKey: 'rules' | 'policy',
+): Promise<LogicalResponse | undefined> {
   const stored = await core.unsealed.policies.read(name.toLowerCase());
   return stored && { data: { name: stored.name, [textKey]: stored.raw } };
 }
@@ -51,7 +55,8 @@ export function policyPaths(core: Core) {
       operations: {
         read: (_ctx, input) => readPolicy(core, input.name!, 'rules'),
         update: (_ctx, input) => {
-          const warnings = input.rules !== undefined ? ["'rules' is deprecated, please use 'policy' instead"] : [];
+          const warnings =
+            input.rules !== undefined ? ["'rules' is deprecated, please use 'policy' instead"] : [];
           return writePolicy(core, input.name!, input.policy ?? input.rules, warnings);
         },
         delete: (_ctx, input) => core.unsealed.policies.delete(input.name!.toLowerCase()),

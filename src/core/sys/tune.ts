@@ -1,6 +1,6 @@
 /** Mount tuning: the fields `sys/mounts/:path/tune` accepts and the effective settings it reports. */
 import { parseDurationSeconds } from '../../framework/duration.js';
-import { field, isPlainObject, type Input } from '../../framework/fields.js';
+import { field, type Input, isPlainObject } from '../../framework/fields.js';
 import type { Core } from '../core.js';
 import { invalid } from '../errors.js';
 import type { MountConfig, MountEntry } from '../mounts.js';
@@ -63,14 +63,17 @@ function visibility(value: unknown): string {
 
 export function applyTune(core: Core, entry: MountEntry, input: Input<typeof tuneFields>): MountEntry {
   const config: MountConfig = { ...entry.config };
-  if (input.default_lease_ttl !== undefined) config.defaultLeaseTtl = ttlValue(input.default_lease_ttl, 'default_lease_ttl');
+  if (input.default_lease_ttl !== undefined)
+    config.defaultLeaseTtl = ttlValue(input.default_lease_ttl, 'default_lease_ttl');
   if (input.max_lease_ttl !== undefined) config.maxLeaseTtl = ttlValue(input.max_lease_ttl, 'max_lease_ttl');
   const max = config.maxLeaseTtl || core.options.maxLeaseTtl;
-  if (config.defaultLeaseTtl > max) throw invalid('given default lease TTL greater than backend max lease TTL');
+  if (config.defaultLeaseTtl > max)
+    throw invalid('given default lease TTL greater than backend max lease TTL');
   if (input.force_no_cache !== undefined) config.forceNoCache = input.force_no_cache;
   if (input.listing_visibility !== undefined) config.listingVisibility = visibility(input.listing_visibility);
   if (input.audit_non_hmac_request_keys) config.auditNonHmacRequestKeys = input.audit_non_hmac_request_keys;
-  if (input.audit_non_hmac_response_keys) config.auditNonHmacResponseKeys = input.audit_non_hmac_response_keys;
+  if (input.audit_non_hmac_response_keys)
+    config.auditNonHmacResponseKeys = input.audit_non_hmac_response_keys;
   if (input.passthrough_request_headers) config.passthroughRequestHeaders = input.passthrough_request_headers;
   if (input.allowed_response_headers) config.allowedResponseHeaders = input.allowed_response_headers;
   if (input.token_type !== undefined) {
@@ -100,10 +103,14 @@ export function tuneToWire(core: Core, entry: MountEntry): Record<string, unknow
   };
   if (entry.options) out.options = entry.options;
   if (entry.config.listingVisibility) out.listing_visibility = entry.config.listingVisibility;
-  if (entry.config.auditNonHmacRequestKeys?.length) out.audit_non_hmac_request_keys = entry.config.auditNonHmacRequestKeys;
-  if (entry.config.auditNonHmacResponseKeys?.length) out.audit_non_hmac_response_keys = entry.config.auditNonHmacResponseKeys;
-  if (entry.config.passthroughRequestHeaders?.length) out.passthrough_request_headers = entry.config.passthroughRequestHeaders;
-  if (entry.config.allowedResponseHeaders?.length) out.allowed_response_headers = entry.config.allowedResponseHeaders;
+  if (entry.config.auditNonHmacRequestKeys?.length)
+    out.audit_non_hmac_request_keys = entry.config.auditNonHmacRequestKeys;
+  if (entry.config.auditNonHmacResponseKeys?.length)
+    out.audit_non_hmac_response_keys = entry.config.auditNonHmacResponseKeys;
+  if (entry.config.passthroughRequestHeaders?.length)
+    out.passthrough_request_headers = entry.config.passthroughRequestHeaders;
+  if (entry.config.allowedResponseHeaders?.length)
+    out.allowed_response_headers = entry.config.allowedResponseHeaders;
   if (entry.table === 'auth') out.token_type = entry.config.tokenType ?? 'default-service';
   return out;
 }

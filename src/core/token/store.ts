@@ -95,7 +95,8 @@ export class TokenStore {
     const ref = await this.deps.storage.getJson<{ idHash: string }>(`accessor/${await this.hash(accessor)}`);
     if (!ref) return undefined;
     const entry = await this.deps.storage.getJson<TokenEntry>(`id/${ref.idHash}`);
-    if (!entry || (entry.expireTime !== undefined && entry.expireTime <= this.deps.clock.now())) return undefined;
+    if (!entry || (entry.expireTime !== undefined && entry.expireTime <= this.deps.clock.now()))
+      return undefined;
     return entry;
   }
 
@@ -173,17 +174,24 @@ export class TokenStore {
       entityId: params.entityId ?? '',
     };
     for (const name of params.policies) {
-      if (name !== 'root' && !(await this.deps.policyExists?.(name) ?? true)) warnings.push(`Policy "${name}" does not exist`);
+      if (name !== 'root' && !((await this.deps.policyExists?.(name)) ?? true))
+        warnings.push(`Policy "${name}" does not exist`);
     }
     if (type === 'batch') return { token: await this.sealBatch(entry), entry, warnings };
     const token = params.id ?? `hvs.${base62(24)}`;
     entry.idHash = await this.hash(token);
-    if (await this.deps.storage.has(`id/${entry.idHash}`)) throw invalid('cannot create a token with a duplicate ID');
+    if (await this.deps.storage.has(`id/${entry.idHash}`))
+      throw invalid('cannot create a token with a duplicate ID');
     const ops = [
       { op: 'put' as const, key: `id/${entry.idHash}`, value: Buffer.from(JSON.stringify(entry)) },
-      { op: 'put' as const, key: `accessor/${await this.hash(entry.accessor)}`, value: Buffer.from(JSON.stringify({ idHash: entry.idHash })) },
+      {
+        op: 'put' as const,
+        key: `accessor/${await this.hash(entry.accessor)}`,
+        value: Buffer.from(JSON.stringify({ idHash: entry.idHash })),
+      },
     ];
-    if (entry.parentHash) ops.push({ op: 'put', key: `parent/${entry.parentHash}/${entry.idHash}`, value: Buffer.from('{}') });
+    if (entry.parentHash)
+      ops.push({ op: 'put', key: `parent/${entry.parentHash}/${entry.idHash}`, value: Buffer.from('{}') });
     await this.deps.storage.transaction(ops);
     return { token, entry, warnings };
   }
@@ -197,7 +205,9 @@ export class TokenStore {
     const { token, entry, warnings } = await this.create({
       policies,
       meta: auth.metadata ?? null,
-      displayName: auth.displayName ? `${options.displayNamePrefix}-${auth.displayName}` : options.displayNamePrefix,
+      displayName: auth.displayName
+        ? `${options.displayNamePrefix}-${auth.displayName}`
+        : options.displayNamePrefix,
       path: options.path,
       numUses: auth.numUses,
       ttl: auth.ttlSeconds,
@@ -207,7 +217,9 @@ export class TokenStore {
       type: auth.tokenType === 'batch' ? 'batch' : 'service',
       boundCidrs: auth.boundCidrs,
       mountDefaultTtl: options.mountDefaultTtl,
-      mountMaxTtl: auth.maxTtlSeconds ? Math.min(auth.maxTtlSeconds, options.mountMaxTtl) : options.mountMaxTtl,
+      mountMaxTtl: auth.maxTtlSeconds
+        ? Math.min(auth.maxTtlSeconds, options.mountMaxTtl)
+        : options.mountMaxTtl,
     });
     return { token, entry, warnings, wire: authBlock(token, entry, this.deps.clock.now()) };
   }
@@ -230,7 +242,8 @@ export class TokenStore {
     while (stack.length) {
       const hash = stack.pop()!;
       order.push(hash);
-      for (const child of await this.deps.storage.list(`parent/${hash}/`)) stack.push(child.replace(/\/$/, ''));
+      for (const child of await this.deps.storage.list(`parent/${hash}/`))
+        stack.push(child.replace(/\/$/, ''));
     }
     for (const hash of order.reverse()) await this.revokeOne(hash);
   }
@@ -240,7 +253,10 @@ export class TokenStore {
     this.cache.delete(idHash);
     if (!entry) return;
     await this.deps.onRevoke?.(entry).catch((error: unknown) => {
-      this.deps.log.warn('revoking what a token owned failed', { accessor: entry.accessor, error: String(error) });
+      this.deps.log.warn('revoking what a token owned failed', {
+        accessor: entry.accessor,
+        error: String(error),
+      });
     });
     const ops = [
       { op: 'delete' as const, key: `id/${idHash}` },
@@ -281,7 +297,9 @@ export class TokenStore {
     const hardEnd = Math.min(...limits);
     if (now + ttl * 1000 > hardEnd) {
       const capped = Math.max(0, Math.floor((hardEnd - now) / 1000));
-      warnings.push(`TTL of "${ttl}s" exceeded the effective max_ttl of "${capped}s"; TTL value is capped accordingly`);
+      warnings.push(
+        `TTL of "${ttl}s" exceeded the effective max_ttl of "${capped}s"; TTL value is capped accordingly`,
+      );
       ttl = capped;
     }
     const next: TokenEntry = { ...entry, expireTime: now + ttl * 1000, lastRenewal: now };

@@ -28,7 +28,9 @@ export function computeTtl(input: TtlInput): { ttl: number; warnings: string[] }
     max = Math.min(max, input.explicitMaxTtl);
   }
   if (max > 0 && ttl > max) {
-    warnings.push(`TTL of "${ttl}s" exceeded the effective max_ttl of "${max}s"; TTL value is capped accordingly`);
+    warnings.push(
+      `TTL of "${ttl}s" exceeded the effective max_ttl of "${max}s"; TTL value is capped accordingly`,
+    );
     ttl = max;
   }
   return { ttl, warnings };

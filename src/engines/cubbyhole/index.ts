@@ -30,7 +30,9 @@ export const cubbyholeEngine = defineEngine({
   paths: [
     definePath({
       pattern: '',
-      operations: { list: async (ctx, _input, req) => ({ data: { keys: await viewFor(ctx, req).list('') } }) },
+      operations: {
+        list: async (ctx, _input, req) => ({ data: { keys: await viewFor(ctx, req).list('') } }),
+      },
       help: 'List the top of the cubbyhole.',
     }),
     definePath({

@@ -1,0 +1,151 @@
+/** `auth/token/create*`: who may create which token, following Vault's rules and texts. */
+import { field, type Input } from '../../framework/fields.js';
+import type { LogicalRequest, LogicalResponse } from '../../framework/logical.js';
+import type { EngineContext } from '../../framework/path.js';
+import { isValidCidr } from '../cidr.js';
+import { invalid } from '../errors.js';
+import { authBlock } from './entry.js';
+import { loadRole, type TokenRole } from './roles.js';
+import type { TokenEntry, TokenStore } from './store.js';
+
+export const createFields = {
+  role_name: field.string('Role to create the token against.', { max: 512 }),
+  id: field.string('Token value (root or sudo only).', { max: 256 }),
+  policies: field.stringList('Policies of the token.'),
+  meta: field.map('Metadata.'),
+  no_parent: field.bool('Create an orphan (root or sudo only).'),
+  no_default_policy: field.bool('Leave out the default policy.'),
+  renewable: field.bool('Allow renewal.'),
+  ttl: field.duration('Initial TTL.'),
+  lease: field.duration('Deprecated alias of ttl.'),
+  explicit_max_ttl: field.duration('Hard cap on the TTL.'),
+  period: field.duration('Makes the token periodic (root or sudo only).'),
+  type: field.string('service or batch.'),
+  display_name: field.string('Display name.', { max: 256 }),
+  num_uses: field.int('Number of uses (0 = unlimited).', { min: 0 }),
+  entity_alias: field.string('Entity alias (with a role).', { max: 256 }),
+};
+
+type CreateInput = Input<typeof createFields>;
+
+function displayName(raw: string | undefined): string {
+  if (!raw) return 'token';
+  return `token-${raw.replace(/[^A-Za-z0-9-]/g, '-')}`;
+}
+
+function policiesFor(
+  input: CreateInput,
+  parent: TokenEntry,
+  role: TokenRole | undefined,
+  privileged: boolean,
+): string[] {
+  const parentPolicies = parent.policies;
+  let requested = input.policies?.length
+    ? input.policies
+    : parentPolicies.filter((p) => p !== 'root' || privileged);
+  requested = [...new Set(requested.map((p) => p.trim().toLowerCase()).filter(Boolean))];
+  if (requested.includes('response-wrapping')) throw invalid('cannot assign policy "response-wrapping"');
+  if (role) {
+    if (
+      role.allowedPolicies.length &&
+      !requested.every((p) => p === 'default' || role.allowedPolicies.includes(p))
+    ) {
+      throw invalid("token policies must be subset of the role's allowed policies");
+    }
+    if (requested.some((p) => role.disallowedPolicies.includes(p)))
+      throw invalid('token policies include disallowed policies');
+  } else if (!parentPolicies.includes('root') && !privileged) {
+    if (!requested.every((p) => p === 'default' || parentPolicies.includes(p)))
+      throw invalid('child policies must be subset of parent');
+  }
+  const noDefault = input.no_default_policy || role?.tokenNoDefaultPolicy;
+  if (!noDefault && !requested.includes('root')) requested.push('default');
+  return requested.sort();
+}
+
+interface CreateChecks {
+  orphan: boolean;
+  period: number;
+  type: 'service' | 'batch';
+}
+
+/** Vault's permission and shape rules for a create request; throws its 400 texts. */
+function checkCreate(
+  input: CreateInput,
+  parent: TokenEntry,
+  role: TokenRole | undefined,
+  privileged: boolean,
+  orphanEndpoint: boolean,
+): CreateChecks {
+  if (parent.type === 'batch') throw invalid('batch tokens cannot create more tokens');
+  if (parent.numUses > 0) throw invalid('restricted use token cannot generate child tokens');
+  if (input.id !== undefined) {
+    if (!privileged) throw invalid('root or sudo privileges required to specify token id');
+    if (input.id === '' || input.id.includes('.')) throw invalid('token IDs can not contain a "." character');
+  }
+  const orphan = orphanEndpoint || input.no_parent === true || role?.orphan === true;
+  if ((orphanEndpoint || input.no_parent) && !privileged && !role?.orphan) {
+    throw invalid('root or sudo privileges required to create orphan token');
+  }
+  if (input.period && !privileged && !role)
+    throw invalid('root or sudo privileges required to create periodic token');
+  const period = input.period ?? role?.tokenPeriod ?? 0;
+  const type = input.type ?? (role?.tokenType.endsWith('batch') ? 'batch' : 'service');
+  if (type !== 'service' && type !== 'batch') throw invalid(`invalid 'type' value "${type}"`);
+  if (type === 'batch' && (period || input.explicit_max_ttl || input.renewable === true)) {
+    throw invalid('batch tokens cannot be periodic, renewable or have an explicit max TTL');
+  }
+  for (const cidr of role?.tokenBoundCidrs ?? [])
+    if (!isValidCidr(cidr)) throw invalid(`invalid CIDR "${cidr}"`);
+  return { orphan, period, type };
+}
+
+function creationPath(req: LogicalRequest, role: TokenRole | undefined): string {
+  if (role) return `auth/token/create/${role.name}${role.pathSuffix ? `/${role.pathSuffix}` : ''}`;
+  return req.path ? `auth/token/${req.path}` : 'auth/token/create';
+}
+
+export async function createToken(
+  store: TokenStore,
+  ctx: EngineContext,
+  req: LogicalRequest,
+  input: CreateInput,
+  options: { orphanEndpoint: boolean },
+): Promise<LogicalResponse> {
+  const callerToken = req.caller?.clientToken;
+  const parent = callerToken ? await store.lookup(callerToken) : undefined;
+  if (!parent) throw invalid('parent token lookup failed');
+  const privileged = req.caller?.hasSudo === true || parent.policies.includes('root');
+  const role = input.role_name ? await loadRole(ctx.storage, input.role_name) : undefined;
+  if (input.role_name && !role) throw invalid(`unknown role ${input.role_name}`);
+  const { orphan, period, type } = checkCreate(input, parent, role, privileged, options.orphanEndpoint);
+  const policies = policiesFor(input, parent, role, privileged);
+  if (policies.includes('root') && !parent.policies.includes('root')) {
+    throw invalid('root tokens may not be created from non-root tokens');
+  }
+  const created = await store.create({
+    id: input.id,
+    policies,
+    meta: input.meta ?? null,
+    displayName: displayName(input.display_name),
+    path: creationPath(req, role),
+    numUses: input.num_uses ?? role?.tokenNumUses ?? 0,
+    ttl: input.ttl ?? input.lease ?? role?.tokenTtl,
+    explicitMaxTtl: input.explicit_max_ttl ?? role?.tokenExplicitMaxTtl,
+    period,
+    renewable: input.renewable ?? role?.renewable ?? true,
+    type,
+    parent: orphan || type === 'batch' ? undefined : parent,
+    boundCidrs: role?.tokenBoundCidrs,
+    role: role?.name,
+    mountDefaultTtl: role?.tokenTtl || ctx.system.defaultLeaseTtl(),
+    mountMaxTtl: role?.tokenMaxTtl || ctx.system.maxLeaseTtl(),
+  });
+  return {
+    auth: {
+      policies: created.entry.policies,
+      wire: authBlock(created.token, created.entry, ctx.clock.now()),
+    },
+    warnings: created.warnings.length ? created.warnings : undefined,
+  };
+}
