@@ -72,10 +72,12 @@ describe('policies on a real server', () => {
 
 describe('token lifecycle', () => {
   test('revoking a parent revokes three levels of children; orphans survive', async () => {
-    const parent = await createToken({ policies: ['default'] });
-    const child = await createToken({ policies: ['default'] }, parent);
-    const grandchild = await createToken({ policies: ['default'] }, child);
-    const greatGrandchild = await createToken({ policies: ['default'] }, grandchild);
+    const maker = 'path "auth/token/create" {\n  capabilities = ["update"]\n}\n';
+    await server.api('PUT', 'sys/policies/acl/token-maker', { policy: maker }, root);
+    const parent = await createToken({ policies: ['token-maker'] });
+    const child = await createToken({ policies: ['token-maker'] }, parent);
+    const grandchild = await createToken({ policies: ['token-maker'] }, child);
+    const greatGrandchild = await createToken({ policies: ['token-maker'] }, grandchild);
     const orphan = await createToken({ policies: ['default'], no_parent: true });
     for (const token of [child, grandchild, greatGrandchild]) {
       assert.equal((await server.api('POST', 'cubbyhole/held', { v: token.slice(-4) }, token)).status, 204);

@@ -2,6 +2,8 @@
  * One logical request through the unsealed core: route → token → ACL → num-uses → engine → the
  * response's side effects (token minting for logins, leases for secrets).
  */
+
+import type { AuditInput } from '../audit/entry.js';
 import type { Caller, LogicalRequest, LogicalResponse } from '../framework/logical.js';
 import { isSudoPath } from '../policy/acl.js';
 import { auditFailure, auditInputOf, auditRequest, auditResponse } from './audit-hooks.js';
@@ -34,13 +36,30 @@ export async function handleRequest(core: Core, req: IncomingRequest): Promise<C
   if (entry && !tokenUsableFrom(entry, req.clientAddr)) throw invalidToken();
   const unauthenticated = runtime.engine.isUnauthenticated(logical.path);
   const audited = () => auditInputOf(req, logical, runtime, entry);
+  let lastUse = false;
   try {
-    if (!unauthenticated) await authorize(core, runtime, logical, req, entry);
+    if (!unauthenticated) lastUse = await authorize(core, runtime, logical, req, entry);
     else if (entry) logical.caller = callerOf(req.token!, entry, false);
   } catch (error) {
     await auditFailure(core, audited(), error);
     throw error;
   }
+  try {
+    return await runAuthorized(core, runtime, req, logical, audited, unauthenticated);
+  } finally {
+    // A token's last use is revoked once the request it allowed has finished (Vault's num_uses).
+    if (lastUse && !core.isSealed()) await state.tokens.revoke(req.token!).catch(() => undefined);
+  }
+}
+
+async function runAuthorized(
+  core: Core,
+  runtime: MountRuntime,
+  req: IncomingRequest,
+  logical: LogicalRequest,
+  audited: () => AuditInput,
+  unauthenticated: boolean,
+): Promise<CoreResponse> {
   await auditRequest(core, audited(), unauthenticated);
 
   if (req.help) return wrapResponse(req, runtime, runtime.engine.helpFor(logical.path));
@@ -89,12 +108,14 @@ async function authorize(
   logical: LogicalRequest,
   req: IncomingRequest,
   entry: TokenEntry | undefined,
-): Promise<void> {
+): Promise<boolean> {
   const state = core.unsealed;
   if (!req.token) throw denied();
   // Vault answers a spent or unknown wrapping token on unwrap with its own 400, not the token 403.
   if (!entry && req.path === 'sys/wrapping/unwrap') throw invalid(NOT_VALID);
   if (!entry) throw invalidToken();
+  // The existence check may need to know the caller (cubbyhole is per token).
+  logical.caller = callerOf(req.token, entry, false);
   if (logical.operation === 'update') {
     const exists = await runtime.engine.exists(runtime.ctx, logical);
     if (exists === false) logical.operation = 'create';
@@ -112,7 +133,8 @@ async function authorize(
   const used = await state.tokens.use(req.token);
   if (!used) throw invalidToken();
   const hasSudo = verdict.isRoot || acl.capabilities(req.path).includes('sudo');
-  logical.caller = callerOf(req.token, used, hasSudo);
+  logical.caller = callerOf(req.token, used.entry, hasSudo);
+  return used.last;
 }
 
 function callerOf(token: string, entry: TokenEntry, hasSudo: boolean): Caller {

@@ -63,7 +63,7 @@ export function lookupData(id: string, entry: TokenEntry, now: number): Record<s
     explicit_max_ttl: entry.explicitMaxTtl,
     id,
     meta: entry.meta && Object.keys(entry.meta).length ? entry.meta : null,
-    num_uses: entry.numUses,
+    num_uses: Math.max(0, entry.numUses),
     orphan: entry.orphan,
     path: entry.path,
     policies: entry.policies,

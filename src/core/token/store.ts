@@ -100,20 +100,20 @@ export class TokenStore {
     return entry;
   }
 
-  /** Spends one use; exactly `num_uses` calls succeed even when concurrent. The last use revokes the token. */
-  async use(token: string): Promise<TokenEntry | undefined> {
+  /**
+   * Spends one use; exactly `num_uses` calls succeed even when concurrent. On the last use the entry
+   * is marked spent (-1) and `last` tells the caller to revoke it once its request has finished.
+   */
+  async use(token: string): Promise<{ entry: TokenEntry; last: boolean } | undefined> {
     const entry = await this.lookup(token);
-    if (!entry || entry.numUses === 0 || entry.type === 'batch') return entry;
+    if (!entry || entry.numUses < 0) return undefined;
+    if (entry.numUses === 0 || entry.type === 'batch') return { entry, last: false };
     return this.serialized(entry.idHash, async () => {
       const current = await this.deps.storage.getJson<TokenEntry>(`id/${entry.idHash}`);
-      if (!current) return undefined;
-      if (current.numUses === 1) {
-        await this.revokeHash(current.idHash);
-        return current;
-      }
-      const next = { ...current, numUses: current.numUses - 1 };
+      if (!current || current.numUses < 0) return undefined;
+      const next = { ...current, numUses: current.numUses === 1 ? -1 : current.numUses - 1 };
       await this.save(next);
-      return next;
+      return { entry: next, last: next.numUses === -1 };
     });
   }
 
