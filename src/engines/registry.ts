@@ -1,5 +1,6 @@
 /** Built-in secrets engines and auth methods; adding one is one line here. */
 import type { Engine } from '../framework/engine.js';
 import { cubbyholeEngine } from './cubbyhole/index.js';
+import { kvEngine } from './kv/index.js';
 
-export const builtinEngines: Engine[] = [cubbyholeEngine];
+export const builtinEngines: Engine[] = [kvEngine, cubbyholeEngine];

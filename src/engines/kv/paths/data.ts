@@ -1,0 +1,134 @@
+/** `data/*path`: read a version, write a new one (with check-and-set), merge-patch, soft-delete the latest. */
+import { invalid } from '../../../core/errors.js';
+import { field, isPlainObject } from '../../../framework/fields.js';
+import type { LogicalResponse } from '../../../framework/logical.js';
+import { definePath, type EngineContext } from '../../../framework/path.js';
+import {
+  isDeleted,
+  type KeyLocks,
+  type KeyMetadata,
+  loadConfig,
+  loadMetadata,
+  mergePatch,
+  newMetadata,
+  versionToWire,
+  writeVersion,
+} from '../versions.js';
+
+const dataFields = {
+  path: field.string('Location of the secret.', { max: 4096 }),
+  version: field.int('Version to read; 0 or absent means the latest.'),
+  data: field.any('The secret: a JSON object.'),
+  options: field.any('Write options, e.g. {"cas": 3}.'),
+};
+
+/** Which version a read refers to, or undefined when there is none. */
+function pickVersion(meta: KeyMetadata, requested: number | undefined): number | undefined {
+  if (requested !== undefined && requested < 0) throw invalid('invalid version');
+  const version = requested || meta.currentVersion;
+  return meta.versions[version] ? version : undefined;
+}
+
+/** Vault answers a deleted or destroyed version with a 404 that still carries its metadata. */
+function goneResponse(meta: KeyMetadata, version: number): LogicalResponse {
+  return {
+    httpStatus: 404,
+    data: { data: null, metadata: versionToWire(meta.versions[version], version, meta.customMetadata) },
+  };
+}
+
+export async function readData(ctx: EngineContext, path: string, requested: number | undefined) {
+  const meta = await loadMetadata(ctx.storage, path);
+  if (!meta) return undefined;
+  const version = pickVersion(meta, requested);
+  if (version === undefined) return undefined;
+  const info = meta.versions[version];
+  if (info.destroyed || isDeleted(info, ctx.clock.now())) return { meta, version, gone: true as const };
+  const data = await ctx.storage.getJson<Record<string, unknown>>(`versions/${path}/${version}`);
+  if (!data) return undefined;
+  return { meta, version, data, gone: false as const };
+}
+
+function casOf(options: unknown): number | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (!isPlainObject(options)) throw invalid('error parsing check-and-set parameter');
+  const cas = options.cas;
+  if (cas === undefined || cas === null) return undefined;
+  const n = typeof cas === 'string' && cas.trim() !== '' ? Number(cas) : cas;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+    throw invalid('error parsing check-and-set parameter');
+  return n;
+}
+
+function checkCas(meta: KeyMetadata, casRequired: boolean, cas: number | undefined): void {
+  if (cas === undefined) {
+    if (casRequired || meta.casRequired) throw invalid('check-and-set parameter required for this call');
+    return;
+  }
+  if (cas !== meta.currentVersion) throw invalid('check-and-set parameter did not match the current version');
+}
+
+export function dataPaths(locks: KeyLocks) {
+  const write = async (ctx: EngineContext, path: string, body: Record<string, unknown>, patch: boolean) =>
+    locks.run(`${ctx.system.mountUuid}:${path}`, async () => {
+      if (body.data === undefined || body.data === null) throw invalid('no data provided');
+      if (!isPlainObject(body.data)) throw invalid('data must be a JSON object');
+      const config = await loadConfig(ctx.storage);
+      const now = ctx.clock.now();
+      let meta = await loadMetadata(ctx.storage, path);
+      let data = body.data;
+      if (patch) {
+        const current = await readData(ctx, path, undefined);
+        if (!current) return undefined; // PATCH of nothing: Vault's bare 404
+        if (current.gone) return goneResponse(current.meta, current.version);
+        data = mergePatch(current.data, body.data) as Record<string, unknown>;
+      }
+      meta ??= newMetadata(now);
+      checkCas(meta, config.casRequired, casOf(body.options));
+      const written = await writeVersion(ctx.storage, path, meta, config, data, now);
+      return {
+        data: versionToWire(
+          written.meta.versions[written.version],
+          written.version,
+          written.meta.customMetadata,
+        ),
+      };
+    });
+
+  return [
+    definePath({
+      pattern: 'data/*path',
+      fields: dataFields,
+      exists: async (ctx, input) => (await loadMetadata(ctx.storage, input.path!)) !== undefined,
+      operations: {
+        read: async (ctx, input) => {
+          const found = await readData(ctx, input.path!, input.version);
+          if (!found) return undefined;
+          if (found.gone) return goneResponse(found.meta, found.version);
+          return {
+            data: {
+              data: found.data,
+              metadata: versionToWire(
+                found.meta.versions[found.version],
+                found.version,
+                found.meta.customMetadata,
+              ),
+            },
+          };
+        },
+        create: (ctx, input, req) => write(ctx, input.path!, req.data, false),
+        update: (ctx, input, req) => write(ctx, input.path!, req.data, false),
+        patch: (ctx, input, req) => write(ctx, input.path!, req.data, true),
+        delete: (ctx, input) =>
+          locks.run(`${ctx.system.mountUuid}:${input.path}`, async () => {
+            const meta = await loadMetadata(ctx.storage, input.path!);
+            const info = meta?.versions[meta.currentVersion];
+            if (!meta || !info || info.destroyed || isDeleted(info, ctx.clock.now())) return;
+            info.deletionTime = ctx.clock.now();
+            await ctx.storage.putJson(`metadata/${input.path}`, meta);
+          }),
+      },
+      help: 'Read, write, patch or soft-delete the versions of a secret.',
+    }),
+  ];
+}

@@ -1,0 +1,92 @@
+/** `delete/*path`, `undelete/*path`, `destroy/*path`: soft delete, restore, and erase given versions. */
+import { invalid } from '../../../core/errors.js';
+import { field } from '../../../framework/fields.js';
+import { type CompiledPath, definePath, type EngineContext } from '../../../framework/path.js';
+import { type KeyLocks, type KeyMetadata, loadMetadata } from '../versions.js';
+
+const versionFields = {
+  path: field.string('Location of the secret.', { max: 4096 }),
+  versions: field.any('Version numbers, a list of integers.'),
+};
+
+function versionsOf(value: unknown): number[] {
+  const list = Array.isArray(value)
+    ? value
+    : typeof value === 'string'
+      ? value.split(',')
+      : value === undefined
+        ? []
+        : [value];
+  if (list.length === 0) throw invalid('no version number provided');
+  return list.map((v) => {
+    const n = typeof v === 'string' ? Number(v.trim()) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
+      throw invalid(`invalid version number "${v}"`);
+    return n;
+  });
+}
+
+type Change = (ctx: EngineContext, path: string, meta: KeyMetadata, versions: number[]) => Promise<void>;
+
+function versionOp(locks: KeyLocks, pattern: string, help: string, change: Change): CompiledPath {
+  return definePath({
+    pattern,
+    fields: versionFields,
+    operations: {
+      update: (ctx, input) => {
+        const versions = versionsOf(input.versions);
+        return locks.run(`${ctx.system.mountUuid}:${input.path}`, async () => {
+          const meta = await loadMetadata(ctx.storage, input.path!);
+          if (!meta) return;
+          await change(
+            ctx,
+            input.path!,
+            meta,
+            versions.filter((v) => meta.versions[v]),
+          );
+        });
+      },
+    },
+    help,
+  });
+}
+
+export function versionOpPaths(locks: KeyLocks) {
+  return [
+    versionOp(
+      locks,
+      'delete/*path',
+      'Soft-delete versions; their data stays until destroyed.',
+      async (ctx, path, meta, versions) => {
+        const now = ctx.clock.now();
+        for (const v of versions) {
+          const info = meta.versions[v];
+          if (!info.destroyed && (info.deletionTime === 0 || info.deletionTime > now))
+            info.deletionTime = now;
+        }
+        await ctx.storage.putJson(`metadata/${path}`, meta);
+      },
+    ),
+    versionOp(
+      locks,
+      'undelete/*path',
+      'Restore soft-deleted versions.',
+      async (ctx, path, meta, versions) => {
+        for (const v of versions) if (!meta.versions[v].destroyed) meta.versions[v].deletionTime = 0;
+        await ctx.storage.putJson(`metadata/${path}`, meta);
+      },
+    ),
+    versionOp(
+      locks,
+      'destroy/*path',
+      'Erase the data of versions for good.',
+      async (ctx, path, meta, versions) => {
+        for (const v of versions) meta.versions[v].destroyed = true;
+        await ctx.storage.transaction([
+          ...versions.map((v) => ({ op: 'delete' as const, key: `versions/${path}/${v}` })),
+          { op: 'put' as const, key: `metadata/${path}`, value: Buffer.from(JSON.stringify(meta)) },
+        ]);
+      },
+    ),
+  ];
+}

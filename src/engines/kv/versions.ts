@@ -1,0 +1,176 @@
+/**
+ * KV v2 domain logic, no HTTP: per-key metadata with its version table, version data, pruning,
+ * soft deletion and the per-key lock that makes check-and-set exact under concurrency.
+ *
+ * Storage layout (inside the mount's view): `config`; `metadata/<path>` (KeyMetadata);
+ * `versions/<path>/<n>` (the data of version n). Paths are never secret; values live only in versions.
+ */
+import { formatGoDuration } from '../../framework/duration.js';
+import type { StorageView } from '../../framework/storage-view.js';
+import { jsonBytes } from '../../framework/storage-view.js';
+
+export interface VersionInfo {
+  createdTime: number;
+  /** Unix ms; 0 = not deleted. A future time is a scheduled deletion (delete_version_after). */
+  deletionTime: number;
+  destroyed: boolean;
+}
+
+export interface KeyMetadata {
+  createdTime: number;
+  updatedTime: number;
+  currentVersion: number;
+  oldestVersion: number;
+  maxVersions: number;
+  casRequired: boolean;
+  deleteVersionAfter: number; // seconds
+  customMetadata: Record<string, string> | null;
+  versions: Record<string, VersionInfo>;
+}
+
+export interface KvConfig {
+  maxVersions: number;
+  casRequired: boolean;
+  deleteVersionAfter: number;
+}
+
+export const DEFAULT_MAX_VERSIONS = 10;
+
+export const isoTime = (ms: number) => (ms ? new Date(ms).toISOString() : '');
+
+export async function loadConfig(storage: StorageView): Promise<KvConfig> {
+  return (
+    (await storage.getJson<KvConfig>('config')) ?? {
+      maxVersions: 0,
+      casRequired: false,
+      deleteVersionAfter: 0,
+    }
+  );
+}
+
+export function loadMetadata(storage: StorageView, path: string): Promise<KeyMetadata | undefined> {
+  return storage.getJson<KeyMetadata>(`metadata/${path}`);
+}
+
+export function newMetadata(now: number): KeyMetadata {
+  return {
+    createdTime: now,
+    updatedTime: now,
+    currentVersion: 0,
+    oldestVersion: 0,
+    maxVersions: 0,
+    casRequired: false,
+    deleteVersionAfter: 0,
+    customMetadata: null,
+    versions: {},
+  };
+}
+
+export function isDeleted(info: VersionInfo, now: number): boolean {
+  return info.deletionTime !== 0 && info.deletionTime <= now;
+}
+
+export function versionToWire(info: VersionInfo, version: number, custom: Record<string, string> | null) {
+  return {
+    created_time: isoTime(info.createdTime),
+    custom_metadata: custom,
+    deletion_time: isoTime(info.deletionTime),
+    destroyed: info.destroyed,
+    version,
+  };
+}
+
+export function metadataToWire(meta: KeyMetadata) {
+  const versions: Record<string, unknown> = {};
+  for (const [n, info] of Object.entries(meta.versions)) {
+    versions[n] = {
+      created_time: isoTime(info.createdTime),
+      deletion_time: isoTime(info.deletionTime),
+      destroyed: info.destroyed,
+    };
+  }
+  return {
+    cas_required: meta.casRequired,
+    created_time: isoTime(meta.createdTime),
+    current_version: meta.currentVersion,
+    custom_metadata: meta.customMetadata,
+    delete_version_after: formatGoDuration(meta.deleteVersionAfter),
+    max_versions: meta.maxVersions,
+    oldest_version: meta.oldestVersion,
+    updated_time: isoTime(meta.updatedTime),
+    versions,
+  };
+}
+
+/** Writes a new version and prunes past max_versions, in one transaction. */
+export async function writeVersion(
+  storage: StorageView,
+  path: string,
+  meta: KeyMetadata,
+  config: KvConfig,
+  data: Record<string, unknown>,
+  now: number,
+): Promise<{ meta: KeyMetadata; version: number }> {
+  const version = meta.currentVersion + 1;
+  const deleteAfter = meta.deleteVersionAfter || config.deleteVersionAfter;
+  const next: KeyMetadata = {
+    ...meta,
+    updatedTime: now,
+    currentVersion: version,
+    versions: {
+      ...meta.versions,
+      [version]: {
+        createdTime: now,
+        deletionTime: deleteAfter > 0 ? now + deleteAfter * 1000 : 0,
+        destroyed: false,
+      },
+    },
+  };
+  if (next.oldestVersion === 0) next.oldestVersion = version;
+  const ops: { op: 'put' | 'delete'; key: string; value?: Uint8Array }[] = [
+    { op: 'put', key: `versions/${path}/${version}`, value: jsonBytes(data) },
+  ];
+  const max = meta.maxVersions || config.maxVersions || DEFAULT_MAX_VERSIONS;
+  const numbers = Object.keys(next.versions)
+    .map(Number)
+    .sort((a, b) => a - b);
+  for (const old of numbers.slice(0, Math.max(0, numbers.length - max))) {
+    delete next.versions[old];
+    ops.push({ op: 'delete', key: `versions/${path}/${old}` });
+  }
+  next.oldestVersion = Math.min(...Object.keys(next.versions).map(Number));
+  ops.push({ op: 'put', key: `metadata/${path}`, value: jsonBytes(next) });
+  await storage.transaction(ops as Parameters<StorageView['transaction']>[0]);
+  return { meta: next, version };
+}
+
+/** One async lock per key path, so read-check-write sequences (CAS) never interleave. */
+export class KeyLocks {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const settled = run.catch(() => undefined);
+    this.tails.set(key, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.tails.get(key) === settled) this.tails.delete(key);
+    }
+  }
+}
+
+/** RFC 7386 JSON merge patch: null removes a key, objects merge recursively (bounded by the HTTP depth limit). */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const base: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete base[key];
+    else base[key] = mergePatch(base[key], value);
+  }
+  return base;
+}
