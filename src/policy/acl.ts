@@ -173,11 +173,18 @@ export class Acl {
     return best;
   }
 
+  /**
+   * What a request on `path` may do. `list` is decided with the list lookup (an exact `a` pattern
+   * also governs listing `a/`), so the answer predicts every operation exactly.
+   */
   capabilities(path: string): string[] {
     if (this.isRoot) return ['root'];
-    const rule = this.ruleFor(path.replace(/^\/+/, ''));
-    if (!rule || rule.capabilities.size === 0 || rule.capabilities.has('deny')) return ['deny'];
-    return [...rule.capabilities].sort();
+    const clean = path.replace(/^\/+/, '');
+    const granted = (rule: PathRule | undefined) =>
+      rule && !rule.capabilities.has('deny') ? [...rule.capabilities] : [];
+    const caps = new Set(granted(this.ruleFor(clean)).filter((c) => c !== 'list'));
+    if (granted(this.ruleFor(clean, true)).includes('list')) caps.add('list');
+    return caps.size ? [...caps].sort() : ['deny'];
   }
 
   /** True when some rule could grant anything at or below `prefix` (used to show a mount to a token). */
