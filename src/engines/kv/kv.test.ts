@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { CofferError } from '../../core/errors.js';
+import { FakeClock } from '../../framework/clock.js';
+import { mountForTest } from '../../framework/testing.js';
+import { createKvEngine } from './index.js';
+
+const v2 = (clock = new FakeClock()) => mountForTest(createKvEngine(), { clock, options: { version: '2' } });
+const statusOf = (error: unknown) => (error instanceof CofferError ? error.status : 0);
+
+async function rejectsWith(promise: Promise<unknown>, status: number, message?: string) {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.equal(statusOf(error), status);
+    if (message) assert.equal((error as Error).message, message);
+    return true;
+  });
+}
+
+describe('kv v2 check-and-set', () => {
+  const cases = [
+    { name: 'first write without cas', existing: 0, cas: undefined, ok: true },
+    { name: 'cas 0 on a new key', existing: 0, cas: 0, ok: true },
+    { name: 'cas 3 on a new key is refused', existing: 0, cas: 3, ok: false },
+    { name: 'cas 0 on an existing key is refused', existing: 2, cas: 0, ok: false },
+    { name: 'cas equal to the current version', existing: 2, cas: 2, ok: true },
+    { name: 'cas behind the current version is refused', existing: 2, cas: 1, ok: false },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const kv = await v2();
+      for (let i = 0; i < c.existing; i++) await kv.request('update', 'data/app', { data: { n: i } });
+      const write = kv.request('update', 'data/app', {
+        data: { n: 'new' },
+        options: c.cas === undefined ? undefined : { cas: c.cas },
+      });
+      if (c.ok) assert.equal((await write)?.data?.version, c.existing + 1);
+      else await rejectsWith(write, 400, 'check-and-set parameter did not match the current version');
+    });
+  }
+
+  test('cas_required on the mount refuses a write without cas', async () => {
+    const kv = await v2();
+    await kv.request('update', 'config', { cas_required: true });
+    await rejectsWith(
+      kv.request('update', 'data/app', { data: { a: 1 } }),
+      400,
+      'check-and-set parameter required for this call',
+    );
+    await rejectsWith(
+      kv.request('update', 'data/app', { data: { a: 1 }, options: { cas: 'x' } }),
+      400,
+      'error parsing check-and-set parameter',
+    );
+  });
+
+  test('50 concurrent writers with cas: exactly one winner per version', async () => {
+    const kv = await v2();
+    await kv.request('update', 'data/race', { data: { n: 0 } });
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) =>
+        kv.request('update', 'data/race', { data: { writer: i }, options: { cas: 1 } }),
+      ),
+    );
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    const meta = await kv.request('read', 'metadata/race');
+    assert.equal(meta?.data?.current_version, 2);
+    assert.deepEqual(Object.keys(meta?.data?.versions as object), ['1', '2']);
+  });
+
+  test('50 concurrent writers without cas: 50 distinct versions, none lost', async () => {
+    const kv = await v2();
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => kv.request('update', 'data/many', { data: { i } })),
+    );
+    const versions = results.map((r) => r?.data?.version as number).sort((a, b) => a - b);
+    assert.deepEqual(
+      versions,
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    );
+  });
+});
+
+describe('kv v2 versions', () => {
+  test('read, read an older version, soft delete, undelete, destroy', async () => {
+    const kv = await v2();
+    await kv.request('update', 'data/app', { data: { v: 1 } });
+    await kv.request('update', 'data/app', { data: { v: 2 } });
+    assert.deepEqual((await kv.request('read', 'data/app'))?.data?.data, { v: 2 });
+    assert.deepEqual((await kv.request('read', 'data/app', { version: '1' }))?.data?.data, { v: 1 });
+    assert.equal(await kv.request('read', 'data/app', { version: '9' }), undefined);
+    await kv.request('update', 'delete/app', { versions: [2] });
+    const deleted = await kv.request('read', 'data/app');
+    assert.equal(deleted?.httpStatus, 404);
+    assert.equal((deleted?.data as { data: unknown }).data, null);
+    assert.notEqual((deleted?.data as { metadata: { deletion_time: string } }).metadata.deletion_time, '');
+    await kv.request('update', 'undelete/app', { versions: [2] });
+    assert.deepEqual((await kv.request('read', 'data/app'))?.data?.data, { v: 2 });
+    await kv.request('update', 'destroy/app', { versions: [2] });
+    const destroyed = await kv.request('read', 'data/app');
+    assert.equal((destroyed?.data as { metadata: { destroyed: boolean } }).metadata.destroyed, true);
+    await kv.request('update', 'undelete/app', { versions: [2] });
+    assert.equal((await kv.request('read', 'data/app'))?.httpStatus, 404, 'a destroyed version stays gone');
+    await rejectsWith(kv.request('update', 'delete/app', {}), 400, 'no version number provided');
+    await rejectsWith(kv.request('read', 'data/app', { version: '-1' }), 400);
+  });
+
+  test('DELETE on data/ soft-deletes the latest version only', async () => {
+    const kv = await v2();
+    await kv.request('update', 'data/k', { data: { v: 1 } });
+    await kv.request('update', 'data/k', { data: { v: 2 } });
+    await kv.request('delete', 'data/k');
+    assert.equal((await kv.request('read', 'data/k'))?.httpStatus, 404);
+    assert.deepEqual((await kv.request('read', 'data/k', { version: '1' }))?.data?.data, { v: 1 });
+  });
+
+  test('versions beyond max_versions are pruned oldest first', async () => {
+    const kv = await v2();
+    await kv.request('update', 'metadata/pruned', { max_versions: 3 });
+    for (let i = 1; i <= 5; i++) await kv.request('update', 'data/pruned', { data: { i } });
+    const meta = (await kv.request('read', 'metadata/pruned'))?.data as {
+      versions: object;
+      oldest_version: number;
+    };
+    assert.deepEqual(Object.keys(meta.versions), ['3', '4', '5']);
+    assert.equal(meta.oldest_version, 3);
+    assert.equal(await kv.request('read', 'data/pruned', { version: '1' }), undefined);
+  });
+
+  test('delete_version_after: readable before, deleted after', async () => {
+    const clock = new FakeClock();
+    const kv = await v2(clock);
+    await kv.request('update', 'config', { delete_version_after: '1h' });
+    await kv.request('update', 'data/temp', { data: { t: 1 } });
+    const fresh = await kv.request('read', 'data/temp');
+    assert.equal(fresh?.httpStatus, undefined);
+    assert.notEqual((fresh?.data as { metadata: { deletion_time: string } }).metadata.deletion_time, '');
+    clock.advance(3601_000);
+    assert.equal((await kv.request('read', 'data/temp'))?.httpStatus, 404);
+    assert.equal((await kv.request('read', 'config'))?.data?.delete_version_after, '1h0m0s');
+  });
+
+  test('merge patch updates, removes with null, and needs an existing version', async () => {
+    const kv = await v2();
+    assert.equal(await kv.request('patch', 'data/p', { data: { a: 1 } }), undefined);
+    await kv.request('update', 'data/p', { data: { a: 1, b: { c: 2, d: 3 } } });
+    await kv.request('patch', 'data/p', { data: { a: null, b: { c: 9 } } });
+    assert.deepEqual((await kv.request('read', 'data/p'))?.data?.data, { b: { c: 9, d: 3 } });
+  });
+
+  test('metadata: custom_metadata, patch, limits, list and delete everything', async () => {
+    const kv = await v2();
+    await kv.request('update', 'data/team/app', { data: { x: 1 } });
+    await kv.request('update', 'metadata/team/app', { custom_metadata: { owner: 'a' } });
+    await kv.request('patch', 'metadata/team/app', { custom_metadata: { env: 'prod' } });
+    const meta = (await kv.request('read', 'metadata/team/app'))?.data;
+    assert.deepEqual(meta?.custom_metadata, { owner: 'a', env: 'prod' });
+    assert.deepEqual((await kv.request('read', 'data/team/app'))?.data?.metadata, {
+      ...((await kv.request('read', 'data/team/app'))?.data?.metadata as object),
+      custom_metadata: { owner: 'a', env: 'prod' },
+    });
+    await rejectsWith(
+      kv.request('update', 'metadata/team/app', { custom_metadata: { k: 'v'.repeat(600) } }),
+      400,
+    );
+    assert.deepEqual((await kv.request('list', 'metadata/'))?.data?.keys, ['team/']);
+    assert.deepEqual((await kv.request('list', 'metadata/team/'))?.data?.keys, ['app']);
+    await kv.request('delete', 'metadata/team/app');
+    assert.equal(await kv.request('read', 'data/team/app'), undefined);
+    assert.equal(await kv.request('read', 'metadata/team/app'), undefined);
+  });
+
+  test('subkeys with depth', async () => {
+    const kv = await v2();
+    await kv.request('update', 'data/s', { data: { a: 1, b: { c: { d: 2 } } } });
+    assert.deepEqual((await kv.request('read', 'subkeys/s'))?.data?.subkeys, {
+      a: null,
+      b: { c: { d: null } },
+    });
+    assert.deepEqual((await kv.request('read', 'subkeys/s', { depth: '1' }))?.data?.subkeys, {
+      a: null,
+      b: null,
+    });
+  });
+
+  test('bad writes get a 400', async () => {
+    const kv = await v2();
+    await rejectsWith(kv.request('update', 'data/x', {}), 400, 'no data provided');
+    await rejectsWith(kv.request('update', 'data/x', { data: 'text' }), 400);
+    await rejectsWith(kv.request('update', 'data/x', { data: [1, 2] }), 400);
+  });
+
+  test("a path outside the v2 sub-paths answers 404 with Vault's warning", async () => {
+    const kv = await v2();
+    const res = await kv.request('read', 'app');
+    assert.equal(res?.httpStatus, 404);
+    assert.match(res?.warnings?.[0] ?? '', /Invalid path for a versioned K\/V secrets engine.*vault kv get/);
+  });
+});
+
+describe('kv v1 and the upgrade to v2', () => {
+  test('v1 read, write, list, delete at depth', async () => {
+    const kv = await mountForTest(createKvEngine());
+    await kv.request('update', 'a/b/c', { password: 'p', ttl: '1h' });
+    const read = await kv.request('read', 'a/b/c');
+    assert.deepEqual(read?.data, { password: 'p', ttl: '1h' });
+    assert.equal(read?.lease?.ttlSeconds, 3600);
+    assert.deepEqual((await kv.request('list', 'a/'))?.data?.keys, ['b/']);
+    await kv.request('delete', 'a/b/c');
+    assert.equal(await kv.request('read', 'a/b/c'), undefined);
+    await rejectsWith(kv.request('update', 'a/empty', {}), 400);
+  });
+
+  test('tuning to version 2 converts every key in place', async () => {
+    const engine = createKvEngine();
+    const v1 = await mountForTest(engine);
+    const keys = ['one', 'dir/two', 'dir/deeper/three'];
+    for (const key of keys) await v1.request('update', key, { value: key });
+    const options = { version: '2' };
+    const upgraded = { ...v1.ctx, system: { ...v1.ctx.system, options: () => options } };
+    await engine.initialize?.(upgraded);
+    for (const key of keys) {
+      const req = { id: 'r', operation: 'read' as const, path: `data/${key}`, data: {}, mountPoint: 'kv/' };
+      const res = await engine.handleRequest(upgraded, req);
+      assert.deepEqual(res?.data?.data, { value: key });
+      assert.equal((res?.data?.metadata as { version: number }).version, 1);
+    }
+  });
+});
