@@ -177,10 +177,7 @@ export class Core {
       clock: this.clock,
       log: this.log.child('expiration'),
       resolve: (path) => mountManager.route(path),
-      tokenExpiry: async (accessor) => {
-        const entry = await tokens.lookupAccessor(accessor);
-        return entry ? (entry.expireTime ?? null) : undefined;
-      },
+      tokenExpiry: (accessor) => tokens.expiryOfAccessor(accessor),
       revokeToken: (accessor) => tokens.revokeAccessor(accessor),
     });
     await mounts.start(fresh ? (this.options.initialMounts?.() ?? []) : []);

@@ -182,7 +182,7 @@ export class Acl {
     const clean = path.replace(/^\/+/, '');
     const granted = (rule: PathRule | undefined) =>
       rule && !rule.capabilities.has('deny') ? [...rule.capabilities] : [];
-    const caps = new Set(granted(this.ruleFor(clean)).filter((c) => c !== 'list'));
+    const caps = new Set<string>(granted(this.ruleFor(clean)).filter((c) => c !== 'list'));
     if (granted(this.ruleFor(clean, true)).includes('list')) caps.add('list');
     return caps.size ? [...caps].sort() : ['deny'];
   }

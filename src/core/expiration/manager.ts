@@ -49,7 +49,13 @@ export class ExpirationManager {
 
   constructor(private readonly deps: ExpirationDeps) {
     this.due = new DueIndex(deps.storage.sub('due/'));
-    this.timers = new Timers(deps.clock, MAX_PARALLEL_REVOCATIONS, (item) => this.fire(item));
+    this.timers = new Timers(
+      deps.clock,
+      MAX_PARALLEL_REVOCATIONS,
+      (item) => this.fire(item),
+      (error) =>
+        deps.log.error('expiration handler failed', { error: error instanceof Error ? error.name : 'error' }),
+    );
   }
 
   start(): void {

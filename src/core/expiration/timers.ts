@@ -11,6 +11,8 @@ export class Timers {
     private readonly clock: Clock,
     private readonly parallel: number,
     private readonly onFire: (item: DueItem) => Promise<void>,
+    /** Failures the fire handler did not handle itself; logged, never thrown into the timer. */
+    private readonly onError?: (error: unknown) => void,
   ) {}
 
   get size(): number {
@@ -48,7 +50,7 @@ export class Timers {
       const item = this.queue.shift()!;
       this.running++;
       this.onFire(item)
-        .catch(() => undefined) // the handler logs and reschedules its own failures
+        .catch((error: unknown) => this.onError?.(error))
         .finally(() => {
           this.running--;
           this.drain();

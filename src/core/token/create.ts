@@ -59,7 +59,7 @@ function policiesFor(
       throw invalid('child policies must be subset of parent');
   }
   const noDefault = input.no_default_policy || role?.tokenNoDefaultPolicy;
-  if (!noDefault && !requested.includes('root')) requested.push('default');
+  if (!noDefault && !requested.includes('root') && !requested.includes('default')) requested.push('default');
   return requested.sort();
 }
 

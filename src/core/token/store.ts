@@ -91,6 +91,14 @@ export class TokenStore {
     return entry;
   }
 
+  /** A token's expiry by accessor, expired or not: null = never, undefined = no such token. */
+  async expiryOfAccessor(accessor: string): Promise<number | null | undefined> {
+    const ref = await this.deps.storage.getJson<{ idHash: string }>(`accessor/${await this.hash(accessor)}`);
+    const entry = ref && (await this.deps.storage.getJson<TokenEntry>(`id/${ref.idHash}`));
+    if (!entry) return undefined;
+    return entry.expireTime ?? null;
+  }
+
   async lookupAccessor(accessor: string): Promise<TokenEntry | undefined> {
     const ref = await this.deps.storage.getJson<{ idHash: string }>(`accessor/${await this.hash(accessor)}`);
     if (!ref) return undefined;
