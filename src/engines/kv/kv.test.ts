@@ -91,13 +91,13 @@ describe('kv v2 versions', () => {
     await kv.request('update', 'delete/app', { versions: [2] });
     const deleted = await kv.request('read', 'data/app');
     assert.equal(deleted?.httpStatus, 404);
-    assert.equal((deleted?.data as { data: unknown }).data, null);
-    assert.notEqual((deleted?.data as { metadata: { deletion_time: string } }).metadata.deletion_time, '');
+    assert.equal((deleted!.data as { data: unknown }).data, null);
+    assert.notEqual((deleted!.data as { metadata: { deletion_time: string } }).metadata.deletion_time, '');
     await kv.request('update', 'undelete/app', { versions: [2] });
     assert.deepEqual((await kv.request('read', 'data/app'))?.data?.data, { v: 2 });
     await kv.request('update', 'destroy/app', { versions: [2] });
     const destroyed = await kv.request('read', 'data/app');
-    assert.equal((destroyed?.data as { metadata: { destroyed: boolean } }).metadata.destroyed, true);
+    assert.equal((destroyed!.data as { metadata: { destroyed: boolean } }).metadata.destroyed, true);
     await kv.request('update', 'undelete/app', { versions: [2] });
     assert.equal((await kv.request('read', 'data/app'))?.httpStatus, 404, 'a destroyed version stays gone');
     await rejectsWith(kv.request('update', 'delete/app', {}), 400, 'no version number provided');
@@ -133,7 +133,7 @@ describe('kv v2 versions', () => {
     await kv.request('update', 'data/temp', { data: { t: 1 } });
     const fresh = await kv.request('read', 'data/temp');
     assert.equal(fresh?.httpStatus, undefined);
-    assert.notEqual((fresh?.data as { metadata: { deletion_time: string } }).metadata.deletion_time, '');
+    assert.notEqual((fresh!.data as { metadata: { deletion_time: string } }).metadata.deletion_time, '');
     clock.advance(3601_000);
     assert.equal((await kv.request('read', 'data/temp'))?.httpStatus, 404);
     assert.equal((await kv.request('read', 'config'))?.data?.delete_version_after, '1h0m0s');
@@ -222,7 +222,7 @@ describe('kv v1 and the upgrade to v2', () => {
       const req = { id: 'r', operation: 'read' as const, path: `data/${key}`, data: {}, mountPoint: 'kv/' };
       const res = await engine.handleRequest(upgraded, req);
       assert.deepEqual(res?.data?.data, { value: key });
-      assert.equal((res?.data?.metadata as { version: number }).version, 1);
+      assert.equal((res!.data!.metadata as { version: number }).version, 1);
     }
   });
 });
