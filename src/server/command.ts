@@ -129,6 +129,9 @@ function waitForShutdown(server: RunningServer, io: ServerIo): Promise<number> {
         .then(() => resolve(0))
         .catch(() => resolve(1));
     };
+    process.on('SIGHUP', () => {
+      server.reopenAudit().catch(() => server.log.warn('reopening audit devices failed'));
+    });
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });

@@ -14,6 +14,8 @@ export interface RunningServer {
   core: Core;
   addresses: string[];
   log: Logger;
+  /** SIGHUP: file audit devices reopen their files (log rotation). */
+  reopenAudit(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -65,6 +67,9 @@ export async function startServer(
     core,
     addresses,
     log,
+    async reopenAudit() {
+      if (!core.isSealed()) await core.unsealed.audit.reopenAll();
+    },
     async stop() {
       await Promise.all(listeners.map((l) => l.close()));
       await core.sealVault();
