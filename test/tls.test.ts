@@ -8,12 +8,15 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { spawnServer } from './helpers/server.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: arbitrary JSON bodies
+type Json = any;
+
 function tlsRequest(
   url: string,
   method: string,
   ca: Buffer,
   body?: unknown,
-): Promise<{ status: number; json: any }> {
+): Promise<{ status: number; json: Json }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method, ca, headers: { 'Content-Type': 'application/json' } }, (res) => {
       let text = '';
