@@ -147,7 +147,7 @@ describe('expiry across a restart', () => {
       try {
         await second.unseal();
         let alive = children.length + 1;
-        for (let attempt = 0; attempt < 50 && alive > 0; attempt++) {
+        for (let attempt = 0; attempt < 100 && alive > 0; attempt++) {
           alive = 0;
           for (const accessor of [parent.accessor, ...children]) {
             const res = await second.api('POST', 'auth/token/lookup-accessor', { accessor }, root);

@@ -295,12 +295,23 @@ export class ExpirationManager {
     }
   }
 
+  /** The due entry goes only after the revocation has finished, so a crash mid-way fires it again. */
   private async expireToken(item: DueItem): Promise<void> {
     const expiry = await this.deps.tokenExpiry(item.id);
+    if (expiry !== undefined && expiry !== null && expiry > this.deps.clock.now()) {
+      await this.due.remove(item);
+      return this.scheduleToken(item.id, expiry);
+    }
+    if (expiry !== undefined && expiry !== null) {
+      try {
+        await this.deps.revokeToken(item.id);
+      } catch {
+        this.deps.log.warn('token revocation failed; will retry', { accessor: item.id });
+        await this.due.remove(item);
+        return this.scheduleToken(item.id, this.deps.clock.now() + 30_000);
+      }
+    }
     await this.due.remove(item);
-    if (expiry === undefined || expiry === null) return;
-    if (expiry > this.deps.clock.now()) return this.scheduleToken(item.id, expiry);
-    await this.deps.revokeToken(item.id);
   }
 
   private async retryLater(leaseId: string, error: unknown, previous?: DueItem): Promise<void> {

@@ -39,6 +39,17 @@ export class TrackedConnection extends Duplex {
     this.socket.write(chunk, encoding, callback);
   }
 
+  /** Node's HTTP writer batches head and body; keep them in one socket write (one syscall). */
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    this.socket.cork();
+    for (let i = 0; i < chunks.length - 1; i++) this.socket.write(chunks[i].chunk);
+    this.socket.write(chunks[chunks.length - 1].chunk, callback);
+    this.socket.uncork();
+  }
+
   override _final(callback: (error?: Error | null) => void): void {
     this.socket.end(callback);
   }
