@@ -1,291 +1,156 @@
 /**
- * A compiled ACL: the rules of a token's policies, merged per pattern, indexed so a lookup is a map
- * probe per prefix length instead of a scan of every rule. Implements Vault's selection order
- * (exact, then the highest-priority of the longest `*` prefix and the matching `+` patterns).
+ * A token's compiled ACL: its policies' rules merged per pattern once, then each request is one Map probe,
+ * one trie walk and a segment-trie descent, following Vault's acl.go (exact, then the highest-priority of
+ * the longest `*` prefix and the matching `+` patterns; `deny` in the chosen rule beats everything).
  */
-import type { Operation } from '../framework/logical.js';
-import type { Capability, ParameterValues, PathRule, Policy } from './parse.js';
+import { parameterViolation } from './parameters.js';
+import type { Policy } from './parse.js';
+import { grantsAnything, mergePermissions, type Permissions, permissionsOf } from './permissions.js';
+import { hasSegmentWildcards, type IndexedRule, indexedRule, RuleIndex } from './rule-index.js';
 import { type IdentityContext, renderPattern } from './template.js';
+
+export { isSudoPath } from './sudo-paths.js';
+export type { EntityAlias, IdentityContext, IdentityGroup } from './template.js';
+
+export type AclOperation = 'create' | 'read' | 'update' | 'patch' | 'delete' | 'list';
 
 export interface AllowRequest {
   path: string;
-  operation: Operation;
+  operation: AclOperation;
+  /** The request's top-level data keys, as the client sent them (defaults are not seen). */
   data?: Record<string, unknown>;
+  /** The wrap TTL the client asked for; undefined when the response is not to be wrapped. */
   wrapTtlSeconds?: number;
+  /** The path is root-protected (`isSudoPath`, or a handler's own rule). */
   requiresSudo?: boolean;
 }
 
 export interface Verdict {
   allowed: boolean;
   isRoot: boolean;
+  /** For logs and tests only: the client always sees a plain `permission denied`. */
   reason?: string;
 }
 
-/** Root-protected paths (API.md 3.9): exact entries and `*` prefixes. */
-const SUDO_PATTERNS = [
-  'sys/auth/*',
-  'sys/remount',
-  'sys/audit',
-  'sys/audit/*',
-  'sys/raw',
-  'sys/raw/*',
-  'sys/rotate',
-  'sys/config/cors',
-  'sys/config/auditing/*',
-  'sys/config/ui/headers/*',
-  'sys/plugins/catalog/*',
-  'sys/revoke-prefix/*',
-  'sys/revoke-force/*',
-  'sys/leases/revoke-prefix/*',
-  'sys/leases/revoke-force/*',
-  'sys/leases/lookup/*',
-  'sys/leases',
-  'sys/internal/inspect/*',
-  'sys/seal',
-  'sys/step-down',
-  'auth/token/accessors/*',
-  'auth/token/accessors',
-  'auth/token/revoke-orphan',
-  'auth/token/revoke-orphan/*',
-];
+/** Operations whose data Vault checks against parameter constraints (acl.go: not delete, not list). */
+const PARAMETER_OPERATIONS = new Set<AclOperation>(['read', 'create', 'update', 'patch']);
+/** The capabilities that show a mount to a token (vault/router hasMountAccess). */
+const MOUNT_VISIBLE = ['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo'] as const;
 
-export function isSudoPath(path: string): boolean {
-  return SUDO_PATTERNS.some((p) =>
-    p.endsWith('*') ? path.startsWith(p.slice(0, -1)) : path === p || path === `${p}/`,
-  );
+const stripLeadingSlashes = (path: string) => (path.startsWith('/') ? path.replace(/^\/+/, '') : path);
+const isDeny = (rule: IndexedRule | undefined) => rule?.perms.capabilities.has('deny') ?? false;
+
+/** acl.go: a wrapping bound makes wrapping mandatory, and the requested TTL must sit inside the bounds. */
+function wrappingViolation(perms: Permissions, ttl: number | undefined): string | undefined {
+  const { minWrappingTtl: min, maxWrappingTtl: max } = perms;
+  if (max > 0 && (ttl === undefined || ttl > max)) return 'wrapping TTL above max_wrapping_ttl or missing';
+  if (min > 0 && (ttl === undefined || ttl < min)) return 'wrapping TTL below min_wrapping_ttl or missing';
+  // Merged policies can leave min above max; nothing can satisfy both.
+  if (min > 0 && max > 0 && max < min) return 'max_wrapping_ttl is below min_wrapping_ttl';
+  return undefined;
 }
 
-interface PlusRule {
-  rule: PathRule;
-  segments: string[];
-  glob: boolean;
-}
-
-function mergeValues(
-  a: ParameterValues | undefined,
-  b: ParameterValues | undefined,
-): ParameterValues | undefined {
-  if (!a || !b) return a ?? b;
-  const out: ParameterValues = { ...a };
-  for (const [key, values] of Object.entries(b)) {
-    const existing = out[key];
-    // An empty list means "any value" and absorbs the other side.
-    out[key] =
-      existing === undefined
-        ? values
-        : existing.length === 0 || values.length === 0
-          ? []
-          : [...existing, ...values];
+/** Vault's bare-mount walk of a `+` pattern: do its first segments cover the mount path (`secret/`)? */
+function segmentRuleCoversMount(rule: IndexedRule, mountPath: string): boolean {
+  const parts = mountPath.split('/');
+  const segments = rule.wcPath.split('/');
+  const matched: string[] = [];
+  for (let i = 0; i < segments.length && i <= parts.length - 2; i++) {
+    const segment = segments[i];
+    if (segment === '+' || segment === parts[i]) matched.push(parts[i]);
+    else if (rule.isPrefix && i === segments.length - 1 && parts[i].startsWith(segment))
+      matched.push(...parts.slice(i));
+    if (i === parts.length - 2) return `${matched.join('/')}/`.startsWith(mountPath);
   }
-  return out;
-}
-
-function minDefined(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return Math.min(a, b);
-}
-
-function merge(into: PathRule, rule: PathRule): PathRule {
-  return {
-    pattern: into.pattern,
-    capabilities: new Set([...into.capabilities, ...rule.capabilities]),
-    allowedParameters: mergeValues(into.allowedParameters, rule.allowedParameters),
-    deniedParameters: mergeValues(into.deniedParameters, rule.deniedParameters),
-    requiredParameters:
-      into.requiredParameters || rule.requiredParameters
-        ? [...new Set([...(into.requiredParameters ?? []), ...(rule.requiredParameters ?? [])])]
-        : undefined,
-    minWrappingTtl: minDefined(into.minWrappingTtl, rule.minWrappingTtl),
-    maxWrappingTtl: minDefined(into.maxWrappingTtl, rule.maxWrappingTtl),
-  };
-}
-
-/** Vault's priority: is p1 lower than p2? (policy.go's comparison, checked in order). */
-export function lowerPriority(p1: string, p2: string): boolean {
-  const firstWildcard = (p: string) => {
-    const indexes = [p.indexOf('+'), p.indexOf('*')].filter((i) => i >= 0);
-    return indexes.length ? Math.min(...indexes) : p.length;
-  };
-  const w1 = firstWildcard(p1);
-  const w2 = firstWildcard(p2);
-  if (w1 !== w2) return w1 < w2;
-  const g1 = p1.endsWith('*');
-  const g2 = p2.endsWith('*');
-  if (g1 !== g2) return g1;
-  const plus = (p: string) => p.split('/').filter((s) => s === '+').length;
-  if (plus(p1) !== plus(p2)) return plus(p1) > plus(p2);
-  if (p1.length !== p2.length) return p1.length < p2.length;
-  return p1 < p2;
+  return false;
 }
 
 export class Acl {
   readonly isRoot: boolean;
-  private readonly exact = new Map<string, PathRule>();
-  private readonly prefixes = new Map<string, PathRule>();
-  private readonly plus: PlusRule[] = [];
+  private readonly index = new RuleIndex();
 
-  constructor(policies: Policy[], identity: IdentityContext = {}) {
+  /** Compiles the policies; templated paths are rendered with `identity`, and dropped when they cannot be. */
+  constructor(policies: readonly Policy[], identity: IdentityContext = {}) {
     this.isRoot = policies.some((p) => p.name === 'root');
-    const merged = new Map<string, PathRule>();
+    const merged = new Map<string, Permissions>();
     for (const policy of policies) {
-      for (const raw of policy.rules) {
-        const pattern = renderPattern(raw.pattern, identity);
-        if (pattern === undefined) continue; // an unrenderable template drops the rule, never widens it
-        const rule = { ...raw, pattern };
+      for (const rule of policy.rules) {
+        const pattern = renderPattern(rule.pattern, identity);
+        if (pattern === undefined) continue; // an unrenderable template grants nothing, never more
         const existing = merged.get(pattern);
-        merged.set(pattern, existing ? merge(existing, rule) : rule);
+        merged.set(pattern, existing ? mergePermissions(existing, rule) : permissionsOf(rule));
       }
     }
-    for (const rule of merged.values()) {
-      if (rule.pattern.split('/').includes('+')) {
-        this.plus.push({
-          rule,
-          segments: rule.pattern.replace(/\*$/, '').split('/'),
-          glob: rule.pattern.endsWith('*'),
-        });
-      } else if (rule.pattern.endsWith('*')) {
-        this.prefixes.set(rule.pattern.slice(0, -1), rule);
-      } else {
-        this.exact.set(rule.pattern, rule);
-      }
-    }
-  }
-
-  /** The single rule that governs a path, or undefined. */
-  ruleFor(path: string, list = false): PathRule | undefined {
-    const exact =
-      this.exact.get(path) ?? (list && path.endsWith('/') ? this.exact.get(path.slice(0, -1)) : undefined);
-    if (exact) return exact;
-    let best: PathRule | undefined;
-    for (let i = path.length; i >= 0; i--) {
-      const rule = this.prefixes.get(path.slice(0, i));
-      if (rule) {
-        best = rule;
-        break;
-      }
-    }
-    for (const candidate of this.plus) {
-      if (matchesPlus(candidate, path) && (!best || lowerPriority(best.pattern, candidate.rule.pattern))) {
-        best = candidate.rule;
-      }
-    }
-    return best;
+    for (const [pattern, perms] of merged) this.index.add(indexedRule(pattern, perms));
   }
 
   /**
-   * What a request on `path` may do. `list` is decided with the list lookup (an exact `a` pattern
-   * also governs listing `a/`), so the answer predicts every operation exactly.
+   * The one rule governing a request (acl.go AllowOperation). A list request also accepts an exact
+   * pattern without the trailing `/`, and tries the `*`/`+` patterns on the path without it first.
+   */
+  private ruleFor(path: string, list: boolean): IndexedRule | undefined {
+    const exact = this.index.exact(path);
+    if (exact) return exact;
+    if (!list || !path.endsWith('/')) return this.index.nonExact(path);
+    const folder = path.slice(0, -1);
+    const named = this.index.exact(folder);
+    if (named) return named;
+    const outer = this.index.nonExact(folder);
+    if (!outer) return this.index.nonExact(path);
+    // GHSA-xp3c-3jw3-4vcr: a deny on `folder/*` must not be skipped because a `+` or shorter glob
+    // grants list on `folder`.
+    const inner = this.index.nonExact(path);
+    return isDeny(inner) ? inner : outer;
+  }
+
+  /**
+   * What the token may do on `path`, sorted; `["deny"]` for nothing, `["root"]` for root. `list` is decided
+   * by the list lookup and the rest by the plain one, so the answer predicts `allowOperation` exactly.
    */
   capabilities(path: string): string[] {
     if (this.isRoot) return ['root'];
-    const clean = path.replace(/^\/+/, '');
-    const granted = (rule: PathRule | undefined) =>
-      rule && !rule.capabilities.has('deny') ? [...rule.capabilities] : [];
-    const caps = new Set<string>(granted(this.ruleFor(clean)).filter((c) => c !== 'list'));
-    if (granted(this.ruleFor(clean, true)).includes('list')) caps.add('list');
-    return caps.size ? [...caps].sort() : ['deny'];
-  }
-
-  /** True when some rule could grant anything at or below `prefix` (used to show a mount to a token). */
-  hasAccessUnder(prefix: string): boolean {
-    if (this.isRoot) return true;
-    const grants = (rule: PathRule) => rule.capabilities.size > 0 && !rule.capabilities.has('deny');
-    for (const rule of [...this.exact.values(), ...this.prefixes.values(), ...this.plus.map((p) => p.rule)]) {
-      const literal = rule.pattern.replace(/\*$/, '');
-      const head = literal.split('+')[0];
-      if (
-        grants(rule) &&
-        (literal.startsWith(prefix) ||
-          prefix.startsWith(literal) ||
-          head.startsWith(prefix) ||
-          prefix.startsWith(head))
-      )
-        return true;
-    }
-    return false;
+    const clean = stripLeadingSlashes(path);
+    const direct = this.ruleFor(clean, false);
+    const caps = new Set<string>();
+    if (direct && !isDeny(direct))
+      for (const cap of direct.perms.capabilities) if (cap !== 'list') caps.add(cap);
+    const listing = clean.endsWith('/') ? this.ruleFor(clean, true) : direct;
+    if (listing && !isDeny(listing) && listing.perms.capabilities.has('list')) caps.add('list');
+    return caps.size > 0 ? [...caps].sort() : ['deny'];
   }
 
   allowOperation(req: AllowRequest): Verdict {
     if (this.isRoot) return { allowed: true, isRoot: true };
-    const path = req.path.replace(/^\/+/, '');
-    const rule = this.ruleFor(path, req.operation === 'list');
     const deny = (reason: string): Verdict => ({ allowed: false, isRoot: false, reason });
-    if (!rule || rule.capabilities.has('deny')) return deny('no rule grants access');
-    if (!rule.capabilities.has(req.operation as Capability)) return deny(`missing ${req.operation}`);
-    if (req.requiresSudo && !rule.capabilities.has('sudo')) return deny('sudo required');
-    const wrap = req.wrapTtlSeconds ?? 0;
-    if (rule.minWrappingTtl && wrap < rule.minWrappingTtl) return deny('wrapping TTL below the minimum');
-    if (rule.maxWrappingTtl && wrap > rule.maxWrappingTtl) return deny('wrapping TTL above the maximum');
-    if (req.operation !== 'list' && req.operation !== 'read') {
-      const reason = checkParameters(rule, req.data ?? {});
-      if (reason) return deny(reason);
+    const rule = this.ruleFor(stripLeadingSlashes(req.path), req.operation === 'list');
+    if (!rule) return deny('no rule matches the path');
+    const caps = rule.perms.capabilities;
+    if (caps.has('deny')) return deny(`path "${rule.pattern}" is denied`);
+    if (!caps.has(req.operation)) return deny(`path "${rule.pattern}" does not grant ${req.operation}`);
+    if (req.requiresSudo && !caps.has('sudo')) return deny(`path "${rule.pattern}" does not grant sudo`);
+    const wrapping = wrappingViolation(rule.perms, req.wrapTtlSeconds);
+    if (wrapping) return deny(wrapping);
+    if (PARAMETER_OPERATIONS.has(req.operation)) {
+      const violation = parameterViolation(rule.perms, req.data ?? {});
+      if (violation) return deny(violation);
     }
     return { allowed: true, isRoot: false };
   }
-}
 
-function matchesPlus(candidate: PlusRule, path: string): boolean {
-  const parts = path.split('/');
-  const { segments, glob } = candidate;
-  if (glob ? parts.length < segments.length : parts.length !== segments.length) return false;
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i];
-    const part = parts[i];
-    const last = i === segments.length - 1;
-    if (segment === '+') {
-      if (part === '' && !(glob && last)) return false;
-      continue;
-    }
-    if (last && glob) {
-      // The final segment is a prefix: the rest of the path may continue from it.
-      return [parts.slice(i).join('/')].some((rest) => rest.startsWith(segment));
-    }
-    if (segment !== part) return false;
+  /**
+   * Whether the token may see a mount (`secret/`): some capability on the mount path itself, or some
+   * granting rule at or below it (vault/router hasMountAccess), so a mount can be listed without leaking.
+   */
+  hasAccessUnder(mountPath: string): boolean {
+    if (this.isRoot) return true;
+    const path = stripLeadingSlashes(mountPath);
+    if (!this.capabilities(path).includes('deny')) return true;
+    const visible = (rule: IndexedRule) =>
+      !isDeny(rule) && MOUNT_VISIBLE.some((cap) => rule.perms.capabilities.has(cap));
+    return this.index.all.some((rule) =>
+      hasSegmentWildcards(rule.pattern)
+        ? grantsAnything(rule.perms) && segmentRuleCoversMount(rule, path)
+        : rule.wcPath.startsWith(path) && visible(rule),
+    );
   }
-  return true;
-}
-
-function valueMatches(allowed: unknown, value: unknown): boolean {
-  if (typeof allowed === 'string' && typeof value === 'string') {
-    if (allowed === '*') return true;
-    if (allowed.length > 1 && allowed.startsWith('*')) return value.endsWith(allowed.slice(1));
-    if (allowed.length > 1 && allowed.endsWith('*')) return value.startsWith(allowed.slice(0, -1));
-    return allowed === value;
-  }
-  return JSON.stringify(allowed) === JSON.stringify(value) || String(allowed) === String(value);
-}
-
-/** Vault checks each element when the request value is a list. */
-function elementsOf(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [value];
-}
-
-function checkParameters(rule: PathRule, data: Record<string, unknown>): string | undefined {
-  const keys = Object.keys(data).map((k) => [k.toLowerCase(), data[k]] as const);
-  for (const required of rule.requiredParameters ?? []) {
-    if (!keys.some(([k]) => k === required)) return `missing required parameter ${required}`;
-  }
-  const denied = rule.deniedParameters;
-  if (denied) {
-    if (denied['*'] !== undefined && keys.length > 0) return 'all parameters denied';
-    for (const [key, value] of keys) {
-      const values = denied[key];
-      if (values === undefined) continue;
-      if (values.length === 0 || elementsOf(value).some((v) => values.some((d) => valueMatches(d, v)))) {
-        return `parameter ${key} denied`;
-      }
-    }
-  }
-  const allowed = rule.allowedParameters;
-  if (allowed) {
-    for (const [key, value] of keys) {
-      const values = allowed[key] ?? allowed['*'];
-      if (values === undefined) return `parameter ${key} not allowed`;
-      if (values.length > 0 && !elementsOf(value).every((v) => values.some((a) => valueMatches(a, v)))) {
-        return `value of ${key} not allowed`;
-      }
-    }
-  }
-  return undefined;
 }
