@@ -1,5 +1,6 @@
 /** `coffer server`: start from config files, or `-dev` for an in-memory, unsealed server. */
 import { parseArgs } from 'node:util';
+import { storeTokenFile, tokenFilePath } from '../client/token-helper.js';
 import { CofferError } from '../core/errors.js';
 import { DEFAULT_MAX_REQUEST_BYTES, loadConfigFile, type ServerConfig } from './config.js';
 import { type RunningServer, startServer } from './server.js';
@@ -90,6 +91,7 @@ async function startDev(values: Record<string, string | boolean | undefined>, io
     typeof values['dev-root-token-id'] === 'string' ? values['dev-root-token-id'] : undefined;
   const { key, rootToken } = await server.core.initializeDev(rootTokenId);
   const addr = server.addresses[0];
+  await storeDevToken(rootToken, server);
   io.stdout.write(
     [
       '==> Coffer server configuration:',
@@ -118,6 +120,15 @@ async function startDev(values: Record<string, string | boolean | undefined>, io
     ].join('\n'),
   );
   return server;
+}
+
+/** As `vault server -dev` does: the CLI on this machine is logged in as root straight away. */
+async function storeDevToken(rootToken: string, server: RunningServer): Promise<void> {
+  try {
+    await storeTokenFile(tokenFilePath(), rootToken);
+  } catch {
+    server.log.warn('could not write the root token to the token helper file; use VAULT_TOKEN');
+  }
 }
 
 function waitForShutdown(server: RunningServer, io: ServerIo): Promise<number> {

@@ -159,7 +159,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const keys = { rootToken: '', unsealKeys: [] as string[] };
   let started: Started;
   if (options.dev) {
-    started = await spawnServer(['-dev', '-dev-listen-address=127.0.0.1:0'], options.env);
+    // Dev mode stores the root token in the token helper file, as Vault does: keep it in the test dir.
+    const env = { COFFER_TOKEN_PATH: join(dir, 'vault-token'), ...options.env };
+    started = await spawnServer(['-dev', '-dev-listen-address=127.0.0.1:0'], env);
     keys.rootToken = /Root Token: (\S+)/.exec(started.output())![1];
   } else {
     const configFile = join(dir, 'coffer.hcl');
