@@ -1,6 +1,8 @@
 /** Built-in secrets engines and auth methods; adding one is one line here. */
+import { userpassEngine } from '../auth/userpass/index.js';
+import { jwtEngine, oidcEngine } from '../auth/jwt/index.js';
 import type { Engine } from '../framework/engine.js';
 import { cubbyholeEngine } from './cubbyhole/index.js';
 import { kvEngine } from './kv/index.js';
 
-export const builtinEngines: Engine[] = [kvEngine, cubbyholeEngine];
+export const builtinEngines: Engine[] = [kvEngine, cubbyholeEngine, userpassEngine, jwtEngine, oidcEngine];

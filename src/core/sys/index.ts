@@ -6,6 +6,7 @@ import { capabilityPaths } from './capabilities.js';
 import { internalUiPaths } from './internal-ui.js';
 import { keyPaths } from './keys.js';
 import { leasePaths } from './leases.js';
+import { lockedUserPaths } from './locked-users.js';
 import { sysMountPaths } from './mounts.js';
 import { policyPaths } from './policies.js';
 import { toolPaths } from './tools.js';
@@ -24,6 +25,7 @@ export function createSysEngine(core: Core): Engine {
       ...leasePaths(core),
       ...wrappingPaths(core),
       ...auditPaths(core),
+      ...lockedUserPaths(core),
     ],
     help: 'System endpoints used for control, policy and debugging.',
   });

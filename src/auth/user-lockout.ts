@@ -1,0 +1,109 @@
+/**
+ * Vault's user lockout for auth methods that check a per-user secret (userpass; LDAP can reuse it):
+ * after `threshold` failures, each within `counterReset` of the previous one, the user is refused
+ * for `duration`. State lives in the mount's storage so a restart unlocks no one, and
+ * `sys/locked-users` reaches it through the engine's `userLockout` property.
+ */
+import { createHash } from 'node:crypto';
+import type { Engine } from '../framework/engine.js';
+import type { EngineContext } from '../framework/path.js';
+import { KeyedMutex } from './keyed-mutex.js';
+
+export interface LockoutPolicy {
+  threshold: number;
+  durationMs: number;
+  counterResetMs: number;
+}
+
+/** Vault's defaults: 5 failures, locked 15 minutes, counter forgotten after 15 quiet minutes. */
+export const DEFAULT_LOCKOUT_POLICY: LockoutPolicy = {
+  threshold: 5,
+  durationMs: 15 * 60_000,
+  counterResetMs: 15 * 60_000,
+};
+
+interface FailureRecord {
+  alias: string;
+  count: number;
+  lastFailureAt: number;
+}
+
+export type AttemptOutcome = 'ok' | 'failed' | 'locked';
+type Deps = Pick<EngineContext, 'storage' | 'clock' | 'system'>;
+
+const PREFIX = 'lockout/';
+
+export class UserLockout {
+  private readonly mutex = new KeyedMutex();
+
+  constructor(
+    private readonly normaliseAlias: (alias: string) => string = (alias) => alias,
+    private readonly policy: LockoutPolicy = DEFAULT_LOCKOUT_POLICY,
+  ) {}
+
+  /**
+   * One login attempt for `alias`: `verify` always runs (a locked user costs the same time as any
+   * other), and attempts for one user are serialised so concurrent guesses cannot all slip in
+   * before the counter reaches the threshold.
+   */
+  attempt(deps: Deps, alias: string, verify: () => Promise<boolean>): Promise<AttemptOutcome> {
+    const name = this.normaliseAlias(alias);
+    return this.mutex.run(`${deps.system.mountUuid}/${name}`, async () => {
+      const now = deps.clock.now();
+      const stored = await deps.storage.getJson<FailureRecord>(keyOf(name));
+      const record = this.current(stored, now);
+      const matched = await verify();
+      if (record && this.isLocked(record, now)) return 'locked';
+      if (matched) {
+        if (stored) await deps.storage.delete(keyOf(name));
+        return 'ok';
+      }
+      const next = { alias: name, count: (record?.count ?? 0) + 1, lastFailureAt: now };
+      await deps.storage.putJson(keyOf(name), next);
+      return 'failed';
+    });
+  }
+
+  /** Aliases locked right now, sorted. */
+  async lockedUsers(deps: Deps): Promise<string[]> {
+    const now = deps.clock.now();
+    const locked: string[] = [];
+    for (const key of await deps.storage.list(PREFIX)) {
+      const record = await deps.storage.getJson<FailureRecord>(PREFIX + key);
+      if (record && this.isLocked(record, now)) locked.push(record.alias);
+    }
+    return locked.sort();
+  }
+
+  /** Idempotent, as Vault's unlock is: an alias that is not locked is simply left alone. */
+  async unlock(deps: Deps, alias: string): Promise<void> {
+    const name = this.normaliseAlias(alias);
+    await this.mutex.run(`${deps.system.mountUuid}/${name}`, () => deps.storage.delete(keyOf(name)));
+  }
+
+  private isLocked(record: FailureRecord, now: number): boolean {
+    return record.count >= this.policy.threshold && now < record.lastFailureAt + this.policy.durationMs;
+  }
+
+  /** Drops a record whose lockout has ended or whose failures are older than the counter reset. */
+  private current(record: FailureRecord | undefined, now: number): FailureRecord | undefined {
+    if (!record) return undefined;
+    if (this.isLocked(record, now)) return record;
+    const quietFor = now - record.lastFailureAt;
+    const lockEnded = record.count >= this.policy.threshold;
+    return lockEnded || quietFor >= this.policy.counterResetMs ? undefined : record;
+  }
+}
+
+/** Storage keys never hold the user-chosen name itself; the record inside does. */
+function keyOf(alias: string): string {
+  return PREFIX + createHash('sha256').update(alias).digest('hex');
+}
+
+/** An engine whose mounts keep user lockout state. */
+export type LockoutEngine = Engine & { readonly userLockout: UserLockout };
+
+export function userLockoutOf(engine: Engine): UserLockout | undefined {
+  const candidate = (engine as Partial<LockoutEngine>).userLockout;
+  return candidate instanceof UserLockout ? candidate : undefined;
+}

@@ -1,0 +1,65 @@
+/**
+ * Password hashing with scrypt (node:crypto, async so it runs on the libuv thread pool, not the
+ * event loop). Each hash keeps its own salt and cost parameters, so the cost can rise later
+ * without breaking stored users.
+ */
+import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+
+export interface PasswordHash {
+  algorithm: 'scrypt';
+  /** Cost parameters: N (CPU/memory), r (block size), p (parallelism). */
+  n: number;
+  r: number;
+  p: number;
+  salt: string; // base64
+  hash: string; // base64
+}
+
+/** Injected into the userpass engine, so a test can count verifications or use a cheaper cost. */
+export interface PasswordHasher {
+  hash(password: string): Promise<PasswordHash>;
+  verify(password: string, stored: PasswordHash): Promise<boolean>;
+  /** A hash of a random password: verified against when the user does not exist, so both paths cost the same. */
+  dummy(): Promise<PasswordHash>;
+}
+
+const KEY_LENGTH = 64;
+/** One of OWASP's equivalent scrypt minimums (N=2^15, r=8, p=3): 32 MiB per hash instead of 128. */
+const DEFAULT_COST = { n: 1 << 15, r: 8, p: 3 };
+
+function derive(password: string, salt: Buffer, cost: { n: number; r: number; p: number }): Promise<Buffer> {
+  const options: ScryptOptions = {
+    N: cost.n,
+    r: cost.r,
+    p: cost.p,
+    // Node refuses anything above 32 MiB by default; allow exactly what the parameters need.
+    maxmem: 128 * cost.n * cost.r * cost.p + 1024 * 1024,
+  };
+  return new Promise((resolve, reject) => {
+    scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, options, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
+  });
+}
+
+export function createScryptHasher(cost = DEFAULT_COST): PasswordHasher {
+  let dummy: Promise<PasswordHash> | undefined;
+  const hasher: PasswordHasher = {
+    async hash(password) {
+      const salt = randomBytes(16);
+      const key = await derive(password, salt, cost);
+      return { algorithm: 'scrypt', ...cost, salt: salt.toString('base64'), hash: key.toString('base64') };
+    },
+    async verify(password, stored) {
+      const expected = Buffer.from(stored.hash, 'base64');
+      const key = await derive(password, Buffer.from(stored.salt, 'base64'), stored);
+      // constant-time: compares a password-derived secret
+      return key.length === expected.length && timingSafeEqual(key, expected);
+    },
+    dummy() {
+      dummy ??= hasher.hash(randomBytes(32).toString('base64'));
+      return dummy;
+    },
+  };
+  return hasher;
+}
