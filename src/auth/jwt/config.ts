@@ -1,0 +1,116 @@
+/** The mount's key source and issuer settings: stored model, validation and the wire form. */
+import { createPublicKey, X509Certificate } from 'node:crypto';
+import { invalid } from '../../core/errors.js';
+import type { StorageView } from '../../framework/storage-view.js';
+import { parseHttpUrl } from './http-json.js';
+
+export interface JwtConfig {
+  oidcDiscoveryUrl: string;
+  oidcDiscoveryCaPem: string;
+  jwksUrl: string;
+  jwksCaPem: string;
+  jwtValidationPubkeys: string[];
+  jwtSupportedAlgs: string[];
+  boundIssuer: string;
+  defaultRole: string;
+}
+
+export type KeySourceKind = 'pubkeys' | 'jwks' | 'discovery';
+
+/** Only asymmetric algorithms: an HMAC alg would let a public key act as a shared secret. */
+export const ASYMMETRIC_ALGS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+
+const CONFIG_KEY = 'config';
+
+export function loadConfig(storage: StorageView): Promise<JwtConfig | undefined> {
+  return storage.getJson<JwtConfig>(CONFIG_KEY);
+}
+
+export function saveConfig(storage: StorageView, config: JwtConfig): Promise<void> {
+  return storage.putJson(CONFIG_KEY, config);
+}
+
+export function keySourceOf(config: JwtConfig): KeySourceKind {
+  if (config.jwtValidationPubkeys.length > 0) return 'pubkeys';
+  if (config.jwksUrl !== '') return 'jwks';
+  return 'discovery';
+}
+
+/** The algorithms a token may use; Vault's default is RS256 alone. */
+export function supportedAlgs(config: JwtConfig): string[] {
+  return config.jwtSupportedAlgs.length > 0 ? config.jwtSupportedAlgs : ['RS256'];
+}
+
+/** Checks everything that needs no network: one key source, parsable keys and CAs, known algs. */
+export function validateConfig(config: JwtConfig): void {
+  const sources = [
+    config.oidcDiscoveryUrl !== '',
+    config.jwtValidationPubkeys.length > 0,
+    config.jwksUrl !== '',
+  ];
+  if (sources.filter(Boolean).length !== 1) {
+    throw invalid("exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be set");
+  }
+  if (config.jwksCaPem !== '' && config.jwksUrl === '') throw invalid("'jwks_ca_pem' requires 'jwks_url'");
+  if (config.oidcDiscoveryCaPem !== '' && config.oidcDiscoveryUrl === '')
+    throw invalid("'oidc_discovery_ca_pem' requires 'oidc_discovery_url'");
+  if (config.jwksUrl !== '' && !parseHttpUrl(config.jwksUrl))
+    throw invalid("'jwks_url' must be an http(s) URL");
+  if (config.oidcDiscoveryUrl !== '' && !parseHttpUrl(config.oidcDiscoveryUrl))
+    throw invalid("'oidc_discovery_url' must be an http(s) URL");
+  checkCaPem(config.jwksCaPem, 'jwks_ca_pem');
+  checkCaPem(config.oidcDiscoveryCaPem, 'oidc_discovery_ca_pem');
+  for (const pem of config.jwtValidationPubkeys) parsePublicKeyPem(pem);
+  for (const alg of config.jwtSupportedAlgs) {
+    if (!(ASYMMETRIC_ALGS as readonly string[]).includes(alg)) {
+      throw invalid(`invalid jwt_supported_algs: unsupported signing algorithm "${alg}"`);
+    }
+  }
+}
+
+/** A PEM public key or certificate (Vault's ParsePublicKeyPEM); refuses private and secret keys. */
+export function parsePublicKeyPem(pem: string) {
+  try {
+    const key = createPublicKey(pem);
+    if (key.type !== 'public') throw new Error('not a public key');
+    return key;
+  } catch {
+    throw invalid('error parsing public key: expected a PEM public key or certificate');
+  }
+}
+
+function checkCaPem(pem: string, name: string): void {
+  if (pem === '') return;
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  try {
+    if (blocks.length === 0) throw new Error('no certificate');
+    for (const block of blocks) new X509Certificate(block);
+  } catch {
+    throw invalid(`could not parse '${name}': expected PEM certificates`);
+  }
+}
+
+/** Vault answers every setting, including the CA bundles; the config holds no secret. */
+export function configToWire(config: JwtConfig): Record<string, unknown> {
+  return {
+    oidc_discovery_url: config.oidcDiscoveryUrl,
+    oidc_discovery_ca_pem: config.oidcDiscoveryCaPem,
+    jwks_url: config.jwksUrl,
+    jwks_ca_pem: config.jwksCaPem,
+    jwt_validation_pubkeys: config.jwtValidationPubkeys,
+    jwt_supported_algs: config.jwtSupportedAlgs,
+    bound_issuer: config.boundIssuer,
+    default_role: config.defaultRole,
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * The `jwt` auth method (also mounted as `oidc`): logs in with JWTs verified against PEM keys, a
+ * JWKS URL or OIDC discovery. The OIDC browser flow (auth_url/callback) is not implemented.
+ */
+import { defineEngine, type Engine } from '../../framework/engine.js';
+import { KeyResolverCache } from './key-set.js';
+import { configPaths } from './paths/config.js';
+import { loginPaths } from './paths/login.js';
+import { rolePaths } from './paths/role.js';
+
+export function createJwtEngine(type: 'jwt' | 'oidc'): Engine {
+  // One engine serves every mount of its type, so remote key sets are cached per mount.
+  const resolvers = new KeyResolverCache();
+  return defineEngine({
+    type,
+    help: 'Authenticates JWTs and OIDC ID tokens signed by a configured issuer.',
+    paths: [...configPaths(resolvers), ...rolePaths, ...loginPaths(resolvers)],
+    async cleanup(ctx) {
+      resolvers.forget(ctx.system.mountUuid);
+    },
+  });
+}
+
+export const jwtEngine = createJwtEngine('jwt');
+export const oidcEngine = createJwtEngine('oidc');

@@ -1,0 +1,481 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { CofferError } from '../../core/errors.js';
+import { FakeClock } from '../../framework/clock.js';
+import type { LogicalResponse } from '../../framework/logical.js';
+import { mountForTest, type TestMount } from '../../framework/testing.js';
+import { globMatches } from './glob.js';
+import { jwtEngine } from './index.js';
+import {
+  createSigningKey,
+  githubActionsClaims,
+  hmacWithPublicKey,
+  signToken,
+  startIdentityProvider,
+  type TestIdentityProvider,
+  unsignedToken,
+} from './testing.js';
+
+async function failure(promise: Promise<unknown>): Promise<CofferError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof CofferError, `expected a CofferError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the request to fail');
+}
+
+const GITHUB_ROLE = {
+  role_type: 'jwt',
+  user_claim: 'sub',
+  bound_audiences: 'https://github.com/org',
+  bound_claims: { repository: 'org/repo', ref: ['refs/heads/main', 'refs/heads/release'] },
+  claim_mappings: { repository: 'repository', workflow: 'workflow' },
+  token_policies: 'deployer',
+  token_ttl: '10m',
+};
+
+let idp: TestIdentityProvider;
+before(async () => {
+  idp = await startIdentityProvider();
+});
+after(() => idp.close());
+
+async function mountWithJwks(): Promise<{ mount: TestMount; now: number; clock: FakeClock }> {
+  const clock = new FakeClock();
+  const mount = await mountForTest(jwtEngine, { clock });
+  await mount.request('update', 'config', { jwks_url: idp.jwksUrl, bound_issuer: idp.issuer });
+  await mount.request('update', 'role/github', GITHUB_ROLE);
+  return { mount, now: Math.floor(clock.now() / 1000), clock };
+}
+
+describe('jwt config', () => {
+  test('exactly one key source', async () => {
+    const mount = await mountForTest(jwtEngine);
+    const none = await failure(mount.request('update', 'config', { bound_issuer: 'x' }));
+    assert.equal(none.status, 400);
+    assert.match(none.message, /exactly one of/);
+    const key = await createSigningKey('k');
+    const two = await failure(
+      mount.request('update', 'config', { jwks_url: idp.jwksUrl, jwt_validation_pubkeys: [key.publicPem] }),
+    );
+    assert.match(two.message, /exactly one of/);
+  });
+
+  test('refuses bad keys, HMAC algorithms, unreachable URLs and stray CA settings', async () => {
+    const mount = await mountForTest(jwtEngine);
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ jwt_validation_pubkeys: ['not a pem'] }, /error parsing public key/],
+      [{ jwks_url: idp.jwksUrl, jwt_supported_algs: ['HS256'] }, /unsupported signing algorithm "HS256"/],
+      [{ jwks_url: idp.jwksUrl, jwt_supported_algs: ['none'] }, /unsupported signing algorithm "none"/],
+      [{ jwks_url: 'http://127.0.0.1:1/jwks' }, /error checking jwks URL/],
+      [{ jwks_url: 'file:///etc/passwd' }, /must be an http\(s\) URL/],
+      [{ jwks_url: idp.jwksUrl, jwks_ca_pem: 'garbage' }, /could not parse 'jwks_ca_pem'/],
+      [{ jwks_url: idp.jwksUrl, oidc_discovery_ca_pem: 'x' }, /requires 'oidc_discovery_url'/],
+      [{ oidc_discovery_url: `${idp.issuer}/elsewhere` }, /error checking oidc discovery URL/],
+    ];
+    for (const [body, message] of cases) {
+      const error = await failure(mount.request('update', 'config', body));
+      assert.equal(error.status, 400, JSON.stringify(body));
+      assert.match(error.message, message);
+    }
+    assert.equal(await mount.request('read', 'config'), undefined);
+  });
+
+  test('read answers the settings', async () => {
+    const mount = await mountForTest(jwtEngine);
+    await mount.request('update', 'config', { oidc_discovery_url: idp.issuer, default_role: 'GitHub' });
+    const read = await mount.request('read', 'config');
+    assert.equal(read?.data?.oidc_discovery_url, idp.issuer);
+    assert.equal(read?.data?.default_role, 'github');
+    assert.deepEqual(read?.data?.jwt_supported_algs, []);
+  });
+});
+
+describe('jwt roles', () => {
+  test('create, read with defaults, list, delete', async () => {
+    const mount = await mountForTest(jwtEngine);
+    await mount.request('update', 'role/GitHub', GITHUB_ROLE);
+    const read = await mount.request('read', 'role/github');
+    assert.equal(read?.data?.user_claim, 'sub');
+    assert.equal(read?.data?.clock_skew_leeway, 60);
+    assert.equal(read?.data?.expiration_leeway, 150);
+    assert.equal(read?.data?.not_before_leeway, 150);
+    assert.equal(read?.data?.bound_claims_type, 'string');
+    assert.deepEqual(read?.data?.token_policies, ['deployer']);
+    assert.equal(read?.data?.token_ttl, 600);
+    await mount.request('update', 'role/github', { bound_subject: 'repo:org/repo:ref:refs/heads/main' });
+    const updated = await mount.request('read', 'role/github');
+    assert.equal(updated?.data?.user_claim, 'sub', 'an update keeps the fields it does not name');
+    assert.equal(updated?.data?.expiration_leeway, 150);
+    assert.deepEqual((await mount.request('list', 'role/'))?.data?.keys, ['github']);
+    await mount.request('delete', 'role/github');
+    assert.equal(await mount.request('read', 'role/github'), undefined);
+  });
+
+  const invalidRoles: [string, Record<string, unknown>, RegExp][] = [
+    ['no user claim', { bound_subject: 's' }, /a user claim must be defined/],
+    ['no bound constraint', { user_claim: 'sub' }, /at least one bound constraint/],
+    ['an oidc role', { ...GITHUB_ROLE, role_type: 'oidc' }, /OIDC browser flow/],
+    ['an unknown role type', { ...GITHUB_ROLE, role_type: 'saml' }, /invalid 'role_type'/],
+    ['an unknown bound_claims_type', { ...GITHUB_ROLE, bound_claims_type: 'regex' }, /bound_claims_type/],
+    [
+      'a glob on a number',
+      { ...GITHUB_ROLE, bound_claims_type: 'glob', bound_claims: { run: 3 } },
+      /not a string/,
+    ],
+    ['a nested bound claim', { ...GITHUB_ROLE, bound_claims: { a: { b: 'c' } } }, /not a string or list/],
+    ['a mapping onto "role"', { ...GITHUB_ROLE, claim_mappings: { repository: 'role' } }, /reserved/],
+    ['two claims onto one key', { ...GITHUB_ROLE, claim_mappings: { a: 'x', b: 'x' } }, /multiple keys/],
+    ['a bad CIDR', { ...GITHUB_ROLE, token_bound_cidrs: 'nope' }, /invalid CIDR/],
+  ];
+  for (const [name, body, message] of invalidRoles) {
+    test(`refuses ${name}`, async () => {
+      const mount = await mountForTest(jwtEngine);
+      const error = await failure(mount.request('update', 'role/r', body));
+      assert.equal(error.status, 400);
+      assert.match(error.message, message);
+    });
+  }
+});
+
+describe('jwt login', () => {
+  test('a GitHub Actions token logs in: display name, alias, metadata, groups, token settings', async () => {
+    const { mount, now } = await mountWithJwks();
+    await mount.request('update', 'role/github', { groups_claim: 'teams' });
+    const token = await signToken(idp.keys[0], {
+      ...githubActionsClaims(idp.issuer, now),
+      teams: ['ops', ''],
+    });
+    const response = (await mount.request('update', 'login', {
+      role: 'github',
+      jwt: token,
+    })) as LogicalResponse;
+    const auth = response.auth!;
+    assert.equal(auth.displayName, 'repo:org/repo:ref:refs/heads/main');
+    assert.deepEqual(auth.alias, {
+      name: 'repo:org/repo:ref:refs/heads/main',
+      metadata: { repository: 'org/repo', workflow: 'deploy' },
+    });
+    assert.deepEqual(auth.metadata, { repository: 'org/repo', workflow: 'deploy', role: 'github' });
+    assert.deepEqual(auth.internalData, { role: 'github', groups: ['ops'] });
+    assert.deepEqual(auth.policies, ['deployer']);
+    assert.equal(auth.ttlSeconds, 600);
+  });
+
+  test('default_role applies when the login names no role', async () => {
+    const { mount, now } = await mountWithJwks();
+    await mount.request('update', 'config', { jwks_url: idp.jwksUrl, default_role: 'github' });
+    const token = await signToken(idp.keys[0], githubActionsClaims(idp.issuer, now));
+    assert.ok((await mount.request('update', 'login', { jwt: token }))?.auth);
+  });
+
+  test('A4: hostile and invalid tokens are refused with 400 and never echoed', async () => {
+    const { mount, now } = await mountWithJwks();
+    await mount.request('update', 'role/noaud', {
+      user_claim: 'sub',
+      bound_claims: { repository: 'org/repo' },
+    });
+    const key = idp.keys[0];
+    const claims = githubActionsClaims(idp.issuer, now);
+    const stranger = await createSigningKey('key-1');
+    const unknownKid = await createSigningKey('not-published');
+    const cases: [string, string, string, RegExp][] = [
+      ['alg none', 'github', unsignedToken(claims, key.kid), /unexpected algorithm/],
+      [
+        'HS256 signed with the RSA public key',
+        'github',
+        hmacWithPublicKey(key, claims),
+        /unexpected algorithm/,
+      ],
+      [
+        'exp beyond the leeway',
+        'github',
+        await signToken(key, { ...claims, exp: now - 61, iat: now - 400, nbf: now - 400 }),
+        /token is expired/,
+      ],
+      [
+        'nbf beyond the leeway',
+        'github',
+        await signToken(key, { ...claims, nbf: now + 61, iat: now }),
+        /not yet valid/,
+      ],
+      [
+        'iat in the future',
+        'github',
+        await signToken(key, { ...claims, iat: now + 120, nbf: undefined }),
+        /not yet valid|issued in the future/,
+      ],
+      [
+        'no time claims at all',
+        'github',
+        await signToken(key, { ...claims, iat: undefined, nbf: undefined, exp: undefined }),
+        /no issued at/,
+      ],
+      [
+        'a wrong iss',
+        'github',
+        await signToken(key, { ...claims, iss: 'https://evil.example' }),
+        /invalid issuer/,
+      ],
+      [
+        'aud as a single string not bound',
+        'github',
+        await signToken(key, { ...claims, aud: 'https://github.com/other' }),
+        /audience/,
+      ],
+      [
+        'aud present but the role binds none (CVE-2024-5798)',
+        'noaud',
+        await signToken(key, claims),
+        /no audiences bound to the role/,
+      ],
+      [
+        'aud as a list when the role binds none',
+        'noaud',
+        await signToken(key, { ...claims, aud: ['x'] }),
+        /no audiences bound/,
+      ],
+      ['an unknown kid', 'github', await signToken(unknownKid, claims), /no key in the JWKS matches/],
+      [
+        'the right kid signed by another key',
+        'github',
+        await signToken(stranger, claims),
+        /no known key successfully validated/,
+      ],
+      [
+        'a bound claim that differs',
+        'github',
+        await signToken(key, { ...claims, repository: 'org/other' }),
+        /"repository" does not match/,
+      ],
+      [
+        'a bound claim that is missing',
+        'github',
+        await signToken(key, { ...claims, ref: undefined }),
+        /"ref" is missing/,
+      ],
+      ['a malformed token', 'github', 'not.a.jwt', /error parsing token/],
+      [
+        'a tampered payload',
+        'github',
+        tamper(await signToken(key, claims)),
+        /no known key successfully validated/,
+      ],
+    ];
+    for (const [name, role, token, message] of cases) {
+      const error = await failure(mount.request('update', 'login', { role, jwt: token }));
+      assert.equal(error.status, 400, name);
+      assert.match(error.message, message, name);
+      for (const part of token.split('.').filter((p) => p.length > 8)) {
+        assert.ok(!error.message.includes(part), `${name}: the error echoes the token`);
+      }
+    }
+  });
+
+  test('A4: keys or JWKS URLs in the login request are ignored', async () => {
+    const { mount, now } = await mountWithJwks();
+    const attacker = await startIdentityProvider([await createSigningKey('key-1')]);
+    try {
+      const forged = await signToken(attacker.keys[0], githubActionsClaims(idp.issuer, now));
+      const error = await failure(
+        mount.request('update', 'login', {
+          role: 'github',
+          jwt: forged,
+          jwks_url: attacker.jwksUrl,
+          oidc_discovery_url: attacker.issuer,
+          jwt_validation_pubkeys: [attacker.keys[0].publicPem],
+          bound_issuer: attacker.issuer,
+        }),
+      );
+      assert.equal(error.status, 400);
+      assert.equal(attacker.jwksFetches(), 0, 'the attacker JWKS was never fetched');
+      const good = await signToken(idp.keys[0], githubActionsClaims(idp.issuer, now));
+      const response = await mount.request('update', 'login', {
+        role: 'github',
+        jwt: good,
+        jwks_url: attacker.jwksUrl,
+      });
+      assert.match(response?.warnings?.join() ?? '', /ignored these unrecognized parameters: \[jwks_url\]/);
+    } finally {
+      await attacker.close();
+    }
+  });
+
+  test('leeways: inside the clock skew is accepted, -1 disables it', async () => {
+    const { mount, now } = await mountWithJwks();
+    const claims = githubActionsClaims(idp.issuer, now);
+    const key = idp.keys[0];
+    const late = await signToken(key, { ...claims, exp: now - 30, iat: now - 300, nbf: now - 300 });
+    assert.ok((await mount.request('update', 'login', { role: 'github', jwt: late }))?.auth);
+    const early = await signToken(key, { ...claims, nbf: now + 30, iat: now - 1 });
+    assert.ok((await mount.request('update', 'login', { role: 'github', jwt: early }))?.auth);
+    await mount.request('update', 'role/github', { clock_skew_leeway: -1 });
+    assert.equal(
+      (await failure(mount.request('update', 'login', { role: 'github', jwt: late }))).status,
+      400,
+    );
+    // Without exp, expiry is iat + expiration_leeway (150s by default).
+    await mount.request('update', 'role/github', { clock_skew_leeway: 0 });
+    const noExp = await signToken(key, { ...claims, exp: undefined, iat: now - 100, nbf: now - 100 });
+    assert.ok((await mount.request('update', 'login', { role: 'github', jwt: noExp }))?.auth);
+    const staleNoExp = await signToken(key, { ...claims, exp: undefined, iat: now - 300, nbf: now - 300 });
+    assert.match(
+      (await failure(mount.request('update', 'login', { role: 'github', jwt: staleNoExp }))).message,
+      /expired/,
+    );
+  });
+
+  test('bound_claims glob, list values, bound_subject', async () => {
+    const { mount, now } = await mountWithJwks();
+    await mount.request('update', 'role/glob', {
+      user_claim: 'sub',
+      bound_audiences: ['https://github.com/org'],
+      bound_claims_type: 'glob',
+      bound_claims: { repository: 'org/*', ref: ['refs/tags/v*', 'refs/heads/main'] },
+      bound_subject: 'repo:org/repo:ref:refs/heads/main',
+    });
+    const key = idp.keys[0];
+    const ok = await signToken(key, githubActionsClaims(idp.issuer, now));
+    assert.ok((await mount.request('update', 'login', { role: 'glob', jwt: ok }))?.auth);
+    const otherOrg = await signToken(key, githubActionsClaims(idp.issuer, now, { repository: 'evil/repo' }));
+    assert.match(
+      (await failure(mount.request('update', 'login', { role: 'glob', jwt: otherOrg }))).message,
+      /repository/,
+    );
+    const otherSub = await signToken(
+      key,
+      githubActionsClaims(idp.issuer, now, { sub: 'repo:org/repo:pull_request' }),
+    );
+    assert.match(
+      (await failure(mount.request('update', 'login', { role: 'glob', jwt: otherSub }))).message,
+      /subject/,
+    );
+    const audList = await signToken(
+      key,
+      githubActionsClaims(idp.issuer, now, { aud: ['a', 'https://github.com/org'] }),
+    );
+    assert.ok((await mount.request('update', 'login', { role: 'glob', jwt: audList }))?.auth);
+  });
+
+  test('role, config and CIDR errors', async () => {
+    const fresh = await mountForTest(jwtEngine);
+    assert.match(
+      (await failure(fresh.request('update', 'login', { role: 'x', jwt: 'a.b.c' }))).message,
+      /could not load configuration/,
+    );
+    const { mount, now } = await mountWithJwks();
+    const token = await signToken(idp.keys[0], githubActionsClaims(idp.issuer, now));
+    assert.match((await failure(mount.request('update', 'login', { jwt: token }))).message, /missing role/);
+    assert.match(
+      (await failure(mount.request('update', 'login', { role: 'nope', jwt: token }))).message,
+      /role "nope" could not be found/,
+    );
+    assert.match(
+      (await failure(mount.request('update', 'login', { role: 'github' }))).message,
+      /missing token/,
+    );
+    await mount.request('update', 'role/github', { token_bound_cidrs: ['10.0.0.0/8'] });
+    assert.equal(
+      (await failure(mount.request('update', 'login', { role: 'github', jwt: token }))).status,
+      403,
+    );
+    // A missing user claim is a 400.
+    await mount.request('update', 'role/github', { token_bound_cidrs: [], user_claim: 'email' });
+    assert.match(
+      (await failure(mount.request('update', 'login', { role: 'github', jwt: token }))).message,
+      /claim "email" not found/,
+    );
+  });
+
+  test('an unknown kid refetches the JWKS at most once per cooldown', async () => {
+    const { mount, now, clock } = await mountWithJwks();
+    const key = idp.keys[0];
+    const claims = githubActionsClaims(idp.issuer, now);
+    await mount.request('update', 'login', { role: 'github', jwt: await signToken(key, claims) });
+    const before = idp.jwksFetches();
+    const rotated = await createSigningKey(`rotated-${now}`);
+    const bogus = await signToken(rotated, claims);
+    for (let i = 0; i < 5; i++)
+      await failure(mount.request('update', 'login', { role: 'github', jwt: bogus }));
+    assert.equal(idp.jwksFetches(), before, 'no refetch inside the cooldown');
+    idp.addKey(rotated);
+    clock.advance(31_000);
+    const fresh = await signToken(rotated, githubActionsClaims(idp.issuer, now + 31));
+    assert.ok((await mount.request('update', 'login', { role: 'github', jwt: fresh }))?.auth);
+    assert.equal(idp.jwksFetches(), before + 1);
+    idp.keys.pop();
+  });
+
+  test('static PEM keys verify locally; an ES256 key with RS256-only config is refused', async () => {
+    const key = await createSigningKey('pem', 'ES256');
+    const clock = new FakeClock();
+    const mount = await mountForTest(jwtEngine, { clock });
+    await mount.request('update', 'config', { jwt_validation_pubkeys: [key.publicPem] });
+    await mount.request('update', 'role/github', GITHUB_ROLE);
+    const token = await signToken(key, githubActionsClaims(idp.issuer, Math.floor(clock.now() / 1000)));
+    assert.match(
+      (await failure(mount.request('update', 'login', { role: 'github', jwt: token }))).message,
+      /unexpected algorithm/,
+    );
+    await mount.request('update', 'config', {
+      jwt_validation_pubkeys: [key.publicPem],
+      jwt_supported_algs: ['ES256'],
+    });
+    assert.ok((await mount.request('update', 'login', { role: 'github', jwt: token }))?.auth);
+  });
+
+  test('OIDC discovery: keys from jwks_uri, and the token must carry the provider issuer', async () => {
+    const clock = new FakeClock();
+    const mount = await mountForTest(jwtEngine, { clock });
+    await mount.request('update', 'config', { oidc_discovery_url: idp.issuer });
+    await mount.request('update', 'role/github', GITHUB_ROLE);
+    const now = Math.floor(clock.now() / 1000);
+    const token = await signToken(idp.keys[0], githubActionsClaims(idp.issuer, now));
+    assert.ok((await mount.request('update', 'login', { role: 'github', jwt: token }))?.auth);
+    const foreign = await signToken(idp.keys[0], githubActionsClaims('https://other.example', now));
+    assert.match(
+      (await failure(mount.request('update', 'login', { role: 'github', jwt: foreign }))).message,
+      /invalid issuer/,
+    );
+  });
+
+  test('a JWKS that is down is a 400 naming no token', async () => {
+    const { mount, now } = await mountWithJwks();
+    idp.setFailing(true);
+    try {
+      const token = await signToken(idp.keys[0], githubActionsClaims(idp.issuer, now));
+      const error = await failure(mount.request('update', 'login', { role: 'github', jwt: token }));
+      assert.equal(error.status, 400);
+      assert.match(error.message, /error fetching jwks keyset: HTTP 500/);
+    } finally {
+      idp.setFailing(false);
+    }
+  });
+});
+
+test('glob matching', () => {
+  const cases: [string, string, boolean][] = [
+    ['org/*', 'org/repo', true],
+    ['org/*', 'org/', true],
+    ['org/*', 'orga/repo', false],
+    ['*', '', true],
+    ['a*b*c', 'abc', true],
+    ['a*b*c', 'aXbYc', true],
+    ['a*b*c', 'acb', false],
+    ['*main', 'refs/heads/main', true],
+    ['ab*ba', 'aba', false],
+    ['exact', 'exact', true],
+  ];
+  for (const [pattern, value, expected] of cases)
+    assert.equal(globMatches(pattern, value), expected, `${pattern} ~ ${value}`);
+});
+
+function tamper(token: string): string {
+  const [header, payload, signature] = token.split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+  claims.repository = 'org/repo';
+  claims.sub = 'repo:org/repo:ref:refs/heads/release';
+  return `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
+}

@@ -1,0 +1,76 @@
+/** `config`: the key source (exactly one), issuer binding, accepted algorithms and default role. */
+import { invalid } from '../../../core/errors.js';
+import { field, type Input, isPlainObject } from '../../../framework/fields.js';
+import { definePath, type EngineContext } from '../../../framework/path.js';
+import { configToWire, type JwtConfig, loadConfig, saveConfig, validateConfig } from '../config.js';
+import { fetchDiscovery, fetchProviderJson, type KeyResolverCache } from '../key-set.js';
+
+const PEM_MAX = 256 * 1024;
+
+const configFields = {
+  oidc_discovery_url: field.string('OIDC issuer URL; its discovery document names the JWKS.', { max: 2048 }),
+  oidc_discovery_ca_pem: field.string('CA certificates (PEM) for the discovery URL.', { max: PEM_MAX }),
+  jwks_url: field.string('URL of a JSON Web Key Set.', { max: 2048 }),
+  jwks_ca_pem: field.string('CA certificates (PEM) for the JWKS URL.', { max: PEM_MAX }),
+  jwt_validation_pubkeys: field.stringList('PEM public keys (or certificates) that verify tokens locally.'),
+  jwt_supported_algs: field.stringList('Accepted signing algorithms (asymmetric only); default RS256.'),
+  bound_issuer: field.string('The iss claim every token must carry.', { max: 2048 }),
+  default_role: field.string('Role used when a login names none.', { max: 512 }),
+};
+
+type ConfigInput = Input<typeof configFields>;
+
+function configFromInput(input: ConfigInput): JwtConfig {
+  const pubkeys = input.jwt_validation_pubkeys ?? [];
+  if (pubkeys.join('').length > PEM_MAX) throw invalid('jwt_validation_pubkeys is too large');
+  return {
+    oidcDiscoveryUrl: input.oidc_discovery_url ?? '',
+    oidcDiscoveryCaPem: input.oidc_discovery_ca_pem ?? '',
+    jwksUrl: input.jwks_url ?? '',
+    jwksCaPem: input.jwks_ca_pem ?? '',
+    jwtValidationPubkeys: pubkeys,
+    jwtSupportedAlgs: input.jwt_supported_algs ?? [],
+    boundIssuer: input.bound_issuer ?? '',
+    defaultRole: (input.default_role ?? '').toLowerCase(),
+  };
+}
+
+/** Vault checks a remote key source when it is configured, so a typo fails now rather than at login. */
+async function checkRemoteSource(config: JwtConfig): Promise<void> {
+  if (config.jwksUrl !== '') {
+    const body = await fetchProviderJson(config.jwksUrl, config.jwksCaPem, 'jwks keyset').catch(() => {
+      throw invalid(`error checking jwks URL ${config.jwksUrl}`);
+    });
+    if (!isPlainObject(body) || !Array.isArray(body.keys))
+      throw invalid(`error checking jwks URL ${config.jwksUrl}`);
+  }
+  if (config.oidcDiscoveryUrl !== '') {
+    await fetchDiscovery(config.oidcDiscoveryUrl, config.oidcDiscoveryCaPem).catch((error: Error) => {
+      throw invalid(`error checking oidc discovery URL: ${error.message}`);
+    });
+  }
+}
+
+export function configPaths(resolvers: KeyResolverCache) {
+  return [
+    definePath({
+      pattern: 'config',
+      fields: configFields,
+      operations: {
+        async read(ctx) {
+          const config = await loadConfig(ctx.storage);
+          return config && { data: configToWire(config) };
+        },
+        async update(ctx: EngineContext, input) {
+          // A write replaces the whole configuration, as in Vault.
+          const config = configFromInput(input);
+          validateConfig(config);
+          await checkRemoteSource(config);
+          await saveConfig(ctx.storage, config);
+          resolvers.forget(ctx.system.mountUuid);
+        },
+      },
+      help: 'Configures where the keys that verify JWTs come from, and the issuer they must name.',
+    }),
+  ];
+}
