@@ -4,6 +4,10 @@ import type { Command } from './command.js';
 import { auditCommands } from './commands/audit.js';
 import { authCommands } from './commands/auth.js';
 import { kvCommands } from './commands/kv.js';
+import { kvEnableVersioningCommands } from './commands/kv-enable-versioning.js';
+import { kvMetadataCommands } from './commands/kv-metadata.js';
+import { kvPatchCommands } from './commands/kv-patch.js';
+import { kvRollbackCommands } from './commands/kv-rollback.js';
 import { kvVersionCommands } from './commands/kv-versions.js';
 import { leaseCommands } from './commands/lease.js';
 import { logicalCommands } from './commands/logical.js';
@@ -24,7 +28,11 @@ export const COMMANDS: Command[] = [
   ...operatorCommands,
   ...logicalCommands,
   ...kvCommands,
+  ...kvPatchCommands,
   ...kvVersionCommands,
+  ...kvRollbackCommands,
+  ...kvMetadataCommands,
+  ...kvEnableVersioningCommands,
   ...loginCommands,
   ...tokenCommands,
   ...policyCommands,

@@ -2,6 +2,13 @@
 import { ApiError } from '../../client/errors.js';
 import { isRecord } from '../../client/secret.js';
 import type { Context } from '../command.js';
+import type { FlagDef } from '../flags.js';
+
+export const mountFlag: FlagDef = {
+  name: 'mount',
+  kind: 'string',
+  usage: 'Mount path, with PATH relative to it.',
+};
 
 export interface KvTarget {
   /** Path as the API sees it, e.g. `secret/data/app` on a v2 mount. */
@@ -53,6 +60,37 @@ export async function kvTarget(ctx: Context, arg: string, prefix: string): Promi
   const { mountPath, v2 } = await preflight(ctx, mountFlag || partial);
   if (mountFlag) partial = join(v2 ? mountPath : mountFlag, partial);
   return { fullPath: v2 ? addPrefix(partial, mountPath, prefix) : partial, v2 };
+}
+
+/** The target, or undefined once the preflight's error is printed bare, as vault does (the caller exits 2). */
+export async function resolveTarget(
+  ctx: Context,
+  arg: string,
+  prefix: string,
+): Promise<KvTarget | undefined> {
+  try {
+    return await kvTarget(ctx, arg, prefix);
+  } catch (error) {
+    ctx.ui.error((error as Error).message);
+    return undefined;
+  }
+}
+
+/**
+ * The API path of a command that exists only on KV v2, or the exit code once the reason is printed:
+ * vault words the v1 refusal and picks its exit code per command.
+ */
+export async function v2Path(
+  ctx: Context,
+  arg: string,
+  prefix: string,
+  v1Refusal: { message: string; code: number },
+): Promise<string | number> {
+  const t = await resolveTarget(ctx, arg, prefix);
+  if (!t) return 2;
+  if (t.v2) return t.fullPath;
+  ctx.ui.error(v1Refusal.message);
+  return v1Refusal.code;
 }
 
 /** `== Title ==` centred over `width` columns, at least two signs a side. */

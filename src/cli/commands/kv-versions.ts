@@ -1,10 +1,9 @@
 /** `kv undelete|destroy|metadata get|metadata delete`: KV v2 version and metadata management. */
 import { isRecord, type Secret } from '../../client/secret.js';
-import { type Command, type Context, checkArgs } from '../command.js';
+import { type Command, type Context, checkArgs, sanitizePath } from '../command.js';
 import type { FlagDef } from '../flags.js';
 import { outputData, outputSecret, printRawField } from '../format/output.js';
-import { mountFlag } from './kv.js';
-import { headerForMap, kvTarget, printPath } from './kv-paths.js';
+import { headerForMap, mountFlag, printPath, v2Path } from './kv-paths.js';
 
 const versionsFlag: FlagDef = {
   name: 'versions',
@@ -12,18 +11,7 @@ const versionsFlag: FlagDef = {
   usage: 'Versions, e.g. 1,2 (repeatable).',
 };
 
-/** The v2 API path, or the exit code: these operations do not exist on KV v1. */
-async function v2Target(ctx: Context, arg: string, prefix: string, what: string): Promise<string | number> {
-  try {
-    const t = await kvTarget(ctx, arg, prefix);
-    if (t.v2) return t.fullPath;
-    ctx.ui.error(`${what} not supported on KV Version 1`);
-    return 1;
-  } catch (error) {
-    ctx.ui.error((error as Error).message);
-    return 2;
-  }
-}
+const notOnV1 = (what: string) => ({ message: `${what} not supported on KV Version 1`, code: 1 });
 
 /** undelete and destroy: the listed versions, sent as strings as the Go CLI does. */
 async function versionsCommand(
@@ -41,7 +29,7 @@ async function versionsCommand(
   if (versions.length === 0) {
     return ctx.usage(`No versions provided, use the "-versions" flag to specify the version to ${prefix}.`);
   }
-  const path = await v2Target(ctx, args[0], prefix, prefix === 'undelete' ? 'Undelete' : 'Destroy');
+  const path = await v2Path(ctx, args[0], prefix, notOnV1(prefix === 'undelete' ? 'Undelete' : 'Destroy'));
   if (typeof path === 'number') return path;
   try {
     await ctx.client().write(path, { versions });
@@ -55,7 +43,7 @@ async function versionsCommand(
 async function metadataGet(ctx: Context, args: string[]): Promise<number> {
   const bad = checkArgs(ctx, args, 1);
   if (bad !== undefined) return bad;
-  const path = await v2Target(ctx, args[0], 'metadata', 'Metadata');
+  const path = await v2Path(ctx, sanitizePath(args[0]), 'metadata', notOnV1('Metadata'));
   if (typeof path === 'number') return path;
   let secret: Secret | undefined;
   try {
@@ -85,7 +73,7 @@ async function metadataGet(ctx: Context, args: string[]): Promise<number> {
 async function metadataDelete(ctx: Context, args: string[]): Promise<number> {
   const bad = checkArgs(ctx, args, 1);
   if (bad !== undefined) return bad;
-  const path = await v2Target(ctx, args[0], 'metadata', 'Metadata');
+  const path = await v2Path(ctx, sanitizePath(args[0]), 'metadata', notOnV1('Metadata'));
   if (typeof path === 'number') return path;
   try {
     await ctx.client().delete(path);

@@ -1,32 +1,17 @@
-/** `kv get|put|patch|list|delete`: KV v1 and v2 through one syntax (the mount decides, via the preflight). */
+/** `kv get|put|list|delete`: KV v1 and v2 through one syntax (the mount decides, via the preflight). */
 import { isRecord, type Secret } from '../../client/secret.js';
 import { type Command, type Context, checkArgs, sanitizePath } from '../command.js';
 import type { FlagDef } from '../flags.js';
 import { outputData, outputList, outputSecret, printRawField, printWarnings } from '../format/output.js';
 import { parseArgsData } from '../kv-args.js';
-import { headerForMap, kvTarget, printPath } from './kv-paths.js';
+import { headerForMap, mountFlag, printPath, resolveTarget as target } from './kv-paths.js';
 
-export const mountFlag: FlagDef = {
-  name: 'mount',
-  kind: 'string',
-  usage: 'Mount path, with PATH relative to it.',
-};
 const casFlag: FlagDef = {
   name: 'cas',
   kind: 'int',
   default: -1,
   usage: 'Check-and-set version (v2); -1 means none.',
 };
-
-/** `Error …: <msg>` exit 2 for the preflight, which vault prints bare. */
-async function target(ctx: Context, arg: string, prefix: string) {
-  try {
-    return await kvTarget(ctx, arg, prefix);
-  } catch (error) {
-    ctx.ui.error((error as Error).message);
-    return undefined;
-  }
-}
 
 /** The kv layout: path banner (v2), metadata table, data table. */
 function printKvSecret(ctx: Context, secret: Secret, fullPath: string, v2: boolean): number {
@@ -80,7 +65,7 @@ async function get(ctx: Context, args: string[]): Promise<number> {
 }
 
 /** put and patch share the answer: the new version's metadata under a path banner. */
-function printWrite(ctx: Context, secret: Secret | undefined, fullPath: string): number {
+export function printWrite(ctx: Context, secret: Secret | undefined, fullPath: string): number {
   if (!secret) {
     if (ctx.format === 'table') ctx.ui.output(`Success! Data written to: ${fullPath}`);
     return 0;
@@ -93,7 +78,7 @@ function printWrite(ctx: Context, secret: Secret | undefined, fullPath: string):
   return outputData(ctx.out, secret.data ?? {});
 }
 
-async function write(ctx: Context, args: string[], method: 'put' | 'patch'): Promise<number> {
+async function put(ctx: Context, args: string[]): Promise<number> {
   if (args.length < 1) return ctx.usage(`Not enough arguments (expected >1, got ${args.length})`);
   if (args.length === 1) return ctx.usage('Must supply data');
   let data: Record<string, unknown>;
@@ -104,16 +89,11 @@ async function write(ctx: Context, args: string[], method: 'put' | 'patch'): Pro
   }
   const t = await target(ctx, args[0], 'data');
   if (!t) return 2;
-  if (method === 'patch' && !t.v2) {
-    ctx.ui.error('K/V engine mount must be version 2 for patch support');
-    return 2;
-  }
   const cas = ctx.flags.int('cas');
   const body = t.v2 ? { data, options: cas > -1 ? { cas } : {} } : data;
   let secret: Secret | undefined;
   try {
-    const client = ctx.client();
-    secret = method === 'patch' ? await client.patch(t.fullPath, body) : await client.write(t.fullPath, body);
+    secret = await ctx.client().write(t.fullPath, body);
   } catch (error) {
     return ctx.fail(`Error writing data to ${t.fullPath}`, error);
   }
@@ -121,6 +101,8 @@ async function write(ctx: Context, args: string[], method: 'put' | 'patch'): Pro
 }
 
 async function list(ctx: Context, args: string[]): Promise<number> {
+  // With -mount the path may be left out: the mount's top level is listed.
+  if (args.length === 0 && ctx.flags.string('mount')) args = [''];
   const bad = checkArgs(ctx, args, 1);
   if (bad !== undefined) return bad;
   const t = await target(ctx, sanitizePath(args[0]), 'metadata');
@@ -181,17 +163,7 @@ export const kvCommands: Command[] = [
   Writes the K=V pairs as the new value of KEY (a new version on v2). Values take @file and -.`,
     output: ['field', 'format'],
     flags: [mountFlag, casFlag],
-    run: (ctx, args) => write(ctx, args, 'put'),
-  },
-  {
-    name: 'kv patch',
-    synopsis: 'Update part of the data of a KV v2 key',
-    help: `Usage: coffer kv patch [options] KEY [DATA K=V...]
-
-  Merges the K=V pairs into the latest version of KEY (JSON merge patch), keeping the other keys.`,
-    output: ['field', 'format'],
-    flags: [mountFlag, casFlag],
-    run: (ctx, args) => write(ctx, args, 'patch'),
+    run: put,
   },
   {
     name: 'kv list',

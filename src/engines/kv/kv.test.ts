@@ -101,7 +101,12 @@ describe('kv v2 versions', () => {
     await kv.request('update', 'undelete/app', { versions: [2] });
     assert.equal((await kv.request('read', 'data/app'))?.httpStatus, 404, 'a destroyed version stays gone');
     await rejectsWith(kv.request('update', 'delete/app', {}), 400, 'no version number provided');
-    await rejectsWith(kv.request('read', 'data/app', { version: '-1' }), 400);
+    // Vault reads the latest version for 0 and negatives, and skips versions that name nothing.
+    const latest = await kv.request('read', 'data/app', { version: '-1' });
+    assert.equal(latest?.httpStatus, 404);
+    assert.equal((latest!.data as { metadata: { version: number } }).metadata.version, 2);
+    await kv.request('update', 'undelete/app', { versions: [0, -1] });
+    await rejectsWith(kv.request('update', 'undelete/app', { versions: ['x'] }), 400);
   });
 
   test('DELETE on data/ soft-deletes the latest version only', async () => {
@@ -141,10 +146,32 @@ describe('kv v2 versions', () => {
 
   test('merge patch updates, removes with null, and needs an existing version', async () => {
     const kv = await v2();
-    assert.equal(await kv.request('patch', 'data/p', { data: { a: 1 } }), undefined);
+    await rejectsWith(kv.request('patch', 'data/p', { data: { a: 1 } }), 404);
+    assert.equal(await kv.request('read', 'metadata/p'), undefined, 'a failed PATCH creates nothing');
     await kv.request('update', 'data/p', { data: { a: 1, b: { c: 2, d: 3 } } });
     await kv.request('patch', 'data/p', { data: { a: null, b: { c: 9 } } });
     assert.deepEqual((await kv.request('read', 'data/p'))?.data?.data, { b: { c: 9, d: 3 } });
+  });
+
+  test('PATCH checks cas before it finds the latest version deleted; the 404 carries flat metadata', async () => {
+    const kv = await v2();
+    await kv.request('update', 'data/gone', { data: { a: 1 } });
+    await kv.request('delete', 'data/gone');
+    await rejectsWith(
+      kv.request('patch', 'data/gone', { data: { a: 2 }, options: { cas: 7 } }),
+      400,
+      'check-and-set parameter did not match the current version',
+    );
+    const gone = await kv.request('patch', 'data/gone', { data: { a: 2 }, options: { cas: 1 } });
+    assert.equal(gone?.httpStatus, 404);
+    assert.equal(gone?.data?.version, 1);
+    assert.notEqual(gone?.data?.deletion_time, '');
+  });
+
+  test('metadata PATCH of a key that does not exist is a 404 and creates nothing', async () => {
+    const kv = await v2();
+    await rejectsWith(kv.request('patch', 'metadata/none', { max_versions: 2 }), 404);
+    assert.equal(await kv.request('read', 'metadata/none'), undefined);
   });
 
   test('metadata: custom_metadata, patch, limits, list and delete everything', async () => {

@@ -1,5 +1,5 @@
 /** `data/*path`: read a version, write a new one (with check-and-set), merge-patch, soft-delete the latest. */
-import { invalid } from '../../../core/errors.js';
+import { invalid, notFound } from '../../../core/errors.js';
 import { field, isPlainObject } from '../../../framework/fields.js';
 import type { LogicalResponse } from '../../../framework/logical.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
@@ -24,8 +24,8 @@ const dataFields = {
 
 /** Which version a read refers to, or undefined when there is none. */
 function pickVersion(meta: KeyMetadata, requested: number | undefined): number | undefined {
-  if (requested !== undefined && requested < 0) throw invalid('invalid version');
-  const version = requested || meta.currentVersion;
+  // As Vault, only a positive version picks one; 0 and negatives read the latest.
+  const version = requested !== undefined && requested > 0 ? requested : meta.currentVersion;
   return meta.versions[version] ? version : undefined;
 }
 
@@ -68,6 +68,28 @@ function checkCas(meta: KeyMetadata, casRequired: boolean, cas: number | undefin
   if (cas !== meta.currentVersion) throw invalid('check-and-set parameter did not match the current version');
 }
 
+/**
+ * The data a PATCH produces: Vault's order is a missing key (bare 404), then check-and-set, then a
+ * deleted or destroyed latest version (404 carrying that version's metadata, flat as Vault sends it).
+ */
+async function patchedData(
+  ctx: EngineContext,
+  path: string,
+  meta: KeyMetadata | undefined,
+  body: Record<string, unknown>,
+  casRequired: boolean,
+): Promise<{ data: Record<string, unknown> } | { gone: LogicalResponse }> {
+  if (!meta?.versions[meta.currentVersion]) throw notFound();
+  checkCas(meta, casRequired, casOf(body.options));
+  const current = await readData(ctx, path, undefined);
+  if (!current) throw notFound();
+  if (current.gone) {
+    const info = meta.versions[meta.currentVersion];
+    return { gone: { httpStatus: 404, data: versionToWire(info, meta.currentVersion, meta.customMetadata) } };
+  }
+  return { data: mergePatch(current.data, body.data) as Record<string, unknown> };
+}
+
 export function dataPaths(locks: KeyLocks) {
   const write = async (ctx: EngineContext, path: string, body: Record<string, unknown>, patch: boolean) =>
     locks.run(`${ctx.system.mountUuid}:${path}`, async () => {
@@ -75,16 +97,15 @@ export function dataPaths(locks: KeyLocks) {
       if (!isPlainObject(body.data)) throw invalid('data must be a JSON object');
       const config = await loadConfig(ctx.storage);
       const now = ctx.clock.now();
-      let meta = await loadMetadata(ctx.storage, path);
+      const existing = await loadMetadata(ctx.storage, path);
       let data = body.data;
       if (patch) {
-        const current = await readData(ctx, path, undefined);
-        if (!current) return undefined; // PATCH of nothing: Vault's bare 404
-        if (current.gone) return goneResponse(current.meta, current.version);
-        data = mergePatch(current.data, body.data) as Record<string, unknown>;
+        const patched = await patchedData(ctx, path, existing, body, config.casRequired);
+        if ('gone' in patched) return patched.gone;
+        data = patched.data;
       }
-      meta ??= newMetadata(now);
-      checkCas(meta, config.casRequired, casOf(body.options));
+      const meta = existing ?? newMetadata(now);
+      if (!patch) checkCas(meta, config.casRequired, casOf(body.options));
       const written = await writeVersion(ctx.storage, path, meta, config, data, now);
       return {
         data: versionToWire(

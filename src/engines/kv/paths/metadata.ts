@@ -1,5 +1,5 @@
 /** `metadata/*path`: the version table and key settings; LIST under `metadata/` walks the key tree. */
-import { invalid } from '../../../core/errors.js';
+import { invalid, notFound } from '../../../core/errors.js';
 import { parseDurationSeconds } from '../../../framework/duration.js';
 import { field, isPlainObject } from '../../../framework/fields.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
@@ -62,7 +62,7 @@ export function metadataPaths(locks: KeyLocks) {
     locks.run(`${ctx.system.mountUuid}:${input.path}`, async () => {
       const path = String(input.path);
       const existing = await loadMetadata(ctx.storage, path);
-      if (patch && !existing) return undefined;
+      if (patch && !existing) throw notFound(); // Vault: PATCH never creates a key
       const next = applySettings(existing ?? newMetadata(ctx.clock.now()), input, patch);
       next.updatedTime = ctx.clock.now();
       await ctx.storage.putJson(`metadata/${path}`, next);

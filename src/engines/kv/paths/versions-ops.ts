@@ -13,15 +13,15 @@ function versionsOf(value: unknown): number[] {
   const list = Array.isArray(value)
     ? value
     : typeof value === 'string'
-      ? value.split(',')
+      ? value.split(',').filter((v) => v.trim() !== '')
       : value === undefined
         ? []
         : [value];
   if (list.length === 0) throw invalid('no version number provided');
   return list.map((v) => {
     const n = typeof v === 'string' ? Number(v.trim()) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1)
-      throw invalid(`invalid version number "${v}"`);
+    // 0 and negatives are integers naming no version: skipped like unknown versions, as Vault does.
+    if (typeof n !== 'number' || !Number.isInteger(n)) throw invalid(`invalid version number "${v}"`);
     return n;
   });
 }
