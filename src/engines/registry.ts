@@ -1,8 +1,16 @@
 /** Built-in secrets engines and auth methods; adding one is one line here. */
-import { userpassEngine } from '../auth/userpass/index.js';
 import { jwtEngine, oidcEngine } from '../auth/jwt/index.js';
+import { kubernetesEngine } from '../auth/kubernetes/index.js';
+import { userpassEngine } from '../auth/userpass/index.js';
 import type { Engine } from '../framework/engine.js';
 import { cubbyholeEngine } from './cubbyhole/index.js';
 import { kvEngine } from './kv/index.js';
 
-export const builtinEngines: Engine[] = [kvEngine, cubbyholeEngine, userpassEngine, jwtEngine, oidcEngine];
+export const builtinEngines: Engine[] = [
+  kvEngine,
+  cubbyholeEngine,
+  userpassEngine,
+  jwtEngine,
+  oidcEngine,
+  kubernetesEngine,
+];

@@ -102,8 +102,23 @@ const passwordMethod: LoginMethod = {
   },
 };
 
+/** jwt and kubernetes: `auth/<mount>/login` with a role and a JWT (`jwt=@file` reads it from a file). */
+const roleJwtMethod: LoginMethod = {
+  help: 'coffer login -method=jwt|kubernetes role=NAME jwt=TOKEN (or jwt=@path/to/token)',
+  async login(_ctx, client, config) {
+    const jwt = config.jwt?.trim();
+    if (!jwt) throw new Error("'jwt' must be specified");
+    const mount = config.mount.replace(/^\/+|\/+$/g, '');
+    const secret = await client.write(`auth/${mount}/login`, { role: config.role ?? '', jwt });
+    if (!secret) throw new Error('empty response from credential provider');
+    return secret;
+  },
+};
+
 export const LOGIN_METHODS: Record<string, LoginMethod> = {
   token: tokenMethod,
   userpass: passwordMethod,
   ldap: passwordMethod,
+  jwt: roleJwtMethod,
+  kubernetes: roleJwtMethod,
 };

@@ -1,0 +1,22 @@
+/** The `kubernetes` auth method: service account JWTs, confirmed by the cluster's TokenReview API. */
+import { defineEngine, type Engine } from '../../framework/engine.js';
+import { configPaths } from './paths/config.js';
+import { type LoginOptions, loginPaths } from './paths/login.js';
+import { rolePaths } from './paths/role.js';
+
+/** A healthy API server answers a TokenReview in milliseconds; a hung one must not hold logins. */
+const DEFAULT_REVIEW_TIMEOUT_MS = 5_000;
+
+export function createKubernetesEngine(options: Partial<LoginOptions> = {}): Engine {
+  return defineEngine({
+    type: 'kubernetes',
+    help: 'Authenticates Kubernetes service accounts.',
+    paths: [
+      ...configPaths,
+      ...rolePaths,
+      ...loginPaths({ reviewTimeoutMs: options.reviewTimeoutMs ?? DEFAULT_REVIEW_TIMEOUT_MS }),
+    ],
+  });
+}
+
+export const kubernetesEngine = createKubernetesEngine();
