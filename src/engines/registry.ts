@@ -1,4 +1,5 @@
 /** Built-in secrets engines and auth methods; adding one is one line here. */
+import { approleEngine } from '../auth/approle/index.js';
 import { jwtEngine, oidcEngine } from '../auth/jwt/index.js';
 import { kubernetesEngine } from '../auth/kubernetes/index.js';
 import { userpassEngine } from '../auth/userpass/index.js';
@@ -10,6 +11,7 @@ export const builtinEngines: Engine[] = [
   kvEngine,
   cubbyholeEngine,
   userpassEngine,
+  approleEngine,
   jwtEngine,
   oidcEngine,
   kubernetesEngine,

@@ -102,6 +102,20 @@ const passwordMethod: LoginMethod = {
   },
 };
 
+/** approle: `auth/<mount>/login` with role_id and secret_id (asked for when not given). */
+const approleMethod: LoginMethod = {
+  help: 'coffer login -method=approle role_id=ID [secret_id=...]',
+  async login(ctx, client, config) {
+    const roleId = config.role_id;
+    if (!roleId) throw new Error("'role_id' must be specified");
+    const secretId = config.secret_id ?? (await askHidden(ctx, 'Secret ID (will be hidden): '));
+    const mount = config.mount.replace(/^\/+|\/+$/g, '');
+    const secret = await client.write(`auth/${mount}/login`, { role_id: roleId, secret_id: secretId });
+    if (!secret) throw new Error('empty response from credential provider');
+    return secret;
+  },
+};
+
 /** jwt and kubernetes: `auth/<mount>/login` with a role and a JWT (`jwt=@file` reads it from a file). */
 const roleJwtMethod: LoginMethod = {
   help: 'coffer login -method=jwt|kubernetes role=NAME jwt=TOKEN (or jwt=@path/to/token)',
@@ -121,4 +135,5 @@ export const LOGIN_METHODS: Record<string, LoginMethod> = {
   ldap: passwordMethod,
   jwt: roleJwtMethod,
   kubernetes: roleJwtMethod,
+  approle: approleMethod,
 };

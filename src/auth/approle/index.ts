@@ -1,0 +1,32 @@
+/**
+ * The `approle` auth method: machines log in with a role ID and a secret ID issued for the role and
+ * get a token with the role's token_* settings. Secret IDs are stored only as HMACs.
+ */
+import { defineEngine, type Engine } from '../../framework/engine.js';
+import { KeyedMutex } from '../keyed-mutex.js';
+import { loginPaths } from './paths/login.js';
+import { rolePaths } from './paths/role.js';
+import { secretIdPaths } from './paths/secret-id.js';
+import { tidyPaths } from './paths/tidy.js';
+import { mountSalt } from './roles.js';
+import { SecretIds } from './secret-ids.js';
+
+export function createApproleEngine(): Engine {
+  const secretIds = new SecretIds(new KeyedMutex());
+  return defineEngine({
+    type: 'approle',
+    help: 'Authenticates machines and applications with a role ID and a secret ID.',
+    paths: [
+      ...rolePaths(new KeyedMutex(), secretIds),
+      ...secretIdPaths(secretIds),
+      ...tidyPaths(secretIds),
+      ...loginPaths(secretIds),
+    ],
+    async initialize(ctx) {
+      // Made here, before any request, so two first requests cannot race to create different salts.
+      await mountSalt(ctx.storage);
+    },
+  });
+}
+
+export const approleEngine = createApproleEngine();

@@ -1,0 +1,77 @@
+/**
+ * `login`: role_id plus (when the role binds one) secret_id. Unknown role IDs and unknown, expired
+ * or spent secret IDs all answer the same 400; a caller outside the CIDR rules gets 403 before any
+ * use of the secret ID is spent.
+ */
+import { cidrAllows } from '../../../core/cidr.js';
+import { denied, invalid } from '../../../core/errors.js';
+import { field } from '../../../framework/fields.js';
+import type { LogicalRequest, LogicalResponse } from '../../../framework/logical.js';
+import { definePath, type EngineContext } from '../../../framework/path.js';
+import { authFromTokenParams, checkLoginCidrs, type TokenParams } from '../../token-fields.js';
+import { MAX_CREDENTIAL_LENGTH, type RoleEntry, roleByRoleId } from '../roles.js';
+import type { SecretIdEntry, SecretIds } from '../secret-ids.js';
+
+export const INVALID_CREDENTIALS = 'invalid role or secret ID';
+
+const loginFields = {
+  role_id: field.string('Role ID of the role.', { max: MAX_CREDENTIAL_LENGTH }),
+  secret_id: field.string('A secret ID of the role.', { max: MAX_CREDENTIAL_LENGTH, sensitive: true }),
+};
+
+function requireAddressIn(cidrs: string[], req: LogicalRequest): void {
+  if (cidrs.length === 0) return;
+  const address = req.clientAddr;
+  if (!address || !cidrs.some((cidr) => cidrAllows(cidr, address))) throw denied();
+}
+
+/** The token settings of this login: a secret ID's own token_bound_cidrs replace the role's. */
+function tokenParamsFor(role: RoleEntry, entry: SecretIdEntry | undefined): TokenParams {
+  return entry?.tokenBoundCidrs.length
+    ? { ...role.token, tokenBoundCidrs: entry.tokenBoundCidrs }
+    : role.token;
+}
+
+export function loginPaths(secretIds: SecretIds) {
+  async function login(
+    ctx: EngineContext,
+    input: { role_id?: string; secret_id?: string },
+    req: LogicalRequest,
+  ): Promise<LogicalResponse> {
+    const roleId = (input.role_id ?? '').trim();
+    if (!roleId) throw invalid('missing role_id');
+    const role = await roleByRoleId(ctx.storage, roleId);
+    if (!role) throw invalid(INVALID_CREDENTIALS);
+    requireAddressIn(role.secretIdBoundCidrs, req);
+    let entry: SecretIdEntry | undefined;
+    if (role.bindSecretId) {
+      const secretId = (input.secret_id ?? '').trim();
+      if (!secretId) throw invalid('missing secret_id');
+      entry = await secretIds.consume(ctx, role, secretId, (found) => {
+        requireAddressIn(found.cidrList, req);
+        checkLoginCidrs(tokenParamsFor(role, found), req);
+      });
+      if (!entry) throw invalid(INVALID_CREDENTIALS);
+    } else {
+      checkLoginCidrs(role.token, req);
+    }
+    const metadata = { ...entry?.metadata, role_name: role.name };
+    return {
+      auth: authFromTokenParams(tokenParamsFor(role, entry), {
+        metadata,
+        alias: { name: role.roleId, metadata },
+        internalData: { role_name: role.name },
+      }),
+    };
+  }
+
+  return [
+    definePath({
+      pattern: 'login',
+      fields: loginFields,
+      unauthenticated: true,
+      operations: { update: login },
+      help: 'Log in with a role ID and a secret ID.',
+    }),
+  ];
+}

@@ -1,0 +1,97 @@
+/**
+ * AppRole roles in the mount's storage: `role/<lower-cased name>` holds the role, and
+ * `role_id/<salted hash>` maps a role ID back to its role (role IDs never appear in storage keys).
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { invalid } from '../../core/errors.js';
+import type { StorageView } from '../../framework/storage-view.js';
+import { defaultTokenParams, type TokenParams } from '../token-fields.js';
+
+export interface RoleEntry {
+  /** Lower-cased: role names are case-insensitive, as in Vault. */
+  name: string;
+  roleId: string;
+  /** Per-role key for the HMACs that index its secret IDs. */
+  hmacKey: string;
+  bindSecretId: boolean;
+  secretIdBoundCidrs: string[];
+  secretIdNumUses: number;
+  secretIdTtl: number;
+  /** Reported and fixed at creation; Coffer does not replicate, so local and global secret IDs are stored alike. */
+  localSecretIds: boolean;
+  token: TokenParams;
+}
+
+/** Longest role ID or secret ID accepted (Vault's HMAC input limit). */
+export const MAX_CREDENTIAL_LENGTH = 4096;
+
+export function normaliseRoleName(name: string): string {
+  return name.toLowerCase();
+}
+
+export function newRole(name: string): RoleEntry {
+  return {
+    name: normaliseRoleName(name),
+    roleId: '',
+    hmacKey: randomBytes(32).toString('base64'),
+    bindSecretId: true,
+    secretIdBoundCidrs: [],
+    secretIdNumUses: 0,
+    secretIdTtl: 0,
+    localSecretIds: false,
+    token: defaultTokenParams(),
+  };
+}
+
+export function hmacHex(key: string, value: string): string {
+  return createHmac('sha256', key).update(value).digest('hex');
+}
+
+/** The mount-wide salt for role ID and accessor index keys; made once, kept behind the barrier. */
+export async function mountSalt(storage: StorageView): Promise<string> {
+  const stored = await storage.getJson<{ salt: string }>('salt');
+  if (stored) return stored.salt;
+  const salt = randomBytes(32).toString('base64');
+  await storage.putJson('salt', { salt });
+  return salt;
+}
+
+export function loadRole(storage: StorageView, name: string): Promise<RoleEntry | undefined> {
+  return storage.getJson<RoleEntry>(`role/${normaliseRoleName(name)}`);
+}
+
+export async function requireRole(storage: StorageView, name: string): Promise<RoleEntry> {
+  const role = await loadRole(storage, name);
+  if (!role) throw invalid(`role "${normaliseRoleName(name)}" does not exist`);
+  return role;
+}
+
+async function roleIdKey(storage: StorageView, roleId: string): Promise<string> {
+  return `role_id/${hmacHex(await mountSalt(storage), roleId)}`;
+}
+
+export async function roleByRoleId(storage: StorageView, roleId: string): Promise<RoleEntry | undefined> {
+  const index = await storage.getJson<{ name: string }>(await roleIdKey(storage, roleId));
+  return index && loadRole(storage, index.name);
+}
+
+/** Saves the role and its role ID index; a role ID another role holds is refused. Callers serialise. */
+export async function saveRole(
+  storage: StorageView,
+  role: RoleEntry,
+  previousRoleId?: string,
+): Promise<void> {
+  const key = await roleIdKey(storage, role.roleId);
+  const holder = await storage.getJson<{ name: string }>(key);
+  if (holder && holder.name !== role.name) throw invalid('role_id already in use');
+  if (previousRoleId && previousRoleId !== role.roleId) {
+    await storage.delete(await roleIdKey(storage, previousRoleId));
+  }
+  await storage.putJson(`role/${role.name}`, role);
+  await storage.putJson(key, { name: role.name });
+}
+
+export async function deleteRoleRecords(storage: StorageView, role: RoleEntry): Promise<void> {
+  await storage.delete(await roleIdKey(storage, role.roleId));
+  await storage.delete(`role/${role.name}`);
+}

@@ -1,0 +1,205 @@
+/**
+ * Secret IDs: stored under `secret_id/<HMAC of role name>/<HMAC of secret ID>` with the role's key,
+ * never in clear, plus an accessor index `accessor/<salted hash>` that names the owning role. Every
+ * change to one secret ID runs under its lock, so a use count is spent exactly once.
+ */
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { invalid } from '../../core/errors.js';
+import type { EngineContext } from '../../framework/path.js';
+import type { StorageView } from '../../framework/storage-view.js';
+import type { KeyedMutex } from '../keyed-mutex.js';
+import { hmacHex, mountSalt, type RoleEntry } from './roles.js';
+
+export interface SecretIdEntry {
+  secretIdHmac: string;
+  accessor: string;
+  /** Logins left; 0 means unlimited. */
+  numUses: number;
+  ttl: number;
+  creationTime: number;
+  /** Unix ms; 0 means it never expires. */
+  expirationTime: number;
+  lastUpdatedTime: number;
+  metadata: Record<string, string>;
+  cidrList: string[];
+  tokenBoundCidrs: string[];
+}
+
+export type SecretIdSettings = Pick<
+  SecretIdEntry,
+  'numUses' | 'ttl' | 'metadata' | 'cidrList' | 'tokenBoundCidrs'
+>;
+
+interface AccessorIndex {
+  roleName: string;
+  secretIdHmac: string;
+}
+
+type Deps = Pick<EngineContext, 'storage' | 'clock' | 'system'>;
+
+function folderOf(role: RoleEntry): string {
+  return `secret_id/${hmacHex(role.hmacKey, role.name)}/`;
+}
+
+async function accessorKey(storage: StorageView, accessor: string): Promise<string> {
+  return `accessor/${hmacHex(await mountSalt(storage), accessor)}`;
+}
+
+function isExpired(entry: SecretIdEntry, now: number): boolean {
+  return entry.expirationTime !== 0 && now >= entry.expirationTime;
+}
+
+/** The lock of one secret ID; keyed by mount too, since one engine object serves every mount of its type. */
+function lockKey(deps: Deps, secretIdHmac: string): string {
+  return `${deps.system.mountUuid}/${secretIdHmac}`;
+}
+
+export class SecretIds {
+  constructor(private readonly locks: KeyedMutex) {}
+
+  async create(deps: Deps, role: RoleEntry, secretId: string, settings: SecretIdSettings) {
+    const secretIdHmac = hmacHex(role.hmacKey, secretId);
+    const key = folderOf(role) + secretIdHmac;
+    return this.locks.run(lockKey(deps, secretIdHmac), async () => {
+      if (await deps.storage.has(key)) throw invalid('SecretID is already registered');
+      const now = deps.clock.now();
+      const entry: SecretIdEntry = {
+        ...settings,
+        secretIdHmac,
+        accessor: randomUUID(),
+        creationTime: now,
+        lastUpdatedTime: now,
+        expirationTime: settings.ttl > 0 ? now + settings.ttl * 1000 : 0,
+      };
+      // The accessor index first: a secret ID without one is treated as revoked.
+      const index: AccessorIndex = { roleName: role.name, secretIdHmac };
+      await deps.storage.putJson(await accessorKey(deps.storage, entry.accessor), index);
+      await deps.storage.putJson(key, entry);
+      return entry;
+    });
+  }
+
+  /** The live entry for a secret ID of this role (expired ones count as absent). */
+  async lookup(deps: Deps, role: RoleEntry, secretId: string): Promise<SecretIdEntry | undefined> {
+    const entry = await this.read(deps.storage, role, hmacHex(role.hmacKey, secretId));
+    return entry && !isExpired(entry, deps.clock.now()) ? entry : undefined;
+  }
+
+  /**
+   * The entry behind an accessor, only when the accessor belongs to `role`: role A's endpoints can
+   * neither read nor destroy role B's secret IDs (CVE-2023-24999).
+   */
+  async byAccessor(deps: Deps, role: RoleEntry, accessor: string) {
+    const index = await deps.storage.getJson<AccessorIndex>(await accessorKey(deps.storage, accessor));
+    if (!index) return { found: 'none' as const };
+    const entry =
+      index.roleName === role.name ? await this.read(deps.storage, role, index.secretIdHmac) : undefined;
+    return entry ? { found: 'own' as const, entry } : { found: 'other-role' as const };
+  }
+
+  async destroy(deps: Deps, role: RoleEntry, secretIdHmac: string): Promise<void> {
+    await this.locks.run(lockKey(deps, secretIdHmac), async () => {
+      const entry = await this.read(deps.storage, role, secretIdHmac);
+      if (entry) await this.remove(deps.storage, role, entry);
+    });
+  }
+
+  async accessors(storage: StorageView, role: RoleEntry): Promise<string[]> {
+    const accessors: string[] = [];
+    for (const hmac of await storage.list(folderOf(role))) {
+      const entry = await this.read(storage, role, hmac);
+      if (entry) accessors.push(entry.accessor);
+    }
+    return accessors.sort();
+  }
+
+  /** Deletes every secret ID of a role (the role is being deleted). */
+  async flush(deps: Deps, role: RoleEntry): Promise<void> {
+    for (const hmac of await deps.storage.list(folderOf(role))) await this.destroy(deps, role, hmac);
+  }
+
+  /**
+   * Spends one use of a secret ID for a login. `check` runs under the lock before anything is spent
+   * and throws to refuse (CIDR rules); the decrement is persisted before this resolves, so the token
+   * is minted only for a use already recorded.
+   */
+  async consume(
+    deps: Deps,
+    role: RoleEntry,
+    secretId: string,
+    check: (entry: SecretIdEntry) => void,
+  ): Promise<SecretIdEntry | undefined> {
+    const secretIdHmac = hmacHex(role.hmacKey, secretId);
+    return this.locks.run(lockKey(deps, secretIdHmac), async () => {
+      const entry = await this.read(deps.storage, role, secretIdHmac);
+      if (!entry) return undefined;
+      const now = deps.clock.now();
+      if (isExpired(entry, now)) {
+        await this.remove(deps.storage, role, entry);
+        return undefined;
+      }
+      check(entry);
+      if (entry.numUses === 1) await this.remove(deps.storage, role, entry);
+      else if (entry.numUses > 1) {
+        await deps.storage.putJson(folderOf(role) + secretIdHmac, {
+          ...entry,
+          numUses: entry.numUses - 1,
+          lastUpdatedTime: now,
+        });
+      }
+      return entry;
+    });
+  }
+
+  /** Removes expired secret IDs and accessor entries that point at nothing; returns how many went. */
+  async tidy(deps: Deps, roles: RoleEntry[]): Promise<number> {
+    let removed = 0;
+    const now = deps.clock.now();
+    for (const role of roles) {
+      for (const hmac of await deps.storage.list(folderOf(role))) {
+        await this.locks.run(lockKey(deps, hmac), async () => {
+          const entry = await this.read(deps.storage, role, hmac);
+          if (entry && isExpired(entry, now)) {
+            await this.remove(deps.storage, role, entry);
+            removed++;
+          }
+        });
+      }
+    }
+    return removed + (await this.tidyAccessors(deps, roles));
+  }
+
+  private async tidyAccessors(deps: Deps, roles: RoleEntry[]): Promise<number> {
+    const byName = new Map(roles.map((role) => [role.name, role]));
+    let removed = 0;
+    for (const key of await deps.storage.list('accessor/')) {
+      const index = await deps.storage.getJson<AccessorIndex>(`accessor/${key}`);
+      if (!index) continue;
+      await this.locks.run(lockKey(deps, index.secretIdHmac), async () => {
+        const role = byName.get(index.roleName);
+        if (role && (await this.read(deps.storage, role, index.secretIdHmac))) return;
+        await deps.storage.delete(`accessor/${key}`);
+        removed++;
+      });
+    }
+    return removed;
+  }
+
+  private async read(storage: StorageView, role: RoleEntry, secretIdHmac: string) {
+    const entry = await storage.getJson<SecretIdEntry>(folderOf(role) + secretIdHmac);
+    // constant-time: the stored HMAC is compared with the one derived from the presented secret ID
+    if (!entry || !sameHex(entry.secretIdHmac, secretIdHmac)) return undefined;
+    return entry;
+  }
+
+  private async remove(storage: StorageView, role: RoleEntry, entry: SecretIdEntry): Promise<void> {
+    await storage.delete(await accessorKey(storage, entry.accessor));
+    await storage.delete(folderOf(role) + entry.secretIdHmac);
+  }
+}
+
+function sameHex(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && timingSafeEqual(left, right);
+}

@@ -1,0 +1,221 @@
+/**
+ * userpass and approle against a real server: logins through the coffer CLI and node-vault, the
+ * tokens' policies on KV, and the attacks of SECURITY.md A1 (enumeration), A3 (normalisation,
+ * lockout across a restart) and A6 (AppRole cross-role destroy, use-count race, CIDRs, role case).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import nodeVault from 'node-vault';
+import { runCli } from '../src/cli/testing.js';
+import { removeServerDir, restartOnSameStorage, startTestServer, type TestServer } from './helpers/server.js';
+
+const POLICY = 'path "secret/data/allowed" {\n  capabilities = ["read"]\n}\n';
+const INVALID_USER = '{"errors":["invalid username or password"]}';
+
+let server: TestServer;
+let root: string;
+
+before(async () => {
+  server = await startTestServer({ storage: 'sqlite' });
+  root = server.rootToken;
+  const setup: [string, string, unknown][] = [
+    ['POST', 'sys/mounts/secret', { type: 'kv', options: { version: '2' } }],
+    ['POST', 'secret/data/allowed', { data: { color: 'green' } }],
+    ['POST', 'secret/data/forbidden', { data: { color: 'red' } }],
+    ['PUT', 'sys/policies/acl/app', { policy: POLICY }],
+    ['POST', 'sys/auth/userpass', { type: 'userpass' }],
+    ['POST', 'sys/auth/approle', { type: 'approle' }],
+    ['POST', 'auth/userpass/users/Alice', { password: 'correct horse', token_policies: 'app' }],
+  ];
+  for (const [method, path, body] of setup) {
+    const res = await server.api(method, path, body, root);
+    assert.ok(res.status < 300, `${path}: ${res.text}`);
+  }
+});
+after(async () => {
+  await server.stop();
+  await removeServerDir(server);
+});
+
+/** The token can read what its policy allows and gets 403 elsewhere. */
+async function assertPolicyScope(token: string) {
+  const allowed = await server.api('GET', 'secret/data/allowed', undefined, token);
+  assert.equal(allowed.status, 200, allowed.text);
+  assert.equal(allowed.body.data.data.color, 'green');
+  assert.equal((await server.api('GET', 'secret/data/forbidden', undefined, token)).status, 403);
+}
+
+async function cliLogin(args: string[]): Promise<string> {
+  const result = await runCli(['login', '-token-only', ...args], { env: { VAULT_ADDR: server.address } });
+  assert.equal(result.code, 0, result.stderr);
+  return result.stdout.trim();
+}
+
+async function createRole(name: string, body: Record<string, unknown> = {}) {
+  const res = await server.api('POST', `auth/approle/role/${name}`, { token_policies: 'app', ...body }, root);
+  assert.equal(res.status, 204, res.text);
+  const roleId = (await server.api('GET', `auth/approle/role/${name}/role-id`, undefined, root)).body.data
+    .role_id;
+  return roleId as string;
+}
+
+async function issueSecret(role: string, body: Record<string, unknown> = {}) {
+  const res = await server.api('POST', `auth/approle/role/${role}/secret-id`, body, root);
+  assert.equal(res.status, 200, res.text);
+  return res.body.data as { secret_id: string; secret_id_accessor: string };
+}
+
+function approleLogin(roleId: string, secretId: string) {
+  return server.api('POST', 'auth/approle/login', { role_id: roleId, secret_id: secretId });
+}
+
+describe('userpass', () => {
+  test('coffer login -method=userpass: the token reads what its policy allows, 403 elsewhere', async () => {
+    const token = await cliLogin(['-method=userpass', 'username=ALICE', 'password=correct horse']);
+    await assertPolicyScope(token);
+    const self = await server.api('GET', 'auth/token/lookup-self', undefined, token);
+    assert.equal(self.body.data.display_name, 'userpass-alice');
+    assert.deepEqual(self.body.data.meta, { username: 'alice' });
+  });
+
+  test('node-vault userpassLogin', async () => {
+    const vault = nodeVault({ endpoint: server.address, apiVersion: 'v1' });
+    const result = await vault.userpassLogin({ username: 'alice', password: 'correct horse' });
+    assert.deepEqual(result.auth.policies, ['app', 'default']);
+    assert.equal(vault.token, result.auth.client_token);
+    assert.equal((await vault.read('secret/data/allowed')).data.data.color, 'green');
+    await assert.rejects(
+      vault.read('secret/data/forbidden'),
+      (error: { response?: { statusCode?: number } }) => {
+        assert.equal(error.response?.statusCode, 403);
+        return true;
+      },
+    );
+  });
+
+  test('A1: wrong password, unknown user, empty and 10 KB usernames answer the same 400, byte for byte', async () => {
+    await server.api('POST', 'auth/userpass/users/enum-target', { password: 'right' }, root);
+    const paths = [
+      'auth/userpass/login/enum-target',
+      'auth/userpass/login/nobody-here',
+      'auth/userpass/login/',
+      `auth/userpass/login/${'u'.repeat(10 * 1024)}`,
+    ];
+    for (const path of paths) {
+      const res = await server.api('POST', path, { password: 'wrong' });
+      assert.equal(res.status, 400, path.slice(0, 40));
+      assert.equal(res.text.trim(), INVALID_USER, path.slice(0, 40));
+    }
+  });
+
+  test('A3: case and space variants share one lockout counter; the 6th attempt is locked, and survives a restart', async () => {
+    await server.api(
+      'POST',
+      'auth/userpass/users/carol',
+      { password: 'carols pw', token_policies: 'app' },
+      root,
+    );
+    for (const variant of ['Carol', 'carol', ' carol ', 'CAROL', 'cArOl']) {
+      const res = await server.api('POST', `auth/userpass/login/${encodeURIComponent(variant)}`, {
+        password: 'no',
+      });
+      assert.equal(res.text.trim(), INVALID_USER);
+    }
+    const sixth = await server.api('POST', 'auth/userpass/login/carol', { password: 'carols pw' });
+    assert.equal(sixth.status, 400);
+    assert.equal(sixth.text.trim(), INVALID_USER);
+    const locked = await server.api('GET', 'sys/locked-users', undefined, root);
+    const mounts = locked.body.data.by_namespace[0].mount_accessors;
+    assert.deepEqual(mounts[0].alias_identifiers, ['carol']);
+    const accessor: string = mounts[0].mount_accessor;
+
+    await server.stop();
+    server = await restartOnSameStorage(server);
+    await server.unseal();
+    const afterRestart = await server.api('POST', 'auth/userpass/login/carol', { password: 'carols pw' });
+    assert.equal(afterRestart.status, 400, 'still locked after the restart');
+    const unlock = await server.api('POST', `sys/locked-users/${accessor}/unlock/Carol`, undefined, root);
+    assert.equal(unlock.status, 204, unlock.text);
+    const unlocked = await server.api('POST', 'auth/userpass/login/carol', { password: 'carols pw' });
+    assert.equal(unlocked.status, 200, unlocked.text);
+  });
+});
+
+describe('approle', () => {
+  test('coffer login -method=approle: the token reads what its policy allows, 403 elsewhere', async () => {
+    const roleId = await createRole('cli-app');
+    const { secret_id } = await issueSecret('cli-app');
+    const token = await cliLogin(['-method=approle', `role_id=${roleId}`, `secret_id=${secret_id}`]);
+    await assertPolicyScope(token);
+  });
+
+  test('node-vault approleLogin', async () => {
+    const roleId = await createRole('node-app');
+    const { secret_id } = await issueSecret('node-app');
+    const vault = nodeVault({ endpoint: server.address, apiVersion: 'v1' });
+    const result = await vault.approleLogin({ role_id: roleId, secret_id });
+    assert.deepEqual(result.auth.metadata, { role_name: 'node-app' });
+    assert.equal((await vault.read('secret/data/allowed')).data.data.color, 'green');
+    await assert.rejects(vault.read('secret/data/forbidden'));
+  });
+
+  test("A6: role A's accessor destroy of role B's secret ID is refused, and B's secret still works", async () => {
+    await createRole('role-a');
+    const roleB = await createRole('role-b');
+    const secretB = await issueSecret('role-b');
+    const refused = await server.api(
+      'POST',
+      'auth/approle/role/role-a/secret-id-accessor/destroy',
+      { secret_id_accessor: secretB.secret_id_accessor },
+      root,
+    );
+    assert.ok(refused.status >= 400 && refused.status < 500, refused.text);
+    assert.equal((await approleLogin(roleB, secretB.secret_id)).status, 200);
+  });
+
+  test('A6: a 1-use secret ID from 10 concurrent logins succeeds exactly once', async () => {
+    const roleId = await createRole('one-use');
+    const { secret_id } = await issueSecret('one-use', { num_uses: 1 });
+    const results = await Promise.all(Array.from({ length: 10 }, () => approleLogin(roleId, secret_id)));
+    assert.deepEqual(results.map((r) => r.status).sort(), [200, 400, 400, 400, 400, 400, 400, 400, 400, 400]);
+  });
+
+  test('A6: a login from outside secret_id_bound_cidrs is 403', async () => {
+    const roleId = await createRole('fenced', { secret_id_bound_cidrs: '10.0.0.0/8' });
+    const { secret_id } = await issueSecret('fenced');
+    const res = await approleLogin(roleId, secret_id);
+    assert.equal(res.status, 403, res.text);
+    assert.equal(res.text.includes(secret_id), false);
+  });
+
+  test('A6: role names are case-insensitive', async () => {
+    const roleId = await createRole('MixedCase');
+    const { secret_id } = await issueSecret('MIXEDCASE');
+    assert.equal(
+      (await server.api('GET', 'auth/approle/role/mixedcase/role-id', undefined, root)).body.data.role_id,
+      roleId,
+    );
+    const listed = await server.api('LIST', 'auth/approle/role', undefined, root);
+    assert.ok(listed.body.data.keys.includes('mixedcase'));
+    const login = await approleLogin(roleId, secret_id);
+    assert.equal(login.body.auth.metadata.role_name, 'mixedcase');
+  });
+
+  test('a response-wrapped secret ID is unwrapped, then logs in', async () => {
+    const roleId = await createRole('wrapped');
+    const wrapped = await server.api('POST', 'auth/approle/role/wrapped/secret-id', {}, root, {
+      'X-Vault-Wrap-TTL': '60s',
+    });
+    assert.equal(wrapped.status, 200, wrapped.text);
+    assert.equal(wrapped.body.data, null);
+    const wrappingToken: string = wrapped.body.wrap_info.token;
+    const unwrapped = await server.api('POST', 'sys/wrapping/unwrap', undefined, wrappingToken);
+    assert.equal(unwrapped.status, 200, unwrapped.text);
+    const secretId: string = unwrapped.body.data.secret_id;
+    const login = await approleLogin(roleId, secretId);
+    assert.equal(login.status, 200, login.text);
+    await assertPolicyScope(login.body.auth.client_token);
+    const again = await server.api('POST', 'sys/wrapping/unwrap', undefined, wrappingToken);
+    assert.equal(again.status, 400, 'a wrapping token unwraps once');
+  });
+});
