@@ -5,6 +5,7 @@ import { kubernetesEngine } from '../auth/kubernetes/index.js';
 import { userpassEngine } from '../auth/userpass/index.js';
 import type { Engine } from '../framework/engine.js';
 import { cubbyholeEngine } from './cubbyhole/index.js';
+import { databaseEngine } from './database/index.js';
 import { kvEngine } from './kv/index.js';
 
 export const builtinEngines: Engine[] = [
@@ -15,4 +16,5 @@ export const builtinEngines: Engine[] = [
   jwtEngine,
   oidcEngine,
   kubernetesEngine,
+  databaseEngine,
 ];

@@ -1,0 +1,93 @@
+/**
+ * The connection settings of `postgresql-database-plugin`: validated, defaulted, and turned into
+ * the `pg` pool options, with `{{username}}`/`{{password}}` filled into `connection_url`.
+ */
+import { parseDurationSeconds } from '../../../framework/duration.js';
+import type { ConnectionSettings } from '../plugin.js';
+
+/** Vault's default for PostgreSQL (plugins/database/postgresql/postgresql.go). */
+export const DEFAULT_USERNAME_TEMPLATE =
+  '{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 8) (.RoleName | truncate 8) (random 20) (unix_time) | truncate 63 }}';
+const DEFAULT_MAX_OPEN = 4;
+const MAX_URL_LENGTH = 8192;
+
+export interface PostgresSettings {
+  connectionUrl: string;
+  username?: string;
+  password?: string;
+  maxOpenConnections: number;
+  maxIdleConnections: number;
+  maxConnectionLifetimeSeconds: number;
+  usernameTemplate: string;
+}
+
+function optionalString(config: ConnectionSettings, key: string): string | undefined {
+  const value = config[key];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new Error(`${key} must be a string`);
+  return value;
+}
+
+function count(config: ConnectionSettings, key: string, fallback: number): number {
+  const raw = config[key];
+  if (raw === undefined || raw === null || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${key} must be a non-negative integer`);
+  return value;
+}
+
+function lifetime(config: ConnectionSettings): number {
+  const raw = config.max_connection_lifetime;
+  if (raw === undefined || raw === null || raw === '') return 0;
+  try {
+    const seconds = parseDurationSeconds(raw, 'max_connection_lifetime');
+    if (seconds < 0) throw new Error('negative');
+    return seconds;
+  } catch {
+    throw new Error('invalid max_connection_lifetime');
+  }
+}
+
+export function parsePostgresSettings(config: ConnectionSettings): PostgresSettings {
+  const connectionUrl = optionalString(config, 'connection_url');
+  if (!connectionUrl) throw new Error('connection_url cannot be empty');
+  if (connectionUrl.length > MAX_URL_LENGTH) throw new Error('connection_url is too long');
+  const username = optionalString(config, 'username');
+  const password = optionalString(config, 'password');
+  if (connectionUrl.includes('{{username}}') && !username)
+    throw new Error('connection_url references {{username}} but username is not set');
+  if (connectionUrl.includes('{{password}}') && !password)
+    throw new Error('connection_url references {{password}} but password is not set');
+  const maxOpenConnections = count(config, 'max_open_connections', DEFAULT_MAX_OPEN) || DEFAULT_MAX_OPEN;
+  // Vault: no idle setting means as many idle connections as open ones, and never more.
+  const idle = count(config, 'max_idle_connections', 0) || maxOpenConnections;
+  return {
+    connectionUrl,
+    username,
+    password,
+    maxOpenConnections,
+    maxIdleConnections: Math.min(idle, maxOpenConnections),
+    maxConnectionLifetimeSeconds: lifetime(config),
+    usernameTemplate: optionalString(config, 'username_template') ?? DEFAULT_USERNAME_TEMPLATE,
+  };
+}
+
+/** What is stored and shown back (minus the password, which the engine strips on read). */
+export function toStoredSettings(settings: PostgresSettings, config: ConnectionSettings): ConnectionSettings {
+  return {
+    connection_url: settings.connectionUrl,
+    ...(settings.username !== undefined ? { username: settings.username } : {}),
+    ...(settings.password !== undefined ? { password: settings.password } : {}),
+    max_open_connections: settings.maxOpenConnections,
+    max_idle_connections: settings.maxIdleConnections,
+    max_connection_lifetime: `${settings.maxConnectionLifetimeSeconds}s`,
+    ...(config.username_template ? { username_template: settings.usernameTemplate } : {}),
+  };
+}
+
+/** Fills the credentials into the URL, percent-encoded so a `@` or `/` in a password cannot change the host. */
+export function renderConnectionUrl(settings: PostgresSettings): string {
+  return settings.connectionUrl
+    .replaceAll('{{username}}', encodeURIComponent(settings.username ?? ''))
+    .replaceAll('{{password}}', encodeURIComponent(settings.password ?? ''));
+}
