@@ -589,6 +589,41 @@ describe('database engine on PostgreSQL (scram)', () => {
     assert.equal(settled.pendingRootPassword, undefined);
   });
 
+  test('works against the shared PostgreSQL on 5432 (trust auth: existence, not logins)', async () => {
+    const { engine, m } = await mount();
+    const shared = new (await import('pg')).default.Pool({
+      host: '127.0.0.1',
+      port: 5432,
+      user: 'postgres',
+      database: 'postgres',
+      max: 1,
+    });
+    try {
+      const written = await call(m, 'update', 'config/shared', {
+        plugin_name: POSTGRES_PLUGIN_NAME,
+        connection_url: 'postgresql://postgres@127.0.0.1:5432/postgres',
+        allowed_roles: '*',
+      });
+      assert.equal(written.status, 204, written.error);
+      await call(m, 'update', 'roles/shared', { db_name: 'shared', creation_statements: CREATE });
+      const creds = (await call(m, 'read', 'creds/shared')).response!;
+      const { username } = creds.data as { username: string };
+      const exists = async () =>
+        (await shared.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [username])).rowCount === 1;
+      assert.equal(await exists(), true);
+      const lease = {
+        leaseId: 'x',
+        internalData: creds.secret!.internalData!,
+        issueTime: Date.now(),
+        expireTime: Date.now(),
+      };
+      await engine.secrets![0].revoke(m.ctx, lease);
+      assert.equal(await exists(), false);
+    } finally {
+      await shared.end();
+    }
+  });
+
   test('unmount closes every pooled connection', async () => {
     const { engine, m } = await mount();
     const own = await cluster.createAdmin('coffer_pool');
