@@ -8,7 +8,7 @@ import type { Clock } from '../../framework/clock.js';
 import type { Logger } from '../../framework/log.js';
 import type { AuthResult } from '../../framework/logical.js';
 import type { StorageView } from '../../framework/storage-view.js';
-import { invalid } from '../errors.js';
+import { denied, invalid } from '../errors.js';
 import { base62 } from '../ids.js';
 import { authBlock, type TokenEntry } from './entry.js';
 import { computeTtl } from './ttl.js';
@@ -188,6 +188,12 @@ export class TokenStore {
     if (type === 'batch') return { token: await this.sealBatch(entry), entry, warnings };
     const token = params.id ?? `hvs.${base62(24)}`;
     entry.idHash = await this.hash(token);
+    await this.persistNew(entry);
+    return { token, entry, warnings };
+  }
+
+  /** Writes a new service token with its accessor and parent index in one transaction. */
+  private async persistNew(entry: TokenEntry): Promise<void> {
     if (await this.deps.storage.has(`id/${entry.idHash}`))
       throw invalid('cannot create a token with a duplicate ID');
     const ops = [
@@ -201,7 +207,11 @@ export class TokenStore {
     if (entry.parentHash)
       ops.push({ op: 'put', key: `parent/${entry.parentHash}/${entry.idHash}`, value: Buffer.from('{}') });
     await this.deps.storage.transaction(ops);
-    return { token, entry, warnings };
+    if (entry.parentHash && !(await this.deps.storage.has(`id/${entry.parentHash}`))) {
+      // The parent was revoked while this child was being written: the child must not outlive it.
+      await this.revokeHash(entry.idHash);
+      throw denied();
+    }
   }
 
   /** Mints the token of a successful login (auth methods return an AuthResult). */
@@ -243,9 +253,33 @@ export class TokenStore {
     if (ref) await this.revokeHash(ref.idHash);
   }
 
-  /** Iterative, depth-first: children go before their parent so no orphan is left half-revoked. */
+  /**
+   * Iterative, depth-first: children go before their parent so no orphan is left half-revoked.
+   * A child created while the walk runs is caught by the second look at the revoked tokens'
+   * child indexes; `create` covers the other order by checking its parent after writing.
+   */
   private async revokeHash(rootHash: string): Promise<void> {
-    const stack = [rootHash];
+    const revoked = new Set<string>();
+    let pending = [rootHash];
+    while (pending.length) {
+      const order = (await this.subtree(pending)).filter((hash) => !revoked.has(hash));
+      for (const hash of [...order].reverse()) await this.revokeOne(hash);
+      for (const hash of order) revoked.add(hash);
+      pending = [];
+      for (const hash of order) {
+        for (const listed of await this.deps.storage.list(`parent/${hash}/`)) {
+          const child = listed.replace(/\/$/, '');
+          // A stale index entry (its token already gone) is dropped rather than walked again.
+          if (revoked.has(child)) await this.deps.storage.delete(`parent/${hash}/${child}`);
+          else pending.push(child);
+        }
+      }
+    }
+  }
+
+  /** The given tokens and all their descendants, parents before children. */
+  private async subtree(roots: string[]): Promise<string[]> {
+    const stack = [...roots];
     const order: string[] = [];
     while (stack.length) {
       const hash = stack.pop()!;
@@ -253,7 +287,7 @@ export class TokenStore {
       for (const child of await this.deps.storage.list(`parent/${hash}/`))
         stack.push(child.replace(/\/$/, ''));
     }
-    for (const hash of order.reverse()) await this.revokeOne(hash);
+    return order;
   }
 
   private async revokeOne(idHash: string): Promise<void> {

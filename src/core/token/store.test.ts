@@ -1,0 +1,61 @@
+/** Token tree revocation racing with child creation: no child may outlive a revoked parent. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FakeClock } from '../../framework/clock.js';
+import { silentLogger } from '../../framework/log.js';
+import { StorageView } from '../../framework/storage-view.js';
+import { InmemBackend } from '../../storage/inmem.js';
+import { TokenStore } from './store.js';
+
+function newStore(backend = new InmemBackend()) {
+  const store = new TokenStore({
+    storage: new StorageView(backend, 'token/'),
+    clock: new FakeClock(),
+    log: silentLogger,
+    defaults: () => ({ defaultTtl: 3600, maxTtl: 7200 }),
+  });
+  return { store, backend };
+}
+
+const base = { policies: ['default'], displayName: 'token', path: 'auth/token/create' };
+
+test('a child written after its parent was revoked is refused and removed', async () => {
+  const { store, backend } = newStore();
+  const parent = await store.create(base);
+  await store.revoke(parent.token);
+  // The request that creates the child looked its parent up before the revocation.
+  await assert.rejects(store.create({ ...base, parent: parent.entry }), /permission denied/);
+  const ids = (await backend.list('token/id/')).length;
+  assert.equal(ids, 0, 'nothing is left behind');
+});
+
+test('a child created while the parent is being revoked is revoked with it', async () => {
+  const backend = new InmemBackend();
+  const { store } = newStore(backend);
+  const parent = await store.create(base);
+  let child: { token: string } | undefined;
+  const list = backend.list.bind(backend);
+  backend.list = async (prefix: string) => {
+    const found = await list(prefix);
+    // The revocation walk has read the parent's children; a new child lands right after.
+    if (!child && prefix === `token/parent/${parent.entry.idHash}/`) {
+      child = await store.create({ ...base, parent: parent.entry });
+    }
+    return found;
+  };
+  await store.revoke(parent.token);
+  assert.ok(child, 'the child was created during the walk');
+  assert.equal(await store.lookup(child.token), undefined);
+  assert.equal(await store.lookup(parent.token), undefined);
+});
+
+test('revoking skips a stale parent index entry instead of looping on it', async () => {
+  const backend = new InmemBackend();
+  const { store } = newStore(backend);
+  const parent = await store.create(base);
+  const child = await store.create({ ...base, parent: parent.entry });
+  await backend.delete(`token/id/${child.entry.idHash}`);
+  await store.revoke(parent.token);
+  assert.deepEqual(await backend.list('token/parent/'), []);
+  assert.deepEqual(await backend.list('token/id/'), []);
+});
