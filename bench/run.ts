@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: baselines and workloads measured in one run, each workload reported as a ratio to
  * its baseline (PERFORMANCE.md). Options: --quick, --only a,b, --storage inmem|sqlite|postgresql,
- * --compare results/FILE.json.
+ * --compare results/FILE.json, --profile DIR (the server runs with `node --cpu-prof`; summarise the
+ * profile with `node --import tsx bench/profile.ts DIR/*.cpuprofile`).
  */
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -21,6 +22,7 @@ function parseOptions(argv: string[]) {
     only: get('only')?.split(','),
     storage: get('storage') ?? 'sqlite',
     compare: get('compare'),
+    profile: get('profile'),
   };
 }
 
@@ -70,7 +72,9 @@ async function main() {
     { name: 'raw-store', rps: baselines['raw-store'], p50: 0, p99: 0, errors: 0 },
   );
 
-  const server = await startBenchServer(options.storage);
+  const server = await startBenchServer(options.storage, {
+    nodeArgs: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : [],
+  });
   try {
     rows.push({
       name: 'cold-start',

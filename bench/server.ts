@@ -24,7 +24,7 @@ export interface BenchServer {
 
 export async function startBenchServer(
   storage: string,
-  options: { extraConfig?: string; dir?: string } = {},
+  options: { extraConfig?: string; dir?: string; nodeArgs?: string[] } = {},
 ): Promise<BenchServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'coffer-bench-'));
   const storageBlock =
@@ -42,7 +42,14 @@ export async function startBenchServer(
   const startedAt = performance.now();
   const child = spawn(
     pin[0] ?? process.execPath,
-    [...pin.slice(1), ...(pin.length ? [process.execPath] : []), BIN, 'server', `-config=${configFile}`],
+    [
+      ...pin.slice(1),
+      ...(pin.length ? [process.execPath] : []),
+      ...(options.nodeArgs ?? []),
+      BIN,
+      'server',
+      `-config=${configFile}`,
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
