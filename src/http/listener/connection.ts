@@ -1,105 +1,43 @@
 /**
- * A socket seen through the framing tracker: Node's HTTP server reads the (possibly rewritten) bytes
- * from this Duplex, and writes its responses straight to the socket. Backpressure and errors flow
- * both ways.
+ * A socket seen through the framing tracker. Every chunk the socket reads passes through the tracker
+ * on its way into the socket's readable side (its `push`), so Node's HTTP server reads the (possibly
+ * rewritten) bytes from the real socket and writes its responses straight to it: no wrapper stream,
+ * no second copy of stream state per connection.
  */
 import type { Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 import { FramingTracker } from './framing.js';
 
-export class TrackedConnection extends Duplex {
-  /** Methods as the client sent them, one per request head, in arrival order. */
-  readonly methods: string[] = [];
-  private readonly tracker: FramingTracker;
+/** Methods as the client sent them, one per request head, in arrival order. */
+const methodQueues = new WeakMap<Socket, string[]>();
 
-  constructor(
-    readonly socket: Socket,
-    maxHeaderBytes: number,
-  ) {
-    super({ allowHalfOpen: false });
-    this.tracker = new FramingTracker(maxHeaderBytes);
-    socket.on('data', (chunk: Buffer) => {
-      const { output, methods } = this.tracker.feed(chunk);
-      this.methods.push(...methods);
-      const bytes = output.length === 1 ? output[0] : Buffer.concat(output);
-      if (bytes.length > 0 && !this.push(bytes)) socket.pause();
-    });
-    socket.on('end', () => this.push(null));
-    socket.on('error', (error) => this.destroy(error));
-    socket.on('close', () => this.destroy());
-    socket.on('timeout', () => this.emit('timeout'));
-    socket.on('drain', () => this.emit('drain'));
-  }
+/** The method the client sent for the next request on this socket, if the tracker saw its head. */
+export function nextMethod(socket: Socket): string | undefined {
+  return methodQueues.get(socket)?.shift();
+}
 
-  override _read(): void {
-    this.socket.resume();
-  }
+type Push = (chunk: unknown, encoding?: BufferEncoding) => boolean;
 
-  override _write(chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.socket.write(chunk, encoding, callback);
-  }
-
-  /** Node's HTTP writer batches head and body; keep them in one socket write (one syscall). */
-  override _writev(
-    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
-    callback: (error?: Error | null) => void,
-  ): void {
-    this.socket.cork();
-    for (let i = 0; i < chunks.length - 1; i++) this.socket.write(chunks[i].chunk);
-    this.socket.write(chunks[chunks.length - 1].chunk, callback);
-    this.socket.uncork();
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    this.socket.end(callback);
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.socket.destroy(error ?? undefined);
-    callback(error);
-  }
-
-  // The parts of net.Socket that node:http and request handlers use.
-  get remoteAddress() {
-    return this.socket.remoteAddress;
-  }
-  get remotePort() {
-    return this.socket.remotePort;
-  }
-  get remoteFamily() {
-    return this.socket.remoteFamily;
-  }
-  get localAddress() {
-    return this.socket.localAddress;
-  }
-  get localPort() {
-    return this.socket.localPort;
-  }
-  get encrypted(): boolean {
-    return (this.socket as Socket & { encrypted?: boolean }).encrypted === true;
-  }
-  setTimeout(ms: number, callback?: () => void): this {
-    this.socket.setTimeout(ms);
-    if (callback) this.once('timeout', callback);
-    return this;
-  }
-  setNoDelay(noDelay?: boolean): this {
-    this.socket.setNoDelay(noDelay);
-    return this;
-  }
-  setKeepAlive(enable?: boolean, delay?: number): this {
-    this.socket.setKeepAlive(enable, delay);
-    return this;
-  }
-  address() {
-    return this.socket.address();
-  }
-  ref(): this {
-    this.socket.ref();
-    return this;
-  }
-  unref(): this {
-    this.socket.unref();
-    return this;
-  }
+/**
+ * Routes the socket's reads through a framing tracker. Must run before Node's HTTP server sees the
+ * socket: the handle is marked consumed so llhttp reads through `push` instead of straight from libuv.
+ */
+export function trackFraming(socket: Socket, maxHeaderBytes: number): void {
+  const tracker = new FramingTracker(maxHeaderBytes);
+  const methods: string[] = [];
+  methodQueues.set(socket, methods);
+  const handle = (socket as Socket & { _handle?: { _consumed?: boolean } | null })._handle;
+  if (handle) handle._consumed = true;
+  const push = socket.push.bind(socket) as Push;
+  const through: Push = (chunk, encoding) => {
+    if (chunk === null || !Buffer.isBuffer(chunk)) return push(chunk, encoding);
+    const { output, methods: seen } = tracker.feed(chunk);
+    for (const method of seen) methods.push(method);
+    if (output.length === 0) return true;
+    const bytes = output.length === 1 ? output[0] : Buffer.concat(output);
+    return bytes.length === 0 ? true : push(bytes);
+  };
+  // Bytes already read (a TLS record that arrived with the handshake) go through the tracker too.
+  const buffered = socket.readableLength > 0 ? (socket.read() as Buffer | null) : null;
+  socket.push = through;
+  if (buffered) through(buffered);
 }

@@ -11,9 +11,14 @@ const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const CRLF = Buffer.from('\r\n');
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
+const GET = Buffer.from('GET');
+/** A head naming none of the headers that frame a body (or refuse framing) has no body. */
+const FRAMING_HEADER = /content-length|transfer-encoding|upgrade/i;
+const NO_BODY = { chunked: false, length: 0 } as const;
 
 type State =
-  | { kind: 'head' }
+  | { readonly kind: 'head' }
   | { kind: 'body'; remaining: number }
   | { kind: 'chunk-size' }
   | { kind: 'chunk-data'; remaining: number }
@@ -27,9 +32,25 @@ export interface FramingResult {
   methods: string[];
 }
 
+const HEAD: State = { kind: 'head' };
+
+/**
+ * Appends a piece of output; a piece that continues the previous one in the same memory is merged
+ * into it, so an unrewritten chunk reaches llhttp as one buffer, without a copy.
+ */
+function emit(out: FramingResult, piece: Buffer): void {
+  if (piece.length === 0) return;
+  const last = out.output[out.output.length - 1];
+  if (last && last.buffer === piece.buffer && last.byteOffset + last.length === piece.byteOffset) {
+    out.output[out.output.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + piece.length);
+  } else {
+    out.output.push(piece);
+  }
+}
+
 export class FramingTracker {
-  private state: State = { kind: 'head' };
-  private pending: Buffer = Buffer.alloc(0);
+  private state: State = HEAD;
+  private pending: Buffer = EMPTY;
 
   constructor(private readonly maxHeaderBytes = 16 * 1024) {}
 
@@ -40,7 +61,7 @@ export class FramingTracker {
   feed(chunk: Buffer): FramingResult {
     const result: FramingResult = { output: [], methods: [] };
     let data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = Buffer.alloc(0);
+    this.pending = EMPTY;
     while (data.length > 0) {
       const consumed = this.step(data, result);
       if (consumed === 0) {
@@ -57,15 +78,15 @@ export class FramingTracker {
     const state = this.state;
     switch (state.kind) {
       case 'passthrough':
-        out.output.push(data);
+        emit(out, data);
         return data.length;
       case 'head':
         return this.head(data, out);
       case 'body': {
         const take = Math.min(state.remaining, data.length);
-        out.output.push(data.subarray(0, take));
+        emit(out, data.subarray(0, take));
         state.remaining -= take;
-        if (state.remaining === 0) this.state = { kind: 'head' };
+        if (state.remaining === 0) this.state = HEAD;
         return take;
       }
       case 'chunk-size':
@@ -73,7 +94,7 @@ export class FramingTracker {
       case 'chunk-data': {
         // Chunk data is followed by its own CRLF, which we pass along with it.
         const take = Math.min(state.remaining, data.length);
-        out.output.push(data.subarray(0, take));
+        emit(out, data.subarray(0, take));
         state.remaining -= take;
         if (state.remaining === 0) this.state = { kind: 'chunk-size' };
         return take;
@@ -85,7 +106,7 @@ export class FramingTracker {
 
   private toPassthrough(data: Buffer, out: FramingResult): number {
     this.state = { kind: 'passthrough' };
-    out.output.push(data);
+    emit(out, data);
     return data.length;
   }
 
@@ -97,7 +118,7 @@ export class FramingTracker {
     if (end === -1) {
       if (data.length > this.maxHeaderBytes) return this.toPassthrough(data, out);
       if (start > 0) {
-        out.output.push(data.subarray(0, start));
+        emit(out, data.subarray(0, start));
         return start;
       }
       return 0;
@@ -106,16 +127,16 @@ export class FramingTracker {
     const text = head.toString('latin1');
     const space = text.indexOf(' ');
     const method = space > 0 ? text.slice(0, space) : '';
-    const framing = space > 0 && TOKEN.test(method) ? bodyFraming(text) : undefined;
+    const framing =
+      space > 0 && TOKEN.test(method) ? (FRAMING_HEADER.test(text) ? bodyFraming(text) : NO_BODY) : undefined;
     if (!framing) return this.toPassthrough(data, out);
     out.methods.push(method);
-    out.output.push(data.subarray(0, start));
-    out.output.push(
-      KNOWN_METHODS.has(method) ? head : Buffer.concat([Buffer.from('GET'), head.subarray(method.length)]),
-    );
+    emit(out, data.subarray(0, start));
+    if (KNOWN_METHODS.has(method)) emit(out, head);
+    else out.output.push(Buffer.concat([GET, head.subarray(method.length)]));
     if (framing.chunked) this.state = { kind: 'chunk-size' };
     else if (framing.length > 0) this.state = { kind: 'body', remaining: framing.length };
-    else this.state = { kind: 'head' };
+    else this.state = HEAD;
     return end + 4;
   }
 
@@ -126,7 +147,7 @@ export class FramingTracker {
     const sizeText = line.split(';')[0].trim();
     if (!/^[0-9a-fA-F]{1,15}$/.test(sizeText)) return this.toPassthrough(data, out);
     const size = Number.parseInt(sizeText, 16);
-    out.output.push(data.subarray(0, eol + 2));
+    emit(out, data.subarray(0, eol + 2));
     this.state = size === 0 ? { kind: 'trailers' } : { kind: 'chunk-data', remaining: size + 2 };
     return eol + 2;
   }
@@ -134,8 +155,8 @@ export class FramingTracker {
   private trailers(data: Buffer, out: FramingResult): number {
     const eol = data.indexOf(CRLF);
     if (eol === -1) return data.length > this.maxHeaderBytes ? this.toPassthrough(data, out) : 0;
-    out.output.push(data.subarray(0, eol + 2));
-    if (eol === 0) this.state = { kind: 'head' }; // the empty line ends the trailers and the message
+    emit(out, data.subarray(0, eol + 2));
+    if (eol === 0) this.state = HEAD; // the empty line ends the trailers and the message
     return eol + 2;
   }
 }
@@ -145,19 +166,32 @@ function bodyFraming(head: string): { chunked: boolean; length: number } | undef
   let length: number | undefined;
   let chunked = false;
   let transferEncoding = false;
-  for (const line of head.split('\r\n').slice(1)) {
+  for (let at = head.indexOf('\r\n') + 2; at > 1 && at < head.length; ) {
+    const eol = head.indexOf('\r\n', at);
+    const line = head.slice(at, eol === -1 ? head.length : eol);
+    at = eol === -1 ? head.length : eol + 2;
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    const value = line.slice(colon + 1).trim();
+    const rawName = line.slice(0, colon).trim();
+    // Only these three names matter; skip the lowercase copy for every other header.
+    if (rawName.length !== 14 && rawName.length !== 17 && rawName.length !== 7) continue;
+    const name = rawName.toLowerCase();
     if (name === 'content-length') {
+      const value = line.slice(colon + 1).trim();
       if (!/^\d{1,15}$/.test(value)) return undefined;
       const n = Number(value);
       if (length !== undefined && length !== n) return undefined;
       length = n;
     } else if (name === 'transfer-encoding') {
       transferEncoding = true;
-      chunked = value.toLowerCase().split(',').pop()!.trim() === 'chunked';
+      chunked =
+        line
+          .slice(colon + 1)
+          .trim()
+          .toLowerCase()
+          .split(',')
+          .pop()!
+          .trim() === 'chunked';
     } else if (name === 'upgrade') {
       return undefined; // no protocol switches on this listener
     }

@@ -6,7 +6,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { TrackedConnection } from './connection.js';
+import { nextMethod, trackFraming } from './connection.js';
 
 export interface ListenerOptions {
   tls?: { cert: string | Buffer; key: string | Buffer; minVersion?: 'TLSv1.2' | 'TLSv1.3' };
@@ -33,7 +33,7 @@ export function createListener(handler: Handler, options: ListenerOptions = {}):
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
   });
   http.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const original = (req.socket as unknown as TrackedConnection).methods?.shift();
+    const original = nextMethod(req.socket);
     if (original) req.method = original;
     handler(req, res);
   });
@@ -42,14 +42,14 @@ export function createListener(handler: Handler, options: ListenerOptions = {}):
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
-  const connections = new Set<TrackedConnection>();
+  const connections = new Set<Socket>();
   const accept = (socket: Socket) => {
     socket.setNoDelay(true);
-    const connection = new TrackedConnection(socket, maxHeaderBytes);
-    connections.add(connection);
-    connection.on('close', () => connections.delete(connection));
-    connection.on('error', () => undefined); // errors end the connection; nothing else to do
-    http.emit('connection', connection);
+    trackFraming(socket, maxHeaderBytes);
+    connections.add(socket);
+    socket.on('close', () => connections.delete(socket));
+    socket.on('error', () => undefined); // errors end the connection; nothing else to do
+    http.emit('connection', socket);
   };
   const server: Server = options.tls
     ? createTlsServer(
