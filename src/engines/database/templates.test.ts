@@ -60,7 +60,7 @@ for (const source of [
   });
 }
 
-const statementCases = [
+const statementCases: { name: string; sql: string; values: Record<string, string>; expect: string }[] = [
   {
     name: 'double-quoted names double their quotes',
     sql: `CREATE ROLE "{{name}}" PASSWORD '{{password}}';`,
