@@ -39,6 +39,8 @@ export function decodeShare(key: string): Buffer {
 export class ShamirSeal {
   private shares: Buffer[] = [];
   private nonce = '';
+  /** Written once, at init, and never changed (no rekey): once read, health and status need no storage read. */
+  private knownConfig?: SealConfig;
 
   constructor(
     private readonly physical: StorageBackend,
@@ -46,8 +48,11 @@ export class ShamirSeal {
   ) {}
 
   private async config(): Promise<SealConfig | undefined> {
+    if (this.knownConfig) return this.knownConfig;
     const raw = await this.physical.get(CONFIG_PATH);
-    return raw && (JSON.parse(Buffer.from(raw).toString('utf8')) as SealConfig);
+    // Not initialised is never remembered: another server on the same storage may initialise it.
+    if (raw) this.knownConfig = JSON.parse(Buffer.from(raw).toString('utf8')) as SealConfig;
+    return this.knownConfig;
   }
 
   async isInitialized(): Promise<boolean> {
@@ -85,6 +90,7 @@ export class ShamirSeal {
       secret_threshold: params.secretThreshold,
     };
     await this.physical.put(CONFIG_PATH, Buffer.from(JSON.stringify(config)));
+    this.knownConfig = config;
     unsealKey.fill(0);
     return { keys, rootKey };
   }
