@@ -41,19 +41,22 @@ export function auditInputOf(
   };
 }
 
+/** The entry is built only when a device will record it: `input` is called after `hasDevices()`. */
+type Input = () => AuditInput;
+
 /** Fail closed: with devices enabled and none recording, the operation never runs. */
-export async function auditRequest(core: Core, input: AuditInput, login: boolean): Promise<void> {
+export async function auditRequest(core: Core, input: Input, login: boolean): Promise<void> {
   const audit = core.unsealed.audit;
   if (!audit.hasDevices()) return;
   try {
-    await audit.logRequest(input);
+    await audit.logRequest(input());
   } catch {
     // Vault's texts: the multierror form for authenticated requests, the plain one on login paths.
     throw new CofferError('internal', login ? 'internal error' : multiErrorText(['internal error']));
   }
 }
 
-export async function auditResponse(core: Core, input: AuditInput, result: CoreResponse): Promise<void> {
+export async function auditResponse(core: Core, input: Input, result: CoreResponse): Promise<void> {
   const audit = core.unsealed.audit;
   if (!audit.hasDevices()) return;
   const auth = result.auth;
@@ -81,7 +84,7 @@ export async function auditResponse(core: Core, input: AuditInput, result: CoreR
     },
   };
   try {
-    await audit.logResponse({ ...input, response });
+    await audit.logResponse({ ...input(), response });
   } catch {
     await undo(core, result);
     throw new CofferError('internal', 'internal error');
@@ -100,9 +103,9 @@ async function undo(core: Core, result: CoreResponse): Promise<void> {
     await state.tokens.revokeAccessor(wrapAccessor).catch(() => undefined);
 }
 
-export async function auditFailure(core: Core, input: AuditInput, error: unknown): Promise<void> {
+export async function auditFailure(core: Core, input: Input, error: unknown): Promise<void> {
   const audit = core.unsealed.audit;
   if (!audit.hasDevices()) return;
   const message = error instanceof CofferError ? error.message : 'internal error';
-  await audit.logResponse({ ...input, error: message }).catch(() => undefined);
+  await audit.logResponse({ ...input(), error: message }).catch(() => undefined);
 }

@@ -41,7 +41,7 @@ export async function handleRequest(core: Core, req: IncomingRequest): Promise<C
     if (!unauthenticated) lastUse = await authorize(core, runtime, logical, req, entry);
     else if (entry) logical.caller = callerOf(req.token!, entry, false);
   } catch (error) {
-    await auditFailure(core, audited(), error);
+    await auditFailure(core, audited, error);
     throw error;
   }
   try {
@@ -60,7 +60,7 @@ async function runAuthorized(
   audited: () => AuditInput,
   unauthenticated: boolean,
 ): Promise<CoreResponse> {
-  await auditRequest(core, audited(), unauthenticated);
+  await auditRequest(core, audited, unauthenticated);
 
   if (req.help) return wrapResponse(req, runtime, runtime.engine.helpFor(logical.path));
   let result: CoreResponse;
@@ -70,10 +70,10 @@ async function runAuthorized(
     if (core.isSealed()) return wrapResponse(req, runtime, response);
     result = await maybeWrap(core, req, await finishResponse(core, runtime, req, logical, response));
   } catch (error) {
-    await auditFailure(core, audited(), error);
+    await auditFailure(core, audited, error);
     throw error;
   }
-  await auditResponse(core, audited(), result);
+  await auditResponse(core, audited, result);
   return result;
 }
 
@@ -130,7 +130,7 @@ async function authorize(
   });
   if (!verdict.allowed) throw deniedByPolicy();
   // num_uses: the use is spent only once the request is allowed, as Vault does.
-  const used = await state.tokens.use(req.token);
+  const used = await state.tokens.use(req.token, entry);
   if (!used) throw invalidToken();
   const hasSudo = verdict.isRoot || acl.capabilities(req.path).includes('sudo');
   logical.caller = callerOf(req.token, used.entry, hasSudo);

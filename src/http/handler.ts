@@ -65,7 +65,12 @@ async function serve(
   }
   const hasBody = operation === 'update' || operation === 'patch' || operation === 'create';
   const data = hasBody ? await body() : queryData(target.query);
-  if (!hasBody) await readBody(req, options.maxRequestBytes); // drain so keep-alive stays in sync
+  // Drain so keep-alive stays in sync; without Content-Length or Transfer-Encoding there is no body.
+  if (
+    !hasBody &&
+    (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
+  )
+    await readBody(req, options.maxRequestBytes);
   let path = target.path;
   if (operation === 'list' && !path.endsWith('/')) path += '/';
   const result = await handleRequest(core, {
@@ -89,8 +94,10 @@ function isHelp(query: URLSearchParams): boolean {
 
 function flatHeaders(req: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(req.headers)) {
+  const headers = req.headers;
+  for (const key in headers) {
     if (key === 'x-vault-token' || key === 'authorization') continue; // never carried past http/
+    const value = headers[key];
     if (value !== undefined) out[key] = Array.isArray(value) ? value.join(',') : value;
   }
   return out;

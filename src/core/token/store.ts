@@ -76,7 +76,11 @@ export class TokenStore {
   /** The hot path: a valid token's entry, or undefined for unknown, expired or revoked tokens. */
   async lookup(token: string): Promise<TokenEntry | undefined> {
     if (token.startsWith('hvb.')) return this.openBatch(token);
-    const idHash = await this.hash(token);
+    return this.lookupHash(await this.hash(token));
+  }
+
+  /** `lookup` for a token whose salted hash is already known (no second HMAC on the same request). */
+  private async lookupHash(idHash: string): Promise<TokenEntry | undefined> {
     let entry = this.cache.get(idHash);
     if (!entry) {
       entry = await this.deps.storage.getJson<TokenEntry>(`id/${idHash}`);
@@ -112,8 +116,10 @@ export class TokenStore {
    * Spends one use; exactly `num_uses` calls succeed even when concurrent. On the last use the entry
    * is marked spent (-1) and `last` tells the caller to revoke it once its request has finished.
    */
-  async use(token: string): Promise<{ entry: TokenEntry; last: boolean } | undefined> {
-    const entry = await this.lookup(token);
+  async use(token: string, known?: TokenEntry): Promise<{ entry: TokenEntry; last: boolean } | undefined> {
+    // `known` is this token's entry from earlier in the request: its hash saves recomputing the HMAC,
+    // and the entry is looked up again, so a revocation in between is still seen.
+    const entry = known?.idHash ? await this.lookupHash(known.idHash) : await this.lookup(token);
     if (!entry || entry.numUses < 0) return undefined;
     if (entry.numUses === 0 || entry.type === 'batch') return { entry, last: false };
     return this.serialized(entry.idHash, async () => {
