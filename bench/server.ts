@@ -24,7 +24,7 @@ export interface BenchServer {
 
 export async function startBenchServer(
   storage: string,
-  options: { extraConfig?: string; dir?: string; nodeArgs?: string[] } = {},
+  options: { extraConfig?: string; dir?: string; nodeArgs?: string[]; bin?: string } = {},
 ): Promise<BenchServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'coffer-bench-'));
   const storageBlock =
@@ -46,7 +46,7 @@ export async function startBenchServer(
       ...pin.slice(1),
       ...(pin.length ? [process.execPath] : []),
       ...(options.nodeArgs ?? []),
-      BIN,
+      options.bin ?? BIN,
       'server',
       `-config=${configFile}`,
     ],

@@ -1,0 +1,67 @@
+/**
+ * Server CPU time per request, for A/B comparisons of builds on a shared, noisy machine: throughput
+ * moves with whatever else runs, CPU per request much less. Each build runs its own server; rounds
+ * alternate between them. Usage:
+ *   node --import tsx bench/cpu.ts --only kv2-read,health [--bins a/bin/coffer.js,b/bin/coffer.js]
+ *     [--rounds 7] [--seconds 1.5] [--storage sqlite]
+ */
+import { readFileSync } from 'node:fs';
+import { runLoad } from './load.js';
+import { type BenchServer, startBenchServer } from './server.js';
+import { WORKLOADS } from './workloads.js';
+
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(`--${name}`);
+  return at === -1 ? undefined : process.argv[at + 1];
+}
+
+/** utime and stime of a process, in microseconds (Linux). */
+function cpuMicros(pid: number): { user: number; system: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function main() {
+  const names = (option('only') ?? 'health,kv2-read').split(',');
+  const bins = option('bins')?.split(',') ?? [undefined];
+  const rounds = Number(option('rounds') ?? 7);
+  const seconds = Number(option('seconds') ?? 1.5);
+  const storage = option('storage') ?? 'sqlite';
+  const servers: { bin: string; server: BenchServer }[] = [];
+  for (const bin of bins)
+    servers.push({ bin: bin ?? 'bin/coffer.js', server: await startBenchServer(storage, { bin }) });
+  try {
+    for (const workload of WORKLOADS.filter((w) => names.includes(w.name))) {
+      const specs = [];
+      for (const { server } of servers) specs.push(await workload.prepare(server));
+      const samples = servers.map(() => ({ us: [] as number[], sys: [] as number[], rps: [] as number[] }));
+      for (let round = 0; round < rounds; round++) {
+        for (let i = 0; i < servers.length; i++) {
+          const { server } = servers[i];
+          const spec = specs[i];
+          if (!spec) continue;
+          const before = cpuMicros(server.child.pid!);
+          const result = await runLoad({ ...spec, url: server.url, durationSeconds: seconds });
+          const total = result.rps * seconds;
+          const after = cpuMicros(server.child.pid!);
+          samples[i].us.push((after.user + after.system - before.user - before.system) / total);
+          samples[i].sys.push((after.system - before.system) / total);
+          samples[i].rps.push(result.rps);
+        }
+      }
+      for (let i = 0; i < servers.length; i++) {
+        const { us, sys, rps } = samples[i];
+        if (!us.length) continue;
+        console.log(
+          `${workload.name}: ${median(us).toFixed(1)} us CPU/req (min ${Math.min(...us).toFixed(1)}, kernel ${median(sys).toFixed(1)}), ${Math.round(median(rps)).toLocaleString('en-US')} req/s  [${servers[i].bin}]`,
+        );
+      }
+    }
+  } finally {
+    for (const { server } of servers) await server.stop();
+  }
+}
+
+await main();
