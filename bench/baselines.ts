@@ -1,9 +1,13 @@
-/** Ceilings measured in the same run: a bare node:http server, fdatasync, and the store's own insert rate. */
-import { type ChildProcess, spawn } from 'node:child_process';
+/**
+ * Ceilings measured in the same run: a bare node:http server, fdatasync, the store's own insert rate,
+ * the password KDF and PostgreSQL's CREATE ROLE.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 
 const BARE_SERVER = `
 const http = require('node:http');
@@ -64,4 +68,40 @@ export function rawStore(seconds: number): number {
   db.close();
   rmSync(dir, { recursive: true, force: true });
   return count / seconds;
+}
+
+/** Password verifications per second on the server's core (bench/kdf.ts, the userpass hasher and cost). */
+export function kdfRate(seconds: number, pin: string[]): number {
+  const script = new URL('./kdf.ts', import.meta.url).pathname;
+  const child = spawnSync(
+    pin[0] ?? process.execPath,
+    [...pin.slice(1), ...(pin.length ? [process.execPath] : []), '--import', 'tsx', script, String(seconds)],
+    { encoding: 'utf8' },
+  );
+  const match = /KDF ([\d.]+)/.exec(child.stdout ?? '');
+  if (!match) throw new Error(`kdf baseline failed: ${child.stderr}`);
+  return Number(match[1]);
+}
+
+/** PostgreSQL's own CREATE ROLE + DROP ROLE rate over 10 connections: the ceiling for `pg-creds`. */
+export async function pgCreateRole(seconds: number, url: string): Promise<number> {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  try {
+    const end = Date.now() + seconds * 1000;
+    let count = 0;
+    const worker = async (w: number) => {
+      for (let i = 0; Date.now() < end; i++) {
+        const name = `bench_baseline_${process.pid}_${w}_${i}`;
+        const until = new Date(Date.now() + 3600_000).toISOString();
+        await pool.query(`CREATE ROLE "${name}" WITH LOGIN PASSWORD 'Bench-Pw-1' VALID UNTIL '${until}'`);
+        await pool.query(`DROP ROLE "${name}"`);
+        count++;
+      }
+    };
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 10 }, (_, w) => worker(w)));
+    return count / ((Date.now() - started) / 1000);
+  } finally {
+    await pool.end();
+  }
 }

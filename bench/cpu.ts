@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { runLoad } from './load.js';
 import { type BenchServer, startBenchServer } from './server.js';
-import { WORKLOADS } from './workloads.js';
+import { WORKLOADS, type Workload } from './workloads.js';
 
 function option(name: string): string | undefined {
   const at = process.argv.indexOf(`--${name}`);
@@ -33,7 +33,9 @@ async function main() {
   for (const bin of bins)
     servers.push({ bin: bin ?? 'bin/coffer.js', server: await startBenchServer(storage, { bin }) });
   try {
-    for (const workload of WORKLOADS.filter((w) => names.includes(w.name))) {
+    for (const workload of WORKLOADS.filter(
+      (w): w is Workload => !('custom' in w) && names.includes(w.name),
+    )) {
       const specs = [];
       for (const { server } of servers) specs.push(await workload.prepare(server));
       const samples = servers.map(() => ({ us: [] as number[], sys: [] as number[], rps: [] as number[] }));

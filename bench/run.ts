@@ -6,11 +6,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { rawFsync, rawStore, startBareHttp } from './baselines.js';
+import { kdfRate, pgCreateRole, rawFsync, rawStore, startBareHttp } from './baselines.js';
+import { CUSTOM_WORKLOADS } from './custom-workloads.js';
 import { formatLine, type LoadResult, medianOf, runLoad } from './load.js';
 import { compareWith, type Row, saveResults } from './results.js';
 import { pinPrefix, startBenchServer } from './server.js';
-import { WORKLOADS } from './workloads.js';
+import { type CustomWorkload, PG_URL, WORKLOADS, type Workload } from './workloads.js';
 
 function parseOptions(argv: string[]) {
   const get = (name: string) => {
@@ -71,6 +72,25 @@ async function main() {
     { name: 'raw-fsync', rps: baselines['raw-fsync'], p50: 0, p99: 0, errors: 0 },
     { name: 'raw-store', rps: baselines['raw-store'], p50: 0, p99: 0, errors: 0 },
   );
+  const all: (Workload | CustomWorkload)[] = [...WORKLOADS, ...CUSTOM_WORKLOADS];
+  const selected = all.filter(
+    (w) => wanted(w.name) || ('also' in w && (w.also ?? []).some((name) => wanted(name))),
+  );
+  const needs = new Set(selected.flatMap((w) => ('custom' in w ? (w.needs ?? []) : [w.baseline])));
+  if (needs.has('kdf')) {
+    baselines.kdf = kdfRate(Math.min(seconds, 3), pinPrefix(0));
+    console.log(
+      `kdf: ${baselines.kdf.toFixed(1)} verifications/s (userpass scrypt cost, thread pool, server core)`,
+    );
+    rows.push({ name: 'kdf', rps: baselines.kdf, p50: 0, p99: 0, errors: 0 });
+  }
+  if (needs.has('pg-create-role')) {
+    baselines['pg-create-role'] = await pgCreateRole(Math.min(seconds, 3), PG_URL);
+    console.log(
+      `pg-create-role: ${Math.round(baselines['pg-create-role']).toLocaleString('en-US')} CREATE+DROP ROLE/s (10 connections)`,
+    );
+    rows.push({ name: 'pg-create-role', rps: baselines['pg-create-role'], p50: 0, p99: 0, errors: 0 });
+  }
 
   const server = await startBenchServer(options.storage, {
     nodeArgs: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : [],
@@ -87,7 +107,23 @@ async function main() {
     console.log(
       `cold-start: first request served ${server.firstServedMs.toFixed(0)} ms after spawn (target < 1000 ms)`,
     );
-    for (const workload of WORKLOADS.filter((w) => wanted(w.name))) {
+    for (const workload of selected) {
+      if ('custom' in workload) {
+        const context = { seconds, rounds, baselines, storage: options.storage };
+        for (const custom of await workload.run(server, context)) {
+          const failed = custom.result.errors > 0 ? '  FAILED (errors)' : '';
+          console.log(`${custom.line}${failed}`);
+          rows.push({
+            name: custom.name,
+            ...custom.result,
+            ratio: custom.ratio,
+            baseline: custom.baseline,
+            target: custom.target,
+            note: custom.note,
+          });
+        }
+        continue;
+      }
       const prepared = await workload.prepare(server);
       if (!prepared) {
         console.log(`${workload.name}: skipped (${workload.unavailable ?? 'not available yet'})`);
@@ -97,8 +133,17 @@ async function main() {
       const result = await medianOf(rounds, () =>
         runLoad({ ...prepared, url: server.url, durationSeconds: seconds }),
       );
+      await workload.teardown?.(server);
       const baseline = { name: workload.baseline, rps: baselines[workload.baseline] };
-      const line = formatLine(workload.name, result, baseline, workload.target);
+      let line = formatLine(workload.name, result, baseline, workload.target);
+      let note: string | undefined;
+      const plain = rows.find((r) => r.name === 'kv2-read');
+      if (workload.name === 'kv2-read-audit' && plain) {
+        const cost = (1 - result.rps / plain.rps) * 100;
+        line += `; audit costs ${cost.toFixed(0)}% of kv2-read (target 25%)`;
+        note = `audit cost ${cost.toFixed(1)}% of kv2-read`;
+      }
+      if (workload.name === 'kv1-read') note = 'with one file audit device, as PERFORMANCE.md measures it';
       console.log(result.errors > 0 ? `${line}  FAILED (errors)` : line);
       rows.push({
         name: workload.name,
@@ -106,6 +151,7 @@ async function main() {
         ratio: result.rps / baseline.rps,
         baseline: workload.baseline,
         target: workload.target,
+        note,
       });
     }
   } finally {

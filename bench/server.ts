@@ -13,6 +13,9 @@ export function pinPrefix(core: number): string[] {
 
 export interface BenchServer {
   url: string;
+  /** Its data directory (sqlite: `coffer.db` inside). */
+  dir: string;
+  storage: string;
   token: string;
   child: ChildProcess;
   startedAt: number;
@@ -83,6 +86,8 @@ export async function startBenchServer(
   }
   return {
     url,
+    dir,
+    storage,
     token,
     child,
     startedAt,

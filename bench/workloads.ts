@@ -1,5 +1,11 @@
 /** The workloads of PERFORMANCE.md: how each prepares its data and what it sends. */
-import type { LoadSpec } from './load.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { SignJWT } from 'jose';
+import type { LoadResult, LoadSpec } from './load.js';
 import type { BenchServer } from './server.js';
 
 export interface Workload {
@@ -8,70 +14,172 @@ export interface Workload {
   target: number;
   unavailable?: string;
   prepare(server: BenchServer): Promise<Omit<LoadSpec, 'url' | 'durationSeconds'> | undefined>;
+  /** Runs after the measurement (undo what `prepare` enabled, such as an audit device). */
+  teardown?(server: BenchServer): Promise<void>;
 }
+
+/** A workload that measures itself (its own load loop, or timings that are not requests/s). */
+export interface CustomWorkload {
+  name: string;
+  /** Further rows it reports (selected by `--only` under either name). */
+  also?: string[];
+  custom: true;
+  /** Baselines it needs, computed only when it is selected. */
+  needs?: string[];
+  run(server: BenchServer, context: CustomContext): Promise<CustomResult[]>;
+}
+
+export interface CustomContext {
+  seconds: number;
+  rounds: number;
+  baselines: Record<string, number>;
+  storage: string;
+}
+
+export interface CustomResult {
+  name: string;
+  result: LoadResult;
+  /** Ratio to its baseline, or to its own reference (idle p99, a target rate). */
+  ratio?: number;
+  baseline?: string;
+  target?: number;
+  /** The printed line, when the plain shape does not say enough. */
+  line: string;
+  note?: string;
+}
+
+export const PG_URL = process.env.COFFER_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS = { host: '127.0.0.1', port: Number(process.env.COFFER_BENCH_REDIS_PORT ?? 6379) };
 
 const rotate = <T>(items: T[]) => {
   let i = 0;
   return () => items[i++ % items.length];
 };
 
-async function seedKv(
-  server: BenchServer,
-  mount: string,
-  version: '1' | '2',
-  count: number,
-): Promise<string[]> {
-  await server.api('POST', `sys/mounts/${mount}`, { type: 'kv', options: { version } }, server.token);
-  const paths: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const path = version === '2' ? `${mount}/data/app/${i}` : `${mount}/app/${i}`;
-    const body = version === '2' ? { data: { value: 'v'.repeat(100) } } : { value: 'v'.repeat(100) };
-    await server.api('POST', path, body, server.token);
-    paths.push(`/v1/${path}`);
+/** Everything a workload set up on one server, so `--only` can run any workload alone. */
+const prepared = new WeakMap<BenchServer, Map<string, Promise<unknown>>>();
+function once<T>(server: BenchServer, key: string, make: () => Promise<T>): Promise<T> {
+  let done = prepared.get(server);
+  if (!done) {
+    done = new Map();
+    prepared.set(server, done);
   }
-  return paths;
+  if (!done.has(key)) done.set(key, make());
+  return done.get(key) as Promise<T>;
 }
 
-export const WORKLOADS: Workload[] = [
+async function ok(server: BenchServer, method: string, path: string, body?: unknown) {
+  const res = await server.api(method, path, body, server.token);
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res;
+}
+
+function seedKv(server: BenchServer, mount: string, version: '1' | '2', count: number): Promise<string[]> {
+  return once(server, `kv:${mount}`, async () => {
+    await ok(server, 'POST', `sys/mounts/${mount}`, { type: 'kv', options: { version } });
+    const paths: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const path = version === '2' ? `${mount}/data/app/${i}` : `${mount}/app/${i}`;
+      const body = version === '2' ? { data: { value: 'v'.repeat(100) } } : { value: 'v'.repeat(100) };
+      await ok(server, 'POST', path, body);
+      paths.push(`/v1/${path}`);
+    }
+    return paths;
+  });
+}
+
+const auditDir = mkdtempSync(join(tmpdir(), 'coffer-bench-audit-'));
+/** One file audit device, as PERFORMANCE.md's audited rows ask. */
+const enableAudit = (server: BenchServer) =>
+  once(server, 'audit', () =>
+    ok(server, 'PUT', 'sys/audit/bench-file', {
+      type: 'file',
+      options: { file_path: join(auditDir, `audit-${server.child.pid}.log`) },
+    }),
+  );
+async function disableAudit(server: BenchServer): Promise<void> {
+  await ok(server, 'DELETE', 'sys/audit/bench-file');
+  prepared.get(server)?.delete('audit');
+}
+
+const kvRead = async (server: BenchServer, connections: number) => {
+  const next = rotate(await seedKv(server, 'bench-kv2', '2', 1000));
+  return { connections, headers: { 'X-Vault-Token': server.token }, next: () => ({ path: next() }) };
+};
+
+/** A Redis admin the database engine manages users with, and the engine mounted with a role. */
+function redisCreds(server: BenchServer): Promise<void> {
+  return once(server, 'redis', async () => {
+    const admin = { username: `coffer_bench_${server.child.pid}`, password: `Bench-${server.child.pid}-pw` };
+    const root = new Redis({ ...REDIS, lazyConnect: true, maxRetriesPerRequest: 1 });
+    await root.connect();
+    await root.call('ACL', 'SETUSER', admin.username, 'on', `>${admin.password}`, '~*', '&*', '+@all');
+    root.disconnect();
+    await ok(server, 'POST', 'sys/mounts/bench-db', { type: 'database' });
+    await ok(server, 'POST', 'bench-db/config/redis', {
+      plugin_name: 'redis-database-plugin',
+      ...REDIS,
+      ...admin,
+      allowed_roles: '*',
+    });
+    await ok(server, 'POST', 'bench-db/roles/redis', {
+      db_name: 'redis',
+      creation_statements: '["~bench:*", "+@read"]',
+      default_ttl: '1h',
+      max_ttl: '24h',
+    });
+  });
+}
+
+/** Drops the users and leases the Redis workloads made (the Redis server is shared). */
+async function cleanRedis(server: BenchServer): Promise<void> {
+  await server.api('PUT', 'sys/leases/revoke-prefix/bench-db/creds/redis', {}, server.token);
+  const root = new Redis({ ...REDIS, lazyConnect: true, maxRetriesPerRequest: 1 });
+  await root.connect();
+  const users = (await root.call('ACL', 'USERS')) as string[];
+  for (const user of users.filter((u) => u.includes('_REDIS_') || u === `coffer_bench_${server.child.pid}`))
+    await root.call('ACL', 'DELUSER', user);
+  root.disconnect();
+}
+
+export const WORKLOADS: (Workload | CustomWorkload)[] = [
   {
     name: 'health',
     baseline: 'bare-http',
     target: 0.75,
     prepare: async () => ({ connections: 64, next: () => ({ path: '/v1/sys/health' }) }),
   },
+  { name: 'kv2-read', baseline: 'bare-http', target: 0.5, prepare: (server) => kvRead(server, 64) },
+  { name: 'kv2-read@10', baseline: 'bare-http@10', target: 0.5, prepare: (server) => kvRead(server, 10) },
   {
-    name: 'kv2-read',
+    // Same as kv2-read with one file audit device; run.ts adds its cost against kv2-read of this run.
+    name: 'kv2-read-audit',
     baseline: 'bare-http',
-    target: 0.5,
+    target: 0.35,
     prepare: async (server) => {
-      const paths = await seedKv(server, 'bench-kv2', '2', 1000);
-      const next = rotate(paths);
-      return { connections: 64, headers: { 'X-Vault-Token': server.token }, next: () => ({ path: next() }) };
+      await enableAudit(server);
+      return kvRead(server, 64);
     },
+    teardown: disableAudit,
   },
   {
-    name: 'kv2-read@10',
-    baseline: 'bare-http@10',
-    target: 0.5,
-    prepare: async (server) => {
-      const next = rotate(Array.from({ length: 1000 }, (_, i) => `/v1/bench-kv2/data/app/${i}`));
-      return { connections: 10, headers: { 'X-Vault-Token': server.token }, next: () => ({ path: next() }) };
-    },
-  },
-  {
+    // PERFORMANCE.md measures kv1-read with audit on; the device stays from kv2-read-audit.
     name: 'kv1-read',
     baseline: 'bare-http',
     target: 0.38,
     prepare: async (server) => {
+      await enableAudit(server);
       const next = rotate(await seedKv(server, 'bench-kv1', '1', 1000));
       return { connections: 64, headers: { 'X-Vault-Token': server.token }, next: () => ({ path: next() }) };
     },
+    teardown: disableAudit,
   },
   {
     name: 'kv2-write@1',
     baseline: 'raw-fsync',
     target: 0.5,
     prepare: async (server) => {
+      await seedKv(server, 'bench-kv2', '2', 1000);
       let i = 0;
       const body = JSON.stringify({ data: { value: 'w'.repeat(100) } });
       return {
@@ -86,6 +194,7 @@ export const WORKLOADS: Workload[] = [
     baseline: 'bare-http',
     target: 0.18,
     prepare: async (server) => {
+      await seedKv(server, 'bench-kv2', '2', 1000);
       let i = 0;
       const body = JSON.stringify({ data: { value: 'w'.repeat(100) } });
       return {
@@ -118,5 +227,100 @@ export const WORKLOADS: Workload[] = [
       headers: { 'X-Vault-Token': server.token },
       next: () => ({ path: '/v1/auth/token/lookup-self' }),
     }),
+  },
+  {
+    name: 'approle-login',
+    baseline: 'bare-http',
+    target: 0.12,
+    prepare: async (server) => {
+      await ok(server, 'POST', 'sys/auth/approle', { type: 'approle' });
+      await ok(server, 'POST', 'auth/approle/role/bench', { token_policies: 'default', token_ttl: '1h' });
+      const roleId = (await ok(server, 'GET', 'auth/approle/role/bench/role-id')).body.data.role_id;
+      const secretId = (await ok(server, 'POST', 'auth/approle/role/bench/secret-id', {})).body.data
+        .secret_id;
+      const body = JSON.stringify({ role_id: roleId, secret_id: secretId });
+      return {
+        connections: 64,
+        headers: { 'Content-Type': 'application/json' },
+        next: () => ({ path: '/v1/auth/approle/login', method: 'POST', body }),
+      };
+    },
+  },
+  {
+    name: 'userpass-login',
+    baseline: 'kdf',
+    target: 0.85,
+    prepare: async (server) => {
+      await ok(server, 'POST', 'sys/auth/userpass', { type: 'userpass' });
+      await ok(server, 'POST', 'auth/userpass/users/bench', { password: 'bench-password', token_ttl: '1h' });
+      const body = JSON.stringify({ password: 'bench-password' });
+      return {
+        connections: 8,
+        headers: { 'Content-Type': 'application/json' },
+        next: () => ({ path: '/v1/auth/userpass/login/bench', method: 'POST', body }),
+      };
+    },
+  },
+  {
+    name: 'jwt-login',
+    baseline: 'bare-http',
+    target: 0.1,
+    prepare: async (server) => {
+      const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      await ok(server, 'POST', 'sys/auth/jwt', { type: 'jwt' });
+      await ok(server, 'PUT', 'auth/jwt/config', {
+        jwt_validation_pubkeys: [publicKey.export({ type: 'spki', format: 'pem' })],
+      });
+      await ok(server, 'PUT', 'auth/jwt/role/bench', {
+        role_type: 'jwt',
+        user_claim: 'sub',
+        bound_audiences: ['bench'],
+        token_policies: ['default'],
+        token_ttl: '1h',
+      });
+      const jwt = await new SignJWT({ sub: 'bench-client' })
+        .setProtectedHeader({ alg: 'RS256' })
+        .setAudience('bench')
+        .setIssuedAt()
+        .setExpirationTime('2h')
+        .sign(privateKey);
+      const body = JSON.stringify({ role: 'bench', jwt });
+      return {
+        connections: 64,
+        headers: { 'Content-Type': 'application/json' },
+        next: () => ({ path: '/v1/auth/jwt/login', method: 'POST', body }),
+      };
+    },
+  },
+  {
+    name: 'redis-creds',
+    baseline: 'bare-http',
+    target: 0.1,
+    prepare: async (server) => {
+      await redisCreds(server);
+      return {
+        connections: 64,
+        headers: { 'X-Vault-Token': server.token },
+        next: () => ({ path: '/v1/bench-db/creds/redis' }),
+      };
+    },
+  },
+  {
+    name: 'lease-renew',
+    baseline: 'bare-http',
+    target: 0.15,
+    prepare: async (server) => {
+      await redisCreds(server);
+      const leases: string[] = [];
+      for (let i = 0; i < 64; i++)
+        leases.push((await ok(server, 'GET', 'bench-db/creds/redis')).body.lease_id);
+      const next = rotate(leases.map((id) => JSON.stringify({ lease_id: id, increment: 3600 })));
+      return {
+        connections: 64,
+        headers: { 'X-Vault-Token': server.token, 'Content-Type': 'application/json' },
+        next: () => ({ path: '/v1/sys/leases/renew', method: 'PUT', body: next() }),
+      };
+    },
+    teardown: cleanRedis,
   },
 ];

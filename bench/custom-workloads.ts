@@ -1,0 +1,316 @@
+/** Workloads that are not one steady request stream: issue+revoke pairs, expiry storms, unseal, memory. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { type LoadResult, runLoad } from './load.js';
+import { type BenchServer, pinPrefix, startBenchServer } from './server.js';
+import type { CustomContext, CustomResult, CustomWorkload } from './workloads.js';
+import { PG_URL } from './workloads.js';
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] : 0;
+
+/** A closed loop of `workers` clients, each running `once` back to back for `seconds`. */
+async function closedLoop(
+  workers: number,
+  seconds: number,
+  once: () => Promise<boolean>,
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (performance.now() < end) {
+        const at = performance.now();
+        const fine = await once().catch(() => false);
+        latencies.push(performance.now() - at);
+        if (!fine) errors++;
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return {
+    rps: latencies.length / ((performance.now() - started) / 1000),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    errors,
+  };
+}
+
+function line(name: string, r: LoadResult, unit: string, ratio: string, rest = ''): string {
+  return `${name}: ${fmt(r.rps)} ${unit} p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms errors ${r.errors}${ratio}${rest}`;
+}
+
+function rssOf(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+const pgCreds: CustomWorkload = {
+  name: 'pg-creds',
+  custom: true,
+  needs: ['pg-create-role'],
+  async run(server, { seconds, baselines }) {
+    return [await pgCredsRun(server, seconds, baselines)];
+  },
+};
+
+async function pgCredsRun(
+  server: BenchServer,
+  seconds: number,
+  baselines: Record<string, number>,
+): Promise<CustomResult> {
+  {
+    const url = new URL(PG_URL);
+    const setup = async (method: string, path: string, body: unknown) => {
+      const res = await server.api(method, path, body, server.token);
+      if (res.status >= 300) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    };
+    await setup('POST', 'sys/mounts/bench-pg', { type: 'database' });
+    await setup('POST', 'bench-pg/config/pg', {
+      plugin_name: 'postgresql-database-plugin',
+      connection_url: `postgresql://{{username}}:{{password}}@${url.host}${url.pathname}`,
+      username: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password) || 'unused-trust-auth',
+      allowed_roles: '*',
+    });
+    await setup('POST', 'bench-pg/roles/bench', {
+      db_name: 'pg',
+      creation_statements: [
+        `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+      ],
+      default_ttl: '1h',
+    });
+    // One credential's life: issue (CREATE ROLE + lease) then revoke (DROP ROLE + forget the lease).
+    const pair = async () => {
+      const issued = await server.api('GET', 'bench-pg/creds/bench', undefined, server.token);
+      if (issued.status !== 200) return false;
+      const revoked = await server.api(
+        'PUT',
+        'sys/leases/revoke',
+        { lease_id: issued.body.lease_id },
+        server.token,
+      );
+      return revoked.status < 300;
+    };
+    await closedLoop(10, 1, pair);
+    const result = await closedLoop(10, seconds, pair);
+    const ratio = result.rps / baselines['pg-create-role'];
+    return {
+      name: 'pg-creds',
+      result,
+      ratio,
+      baseline: 'pg-create-role',
+      target: 0.8,
+      line: line(
+        'pg-creds',
+        result,
+        'issue+revoke/s',
+        ` = ${ratio.toFixed(2)} x pg-create-role (target 0.80)`,
+      ),
+    };
+  }
+}
+
+/** 10,000 tokens due in the same second while kv2-read@10 runs: its p99 against idle, and how long revoking takes. */
+const massExpiry: CustomWorkload = {
+  name: 'mass-expiry',
+  custom: true,
+  async run(server, { seconds }) {
+    return [await massExpiryRun(server, seconds)];
+  },
+};
+
+async function massExpiryRun(server: BenchServer, seconds: number): Promise<CustomResult> {
+  {
+    const count = 10_000;
+    const kv = await kvReadSpec(server);
+    const idle = await runLoad({ ...kv, url: server.url, durationSeconds: seconds });
+    const due = Math.ceil((Date.now() + 40_000) / 1000) * 1000;
+    const accessors: string[] = [];
+    let createErrors = 0;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        while (next < count) {
+          next++;
+          const ttl = Math.ceil((due - Date.now()) / 1000);
+          const res = await server.api(
+            'POST',
+            'auth/token/create',
+            { ttl: `${ttl}s`, policies: ['default'] },
+            server.token,
+          );
+          if (res.status === 200) accessors.push(res.body.auth.accessor);
+          else createErrors++;
+        }
+      }),
+    );
+    if (Date.now() > due - 2000) throw new Error('mass-expiry: creating the tokens took too long');
+    // Revocation deletes `sys/token/id/<hash>`; an expired token is refused before that happens, so
+    // the API cannot tell revoked from expired. Count the entries in the sqlite file instead (keys are
+    // stored in clear, values encrypted), from this process, without loading the server.
+    const db =
+      server.storage === 'sqlite'
+        ? new Database(join(server.dir, 'coffer.db'), { readonly: true, fileMustExist: true })
+        : undefined;
+    const countTokens = db?.prepare('SELECT count(*) FROM entries WHERE parent = ?').pluck();
+    const tokenEntries = () => Number(countTokens?.get(Buffer.from('sys/token/id/')) ?? 0);
+    const before = tokenEntries() - accessors.length;
+    await new Promise((resolve) => setTimeout(resolve, due - 1000 - Date.now()));
+    const during = runLoad({ ...kv, url: server.url, durationSeconds: Math.max(seconds, 3) + 3 });
+    let revokedAfter = Number.NaN;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+    for (let waited = 0; db && waited < 60_000; waited = Date.now() - due) {
+      if (tokenEntries() <= before) {
+        revokedAfter = (Date.now() - due) / 1000;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    db?.close();
+    const result = await during;
+    result.errors += createErrors;
+    // autocannon reports whole milliseconds; a 0 ms idle p99 counts as 1 ms.
+    const ratio = result.p99 / Math.max(1, idle.p99);
+    return {
+      name: 'mass-expiry',
+      result,
+      ratio,
+      baseline: 'idle p99',
+      target: 3,
+      line: line(
+        'mass-expiry',
+        result,
+        'req/s',
+        ` = ${ratio.toFixed(2)} x idle p99 (target 3.00)`,
+        `; ${fmt(count)} tokens due in one second, all revoked (entries gone from storage) ${revokedAfter.toFixed(1)} s after due (target 2 s); kv2-read@10 idle p99 ${idle.p99.toFixed(1)} ms`,
+      ),
+    };
+  }
+}
+
+async function kvReadSpec(server: BenchServer) {
+  const mount = 'bench-expiry-kv';
+  await server.api('POST', `sys/mounts/${mount}`, { type: 'kv', options: { version: '2' } }, server.token);
+  const paths: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    await server.api('POST', `${mount}/data/app/${i}`, { data: { value: 'v'.repeat(100) } }, server.token);
+    paths.push(`/v1/${mount}/data/app/${i}`);
+  }
+  let i = 0;
+  return {
+    connections: 10,
+    headers: { 'X-Vault-Token': server.token },
+    next: () => ({ path: paths[i++ % paths.length] }),
+  };
+}
+
+/**
+ * unseal-100k-leases (bench/unseal.ts, in its own pinned process), then rss-100k: a real server on
+ * the same storage, unsealed, every secret read once, its RSS.
+ */
+async function unsealAndRss(server: BenchServer, context: CustomContext): Promise<CustomResult[]> {
+  const { storage, seconds } = context;
+  void server; // runs its own servers
+  const count = 100_000;
+  const dir = mkdtempSync(join(tmpdir(), 'coffer-bench-unseal-'));
+  try {
+    const pin = pinPrefix(0);
+    const script = new URL('./unseal.ts', import.meta.url).pathname;
+    const child = spawn(
+      pin[0] ?? process.execPath,
+      [
+        ...pin.slice(1),
+        ...(pin.length ? [process.execPath] : []),
+        '--import',
+        'tsx',
+        script,
+        dir,
+        String(count),
+        String(count),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`bench/unseal.ts exited with ${code}`);
+    const facts = JSON.parse(out.trim().split('\n').pop()!) as {
+      key: string;
+      root: string;
+      seedSeconds: number;
+      firstReadMs: number;
+      indexedMs: number;
+      timers: number;
+    };
+    const rate = count / (facts.indexedMs / 1000);
+    const unseal: CustomResult = {
+      name: 'unseal-100k-leases',
+      result: {
+        rps: rate,
+        p50: facts.firstReadMs,
+        p99: facts.indexedMs,
+        errors: facts.timers === count ? 0 : 1,
+      },
+      ratio: rate / 110_000,
+      baseline: '110k leases/s',
+      target: 1,
+      line: `unseal-100k-leases: ${fmt(rate)} leases/s indexed, first kv read ${(facts.firstReadMs / 1000).toFixed(2)} s after unseal (target 1 s), all ${fmt(facts.timers)} indexed ${(facts.indexedMs / 1000).toFixed(2)} s = ${(rate / 110_000).toFixed(2)} x 110k leases/s (target 1.00); proxy: 100k tokens with a TTL in the same due index (lease entries themselves are not read at unseal)`,
+      note: 'p50 = ms to first KV read after unseal, p99 = ms to all indexed',
+    };
+    if (storage !== 'sqlite') return [unseal];
+    // The real server process on the storage the child filled (same file name as startBenchServer's).
+    const real = await startBenchServer('sqlite', { dir });
+    try {
+      await real.api('PUT', 'sys/unseal', { key: facts.key });
+      const paths = Array.from({ length: count }, (_, i) => `/v1/kv/data/app/${i}`);
+      let i = 0;
+      const readSeconds = Math.max(seconds, 15);
+      const read = await runLoad({
+        url: real.url,
+        connections: 64,
+        durationSeconds: readSeconds,
+        headers: { 'X-Vault-Token': facts.root },
+        next: () => ({ path: paths[i++ % count] }),
+      });
+      const rss = rssOf(real.child.pid!);
+      return [
+        unseal,
+        {
+          name: 'rss-100k',
+          result: { rps: 0, p50: rss, p99: rss, errors: read.errors },
+          ratio: rss / 300,
+          baseline: '300 MB',
+          target: 1,
+          line: `rss-100k: ${rss.toFixed(0)} MB RSS errors ${read.errors} = ${(rss / 300).toFixed(2)} x 300 MB (target < 1.00); ${fmt(count)} KV v2 secrets (${fmt(read.rps * readSeconds)} reads after unseal, up to all of them once) + ${fmt(count)} tokens with a TTL indexed (lease proxy); real leases not yet measured`,
+          note: 'p50/p99 = RSS in MB of the server process',
+        },
+      ];
+    } finally {
+      await real.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const CUSTOM_WORKLOADS: CustomWorkload[] = [
+  pgCreds,
+  massExpiry,
+  {
+    name: 'unseal-100k-leases',
+    also: ['rss-100k'],
+    custom: true,
+    async run(server, context) {
+      return unsealAndRss(server, context);
+    },
+  },
+];

@@ -1,0 +1,23 @@
+/**
+ * The `kdf` baseline, run as its own process pinned to the server's core: password verifications per
+ * second with the userpass method's own hasher and cost (src/auth/userpass), as many in flight as the
+ * libuv thread pool has threads. Prints `KDF <rate>`. Usage: `node --import tsx bench/kdf.ts SECONDS`.
+ */
+import { createScryptHasher } from '../src/auth/userpass/password-hash.js';
+
+const seconds = Number(process.argv[2] ?? 3);
+const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+const hasher = createScryptHasher();
+const stored = await hasher.hash('bench-password');
+await hasher.verify('bench-password', stored); // warm-up
+let count = 0;
+const end = performance.now() + seconds * 1000;
+const worker = async () => {
+  while (performance.now() < end) {
+    if (!(await hasher.verify('bench-password', stored))) throw new Error('kdf verify failed');
+    count++;
+  }
+};
+const started = performance.now();
+await Promise.all(Array.from({ length: threads }, worker));
+process.stdout.write(`KDF ${count / ((performance.now() - started) / 1000)}\n`);

@@ -1,0 +1,108 @@
+/**
+ * `unseal-100k-leases` and `rss-100k`, run as their own process pinned to the server's core. It runs
+ * the server in-process (the same `startServer` as `coffer server`), so it can see when the
+ * expiration manager has indexed everything, which no endpoint tells.
+ *
+ * Leases: 100k tokens with a TTL stand in for leases. They sit in the same due index
+ * (`sys/expire/due/<minute>/…`) that unseal scans, decrypts and loads into timers; a lease would add
+ * its `id/` entry, which unseal does not read. TTLs fall 3–9 minutes ahead, inside the 10-minute
+ * horizon, so every entry must be loaded. Prints one JSON line (with the unseal key, so the caller
+ * can start a real server on the same storage for `rss-100k`). Usage:
+ *   node --import tsx bench/unseal.ts DIR LEASES SECRETS
+ */
+import { join } from 'node:path';
+import type { Core } from '../src/core/core.js';
+import { handleRequest } from '../src/core/pipeline.js';
+import { startServer } from '../src/server/server.js';
+
+const [dir, leasesArg, secretsArg] = process.argv.slice(2);
+const leases = Number(leasesArg ?? 100_000);
+const secrets = Number(secretsArg ?? 100_000);
+
+async function bounded(count: number, parallel: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+}
+
+async function logical(core: Core, token: string, operation: 'read' | 'update', path: string, data = {}) {
+  return handleRequest(core, {
+    id: 'bench',
+    path,
+    operation,
+    data,
+    token,
+    clientAddr: '127.0.0.1',
+    headers: {},
+  });
+}
+
+const server = await startServer({
+  storage: { type: 'sqlite', options: { path: join(dir, 'coffer.db') } },
+  listeners: [{ address: '127.0.0.1:0', tlsDisable: true, maxRequestBytes: 32 << 20 }],
+  ui: false,
+  defaultLeaseTtl: 768 * 3600,
+  maxLeaseTtl: 768 * 3600,
+  logLevel: 'error',
+});
+const url = server.addresses[0];
+const core = server.core;
+const api = async (method: string, path: string, body?: unknown, token?: string) => {
+  const res = await fetch(`${url}/v1/${path}`, {
+    method,
+    headers: token ? { 'X-Vault-Token': token } : {},
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  // biome-ignore lint/suspicious/noExplicitAny: arbitrary JSON bodies
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as any };
+};
+
+const init = await api('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 });
+const key = init.body.keys[0] as string;
+const root = init.body.root_token as string;
+await api('PUT', 'sys/unseal', { key });
+await api('POST', 'sys/mounts/kv', { type: 'kv', options: { version: '2' } }, root);
+
+const seedStarted = performance.now();
+await bounded(secrets, 256, async (i) => {
+  await logical(core, root, 'update', `kv/data/app/${i}`, { data: { value: 'v'.repeat(100) } });
+});
+const tokens = core.unsealed.tokens;
+const expiration = core.unsealed.expiration;
+await bounded(leases, 256, async (i) => {
+  const ttl = 180 + (i % 360); // 3–9 minutes: all inside the horizon unseal loads
+  const { entry } = await tokens.create({
+    policies: ['default'],
+    displayName: 'bench',
+    path: 'auth/token/create',
+    ttl,
+  });
+  await expiration.scheduleToken(entry.accessor, entry.expireTime!);
+});
+const seedSeconds = (performance.now() - seedStarted) / 1000;
+
+await api('PUT', 'sys/seal', {}, root);
+const unsealStarted = performance.now();
+const unsealed = api('PUT', 'sys/unseal', { key });
+let firstReadMs = Number.NaN;
+// Poll the way a client would: the first KV read answered 200 after the unseal request was sent.
+for (;;) {
+  const res = await api('GET', 'kv/data/app/0', undefined, root);
+  if (res.status === 200) {
+    firstReadMs = performance.now() - unsealStarted;
+    break;
+  }
+}
+await unsealed;
+await core.unsealed.expiration.ready;
+const indexedMs = performance.now() - unsealStarted;
+const timers = core.unsealed.expiration.pendingTimers();
+
+process.stdout.write(
+  `${JSON.stringify({ key, root, leases, secrets, seedSeconds, firstReadMs, indexedMs, timers })}\n`,
+);
+await server.stop();
+process.exit(0);
