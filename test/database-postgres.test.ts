@@ -116,8 +116,10 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
       { lease_id: creds.lease_id, increment: 7200 },
       root,
     );
-    // Vault answers 200 with the lease fields; core/http currently answers 204 when the engine returns no data.
-    assert.ok(renewed.status === 200 || renewed.status === 204, renewed.text);
+    assert.equal(renewed.status, 200, renewed.text);
+    assert.equal(renewed.body.lease_id, creds.lease_id);
+    assert.equal(renewed.body.renewable, true);
+    assert.ok(Math.abs(renewed.body.lease_duration - 7200) <= 5, renewed.text);
     const lookup = await server.api('PUT', 'sys/leases/lookup', { lease_id: creds.lease_id }, root);
     assert.ok(Math.abs(lookup.body.data.ttl - 7200) <= 5, lookup.text);
     assert.ok(Math.abs((await validUntil()) - (Date.now() + 7205_000)) < 10_000);

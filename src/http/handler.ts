@@ -105,7 +105,9 @@ function flatHeaders(req: IncomingMessage): Record<string, string> {
 
 function respond(res: ServerResponse, path: string, operation: Operation, result: CoreResponse): void {
   const response = result.response;
-  const hasContent = response && (response.data || response.auth || response.warnings?.length || result.auth);
+  const hasContent =
+    response &&
+    (response.data || response.auth || response.lease || response.warnings?.length || result.auth);
   if (!hasContent && !result.wrapInfo) {
     // Vault: a read or list of nothing is 404 with an empty error list; a write without output is 204.
     if (operation === 'read' || operation === 'list') {

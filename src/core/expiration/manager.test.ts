@@ -157,3 +157,18 @@ test('revoke-prefix and force', async () => {
   await manager.revokePrefix('leasing/creds/', { force: true });
   assert.deepEqual(await manager.leaseIdsUnder('leasing/'), []);
 });
+
+test('a queued revocation (sync=false) that fails is retried, not dropped', async () => {
+  const failures = { remaining: 1 };
+  const { manager, live, clock } = setup(new FakeClock(), new InmemBackend(), failures);
+  manager.start();
+  const lease = await issue(manager, live, 3600);
+  await manager.revokeQueued(lease.leaseId);
+  assert.equal(live.size, 1, 'the source was down');
+  assert.equal((await manager.lookup(lease.leaseId))?.revokeAttempts, 1);
+  clock.advance(60_000);
+  await settle();
+  assert.equal(live.size, 0, 'revoked on the retry, long before the lease would have expired');
+  assert.equal(await manager.lookup(lease.leaseId), undefined);
+  manager.stop();
+});

@@ -194,6 +194,18 @@ export class ExpirationManager {
     await this.forget(lease);
   }
 
+  /**
+   * `sync=false`: revoke now if the source answers, otherwise keep retrying with backoff exactly
+   * as an expired lease would (Vault queues the revocation rather than dropping it).
+   */
+  async revokeQueued(leaseId: string): Promise<void> {
+    try {
+      await this.revoke(leaseId);
+    } catch (error) {
+      await this.retryLater(leaseId, error);
+    }
+  }
+
   private async revokeAtSource(lease: LeaseEntry): Promise<void> {
     const owner = this.ownerOf(lease);
     if (!owner) return; // the mount is gone, and its credentials with it

@@ -49,12 +49,13 @@ export function leasePaths(core: Core): CompiledPath[] {
       operations: {
         update: async (_ctx, input) => {
           const id = leaseIdOf(input);
-          const done = expiration().revoke(id);
           if (input.sync === false) {
-            done.catch(() => undefined);
+            expiration()
+              .revokeQueued(id)
+              .catch(() => undefined);
             return { httpStatus: 202 };
           }
-          await done;
+          await expiration().revoke(id);
         },
       },
       help: 'Revoke a lease.',

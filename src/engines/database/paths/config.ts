@@ -63,13 +63,27 @@ function declaredDetails(input: Input<typeof configFields>): ConnectionSettings 
 
 const LITERAL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:([^@/]*)@/i;
 
-/** Go's url.Redacted: a literal password in the URL shows as `xxxxx`; a template stays visible. */
+/** MySQL's Go DSN form, `user:pass@tcp(host:3306)/db`: the password runs to the last `@` before the address. */
+const DSN_PASSWORD = /^([^:@/]*):(.+)@((?:tcp|unix)\(|\/)/;
+
+/**
+ * Go's url.Redacted: a literal password in the URL shows as `xxxxx`; a template stays visible.
+ * The DSN form gets the same treatment (Vault shows it in full; a config read should not leak it).
+ */
 function redactUrl(url: unknown): unknown {
   if (typeof url !== 'string') return url;
   const found = LITERAL_PASSWORD.exec(url);
-  if (!found || found[1] === '' || found[1] === '{{password}}') return url;
-  return url.replace(LITERAL_PASSWORD, (whole, password: string) =>
-    whole.replace(`:${password}@`, ':xxxxx@'),
+  if (found) {
+    if (found[1] === '' || found[1] === '{{password}}') return url;
+    return url.replace(LITERAL_PASSWORD, (whole, password: string) =>
+      whole.replace(`:${password}@`, ':xxxxx@'),
+    );
+  }
+  const dsn = DSN_PASSWORD.exec(url);
+  if (!dsn || dsn[2] === '{{password}}' || url.includes('://')) return url;
+  return url.replace(
+    DSN_PASSWORD,
+    (_whole, user: string, _password: string, rest: string) => `${user}:xxxxx@${rest}`,
   );
 }
 
