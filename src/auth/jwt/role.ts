@@ -1,7 +1,7 @@
 /** A JWT role: what a token must prove (bindings) and what the minted Coffer token looks like. */
 import { invalid } from '../../core/errors.js';
 import { field, type Input } from '../../framework/fields.js';
-import type { StorageView } from '../../framework/storage-view.js';
+import { roleStore } from '../role-store.js';
 import {
   defaultTokenParams,
   type TokenParams,
@@ -57,23 +57,7 @@ export const roleFields = {
 
 export type RoleInput = Input<typeof roleFields>;
 
-const roleKey = (name: string) => `role/${name}`;
-
-export function loadRole(storage: StorageView, name: string): Promise<JwtRole | undefined> {
-  return storage.getJson<JwtRole>(roleKey(name.toLowerCase()));
-}
-
-export function saveRole(storage: StorageView, name: string, role: JwtRole): Promise<void> {
-  return storage.putJson(roleKey(name.toLowerCase()), role);
-}
-
-export function deleteRole(storage: StorageView, name: string): Promise<void> {
-  return storage.delete(roleKey(name.toLowerCase()));
-}
-
-export function listRoles(storage: StorageView): Promise<string[]> {
-  return storage.list('role/');
-}
+export const { loadRole, saveRole, deleteRole, listRoles } = roleStore<JwtRole>();
 
 function emptyRole(): JwtRole {
   return {

@@ -1,7 +1,7 @@
 /** A Kubernetes role: which service accounts (names and namespaces, globs allowed) may log in. */
 import { invalid } from '../../core/errors.js';
 import { field, type Input } from '../../framework/fields.js';
-import type { StorageView } from '../../framework/storage-view.js';
+import { roleStore } from '../role-store.js';
 import {
   defaultTokenParams,
   type TokenParams,
@@ -34,23 +34,7 @@ export const roleFields = {
 
 export type RoleInput = Input<typeof roleFields>;
 
-const roleKey = (name: string) => `role/${name.toLowerCase()}`;
-
-export function loadRole(storage: StorageView, name: string): Promise<KubernetesRole | undefined> {
-  return storage.getJson<KubernetesRole>(roleKey(name));
-}
-
-export function saveRole(storage: StorageView, name: string, role: KubernetesRole): Promise<void> {
-  return storage.putJson(roleKey(name), role);
-}
-
-export function deleteRole(storage: StorageView, name: string): Promise<void> {
-  return storage.delete(roleKey(name));
-}
-
-export function listRoles(storage: StorageView): Promise<string[]> {
-  return storage.list('role/');
-}
+export const { loadRole, saveRole, deleteRole, listRoles } = roleStore<KubernetesRole>();
 
 function checkBindingList(values: string[], name: string): void {
   if (values.length === 0) throw invalid(`"${name}" can not be empty`);
