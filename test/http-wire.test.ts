@@ -1,34 +1,8 @@
 /** The HTTP layer as clients meet it: LIST over raw sockets, status codes, limits and path canonicalisation. */
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { rawExchange, statuses } from './helpers/raw-http.js';
 import { removeServerDir, startTestServer, type TestServer } from './helpers/server.js';
-
-/** Writes raw bytes and collects the socket's output until it goes quiet or closes. */
-function rawExchange(address: string, bytes: string, quietMs = 300): Promise<string> {
-  const { hostname, port } = new URL(address);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname);
-    let out = '';
-    let timer: NodeJS.Timeout | undefined;
-    const finish = () => {
-      socket.destroy();
-      resolve(out);
-    };
-    socket.on('data', (chunk) => {
-      out += chunk;
-      clearTimeout(timer);
-      timer = setTimeout(finish, quietMs);
-    });
-    socket.on('end', finish);
-    socket.on('error', reject);
-    socket.write(bytes);
-  });
-}
-
-function statuses(raw: string): number[] {
-  return [...raw.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
-}
 
 describe('the HTTP wire', () => {
   let server: TestServer;

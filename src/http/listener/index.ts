@@ -37,9 +37,11 @@ export function createListener(handler: Handler, options: ListenerOptions = {}):
     if (original) req.method = original;
     handler(req, res);
   });
-  http.on('clientError', (_error, socket) => {
-    if (socket.writable)
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  http.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    // Over-long headers (a 64 KB token, say) get the specific status; any other framing error is 400.
+    const status =
+      error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
   const connections = new Set<Socket>();
