@@ -142,7 +142,8 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
     await eventually(
       async () =>
         !(await cluster.roleExists(first.data.username)) && !(await cluster.roleExists(second.data.username)),
-      30_000,
+      // Backoff doubles from 1 s: the next try after the outage can be 32 s away on a loaded machine.
+      70_000,
       'both users dropped after the outage',
     );
     assert.equal(await cluster.canLogin(second.data.username, second.data.password), false);
