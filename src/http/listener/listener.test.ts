@@ -40,13 +40,18 @@ function exchange(port: number, bytes: string | Buffer[], useTls = false): Promi
       : connect(port, '127.0.0.1');
     let out = '';
     let timer: NodeJS.Timeout | undefined;
-    socket.on('data', (c) => {
-      out += c;
+    // The quiet period only counts once everything is sent: a loaded machine can stall between bytes.
+    let sent = false;
+    const waitForQuiet = () => {
       clearTimeout(timer);
       timer = setTimeout(() => {
         socket.destroy();
         resolve(out);
-      }, 150);
+      }, 500);
+    };
+    socket.on('data', (c) => {
+      out += c;
+      if (sent) waitForQuiet();
     });
     socket.on('close', () => resolve(out));
     socket.on('error', reject);
@@ -56,6 +61,8 @@ function exchange(port: number, bytes: string | Buffer[], useTls = false): Promi
         socket.write(part);
         if (parts.length > 1) await new Promise((r) => setTimeout(r, 1));
       }
+      sent = true;
+      waitForQuiet();
     })();
   });
 }
