@@ -49,11 +49,13 @@ export class DueIndex {
       .sort();
   }
 
-  async itemsIn(bucket: string): Promise<DueItem[]> {
+  /** `pause` runs between reads (the loader yields to the event loop there). */
+  async itemsIn(bucket: string, pause?: () => Promise<void>): Promise<DueItem[]> {
     const items: DueItem[] = [];
     for (const name of await this.storage.list(`${bucket}/`)) {
       const item = await this.storage.getJson<DueItem>(`${bucket}/${name}`);
       if (item) items.push(item);
+      await pause?.();
     }
     return items;
   }

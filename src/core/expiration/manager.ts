@@ -36,6 +36,8 @@ const RETRY_BASE_MS = 1000;
 const MAX_FAST_RETRIES = 6;
 const IRREVOCABLE_RETRY_MS = 10 * 60_000;
 const MAX_PARALLEL_REVOCATIONS = 32;
+/** Longest stretch the unseal-time loader runs before letting requests in. */
+const LOAD_SLICE_MS = 5;
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -79,11 +81,21 @@ export class ExpirationManager {
     return this.timers.size;
   }
 
-  /** Loads due items up to now + horizon, bucket by bucket, without holding all leases in memory. */
+  /**
+   * Loads due items up to now + horizon, bucket by bucket, without holding all leases in memory. Storage
+   * reads can resolve without ever returning to the event loop (sqlite is synchronous), so the loader
+   * yields every few milliseconds: requests are served while 100,000 entries are indexed after unseal.
+   */
   private async loadDue(): Promise<void> {
     const until = this.deps.clock.now() + HORIZON_MS;
+    let slice = performance.now();
+    const yieldNow = async () => {
+      if (performance.now() - slice < LOAD_SLICE_MS) return;
+      await new Promise((resolve) => setImmediate(resolve));
+      slice = performance.now();
+    };
     for (const bucket of await this.due.bucketsUntil(until)) {
-      for (const item of await this.due.itemsIn(bucket)) this.timers.schedule(item);
+      for (const item of await this.due.itemsIn(bucket, yieldNow)) this.timers.schedule(item);
     }
     this.loadedUntil = until;
   }
