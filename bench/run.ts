@@ -10,8 +10,8 @@ import { kdfRate, pgCreateRole, rawFsync, rawStore, startBareHttp } from './base
 import { CUSTOM_WORKLOADS } from './custom-workloads.js';
 import { formatLine, type LoadResult, medianOf, runLoad } from './load.js';
 import { compareWith, type Row, saveResults } from './results.js';
-import { pinPrefix, startBenchServer } from './server.js';
-import { type CustomWorkload, PG_URL, WORKLOADS, type Workload } from './workloads.js';
+import { type BenchServer, pinPrefix, startBenchServer } from './server.js';
+import { type CustomContext, type CustomWorkload, PG_URL, WORKLOADS, type Workload } from './workloads.js';
 
 function parseOptions(argv: string[]) {
   const get = (name: string) => {
@@ -76,21 +76,7 @@ async function main() {
   const selected = all.filter(
     (w) => wanted(w.name) || ('also' in w && (w.also ?? []).some((name) => wanted(name))),
   );
-  const needs = new Set(selected.flatMap((w) => ('custom' in w ? (w.needs ?? []) : [w.baseline])));
-  if (needs.has('kdf')) {
-    baselines.kdf = kdfRate(Math.min(seconds, 3), pinPrefix(0));
-    console.log(
-      `kdf: ${baselines.kdf.toFixed(1)} verifications/s (userpass scrypt cost, thread pool, server core)`,
-    );
-    rows.push({ name: 'kdf', rps: baselines.kdf, p50: 0, p99: 0, errors: 0 });
-  }
-  if (needs.has('pg-create-role')) {
-    baselines['pg-create-role'] = await pgCreateRole(Math.min(seconds, 3), PG_URL);
-    console.log(
-      `pg-create-role: ${Math.round(baselines['pg-create-role']).toLocaleString('en-US')} CREATE+DROP ROLE/s (10 connections)`,
-    );
-    rows.push({ name: 'pg-create-role', rps: baselines['pg-create-role'], p50: 0, p99: 0, errors: 0 });
-  }
+  await optionalBaselines(selected, seconds, baselines, rows);
 
   const server = await startBenchServer(options.storage, {
     nodeArgs: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : [],
@@ -107,52 +93,10 @@ async function main() {
     console.log(
       `cold-start: first request served ${server.firstServedMs.toFixed(0)} ms after spawn (target < 1000 ms)`,
     );
+    const context = { seconds, rounds, baselines, storage: options.storage };
     for (const workload of selected) {
-      if ('custom' in workload) {
-        const context = { seconds, rounds, baselines, storage: options.storage };
-        for (const custom of await workload.run(server, context)) {
-          const failed = custom.result.errors > 0 ? '  FAILED (errors)' : '';
-          console.log(`${custom.line}${failed}`);
-          rows.push({
-            name: custom.name,
-            ...custom.result,
-            ratio: custom.ratio,
-            baseline: custom.baseline,
-            target: custom.target,
-            note: custom.note,
-          });
-        }
-        continue;
-      }
-      const prepared = await workload.prepare(server);
-      if (!prepared) {
-        console.log(`${workload.name}: skipped (${workload.unavailable ?? 'not available yet'})`);
-        continue;
-      }
-      await runLoad({ ...prepared, url: server.url, durationSeconds: 1 });
-      const result = await medianOf(rounds, () =>
-        runLoad({ ...prepared, url: server.url, durationSeconds: seconds }),
-      );
-      await workload.teardown?.(server);
-      const baseline = { name: workload.baseline, rps: baselines[workload.baseline] };
-      let line = formatLine(workload.name, result, baseline, workload.target);
-      let note: string | undefined;
-      const plain = rows.find((r) => r.name === 'kv2-read');
-      if (workload.name === 'kv2-read-audit' && plain) {
-        const cost = (1 - result.rps / plain.rps) * 100;
-        line += `; audit costs ${cost.toFixed(0)}% of kv2-read (target 25%)`;
-        note = `audit cost ${cost.toFixed(1)}% of kv2-read`;
-      }
-      if (workload.name === 'kv1-read') note = 'with one file audit device, as PERFORMANCE.md measures it';
-      console.log(result.errors > 0 ? `${line}  FAILED (errors)` : line);
-      rows.push({
-        name: workload.name,
-        ...result,
-        ratio: result.rps / baseline.rps,
-        baseline: workload.baseline,
-        target: workload.target,
-        note,
-      });
+      if ('custom' in workload) await runCustom(workload, server, context, rows);
+      else await runStandard(workload, server, context, rows);
     }
   } finally {
     await server.stop();
@@ -160,6 +104,79 @@ async function main() {
   const file = await saveResults(rows, { storage: options.storage, quick: options.quick });
   console.log(`\nresults: ${file}`);
   if (options.compare) console.log(await compareWith(options.compare, rows));
+}
+
+/** The baselines only some workloads need (kdf, pg-create-role), measured when one of them is selected. */
+async function optionalBaselines(
+  selected: (Workload | CustomWorkload)[],
+  seconds: number,
+  baselines: Record<string, number>,
+  rows: Row[],
+): Promise<void> {
+  const needs = new Set(selected.flatMap((w) => ('custom' in w ? (w.needs ?? []) : [w.baseline])));
+  if (needs.has('kdf')) {
+    baselines.kdf = kdfRate(Math.min(seconds, 3), pinPrefix(0));
+    console.log(
+      `kdf: ${baselines.kdf.toFixed(1)} verifications/s (userpass scrypt cost, thread pool, server core)`,
+    );
+    rows.push({ name: 'kdf', rps: baselines.kdf, p50: 0, p99: 0, errors: 0 });
+  }
+  if (needs.has('pg-create-role')) {
+    baselines['pg-create-role'] = await pgCreateRole(Math.min(seconds, 3), PG_URL);
+    console.log(
+      `pg-create-role: ${Math.round(baselines['pg-create-role']).toLocaleString('en-US')} CREATE+DROP ROLE/s (10 connections)`,
+    );
+    rows.push({ name: 'pg-create-role', rps: baselines['pg-create-role'], p50: 0, p99: 0, errors: 0 });
+  }
+}
+
+async function runCustom(workload: CustomWorkload, server: BenchServer, context: CustomContext, rows: Row[]) {
+  for (const custom of await workload.run(server, context)) {
+    const failed = custom.result.errors > 0 ? '  FAILED (errors)' : '';
+    console.log(`${custom.line}${failed}`);
+    rows.push({
+      name: custom.name,
+      ...custom.result,
+      ratio: custom.ratio,
+      baseline: custom.baseline,
+      target: custom.target,
+      note: custom.note,
+    });
+  }
+}
+
+async function runStandard(workload: Workload, server: BenchServer, context: CustomContext, rows: Row[]) {
+  const prepared = await workload.prepare(server);
+  if (!prepared) {
+    console.log(`${workload.name}: skipped (${workload.unavailable ?? 'not available yet'})`);
+    return;
+  }
+  const duration = Math.max(context.seconds, workload.minSeconds ?? 0);
+  // A warm-up would leave slow requests (KDF) running into the measurement; those skip it.
+  if (!workload.minSeconds) await runLoad({ ...prepared, url: server.url, durationSeconds: 1 });
+  const result = await medianOf(context.rounds, () =>
+    runLoad({ ...prepared, url: server.url, durationSeconds: duration }),
+  );
+  await workload.teardown?.(server);
+  const baseline = { name: workload.baseline, rps: context.baselines[workload.baseline] };
+  let line = formatLine(workload.name, result, baseline, workload.target);
+  let note: string | undefined;
+  const plain = rows.find((r) => r.name === 'kv2-read');
+  if (workload.name === 'kv2-read-audit' && plain) {
+    const cost = (1 - result.rps / plain.rps) * 100;
+    line += `; audit costs ${cost.toFixed(0)}% of kv2-read (target 25%)`;
+    note = `audit cost ${cost.toFixed(1)}% of kv2-read`;
+  }
+  if (workload.name === 'kv1-read') note = 'with one file audit device, as PERFORMANCE.md measures it';
+  console.log(result.errors > 0 ? `${line}  FAILED (errors)` : line);
+  rows.push({
+    name: workload.name,
+    ...result,
+    ratio: result.rps / baseline.rps,
+    baseline: workload.baseline,
+    target: workload.target,
+    note,
+  });
 }
 
 function baselineRow(name: string, result: LoadResult): Row {
