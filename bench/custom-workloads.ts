@@ -203,11 +203,10 @@ async function kvReadSpec(server: BenchServer) {
     await server.api('POST', `${mount}/data/app/${i}`, { data: { value: 'v'.repeat(100) } }, server.token);
     paths.push(`/v1/${mount}/data/app/${i}`);
   }
-  let i = 0;
   return {
     connections: 10,
     headers: { 'X-Vault-Token': server.token },
-    next: () => ({ path: paths[i++ % paths.length] }),
+    sequence: paths.map((path) => ({ path })),
   };
 }
 

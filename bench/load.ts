@@ -7,7 +7,13 @@ export interface LoadSpec {
   durationSeconds: number;
   method?: string;
   headers?: Record<string, string>;
-  /** Rotating request paths/bodies; each call returns the next request. */
+  /**
+   * The requests each connection sends in turn, built once (as the bare-http baseline's single request
+   * is). Prefer this to `next`: autocannon rebuilds a request per send when `next` is given, which
+   * makes the load generator, not the server, the limit.
+   */
+  sequence?: { path: string; method?: string; body?: string }[];
+  /** Rotating request paths/bodies; each call returns the next request (rebuilt every time). */
   next?: () => { path: string; method?: string; body?: string };
 }
 
@@ -25,21 +31,27 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     duration: spec.durationSeconds,
     method: (spec.method ?? 'GET') as 'GET',
     headers: spec.headers,
-    requests: spec.next
-      ? [
-          {
-            setupRequest: (req) => {
-              const next = spec.next!();
-              return {
-                ...req,
-                path: next.path,
-                method: (next.method ?? req.method) as autocannon.Request['method'],
-                body: next.body ?? req.body,
-              };
+    requests: spec.sequence
+      ? spec.sequence.map((r) => ({
+          path: r.path,
+          method: (r.method ?? spec.method ?? 'GET') as autocannon.Request['method'],
+          body: r.body,
+        }))
+      : spec.next
+        ? [
+            {
+              setupRequest: (req) => {
+                const next = spec.next!();
+                return {
+                  ...req,
+                  path: next.path,
+                  method: (next.method ?? req.method) as autocannon.Request['method'],
+                  body: next.body ?? req.body,
+                };
+              },
             },
-          },
-        ]
-      : undefined,
+          ]
+        : undefined,
   });
   return {
     rps: result.requests.average,
