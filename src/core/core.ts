@@ -156,6 +156,10 @@ export class Core {
           await mounts!.runtime(cubbyhole)?.ctx.storage.sub(cubbyholeFolder(entry.accessor)).deleteAll();
         await this.onTokenRevoked?.(entry);
       },
+      // Leases that registered while the token was being revoked (see the check in pipeline.ts).
+      afterRevoke: async (entry) => {
+        if (entry.accessor) await expiration?.revokeByToken(entry.accessor);
+      },
     });
     const cluster = await this.loadCluster();
     const builtins = new Map([

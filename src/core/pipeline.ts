@@ -172,12 +172,17 @@ async function finishResponse(
   }
   const state = core.unsealed;
   if (response.secret) {
+    const leaseAccessor = logical.caller?.accessor;
     const { lease, ttlSeconds } = await state.expiration.register(
       req.path,
       response.secret,
-      logical.caller?.accessor,
-      state.mounts.maxTtl(runtime.entry),
+      leaseAccessor,
+      await leaseMaxTtl(core, runtime, req),
     );
+    // The token may have been revoked while the secret was being made (a concurrent request spent its
+    // last use, or its tree was revoked): that revocation missed this lease, so end it here.
+    if (leaseAccessor && (await tokenGone(core, leaseAccessor)))
+      await state.expiration.revokeQueued(lease.leaseId);
     result.leaseId = lease.leaseId;
     result.leaseDuration = ttlSeconds;
     result.renewable = lease.renewable;
@@ -193,6 +198,24 @@ async function finishResponse(
     await state.expiration.scheduleToken(accessor, core.clock.now() + tokenTtl * 1000);
   }
   return result;
+}
+
+/**
+ * A batch token has no accessor to index its leases under, so its leases may not outlive it: their TTL
+ * is capped to the token's remaining life, as Vault does (CVE-2020-25816).
+ */
+async function leaseMaxTtl(core: Core, runtime: MountRuntime, req: IncomingRequest): Promise<number> {
+  const state = core.unsealed;
+  const mountMax = state.mounts.maxTtl(runtime.entry);
+  if (!req.token?.startsWith('hvb.')) return mountMax;
+  const entry = await state.tokens.lookup(req.token);
+  if (entry?.expireTime === undefined) return entry ? mountMax : 0;
+  return Math.max(0, Math.min(mountMax, Math.floor((entry.expireTime - core.clock.now()) / 1000)));
+}
+
+async function tokenGone(core: Core, accessor: string): Promise<boolean> {
+  const expiry = await core.unsealed.tokens.expiryOfAccessor(accessor);
+  return expiry === undefined || (expiry !== null && expiry <= core.clock.now());
 }
 
 async function mintLoginToken(

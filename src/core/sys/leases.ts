@@ -12,8 +12,11 @@ const leaseFields = {
   sync: field.bool('Wait for the revocation to finish.', { default: true }),
 };
 
-function leaseIdOf(input: { lease_id?: string; url_lease_id?: string }): string {
-  // The body wins over the URL, as in Vault.
+export function leaseIdOf(input: { lease_id?: string; url_lease_id?: string }): string {
+  // The ACL was checked against the URL: a different id in the body would act on a lease the policy
+  // never allowed (`sys/leases/revoke/<mine>/x` with another mount's lease id in the body).
+  if (input.lease_id && input.url_lease_id && input.lease_id !== input.url_lease_id)
+    throw invalid('lease_id in the request body does not match the lease id in the URL');
   const id = input.lease_id || input.url_lease_id;
   if (!id) throw invalid('lease_id must be specified');
   return id;

@@ -59,3 +59,33 @@ test('revoking skips a stale parent index entry instead of looping on it', async
   assert.deepEqual(await backend.list('token/parent/'), []);
   assert.deepEqual(await backend.list('token/id/'), []);
 });
+
+test('afterRevoke runs once the token is gone, so a late lease index is swept after the delete', async () => {
+  const backend = new InmemBackend();
+  const seen: { stillStored: boolean; phase: string }[] = [];
+  const store: TokenStore = new TokenStore({
+    storage: new StorageView(backend, 'token/'),
+    clock: new FakeClock(),
+    log: silentLogger,
+    defaults: () => ({ defaultTtl: 3600, maxTtl: 7200 }),
+    onRevoke: async (entry) => {
+      seen.push({
+        phase: 'onRevoke',
+        stillStored: (await store.expiryOfAccessor(entry.accessor)) !== undefined,
+      });
+    },
+    afterRevoke: async (entry) => {
+      seen.push({
+        phase: 'after',
+        stillStored: (await store.expiryOfAccessor(entry.accessor)) !== undefined,
+      });
+    },
+  });
+  const parent = await store.create(base);
+  await store.create({ ...base, parent: parent.entry });
+  await store.revoke(parent.token);
+  assert.deepEqual(
+    seen.map((s) => `${s.phase}:${s.stillStored}`),
+    ['onRevoke:true', 'after:false', 'onRevoke:true', 'after:false'],
+  );
+});

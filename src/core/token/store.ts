@@ -20,6 +20,11 @@ export interface TokenStoreDeps {
   clock: Clock;
   log: Logger;
   onRevoke?: (entry: TokenEntry) => Promise<void>;
+  /**
+   * Runs once the revoked entry is gone from storage: a lease registered while `onRevoke` ran (its
+   * request saw the token still there) is caught by a second sweep here.
+   */
+  afterRevoke?: (entry: TokenEntry) => Promise<void>;
   policyExists?: (name: string) => Promise<boolean>;
   defaults: () => { defaultTtl: number; maxTtl: number };
 }
@@ -312,6 +317,12 @@ export class TokenStore {
     ];
     if (entry.parentHash) ops.push({ op: 'delete', key: `parent/${entry.parentHash}/${idHash}` });
     await this.deps.storage.transaction(ops);
+    await this.deps.afterRevoke?.(entry).catch((error: unknown) => {
+      this.deps.log.warn('revoking what a token owned failed', {
+        accessor: entry.accessor,
+        error: String(error),
+      });
+    });
   }
 
   /** Revokes only the token; its children become orphans. */

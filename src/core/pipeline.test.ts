@@ -1,0 +1,130 @@
+/**
+ * Leases and the token that asked for them, through the real core pipeline with a stand-in engine
+ * that records what it issued and revoked: a batch token's leases end with the token, and a lease
+ * whose request finishes after its token was revoked is revoked, not left running.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { defineEngine } from '../framework/engine.js';
+import { silentLogger } from '../framework/log.js';
+import type { Operation } from '../framework/logical.js';
+import { definePath } from '../framework/path.js';
+import { InmemBackend } from '../storage/inmem.js';
+import { Core } from './core.js';
+import { createRegistry } from './engine-registry.js';
+import { handleRequest } from './pipeline.js';
+
+/** Issues a 60 s lease per read of `creds`; a test can hold requests at `gate` before they answer. */
+function lessor() {
+  const revoked: string[] = [];
+  let issued = 0;
+  let gate: Promise<void> = Promise.resolve();
+  const engine = defineEngine({
+    type: 'lessor',
+    help: 'test leases',
+    paths: [
+      definePath({
+        pattern: 'creds',
+        operations: {
+          read: async () => {
+            const name = `user-${++issued}`;
+            await gate;
+            return {
+              data: { name },
+              secret: { type: 'creds', ttlSeconds: 60, renewable: true, internalData: { name } },
+            };
+          },
+        },
+        help: 'a credential',
+      }),
+    ],
+    secrets: [
+      {
+        type: 'creds',
+        async revoke(_ctx, lease) {
+          revoked.push(String(lease.internalData.name));
+        },
+      },
+    ],
+  });
+  return {
+    engine,
+    revoked,
+    hold(): () => void {
+      const opener: { open?: () => void } = {};
+      gate = new Promise<void>((resolve) => {
+        opener.open = resolve;
+      });
+      return () => opener.open?.();
+    },
+  };
+}
+
+async function setUp() {
+  const stub = lessor();
+  const core = new Core({
+    physical: new InmemBackend(),
+    log: silentLogger,
+    registry: createRegistry([stub.engine]),
+    defaultLeaseTtl: 3600,
+    maxLeaseTtl: 7200,
+  });
+  const { rootToken } = await core.initializeDev();
+  let n = 0;
+  const call = (operation: Operation, path: string, token: string, data: Record<string, unknown> = {}) =>
+    handleRequest(core, {
+      id: `r${++n}`,
+      path,
+      operation,
+      data,
+      token,
+      clientAddr: '127.0.0.1',
+      headers: {},
+    });
+  await call('update', 'sys/mounts/lessor', rootToken, { type: 'lessor' });
+  const newToken = async (data: Record<string, unknown>) =>
+    String((await call('update', 'auth/token/create', rootToken, data)).auth?.client_token);
+  return { core, stub, rootToken, call, newToken };
+}
+
+test("a batch token's lease is capped to the token's remaining TTL (CVE-2020-25816)", async () => {
+  const { core, call, newToken } = await setUp();
+  const batch = await newToken({ type: 'batch', ttl: '3s' });
+  const issued = await call('read', 'lessor/creds', batch);
+  assert.ok(issued.leaseDuration > 0 && issued.leaseDuration <= 3, `lease of ${issued.leaseDuration} s`);
+  const lease = await core.unsealed.expiration.lookup(issued.leaseId);
+  assert.ok(lease && lease.maxExpireTime <= core.clock.now() + 3000, 'renewal cannot pass the token either');
+  // A service token's lease keeps the engine's TTL.
+  const service = await call('read', 'lessor/creds', await newToken({ ttl: '3s' }));
+  assert.equal(service.leaseDuration, 60);
+  await core.sealVault();
+});
+
+test('a lease whose request finishes after its token was revoked is revoked at once', async () => {
+  const { core, stub, rootToken, call, newToken } = await setUp();
+  const token = await newToken({ policies: ['root'] });
+  const open = stub.hold();
+  const pending = call('read', 'lessor/creds', token);
+  await sleep(20); // the request is inside the engine, past its token check
+  await call('update', 'auth/token/revoke', rootToken, { token });
+  open();
+  const issued = await pending;
+  assert.deepEqual(stub.revoked, ['user-1'], 'the credential is revoked at its source');
+  assert.equal(await core.unsealed.expiration.lookup(issued.leaseId), undefined);
+  await core.sealVault();
+});
+
+test('a num_uses=3 token: exactly three concurrent requests run, and every lease they made is revoked', async () => {
+  const { core, stub, call, newToken } = await setUp();
+  const token = await newToken({ policies: ['root'], num_uses: 3 });
+  const open = stub.hold();
+  const settled = Promise.allSettled(Array.from({ length: 10 }, () => call('read', 'lessor/creds', token)));
+  await sleep(20);
+  open();
+  const results = await settled;
+  const ok = results.filter((r) => r.status === 'fulfilled');
+  assert.equal(ok.length, 3);
+  assert.deepEqual([...stub.revoked].sort(), ['user-1', 'user-2', 'user-3']);
+  await core.sealVault();
+});
