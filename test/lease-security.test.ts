@@ -218,6 +218,17 @@ describe('PostgreSQL credential leases and the token rules (C3, C4, C5, I5)', ()
     assert.equal(await leaseExists(creds.leaseId), false);
   });
 
+  test('a batch child is revoked with its parent, and so are the leases it made', async () => {
+    const parent = await createToken({ policies: ['creds'] });
+    const batch = await createToken({ policies: ['creds'], type: 'batch', ttl: '1h' }, parent.client_token);
+    const creds = await issue('database/creds/app', batch.client_token);
+    await assertLive(creds);
+    await ok('POST', 'auth/token/revoke', { token: parent.client_token });
+    assert.equal(await tokenAlive(batch.client_token), false, 'the batch child died with its parent');
+    await eventually(dropped([creds]), 'the batch child lease revoked with the parent');
+    await assertDropped(creds);
+  });
+
   test("C4: renewing or revoking another's lease without a policy for it is 403; the user keeps working", async () => {
     const scoped = `
 path "sys/leases/renew/database/creds/mine/*" { capabilities = ["update"] }

@@ -172,7 +172,10 @@ async function finishResponse(
   }
   const state = core.unsealed;
   if (response.secret) {
-    const leaseAccessor = logical.caller?.accessor;
+    const batchOwner = req.token?.startsWith('hvb.')
+      ? await state.tokens.batchLeaseOwner(req.token)
+      : undefined;
+    const leaseAccessor = logical.caller?.accessor || batchOwner?.accessor;
     const { lease, ttlSeconds } = await state.expiration.register(
       req.path,
       response.secret,
@@ -181,7 +184,7 @@ async function finishResponse(
     );
     // The token may have been revoked while the secret was being made (a concurrent request spent its
     // last use, or its tree was revoked): that revocation missed this lease, so end it here.
-    if (leaseAccessor && (await tokenGone(core, leaseAccessor)))
+    if (batchOwner?.gone || (leaseAccessor && (await tokenGone(core, leaseAccessor))))
       await state.expiration.revokeQueued(lease.leaseId);
     result.leaseId = lease.leaseId;
     result.leaseDuration = ttlSeconds;

@@ -135,7 +135,8 @@ export async function createToken(
     period,
     renewable: input.renewable ?? role?.renewable ?? true,
     type,
-    parent: orphan || type === 'batch' ? undefined : parent,
+    // A batch child is tied to its parent as in Vault: it stops working when the parent is revoked.
+    parent: orphan ? undefined : parent,
     boundCidrs: role?.tokenBoundCidrs,
     role: role?.name,
     mountDefaultTtl: role?.tokenTtl || ctx.system.defaultLeaseTtl(),

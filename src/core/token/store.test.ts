@@ -89,3 +89,17 @@ test('afterRevoke runs once the token is gone, so a late lease index is swept af
     ['onRevoke:true', 'after:false', 'onRevoke:true', 'after:false'],
   );
 });
+
+test('a batch child stops working when its parent is revoked; an orphan batch token does not', async () => {
+  const { store } = newStore();
+  const parent = await store.create(base);
+  const child = await store.create({ ...base, type: 'batch', parent: parent.entry });
+  const orphan = await store.create({ ...base, type: 'batch' });
+  assert.ok(await store.lookup(child.token));
+  assert.deepEqual(await store.batchLeaseOwner(child.token), { accessor: parent.entry.accessor, gone: false });
+  assert.equal(await store.batchLeaseOwner(orphan.token), undefined);
+  await store.revoke(parent.token);
+  assert.equal(await store.lookup(child.token), undefined);
+  assert.deepEqual(await store.batchLeaseOwner(child.token), { gone: true });
+  assert.ok(await store.lookup(orphan.token));
+});

@@ -80,7 +80,10 @@ export class TokenStore {
 
   /** The hot path: a valid token's entry, or undefined for unknown, expired or revoked tokens. */
   async lookup(token: string): Promise<TokenEntry | undefined> {
-    if (token.startsWith('hvb.')) return this.openBatch(token);
+    if (token.startsWith('hvb.')) {
+      const entry = await this.openBatch(token);
+      return entry && (await this.batchParentAlive(entry)) ? entry : undefined;
+    }
     return this.lookupHash(await this.hash(token));
   }
 
@@ -418,5 +421,23 @@ export class TokenStore {
     } catch {
       return undefined;
     }
+  }
+
+  /** A batch token lives no longer than its parent: revoked or expired parent, dead child. */
+  private async batchParentAlive(entry: TokenEntry): Promise<boolean> {
+    return !entry.parentHash || (await this.lookupHash(entry.parentHash)) !== undefined;
+  }
+
+  /**
+   * Who owns a lease made with a batch token (which has no accessor): its parent, so revoking the
+   * parent revokes the lease, as in Vault. `gone` when the token or its parent no longer exists;
+   * undefined for an orphan batch token (its leases are only capped to its TTL).
+   */
+  async batchLeaseOwner(token: string): Promise<{ accessor?: string; gone: boolean } | undefined> {
+    const entry = await this.openBatch(token);
+    if (!entry) return { gone: true };
+    if (!entry.parentHash) return undefined;
+    const parent = await this.deps.storage.getJson<TokenEntry>(`id/${entry.parentHash}`);
+    return parent ? { accessor: parent.accessor, gone: false } : { gone: true };
   }
 }
