@@ -1,6 +1,6 @@
 /** The workloads of PERFORMANCE.md: how each prepares its data and what it sends. */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -90,15 +90,16 @@ function seedKv(server: BenchServer, mount: string, version: '1' | '2', count: n
   });
 }
 
-const auditDir = mkdtempSync(join(tmpdir(), 'coffer-bench-audit-'));
-/** One file audit device, as PERFORMANCE.md's audited rows ask. */
+/** One file audit device, as PERFORMANCE.md's audited rows ask; its directory goes when the run ends. */
 const enableAudit = (server: BenchServer) =>
-  once(server, 'audit', () =>
-    ok(server, 'PUT', 'sys/audit/bench-file', {
+  once(server, 'audit', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coffer-bench-audit-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return ok(server, 'PUT', 'sys/audit/bench-file', {
       type: 'file',
-      options: { file_path: join(auditDir, `audit-${server.child.pid}.log`) },
-    }),
-  );
+      options: { file_path: join(dir, 'audit.log') },
+    });
+  });
 async function disableAudit(server: BenchServer): Promise<void> {
   await ok(server, 'DELETE', 'sys/audit/bench-file');
   prepared.get(server)?.delete('audit');
