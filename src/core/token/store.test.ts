@@ -96,7 +96,10 @@ test('a batch child stops working when its parent is revoked; an orphan batch to
   const child = await store.create({ ...base, type: 'batch', parent: parent.entry });
   const orphan = await store.create({ ...base, type: 'batch' });
   assert.ok(await store.lookup(child.token));
-  assert.deepEqual(await store.batchLeaseOwner(child.token), { accessor: parent.entry.accessor, gone: false });
+  assert.deepEqual(await store.batchLeaseOwner(child.token), {
+    accessor: parent.entry.accessor,
+    gone: false,
+  });
   assert.equal(await store.batchLeaseOwner(orphan.token), undefined);
   await store.revoke(parent.token);
   assert.equal(await store.lookup(child.token), undefined);
