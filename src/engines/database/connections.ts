@@ -36,7 +36,7 @@ export class Connections {
   ): Promise<{ plugin: DatabasePlugin; settings: ConnectionSettings }> {
     const factory = this.plugins.get(pluginName);
     if (!factory) throw invalid(`error creating database object: unknown plugin_name "${pluginName}"`);
-    const plugin = factory();
+    const plugin = await factory();
     try {
       const settings = await plugin.initialize({ config: details, verifyConnection });
       return { plugin, settings };

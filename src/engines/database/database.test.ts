@@ -487,8 +487,8 @@ describe('database engine on PostgreSQL (scram)', () => {
   /** Wraps the real plugin so a test decides when a password change fails, before or after the database. */
   function faultyPlugins(fault: { mode: 'none' | 'before' | 'after' }) {
     const real = databasePlugins.get(POSTGRES_PLUGIN_NAME)!;
-    const factory: PluginFactory = () => {
-      const plugin = real();
+    const factory: PluginFactory = async () => {
+      const plugin = await real();
       const wrapped: DatabasePlugin = {
         type: plugin.type,
         initialize: (r) => plugin.initialize(r),

@@ -53,4 +53,5 @@ export interface DatabasePlugin {
   close(): Promise<void>;
 }
 
-export type PluginFactory = () => DatabasePlugin;
+/** May load its driver on first use, so a server that mounts no database never imports one. */
+export type PluginFactory = () => DatabasePlugin | Promise<DatabasePlugin>;
