@@ -193,6 +193,19 @@ describe('database engine on PostgreSQL (scram)', () => {
     assert.equal((await call(m, 'read', 'creds/nosuch')).status, 400);
   });
 
+  test('static-roles: a role outside allowed_roles gets 403 and the account keeps its password', async () => {
+    const { m } = await mountWithConnection();
+    const user = await staticUser();
+    const created = await call(m, 'update', 'static-roles/other', {
+      db_name: 'pg',
+      username: user.username,
+      rotation_period: '1h',
+    });
+    assert.equal(created.status, 403, created.error);
+    assert.equal(await cluster.canLogin(user.username, user.password), true);
+    assert.equal((await call(m, 'read', 'static-roles/other')).status, 204);
+  });
+
   test('lease revoke drops the user and ends its sessions; a second revoke succeeds', async () => {
     const { engine, m } = await mountWithConnection();
     await call(m, 'update', 'roles/app', {

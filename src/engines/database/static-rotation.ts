@@ -3,14 +3,14 @@
  * stored as `pending` before the database sees it and promoted only after the database confirms.
  * A pending password found later (after a failure or a crash) is re-applied, never discarded.
  */
-import { invalid } from '../../core/errors.js';
+import { CofferError, invalid } from '../../core/errors.js';
 import type { Clock } from '../../framework/clock.js';
 import type { StorageView } from '../../framework/storage-view.js';
 import { type Connections, databaseError } from './connections.js';
 import type { KeyedLock } from './keyed-lock.js';
 import { generatePassword } from './password.js';
 import { nextRotation } from './schedule.js';
-import { keys, loadStaticRole, type StaticRole } from './store.js';
+import { keys, loadConnection, loadStaticRole, roleAllowed, type StaticRole } from './store.js';
 
 export interface RotationDeps {
   storage: StorageView;
@@ -25,6 +25,10 @@ export const staticLockKey = (name: string) => `static-role/${name}`;
 async function applyPending(deps: RotationDeps, name: string, role: StaticRole): Promise<StaticRole> {
   const pending = role.pending;
   if (!pending) return role;
+  // As in Vault: a connection's allowed_roles also bounds which accounts its static roles may rotate.
+  const connection = await loadConnection(deps.storage, role.dbName);
+  if (connection && !roleAllowed(connection, name))
+    throw new CofferError('permission_denied', `"${name}" is not an allowed role`);
   const { plugin } = await deps.connections.get(role.dbName);
   try {
     await plugin.updateUser({
