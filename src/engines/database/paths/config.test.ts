@@ -31,3 +31,36 @@ test('literal passwords are redacted; templates stay visible', () => {
   );
   assert.equal(shown('tcp(127.0.0.1:3306)/'), 'tcp(127.0.0.1:3306)/');
 });
+
+test('a raw "@" inside a URL password is masked whole, up to the last "@" of the authority', () => {
+  assert.equal(shown('postgresql://admin:p@ss@db:5432/app'), 'postgresql://admin:xxxxx@db:5432/app');
+  assert.equal(
+    shown('postgres://admin:a@b@db?sslmode=require&x=c@d'),
+    'postgres://admin:xxxxx@db?sslmode=require&x=c@d',
+  );
+  assert.equal(shown('postgresql://db:5432/app?user=a@b'), 'postgresql://db:5432/app?user=a@b');
+});
+
+test('key material in the connection details is never answered', () => {
+  const wire = connectionToWire({
+    pluginName: 'mysql-database-plugin',
+    connectionDetails: {
+      connection_url: '{{username}}:{{password}}@tcp(db:3306)/',
+      username: 'root',
+      password: 'root-secret',
+      tls_ca: 'CA PEM',
+      tls_certificate_key: '-----BEGIN PRIVATE KEY-----',
+      private_key: 'pk',
+      service_account_json: '{}',
+    },
+    allowedRoles: [],
+    rootRotationStatements: [],
+    passwordPolicy: '',
+    verifyConnection: true,
+  });
+  assert.deepEqual(Object.keys(wire.connection_details as object).sort(), [
+    'connection_url',
+    'tls_ca',
+    'username',
+  ]);
+});

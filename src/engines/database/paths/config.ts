@@ -61,7 +61,9 @@ function declaredDetails(input: Input<typeof configFields>): ConnectionSettings 
   return out;
 }
 
-const LITERAL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:([^@/]*)@/i;
+// The userinfo ends at the LAST `@` of the authority (as Go's url.Parse and WHATWG URL read it), so a
+// password holding a raw `@` is masked whole.
+const LITERAL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@:?#]*:([^/?#]*)@/i;
 
 /** MySQL's Go DSN form, `user:pass@tcp(host:3306)/db`: the password runs to the last `@` before the address. */
 const DSN_PASSWORD = /^([^:@/]*):(.+)@((?:tcp|unix)\(|\/)/;
@@ -89,8 +91,13 @@ function redactUrl(url: unknown): unknown {
 
 export const hasLiteralUrlPassword = (url: unknown) => redactUrl(url) !== url;
 
+/** Never answered on read: Vault drops `password`, `private_key` and `service_account_json`; MySQL's client key too. */
+const SECRET_DETAILS = ['password', 'private_key', 'service_account_json', 'tls_certificate_key'];
+
 export function connectionToWire(config: ConnectionConfig): Record<string, unknown> {
-  const { password: _password, ...details } = config.connectionDetails;
+  const details = Object.fromEntries(
+    Object.entries(config.connectionDetails).filter(([key]) => !SECRET_DETAILS.includes(key)),
+  );
   return {
     plugin_name: config.pluginName,
     plugin_version: '',
