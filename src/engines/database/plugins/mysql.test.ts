@@ -185,6 +185,26 @@ test('updateUser: a new password works and the old one stops working', async () 
   }
 });
 
+test('updateUser: a static username with a quote cannot rewrite another account', async () => {
+  const plugin = await started();
+  const victim = await plugin.newUser(request('victim'));
+  const decoy = await plugin.newUser(request('decoy'));
+  try {
+    const chosen = `Owned-${run}`;
+    // Renders as ALTER USER 'victim'@'%' IDENTIFIED BY 'Owned-…', 'decoy'@'%' IDENTIFIED BY '…'.
+    const username = `${victim.username}'@'%' IDENTIFIED BY '${chosen}', '${decoy.username}`;
+    const newPassword = `New-${randomBytes(12).toString('hex')}`;
+    await assert.rejects(
+      plugin.updateUser({ username, password: { newPassword, statements: [] } }),
+      /username contains a quote/,
+    );
+    assert.equal(await canLogIn(victim.username, chosen), false);
+  } finally {
+    await plugin.deleteUser({ username: victim.username, statements: [] });
+    await plugin.deleteUser({ username: decoy.username, statements: [] });
+  }
+});
+
 test('updateUser: a new expiration is a no-op; no change at all is refused', async () => {
   const plugin = await started();
   await plugin.updateUser({ username: 'anyone', expiration: { newExpiration: new Date(), statements: [] } });

@@ -74,8 +74,8 @@ class MysqlPlugin implements DatabasePlugin {
     const usernames = this.usernames;
     if (!usernames) throw notInitialized();
     const username = usernames.render(request.usernameConfig);
-    assertSafeValue('username', username);
-    assertSafeValue('password', request.password);
+    assertSafeValue('generated username', username);
+    assertSafeValue('generated password', request.password);
     const values = {
       name: username,
       username,
@@ -103,7 +103,9 @@ class MysqlPlugin implements DatabasePlugin {
     if (request.username === '' || newPassword === '') {
       throw invalid('must provide both username and password');
     }
-    assertSafeValue('password', newPassword);
+    // A static role's username is written by an operator and lands unquoted in the SQL too.
+    assertSafeValue('username', request.username);
+    assertSafeValue('generated password', newPassword);
     const values = { name: request.username, username: request.username, password: newPassword };
     const queries = splitStatements(statements.length > 0 ? statements : [DEFAULT_ROTATION]).map((query) =>
       renderStatement(query, values),
@@ -175,7 +177,7 @@ const notInitialized = () => new CofferError('internal', 'the mysql plugin is no
 
 function assertSafeValue(what: string, value: string): void {
   if (UNSAFE_IN_SQL_LITERAL.test(value)) {
-    throw invalid(`the generated ${what} contains a quote or backslash and cannot be used in SQL`);
+    throw invalid(`the ${what} contains a quote or backslash and cannot be used in SQL`);
   }
 }
 
