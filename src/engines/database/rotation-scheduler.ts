@@ -30,10 +30,18 @@ export class RotationScheduler {
 
   private arm(ms: number): void {
     this.cancelTimer = this.deps.clock.setTimer(ms, () => {
-      this.running = this.runDue().finally(() => {
-        this.running = undefined;
-        if (!this.stopped) this.arm(this.tickMs);
-      });
+      // A storage failure (listing or reading roles) must not become an unhandled rejection,
+      // which would end the process; the next tick simply tries again.
+      this.running = this.runDue()
+        .catch((error: unknown) => {
+          this.deps.log.warn('static role rotation pass failed; will retry', {
+            error: error instanceof Error ? error.message : 'error',
+          });
+        })
+        .finally(() => {
+          this.running = undefined;
+          if (!this.stopped) this.arm(this.tickMs);
+        });
     });
   }
 
