@@ -246,6 +246,17 @@ describe('approle secret IDs', () => {
     const started = await mount.request('update', 'tidy/secret-id');
     assert.equal(started?.httpStatus, 202);
   });
+
+  test('tidy keeps the accessors of a role created after it listed the roles', async () => {
+    const { mount } = await setup();
+    const a = await roleWithSecret(mount, 'late');
+    // A tidy pass whose role listing predates role "late" (the race with a concurrent role write).
+    assert.equal(await new SecretIds(new KeyedMutex()).tidy(mount.ctx, []), 0);
+    const found = await mount.request('update', 'role/late/secret-id-accessor/lookup', {
+      secret_id_accessor: a.accessor,
+    });
+    assert.equal(found?.data?.secret_id_accessor, a.accessor);
+  });
 });
 
 describe('approle login', () => {

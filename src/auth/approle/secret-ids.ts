@@ -8,7 +8,7 @@ import { invalid } from '../../core/errors.js';
 import type { EngineContext } from '../../framework/path.js';
 import type { StorageView } from '../../framework/storage-view.js';
 import type { KeyedMutex } from '../keyed-mutex.js';
-import { hmacHex, mountSalt, type RoleEntry } from './roles.js';
+import { hmacHex, loadRole, mountSalt, type RoleEntry } from './roles.js';
 
 export interface SecretIdEntry {
   secretIdHmac: string;
@@ -166,17 +166,18 @@ export class SecretIds {
         });
       }
     }
-    return removed + (await this.tidyAccessors(deps, roles));
+    return removed + (await this.tidyAccessors(deps));
   }
 
-  private async tidyAccessors(deps: Deps, roles: RoleEntry[]): Promise<number> {
-    const byName = new Map(roles.map((role) => [role.name, role]));
+  private async tidyAccessors(deps: Deps): Promise<number> {
     let removed = 0;
     for (const key of await deps.storage.list('accessor/')) {
       const index = await deps.storage.getJson<AccessorIndex>(`accessor/${key}`);
       if (!index) continue;
       await this.locks.run(lockKey(deps, index.secretIdHmac), async () => {
-        const role = byName.get(index.roleName);
+        // The role as it is now, not as tidy first listed it: a role created (or re-created with a new
+        // key) since then has live secret IDs whose accessors must not be dropped.
+        const role = await loadRole(deps.storage, index.roleName);
         if (role && (await this.read(deps.storage, role, index.secretIdHmac))) return;
         await deps.storage.delete(`accessor/${key}`);
         removed++;
