@@ -89,6 +89,22 @@ describe('token lifecycle', () => {
     assert.equal((await server.api('GET', 'auth/token/lookup-self', undefined, orphan)).status, 200);
   });
 
+  test('a parent without the default policy cannot hand it to a child (C3 escalation)', async () => {
+    const maker = 'path "auth/token/create" {\n  capabilities = ["update"]\n}\n';
+    await server.api('PUT', 'sys/policies/acl/bare-maker', { policy: maker }, root);
+    const parent = await createToken({ policies: ['bare-maker'], no_default_policy: true });
+    const escalate = await server.api('POST', 'auth/token/create', { policies: ['default'] }, parent);
+    assert.equal(escalate.status, 400);
+    assert.match(escalate.text, /child policies must be subset of parent/);
+    const child = await server.api('POST', 'auth/token/create', { policies: ['bare-maker'] }, parent);
+    assert.deepEqual(child.body.auth.policies, ['bare-maker'], 'default is not added behind its back');
+    const inherited = await server.api('POST', 'auth/token/create', {}, parent);
+    assert.deepEqual(inherited.body.auth.policies, ['bare-maker']);
+    const withDefault = await createToken({ policies: ['token-maker'] });
+    const normal = await server.api('POST', 'auth/token/create', { policies: ['token-maker'] }, withDefault);
+    assert.deepEqual(normal.body.auth.policies, ['default', 'token-maker']);
+  });
+
   test('a token with num_uses=3 serves exactly three requests, even concurrently', async () => {
     const token = await createToken({ policies: ['default'], num_uses: 3 });
     const results = await Promise.all(

@@ -54,12 +54,17 @@ function policiesFor(
     }
     if (requested.some((p) => role.disallowedPolicies.includes(p)))
       throw invalid('token policies include disallowed policies');
-  } else if (!parentPolicies.includes('root') && !privileged) {
-    if (!requested.every((p) => p === 'default' || parentPolicies.includes(p)))
-      throw invalid('child policies must be subset of parent');
   }
+  const unprivileged = !role && !parentPolicies.includes('root') && !privileged;
+  // `default` is a policy like any other here: a parent without it cannot hand it out (C3).
+  if (unprivileged && !requested.every((p) => parentPolicies.includes(p)))
+    throw invalid('child policies must be subset of parent');
+  const inherited = !role && !input.policies?.length;
   const noDefault = input.no_default_policy || role?.tokenNoDefaultPolicy;
-  if (!noDefault && !requested.includes('root') && !requested.includes('default')) requested.push('default');
+  // As Vault: an unprivileged or inheriting child gets `default` only when its parent has it.
+  const addDefault = !noDefault && (!(unprivileged || inherited) || parentPolicies.includes('default'));
+  if (addDefault && !requested.includes('root') && !requested.includes('default')) requested.push('default');
+  if (noDefault) requested = requested.filter((p) => p !== 'default');
   return requested.sort();
 }
 
