@@ -68,6 +68,42 @@ describe('audit', () => {
       bodies.push((await server.api('POST', 'secret/data/bad', { data: secret }, root)).text);
       bodies.push((await server.api('GET', 'sys/policy', undefined, secret)).text);
     }
+    // Logins: passwords and secret ids go in, minted tokens come out; none may reach the log in clear.
+    await server.api('POST', 'sys/auth/userpass', { type: 'userpass' }, root);
+    await server.api('POST', 'sys/auth/approle', { type: 'approle' }, root);
+    await server.api('POST', 'auth/approle/role/canary', { token_policies: 'default' }, root);
+    const roleId = (await server.api('GET', 'auth/approle/role/canary/role-id', undefined, root)).body.data
+      .role_id;
+    for (let i = 0; i < 5; i++) {
+      const password = canary();
+      canaries.push(password);
+      await server.api(
+        'POST',
+        `auth/userpass/users/canary${i}`,
+        { password, token_policies: 'default' },
+        root,
+      );
+      const login = await server.api('POST', `auth/userpass/login/canary${i}`, { password });
+      assert.equal(login.status, 200, login.text);
+      canaries.push(login.body.auth.client_token);
+      bodies.push(
+        (await server.api('POST', `auth/userpass/login/canary${i}`, { password: `${password}x` })).text,
+      );
+    }
+    for (let i = 0; i < 40; i++) {
+      const secretId = canary();
+      canaries.push(secretId);
+      const made = await server.api(
+        'POST',
+        'auth/approle/role/canary/custom-secret-id',
+        { secret_id: secretId },
+        root,
+      );
+      assert.equal(made.status, 200, made.text);
+      const login = await server.api('POST', 'auth/approle/login', { role_id: roleId, secret_id: secretId });
+      assert.equal(login.status, 200, login.text);
+      canaries.push(login.body.auth.client_token);
+    }
     const audit = await readFile(auditFile, 'utf8');
     const lines = audit
       .trim()
