@@ -1,9 +1,23 @@
-/** In-memory timers for the items due soon, with a cap on how many fire handlers run at once. */
+/**
+ * In-memory timers for the items due soon, with a cap on how many fire handlers run at once.
+ * One clock timer for the earliest item and a min-heap for the rest: 100k leases cost 100k small
+ * heap entries instead of 100k Node timers (and their closures).
+ */
 import type { Clock } from '../../framework/clock.js';
 import { type DueItem, hashId } from './due-index.js';
 
+interface HeapEntry {
+  at: number;
+  key: string;
+  item: DueItem;
+}
+
 export class Timers {
-  private readonly cancels = new Map<string, () => void>();
+  /** What is scheduled now, by key; a heap entry whose item is no longer here was cancelled. */
+  private readonly scheduled = new Map<string, DueItem>();
+  private heap: HeapEntry[] = [];
+  private armedAt = Number.POSITIVE_INFINITY;
+  private disarm?: () => void;
   private readonly queue: DueItem[] = [];
   private running = 0;
 
@@ -16,33 +30,56 @@ export class Timers {
   ) {}
 
   get size(): number {
-    return this.cancels.size + this.queue.length;
+    return this.scheduled.size + this.queue.length;
   }
 
   schedule(item: DueItem): void {
     const key = hashId(item.kind, item.id);
-    this.cancels.get(key)?.();
-    const delay = Math.max(0, item.at - this.clock.now());
-    this.cancels.set(
-      key,
-      this.clock.setTimer(delay, () => {
-        this.cancels.delete(key);
-        this.queue.push(item);
-        this.drain();
-      }),
-    );
+    this.scheduled.set(key, item);
+    this.push({ at: item.at, key, item });
+    if (item.at < this.armedAt) this.arm();
   }
 
   cancel(item: Pick<DueItem, 'kind' | 'id'>): void {
-    const key = hashId(item.kind, item.id);
-    this.cancels.get(key)?.();
-    this.cancels.delete(key);
+    this.scheduled.delete(hashId(item.kind, item.id));
+    // Cancelled entries stay in the heap until popped; rebuild when they outnumber the live ones.
+    if (this.heap.length > 1024 && this.heap.length > 2 * this.scheduled.size) this.rebuild();
   }
 
   clear(): void {
-    for (const cancel of this.cancels.values()) cancel();
-    this.cancels.clear();
+    this.scheduled.clear();
+    this.heap = [];
+    this.disarm?.();
+    this.disarm = undefined;
+    this.armedAt = Number.POSITIVE_INFINITY;
     this.queue.length = 0;
+  }
+
+  private isLive(entry: HeapEntry): boolean {
+    return this.scheduled.get(entry.key) === entry.item;
+  }
+
+  private arm(): void {
+    while (this.heap.length > 0 && !this.isLive(this.heap[0])) this.pop();
+    this.disarm?.();
+    this.disarm = undefined;
+    this.armedAt = this.heap[0]?.at ?? Number.POSITIVE_INFINITY;
+    if (this.heap.length === 0) return;
+    this.disarm = this.clock.setTimer(Math.max(0, this.armedAt - this.clock.now()), () => this.fireDue());
+  }
+
+  private fireDue(): void {
+    this.disarm = undefined;
+    this.armedAt = Number.POSITIVE_INFINITY;
+    const now = this.clock.now();
+    while (this.heap.length > 0 && this.heap[0].at <= now) {
+      const entry = this.pop();
+      if (!this.isLive(entry)) continue;
+      this.scheduled.delete(entry.key);
+      this.queue.push(entry.item);
+    }
+    this.drain();
+    this.arm();
   }
 
   private drain(): void {
@@ -56,5 +93,43 @@ export class Timers {
           this.drain();
         });
     }
+  }
+
+  private rebuild(): void {
+    this.heap = [];
+    for (const [key, item] of this.scheduled) this.push({ at: item.at, key, item });
+  }
+
+  private push(entry: HeapEntry): void {
+    const heap = this.heap;
+    heap.push(entry);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent].at <= entry.at) break;
+      heap[i] = heap[parent];
+      i = parent;
+    }
+    heap[i] = entry;
+  }
+
+  private pop(): HeapEntry {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= heap.length) break;
+        const right = left + 1;
+        const child = right < heap.length && heap[right].at < heap[left].at ? right : left;
+        if (heap[child].at >= last.at) break;
+        heap[i] = heap[child];
+        i = child;
+      }
+      heap[i] = last;
+    }
+    return top;
   }
 }
