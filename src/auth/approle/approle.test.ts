@@ -176,6 +176,7 @@ describe('approle secret IDs', () => {
     await mount.request('update', 'role/a', {});
     await mount.request('update', 'role/a/custom-secret-id', { secret_id: 'my-own-secret' });
     await rejection(mount.request('update', 'role/a/custom-secret-id', { secret_id: 'my-own-secret' }));
+    await rejection(mount.request('update', 'role/a/custom-secret-id', { secret_id: ' padded ' }));
     const roleId = (await mount.request('read', 'role/a/role-id'))?.data?.role_id;
     assert.ok((await login(engine, mount, { role_id: roleId, secret_id: 'my-own-secret' }))?.auth);
   });

@@ -1,7 +1,7 @@
 /** Role bindings over a verified token's claims: bound_claims, user and groups claims, claim_mappings. */
 import { invalid } from '../../core/errors.js';
 import { isPlainObject } from '../../framework/fields.js';
-import { globMatches } from './glob.js';
+import { globMatches } from '../../framework/glob.js';
 import type { Claims } from './verify.js';
 
 export type BoundClaimValue = string | number | boolean;

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CofferError } from '../../core/errors.js';
 import { FakeClock } from '../../framework/clock.js';
+import { globMatches } from '../../framework/glob.js';
 import type { LogicalResponse } from '../../framework/logical.js';
 import { mountForTest, type TestMount } from '../../framework/testing.js';
-import { globMatches } from './glob.js';
 import { jwtEngine } from './index.js';
 import {
   createSigningKey,

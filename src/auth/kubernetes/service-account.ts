@@ -6,8 +6,8 @@
 import { compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
 import { CofferError } from '../../core/errors.js';
 import { isPlainObject } from '../../framework/fields.js';
+import { globListMatches } from '../../framework/glob.js';
 import { parsePublicKeyPem } from '../jwt/config.js';
-import { globListMatches } from '../jwt/glob.js';
 import type { KubernetesConfig } from './config.js';
 import type { KubernetesRole } from './role.js';
 

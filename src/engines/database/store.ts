@@ -1,4 +1,5 @@
 /** What the database engine keeps in its mount's storage, under Vault's keys (`config/`, `role/`, `static-role/`). */
+import { globListMatches } from '../../framework/glob.js';
 import type { StorageView } from '../../framework/storage-view.js';
 import type { ConnectionSettings } from './plugin.js';
 
@@ -58,12 +59,6 @@ export const loadStaticRole = (storage: StorageView, name: string) =>
 
 /** `*` matches any run of characters, as Vault's allowed_roles globs do. */
 export function roleAllowed(config: ConnectionConfig, roleName: string): boolean {
-  return config.allowedRoles.some((pattern) => {
-    if (pattern === '*') return true;
-    const regex = pattern
-      .split('*')
-      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*');
-    return new RegExp(`^${regex}$`, 's').test(roleName);
-  });
+  // A linear glob match: a regex built from an operator's pattern could backtrack for minutes.
+  return globListMatches(config.allowedRoles, roleName);
 }

@@ -54,6 +54,8 @@ for (const source of [
   '{{ printf "%s" ',
   '{{ "" }}',
   '{{ truncate "x" "y" }}',
+  '{{ constructor }}',
+  '{{ random 100000000 }}',
 ]) {
   test(`username template: "${source}" is refused`, () => {
     assert.throws(() => compileUsernameTemplate(source));
@@ -85,6 +87,12 @@ const statementCases: { name: string; sql: string; values: Record<string, string
     values: { name: 'x' },
     expect: `SELECT '{{other}}'`,
   },
+  {
+    name: 'prototype names are not placeholders',
+    sql: `SELECT '{{constructor}}', {{__proto__}}`,
+    values: { name: 'x' },
+    expect: `SELECT '{{constructor}}', {{__proto__}}`,
+  },
 ];
 for (const c of statementCases) {
   test(`statement: ${c.name}`, () => {
@@ -112,6 +120,9 @@ const globCases = [
   { allowed: ['*-ro'], role: 'db-ro', ok: true },
   { allowed: ['a.b'], role: 'axb', ok: false },
   { allowed: [], role: 'app', ok: false },
+  { allowed: ['a*b*c'], role: 'a-b-c', ok: true },
+  // A regex built from this pattern backtracks for minutes; the glob matcher is linear.
+  { allowed: [`${'a*'.repeat(40)}b`], role: 'a'.repeat(60), ok: false },
 ];
 for (const c of globCases) {
   test(`allowed_roles ${JSON.stringify(c.allowed)} ${c.ok ? 'allows' : 'refuses'} ${c.role}`, () => {

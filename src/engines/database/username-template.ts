@@ -22,6 +22,8 @@ const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 const FIELDS: Record<string, keyof UsernameInputs> = { DisplayName: 'displayName', RoleName: 'roleName' };
 
 const str = (v: Value) => String(v);
+const MAX_RANDOM = 1024;
+
 const int = (v: Value, fn: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${fn}: expected a non-negative integer`);
@@ -45,8 +47,12 @@ const FUNCTIONS: Record<string, (...args: Value[]) => Value> = {
       text.slice(0, Math.max(0, length - 8)) + createHash('sha256').update(text).digest('hex').slice(0, 8)
     );
   },
-  random: (n) =>
-    Array.from({ length: int(n, 'random') }, () => ALPHANUMERIC[randomInt(ALPHANUMERIC.length)]).join(''),
+  random: (n) => {
+    const length = int(n, 'random');
+    // Usernames end up at most a few hundred characters; a huge N would only exhaust memory.
+    if (length > MAX_RANDOM) throw new Error(`random: at most ${MAX_RANDOM} characters`);
+    return Array.from({ length }, () => ALPHANUMERIC[randomInt(ALPHANUMERIC.length)]).join('');
+  },
   unix_time: () => Math.floor(Date.now() / 1000),
   unix_time_millis: () => Date.now(),
   uuid: () => randomUUID(),
@@ -143,7 +149,7 @@ class Parser {
     }
     const ident = /^[a-z_][a-z0-9_]*/.exec(rest);
     if (ident) {
-      if (!FUNCTIONS[ident[0]]) this.fail(`function "${ident[0]}" not defined`);
+      if (!Object.hasOwn(FUNCTIONS, ident[0])) this.fail(`function "${ident[0]}" not defined`);
       this.at += ident[0].length;
       return { kind: 'call', fn: ident[0], args: [] };
     }

@@ -163,6 +163,9 @@ export function secretIdPaths(secretIds: SecretIds) {
       operations: {
         update: (ctx, input) => {
           if (!input.secret_id) throw invalid('missing secret_id');
+          // Login trims what it is given, so an id with outer spaces could never be used.
+          if (input.secret_id.trim() !== input.secret_id)
+            throw invalid('secret_id must not start or end with whitespace');
           return issue(ctx, input, input.secret_id);
         },
       },

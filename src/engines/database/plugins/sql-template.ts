@@ -30,7 +30,8 @@ export function renderStatement(
   while (i < statement.length) {
     const char = statement[i];
     const placeholder = char === '{' ? PLACEHOLDER.exec(statement.slice(i)) : null;
-    if (placeholder && values[placeholder[1]] !== undefined) {
+    // Own keys only: `{{constructor}}` must stay text, not reach Object.prototype.
+    if (placeholder && Object.hasOwn(values, placeholder[1]) && values[placeholder[1]] !== undefined) {
       const value = values[placeholder[1]];
       if (quote) out += value.replaceAll(quote, quote + quote);
       else out += IDENTIFIER_KEYS.has(placeholder[1]) ? bare.identifier(value) : bare.literal(value);
