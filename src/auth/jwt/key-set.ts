@@ -5,7 +5,7 @@
  * Keys only ever come from the mount's config, never from the login request.
  */
 import type { KeyObject } from 'node:crypto';
-import { importJWK, type JWK, type JWSHeaderParameters } from 'jose';
+import type { JWK, JWSHeaderParameters } from 'jose';
 import { invalid } from '../../core/errors.js';
 import type { Clock } from '../../framework/clock.js';
 import { isPlainObject } from '../../framework/fields.js';
@@ -94,7 +94,7 @@ class RemoteJwks implements KeyResolver {
     const imported: VerifyKey[] = [];
     for (const jwk of matching) {
       try {
-        imported.push(await importJWK(jwk, header.alg));
+        imported.push(await (await import('jose')).importJWK(jwk, header.alg));
       } catch {
         // A malformed entry in the provider's set is skipped; the others may still verify.
       }

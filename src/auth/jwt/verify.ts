@@ -2,7 +2,7 @@
  * Verifies a compact JWS against the configured keys, then the registered claims (iss, sub, aud,
  * exp, nbf, iat) with Vault's leeway rules. Every failure is a 400 whose text never holds the token.
  */
-import { compactVerify, decodeProtectedHeader, type JWSHeaderParameters } from 'jose';
+import type { JWSHeaderParameters } from 'jose';
 import { invalid } from '../../core/errors.js';
 import { isPlainObject } from '../../framework/fields.js';
 import type { KeyResolver } from './key-set.js';
@@ -21,6 +21,8 @@ export async function verifySignature(
   algorithms: string[],
 ): Promise<Claims> {
   if (token.length > MAX_TOKEN_LENGTH) throw invalid('error parsing token: token is too long');
+  // Loaded on first use: servers without a JWT mount never pay for it at start-up.
+  const { compactVerify, decodeProtectedHeader } = await import('jose');
   let header: JWSHeaderParameters;
   try {
     header = decodeProtectedHeader(token) as JWSHeaderParameters;

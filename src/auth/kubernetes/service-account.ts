@@ -3,7 +3,6 @@
  * checks it against the role before the TokenReview. The signature is verified here only when
  * `pem_keys` is configured; otherwise the TokenReview is what proves the token.
  */
-import { compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
 import { CofferError } from '../../core/errors.js';
 import { isPlainObject } from '../../framework/fields.js';
 import { globListMatches } from '../../framework/glob.js';
@@ -44,6 +43,8 @@ function accountFromClaims(claims: Record<string, unknown>): ServiceAccount {
 }
 
 async function verifiedClaims(jwt: string, config: KubernetesConfig): Promise<Record<string, unknown>> {
+  // Loaded on first use: servers without a Kubernetes mount never pay for it at start-up.
+  const { compactVerify, decodeJwt, decodeProtectedHeader } = await import('jose');
   let header: { alg?: string };
   let claims: Record<string, unknown>;
   try {
