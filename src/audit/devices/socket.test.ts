@@ -59,6 +59,15 @@ function startPeer(listen: (server: Server) => void): Promise<Peer> {
   });
 }
 
+/** Fails instead of hanging, so the finally blocks still close sockets and the file can exit. */
+function within<T>(ms: number, promise: Promise<T>, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 async function stopPeer(peer: Peer): Promise<void> {
   for (const socket of peer.connections) socket.destroy();
   await new Promise((resolve) => peer.server.close(resolve));
@@ -129,38 +138,45 @@ test('a peer that accepts but never reads: the write fails within write_timeout,
   const peer = await startPeer((s) => s.listen(0, '127.0.0.1'));
   peer.reading = false;
   const device = SocketDevice.create({ address: tcpAddress(peer), write_timeout: '300ms' });
-  const line = 'x'.repeat(1 << 20);
-  let failedAfter: number | undefined;
-  let writes = 0;
-  for (; writes < 256 && failedAfter === undefined; writes++) {
+  // Cleanup runs even when an assertion fails: an open peer would keep the test file from ever exiting.
+  try {
+    const line = 'x'.repeat(1 << 20);
+    let failedAfter: number | undefined;
+    let writes = 0;
+    for (; writes < 256 && failedAfter === undefined; writes++) {
+      const started = Date.now();
+      await device.write(line).catch((err: Error) => {
+        assert.match(err.message, /timed out after 300ms/);
+        failedAfter = Date.now() - started;
+      });
+    }
+    assert.ok(failedAfter !== undefined, 'the kernel buffers never filled');
+    // Generous bound: without the timeout the write would never settle; a loaded CI box is slow.
+    assert.ok(failedAfter < 5_000, `failed after ${failedAfter}ms`);
+
+    // Writes queued behind a stuck one fail on their own deadline rather than one after another.
+    peer.collector.lines.length = 0;
     const started = Date.now();
-    await device.write(line).catch((err: Error) => {
-      assert.match(err.message, /timed out after 300ms/);
-      failedAfter = Date.now() - started;
-    });
+    const burst = Array.from({ length: writes + 4 }, () => device.write(line));
+    const results = await Promise.allSettled(burst);
+    assert.ok(results.some((r) => r.status === 'rejected'));
+    assert.ok(Date.now() - started < 5_000, `${burst.length} stuck writes took ${Date.now() - started}ms`);
+
+    peer.reading = true;
+    const before = peer.connections.length;
+    await device.write('{"after":"reset"}');
+    // The peer's accept event can run after the write settles: wait for the line before counting.
+    // Burst writes that got through on a reading connection may arrive first; skip past them.
+    const sawReset = async () => {
+      for (let count = 1; !(await peer.collector.wait(count)).includes('{"after":"reset"}'); count++);
+    };
+    await within(20_000, sawReset(), 'the line after the reset never arrived');
+    assert.ok(peer.connections.length > before, 'the next write used a new connection');
+  } finally {
+    await device.close();
+    await stopPeer(peer);
   }
-  assert.ok(failedAfter !== undefined, 'the kernel buffers never filled');
-  // Generous bound: without the timeout the write would never settle; a loaded CI box is slow.
-  assert.ok(failedAfter < 5_000, `failed after ${failedAfter}ms`);
-
-  // Writes queued behind a stuck one fail on their own deadline rather than one after another.
-  peer.collector.lines.length = 0;
-  const started = Date.now();
-  const burst = Array.from({ length: writes + 4 }, () => device.write(line));
-  const results = await Promise.allSettled(burst);
-  assert.ok(results.some((r) => r.status === 'rejected'));
-  assert.ok(Date.now() - started < 5_000, `${burst.length} stuck writes took ${Date.now() - started}ms`);
-
-  peer.reading = true;
-  const before = peer.connections.length;
-  await device.write('{"after":"reset"}');
-  // The peer's accept event can run after the write settles: wait for the line before counting.
-  assert.ok((await peer.collector.wait(1)).includes('{"after":"reset"}'));
-  assert.ok(peer.connections.length > before, 'the next write used a new connection');
-  await device.close();
-  await stopPeer(peer);
 });
-
 test('a peer that went away is reconnected to once it is back', async () => {
   const peer = await startPeer((s) => s.listen(0, '127.0.0.1'));
   const address = tcpAddress(peer);
