@@ -183,15 +183,24 @@ describe('expiry across a restart', () => {
       try {
         await second.unseal();
         let alive = children.length + 1;
+        let survivors: string[] = [];
         for (let attempt = 0; attempt < 100 && alive > 0; attempt++) {
           alive = 0;
+          survivors = [];
           for (const accessor of [parent.accessor, ...children]) {
             const res = await second.api('POST', 'auth/token/lookup-accessor', { accessor }, root);
-            if (res.status === 200) alive++;
+            if (res.status === 200) {
+              alive++;
+              survivors.push(`${accessor === parent.accessor ? 'parent' : 'child'} ${res.text}`);
+            }
           }
           if (alive > 0) await new Promise((resolve) => setTimeout(resolve, 100));
         }
-        assert.equal(alive, 0, 'the expired parent and its longer-lived children are all revoked');
+        assert.equal(
+          alive,
+          0,
+          `the expired parent and its longer-lived children are all revoked\n${survivors.join('\n')}\n${second.output()}`,
+        );
       } finally {
         await second.stop();
       }

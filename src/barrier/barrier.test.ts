@@ -128,4 +128,33 @@ describe('barrier', () => {
     await barrier.delete('cache/k');
     assert.equal(await barrier.get('cache/k'), undefined);
   });
+
+  test('a read in flight while a delete commits does not put the old value back in the cache', async () => {
+    const physical = new InmemBackend();
+    const barrier = new Barrier(physical);
+    const rootKey = randomBytes(32);
+    await barrier.initialize(rootKey);
+    await barrier.put('race/k', Buffer.from('old'));
+    // Sealing empties the cache, so the next read goes to storage.
+    barrier.seal();
+    await barrier.unseal(rootKey);
+    const get = physical.get.bind(physical);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The first physical read returns the old ciphertext but only after the delete below commits
+    // (as an fsync wait on a recently written key does on sqlite).
+    physical.get = async (key: string) => {
+      const value = await get(key);
+      physical.get = get;
+      await held;
+      return value;
+    };
+    const inFlight = barrier.get('race/k');
+    await barrier.delete('race/k');
+    release();
+    assert.equal(text(await inFlight), 'old', 'the read answers what it read');
+    assert.equal(await barrier.get('race/k'), undefined, 'but the cache does not keep it');
+  });
 });

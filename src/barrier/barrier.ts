@@ -17,6 +17,8 @@ export class Barrier implements StorageBackend {
   private rootKey?: Buffer;
   private encryptions = 0;
   private readonly cache: ByteLru;
+  /** Bumped on every committed write; see `get` and `transaction`. */
+  private writeEpoch = 0;
 
   constructor(
     private readonly physical: StorageBackend,
@@ -109,12 +111,14 @@ export class Barrier implements StorageBackend {
     this.checkKey(key);
     const cached = this.cache.get(key);
     if (cached) return cached;
+    const epoch = this.writeEpoch;
     const stored = await this.physical.get(key);
     if (!stored) return undefined;
     const termKey = keyring.keyFor(termOf(stored));
     if (!termKey) throw new CofferError('internal', 'failed to decrypt: unknown key term');
     const plain = decryptEntry(termKey, key, stored);
-    this.cache.set(key, plain);
+    // A write that committed while this read was in flight may have replaced what was read.
+    if (epoch === this.writeEpoch) this.cache.set(key, plain);
     return plain;
   }
 
@@ -139,6 +143,10 @@ export class Barrier implements StorageBackend {
     );
     for (const op of ops) this.cache.delete(op.key);
     await this.physical.transaction(sealedOps);
+    // A read that ran between the first delete and the commit may have cached the old value: drop
+    // it again, and the epoch stops reads still in flight from caching what they read before.
+    this.writeEpoch++;
+    for (const op of ops) this.cache.delete(op.key);
     // Fill the cache only after the write is durable, so a failed write is never served.
     for (const op of ops) if (op.op === 'put') this.cache.set(op.key, op.value);
   }

@@ -45,6 +45,11 @@ export class ExpirationManager {
   private readonly due: DueIndex;
   private readonly timers: Timers;
   private loadedUntil = 0;
+  /**
+   * Set while sealed or shutting down: a revocation cut short by the seal leaves its due entry as it
+   * was (already due), so the next unseal retries it at once instead of after a retry delay.
+   */
+  private stopped = false;
   private stopLoader?: () => void;
   /** Resolves once every due bucket present at unseal has been loaded into timers. */
   ready: Promise<void> = Promise.resolve();
@@ -61,6 +66,7 @@ export class ExpirationManager {
   }
 
   start(): void {
+    this.stopped = false;
     this.ready = this.loadDue().catch((error: unknown) => {
       this.deps.log.error('loading lease expirations failed', { error: String(error) });
     });
@@ -73,6 +79,7 @@ export class ExpirationManager {
   }
 
   stop(): void {
+    this.stopped = true;
     this.stopLoader?.();
     this.timers.clear();
   }
@@ -315,6 +322,7 @@ export class ExpirationManager {
     try {
       await this.revoke(lease.leaseId);
     } catch (error) {
+      if (this.stopped) return;
       await this.retryLater(lease.leaseId, error, item);
     }
   }
@@ -330,6 +338,7 @@ export class ExpirationManager {
       try {
         await this.deps.revokeToken(item.id);
       } catch {
+        if (this.stopped) return;
         this.deps.log.warn('token revocation failed; will retry', { accessor: item.id });
         await this.due.remove(item);
         return this.scheduleToken(item.id, this.deps.clock.now() + 30_000);

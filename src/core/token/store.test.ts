@@ -106,3 +106,27 @@ test('a batch child stops working when its parent is revoked; an orphan batch to
   assert.deepEqual(await store.batchLeaseOwner(child.token), { gone: true });
   assert.ok(await store.lookup(orphan.token));
 });
+
+test('an interrupted tree revocation keeps the parent, so running it again finishes the job', async () => {
+  const backend = new InmemBackend();
+  const { store } = newStore(backend);
+  const parent = await store.create(base);
+  const children = [];
+  for (let i = 0; i < 3; i++) children.push(await store.create({ ...base, parent: parent.entry }));
+  const transaction = backend.transaction.bind(backend);
+  let commits = 0;
+  backend.transaction = async (ops) => {
+    // The second revocation commit fails, as it would when the server seals mid-way.
+    if (++commits === 2) throw new Error('sealed');
+    return transaction(ops);
+  };
+  await assert.rejects(store.revoke(parent.token), /sealed/);
+  assert.ok(await store.lookup(parent.token), 'the parent stays while a child is left');
+  const left = [];
+  for (const child of children) if (await store.lookup(child.token)) left.push(child);
+  assert.equal(left.length, 2);
+  await store.revoke(parent.token);
+  assert.equal(await store.lookup(parent.token), undefined);
+  for (const child of children) assert.equal(await store.lookup(child.token), undefined);
+  assert.deepEqual(await backend.list('token/parent/'), []);
+});

@@ -56,6 +56,8 @@ export class TokenStore {
   private salt?: Buffer;
   private batchKey?: Buffer;
   private readonly cache = new Map<string, TokenEntry>();
+  /** Bumped after each revocation commits; lookups in flight across one do not cache what they read. */
+  private revocations = 0;
   private readonly locks = new Map<string, Promise<unknown>>();
 
   constructor(private readonly deps: TokenStoreDeps) {}
@@ -91,10 +93,12 @@ export class TokenStore {
   private async lookupHash(idHash: string): Promise<TokenEntry | undefined> {
     let entry = this.cache.get(idHash);
     if (!entry) {
+      const epoch = this.revocations;
       entry = await this.deps.storage.getJson<TokenEntry>(`id/${idHash}`);
       if (!entry) return undefined;
       if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(idHash, entry);
+      // A revocation that committed while this read was in flight must not be undone by the cache.
+      if (epoch === this.revocations) this.cache.set(idHash, entry);
     }
     if (entry.expireTime !== undefined && entry.expireTime <= this.deps.clock.now()) {
       void this.revokeHash(idHash).catch(() => undefined);
@@ -218,14 +222,14 @@ export class TokenStore {
         value: Buffer.from(JSON.stringify({ idHash: entry.idHash })),
       },
     ];
-    if (entry.parentHash)
-      ops.push({ op: 'put', key: `parent/${entry.parentHash}/${entry.idHash}`, value: Buffer.from('{}') });
-    await this.deps.storage.transaction(ops);
-    if (entry.parentHash && !(await this.deps.storage.has(`id/${entry.parentHash}`))) {
-      // The parent was revoked while this child was being written: the child must not outlive it.
-      await this.revokeHash(entry.idHash);
-      throw denied();
-    }
+    const parentHash = entry.parentHash;
+    if (!parentHash) return this.deps.storage.transaction(ops);
+    ops.push({ op: 'put', key: `parent/${parentHash}/${entry.idHash}`, value: Buffer.from('{}') });
+    // Under the parent's tree lock: a parent being revoked either sees this child or is already gone.
+    await this.serialized(`tree:${parentHash}`, async () => {
+      if (!(await this.deps.storage.has(`id/${parentHash}`))) throw denied();
+      await this.deps.storage.transaction(ops);
+    });
   }
 
   /** Mints the token of a successful login (auth methods return an AuthResult). */
@@ -268,46 +272,36 @@ export class TokenStore {
   }
 
   /**
-   * Iterative, depth-first: children go before their parent so no orphan is left half-revoked.
-   * A child created while the walk runs is caught by the second look at the revoked tokens'
-   * child indexes; `create` covers the other order by checking its parent after writing.
+   * Depth-first, children before their parent, so an interrupted revocation (a seal, a crash) leaves
+   * the parent in place with its remaining children and is finished by the parent's next expiry run.
+   * A token is deleted only under its tree lock and only once it has no children left; `create`
+   * takes the same lock to add a child, so no child can be added to a token on its way out.
    */
   private async revokeHash(rootHash: string): Promise<void> {
-    const revoked = new Set<string>();
-    let pending = [rootHash];
-    while (pending.length) {
-      const order = (await this.subtree(pending)).filter((hash) => !revoked.has(hash));
-      for (const hash of [...order].reverse()) await this.revokeOne(hash);
-      for (const hash of order) revoked.add(hash);
-      pending = [];
-      for (const hash of order) {
-        for (const listed of await this.deps.storage.list(`parent/${hash}/`)) {
-          const child = listed.replace(/\/$/, '');
-          // A stale index entry (its token already gone) is dropped rather than walked again.
-          if (revoked.has(child)) await this.deps.storage.delete(`parent/${hash}/${child}`);
-          else pending.push(child);
-        }
-      }
+    await this.revokeTree(rootHash, undefined);
+  }
+
+  private async revokeTree(hash: string, parentHash: string | undefined): Promise<void> {
+    for (;;) {
+      for (const listed of await this.deps.storage.list(`parent/${hash}/`))
+        await this.revokeTree(listed.replace(/\/$/, ''), hash);
+      const done = await this.serialized(`tree:${hash}`, async () => {
+        if ((await this.deps.storage.list(`parent/${hash}/`)).length > 0) return false;
+        await this.revokeOne(hash, parentHash);
+        return true;
+      });
+      if (done) return;
     }
   }
 
-  /** The given tokens and all their descendants, parents before children. */
-  private async subtree(roots: string[]): Promise<string[]> {
-    const stack = [...roots];
-    const order: string[] = [];
-    while (stack.length) {
-      const hash = stack.pop()!;
-      order.push(hash);
-      for (const child of await this.deps.storage.list(`parent/${hash}/`))
-        stack.push(child.replace(/\/$/, ''));
-    }
-    return order;
-  }
-
-  private async revokeOne(idHash: string): Promise<void> {
+  private async revokeOne(idHash: string, parentHash?: string): Promise<void> {
     const entry = await this.deps.storage.getJson<TokenEntry>(`id/${idHash}`);
     this.cache.delete(idHash);
-    if (!entry) return;
+    if (!entry) {
+      // A stale index entry (its token already gone) is dropped rather than walked again.
+      if (parentHash) await this.deps.storage.delete(`parent/${parentHash}/${idHash}`);
+      return;
+    }
     await this.deps.onRevoke?.(entry).catch((error: unknown) => {
       this.deps.log.warn('revoking what a token owned failed', {
         accessor: entry.accessor,
@@ -319,7 +313,12 @@ export class TokenStore {
       { op: 'delete' as const, key: `accessor/${await this.hash(entry.accessor)}` },
     ];
     if (entry.parentHash) ops.push({ op: 'delete', key: `parent/${entry.parentHash}/${idHash}` });
+    // The index entry the walk came through, should it disagree with the entry: the walk must end.
+    if (parentHash && parentHash !== entry.parentHash)
+      ops.push({ op: 'delete', key: `parent/${parentHash}/${idHash}` });
     await this.deps.storage.transaction(ops);
+    this.revocations++;
+    this.cache.delete(idHash);
     await this.deps.afterRevoke?.(entry).catch((error: unknown) => {
       this.deps.log.warn('revoking what a token owned failed', {
         accessor: entry.accessor,
