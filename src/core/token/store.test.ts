@@ -130,3 +130,13 @@ test('an interrupted tree revocation keeps the parent, so running it again finis
   for (const child of children) assert.equal(await store.lookup(child.token), undefined);
   assert.deepEqual(await backend.list('token/parent/'), []);
 });
+
+test('a renewal that loses the race with a revocation does not bring the token back', async () => {
+  const { store, backend } = newStore();
+  const made = await store.create({ ...base, ttl: 600 });
+  const stale = made.entry; // what the renew request looked up before the revocation
+  await store.revoke(made.token);
+  await assert.rejects(store.renewEntry(stale, 600), /token not found/);
+  assert.equal(await store.lookup(made.token), undefined);
+  assert.deepEqual(await backend.list('token/id/'), []);
+});

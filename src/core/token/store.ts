@@ -294,7 +294,12 @@ export class TokenStore {
     }
   }
 
-  private async revokeOne(idHash: string, parentHash?: string): Promise<void> {
+  /** Under the token's own lock, the one `use` and `renew` take: neither can write it back once gone. */
+  private revokeOne(idHash: string, parentHash?: string): Promise<void> {
+    return this.serialized(idHash, () => this.deleteToken(idHash, parentHash));
+  }
+
+  private async deleteToken(idHash: string, parentHash?: string): Promise<void> {
     const entry = await this.deps.storage.getJson<TokenEntry>(`id/${idHash}`);
     this.cache.delete(idHash);
     if (!entry) {
@@ -364,7 +369,11 @@ export class TokenStore {
       ttl = capped;
     }
     const next: TokenEntry = { ...entry, expireTime: now + ttl * 1000, lastRenewal: now };
-    await this.save(next);
+    await this.serialized(entry.idHash, async () => {
+      // A revocation that won the race must not be undone by writing the renewed entry back.
+      if (!(await this.deps.storage.has(`id/${entry.idHash}`))) throw invalid('token not found');
+      await this.save(next);
+    });
     return { entry: next, warnings, wire: authBlock(token, next, now) };
   }
 
