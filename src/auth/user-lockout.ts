@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Engine } from '../framework/engine.js';
+import { KeyedMutex } from '../framework/keyed-mutex.js';
 import type { EngineContext } from '../framework/path.js';
-import { KeyedMutex } from './keyed-mutex.js';
 
 export interface LockoutPolicy {
   threshold: number;

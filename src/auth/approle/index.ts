@@ -3,7 +3,7 @@
  * get a token with the role's token_* settings. Secret IDs are stored only as HMACs.
  */
 import { defineEngine, type Engine } from '../../framework/engine.js';
-import { KeyedMutex } from '../keyed-mutex.js';
+import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import { loginPaths } from './paths/login.js';
 import { rolePaths } from './paths/role.js';
 import { secretIdPaths } from './paths/secret-id.js';

@@ -5,9 +5,9 @@
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { invalid } from '../../core/errors.js';
+import type { KeyedMutex } from '../../framework/keyed-mutex.js';
 import type { EngineContext } from '../../framework/path.js';
 import type { StorageView } from '../../framework/storage-view.js';
-import type { KeyedMutex } from '../keyed-mutex.js';
 import { hmacHex, loadRole, mountSalt, type RoleEntry } from './roles.js';
 
 export interface SecretIdEntry {

@@ -5,6 +5,7 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../../framework/clock.js';
+import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import type { Logger } from '../../framework/log.js';
 import type { AuthResult } from '../../framework/logical.js';
 import type { StorageView } from '../../framework/storage-view.js';
@@ -58,7 +59,8 @@ export class TokenStore {
   private readonly cache = new Map<string, TokenEntry>();
   /** Bumped after each revocation commits; lookups in flight across one do not cache what they read. */
   private revocations = 0;
-  private readonly locks = new Map<string, Promise<unknown>>();
+  /** One lock per token (use, renew, revoke) and per tree (`tree:` + parent: adding vs revoking children). */
+  private readonly locks = new KeyedMutex();
 
   constructor(private readonly deps: TokenStoreDeps) {}
 
@@ -134,25 +136,13 @@ export class TokenStore {
     const entry = known?.idHash ? await this.lookupHash(known.idHash) : await this.lookup(token);
     if (!entry || entry.numUses < 0) return undefined;
     if (entry.numUses === 0 || entry.type === 'batch') return { entry, last: false };
-    return this.serialized(entry.idHash, async () => {
+    return this.locks.run(entry.idHash, async () => {
       const current = await this.deps.storage.getJson<TokenEntry>(`id/${entry.idHash}`);
       if (!current || current.numUses < 0) return undefined;
       const next = { ...current, numUses: current.numUses === 1 ? -1 : current.numUses - 1 };
       await this.save(next);
       return { entry: next, last: next.numUses === -1 };
     });
-  }
-
-  private async serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(key) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    const settled = run.catch(() => undefined);
-    this.locks.set(key, settled);
-    try {
-      return await run;
-    } finally {
-      if (this.locks.get(key) === settled) this.locks.delete(key);
-    }
   }
 
   private async save(entry: TokenEntry): Promise<void> {
@@ -226,7 +216,7 @@ export class TokenStore {
     if (!parentHash) return this.deps.storage.transaction(ops);
     ops.push({ op: 'put', key: `parent/${parentHash}/${entry.idHash}`, value: Buffer.from('{}') });
     // Under the parent's tree lock: a parent being revoked either sees this child or is already gone.
-    await this.serialized(`tree:${parentHash}`, async () => {
+    await this.locks.run(`tree:${parentHash}`, async () => {
       if (!(await this.deps.storage.has(`id/${parentHash}`))) throw denied();
       await this.deps.storage.transaction(ops);
     });
@@ -285,7 +275,7 @@ export class TokenStore {
     for (;;) {
       for (const listed of await this.deps.storage.list(`parent/${hash}/`))
         await this.revokeTree(listed.replace(/\/$/, ''), hash);
-      const done = await this.serialized(`tree:${hash}`, async () => {
+      const done = await this.locks.run(`tree:${hash}`, async () => {
         if ((await this.deps.storage.list(`parent/${hash}/`)).length > 0) return false;
         await this.revokeOne(hash, parentHash);
         return true;
@@ -296,7 +286,7 @@ export class TokenStore {
 
   /** Under the token's own lock, the one `use` and `renew` take: neither can write it back once gone. */
   private revokeOne(idHash: string, parentHash?: string): Promise<void> {
-    return this.serialized(idHash, () => this.deleteToken(idHash, parentHash));
+    return this.locks.run(idHash, () => this.deleteToken(idHash, parentHash));
   }
 
   private async deleteToken(idHash: string, parentHash?: string): Promise<void> {
@@ -369,7 +359,7 @@ export class TokenStore {
       ttl = capped;
     }
     const next: TokenEntry = { ...entry, expireTime: now + ttl * 1000, lastRenewal: now };
-    await this.serialized(entry.idHash, async () => {
+    await this.locks.run(entry.idHash, async () => {
       // A revocation that won the race must not be undone by writing the renewed entry back.
       if (!(await this.deps.storage.has(`id/${entry.idHash}`))) throw invalid('token not found');
       await this.save(next);

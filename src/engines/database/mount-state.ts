@@ -2,16 +2,17 @@
  * The engine object is shared by every `database` mount, so each mount's live state (plugin
  * instances, rotation locks, the rotation scheduler) is kept here, keyed by the mount's uuid.
  */
+
+import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import type { EngineContext } from '../../framework/path.js';
 import { Connections } from './connections.js';
-import { KeyedLock } from './keyed-lock.js';
 import type { PluginFactory } from './plugin.js';
 import { RotationScheduler } from './rotation-scheduler.js';
 import type { RotationDeps } from './static-rotation.js';
 
 export interface DatabaseMount {
   connections: Connections;
-  locks: KeyedLock;
+  locks: KeyedMutex;
   scheduler: RotationScheduler;
   rotation: RotationDeps;
 }
@@ -26,7 +27,7 @@ export class DatabaseMounts {
     let mount = this.mounts.get(id);
     if (!mount) {
       const connections = new Connections(ctx.storage, this.plugins);
-      const locks = new KeyedLock();
+      const locks = new KeyedMutex();
       const rotation: RotationDeps = { storage: ctx.storage, connections, clock: ctx.clock, locks };
       const scheduler = new RotationScheduler({ ...rotation, log: ctx.log });
       mount = { connections, locks, scheduler, rotation };

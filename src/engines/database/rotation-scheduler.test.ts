@@ -2,10 +2,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FakeClock } from '../../framework/clock.js';
+import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import type { Logger } from '../../framework/log.js';
 import type { StorageView } from '../../framework/storage-view.js';
 import type { Connections } from './connections.js';
-import { KeyedLock } from './keyed-lock.js';
 import { RotationScheduler } from './rotation-scheduler.js';
 
 test('a pass whose storage listing fails is logged and retried, and stop() resolves', async () => {
@@ -20,7 +20,7 @@ test('a pass whose storage listing fails is logged and retried, and stop() resol
   const warnings: string[] = [];
   const log = { warn: (message: string) => warnings.push(message) } as unknown as Logger;
   const scheduler = new RotationScheduler(
-    { storage, clock, log, locks: new KeyedLock(), connections: {} as Connections },
+    { storage, clock, log, locks: new KeyedMutex(), connections: {} as Connections },
     1_000,
   );
   scheduler.start();

@@ -5,9 +5,9 @@
  */
 import { CofferError, invalid } from '../../core/errors.js';
 import type { Clock } from '../../framework/clock.js';
+import type { KeyedMutex } from '../../framework/keyed-mutex.js';
 import type { StorageView } from '../../framework/storage-view.js';
 import { type Connections, databaseError } from './connections.js';
-import type { KeyedLock } from './keyed-lock.js';
 import { generatePassword } from './password.js';
 import { nextRotation } from './schedule.js';
 import { keys, loadConnection, loadStaticRole, roleAllowed, type StaticRole } from './store.js';
@@ -16,7 +16,7 @@ export interface RotationDeps {
   storage: StorageView;
   connections: Connections;
   clock: Clock;
-  locks: KeyedLock;
+  locks: KeyedMutex;
 }
 
 export const staticLockKey = (name: string) => `static-role/${name}`;

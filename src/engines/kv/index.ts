@@ -3,6 +3,7 @@
  * version 2 takes effect (after the in-place upgrade that runs when the mount restarts).
  */
 import { defineEngine, type Engine, type Route } from '../../framework/engine.js';
+import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import type { LogicalRequest, LogicalResponse, Operation } from '../../framework/logical.js';
 import { definePath, type EngineContext } from '../../framework/path.js';
 import { configPaths } from './paths/config.js';
@@ -12,7 +13,6 @@ import { subkeyPaths } from './paths/subkeys.js';
 import { versionOpPaths } from './paths/versions-ops.js';
 import { upgradeToV2 } from './upgrade.js';
 import { kvV1 } from './v1.js';
-import { KeyLocks } from './versions.js';
 
 const VERBS: Record<Operation, string> = {
   read: 'get',
@@ -34,7 +34,7 @@ function wrongPath(_ctx: EngineContext, _input: unknown, req: LogicalRequest): L
 }
 
 function createKvV2(): Engine {
-  const locks = new KeyLocks();
+  const locks = new KeyedMutex();
   return defineEngine({
     type: 'kv',
     help: 'Versioned key/value secrets.',

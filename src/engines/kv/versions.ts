@@ -144,23 +144,6 @@ export async function writeVersion(
   return { meta: next, version };
 }
 
-/** One async lock per key path, so read-check-write sequences (CAS) never interleave. */
-export class KeyLocks {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    const settled = run.catch(() => undefined);
-    this.tails.set(key, settled);
-    try {
-      return await run;
-    } finally {
-      if (this.tails.get(key) === settled) this.tails.delete(key);
-    }
-  }
-}
-
 /** RFC 7386 JSON merge patch: null removes a key, objects merge recursively (bounded by the HTTP depth limit). */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;

@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { isValidCidr } from '../../../core/cidr.js';
 import { invalid } from '../../../core/errors.js';
 import { field, type Input } from '../../../framework/fields.js';
+import type { KeyedMutex } from '../../../framework/keyed-mutex.js';
 import type { LogicalResponse } from '../../../framework/logical.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
-import type { KeyedMutex } from '../../keyed-mutex.js';
 import { tokenFields, tokenParamsToWire, updateTokenParams } from '../../token-fields.js';
 import {
   deleteRoleRecords,

@@ -1,11 +1,12 @@
 /** `data/*path`: read a version, write a new one (with check-and-set), merge-patch, soft-delete the latest. */
+
 import { invalid, notFound } from '../../../core/errors.js';
 import { field, isPlainObject } from '../../../framework/fields.js';
+import type { KeyedMutex } from '../../../framework/keyed-mutex.js';
 import type { LogicalResponse } from '../../../framework/logical.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
 import {
   isDeleted,
-  type KeyLocks,
   type KeyMetadata,
   loadConfig,
   loadMetadata,
@@ -90,7 +91,7 @@ async function patchedData(
   return { data: mergePatch(current.data, body.data) as Record<string, unknown> };
 }
 
-export function dataPaths(locks: KeyLocks) {
+export function dataPaths(locks: KeyedMutex) {
   const write = async (ctx: EngineContext, path: string, body: Record<string, unknown>, patch: boolean) =>
     locks.run(`${ctx.system.mountUuid}:${path}`, async () => {
       if (body.data === undefined || body.data === null) throw invalid('no data provided');

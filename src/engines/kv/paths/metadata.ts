@@ -1,16 +1,11 @@
 /** `metadata/*path`: the version table and key settings; LIST under `metadata/` walks the key tree. */
+
 import { invalid, notFound } from '../../../core/errors.js';
 import { parseDurationSeconds } from '../../../framework/duration.js';
 import { field, isPlainObject } from '../../../framework/fields.js';
+import type { KeyedMutex } from '../../../framework/keyed-mutex.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
-import {
-  type KeyLocks,
-  type KeyMetadata,
-  loadMetadata,
-  mergePatch,
-  metadataToWire,
-  newMetadata,
-} from '../versions.js';
+import { type KeyMetadata, loadMetadata, mergePatch, metadataToWire, newMetadata } from '../versions.js';
 
 const metadataFields = {
   path: field.string('Location of the secret.', { max: 4096 }),
@@ -57,7 +52,7 @@ async function listKeys(ctx: EngineContext, prefix: string) {
   return { data: { keys: await ctx.storage.list(`metadata/${prefix}`) } };
 }
 
-export function metadataPaths(locks: KeyLocks) {
+export function metadataPaths(locks: KeyedMutex) {
   const write = (ctx: EngineContext, input: Record<string, unknown>, patch: boolean) =>
     locks.run(`${ctx.system.mountUuid}:${input.path}`, async () => {
       const path = String(input.path);

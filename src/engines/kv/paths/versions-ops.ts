@@ -1,8 +1,9 @@
 /** `delete/*path`, `undelete/*path`, `destroy/*path`: soft delete, restore, and erase given versions. */
 import { invalid } from '../../../core/errors.js';
 import { field } from '../../../framework/fields.js';
+import type { KeyedMutex } from '../../../framework/keyed-mutex.js';
 import { type CompiledPath, definePath, type EngineContext } from '../../../framework/path.js';
-import { type KeyLocks, type KeyMetadata, loadMetadata } from '../versions.js';
+import { type KeyMetadata, loadMetadata } from '../versions.js';
 
 const versionFields = {
   path: field.string('Location of the secret.', { max: 4096 }),
@@ -28,7 +29,7 @@ function versionsOf(value: unknown): number[] {
 
 type Change = (ctx: EngineContext, path: string, meta: KeyMetadata, versions: number[]) => Promise<void>;
 
-function versionOp(locks: KeyLocks, pattern: string, help: string, change: Change): CompiledPath {
+function versionOp(locks: KeyedMutex, pattern: string, help: string, change: Change): CompiledPath {
   return definePath({
     pattern,
     fields: versionFields,
@@ -51,7 +52,7 @@ function versionOp(locks: KeyLocks, pattern: string, help: string, change: Chang
   });
 }
 
-export function versionOpPaths(locks: KeyLocks) {
+export function versionOpPaths(locks: KeyedMutex) {
   return [
     versionOp(
       locks,

@@ -1,6 +1,7 @@
 /**
  * Serialises async work per key inside this process (a secret id's use count, a user's failure
- * counter), so a read-modify-write of one storage entry cannot interleave with another.
+ * counter, a KV key's CAS check, a token's use count), so a read-modify-write of one storage
+ * entry cannot interleave with another.
  */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<unknown>>();
