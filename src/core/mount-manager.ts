@@ -58,7 +58,11 @@ export class MountManager {
   async stop(): Promise<void> {
     for (const runtime of this.runtimes.values()) {
       await runtime.engine.cleanup?.(runtime.ctx).catch((error: unknown) => {
-        this.deps.log.warn('engine cleanup failed', { mount: runtime.entry.path, error: String(error) });
+        this.deps.log.warn('engine cleanup failed', {
+          mount: runtime.entry.path,
+          // The class only: an engine's driver message can carry a connection string.
+          error: error instanceof Error ? error.name : 'error',
+        });
       });
     }
     this.runtimes.clear();

@@ -297,12 +297,7 @@ export class TokenStore {
       if (parentHash) await this.deps.storage.delete(`parent/${parentHash}/${idHash}`);
       return;
     }
-    await this.deps.onRevoke?.(entry).catch((error: unknown) => {
-      this.deps.log.warn('revoking what a token owned failed', {
-        accessor: entry.accessor,
-        error: String(error),
-      });
-    });
+    await this.deps.onRevoke?.(entry).catch(this.ownedRevocationFailed(entry));
     const ops = [
       { op: 'delete' as const, key: `id/${idHash}` },
       { op: 'delete' as const, key: `accessor/${await this.hash(entry.accessor)}` },
@@ -314,12 +309,16 @@ export class TokenStore {
     await this.deps.storage.transaction(ops);
     this.revocations++;
     this.cache.delete(idHash);
-    await this.deps.afterRevoke?.(entry).catch((error: unknown) => {
+    await this.deps.afterRevoke?.(entry).catch(this.ownedRevocationFailed(entry));
+  }
+
+  /** Logs the error's class only: a database driver's message can carry a connection string. */
+  private ownedRevocationFailed(entry: TokenEntry) {
+    return (error: unknown) =>
       this.deps.log.warn('revoking what a token owned failed', {
         accessor: entry.accessor,
-        error: String(error),
+        error: error instanceof Error ? error.name : 'error',
       });
-    });
   }
 
   /** Revokes only the token; its children become orphans. */
