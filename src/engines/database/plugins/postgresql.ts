@@ -18,6 +18,7 @@ import {
   renderConnectionUrl,
   toStoredSettings,
 } from './postgresql-settings.js';
+import { redactSecrets } from './redact.js';
 import { type BareQuoting, nonEmpty, renderStatement } from './sql-template.js';
 
 export const POSTGRES_PLUGIN_NAME = 'postgresql-database-plugin';
@@ -43,21 +44,11 @@ class PostgresPlugin implements DatabasePlugin {
   private settings?: PostgresSettings;
   private template?: UsernameTemplate;
 
-  /** Replaces every secret this plugin knows with a marker, in any text that may reach a client or log. */
-  private redact(text: string): string {
-    let out = text;
-    const settings = this.settings;
-    const secrets = settings?.password
-      ? [renderConnectionUrl(settings), encodeURIComponent(settings.password), settings.password]
-      : [];
-    for (const secret of secrets) if (secret) out = out.replaceAll(secret, '[redacted]');
-    return out;
-  }
-
+  /** An error safe for clients and logs: the root password, the filled-in URL and `extraSecrets` are masked. */
   private fail(context: string, error: unknown, extraSecrets: string[] = []): Error {
-    let message = this.redact(`${context}: ${messageOf(error)}`);
-    for (const secret of extraSecrets) if (secret) message = message.replaceAll(secret, '[redacted]');
-    return new Error(message);
+    const settings = this.settings;
+    const known = settings?.password ? [renderConnectionUrl(settings), settings.password] : [];
+    return new Error(redactSecrets(`${context}: ${messageOf(error)}`, [...known, ...extraSecrets]));
   }
 
   async initialize(request: InitializeRequest) {
