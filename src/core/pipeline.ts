@@ -172,19 +172,17 @@ async function finishResponse(
   }
   const state = core.unsealed;
   if (response.secret) {
-    const batchOwner = req.token?.startsWith('hvb.')
-      ? await state.tokens.batchLeaseOwner(req.token)
-      : undefined;
-    const leaseAccessor = logical.caller?.accessor || batchOwner?.accessor;
+    const batch = req.token?.startsWith('hvb.') ? await state.tokens.batchLeaseScope(req.token) : undefined;
+    const leaseAccessor = logical.caller?.accessor || batch?.ownerAccessor;
     const { lease, ttlSeconds } = await state.expiration.register(
       req.path,
       response.secret,
       leaseAccessor,
-      await leaseMaxTtl(core, runtime, req),
+      leaseMaxTtl(core, runtime, batch),
     );
     // The token may have been revoked while the secret was being made (a concurrent request spent its
     // last use, or its tree was revoked): that revocation missed this lease, so end it here.
-    if (batchOwner?.gone || (leaseAccessor && (await tokenGone(core, leaseAccessor))))
+    if (batch?.gone || (leaseAccessor && (await tokenGone(core, leaseAccessor))))
       await state.expiration.revokeQueued(lease.leaseId);
     result.leaseId = lease.leaseId;
     result.leaseDuration = ttlSeconds;
@@ -203,17 +201,17 @@ async function finishResponse(
   return result;
 }
 
-/**
- * A batch token has no accessor to index its leases under, so its leases may not outlive it: their TTL
- * is capped to the token's remaining life, as Vault does (CVE-2020-25816).
- */
-async function leaseMaxTtl(core: Core, runtime: MountRuntime, req: IncomingRequest): Promise<number> {
-  const state = core.unsealed;
-  const mountMax = state.mounts.maxTtl(runtime.entry);
-  if (!req.token?.startsWith('hvb.')) return mountMax;
-  const entry = await state.tokens.lookup(req.token);
-  if (entry?.expireTime === undefined) return entry ? mountMax : 0;
-  return Math.max(0, Math.min(mountMax, Math.floor((entry.expireTime - core.clock.now()) / 1000)));
+/** The mount's max TTL; a batch token's leases are also capped to the token's remaining life. */
+function leaseMaxTtl(
+  core: Core,
+  runtime: MountRuntime,
+  batch?: { gone: boolean; expireTime?: number },
+): number {
+  const mountMax = core.unsealed.mounts.maxTtl(runtime.entry);
+  if (!batch) return mountMax;
+  if (batch.gone) return 0;
+  if (batch.expireTime === undefined) return mountMax;
+  return Math.max(0, Math.min(mountMax, Math.floor((batch.expireTime - core.clock.now()) / 1000)));
 }
 
 async function tokenGone(core: Core, accessor: string): Promise<boolean> {

@@ -96,14 +96,18 @@ test('a batch child stops working when its parent is revoked; an orphan batch to
   const child = await store.create({ ...base, type: 'batch', parent: parent.entry });
   const orphan = await store.create({ ...base, type: 'batch' });
   assert.ok(await store.lookup(child.token));
-  assert.deepEqual(await store.batchLeaseOwner(child.token), {
-    accessor: parent.entry.accessor,
+  assert.deepEqual(await store.batchLeaseScope(child.token), {
     gone: false,
+    ownerAccessor: parent.entry.accessor,
+    expireTime: child.entry.expireTime,
   });
-  assert.equal(await store.batchLeaseOwner(orphan.token), undefined);
+  assert.deepEqual(await store.batchLeaseScope(orphan.token), {
+    gone: false,
+    expireTime: orphan.entry.expireTime,
+  });
   await store.revoke(parent.token);
   assert.equal(await store.lookup(child.token), undefined);
-  assert.deepEqual(await store.batchLeaseOwner(child.token), { gone: true });
+  assert.deepEqual(await store.batchLeaseScope(child.token), { gone: true });
   assert.ok(await store.lookup(orphan.token));
 });
 

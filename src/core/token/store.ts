@@ -426,15 +426,18 @@ export class TokenStore {
   }
 
   /**
-   * Who owns a lease made with a batch token (which has no accessor): its parent, so revoking the
-   * parent revokes the lease, as in Vault. `gone` when the token or its parent no longer exists;
-   * undefined for an orphan batch token (its leases are only capped to its TTL).
+   * What a lease made with a batch token is bound to. The token has no accessor, so its leases are
+   * filed under its parent's (revoking the parent revokes them, as in Vault) and may not outlive the
+   * token itself (CVE-2020-25816). `gone` when the token or its parent no longer exists.
    */
-  async batchLeaseOwner(token: string): Promise<{ accessor?: string; gone: boolean } | undefined> {
+  async batchLeaseScope(
+    token: string,
+  ): Promise<{ gone: boolean; ownerAccessor?: string; expireTime?: number }> {
     const entry = await this.openBatch(token);
     if (!entry) return { gone: true };
-    if (!entry.parentHash) return undefined;
+    if (!entry.parentHash) return { gone: false, expireTime: entry.expireTime };
     const parent = await this.deps.storage.getJson<TokenEntry>(`id/${entry.parentHash}`);
-    return parent ? { accessor: parent.accessor, gone: false } : { gone: true };
+    if (!parent) return { gone: true };
+    return { gone: false, ownerAccessor: parent.accessor, expireTime: entry.expireTime };
   }
 }
