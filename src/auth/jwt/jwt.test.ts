@@ -81,6 +81,11 @@ describe('jwt config', () => {
       assert.match(error.message, message);
     }
     assert.equal(await mount.request('read', 'config'), undefined);
+    const withPassword = await failure(
+      mount.request('update', 'config', { jwks_url: 'http://user:s3cret-pw@127.0.0.1:1/jwks' }),
+    );
+    assert.match(withPassword.message, /error checking jwks URL http:\/\/127\.0\.0\.1:1\/jwks/);
+    assert.doesNotMatch(withPassword.message, /s3cret-pw/);
   });
 
   test('read answers the settings', async () => {

@@ -35,14 +35,27 @@ function configFromInput(input: ConfigInput): JwtConfig {
   };
 }
 
+/** A URL as it may appear in an error: `user:password@` never reaches a client or a log. */
+export function withoutCredentials(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.username === '' && url.password === '') return text;
+    url.username = '';
+    url.password = '';
+    return url.toString();
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
 /** Vault checks a remote key source when it is configured, so a typo fails now rather than at login. */
 async function checkRemoteSource(config: JwtConfig): Promise<void> {
   if (config.jwksUrl !== '') {
+    const shown = withoutCredentials(config.jwksUrl);
     const body = await fetchProviderJson(config.jwksUrl, config.jwksCaPem, 'jwks keyset').catch(() => {
-      throw invalid(`error checking jwks URL ${config.jwksUrl}`);
+      throw invalid(`error checking jwks URL ${shown}`);
     });
-    if (!isPlainObject(body) || !Array.isArray(body.keys))
-      throw invalid(`error checking jwks URL ${config.jwksUrl}`);
+    if (!isPlainObject(body) || !Array.isArray(body.keys)) throw invalid(`error checking jwks URL ${shown}`);
   }
   if (config.oidcDiscoveryUrl !== '') {
     await fetchDiscovery(config.oidcDiscoveryUrl, config.oidcDiscoveryCaPem).catch((error: Error) => {
