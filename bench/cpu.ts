@@ -3,7 +3,8 @@
  * moves with whatever else runs, CPU per request much less. Each build runs its own server; rounds
  * alternate between them. Usage:
  *   node --import tsx bench/cpu.ts --only kv2-read,health [--bins a/bin/coffer.js,b/bin/coffer.js]
- *     [--rounds 7] [--seconds 1.5] [--storage sqlite]
+ *     [--rounds 7] [--seconds 1.5] [--storage sqlite] [--profile DIR]
+ * `--profile DIR` runs each server under `node --cpu-prof`, for bench/profile.ts.
  */
 import { readFileSync } from 'node:fs';
 import { runLoad } from './load.js';
@@ -29,9 +30,11 @@ async function main() {
   const rounds = Number(option('rounds') ?? 7);
   const seconds = Number(option('seconds') ?? 1.5);
   const storage = option('storage') ?? 'sqlite';
+  const profileDir = option('profile');
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined;
   const servers: { bin: string; server: BenchServer }[] = [];
   for (const bin of bins)
-    servers.push({ bin: bin ?? 'bin/coffer.js', server: await startBenchServer(storage, { bin }) });
+    servers.push({ bin: bin ?? 'bin/coffer.js', server: await startBenchServer(storage, { bin, nodeArgs }) });
   try {
     for (const workload of WORKLOADS.filter(
       (w): w is Workload => !('custom' in w) && names.includes(w.name),

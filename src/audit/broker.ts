@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { CofferError, invalid } from '../core/errors.js';
 import type { Clock } from '../framework/clock.js';
 import type { Logger } from '../framework/log.js';
+import { memoizeString } from '../framework/memo.js';
 import type { StorageView } from '../framework/storage-view.js';
 import { type AuditDevice, Serial } from './devices/device.js';
 import { FileDevice } from './devices/file.js';
@@ -241,7 +242,10 @@ export class AuditBroker {
       device = await FileDevice.create(entry.options, { denyDirs: this.deps.denyDirs });
     else if (entry.type === 'socket') device = SocketDevice.create(entry.options);
     else throw invalid(`unknown backend type: ${JSON.stringify(entry.type)}`);
-    return { entry, device, config, salt, hash: (value) => hmacValue(salt, value) };
+    // Memoized: the same tokens, accessors and hot secret values are hashed on every request. Values
+    // over 1 KB are hashed each time rather than held.
+    const hash = memoizeString((value) => hmacValue(salt, value), { limit: 10_000, maxInputLength: 1024 });
+    return { entry, device, config, salt, hash };
   }
 
   /** Vault's enable-time test message: a device that cannot write is refused rather than silently broken. */

@@ -157,4 +157,33 @@ describe('barrier', () => {
     assert.equal(text(await inFlight), 'old', 'the read answers what it read');
     assert.equal(await barrier.get('race/k'), undefined, 'but the cache does not keep it');
   });
+
+  test('readJson shares one frozen value per cached entry, and a write replaces it', async () => {
+    const barrier = new Barrier(new InmemBackend());
+    await barrier.initialize(randomBytes(32));
+    await barrier.put('json/k', Buffer.from(JSON.stringify({ a: { b: 1 }, list: [1] })));
+    const first = (await barrier.readJson('json/k')) as { a: { b: number }; list: number[] };
+    assert.deepEqual(first, { a: { b: 1 }, list: [1] });
+    assert.equal(await barrier.readJson('json/k'), first, 'the second read shares the parsed value');
+    assert.throws(() => {
+      first.a.b = 2;
+    }, TypeError);
+    assert.throws(() => first.list.push(2), TypeError);
+    // A caller that wants its own copy still gets one.
+    const own = JSON.parse(text(await barrier.get('json/k'))!);
+    own.a.b = 3;
+    assert.deepEqual(await barrier.readJson('json/k'), { a: { b: 1 }, list: [1] });
+    await barrier.put('json/k', Buffer.from('{"a":2}'));
+    assert.deepEqual(await barrier.readJson('json/k'), { a: 2 });
+    await barrier.delete('json/k');
+    assert.equal(await barrier.readJson('json/k'), undefined);
+  });
+
+  test('readJson without a cache still answers frozen values', async () => {
+    const { barrier } = await openBarrier();
+    await barrier.put('json/n', Buffer.from('{"x":[1,2]}'));
+    const value = (await barrier.readJson('json/n')) as { x: number[] };
+    assert.deepEqual(value, { x: [1, 2] });
+    assert.ok(Object.isFrozen(value.x));
+  });
 });

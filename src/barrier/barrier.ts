@@ -3,10 +3,11 @@
  * keyring itself is stored encrypted by the root key. Sealed, it refuses everything with 503.
  */
 import { CofferError, invalid, sealedError } from '../core/errors.js';
+import { deepFreeze } from '../framework/deep-freeze.js';
 import type { StorageBackend, TxOp } from '../storage/backend.js';
 import { decryptEntry, encryptEntry, termOf } from './aes-gcm.js';
 import { Keyring } from './keyring.js';
-import { ByteLru } from './lru.js';
+import { ByteLru, MISS } from './lru.js';
 
 /** Physical keys outside the barrier; logical callers may never touch them. */
 export const RESERVED_KEYS = new Set(['core/seal-config', 'core/keyring', 'core/root-key', 'core/lock']);
@@ -120,6 +121,22 @@ export class Barrier implements StorageBackend {
     // A write that committed while this read was in flight may have replaced what was read.
     if (epoch === this.writeEpoch) this.cache.set(key, plain);
     return plain;
+  }
+
+  /**
+   * A JSON entry as a shared, frozen value: a cached entry is parsed once, not on every read. For hot
+   * read paths that only look at what they read (see StorageView.readJson).
+   */
+  async readJson(key: string): Promise<unknown> {
+    this.unsealedKeyring();
+    this.checkKey(key);
+    const cached = this.cache.json(key);
+    if (cached !== MISS) return cached;
+    const plain = await this.get(key);
+    if (plain === undefined) return undefined;
+    const parsed = this.cache.json(key);
+    // Not cached (an entry too large, or a write raced the read): parse this copy.
+    return parsed !== MISS ? parsed : deepFreeze(JSON.parse(new TextDecoder().decode(plain)));
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {

@@ -1,5 +1,6 @@
 /** A mount's window onto the barrier: every key is prefixed, so an engine cannot reach another's data. */
-import type { StorageBackend, TxOp } from '../storage/backend.js';
+import { isJsonReader, type StorageBackend, type TxOp } from '../storage/backend.js';
+import { type DeepReadonly, deepFreeze } from './deep-freeze.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -40,6 +41,16 @@ export class StorageView {
   async getJson<T>(key: string): Promise<T | undefined> {
     const bytes = await this.get(key);
     return bytes === undefined ? undefined : (JSON.parse(decoder.decode(bytes)) as T);
+  }
+
+  /**
+   * Like getJson, but the value may be shared with other readers and is frozen: for read paths that
+   * only look at it. The barrier serves it from its cache without decoding or parsing again.
+   */
+  async readJson<T>(key: string): Promise<DeepReadonly<T> | undefined> {
+    if (isJsonReader(this.backend)) return (await this.backend.readJson(this.key(key))) as DeepReadonly<T>;
+    const value = await this.getJson<T>(key);
+    return value === undefined ? undefined : deepFreeze(value);
   }
 
   putJson(key: string, value: unknown): Promise<void> {

@@ -22,3 +22,12 @@ export interface StorageBackend {
   transaction(ops: TxOp[]): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A backend that can hand out shared, frozen JSON values (the barrier, with its cache). */
+export interface JsonReader {
+  readJson(key: string): Promise<unknown>;
+}
+
+export function isJsonReader(backend: StorageBackend): backend is StorageBackend & JsonReader {
+  return typeof (backend as Partial<JsonReader>).readJson === 'function';
+}

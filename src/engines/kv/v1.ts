@@ -44,7 +44,8 @@ export const kvV1 = defineEngine({
       exists: async (ctx, input) => ctx.storage.has(`data/${input.path}`),
       operations: {
         read: async (ctx, input) => {
-          const data = await ctx.storage.getJson<Record<string, unknown>>(`data/${input.path}`);
+          // Shared and frozen: the read only looks at it.
+          const data = await ctx.storage.readJson<Record<string, unknown>>(`data/${input.path}`);
           if (!data) return undefined;
           const ttl = leaseSeconds(data, ctx.system.defaultLeaseTtl());
           return { data, lease: { leaseId: '', ttlSeconds: ttl, renewable: false } };

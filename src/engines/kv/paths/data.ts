@@ -38,14 +38,15 @@ function goneResponse(meta: KeyMetadata, version: number): LogicalResponse {
   };
 }
 
+/** The version a read asks for. Values are shared and frozen (see StorageView.readJson): look, don't modify. */
 export async function readData(ctx: EngineContext, path: string, requested: number | undefined) {
-  const meta = await loadMetadata(ctx.storage, path);
+  const meta = await ctx.storage.readJson<KeyMetadata>(`metadata/${path}`);
   if (!meta) return undefined;
   const version = pickVersion(meta, requested);
   if (version === undefined) return undefined;
   const info = meta.versions[version];
   if (info.destroyed || isDeleted(info, ctx.clock.now())) return { meta, version, gone: true as const };
-  const data = await ctx.storage.getJson<Record<string, unknown>>(`versions/${path}/${version}`);
+  const data = await ctx.storage.readJson<Record<string, unknown>>(`versions/${path}/${version}`);
   if (!data) return undefined;
   return { meta, version, data, gone: false as const };
 }

@@ -1,0 +1,22 @@
+/**
+ * A bounded memo for a pure string function, oldest entry dropped first. Used for salted HMACs:
+ * OpenSSL's per-call setup made one HMAC a measurable part of a cached read under load, and the
+ * same tokens, accessors and values are hashed again and again.
+ */
+export function memoizeString(
+  fn: (value: string) => string,
+  options: { limit: number; maxInputLength?: number },
+): (value: string) => string {
+  const memo = new Map<string, string>();
+  const maxInputLength = options.maxInputLength ?? Number.POSITIVE_INFINITY;
+  return (value) => {
+    const known = memo.get(value);
+    if (known !== undefined) return known;
+    const result = fn(value);
+    if (value.length <= maxInputLength) {
+      if (memo.size >= options.limit) memo.delete(memo.keys().next().value as string);
+      memo.set(value, result);
+    }
+    return result;
+  };
+}
