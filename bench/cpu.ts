@@ -4,7 +4,8 @@
  * alternate between them. Usage:
  *   node --import tsx bench/cpu.ts --only kv2-read,health [--bins a/bin/coffer.js,b/bin/coffer.js]
  *     [--rounds 7] [--seconds 1.5] [--storage sqlite] [--profile DIR]
- * `--profile DIR` runs each server under `node --cpu-prof`, for bench/profile.ts.
+ * `--profile DIR` runs each server under `node --cpu-prof`, for bench/profile.ts; `--node-args "..."`
+ * passes other flags to the server (e.g. `--perf-basic-prof` for Linux perf).
  */
 import { readFileSync } from 'node:fs';
 import { runLoad } from './load.js';
@@ -31,7 +32,10 @@ async function main() {
   const seconds = Number(option('seconds') ?? 1.5);
   const storage = option('storage') ?? 'sqlite';
   const profileDir = option('profile');
-  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : undefined;
+  const nodeArgs = [
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ...(option('node-args')?.split(' ').filter(Boolean) ?? []),
+  ];
   const servers: { bin: string; server: BenchServer }[] = [];
   for (const bin of bins)
     servers.push({ bin: bin ?? 'bin/coffer.js', server: await startBenchServer(storage, { bin, nodeArgs }) });

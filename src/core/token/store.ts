@@ -6,6 +6,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../../framework/clock.js';
 import { KeyedMutex } from '../../framework/keyed-mutex.js';
+import { KeyedRwLock } from '../../framework/keyed-rw-lock.js';
 import type { Logger } from '../../framework/log.js';
 import type { AuthResult } from '../../framework/logical.js';
 import { memoizeString } from '../../framework/memo.js';
@@ -67,8 +68,10 @@ export class TokenStore {
   private hasher?: (value: string) => string;
   /** Bumped after each revocation commits; lookups in flight across one do not cache what they read. */
   private revocations = 0;
-  /** One lock per token (use, renew, revoke) and per tree (`tree:` + parent: adding vs revoking children). */
+  /** One lock per token: use, renew and revoke. */
   private readonly locks = new KeyedMutex();
+  /** One lock per token tree: adding children shares it (children never conflict), revoking the parent excludes. */
+  private readonly trees = new KeyedRwLock();
 
   constructor(private readonly deps: TokenStoreDeps) {}
 
@@ -209,13 +212,14 @@ export class TokenStore {
     if (type === 'batch') return { token: await this.sealBatch(entry), entry, warnings };
     const token = params.id ?? `hvs.${base62(24)}`;
     entry.idHash = await this.hash(token);
-    await this.persistNew(entry);
+    // A generated token is 143 random bits: only a caller-chosen ID can already exist.
+    await this.persistNew(entry, params.id !== undefined);
     return { token, entry, warnings };
   }
 
   /** Writes a new service token with its accessor and parent index in one transaction. */
-  private async persistNew(entry: TokenEntry): Promise<void> {
-    if (await this.deps.storage.has(`id/${entry.idHash}`))
+  private async persistNew(entry: TokenEntry, chosenId: boolean): Promise<void> {
+    if (chosenId && (await this.deps.storage.has(`id/${entry.idHash}`)))
       throw invalid('cannot create a token with a duplicate ID');
     const ops = [
       { op: 'put' as const, key: `id/${entry.idHash}`, value: Buffer.from(JSON.stringify(entry)) },
@@ -229,7 +233,7 @@ export class TokenStore {
     if (!parentHash) return this.deps.storage.transaction(ops);
     ops.push({ op: 'put', key: `parent/${parentHash}/${entry.idHash}`, value: Buffer.from('{}') });
     // Under the parent's tree lock: a parent being revoked either sees this child or is already gone.
-    await this.locks.run(`tree:${parentHash}`, async () => {
+    await this.trees.shared(parentHash, async () => {
       if (!(await this.deps.storage.has(`id/${parentHash}`))) throw denied();
       await this.deps.storage.transaction(ops);
     });
@@ -288,7 +292,7 @@ export class TokenStore {
     for (;;) {
       for (const listed of await this.deps.storage.list(`parent/${hash}/`))
         await this.revokeTree(listed.replace(/\/$/, ''), hash);
-      const done = await this.locks.run(`tree:${hash}`, async () => {
+      const done = await this.trees.exclusive(hash, async () => {
         if ((await this.deps.storage.list(`parent/${hash}/`)).length > 0) return false;
         await this.revokeOne(hash, parentHash);
         return true;
