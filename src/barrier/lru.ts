@@ -4,6 +4,7 @@
  * decode and the parse as well, and no caller can change what the next caller gets.
  */
 import { deepFreeze } from '../framework/deep-freeze.js';
+import { OldestKey } from '../framework/oldest-key.js';
 
 /** Returned by `json` when the key is not cached. */
 export const MISS: unique symbol = Symbol('miss');
@@ -22,6 +23,7 @@ const decoder = new TextDecoder();
 
 export class ByteLru {
   private readonly entries = new Map<string, Entry>();
+  private readonly oldest = new OldestKey(this.entries);
   private bytes = 0;
 
   constructor(private readonly maxBytes: number) {}
@@ -76,7 +78,8 @@ export class ByteLru {
 
   private evict(): void {
     while (this.bytes > this.maxBytes) {
-      const oldest = this.entries.keys().next().value as string;
+      const oldest = this.oldest.next();
+      if (oldest === undefined) break;
       this.delete(oldest);
     }
   }

@@ -10,6 +10,7 @@ import { KeyedRwLock } from '../../framework/keyed-rw-lock.js';
 import type { Logger } from '../../framework/log.js';
 import type { AuthResult } from '../../framework/logical.js';
 import { memoizeString } from '../../framework/memo.js';
+import { OldestKey } from '../../framework/oldest-key.js';
 import type { StorageView } from '../../framework/storage-view.js';
 import { denied, invalid } from '../errors.js';
 import { base62 } from '../ids.js';
@@ -60,6 +61,7 @@ export class TokenStore {
   private salt?: Buffer;
   private batchKey?: Buffer;
   private readonly cache = new Map<string, TokenEntry>();
+  private readonly cacheOldest = new OldestKey(this.cache);
   /**
    * The salted hash, memoized for recently seen tokens and accessors: an HMAC per request measured as
    * one of the largest costs of a cached read under load. The memo lives as long as this unsealed
@@ -114,7 +116,7 @@ export class TokenStore {
       const epoch = this.revocations;
       entry = await this.deps.storage.getJson<TokenEntry>(`id/${idHash}`);
       if (!entry) return undefined;
-      if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);
+      if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cacheOldest.next()!);
       // A revocation that committed while this read was in flight must not be undone by the cache.
       if (epoch === this.revocations) this.cache.set(idHash, entry);
     }
