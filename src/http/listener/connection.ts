@@ -17,11 +17,17 @@ export function nextMethod(socket: Socket): string | undefined {
 
 type Push = (chunk: unknown, encoding?: BufferEncoding) => boolean;
 
+/** Whether this socket's reads go through a framing tracker. */
+export function isTracked(socket: Socket): boolean {
+  return methodQueues.has(socket);
+}
+
 /**
  * Routes the socket's reads through a framing tracker. Must run before Node's HTTP server sees the
  * socket: the handle is marked consumed so llhttp reads through `push` instead of straight from libuv.
+ * `initial` holds bytes read before the switch (method-fallback.ts); they go first.
  */
-export function trackFraming(socket: Socket, maxHeaderBytes: number): void {
+export function trackFraming(socket: Socket, maxHeaderBytes: number, initial?: Buffer): void {
   const tracker = new FramingTracker(maxHeaderBytes);
   const methods: string[] = [];
   methodQueues.set(socket, methods);
@@ -39,5 +45,6 @@ export function trackFraming(socket: Socket, maxHeaderBytes: number): void {
   // Bytes already read (a TLS record that arrived with the handshake) go through the tracker too.
   const buffered = socket.readableLength > 0 ? (socket.read() as Buffer | null) : null;
   socket.push = through;
+  if (initial) through(initial);
   if (buffered) through(buffered);
 }

@@ -1,12 +1,14 @@
 /**
- * The HTTP(S) listener. It accepts raw connections itself and feeds Node's HTTP server through a
- * framing tracker, so that Vault's `LIST` verb (and any other token method, answered 405 by the
- * handler) reaches the request handler with `req.method` exactly as the client sent it.
+ * The HTTP(S) listener. Connections are served by Node's native HTTP parser; a connection that sends
+ * Vault's `LIST` verb, which that parser refuses, moves to a framing tracker that serves it from then
+ * on with `req.method` exactly as the client sent it (method-fallback.ts). Other unknown methods get
+ * Vault's 405.
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { nextMethod, trackFraming } from './connection.js';
+import { nextMethod } from './connection.js';
+import { type ParseError, recoverUnknownMethod } from './method-fallback.js';
 
 export interface ListenerOptions {
   tls?: { cert: string | Buffer; key: string | Buffer; minVersion?: 'TLSv1.2' | 'TLSv1.3' };
@@ -37,7 +39,9 @@ export function createListener(handler: Handler, options: ListenerOptions = {}):
     if (original) req.method = original;
     handler(req, res);
   });
-  http.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+  http.on('clientError', (error: ParseError, socket: Socket) => {
+    if (error.code === 'HPE_INVALID_METHOD' && recoverUnknownMethod(http, socket, error, maxHeaderBytes))
+      return;
     // Over-long headers (a 64 KB token, say) get the specific status; any other framing error is 400.
     const status =
       error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
@@ -47,7 +51,6 @@ export function createListener(handler: Handler, options: ListenerOptions = {}):
   const connections = new Set<Socket>();
   const accept = (socket: Socket) => {
     socket.setNoDelay(true);
-    trackFraming(socket, maxHeaderBytes);
     connections.add(socket);
     socket.on('close', () => connections.delete(socket));
     socket.on('error', () => undefined); // errors end the connection; nothing else to do

@@ -83,12 +83,47 @@ test('pipelined LIST, GET and POST in one write, and one byte at a time', async 
   assert.deepEqual(methodsIn(await exchange(port, oneByOne)), ['LIST', 'GET', 'POST', 'LIST']);
 });
 
-test('an unknown token method reaches the handler; an invalid one is refused', async () => {
+test('an unknown token method gets 405 and the connection closes; an invalid one is refused', async () => {
   const { port } = await start();
-  assert.deepEqual(methodsIn(await exchange(port, 'FOO /v1/x HTTP/1.1\r\nHost: x\r\n\r\n')), ['FOO']);
+  const unknown = await exchange(port, 'FOO /v1/x HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/after HTTP/1.1\r\n\r\n');
+  assert.match(unknown, /^HTTP\/1\.1 405 [\s\S]*\r\n\r\n\{"errors":\[\]\}\n$/);
+  assert.deepEqual(methodsIn(unknown), [], 'nothing behind the unknown method is served');
   const bad = await exchange(port, 'F{O /v1/x HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/y HTTP/1.1\r\n\r\n');
   assert.match(bad, /^HTTP\/1\.1 400/);
   assert.deepEqual(methodsIn(bad), []);
+});
+
+test('a keep-alive connection serves GET, then LIST, then GET, each in its own write', async () => {
+  const { port } = await start();
+  const raw = await exchange(port, [
+    Buffer.from('GET /v1/one HTTP/1.1\r\nHost: x\r\n\r\n'),
+    Buffer.from('LIST /v1/two/ HTTP/1.1\r\nHost: x\r\n\r\n'),
+    Buffer.from('POST /v1/three HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi'),
+  ]);
+  assert.deepEqual(methodsIn(raw), ['GET', 'LIST', 'POST']);
+  assert.match(raw, /"body":"hi"/);
+});
+
+test('a LIST behind a response still being written is answered after it, in order', async () => {
+  const slow = createListener((req, res) => {
+    const delay = req.url === '/v1/slow' ? 100 : 0;
+    setTimeout(() => {
+      const text = JSON.stringify({ method: req.method, url: req.url });
+      res.writeHead(200, { 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+    }, delay);
+  });
+  listeners.push(slow);
+  const { port } = await slow.listen(0, '127.0.0.1');
+  const raw = await exchange(
+    port,
+    'GET /v1/slow HTTP/1.1\r\nHost: x\r\n\r\nLIST /v1/fast/ HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/last HTTP/1.1\r\nHost: x\r\n\r\n',
+  );
+  assert.deepEqual(
+    [...raw.matchAll(/"url":"([^"]+)"/g)].map((m) => m[1]),
+    ['/v1/slow', '/v1/fast/', '/v1/last'],
+  );
+  assert.deepEqual(methodsIn(raw), ['GET', 'LIST', 'GET']);
 });
 
 test('Content-Length with Transfer-Encoding is refused and nothing behind it runs', async () => {
