@@ -9,7 +9,8 @@ import type { Engine } from '../../framework/engine.js';
 import type { Logger } from '../../framework/log.js';
 import type { LogicalResponse, SecretLease } from '../../framework/logical.js';
 import type { EngineContext } from '../../framework/path.js';
-import type { StorageView } from '../../framework/storage-view.js';
+import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
+import type { TxOp } from '../../storage/backend.js';
 import { invalid } from '../errors.js';
 import { base62 } from '../ids.js';
 import { DueIndex, type DueItem } from './due-index.js';
@@ -109,13 +110,19 @@ export class ExpirationManager {
 
   private async schedule(item: DueItem): Promise<void> {
     await this.due.add(item);
+    this.arm(item);
+  }
+
+  /** A timer for an item already in the due index, if it falls within what has been loaded. */
+  private arm(item: DueItem): void {
     if (item.at <= this.loadedUntil || item.at <= this.deps.clock.now() + HORIZON_MS)
       this.timers.schedule(item);
   }
 
-  private async unschedule(item: DueItem): Promise<void> {
-    this.timers.cancel(item);
-    await this.due.remove(item);
+  /** The due-index entry of `item` as an op of this manager's view, to commit with the lease itself. */
+  private dueOp(op: 'put' | 'delete', item: DueItem): TxOp {
+    const key = `due/${this.due.key(item)}`;
+    return op === 'put' ? { op, key, value: jsonBytes(item) } : { op, key };
   }
 
   /** Registers the lease of a secret returned for `path`; the id has Vault's `<path>/<24 base62>` shape. */
@@ -138,12 +145,17 @@ export class ExpirationManager {
       renewable: secret.renewable,
       tokenAccessor,
     };
-    await this.persist(lease);
-    if (tokenAccessor)
-      await this.deps.storage.putJson(`token/${sha(tokenAccessor)}/${sha(lease.leaseId)}`, {
-        leaseId: lease.leaseId,
-      });
-    await this.schedule({ kind: 'lease', id: lease.leaseId, at: lease.expireTime });
+    const due: DueItem = { kind: 'lease', id: lease.leaseId, at: lease.expireTime };
+    // The lease, its token's index entry and its due entry commit together: one fsync, and a crash
+    // never leaves a lease that nothing will expire.
+    const ops: TxOp[] = [{ op: 'put', key: `id/${lease.leaseId}`, value: jsonBytes(lease) }];
+    if (tokenAccessor) {
+      const key = `token/${sha(tokenAccessor)}/${sha(lease.leaseId)}`;
+      ops.push({ op: 'put', key, value: jsonBytes({ leaseId: lease.leaseId }) });
+    }
+    ops.push(this.dueOp('put', due));
+    await this.deps.storage.transaction(ops);
+    this.arm(due);
     return { lease, ttlSeconds: ttl };
   }
 
@@ -190,9 +202,13 @@ export class ExpirationManager {
     lease.expireTime = now + ttl * 1000;
     lease.lastRenewal = now;
     if (response?.secret?.internalData) lease.internalData = response.secret.internalData;
-    await this.persist(lease);
-    await this.unschedule(previous);
-    await this.schedule({ kind: 'lease', id: leaseId, at: lease.expireTime });
+    const next: DueItem = { kind: 'lease', id: leaseId, at: lease.expireTime };
+    this.timers.cancel(previous);
+    const ops: TxOp[] = [{ op: 'put', key: `id/${leaseId}`, value: jsonBytes(lease) }];
+    if (this.due.key(previous) !== this.due.key(next)) ops.push(this.dueOp('delete', previous));
+    ops.push(this.dueOp('put', next));
+    await this.deps.storage.transaction(ops);
+    this.arm(next);
     return { lease, ttlSeconds: ttl, data: response?.data, warnings };
   }
 
