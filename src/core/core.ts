@@ -142,6 +142,8 @@ export class Core {
       clock: this.clock,
       log: this.log.child('token'),
       policyExists: (name) => policies.exists(name),
+      // Bound late: the expiration manager is built below, before any token is created.
+      dueEntry: (accessor, at) => expiration!.tokenDueEntry(accessor, at),
       defaults: () => {
         const entry = mounts?.table.find('auth', 'token/');
         return entry

@@ -193,11 +193,7 @@ async function finishResponse(
     result.leaseDuration = response.lease.ttlSeconds;
     result.renewable = response.lease.renewable;
   }
-  const accessor = result.auth?.accessor;
-  const tokenTtl = Number(result.auth?.lease_duration ?? 0);
-  if (typeof accessor === 'string' && accessor && tokenTtl > 0) {
-    await state.expiration.scheduleToken(accessor, core.clock.now() + tokenTtl * 1000);
-  }
+  // A new token's due entry was committed with the token (TokenStore.persistNew).
   return result;
 }
 

@@ -61,6 +61,20 @@ export class StorageView {
     return this.backend.transaction(ops.map((op) => ({ ...op, key: this.key(op.key) })));
   }
 
+  /**
+   * Commits the ops of several views over the same backend as one transaction: a record and the
+   * index entries another component keeps for it are written together (one fsync, all or nothing).
+   */
+  static transaction(parts: { view: StorageView; ops: TxOp[] }[]): Promise<void> {
+    const backend = parts[0]?.view.backend;
+    if (!backend) return Promise.resolve();
+    if (parts.some((part) => part.view.backend !== backend))
+      throw new Error('a joint transaction needs views over one backend');
+    return backend.transaction(
+      parts.flatMap(({ view, ops }) => ops.map((op) => ({ ...op, key: view.key(op.key) }))),
+    );
+  }
+
   /** Narrows the view further (e.g. one cubbyhole per token). */
   sub(prefix: string): StorageView {
     return new StorageView(this.backend, this.key(prefix));

@@ -27,8 +27,9 @@ export function hashId(kind: DueKind, id: string): string {
 export class DueIndex {
   constructor(private readonly storage: StorageView) {}
 
-  key(item: Pick<DueItem, 'kind' | 'id' | 'at'>): string {
-    return `${bucketOf(item.at)}/${hashId(item.kind, item.id)}`;
+  /** `idHash` may be passed when the caller already has `hashId(kind, id)` (a renewal moves one item). */
+  key(item: Pick<DueItem, 'kind' | 'id' | 'at'>, idHash = hashId(item.kind, item.id)): string {
+    return `${bucketOf(item.at)}/${idHash}`;
   }
 
   async add(item: DueItem): Promise<void> {

@@ -13,7 +13,7 @@ import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
 import type { TxOp } from '../../storage/backend.js';
 import { invalid } from '../errors.js';
 import { base62 } from '../ids.js';
-import { DueIndex, type DueItem } from './due-index.js';
+import { DueIndex, type DueItem, hashId } from './due-index.js';
 import type { LeaseEntry } from './lease.js';
 import { Timers } from './timers.js';
 
@@ -41,6 +41,13 @@ const MAX_PARALLEL_REVOCATIONS = 32;
 const LOAD_SLICE_MS = 5;
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Storage ops of the due index, to be committed by another component, and what to do after. */
+export interface DueEntry {
+  view: StorageView;
+  ops: TxOp[];
+  arm: () => void;
+}
 
 export class ExpirationManager {
   private readonly due: DueIndex;
@@ -120,8 +127,8 @@ export class ExpirationManager {
   }
 
   /** The due-index entry of `item` as an op of this manager's view, to commit with the lease itself. */
-  private dueOp(op: 'put' | 'delete', item: DueItem): TxOp {
-    const key = `due/${this.due.key(item)}`;
+  private dueOp(op: 'put' | 'delete', item: DueItem, idHash?: string): TxOp {
+    const key = `due/${this.due.key(item, idHash)}`;
     return op === 'put' ? { op, key, value: jsonBytes(item) } : { op, key };
   }
 
@@ -160,6 +167,15 @@ export class ExpirationManager {
   }
 
   /** Makes a token with a TTL expire (and its leases with it) even if nobody looks it up again. */
+  /**
+   * A new token's due entry, for the token store to commit with the token itself; `arm` runs once
+   * that commit is durable.
+   */
+  tokenDueEntry(accessor: string, expireTime: number): DueEntry {
+    const item: DueItem = { kind: 'token', id: accessor, at: expireTime };
+    return { view: this.deps.storage, ops: [this.dueOp('put', item)], arm: () => this.arm(item) };
+  }
+
   async scheduleToken(accessor: string, expireTime: number): Promise<void> {
     await this.schedule({ kind: 'token', id: accessor, at: expireTime });
   }
@@ -205,8 +221,10 @@ export class ExpirationManager {
     const next: DueItem = { kind: 'lease', id: leaseId, at: lease.expireTime };
     this.timers.cancel(previous);
     const ops: TxOp[] = [{ op: 'put', key: `id/${leaseId}`, value: jsonBytes(lease) }];
-    if (this.due.key(previous) !== this.due.key(next)) ops.push(this.dueOp('delete', previous));
-    ops.push(this.dueOp('put', next));
+    const idHash = hashId('lease', leaseId);
+    if (this.due.key(previous, idHash) !== this.due.key(next, idHash))
+      ops.push(this.dueOp('delete', previous, idHash));
+    ops.push(this.dueOp('put', next, idHash));
     await this.deps.storage.transaction(ops);
     this.arm(next);
     return { lease, ttlSeconds: ttl, data: response?.data, warnings };

@@ -4,7 +4,10 @@
  * heap entries instead of 100k Node timers (and their closures).
  */
 import type { Clock } from '../../framework/clock.js';
-import { type DueItem, hashId } from './due-index.js';
+import type { DueItem } from './due-index.js';
+
+/** In memory a plain string key is enough; the storage index hashes ids, this map need not. */
+const keyOf = (item: Pick<DueItem, 'kind' | 'id'>) => `${item.kind}:${item.id}`;
 
 interface HeapEntry {
   at: number;
@@ -34,14 +37,14 @@ export class Timers {
   }
 
   schedule(item: DueItem): void {
-    const key = hashId(item.kind, item.id);
+    const key = keyOf(item);
     this.scheduled.set(key, item);
     this.push({ at: item.at, key, item });
     if (item.at < this.armedAt) this.arm();
   }
 
   cancel(item: Pick<DueItem, 'kind' | 'id'>): void {
-    this.scheduled.delete(hashId(item.kind, item.id));
+    this.scheduled.delete(keyOf(item));
     // Cancelled entries stay in the heap until popped; rebuild when they outnumber the live ones.
     if (this.heap.length > 1024 && this.heap.length > 2 * this.scheduled.size) this.rebuild();
   }

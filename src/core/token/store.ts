@@ -11,8 +11,9 @@ import type { Logger } from '../../framework/log.js';
 import type { AuthResult } from '../../framework/logical.js';
 import { memoizeString } from '../../framework/memo.js';
 import { OldestKey } from '../../framework/oldest-key.js';
-import type { StorageView } from '../../framework/storage-view.js';
+import { StorageView } from '../../framework/storage-view.js';
 import { denied, invalid } from '../errors.js';
+import type { DueEntry } from '../expiration/manager.js';
 import { base62 } from '../ids.js';
 import { authBlock, type TokenEntry } from './entry.js';
 import { computeTtl } from './ttl.js';
@@ -31,6 +32,8 @@ export interface TokenStoreDeps {
   afterRevoke?: (entry: TokenEntry) => Promise<void>;
   policyExists?: (name: string) => Promise<boolean>;
   defaults: () => { defaultTtl: number; maxTtl: number };
+  /** The expiration manager's due entry for a new token with a TTL, committed with the token. */
+  dueEntry?: (accessor: string, expireTime: number) => DueEntry;
 }
 
 export interface CreateParams {
@@ -231,13 +234,21 @@ export class TokenStore {
         value: Buffer.from(JSON.stringify({ idHash: entry.idHash })),
       },
     ];
+    // A token with a TTL is written with its due entry, so it expires even if never looked up again.
+    const due =
+      entry.expireTime !== undefined ? this.deps.dueEntry?.(entry.accessor, entry.expireTime) : undefined;
+    const commit = async () => {
+      if (!due) return this.deps.storage.transaction(ops);
+      await StorageView.transaction([{ view: this.deps.storage, ops }, due]);
+      due.arm();
+    };
     const parentHash = entry.parentHash;
-    if (!parentHash) return this.deps.storage.transaction(ops);
+    if (!parentHash) return commit();
     ops.push({ op: 'put', key: `parent/${parentHash}/${entry.idHash}`, value: Buffer.from('{}') });
     // Under the parent's tree lock: a parent being revoked either sees this child or is already gone.
     await this.trees.shared(parentHash, async () => {
       if (!(await this.deps.storage.has(`id/${parentHash}`))) throw denied();
-      await this.deps.storage.transaction(ops);
+      await commit();
     });
   }
 
