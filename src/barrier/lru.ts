@@ -4,7 +4,6 @@
  * decode and the parse as well, and no caller can change what the next caller gets.
  */
 import { deepFreeze } from '../framework/deep-freeze.js';
-import { OldestKey } from '../framework/oldest-key.js';
 
 /** Returned by `json` when the key is not cached. */
 export const MISS: unique symbol = Symbol('miss');
@@ -13,26 +12,55 @@ export const MISS: unique symbol = Symbol('miss');
 const PARSED_COST = 3;
 
 interface Entry {
+  key: string;
   bytes: Uint8Array;
   json?: unknown;
   /** What this entry counts against the bound. */
   cost: number;
+  /** Recency list: `older` towards the eviction end, `newer` towards the most recently used. */
+  older?: Entry;
+  newer?: Entry;
 }
 
 const decoder = new TextDecoder();
 
+/**
+ * Recency is a linked list through the entries, so a hit moves one entry in O(1) and never changes
+ * the Map: re-inserting a key to move it (delete then set) measured as the largest single cost of
+ * a login under load, since every such move leaves a hole that V8 compacts by rehashing the table.
+ */
 export class ByteLru {
   private readonly entries = new Map<string, Entry>();
-  private readonly oldest = new OldestKey(this.entries);
+  private oldest?: Entry;
+  private newest?: Entry;
   private bytes = 0;
 
   constructor(private readonly maxBytes: number) {}
 
+  private unlink(entry: Entry): void {
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.newest = entry.older;
+    entry.older = undefined;
+    entry.newer = undefined;
+  }
+
+  private append(entry: Entry): void {
+    entry.older = this.newest;
+    entry.newer = undefined;
+    if (this.newest) this.newest.newer = entry;
+    else this.oldest = entry;
+    this.newest = entry;
+  }
+
   private touch(key: string): Entry | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    if (entry !== this.newest) {
+      this.unlink(entry);
+      this.append(entry);
+    }
     return entry;
   }
 
@@ -58,7 +86,9 @@ export class ByteLru {
   set(key: string, value: Uint8Array): void {
     if (value.byteLength > this.maxBytes / 8) return; // a huge entry would evict everything useful
     this.delete(key);
-    this.entries.set(key, { bytes: new Uint8Array(value), cost: value.byteLength });
+    const entry: Entry = { key, bytes: new Uint8Array(value), cost: value.byteLength };
+    this.entries.set(key, entry);
+    this.append(entry);
     this.bytes += value.byteLength;
     this.evict();
   }
@@ -68,19 +98,18 @@ export class ByteLru {
     if (!entry) return;
     this.bytes -= entry.cost;
     this.entries.delete(key);
+    this.unlink(entry);
   }
 
   clear(): void {
     for (const entry of this.entries.values()) entry.bytes.fill(0);
     this.entries.clear();
+    this.oldest = undefined;
+    this.newest = undefined;
     this.bytes = 0;
   }
 
   private evict(): void {
-    while (this.bytes > this.maxBytes) {
-      const oldest = this.oldest.next();
-      if (oldest === undefined) break;
-      this.delete(oldest);
-    }
+    while (this.bytes > this.maxBytes && this.oldest) this.delete(this.oldest.key);
   }
 }

@@ -8,13 +8,16 @@
  * added later), and every live entry is at or after the cursor because eviction deletes what it gets.
  */
 export class OldestKey<K> {
-  private cursor: Iterator<K>;
+  /**
+   * Opened at the first eviction, not before: an open iterator keeps every table V8 replaces under
+   * it alive until it advances, which a map that never fills would never do.
+   */
+  private cursor?: Iterator<K>;
 
-  constructor(private readonly map: Map<K, unknown>) {
-    this.cursor = map.keys();
-  }
+  constructor(private readonly map: Map<K, unknown>) {}
 
   next(): K | undefined {
+    this.cursor ??= this.map.keys();
     let step = this.cursor.next();
     if (step.done) {
       this.cursor = this.map.keys();

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ByteLru, MISS } from './lru.js';
+
+const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
+
+test('the least recently used entry goes first, and a hit makes an entry recent', () => {
+  const lru = new ByteLru(30);
+  lru.set('a', bytes(3));
+  lru.set('b', bytes(3));
+  lru.set('c', bytes(3));
+  assert.ok(lru.get('a'), 'a is used, so b is now the oldest');
+  lru.set('d', bytes(3)); // 12 bytes > 30? no: still fits
+  lru.set('big', bytes(3)); // 15
+  lru.set('e', bytes(3)); // 18
+  lru.set('f', bytes(3)); // 21
+  lru.set('g', bytes(3)); // 24
+  lru.set('h', bytes(3)); // 27
+  lru.set('i', bytes(3)); // 30
+  lru.set('j', bytes(3)); // 33: evicts the oldest, b
+  assert.equal(lru.get('b'), undefined);
+  assert.ok(lru.get('a'));
+  assert.ok(lru.get('c'));
+});
+
+test('values are copies, a re-set replaces, a delete removes, and clear empties', () => {
+  const lru = new ByteLru(100);
+  const value = bytes(4, 7);
+  lru.set('k', value);
+  value[0] = 0;
+  const out = lru.get('k')!;
+  assert.equal(out[0], 7, 'the cache kept its own copy');
+  out[1] = 0;
+  assert.equal(lru.get('k')![1], 7, 'and hands out copies');
+  lru.set('k', bytes(2, 9));
+  assert.deepEqual([...lru.get('k')!], [9, 9]);
+  lru.delete('k');
+  assert.equal(lru.get('k'), undefined);
+  lru.set('x', bytes(2));
+  lru.clear();
+  assert.equal(lru.get('x'), undefined);
+  assert.equal(lru.json('x'), MISS);
+});
+
+test('a parsed JSON value counts against the bound and is evicted with its entry', () => {
+  const text = new TextEncoder().encode(JSON.stringify({ v: 'x'.repeat(10) }));
+  const lru = new ByteLru(text.length * 8 + 8);
+  lru.set('one', text);
+  assert.deepEqual(lru.json('one'), { v: 'x'.repeat(10) }); // costs 4x now
+  lru.set('two', text);
+  lru.set('three', text);
+  assert.ok(lru.get('one'), 'all fit so far: 6x');
+  lru.get('two');
+  lru.get('three');
+  // Parsing two adds 3x: 9x is over the bound, and the least recent entry, one, goes.
+  assert.deepEqual(lru.json('two'), { v: 'x'.repeat(10) });
+  assert.equal(lru.json('one'), MISS);
+  assert.ok(lru.get('three'));
+});
