@@ -5,7 +5,7 @@ import { ByteLru, MISS } from './lru.js';
 const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
 
 test('the least recently used entry goes first, and a hit makes an entry recent', () => {
-  const lru = new ByteLru(30);
+  const lru = new ByteLru(30, 0);
   lru.set('a', bytes(3));
   lru.set('b', bytes(3));
   lru.set('c', bytes(3));
@@ -23,8 +23,16 @@ test('the least recently used entry goes first, and a hit makes an entry recent'
   assert.ok(lru.get('c'));
 });
 
+test('each entry also counts its overhead and key', () => {
+  const lru = new ByteLru(1000, 100);
+  for (let i = 0; i < 10; i++) lru.set(`key${i}`, bytes(1));
+  // Each costs 1 + 100 + 2 x 4 = 109 bytes: nine fit in 1000, the tenth evicts the first.
+  assert.equal(lru.get('key0'), undefined);
+  assert.ok(lru.get('key1'));
+});
+
 test('values are copies, a re-set replaces, a delete removes, and clear empties', () => {
-  const lru = new ByteLru(100);
+  const lru = new ByteLru(100, 0);
   const value = bytes(4, 7);
   lru.set('k', value);
   value[0] = 0;
@@ -44,7 +52,7 @@ test('values are copies, a re-set replaces, a delete removes, and clear empties'
 
 test('a parsed JSON value counts against the bound and is evicted with its entry', () => {
   const text = new TextEncoder().encode(JSON.stringify({ v: 'x'.repeat(10) }));
-  const lru = new ByteLru(text.length * 8 + 8);
+  const lru = new ByteLru(text.length * 8 + 8, 0);
   lru.set('one', text);
   assert.deepEqual(lru.json('one'), { v: 'x'.repeat(10) }); // costs 4x now
   lru.set('two', text);

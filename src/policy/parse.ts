@@ -141,6 +141,8 @@ const looksLikeJson = (text: string) => text.trimStart().startsWith('{');
 
 /** The document and the HCL text that produced it (rewritten when only the HCL1 form parses). */
 async function readDocument(text: string): Promise<{ doc: unknown; source: string }> {
+  // Nothing to parse (an unknown or `root` policy name): no need to start the HCL parser.
+  if (text.trim() === '') return { doc: {}, source: text };
   if (looksLikeJson(text)) {
     try {
       return { doc: JSON.parse(text), source: text };
