@@ -4,7 +4,7 @@
  */
 import { CofferError, invalid, sealedError } from '../core/errors.js';
 import { deepFreeze } from '../framework/deep-freeze.js';
-import type { StorageBackend, TxOp } from '../storage/backend.js';
+import { isLeafScanner, type ScanPage, type StorageBackend, type TxOp } from '../storage/backend.js';
 import { decryptEntry, encryptEntry, termOf } from './aes-gcm.js';
 import { Keyring } from './keyring.js';
 import { ByteLru, MISS } from './lru.js';
@@ -137,6 +137,25 @@ export class Barrier implements StorageBackend {
     const parsed = this.cache.json(key);
     // Not cached (an entry too large, or a write raced the read): parse this copy.
     return parsed !== MISS ? parsed : deepFreeze(JSON.parse(new TextDecoder().decode(plain)));
+  }
+
+  /**
+   * A page of a folder's leaves, decrypted, for bulk loads: one range read, and nothing is cached
+   * (what a loader reads once would only push hot entries out). Undefined when the physical backend
+   * cannot scan.
+   */
+  async scanLeaves(folder: string, after: string | undefined, limit: number): Promise<ScanPage | undefined> {
+    const keyring = this.unsealedKeyring();
+    if (!isLeafScanner(this.physical)) return undefined;
+    const page = await this.physical.scanLeaves(folder, after, limit);
+    const entries = page.entries.map(({ name, value }) => {
+      const key = folder + name;
+      if (RESERVED_KEYS.has(key)) throw new CofferError('invalid_request', 'reserved storage path');
+      const termKey = keyring.keyFor(termOf(value));
+      if (!termKey) throw new CofferError('internal', 'failed to decrypt: unknown key term');
+      return { name, value: decryptEntry(termKey, key, value) };
+    });
+    return { entries, next: page.next };
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {

@@ -1,5 +1,6 @@
 /** A mount's window onto the barrier: every key is prefixed, so an engine cannot reach another's data. */
-import { isJsonReader, type StorageBackend, type TxOp } from '../storage/backend.js';
+import { isJsonReader, type ScanPage, type StorageBackend, type TxOp } from '../storage/backend.js';
+import { compareCodePoints } from '../storage/list.js';
 import { type DeepReadonly, deepFreeze } from './deep-freeze.js';
 
 const encoder = new TextEncoder();
@@ -53,6 +54,38 @@ export class StorageView {
     return value === undefined ? undefined : deepFreeze(value);
   }
 
+  /**
+   * A page of `folder`'s leaves (names relative to it, in code-point order) with their JSON values,
+   * starting after `after`. One range read where the backend can scan; list and get otherwise.
+   */
+  async scanJson<T>(
+    folder: string,
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ entries: { name: string; value: T }[]; next?: string }> {
+    const scanned = canScan(this.backend)
+      ? await this.backend.scanLeaves(this.key(folder), after, limit)
+      : undefined;
+    if (scanned) {
+      return {
+        entries: scanned.entries.map(({ name, value }) => ({
+          name,
+          value: JSON.parse(decoder.decode(value)) as T,
+        })),
+        next: scanned.next,
+      };
+    }
+    const names = (await this.list(folder))
+      .filter((name) => !name.endsWith('/') && (after === undefined || compareCodePoints(name, after) > 0))
+      .slice(0, limit);
+    const entries: { name: string; value: T }[] = [];
+    for (const name of names) {
+      const value = await this.getJson<T>(folder + name);
+      if (value !== undefined) entries.push({ name, value });
+    }
+    return { entries, next: names.length === limit ? names[names.length - 1] : undefined };
+  }
+
   putJson(key: string, value: unknown): Promise<void> {
     return this.put(key, encoder.encode(JSON.stringify(value)));
   }
@@ -90,6 +123,13 @@ export class StorageView {
     };
     await walk('');
   }
+}
+
+/** A backend with a paged leaf scan (the barrier, which decrypts; a scanning physical backend). */
+function canScan(backend: StorageBackend): backend is StorageBackend & {
+  scanLeaves(folder: string, after: string | undefined, limit: number): Promise<ScanPage | undefined>;
+} {
+  return typeof (backend as { scanLeaves?: unknown }).scanLeaves === 'function';
 }
 
 export function jsonBytes(value: unknown): Uint8Array {

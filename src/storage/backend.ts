@@ -31,3 +31,19 @@ export interface JsonReader {
 export function isJsonReader(backend: StorageBackend): backend is StorageBackend & JsonReader {
   return typeof (backend as Partial<JsonReader>).readJson === 'function';
 }
+
+/** One page of a folder's leaves with their values, in key order. */
+export interface ScanPage {
+  entries: { name: string; value: Uint8Array }[];
+  /** Pass as `after` for the next page; undefined when this was the last. */
+  next?: string;
+}
+
+/** A backend that can read a folder's leaves with their values in pages (bulk loads at unseal). */
+export interface LeafScanner {
+  scanLeaves(folder: string, after: string | undefined, limit: number): Promise<ScanPage>;
+}
+
+export function isLeafScanner(backend: StorageBackend): backend is StorageBackend & LeafScanner {
+  return typeof (backend as Partial<LeafScanner>).scanLeaves === 'function';
+}

@@ -15,6 +15,8 @@ export interface DueItem {
 }
 
 const BUCKET_MS = 60_000;
+/** Due entries read per page at unseal: small enough that the loader yields often. */
+const SCAN_PAGE = 256;
 
 export function bucketOf(at: number): string {
   return String(Math.floor(at / BUCKET_MS)).padStart(12, '0');
@@ -50,14 +52,16 @@ export class DueIndex {
       .sort();
   }
 
-  /** `pause` runs between reads (the loader yields to the event loop there). */
+  /** Read in pages (one range read each where storage can); `pause` runs between pages. */
   async itemsIn(bucket: string, pause?: () => Promise<void>): Promise<DueItem[]> {
     const items: DueItem[] = [];
-    for (const name of await this.storage.list(`${bucket}/`)) {
-      const item = await this.storage.getJson<DueItem>(`${bucket}/${name}`);
-      if (item) items.push(item);
+    let after: string | undefined;
+    do {
+      const page = await this.storage.scanJson<DueItem>(`${bucket}/`, after, SCAN_PAGE);
+      for (const { value } of page.entries) items.push(value);
+      after = page.next;
       await pause?.();
-    }
+    } while (after !== undefined);
     return items;
   }
 }
