@@ -186,4 +186,25 @@ describe('barrier', () => {
     assert.deepEqual(value, { x: [1, 2] });
     assert.ok(Object.isFrozen(value.x));
   });
+
+  test('a miss is cached, and a later write or delete is seen at once', async () => {
+    const physical = new InmemBackend();
+    const barrier = new Barrier(physical);
+    await barrier.initialize(randomBytes(32));
+    let reads = 0;
+    const get = physical.get.bind(physical);
+    physical.get = (key: string) => {
+      reads++;
+      return get(key);
+    };
+    assert.equal(await barrier.get('neg/k'), undefined);
+    assert.equal(await barrier.get('neg/k'), undefined);
+    assert.equal(await barrier.readJson('neg/k'), undefined);
+    assert.equal(reads, 1, 'only the first read reached storage');
+    await barrier.put('neg/k', Buffer.from('{"v":1}'));
+    assert.deepEqual(await barrier.readJson('neg/k'), { v: 1 });
+    await barrier.delete('neg/k');
+    assert.equal(await barrier.get('neg/k'), undefined);
+    assert.equal(reads, 1, 'a delete leaves the key cached as absent');
+  });
 });

@@ -7,7 +7,7 @@ import { deepFreeze } from '../framework/deep-freeze.js';
 import { isLeafScanner, type ScanPage, type StorageBackend, type TxOp } from '../storage/backend.js';
 import { decryptEntry, encryptEntry, termOf } from './aes-gcm.js';
 import { Keyring } from './keyring.js';
-import { ByteLru, MISS } from './lru.js';
+import { ABSENT, ByteLru, MISS } from './lru.js';
 
 /** Physical keys outside the barrier; logical callers may never touch them. */
 export const RESERVED_KEYS = new Set(['core/seal-config', 'core/keyring', 'core/root-key', 'core/lock']);
@@ -111,10 +111,16 @@ export class Barrier implements StorageBackend {
     const keyring = this.unsealedKeyring();
     this.checkKey(key);
     const cached = this.cache.get(key);
+    if (cached === ABSENT) return undefined;
     if (cached) return cached;
     const epoch = this.writeEpoch;
     const stored = await this.physical.get(key);
-    if (!stored) return undefined;
+    if (!stored) {
+      // Misses are cached too: a key read on every request that was never written (a mount's
+      // config) would otherwise cost a storage query each time.
+      if (epoch === this.writeEpoch) this.cache.set(key, ABSENT);
+      return undefined;
+    }
     const termKey = keyring.keyFor(termOf(stored));
     if (!termKey) throw new CofferError('internal', 'failed to decrypt: unknown key term');
     const plain = decryptEntry(termKey, key, stored);
@@ -184,7 +190,7 @@ export class Barrier implements StorageBackend {
     this.writeEpoch++;
     for (const op of ops) this.cache.delete(op.key);
     // Fill the cache only after the write is durable, so a failed write is never served.
-    for (const op of ops) if (op.op === 'put') this.cache.set(op.key, op.value);
+    for (const op of ops) this.cache.set(op.key, op.op === 'put' ? op.value : ABSENT);
   }
 
   async close(): Promise<void> {

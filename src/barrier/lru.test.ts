@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ByteLru, MISS } from './lru.js';
+import { ABSENT, ByteLru, MISS } from './lru.js';
 
 const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
+/** The cached bytes of a key the test knows is cached with a value. */
+function cached(lru: ByteLru, key: string): Uint8Array {
+  const value = lru.get(key);
+  assert.ok(value instanceof Uint8Array, `${key} is cached with a value`);
+  return value;
+}
 
 test('the least recently used entry goes first, and a hit makes an entry recent', () => {
   const lru = new ByteLru(30, 0);
@@ -36,12 +42,12 @@ test('values are copies, a re-set replaces, a delete removes, and clear empties'
   const value = bytes(4, 7);
   lru.set('k', value);
   value[0] = 0;
-  const out = lru.get('k')!;
+  const out = cached(lru, 'k');
   assert.equal(out[0], 7, 'the cache kept its own copy');
   out[1] = 0;
-  assert.equal(lru.get('k')![1], 7, 'and hands out copies');
+  assert.equal(cached(lru, 'k')[1], 7, 'and hands out copies');
   lru.set('k', bytes(2, 9));
-  assert.deepEqual([...lru.get('k')!], [9, 9]);
+  assert.deepEqual([...cached(lru, 'k')], [9, 9]);
   lru.delete('k');
   assert.equal(lru.get('k'), undefined);
   lru.set('x', bytes(2));
@@ -64,4 +70,14 @@ test('a parsed JSON value counts against the bound and is evicted with its entry
   assert.deepEqual(lru.json('two'), { v: 'x'.repeat(10) });
   assert.equal(lru.json('one'), MISS);
   assert.ok(lru.get('three'));
+});
+
+test('a key can be cached as absent, and a value replaces that', () => {
+  const lru = new ByteLru(100, 0);
+  lru.set('gone', ABSENT);
+  assert.equal(lru.get('gone'), ABSENT);
+  assert.equal(lru.json('gone'), undefined, 'known absent, not a miss');
+  assert.equal(lru.json('never'), MISS);
+  lru.set('gone', new TextEncoder().encode('{"a":1}'));
+  assert.deepEqual(lru.json('gone'), { a: 1 });
 });

@@ -7,6 +7,8 @@ import { deepFreeze } from '../framework/deep-freeze.js';
 
 /** Returned by `json` when the key is not cached. */
 export const MISS: unique symbol = Symbol('miss');
+/** Returned by `get` for a key cached as not existing (a read found nothing). */
+export const ABSENT: unique symbol = Symbol('absent');
 
 /** Parsed values cost more than their bytes; this rough factor keeps the bound honest. */
 const PARSED_COST = 3;
@@ -18,7 +20,8 @@ const ENTRY_OVERHEAD = 200;
 
 interface Entry {
   key: string;
-  bytes: Uint8Array;
+  /** Undefined: the key is known not to exist. */
+  bytes: Uint8Array | undefined;
   json?: unknown;
   /** What this entry counts against the bound. */
   cost: number;
@@ -72,18 +75,22 @@ export class ByteLru {
     return entry;
   }
 
-  get(key: string): Uint8Array | undefined {
+  /** A copy of the cached bytes, ABSENT for a key known not to exist, undefined when not cached. */
+  get(key: string): Uint8Array | typeof ABSENT | undefined {
     const entry = this.touch(key);
-    return entry ? new Uint8Array(entry.bytes) : undefined;
+    if (!entry) return undefined;
+    return entry.bytes ? new Uint8Array(entry.bytes) : ABSENT;
   }
 
-  /** The entry's JSON, parsed once and frozen; MISS when the key is not cached. */
+  /** The entry's JSON, parsed once and frozen; undefined for a key known not to exist; MISS when not cached. */
   json(key: string): unknown {
     const entry = this.touch(key);
     if (!entry) return MISS;
+    if (!entry.bytes) return undefined;
     if (entry.json === undefined) {
-      entry.json = deepFreeze(JSON.parse(decoder.decode(entry.bytes)));
-      const added = entry.bytes.byteLength * PARSED_COST;
+      const bytes = entry.bytes;
+      entry.json = deepFreeze(JSON.parse(decoder.decode(bytes)));
+      const added = bytes.byteLength * PARSED_COST;
       entry.cost += added;
       this.bytes += added;
       this.evict();
@@ -91,11 +98,13 @@ export class ByteLru {
     return entry.json;
   }
 
-  set(key: string, value: Uint8Array): void {
-    if (value.byteLength > this.maxBytes / 8) return; // a huge entry would evict everything useful
+  /** Caches `value`, or with `ABSENT` that the key does not exist (a config never written, say). */
+  set(key: string, value: Uint8Array | typeof ABSENT): void {
+    const size = value === ABSENT ? 0 : value.byteLength;
+    if (size > this.maxBytes / 8) return; // a huge entry would evict everything useful
     this.delete(key);
-    const cost = value.byteLength + (this.entryOverhead && this.entryOverhead + key.length * 2);
-    const entry: Entry = { key, bytes: new Uint8Array(value), cost };
+    const cost = size + (this.entryOverhead && this.entryOverhead + key.length * 2);
+    const entry: Entry = { key, bytes: value === ABSENT ? undefined : new Uint8Array(value), cost };
     this.entries.set(key, entry);
     this.append(entry);
     this.bytes += cost;
@@ -111,7 +120,7 @@ export class ByteLru {
   }
 
   clear(): void {
-    for (const entry of this.entries.values()) entry.bytes.fill(0);
+    for (const entry of this.entries.values()) entry.bytes?.fill(0);
     this.entries.clear();
     this.oldest = undefined;
     this.newest = undefined;
