@@ -105,11 +105,30 @@ async function disableAudit(server: BenchServer): Promise<void> {
   prepared.get(server)?.delete('audit');
 }
 
+/**
+ * A token holding only `policy` (no root): reads are measured with a real ACL check, as a service's
+ * token would have, not the root token's short cut.
+ */
+function policyToken(server: BenchServer, name: string, policy: string): Promise<string> {
+  return once(server, `token:${name}`, async () => {
+    await ok(server, 'PUT', `sys/policies/acl/${name}`, { policy });
+    const created = await ok(server, 'POST', 'auth/token/create', { policies: [name], ttl: '24h' });
+    return String(created.body.auth.client_token);
+  });
+}
+
+const kvReader = (server: BenchServer) =>
+  policyToken(
+    server,
+    'bench-kv-read',
+    'path "bench-kv2/data/*" { capabilities = ["read"] }\npath "bench-kv1/*" { capabilities = ["read"] }',
+  );
+
 const kvRead = async (server: BenchServer, connections: number) => {
   const paths = await seedKv(server, 'bench-kv2', '2', 1000);
   return {
     connections,
-    headers: { 'X-Vault-Token': server.token },
+    headers: { 'X-Vault-Token': await kvReader(server) },
     sequence: paths.map((path) => ({ path })),
   };
 };
@@ -179,7 +198,7 @@ export const WORKLOADS: (Workload | CustomWorkload)[] = [
       const paths = await seedKv(server, 'bench-kv1', '1', 1000);
       return {
         connections: 64,
-        headers: { 'X-Vault-Token': server.token },
+        headers: { 'X-Vault-Token': await kvReader(server) },
         sequence: paths.map((path) => ({ path })),
       };
     },

@@ -28,6 +28,8 @@ export interface AllowRequest {
 export interface Verdict {
   allowed: boolean;
   isRoot: boolean;
+  /** The matched rule grants sudo (Vault's RootPrivs): what a handler checks for privileged fields. */
+  sudo?: boolean;
   /** For logs and tests only: the client always sees a plain `permission denied`. */
   reason?: string;
 }
@@ -134,7 +136,7 @@ export class Acl {
       const violation = parameterViolation(rule.perms, req.data ?? {});
       if (violation) return deny(violation);
     }
-    return { allowed: true, isRoot: false };
+    return { allowed: true, isRoot: false, sudo: caps.has('sudo') };
   }
 
   /**
