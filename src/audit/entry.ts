@@ -80,21 +80,12 @@ const ALWAYS_HMAC_HEADERS = new Set(['x-vault-token', 'authorization']);
 
 function hasherFor(config: FormatConfig, hash: HashFn): Hasher {
   if (config.logRaw) return { secret: identity, accessor: identity, data: (d) => hashEntry(d, identity) };
-  // One entry carries the token and accessor twice (auth and request): HMAC each value once. The memo
-  // lives only as long as this entry, so no secret outlives the request in it.
-  const memo = new Map<string, string>();
-  const once: HashFn = (value) => {
-    let out = memo.get(value);
-    if (out === undefined) {
-      out = hash(value);
-      memo.set(value, out);
-    }
-    return out;
-  };
+  // The device's hash is memoized (broker.ts): the token and accessor, which appear twice in an entry
+  // and in every entry of a busy client, are HMAC'd once.
   return {
-    secret: once,
-    accessor: config.hmacAccessor ? once : identity,
-    data: (d, keys) => hashEntry(d, once, keys),
+    secret: hash,
+    accessor: config.hmacAccessor ? hash : identity,
+    data: (d, keys) => hashEntry(d, hash, keys),
   };
 }
 
