@@ -4,7 +4,13 @@
  */
 import { CofferError, invalid, sealedError } from '../core/errors.js';
 import { deepFreeze } from '../framework/deep-freeze.js';
-import { isLeafScanner, type ScanPage, type StorageBackend, type TxOp } from '../storage/backend.js';
+import {
+  isLeafScanner,
+  isPrefixProbe,
+  type ScanPage,
+  type StorageBackend,
+  type TxOp,
+} from '../storage/backend.js';
 import { decryptEntry, encryptEntry, termOf } from './aes-gcm.js';
 import { Keyring } from './keyring.js';
 import { ABSENT, ByteLru, MISS } from './lru.js';
@@ -175,6 +181,13 @@ export class Barrier implements StorageBackend {
   async list(prefix: string): Promise<string[]> {
     this.unsealedKeyring();
     return this.physical.list(prefix);
+  }
+
+  /** Whether anything is stored under `prefix` (ending in "/"); keys are not secret, so no decryption. */
+  async hasAnyUnder(prefix: string): Promise<boolean> {
+    this.unsealedKeyring();
+    if (isPrefixProbe(this.physical)) return this.physical.hasAnyUnder(prefix);
+    return (await this.physical.list(prefix)).length > 0;
   }
 
   async transaction(ops: TxOp[]): Promise<void> {

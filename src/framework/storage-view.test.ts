@@ -58,3 +58,27 @@ test('scanJson pages through a folder’s leaves in code-point order, the same o
   barrier.seal();
   await sqlite.close();
 });
+
+test('isEmpty answers the same through a one-seek probe (sqlite) and a list (inmem)', async () => {
+  const sqlite = new SqliteBackend(join(dir, 'empty.db'));
+  const barrier = new Barrier(sqlite);
+  await barrier.initialize(randomBytes(32));
+  for (const view of [
+    new StorageView(barrier, 'logical/'),
+    new StorageView(new InmemBackend(), 'logical/'),
+  ]) {
+    assert.equal(await view.isEmpty('a/'), true);
+    await view.putJson('a/b/deep', {});
+    await view.putJson('ab', {}); // shares the prefix "a" but is not under "a/"
+    assert.equal(await view.isEmpty('a/'), false, 'a key two levels down counts');
+    assert.equal(await view.isEmpty('a/b/'), false);
+    assert.equal(await view.isEmpty('a/c/'), true);
+    assert.equal(await view.sub('a/b/').isEmpty(), false, 'a sub-view probes its own prefix');
+    await view.delete('a/b/deep');
+    assert.equal(await view.isEmpty('a/'), true);
+    await view.sub('a/').deleteAll();
+    assert.equal(await view.isEmpty(''), false, 'ab is still there');
+  }
+  barrier.seal();
+  await sqlite.close();
+});

@@ -1,5 +1,11 @@
 /** A mount's window onto the barrier: every key is prefixed, so an engine cannot reach another's data. */
-import { isJsonReader, type ScanPage, type StorageBackend, type TxOp } from '../storage/backend.js';
+import {
+  isJsonReader,
+  isPrefixProbe,
+  type ScanPage,
+  type StorageBackend,
+  type TxOp,
+} from '../storage/backend.js';
 import { compareCodePoints } from '../storage/list.js';
 import { type DeepReadonly, deepFreeze } from './deep-freeze.js';
 
@@ -33,6 +39,14 @@ export class StorageView {
 
   list(prefix: string): Promise<string[]> {
     return this.backend.list(this.key(prefix));
+  }
+
+  /** Whether nothing is stored under `folder` ('' for the whole view): one index seek where storage can. */
+  async isEmpty(folder = ''): Promise<boolean> {
+    const prefix = this.key(folder);
+    if (prefix !== '' && !prefix.endsWith('/')) throw new Error('isEmpty takes a folder ending in "/"');
+    if (prefix !== '' && isPrefixProbe(this.backend)) return !(await this.backend.hasAnyUnder(prefix));
+    return (await this.list(folder)).length === 0;
   }
 
   async has(key: string): Promise<boolean> {
@@ -115,6 +129,7 @@ export class StorageView {
 
   /** Every key under this view, depth first; used when a mount is disabled or a token's cubbyhole is destroyed. */
   async deleteAll(): Promise<void> {
+    if (await this.isEmpty()) return; // the common case: a token that never used its cubbyhole
     const walk = async (prefix: string): Promise<void> => {
       for (const child of await this.list(prefix)) {
         if (child.endsWith('/')) await walk(prefix + child);

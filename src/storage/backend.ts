@@ -47,3 +47,12 @@ export interface LeafScanner {
 export function isLeafScanner(backend: StorageBackend): backend is StorageBackend & LeafScanner {
   return typeof (backend as Partial<LeafScanner>).scanLeaves === 'function';
 }
+
+/** A backend that can tell whether anything is stored under a prefix with one index seek. */
+export interface PrefixProbe {
+  hasAnyUnder(prefix: string): Promise<boolean>;
+}
+
+export function isPrefixProbe(backend: StorageBackend): backend is StorageBackend & PrefixProbe {
+  return typeof (backend as Partial<PrefixProbe>).hasAnyUnder === 'function';
+}

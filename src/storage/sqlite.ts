@@ -69,6 +69,7 @@ export class SqliteBackend implements StorageBackend {
       put: this.db.prepare('INSERT OR REPLACE INTO entries (parent, name, value) VALUES (?, ?, ?)'),
       delete: this.db.prepare('DELETE FROM entries WHERE parent = ? AND name = ?'),
       leaves: this.db.prepare('SELECT name FROM entries WHERE parent = ?').pluck(),
+      anyUnder: this.db.prepare('SELECT 1 FROM entries WHERE parent >= ? AND parent < ? LIMIT 1').pluck(),
       leafPage: this.db.prepare(
         'SELECT name, value FROM entries WHERE parent = ? AND name > ? ORDER BY name LIMIT ?',
       ),
@@ -118,6 +119,21 @@ export class SqliteBackend implements StorageBackend {
       }
     }
     return children;
+  }
+
+  /** Whether any key starts with `prefix` (a folder ending in "/"): one index seek, where list takes two. */
+  async hasAnyUnder(prefix: string): Promise<boolean> {
+    if (!prefix.endsWith('/')) throw invalid('a probed prefix ends with "/"');
+    validateKey(`${prefix}x`);
+    const base = Buffer.from(prefix, 'utf8');
+    const found = this.statements.anyUnder.get(base, upperBound(base)) !== undefined;
+    for (const key of this.unsyncedKeys.keys()) {
+      if (key.startsWith(prefix)) {
+        await this.durable(this.commits);
+        break;
+      }
+    }
+    return found;
   }
 
   /**

@@ -312,6 +312,7 @@ export class ExpirationManager {
   /** Revokes every lease created by a token (called when the token is revoked). */
   async revokeByToken(accessor: string): Promise<void> {
     const folder = `token/${sha(accessor)}/`;
+    if (await this.deps.storage.isEmpty(folder)) return; // most tokens hold no lease
     const entries = await this.deps.storage.list(folder);
     await runBounded(entries, MAX_PARALLEL_REVOCATIONS, async (name) => {
       const ref = await this.deps.storage.getJson<{ leaseId: string }>(folder + name);

@@ -302,11 +302,14 @@ export class TokenStore {
   }
 
   private async revokeTree(hash: string, parentHash: string | undefined): Promise<void> {
+    const children = `parent/${hash}/`;
     for (;;) {
-      for (const listed of await this.deps.storage.list(`parent/${hash}/`))
-        await this.revokeTree(listed.replace(/\/$/, ''), hash);
+      // Most tokens have no children: a one-seek emptiness probe spares the list.
+      if (!(await this.deps.storage.isEmpty(children)))
+        for (const listed of await this.deps.storage.list(children))
+          await this.revokeTree(listed.replace(/\/$/, ''), hash);
       const done = await this.trees.exclusive(hash, async () => {
-        if ((await this.deps.storage.list(`parent/${hash}/`)).length > 0) return false;
+        if (!(await this.deps.storage.isEmpty(children))) return false;
         await this.revokeOne(hash, parentHash);
         return true;
       });
