@@ -5,6 +5,7 @@ import type { Clock } from '../framework/clock.js';
 import type { Logger } from '../framework/log.js';
 import { memoizeString } from '../framework/memo.js';
 import type { StorageView } from '../framework/storage-view.js';
+import { WriteDeadlines } from './deadlines.js';
 import { type AuditDevice, Serial } from './devices/device.js';
 import { FileDevice } from './devices/file.js';
 import { SocketDevice } from './devices/socket.js';
@@ -80,10 +81,10 @@ export class AuditBroker {
   private table: TableEntry[] = [];
   private readonly active = new Map<string, Active>();
   private readonly serial = new Serial();
-  private readonly timeoutMs: number;
+  private readonly deadlines: WriteDeadlines;
 
   constructor(private readonly deps: AuditBrokerDeps) {
-    this.timeoutMs = deps.deviceTimeoutMs ?? 10_000;
+    this.deadlines = new WriteDeadlines(deps.deviceTimeoutMs ?? 10_000);
   }
 
   hasDevices(): boolean {
@@ -217,21 +218,24 @@ export class AuditBroker {
   private async fanOut(kind: string, format: (ctx: EntryContext) => string): Promise<void> {
     if (this.active.size === 0) return;
     const now = this.deps.clock.now();
-    const outcomes = await Promise.all(
-      [...this.active.values()].map(async (a) => {
-        try {
-          await this.bounded(a.device.write(format({ config: a.config, hash: a.hash, now })));
-          return true;
-        } catch (err) {
-          this.deps.log.error(`audit device failed to log the ${kind}`, {
-            path: a.entry.path,
-            type: a.entry.type,
-            error: describe(err),
-          });
-          return false;
-        }
-      }),
-    );
+    const record = async (a: Active): Promise<boolean> => {
+      try {
+        await this.deadlines.bound(a.device.write(format({ config: a.config, hash: a.hash, now })));
+        return true;
+      } catch (err) {
+        this.deps.log.error(`audit device failed to log the ${kind}`, {
+          path: a.entry.path,
+          type: a.entry.type,
+          error: describe(err),
+        });
+        return false;
+      }
+    };
+    // One device (the usual set-up) needs no fan-out machinery.
+    const outcomes =
+      this.active.size === 1
+        ? [await record(this.active.values().next().value as Active)]
+        : await Promise.all([...this.active.values()].map(record));
     if (!outcomes.includes(true)) throw new CofferError('internal', 'internal error');
   }
 
@@ -255,7 +259,7 @@ export class AuditBroker {
       { config: active.config, hash: active.hash, now: this.deps.clock.now() },
     );
     try {
-      await this.bounded(active.device.write(line));
+      await this.deadlines.bound(active.device.write(line));
     } catch (err) {
       throw invalid(`audit backend failed test message: ${describe(err)}`);
     }
@@ -274,17 +278,5 @@ export class AuditBroker {
     const devices = [...this.active.values()];
     this.active.clear();
     await Promise.all(devices.map((a) => a.device.close().catch(() => undefined)));
-  }
-
-  private bounded(write: Promise<void>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`audit device did not answer within ${this.timeoutMs}ms`)),
-        this.timeoutMs,
-      );
-      timer.unref();
-    });
-    return Promise.race([write, limit]).finally(() => clearTimeout(timer));
   }
 }

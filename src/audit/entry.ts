@@ -99,8 +99,11 @@ function put(target: Json, key: string, value: unknown): void {
 
 /** RFC 3339 with Go's `RFC3339Nano` trimming: `…:00.12Z`, or no fraction at all on a whole second. */
 export function auditTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.?0+Z$/, 'Z');
+  // Both entries of a request, and most requests of a busy millisecond, share one time.
+  if (ms !== lastTime.ms) lastTime = { ms, text: new Date(ms).toISOString().replace(/\.?0+Z$/, 'Z') };
+  return lastTime.text;
 }
+let lastTime = { ms: Number.NaN, text: '' };
 
 function authBlock(input: AuditInput, h: Hasher): Json {
   const auth = input.auth;
