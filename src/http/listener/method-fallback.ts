@@ -38,7 +38,7 @@ interface NodeParser {
 /** The fields of Node's HTTP server state on a socket that this module reads or resets. */
 type ServedSocket = Socket & {
   parser?: NodeParser | null;
-  _httpMessage?: (NodeJS.EventEmitter & { writableFinished?: boolean }) | null;
+  _httpMessage?: NodeJS.EventEmitter | null;
 };
 
 const TOKEN_CHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]$/;
@@ -80,16 +80,19 @@ export function recoverUnknownMethod(
   detachNodeParser(served, parser);
   // Nothing more is read until the earlier answers are out.
   socket.pause();
-  void afterInFlight(served).then(() => {
-    if (socket.destroyed) return;
-    if (!list) {
-      socket.end(METHOD_NOT_ALLOWED);
-      return;
-    }
-    trackFraming(socket, maxHeaderBytes, list);
-    http.emit('connection', socket);
-    socket.resume();
-  });
+  afterInFlight(served)
+    .then(() => {
+      if (socket.destroyed) return;
+      if (!list) {
+        socket.end(METHOD_NOT_ALLOWED);
+        return;
+      }
+      trackFraming(socket, maxHeaderBytes, list);
+      http.emit('connection', socket);
+      socket.resume();
+    })
+    // Whatever went wrong, this connection cannot be served reliably any more.
+    .catch(() => socket.destroy());
   return true;
 }
 
