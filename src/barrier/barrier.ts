@@ -107,6 +107,13 @@ export class Barrier implements StorageBackend {
     if (RESERVED_KEYS.has(key)) throw new CofferError('invalid_request', 'reserved storage path');
   }
 
+  /** Decrypts a stored entry under the key term it was sealed with. */
+  private decrypt(keyring: Keyring, key: string, stored: Uint8Array): Uint8Array {
+    const termKey = keyring.keyFor(termOf(stored));
+    if (!termKey) throw new CofferError('internal', 'failed to decrypt: unknown key term');
+    return decryptEntry(termKey, key, stored);
+  }
+
   private encrypt(key: string, value: Uint8Array): Uint8Array {
     const active = this.unsealedKeyring().activeTerm;
     this.encryptions++;
@@ -127,9 +134,7 @@ export class Barrier implements StorageBackend {
       if (epoch === this.writeEpoch) this.cache.set(key, ABSENT);
       return undefined;
     }
-    const termKey = keyring.keyFor(termOf(stored));
-    if (!termKey) throw new CofferError('internal', 'failed to decrypt: unknown key term');
-    const plain = decryptEntry(termKey, key, stored);
+    const plain = this.decrypt(keyring, key, stored);
     // A write that committed while this read was in flight may have replaced what was read.
     if (epoch === this.writeEpoch) this.cache.set(key, plain);
     return plain;
@@ -160,12 +165,11 @@ export class Barrier implements StorageBackend {
     const keyring = this.unsealedKeyring();
     if (!isLeafScanner(this.physical)) return undefined;
     const page = await this.physical.scanLeaves(folder, after, limit);
+    if (!page) return undefined;
     const entries = page.entries.map(({ name, value }) => {
       const key = folder + name;
-      if (RESERVED_KEYS.has(key)) throw new CofferError('invalid_request', 'reserved storage path');
-      const termKey = keyring.keyFor(termOf(value));
-      if (!termKey) throw new CofferError('internal', 'failed to decrypt: unknown key term');
-      return { name, value: decryptEntry(termKey, key, value) };
+      this.checkKey(key);
+      return { name, value: this.decrypt(keyring, key, value) };
     });
     return { entries, next: page.next };
   }

@@ -1,8 +1,8 @@
 /** A mount's window onto the barrier: every key is prefixed, so an engine cannot reach another's data. */
 import {
   isJsonReader,
+  isLeafScanner,
   isPrefixProbe,
-  type ScanPage,
   type StorageBackend,
   type TxOp,
 } from '../storage/backend.js';
@@ -77,7 +77,7 @@ export class StorageView {
     after: string | undefined,
     limit: number,
   ): Promise<{ entries: { name: string; value: T }[]; next?: string }> {
-    const scanned = canScan(this.backend)
+    const scanned = isLeafScanner(this.backend)
       ? await this.backend.scanLeaves(this.key(folder), after, limit)
       : undefined;
     if (scanned) {
@@ -138,13 +138,6 @@ export class StorageView {
     };
     await walk('');
   }
-}
-
-/** A backend with a paged leaf scan (the barrier, which decrypts; a scanning physical backend). */
-function canScan(backend: StorageBackend): backend is StorageBackend & {
-  scanLeaves(folder: string, after: string | undefined, limit: number): Promise<ScanPage | undefined>;
-} {
-  return typeof (backend as { scanLeaves?: unknown }).scanLeaves === 'function';
 }
 
 export function jsonBytes(value: unknown): Uint8Array {

@@ -39,9 +39,12 @@ export interface ScanPage {
   next?: string;
 }
 
-/** A backend that can read a folder's leaves with their values in pages (bulk loads at unseal). */
+/**
+ * A backend that can read a folder's leaves with their values in pages (bulk loads at unseal).
+ * Undefined means this instance cannot after all (a barrier over a backend that cannot scan).
+ */
 export interface LeafScanner {
-  scanLeaves(folder: string, after: string | undefined, limit: number): Promise<ScanPage>;
+  scanLeaves(folder: string, after: string | undefined, limit: number): Promise<ScanPage | undefined>;
 }
 
 export function isLeafScanner(backend: StorageBackend): backend is StorageBackend & LeafScanner {

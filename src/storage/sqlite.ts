@@ -95,6 +95,13 @@ export class SqliteBackend implements StorageBackend {
     return value && new Uint8Array(value);
   }
 
+  /** What was just read under `prefix` may come from commits not yet synced: wait for them first. */
+  private async durableUnder(prefix: string): Promise<void> {
+    for (const key of this.unsyncedKeys.keys()) {
+      if (key.startsWith(prefix)) return this.durable(this.commits);
+    }
+  }
+
   /** Waits for a commit's sync; after a failed sync, what was read may not be durable and is refused. */
   private async durable(commit: number): Promise<void> {
     if (commit > this.syncedCommits)
@@ -112,12 +119,7 @@ export class SqliteBackend implements StorageBackend {
 
   async list(prefix: string): Promise<string[]> {
     const children = this.listNow(prefix);
-    for (const key of this.unsyncedKeys.keys()) {
-      if (key.startsWith(prefix)) {
-        await this.durable(this.commits);
-        break;
-      }
-    }
+    await this.durableUnder(prefix);
     return children;
   }
 
@@ -127,12 +129,7 @@ export class SqliteBackend implements StorageBackend {
     validateKey(`${prefix}x`);
     const base = Buffer.from(prefix, 'utf8');
     const found = this.statements.anyUnder.get(base, upperBound(base)) !== undefined;
-    for (const key of this.unsyncedKeys.keys()) {
-      if (key.startsWith(prefix)) {
-        await this.durable(this.commits);
-        break;
-      }
-    }
+    await this.durableUnder(prefix);
     return found;
   }
 
@@ -152,12 +149,7 @@ export class SqliteBackend implements StorageBackend {
       name: row.name.toString('utf8'),
       value: new Uint8Array(row.value),
     }));
-    for (const key of this.unsyncedKeys.keys()) {
-      if (key.startsWith(folder)) {
-        await this.durable(this.commits);
-        break;
-      }
-    }
+    await this.durableUnder(folder);
     return { entries, next: rows.length === limit ? entries[entries.length - 1].name : undefined };
   }
 

@@ -219,13 +219,14 @@ export class ExpirationManager {
     lease.lastRenewal = now;
     if (response?.secret?.internalData) lease.internalData = response.secret.internalData;
     const next: DueItem = { kind: 'lease', id: leaseId, at: lease.expireTime };
-    this.timers.cancel(previous);
     const ops: TxOp[] = [{ op: 'put', key: `id/${leaseId}`, value: jsonBytes(lease) }];
     const idHash = hashId('lease', leaseId);
     if (this.due.key(previous, idHash) !== this.due.key(next, idHash))
       ops.push(this.dueOp('delete', previous, idHash));
     ops.push(this.dueOp('put', next, idHash));
     await this.deps.storage.transaction(ops);
+    // Only once the renewal is durable: a failed one keeps the timer it had.
+    this.timers.cancel(previous);
     this.arm(next);
     return { lease, ttlSeconds: ttl, data: response?.data, warnings };
   }

@@ -238,9 +238,8 @@ export class TokenStore {
     const due =
       entry.expireTime !== undefined ? this.deps.dueEntry?.(entry.accessor, entry.expireTime) : undefined;
     const commit = async () => {
-      if (!due) return this.deps.storage.transaction(ops);
-      await StorageView.transaction([{ view: this.deps.storage, ops }, due]);
-      due.arm();
+      await StorageView.transaction([{ view: this.deps.storage, ops }, ...(due ? [due] : [])]);
+      due?.arm();
     };
     const parentHash = entry.parentHash;
     if (!parentHash) return commit();
