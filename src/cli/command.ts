@@ -207,6 +207,12 @@ export class Context {
     return 2;
   }
 
+  /** A write that answered nothing: vault's success line (machine formats print nothing), exit 0. */
+  written(path: string): number {
+    if (this.format === 'table') this.ui.output(`Success! Data written to: ${path}`);
+    return 0;
+  }
+
   /** A usage problem: one line on stderr, exit 1. */
   usage(message: string): number {
     this.ui.error(message);

@@ -222,8 +222,13 @@ export class VaultClient {
     });
   }
 
-  read(path: string, query?: QueryInput): Promise<Secret | undefined> {
-    return this.secretRequest({ method: 'GET', path, query }, true);
+  /** `sendInCurlMode`: a pre-read that must run even when the CLI only prints the curl command. */
+  read(
+    path: string,
+    query?: QueryInput,
+    options: { sendInCurlMode?: boolean } = {},
+  ): Promise<Secret | undefined> {
+    return this.secretRequest({ method: 'GET', path, query, sendInCurlMode: options.sendInCurlMode }, true);
   }
 
   /** Uses the `LIST` verb; Coffer and Vault both accept it (the Go client sends `GET ?list=true`). */

@@ -76,10 +76,7 @@ async function writeMetadata(ctx: Context, args: string[], method: 'put' | 'patc
   } catch (error) {
     return ctx.fail(`Error writing data to ${path}`, error);
   }
-  if (!secret) {
-    if (ctx.format === 'table') ctx.ui.output(`Success! Data written to: ${path}`);
-    return 0;
-  }
+  if (!secret) return ctx.written(path);
   return outputSecret(ctx.out, secret);
 }
 

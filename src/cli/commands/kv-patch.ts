@@ -3,12 +3,12 @@
  * merges locally and writes back with check-and-set, which is also the fallback when PATCH is refused.
  */
 import { ApiError } from '../../client/errors.js';
-import { hasContent, isRecord, parseSecret, type Secret } from '../../client/secret.js';
+import type { Secret } from '../../client/secret.js';
 import type { Command, Context } from '../command.js';
 import type { FlagDef } from '../flags.js';
 import { parseArgsData } from '../kv-args.js';
 import { printWrite } from './kv.js';
-import { mountFlag, v2Path } from './kv-paths.js';
+import { dataRefusal, kvPreRead, mountFlag, v2Path } from './kv-paths.js';
 
 const patchFlags: FlagDef[] = [
   mountFlag,
@@ -37,28 +37,15 @@ interface CurrentVersion {
 }
 
 async function readCurrent(ctx: Context, path: string): Promise<CurrentVersion | number> {
-  let secret: Secret | undefined;
-  try {
-    // Sent even under -output-curl-string: the printed command is the write, as in vault.
-    const res = await ctx.client().request({ method: 'GET', path, accept: [404], sendInCurlMode: true });
-    const parsed = parseSecret(res.body);
-    secret = res.status === 404 && !hasContent(parsed) ? undefined : parsed;
-  } catch (error) {
-    return ctx.fail(`Error doing pre-read at ${path}`, error);
-  }
-  const fail = (message: string) => {
-    ctx.ui.error(message);
+  // Sent even under -output-curl-string: the printed command is the write, as in vault.
+  const current = await kvPreRead(ctx, path, 'patch', { sendInCurlMode: true });
+  if (typeof current === 'number') return current;
+  const refused = dataRefusal(path, current.data, 'patch');
+  if (refused) {
+    ctx.ui.error(refused);
     return 2;
-  };
-  if (!secret?.data) return fail(`No value found at ${path}`);
-  const { metadata, data } = secret.data;
-  if (metadata === undefined || metadata === null)
-    return fail(`No metadata found at ${path}; patch only works on existing data`);
-  if (!isRecord(metadata)) return fail(`Metadata found at ${path} is not the expected type (JSON object)`);
-  if (data === undefined || data === null)
-    return fail(`No data found at ${path}; patch only works on existing data`);
-  if (!isRecord(data)) return fail(`Data found at ${path} is not the expected type (JSON object)`);
-  return { data, cas: metadata.version };
+  }
+  return { data: current.data as Record<string, unknown>, cas: current.metadata.version };
 }
 
 async function readThenWrite(ctx: Context, path: string, changes: Record<string, unknown>): Promise<Outcome> {

@@ -1,6 +1,6 @@
 /** KV helpers: the mount/version preflight, the `data/`-`metadata/` path rewrite and kv's section headers. */
 import { ApiError } from '../../client/errors.js';
-import { isRecord } from '../../client/secret.js';
+import { isRecord, type Secret } from '../../client/secret.js';
 import type { Context } from '../command.js';
 import type { FlagDef } from '../flags.js';
 
@@ -112,4 +112,48 @@ export function printPath(ctx: Context, path: string, title: string): void {
   ctx.ui.output(padEqualSigns(title, path.length));
   ctx.ui.output(path);
   ctx.ui.output('');
+}
+
+/** One version of a KV v2 key as `kv patch` and `kv rollback` read it before they write. */
+export interface VersionRead {
+  metadata: Record<string, unknown>;
+  data: unknown;
+}
+
+/**
+ * The pre-read of `kv patch` and `kv rollback` (`version`: a given one, else the latest): a version
+ * with a metadata block, or the exit code once vault's reason is printed.
+ */
+export async function kvPreRead(
+  ctx: Context,
+  path: string,
+  verb: 'patch' | 'rollback',
+  options: { version?: number; sendInCurlMode?: boolean } = {},
+): Promise<VersionRead | number> {
+  let secret: Secret | undefined;
+  try {
+    const query = options.version ? { version: String(options.version) } : undefined;
+    secret = await ctx.client().read(path, query, { sendInCurlMode: options.sendInCurlMode });
+  } catch (error) {
+    return ctx.fail(`Error doing pre-read at ${path}`, error);
+  }
+  const fail = (message: string) => {
+    ctx.ui.error(message);
+    return 2;
+  };
+  // A deleted version still answers (404) with its metadata: the Go client keeps such a body.
+  if (!secret?.data) return fail(`No value found at ${path}`);
+  const { metadata, data } = secret.data;
+  if (metadata === undefined || metadata === null)
+    return fail(`No metadata found at ${path}; ${verb} only works on existing data`);
+  if (!isRecord(metadata)) return fail(`Metadata found at ${path} is not the expected type (JSON object)`);
+  return { metadata, data };
+}
+
+/** Why a version's data cannot be patched or rolled back to, or undefined when it is a JSON object. */
+export function dataRefusal(path: string, data: unknown, verb: 'patch' | 'rollback'): string | undefined {
+  if (data === undefined || data === null)
+    return `No data found at ${path}; ${verb} only works on existing data`;
+  if (!isRecord(data)) return `Data found at ${path} is not the expected type (JSON object)`;
+  return undefined;
 }

@@ -2,36 +2,10 @@
  * `kv rollback`: writes an older version's data as the new latest version of a KV v2 key, with
  * check-and-set on the version read first so a concurrent write is never overwritten.
  */
-import { isRecord, type Secret } from '../../client/secret.js';
+import type { Secret } from '../../client/secret.js';
 import { type Command, type Context, sanitizePath } from '../command.js';
 import { outputSecret } from '../format/output.js';
-import { mountFlag, v2Path } from './kv-paths.js';
-
-interface VersionRead {
-  metadata: Record<string, unknown>;
-  data: unknown;
-}
-
-/** One version (the latest when `version` is undefined), or the exit code once the reason is printed. */
-async function preRead(ctx: Context, path: string, version?: number): Promise<VersionRead | number> {
-  let secret: Secret | undefined;
-  try {
-    secret = await ctx.client().read(path, version ? { version: String(version) } : undefined);
-  } catch (error) {
-    return ctx.fail(`Error doing pre-read at ${path}`, error);
-  }
-  const fail = (message: string) => {
-    ctx.ui.error(message);
-    return 2;
-  };
-  // A deleted version still answers (404) with its metadata: the Go client keeps such a body.
-  if (!secret?.data) return fail(`No value found at ${path}`);
-  const { metadata, data } = secret.data;
-  if (metadata === undefined || metadata === null)
-    return fail(`No metadata found at ${path}; rollback only works on existing data`);
-  if (!isRecord(metadata)) return fail(`Metadata found at ${path} is not the expected type (JSON object)`);
-  return { metadata, data };
-}
+import { dataRefusal, kvPreRead, mountFlag, type VersionRead, v2Path } from './kv-paths.js';
 
 /** Why `target` cannot be rolled back to, or undefined when it can. */
 function refusal(path: string, target: VersionRead): string | undefined {
@@ -39,10 +13,7 @@ function refusal(path: string, target: VersionRead): string | undefined {
   if (typeof target.metadata.deletion_time === 'string' && target.metadata.deletion_time !== '')
     return 'Cannot roll back to a version that has been deleted';
   if (target.metadata.destroyed === true) return 'Cannot roll back to a version that has been destroyed';
-  if (target.data === undefined || target.data === null)
-    return `No data found at ${path}; rollback only works on existing data`;
-  if (!isRecord(target.data)) return `Data found at ${path} is not the expected type (JSON object)`;
-  return undefined;
+  return dataRefusal(path, target.data, 'rollback');
 }
 
 async function rollback(ctx: Context, args: string[]): Promise<number> {
@@ -55,9 +26,9 @@ async function rollback(ctx: Context, args: string[]): Promise<number> {
     code: 2,
   });
   if (typeof path === 'number') return path;
-  const current = await preRead(ctx, path);
+  const current = await kvPreRead(ctx, path, 'rollback');
   if (typeof current === 'number') return current;
-  const target = await preRead(ctx, path, version);
+  const target = await kvPreRead(ctx, path, 'rollback', { version });
   if (typeof target === 'number') return target;
   const reason = refusal(path, target);
   if (reason) {
@@ -73,10 +44,7 @@ async function rollback(ctx: Context, args: string[]): Promise<number> {
   } catch (error) {
     return ctx.fail(`Error writing data to ${path}`, error);
   }
-  if (!secret) {
-    if (ctx.format === 'table') ctx.ui.output(`Success! Data written to: ${path}`);
-    return 0;
-  }
+  if (!secret) return ctx.written(path);
   return outputSecret(ctx.out, secret);
 }
 

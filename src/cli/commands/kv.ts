@@ -66,10 +66,7 @@ async function get(ctx: Context, args: string[]): Promise<number> {
 
 /** put and patch share the answer: the new version's metadata under a path banner. */
 export function printWrite(ctx: Context, secret: Secret | undefined, fullPath: string): number {
-  if (!secret) {
-    if (ctx.format === 'table') ctx.ui.output(`Success! Data written to: ${fullPath}`);
-    return 0;
-  }
+  if (!secret) return ctx.written(fullPath);
   if (ctx.field) return printRawField(ctx.out, secret, ctx.field);
   if (secret.wrap_info?.ttl || ctx.format !== 'table') return outputSecret(ctx.out, secret);
   printWarnings(ctx.ui, secret);

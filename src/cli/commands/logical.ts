@@ -60,11 +60,7 @@ async function write(ctx: Context, args: string[]): Promise<number> {
   } catch (error) {
     return ctx.fail(`Error writing data to ${path}`, error);
   }
-  if (!secret) {
-    // Machine formats print nothing for an empty answer.
-    if (ctx.format === 'table') ctx.ui.output(`Success! Data written to: ${path}`);
-    return 0;
-  }
+  if (!secret) return ctx.written(path);
   return show(ctx, secret);
 }
 

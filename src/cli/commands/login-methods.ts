@@ -2,7 +2,7 @@
 import type { VaultClient } from '../../client/client.js';
 import { parseGoBool } from '../../client/env.js';
 import { isRecord, parseSecret, type Secret } from '../../client/secret.js';
-import type { Context } from '../command.js';
+import { type Context, sanitizePath } from '../command.js';
 import { promptSecret } from '../io.js';
 
 export interface LoginMethod {
@@ -88,6 +88,13 @@ const tokenMethod: LoginMethod = {
   },
 };
 
+/** The login write every method ends with; a login that answers nothing is an error. */
+async function loginWrite(client: VaultClient, path: string, body: Record<string, unknown>): Promise<Secret> {
+  const secret = await client.write(path, body);
+  if (!secret) throw new Error('empty response from credential provider');
+  return secret;
+}
+
 /** userpass and ldap: `auth/<mount>/login/<username>` with the password (asked for when not given). */
 const passwordMethod: LoginMethod = {
   help: 'coffer login -method=userpass username=NAME [password=...]',
@@ -95,10 +102,8 @@ const passwordMethod: LoginMethod = {
     const username = config.username;
     if (!username) throw new Error("'username' must be specified");
     const password = config.password ?? (await askHidden(ctx, 'Password (will be hidden): '));
-    const mount = config.mount.replace(/^\/+|\/+$/g, '');
-    const secret = await client.write(`auth/${mount}/login/${username}`, { password });
-    if (!secret) throw new Error('empty response from credential provider');
-    return secret;
+    const mount = sanitizePath(config.mount);
+    return loginWrite(client, `auth/${mount}/login/${username}`, { password });
   },
 };
 
@@ -109,10 +114,8 @@ const approleMethod: LoginMethod = {
     const roleId = config.role_id;
     if (!roleId) throw new Error("'role_id' must be specified");
     const secretId = config.secret_id ?? (await askHidden(ctx, 'Secret ID (will be hidden): '));
-    const mount = config.mount.replace(/^\/+|\/+$/g, '');
-    const secret = await client.write(`auth/${mount}/login`, { role_id: roleId, secret_id: secretId });
-    if (!secret) throw new Error('empty response from credential provider');
-    return secret;
+    const mount = sanitizePath(config.mount);
+    return loginWrite(client, `auth/${mount}/login`, { role_id: roleId, secret_id: secretId });
   },
 };
 
@@ -122,10 +125,8 @@ const roleJwtMethod: LoginMethod = {
   async login(_ctx, client, config) {
     const jwt = config.jwt?.trim();
     if (!jwt) throw new Error("'jwt' must be specified");
-    const mount = config.mount.replace(/^\/+|\/+$/g, '');
-    const secret = await client.write(`auth/${mount}/login`, { role: config.role ?? '', jwt });
-    if (!secret) throw new Error('empty response from credential provider');
-    return secret;
+    const mount = sanitizePath(config.mount);
+    return loginWrite(client, `auth/${mount}/login`, { role: config.role ?? '', jwt });
   },
 };
 
