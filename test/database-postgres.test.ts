@@ -62,7 +62,10 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
     server = await startTestServer({ storage: 'sqlite' });
     root = server.rootToken;
     await write('sys/mounts/database', { type: 'database' });
-    await write('database/config/pg', connectionTo(cluster.port, ['app', 'short', 'restart', 'cli']));
+    await write(
+      'database/config/pg',
+      connectionTo(cluster.port, ['app', 'short', 'restart', 'cli', 'b64', 'json', 'dollar']),
+    );
     await write('database/config/viaproxy', connectionTo(proxy.port, ['proxied']));
     await write('database/roles/app', { db_name: 'pg', creation_statements: [CREATE], default_ttl: '1h' });
     await write('database/roles/short', { db_name: 'pg', creation_statements: [CREATE], default_ttl: '2s' });
@@ -88,6 +91,26 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
     assert.equal(revoked.status, 204, revoked.text);
     assert.equal(await cluster.roleExists(creds.data.username), false);
     assert.equal(await cluster.canLogin(creds.data.username, creds.data.password), false);
+  });
+
+  test("creation statements as Vault's PostgreSQL plugin reads them: base64, a JSON array, a $$ block", async () => {
+    const grant = 'ALTER ROLE "{{name}}" CONNECTION LIMIT 5;';
+    // The `;` inside the body would break the block if the entry were split like the others.
+    const block = `DO $$ BEGIN EXECUTE 'ALTER ROLE "{{name}}" CONNECTION LIMIT 7'; END $$;`;
+    const shapes = {
+      b64: [Buffer.from(`${CREATE} ${grant}`).toString('base64')],
+      json: [JSON.stringify([CREATE, grant])],
+      dollar: [CREATE, block],
+    };
+    for (const [role, statements] of Object.entries(shapes)) {
+      await write(`database/roles/${role}`, {
+        db_name: 'pg',
+        creation_statements: statements,
+        default_ttl: '1h',
+      });
+      const creds = await issue(role);
+      assert.equal(await cluster.canLogin(creds.data.username, creds.data.password), true, role);
+    }
   });
 
   test('a lease that reaches its TTL is revoked at the database', async () => {

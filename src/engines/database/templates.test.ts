@@ -93,6 +93,24 @@ const statementCases: { name: string; sql: string; values: Record<string, string
     values: { name: 'x' },
     expect: `SELECT '{{constructor}}', {{__proto__}}`,
   },
+  {
+    name: 'a quote inside a comment does not change the quoting of what follows',
+    sql: `-- don't\nCREATE ROLE {{name}}; /* it's */ GRANT x TO {{name}}`,
+    values: { name: 'a" SUPERUSER --' },
+    expect: `-- don't\nCREATE ROLE "a"" SUPERUSER --"; /* it's */ GRANT x TO "a"" SUPERUSER --"`,
+  },
+  {
+    name: 'placeholders in comments are left as written',
+    sql: `SELECT 1 -- {{password}}`,
+    values: { password: 'secret' },
+    expect: `SELECT 1 -- {{password}}`,
+  },
+  {
+    name: "inside E'…' a backslash in a value cannot escape the closing quote",
+    sql: `COMMENT ON ROLE x IS E'by {{name}}'`,
+    values: { name: "a\\'; DROP TABLE t; --" },
+    expect: `COMMENT ON ROLE x IS E'by a\\\\''; DROP TABLE t; --'`,
+  },
 ];
 for (const c of statementCases) {
   test(`statement: ${c.name}`, () => {

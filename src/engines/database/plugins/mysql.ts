@@ -16,7 +16,7 @@ import { compileUsernameTemplate, type UsernameTemplate } from '../username-temp
 import { MysqlPool, readMysqlSettings } from './mysql-connection.js';
 import { redactedError } from './redact.js';
 import { readString } from './settings.js';
-import { formatSqlExpiration, renderStatement, splitStatements } from './statements.js';
+import { formatSqlExpiration, renderVerbatim, splitStatements } from './statements.js';
 
 /** Vault's defaults: 32 characters fit MySQL 5.7+; the legacy 16 fit MySQL before 5.7. */
 export const MYSQL_USERNAME_TEMPLATE =
@@ -82,7 +82,7 @@ class MysqlPlugin implements DatabasePlugin {
       password: request.password,
       expiration: formatSqlExpiration(request.expiration),
     };
-    const queries = splitStatements(request.statements).map((query) => renderStatement(query, values));
+    const queries = splitStatements(request.statements).map((query) => renderVerbatim(query, values));
     if (queries.length === 0) throw invalid('empty creation statements');
     await this.withConnection([request.password], 'unable to create user', async (connection) => {
       try {
@@ -108,7 +108,7 @@ class MysqlPlugin implements DatabasePlugin {
     assertSafeValue('generated password', newPassword);
     const values = { name: request.username, username: request.username, password: newPassword };
     const queries = splitStatements(statements.length > 0 ? statements : [DEFAULT_ROTATION]).map((query) =>
-      renderStatement(query, values),
+      renderVerbatim(query, values),
     );
     await this.withConnection([newPassword], 'failed to change password', (connection) =>
       runInTransaction(connection, queries),
@@ -119,7 +119,7 @@ class MysqlPlugin implements DatabasePlugin {
     const name = request.username;
     const values = { name, username: name };
     const entries = request.statements.length > 0 ? request.statements : [DEFAULT_REVOCATION];
-    const queries = splitStatements(entries).map((query) => renderStatement(query, values));
+    const queries = splitStatements(entries).map((query) => renderVerbatim(query, values));
     await this.withConnection([], 'unable to delete user', async (connection) => {
       // Idempotent: a user already gone (revoked twice, or dropped by hand) is not an error.
       if (await userExists(connection, name)) {
@@ -200,7 +200,7 @@ async function runInTransaction(connection: PoolConnection, queries: string[]): 
  */
 async function rollBackUser(connection: PoolConnection, name: string, statements: string[]): Promise<void> {
   const values = { name, username: name };
-  const queries = splitStatements(statements).map((query) => renderStatement(query, values));
+  const queries = splitStatements(statements).map((query) => renderVerbatim(query, values));
   for (const query of queries) await connection.query(query).catch(() => undefined);
   if (queries.length > 0) return;
   for (const host of await accountHosts(connection, name)) {

@@ -19,7 +19,8 @@ import {
   toStoredSettings,
 } from './postgresql-settings.js';
 import { redactSecrets } from './redact.js';
-import { type BareQuoting, nonEmpty, renderStatement } from './sql-template.js';
+import { type BareQuoting, renderStatement } from './sql-template.js';
+import { formatSqlExpiration, splitStatements } from './statements.js';
 
 export const POSTGRES_PLUGIN_NAME = 'postgresql-database-plugin';
 
@@ -31,9 +32,14 @@ const IDLE_TIMEOUT_MS = 30_000;
 const pgQuoting: BareQuoting = { identifier: pg.escapeIdentifier, literal: pg.escapeLiteral };
 const ident = pg.escapeIdentifier;
 
-/** PostgreSQL's timestamptz input, in UTC (Vault's `2006-01-02 15:04:05-0700`). */
-export function formatExpiration(at: Date): string {
-  return `${at.toISOString().slice(0, 19).replace('T', ' ')}+0000`;
+/**
+ * A role's statements as Vault's PostgreSQL plugin reads them: an entry with a `$$` body (a DO
+ * block, a function) runs as written; any other is decoded and split as every SQL plugin does.
+ */
+function commandsOf(entries: readonly string[] | undefined): string[] {
+  return (entries ?? []).flatMap((entry) =>
+    entry.includes('$$') ? (entry.trim() === '' ? [] : [entry]) : splitStatements([entry]),
+  );
 }
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -46,9 +52,21 @@ class PostgresPlugin implements DatabasePlugin {
 
   /** An error safe for clients and logs: the root password, the filled-in URL and `extraSecrets` are masked. */
   private fail(context: string, error: unknown, extraSecrets: string[] = []): Error {
+    return new Error(redactSecrets(`${context}: ${messageOf(error)}`, [...this.secrets(), ...extraSecrets]));
+  }
+
+  /** The root password, as a setting or written straight into connection_url, and the URL itself. */
+  private secrets(): (string | undefined)[] {
     const settings = this.settings;
-    const known = settings?.password ? [renderConnectionUrl(settings), settings.password] : [];
-    return new Error(redactSecrets(`${context}: ${messageOf(error)}`, [...known, ...extraSecrets]));
+    if (!settings) return [];
+    const url = renderConnectionUrl(settings);
+    let inUrl: string | undefined;
+    try {
+      inUrl = decodeURIComponent(new URL(url).password) || undefined;
+    } catch {
+      // not a URL (a key=value DSN): the password setting is all there is to mask
+    }
+    return [url, settings.password, inUrl];
   }
 
   async initialize(request: InitializeRequest) {
@@ -108,19 +126,19 @@ class PostgresPlugin implements DatabasePlugin {
   }
 
   async newUser(request: NewUserRequest) {
-    const statements = nonEmpty(request.statements);
+    const statements = commandsOf(request.statements);
     if (statements.length === 0) throw new Error('empty creation statements');
     const username = this.template!.render(request.usernameConfig);
     const values = {
       name: username,
       username,
       password: request.password,
-      expiration: formatExpiration(request.expiration),
+      expiration: formatSqlExpiration(request.expiration),
     };
     try {
       await this.inTransaction(statements, values);
     } catch (error) {
-      const rollback = nonEmpty(request.rollbackStatements);
+      const rollback = commandsOf(request.rollbackStatements);
       let rollbackNote = '';
       if (rollback.length > 0) {
         // The transaction already undid the creation; rollback statements cover side effects outside it.
@@ -140,7 +158,8 @@ class PostgresPlugin implements DatabasePlugin {
     if (request.password) {
       const { newPassword, statements } = request.password;
       if (!newPassword) throw new Error('missing password');
-      const commands = nonEmpty(statements).length ? nonEmpty(statements) : [DEFAULT_CHANGE_PASSWORD];
+      const given = commandsOf(statements);
+      const commands = given.length ? given : [DEFAULT_CHANGE_PASSWORD];
       await this.inTransaction(commands, { name: username, username, password: newPassword }).catch(
         (error: unknown) => {
           throw this.fail('failed to change password', error, [newPassword]);
@@ -149,8 +168,9 @@ class PostgresPlugin implements DatabasePlugin {
     }
     if (request.expiration) {
       const { newExpiration, statements } = request.expiration;
-      const commands = nonEmpty(statements).length ? nonEmpty(statements) : [DEFAULT_RENEW];
-      const expiration = formatExpiration(newExpiration);
+      const given = commandsOf(statements);
+      const commands = given.length ? given : [DEFAULT_RENEW];
+      const expiration = formatSqlExpiration(newExpiration);
       await this.inTransaction(commands, { name: username, username, expiration }).catch((error: unknown) => {
         throw this.fail('failed to change expiration', error);
       });
@@ -158,7 +178,7 @@ class PostgresPlugin implements DatabasePlugin {
   }
 
   async deleteUser(request: DeleteUserRequest) {
-    const statements = nonEmpty(request.statements);
+    const statements = commandsOf(request.statements);
     try {
       if (statements.length > 0) {
         await this.inTransaction(statements, { name: request.username, username: request.username });

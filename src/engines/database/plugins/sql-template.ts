@@ -26,21 +26,39 @@ export function renderStatement(
 ): string {
   let out = '';
   let quote: "'" | '"' | undefined;
+  // Inside a PostgreSQL E'…' string a backslash escapes the next character, so values double theirs.
+  let backslashEscapes = false;
   let i = 0;
   while (i < statement.length) {
     const char = statement[i];
-    const placeholder = char === '{' ? PLACEHOLDER.exec(statement.slice(i)) : null;
-    // Own keys only: `{{constructor}}` must stay text, not reach Object.prototype.
-    if (placeholder && Object.hasOwn(values, placeholder[1]) && values[placeholder[1]] !== undefined) {
-      const value = values[placeholder[1]];
-      if (quote) out += value.replaceAll(quote, quote + quote);
-      else out += IDENTIFIER_KEYS.has(placeholder[1]) ? bare.identifier(value) : bare.literal(value);
-      i += placeholder[0].length;
+    if (!quote) {
+      // Comments are copied as written: a quote in `-- don't` must not flip the quoting state, and a
+      // placeholder in a comment runs nothing, so it is left alone.
+      const end = commentEnd(statement, i);
+      if (end > i) {
+        out += statement.slice(i, end);
+        i = end;
+        continue;
+      }
+    }
+    const placeholder = char === '{' ? placeholderAt(statement, i, values) : undefined;
+    if (placeholder) {
+      const { key, value } = placeholder;
+      if (quote) out += insideQuotes(value, quote, backslashEscapes);
+      else out += IDENTIFIER_KEYS.has(key) ? bare.identifier(value) : bare.literal(value);
+      i += placeholder.length;
+      continue;
+    }
+    if (backslashEscapes && char === '\\') {
+      out += statement.slice(i, i + 2); // the operator's own escape, quote included
+      i += 2;
       continue;
     }
     if (char === "'" || char === '"') {
-      if (quote === undefined) quote = char;
-      else if (quote === char && statement[i + 1] === char) {
+      if (quote === undefined) {
+        quote = char;
+        backslashEscapes = char === "'" && isEStringPrefix(statement, i);
+      } else if (quote === char && statement[i + 1] === char) {
         out += char; // a doubled quote stays inside the literal
         i++;
       } else if (quote === char) quote = undefined;
@@ -51,7 +69,35 @@ export function renderStatement(
   return out;
 }
 
-/** Drops empty entries so `["", "  "]` counts as "no statements" (the plugin's default then applies). */
-export function nonEmpty(statements: readonly string[] | undefined): string[] {
-  return (statements ?? []).filter((s) => s.trim() !== '');
+/** The placeholder at `i` with its value, if it names one of `values`. */
+function placeholderAt(statement: string, i: number, values: Record<string, string>) {
+  const match = PLACEHOLDER.exec(statement.slice(i));
+  // Own keys only: `{{constructor}}` must stay text, not reach Object.prototype.
+  if (!match || !Object.hasOwn(values, match[1]) || values[match[1]] === undefined) return undefined;
+  return { key: match[1], value: values[match[1]], length: match[0].length };
+}
+
+/** A value inside an open quote: the quote doubled, and in an E-string the backslash too. */
+function insideQuotes(value: string, quote: string, backslashEscapes: boolean): string {
+  const escaped = backslashEscapes ? value.replaceAll('\\', '\\\\') : value;
+  return escaped.replaceAll(quote, quote + quote);
+}
+
+/** Where a comment starting at `i` ends (exclusive), or `i` when none starts there. */
+function commentEnd(statement: string, i: number): number {
+  if (statement.startsWith('--', i)) {
+    const newline = statement.indexOf('\n', i);
+    return newline === -1 ? statement.length : newline;
+  }
+  if (statement.startsWith('/*', i)) {
+    const close = statement.indexOf('*/', i + 2);
+    return close === -1 ? statement.length : close + 2;
+  }
+  return i;
+}
+
+/** `E'…'` (or `e'…'`) not as the tail of a longer word. */
+function isEStringPrefix(statement: string, quoteAt: number): boolean {
+  const before = statement[quoteAt - 1];
+  return (before === 'E' || before === 'e') && !/[\w$]/.test(statement[quoteAt - 2] ?? '');
 }

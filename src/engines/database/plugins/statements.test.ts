@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CofferError } from '../../../core/errors.js';
 import { redactedError, redactSecrets } from './redact.js';
-import { formatSqlExpiration, renderStatement, splitStatements } from './statements.js';
+import { formatSqlExpiration, renderVerbatim, splitStatements } from './statements.js';
 
 const splits = [
   {
@@ -33,7 +33,7 @@ for (const c of splits) {
 }
 
 test('render: every placeholder is replaced verbatim, unknown ones are left', () => {
-  const sql = renderStatement(
+  const sql = renderVerbatim(
     "CREATE USER '{{name}}' IDENTIFIED BY '{{password}}' -- {{username}} {{other}}",
     {
       name: 'v-a',

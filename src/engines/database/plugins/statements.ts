@@ -29,7 +29,7 @@ export function splitStatements(entries: readonly string[]): string[] {
 }
 
 /** Vault's dbutil.QueryHelper: every `{{key}}` becomes its value, as-is. */
-export function renderStatement(statement: string, values: Readonly<Record<string, string>>): string {
+export function renderVerbatim(statement: string, values: Readonly<Record<string, string>>): string {
   let out = statement;
   for (const [key, value] of Object.entries(values)) out = out.replaceAll(`{{${key}}}`, value);
   return out;
