@@ -119,9 +119,14 @@ export function tokenParamsToWire(params: TokenParams): Record<string, unknown> 
  * caller's address should not be minted at all.
  */
 export function checkLoginCidrs(params: TokenParams, req: LogicalRequest): void {
-  if (params.tokenBoundCidrs.length === 0) return;
+  requireAddressIn(params.tokenBoundCidrs, req);
+}
+
+/** Refuses a client outside `cidrs` (no list: anyone). */
+export function requireAddressIn(cidrs: readonly string[], req: LogicalRequest): void {
+  if (cidrs.length === 0) return;
   const address = req.clientAddr;
-  if (!address || !params.tokenBoundCidrs.some((cidr) => cidrAllows(cidr, address))) throw denied();
+  if (!address || !cidrs.some((cidr) => cidrAllows(cidr, address))) throw denied();
 }
 
 /** The `auth` a login handler returns; core mints the token from it. */

@@ -90,7 +90,8 @@ export function parsePublicKeyPem(pem: string) {
   }
 }
 
-function checkCaPem(pem: string, name: string): void {
+/** A setting holding PEM CA certificates: empty, or every block parses. */
+export function checkCaPem(pem: string, name: string): void {
   if (pem === '') return;
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   try {

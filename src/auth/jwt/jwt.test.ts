@@ -86,6 +86,11 @@ describe('jwt config', () => {
     );
     assert.match(withPassword.message, /error checking jwks URL http:\/\/127\.0\.0\.1:1\/jwks/);
     assert.doesNotMatch(withPassword.message, /s3cret-pw/);
+    const withToken = await failure(
+      mount.request('update', 'config', { jwks_url: 'http://127.0.0.1:1/jwks?token=s3cret-tk' }),
+    );
+    assert.match(withToken.message, /error checking jwks URL http:\/\/127\.0\.0\.1:1\/jwks/);
+    assert.doesNotMatch(withToken.message, /s3cret-tk/);
   });
 
   test('read answers the settings', async () => {

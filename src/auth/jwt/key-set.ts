@@ -65,6 +65,8 @@ class RemoteJwks implements KeyResolver {
   private fetchedAt = 0;
   private lastFetchAt = Number.NEGATIVE_INFINITY;
   private pending: Promise<void> | undefined;
+  /** Imported keys by JWK object (a new fetch brings new objects) and algorithm; null: not importable. */
+  private readonly imported = new WeakMap<JWK, Map<string, VerifyKey | null>>();
 
   constructor(
     private readonly url: () => Promise<{ url: string; caPem: string }>,
@@ -91,15 +93,29 @@ class RemoteJwks implements KeyResolver {
           : 'error verifying token signature: no key in the JWKS matches the token\'s "kid"',
       );
     }
-    const imported: VerifyKey[] = [];
+    const keys: VerifyKey[] = [];
     for (const jwk of matching) {
+      const key = await this.importOnce(jwk, header.alg!);
+      if (key) keys.push(key);
+    }
+    return keys;
+  }
+
+  /** A key of the fetched set, imported on first use and kept until the set is fetched again. */
+  private async importOnce(jwk: JWK, alg: string): Promise<VerifyKey | undefined> {
+    let byAlg = this.imported.get(jwk);
+    if (!byAlg) {
+      byAlg = new Map();
+      this.imported.set(jwk, byAlg);
+    }
+    if (!byAlg.has(alg)) {
       try {
-        imported.push(await (await import('jose')).importJWK(jwk, header.alg));
+        byAlg.set(alg, await (await import('jose')).importJWK(jwk, alg));
       } catch {
-        // A malformed entry in the provider's set is skipped; the others may still verify.
+        byAlg.set(alg, null); // a malformed entry is skipped; the others may still verify
       }
     }
-    return imported;
+    return byAlg.get(alg) ?? undefined;
   }
 
   private refresh(): Promise<void> {

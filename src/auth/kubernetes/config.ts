@@ -1,8 +1,7 @@
 /** The cluster this mount trusts: API server URL and CA, reviewer JWT, optional local verification keys. */
-import { X509Certificate } from 'node:crypto';
 import { invalid } from '../../core/errors.js';
 import type { StorageView } from '../../framework/storage-view.js';
-import { parsePublicKeyPem } from '../jwt/config.js';
+import { checkCaPem, parsePublicKeyPem } from '../jwt/config.js';
 import { parseHttpUrl } from '../jwt/http-json.js';
 
 export interface KubernetesConfig {
@@ -29,17 +28,7 @@ export function saveConfig(storage: StorageView, config: KubernetesConfig): Prom
 export function validateConfig(config: KubernetesConfig): void {
   if (config.kubernetesHost === '') throw invalid('no host provided');
   if (!parseHttpUrl(config.kubernetesHost)) throw invalid("'kubernetes_host' must be an http(s) URL");
-  if (config.kubernetesCaCert !== '') {
-    const blocks = config.kubernetesCaCert.match(
-      /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g,
-    );
-    try {
-      if (!blocks) throw new Error('no certificate');
-      for (const block of blocks) new X509Certificate(block);
-    } catch {
-      throw invalid("could not parse 'kubernetes_ca_cert': expected PEM certificates");
-    }
-  }
+  checkCaPem(config.kubernetesCaCert, 'kubernetes_ca_cert');
   for (const pem of config.pemKeys) parsePublicKeyPem(pem);
 }
 

@@ -96,20 +96,17 @@ export async function serviceAccountFor(
   return account;
 }
 
-/** The role's name and namespace bindings; `*` alone admits any. */
+/** The role's name and namespace bindings (globs; `*` admits any). */
 export function checkBindings(
   account: Pick<ServiceAccount, 'name' | 'namespace'>,
   role: KubernetesRole,
 ): void {
   const names = role.boundServiceAccountNames;
-  if (!(names.length === 1 && names[0] === '*') && !globListMatches(names, account.name)) {
+  if (!globListMatches(names, account.name)) {
     throw forbidden('service account name not authorized');
   }
   const namespaces = role.boundServiceAccountNamespaces;
-  if (
-    !(namespaces.length === 1 && namespaces[0] === '*') &&
-    !globListMatches(namespaces, account.namespace)
-  ) {
+  if (!globListMatches(namespaces, account.namespace)) {
     throw forbidden('namespace not authorized');
   }
 }

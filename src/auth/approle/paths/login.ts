@@ -1,14 +1,13 @@
-/**
- * `login`: role_id plus (when the role binds one) secret_id. Unknown role IDs and unknown, expired
- * or spent secret IDs all answer the same 400; a caller outside the CIDR rules gets 403 before any
- * use of the secret ID is spent.
- */
-import { cidrAllows } from '../../../core/cidr.js';
-import { denied, invalid } from '../../../core/errors.js';
+import { invalid } from '../../../core/errors.js';
 import { field } from '../../../framework/fields.js';
 import type { LogicalRequest, LogicalResponse } from '../../../framework/logical.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
-import { authFromTokenParams, checkLoginCidrs, type TokenParams } from '../../token-fields.js';
+import {
+  authFromTokenParams,
+  checkLoginCidrs,
+  requireAddressIn,
+  type TokenParams,
+} from '../../token-fields.js';
 import { MAX_CREDENTIAL_LENGTH, type RoleEntry, roleByRoleId } from '../roles.js';
 import type { SecretIdEntry, SecretIds } from '../secret-ids.js';
 
@@ -18,12 +17,6 @@ const loginFields = {
   role_id: field.string('Role ID of the role.', { max: MAX_CREDENTIAL_LENGTH }),
   secret_id: field.string('A secret ID of the role.', { max: MAX_CREDENTIAL_LENGTH, sensitive: true }),
 };
-
-function requireAddressIn(cidrs: string[], req: LogicalRequest): void {
-  if (cidrs.length === 0) return;
-  const address = req.clientAddr;
-  if (!address || !cidrs.some((cidr) => cidrAllows(cidr, address))) throw denied();
-}
 
 /** The token settings of this login: a secret ID's own token_bound_cidrs replace the role's. */
 function tokenParamsFor(role: RoleEntry, entry: SecretIdEntry | undefined): TokenParams {

@@ -35,13 +35,15 @@ function configFromInput(input: ConfigInput): JwtConfig {
   };
 }
 
-/** A URL as it may appear in an error: `user:password@` never reaches a client or a log. */
+/** A URL as it may appear in an error: `user:password@` and the query (a `?token=`) never reach a client or a log. */
 export function withoutCredentials(text: string): string {
   try {
     const url = new URL(text);
-    if (url.username === '' && url.password === '') return text;
+    if (url.username === '' && url.password === '' && url.search === '' && url.hash === '') return text;
     url.username = '';
     url.password = '';
+    url.search = '';
+    url.hash = '';
     return url.toString();
   } catch {
     return '(invalid URL)';
