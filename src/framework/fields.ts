@@ -21,15 +21,12 @@ export interface Field<T> {
   description: string;
   default?: T;
   required?: boolean;
-  /** Audit devices HMAC these even outside `data` conventions (passwords, secret ids). */
-  sensitive?: boolean;
   parse(value: unknown, name: string): T;
 }
 
 interface Options<T> {
   default?: T;
   required?: boolean;
-  sensitive?: boolean;
 }
 
 const MAX_STRING = 1 << 20; // a bare string field never takes more than 1 MiB

@@ -9,7 +9,7 @@ import { lookupData, type TokenEntry } from './entry.js';
 import { rolePaths } from './roles.js';
 import type { TokenStore } from './store.js';
 
-const tokenField = { token: field.string('The token.', { max: 4096, sensitive: true }) };
+const tokenField = { token: field.string('The token.', { max: 4096 }) };
 const accessorField = { accessor: field.string('The token accessor.', { max: 256 }) };
 const incrementField = { increment: field.duration('Requested TTL extension.') };
 

@@ -15,7 +15,7 @@ export const INVALID_CREDENTIALS = 'invalid role or secret ID';
 
 const loginFields = {
   role_id: field.string('Role ID of the role.', { max: MAX_CREDENTIAL_LENGTH }),
-  secret_id: field.string('A secret ID of the role.', { max: MAX_CREDENTIAL_LENGTH, sensitive: true }),
+  secret_id: field.string('A secret ID of the role.', { max: MAX_CREDENTIAL_LENGTH }),
 };
 
 /** The token settings of this login: a secret ID's own token_bound_cidrs replace the role's. */

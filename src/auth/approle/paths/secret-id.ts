@@ -13,7 +13,7 @@ import type { SecretIdEntry, SecretIdSettings, SecretIds } from '../secret-ids.j
 
 const roleNameField = { role_name: field.name('Name of the role (case-insensitive).') };
 const secretIdField = {
-  secret_id: field.string('The secret ID.', { max: MAX_CREDENTIAL_LENGTH, sensitive: true }),
+  secret_id: field.string('The secret ID.', { max: MAX_CREDENTIAL_LENGTH }),
 };
 const accessorField = { secret_id_accessor: field.string('Accessor of the secret ID.', { max: 256 }) };
 

@@ -16,7 +16,7 @@ import { type Claims, checkRegisteredClaims, verifySignature } from '../verify.j
 
 const loginFields = {
   role: field.string('Role to log in against; the config default_role when empty.', { max: 512 }),
-  jwt: { ...field.string('The signed JWT.', { max: 64 * 1024 }), sensitive: true },
+  jwt: { ...field.string('The signed JWT.', { max: 64 * 1024 }) },
 };
 
 async function verifiedClaims(

@@ -10,12 +10,9 @@ const configFields = {
     max: 2048,
   }),
   kubernetes_ca_cert: field.string('CA certificates (PEM) of the API server.', { max: PEM_MAX }),
-  token_reviewer_jwt: {
-    ...field.string('JWT allowed to create TokenReviews; the client JWT is used when empty.', {
-      max: 64 * 1024,
-    }),
-    sensitive: true,
-  },
+  token_reviewer_jwt: field.string('JWT allowed to create TokenReviews; the client JWT is used when empty.', {
+    max: 64 * 1024,
+  }),
   pem_keys: field.stringList('PEM public keys that verify service account JWTs locally (optional).'),
   issuer: field.string('The iss claim service account JWTs must carry (when validation is on).', {
     max: 2048,

@@ -20,7 +20,7 @@ export interface LoginOptions {
 
 const loginFields = {
   role: field.string('Role to log in against.', { max: 512 }),
-  jwt: { ...field.string('The service account JWT.', { max: 64 * 1024 }), sensitive: true },
+  jwt: { ...field.string('The service account JWT.', { max: 64 * 1024 }) },
 };
 
 async function reviewTarget(

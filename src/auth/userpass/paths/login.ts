@@ -15,7 +15,7 @@ import { isStorableUsername, loadUser, normaliseUsername } from '../users.js';
 export const INVALID_CREDENTIALS = 'invalid username or password';
 
 const passwordField = {
-  password: field.string('Password of the user.', { max: 4096, sensitive: true }),
+  password: field.string('Password of the user.', { max: 4096 }),
 };
 // Any length is accepted here (the URL already bounds it): an over-long name is an unknown user,
 // not a distinct validation error that would read differently from a wrong password.

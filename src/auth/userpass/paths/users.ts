@@ -8,7 +8,7 @@ import { isStorableUsername, loadUser, normaliseUsername, saveUser } from '../us
 
 const usernameField = { username: field.name('Username; stored trimmed and lower-cased.') };
 const passwordField = {
-  password: field.string('Password of the user.', { max: 4096, sensitive: true }),
+  password: field.string('Password of the user.', { max: 4096 }),
 };
 
 const userFields = {

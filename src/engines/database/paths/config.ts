@@ -12,10 +12,9 @@ import { type ConnectionConfig, keys, loadConnection } from '../store.js';
 const detailFields = {
   connection_url: field.string('Connection string; may hold {{username}} and {{password}}.', {
     max: 8192,
-    sensitive: true,
   }),
   username: field.string('Root user the plugin connects as.', { max: 512 }),
-  password: field.string('Root password (never returned).', { max: 1024, sensitive: true }),
+  password: field.string('Root password (never returned).', { max: 1024 }),
   max_open_connections: field.int('Most connections the pool opens (default 4).', { min: 0, max: 10_000 }),
   max_idle_connections: field.int('Most idle connections kept (default: max_open_connections).', {
     min: 0,
