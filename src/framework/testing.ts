@@ -1,5 +1,7 @@
 /** Mounts an engine on in-memory storage so its tests drive it through its declarations. */
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { CofferError } from '../core/errors.js';
 import { InmemBackend } from '../storage/inmem.js';
 import { type Clock, FakeClock } from './clock.js';
 import type { Engine } from './engine.js';
@@ -51,4 +53,15 @@ export async function mountForTest(
       return engine.handleRequest(ctx, req);
     },
   };
+}
+
+/** The CofferError a request fails with; fails the test if it succeeds or throws anything else. */
+export async function rejection(promise: Promise<unknown>): Promise<CofferError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof CofferError, `expected a CofferError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the request to fail');
 }

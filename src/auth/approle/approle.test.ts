@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { CofferError } from '../../core/errors.js';
 import { FakeClock } from '../../framework/clock.js';
 import { KeyedMutex } from '../../framework/keyed-mutex.js';
-import { mountForTest, type TestMount } from '../../framework/testing.js';
+import { mountForTest, rejection, type TestMount } from '../../framework/testing.js';
 import { createApproleEngine } from './index.js';
 import { INVALID_CREDENTIALS } from './paths/login.js';
 import { tidySecretIds } from './paths/tidy.js';
@@ -43,16 +42,6 @@ function login(
     mountPoint: 'auth/approle/',
     clientAddr,
   });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CofferError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CofferError, String(error));
-    return error;
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('approle roles', () => {

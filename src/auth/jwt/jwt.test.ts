@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { CofferError } from '../../core/errors.js';
 import { FakeClock } from '../../framework/clock.js';
 import { globMatches } from '../../framework/glob.js';
 import type { LogicalResponse } from '../../framework/logical.js';
-import { mountForTest, type TestMount } from '../../framework/testing.js';
+import { mountForTest, rejection, type TestMount } from '../../framework/testing.js';
 import { jwtEngine } from './index.js';
 import {
   createSigningKey,
@@ -15,16 +14,6 @@ import {
   type TestIdentityProvider,
   unsignedToken,
 } from './testing.js';
-
-async function failure(promise: Promise<unknown>): Promise<CofferError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CofferError, `expected a CofferError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the request to fail');
-}
 
 const GITHUB_ROLE = {
   role_type: 'jwt',
@@ -53,11 +42,11 @@ async function mountWithJwks(): Promise<{ mount: TestMount; now: number; clock: 
 describe('jwt config', () => {
   test('exactly one key source', async () => {
     const mount = await mountForTest(jwtEngine);
-    const none = await failure(mount.request('update', 'config', { bound_issuer: 'x' }));
+    const none = await rejection(mount.request('update', 'config', { bound_issuer: 'x' }));
     assert.equal(none.status, 400);
     assert.match(none.message, /exactly one of/);
     const key = await createSigningKey('k');
-    const two = await failure(
+    const two = await rejection(
       mount.request('update', 'config', { jwks_url: idp.jwksUrl, jwt_validation_pubkeys: [key.publicPem] }),
     );
     assert.match(two.message, /exactly one of/);
@@ -76,17 +65,17 @@ describe('jwt config', () => {
       [{ oidc_discovery_url: `${idp.issuer}/elsewhere` }, /error checking oidc discovery URL/],
     ];
     for (const [body, message] of cases) {
-      const error = await failure(mount.request('update', 'config', body));
+      const error = await rejection(mount.request('update', 'config', body));
       assert.equal(error.status, 400, JSON.stringify(body));
       assert.match(error.message, message);
     }
     assert.equal(await mount.request('read', 'config'), undefined);
-    const withPassword = await failure(
+    const withPassword = await rejection(
       mount.request('update', 'config', { jwks_url: 'http://user:s3cret-pw@127.0.0.1:1/jwks' }),
     );
     assert.match(withPassword.message, /error checking jwks URL http:\/\/127\.0\.0\.1:1\/jwks/);
     assert.doesNotMatch(withPassword.message, /s3cret-pw/);
-    const withToken = await failure(
+    const withToken = await rejection(
       mount.request('update', 'config', { jwks_url: 'http://127.0.0.1:1/jwks?token=s3cret-tk' }),
     );
     assert.match(withToken.message, /error checking jwks URL http:\/\/127\.0\.0\.1:1\/jwks/);
@@ -143,7 +132,7 @@ describe('jwt roles', () => {
   for (const [name, body, message] of invalidRoles) {
     test(`refuses ${name}`, async () => {
       const mount = await mountForTest(jwtEngine);
-      const error = await failure(mount.request('update', 'role/r', body));
+      const error = await rejection(mount.request('update', 'role/r', body));
       assert.equal(error.status, 400);
       assert.match(error.message, message);
     });
@@ -275,7 +264,7 @@ describe('jwt login', () => {
       ],
     ];
     for (const [name, role, token, message] of cases) {
-      const error = await failure(mount.request('update', 'login', { role, jwt: token }));
+      const error = await rejection(mount.request('update', 'login', { role, jwt: token }));
       assert.equal(error.status, 400, name);
       assert.match(error.message, message, name);
       for (const part of token.split('.').filter((p) => p.length > 8)) {
@@ -289,7 +278,7 @@ describe('jwt login', () => {
     const attacker = await startIdentityProvider([await createSigningKey('key-1')]);
     try {
       const forged = await signToken(attacker.keys[0], githubActionsClaims(idp.issuer, now));
-      const error = await failure(
+      const error = await rejection(
         mount.request('update', 'login', {
           role: 'github',
           jwt: forged,
@@ -323,7 +312,7 @@ describe('jwt login', () => {
     assert.ok((await mount.request('update', 'login', { role: 'github', jwt: early }))?.auth);
     await mount.request('update', 'role/github', { clock_skew_leeway: -1 });
     assert.equal(
-      (await failure(mount.request('update', 'login', { role: 'github', jwt: late }))).status,
+      (await rejection(mount.request('update', 'login', { role: 'github', jwt: late }))).status,
       400,
     );
     // Without exp, expiry is iat + expiration_leeway (150s by default).
@@ -332,7 +321,7 @@ describe('jwt login', () => {
     assert.ok((await mount.request('update', 'login', { role: 'github', jwt: noExp }))?.auth);
     const staleNoExp = await signToken(key, { ...claims, exp: undefined, iat: now - 300, nbf: now - 300 });
     assert.match(
-      (await failure(mount.request('update', 'login', { role: 'github', jwt: staleNoExp }))).message,
+      (await rejection(mount.request('update', 'login', { role: 'github', jwt: staleNoExp }))).message,
       /expired/,
     );
   });
@@ -351,7 +340,7 @@ describe('jwt login', () => {
     assert.ok((await mount.request('update', 'login', { role: 'glob', jwt: ok }))?.auth);
     const otherOrg = await signToken(key, githubActionsClaims(idp.issuer, now, { repository: 'evil/repo' }));
     assert.match(
-      (await failure(mount.request('update', 'login', { role: 'glob', jwt: otherOrg }))).message,
+      (await rejection(mount.request('update', 'login', { role: 'glob', jwt: otherOrg }))).message,
       /repository/,
     );
     const otherSub = await signToken(
@@ -359,7 +348,7 @@ describe('jwt login', () => {
       githubActionsClaims(idp.issuer, now, { sub: 'repo:org/repo:pull_request' }),
     );
     assert.match(
-      (await failure(mount.request('update', 'login', { role: 'glob', jwt: otherSub }))).message,
+      (await rejection(mount.request('update', 'login', { role: 'glob', jwt: otherSub }))).message,
       /subject/,
     );
     const audList = await signToken(
@@ -372,29 +361,29 @@ describe('jwt login', () => {
   test('role, config and CIDR errors', async () => {
     const fresh = await mountForTest(jwtEngine);
     assert.match(
-      (await failure(fresh.request('update', 'login', { role: 'x', jwt: 'a.b.c' }))).message,
+      (await rejection(fresh.request('update', 'login', { role: 'x', jwt: 'a.b.c' }))).message,
       /could not load configuration/,
     );
     const { mount, now } = await mountWithJwks();
     const token = await signToken(idp.keys[0], githubActionsClaims(idp.issuer, now));
-    assert.match((await failure(mount.request('update', 'login', { jwt: token }))).message, /missing role/);
+    assert.match((await rejection(mount.request('update', 'login', { jwt: token }))).message, /missing role/);
     assert.match(
-      (await failure(mount.request('update', 'login', { role: 'nope', jwt: token }))).message,
+      (await rejection(mount.request('update', 'login', { role: 'nope', jwt: token }))).message,
       /role "nope" could not be found/,
     );
     assert.match(
-      (await failure(mount.request('update', 'login', { role: 'github' }))).message,
+      (await rejection(mount.request('update', 'login', { role: 'github' }))).message,
       /missing token/,
     );
     await mount.request('update', 'role/github', { token_bound_cidrs: ['10.0.0.0/8'] });
     assert.equal(
-      (await failure(mount.request('update', 'login', { role: 'github', jwt: token }))).status,
+      (await rejection(mount.request('update', 'login', { role: 'github', jwt: token }))).status,
       403,
     );
     // A missing user claim is a 400.
     await mount.request('update', 'role/github', { token_bound_cidrs: [], user_claim: 'email' });
     assert.match(
-      (await failure(mount.request('update', 'login', { role: 'github', jwt: token }))).message,
+      (await rejection(mount.request('update', 'login', { role: 'github', jwt: token }))).message,
       /claim "email" not found/,
     );
   });
@@ -408,7 +397,7 @@ describe('jwt login', () => {
     const rotated = await createSigningKey(`rotated-${now}`);
     const bogus = await signToken(rotated, claims);
     for (let i = 0; i < 5; i++)
-      await failure(mount.request('update', 'login', { role: 'github', jwt: bogus }));
+      await rejection(mount.request('update', 'login', { role: 'github', jwt: bogus }));
     assert.equal(idp.jwksFetches(), before, 'no refetch inside the cooldown');
     idp.addKey(rotated);
     clock.advance(31_000);
@@ -426,7 +415,7 @@ describe('jwt login', () => {
     await mount.request('update', 'role/github', GITHUB_ROLE);
     const token = await signToken(key, githubActionsClaims(idp.issuer, Math.floor(clock.now() / 1000)));
     assert.match(
-      (await failure(mount.request('update', 'login', { role: 'github', jwt: token }))).message,
+      (await rejection(mount.request('update', 'login', { role: 'github', jwt: token }))).message,
       /unexpected algorithm/,
     );
     await mount.request('update', 'config', {
@@ -446,7 +435,7 @@ describe('jwt login', () => {
     assert.ok((await mount.request('update', 'login', { role: 'github', jwt: token }))?.auth);
     const foreign = await signToken(idp.keys[0], githubActionsClaims('https://other.example', now));
     assert.match(
-      (await failure(mount.request('update', 'login', { role: 'github', jwt: foreign }))).message,
+      (await rejection(mount.request('update', 'login', { role: 'github', jwt: foreign }))).message,
       /invalid issuer/,
     );
   });
@@ -456,7 +445,7 @@ describe('jwt login', () => {
     idp.setFailing(true);
     try {
       const token = await signToken(idp.keys[0], githubActionsClaims(idp.issuer, now));
-      const error = await failure(mount.request('update', 'login', { role: 'github', jwt: token }));
+      const error = await rejection(mount.request('update', 'login', { role: 'github', jwt: token }));
       assert.equal(error.status, 400);
       assert.match(error.message, /error fetching jwks keyset: HTTP 500/);
     } finally {

@@ -2,23 +2,12 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { CofferError } from '../../core/errors.js';
 import { systemClock } from '../../framework/clock.js';
 import type { LogicalResponse } from '../../framework/logical.js';
-import { mountForTest, type TestMount } from '../../framework/testing.js';
+import { mountForTest, rejection, type TestMount } from '../../framework/testing.js';
 import { createSigningKey } from '../jwt/testing.js';
 import { createKubernetesEngine, kubernetesEngine } from './index.js';
 import { startTokenReviewServer, type TokenReviewServer } from './testing.js';
-
-async function failure(promise: Promise<unknown>): Promise<CofferError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CofferError, `expected a CofferError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the request to fail');
-}
 
 const APP = { namespace: 'payments', name: 'api', uid: '0b7a1c2e-5f1d-4c7b-9a55-3b1f0e6d2a10' };
 const REVIEWER_JWT = 'reviewer.jwt.value';
@@ -67,7 +56,7 @@ describe('kubernetes config', () => {
       [{ kubernetes_host: k8s.url, pem_keys: ['nope'] }, /error parsing public key/],
     ];
     for (const [body, message] of cases) {
-      const error = await failure(mount.request('update', 'config', body));
+      const error = await rejection(mount.request('update', 'config', body));
       assert.equal(error.status, 400);
       assert.match(error.message, message);
     }
@@ -116,7 +105,7 @@ describe('kubernetes roles', () => {
   for (const [name, body, message] of invalidRoles) {
     test(`refuses ${name}`, async () => {
       const mount = await mountForTest(kubernetesEngine);
-      const error = await failure(mount.request('update', 'role/r', body));
+      const error = await rejection(mount.request('update', 'role/r', body));
       assert.equal(error.status, 400);
       assert.match(error.message, message);
     });
@@ -170,7 +159,7 @@ describe('kubernetes login', () => {
       'coffer',
     ]);
     const other = await k8s.issueToken(APP, { projected: true, audience: 'someone-else' });
-    const error = await failure(mount.request('update', 'login', { role: 'app', jwt: other }));
+    const error = await rejection(mount.request('update', 'login', { role: 'app', jwt: other }));
     assert.equal(error.status, 403);
     assert.match(error.message, /audience/);
   });
@@ -208,7 +197,7 @@ describe('kubernetes login', () => {
       k8s.setMode('review');
       arrange?.();
       const jwt = await makeToken();
-      const error = await failure(mount.request('update', 'login', { role: 'app', jwt }));
+      const error = await rejection(mount.request('update', 'login', { role: 'app', jwt }));
       assert.equal(error.status, status, name);
       assert.match(error.message, message, name);
       assertNoToken(error, jwt, name);
@@ -236,7 +225,7 @@ describe('kubernetes login', () => {
       const mount = await configured();
       const forged = await k8s.issueUnknownToken(APP);
       const spoofUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}`;
-      const error = await failure(
+      const error = await rejection(
         mount.request('update', 'login', {
           role: 'app',
           jwt: forged,
@@ -256,7 +245,7 @@ describe('kubernetes login', () => {
   test('TLS is verified with kubernetes_ca_cert', async () => {
     const mount = await configured(kubernetesEngine, { kubernetes_ca_cert: '' });
     const jwt = await k8s.issueToken(APP);
-    const error = await failure(mount.request('update', 'login', { role: 'app', jwt }));
+    const error = await rejection(mount.request('update', 'login', { role: 'app', jwt }));
     assert.equal(error.status, 500);
     assert.match(error.message, /TokenReview request failed: connection failed/);
   });
@@ -270,7 +259,7 @@ describe('kubernetes login', () => {
       pem_keys: [(await createSigningKey('x', 'ES256')).publicPem],
     });
     const seen = k8s.reviews.length;
-    const error = await failure(
+    const error = await rejection(
       other.request('update', 'login', { role: 'app', jwt: await k8s.issueToken(APP) }),
     );
     assert.equal(error.status, 403);
@@ -280,13 +269,13 @@ describe('kubernetes login', () => {
   test('input errors are 400; a CIDR miss is 403', async () => {
     const mount = await configured();
     const jwt = await k8s.issueToken(APP);
-    assert.match((await failure(mount.request('update', 'login', { jwt }))).message, /missing role/);
-    assert.match((await failure(mount.request('update', 'login', { role: 'app' }))).message, /missing jwt/);
+    assert.match((await rejection(mount.request('update', 'login', { jwt }))).message, /missing role/);
+    assert.match((await rejection(mount.request('update', 'login', { role: 'app' }))).message, /missing jwt/);
     assert.match(
-      (await failure(mount.request('update', 'login', { role: 'nope', jwt }))).message,
+      (await rejection(mount.request('update', 'login', { role: 'nope', jwt }))).message,
       /invalid role name "nope"/,
     );
     await mount.request('update', 'role/app', { token_bound_cidrs: '10.0.0.0/8' });
-    assert.equal((await failure(mount.request('update', 'login', { role: 'app', jwt }))).status, 403);
+    assert.equal((await rejection(mount.request('update', 'login', { role: 'app', jwt }))).status, 403);
   });
 });

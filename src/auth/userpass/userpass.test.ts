@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { CofferError } from '../../core/errors.js';
 import { FakeClock } from '../../framework/clock.js';
-import { mountForTest, type TestMount } from '../../framework/testing.js';
+import { mountForTest, rejection, type TestMount } from '../../framework/testing.js';
 import { createUserpassEngine } from './index.js';
 import { createScryptHasher, type PasswordHasher } from './password-hash.js';
 import { INVALID_CREDENTIALS } from './paths/login.js';
@@ -37,16 +36,6 @@ async function setup() {
 
 function login(mount: TestMount, username: string, password: string) {
   return mount.request('update', `login/${username}`, { password });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<CofferError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof CofferError, String(error));
-    return error;
-  }
-  assert.fail('expected a rejection');
 }
 
 describe('userpass users', () => {
