@@ -2,8 +2,9 @@
  * The connection settings of `postgresql-database-plugin`: validated, defaulted, and turned into
  * the `pg` pool options, with `{{username}}`/`{{password}}` filled into `connection_url`.
  */
-import { parseDurationSeconds } from '../../../framework/duration.js';
+import { invalid } from '../../../core/errors.js';
 import type { ConnectionSettings } from '../plugin.js';
+import { readDurationSeconds, readInt, readString } from './settings.js';
 
 /** Vault's default for PostgreSQL (plugins/database/postgresql/postgresql.go). */
 export const DEFAULT_USERNAME_TEMPLATE =
@@ -21,43 +22,34 @@ export interface PostgresSettings {
   usernameTemplate: string;
 }
 
+/** A string setting read as every plugin reads them; empty means unset. */
 function optionalString(config: ConnectionSettings, key: string): string | undefined {
-  const value = config[key];
-  if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string') throw new Error(`${key} must be a string`);
-  return value;
+  return readString(config, key) || undefined;
 }
 
 function count(config: ConnectionSettings, key: string, fallback: number): number {
-  const raw = config[key];
-  if (raw === undefined || raw === null || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${key} must be a non-negative integer`);
+  const value = readInt(config, key, fallback);
+  if (value < 0) throw invalid(`${key} must be a non-negative integer`);
   return value;
 }
 
 function lifetime(config: ConnectionSettings): number {
-  const raw = config.max_connection_lifetime;
-  if (raw === undefined || raw === null || raw === '') return 0;
-  try {
-    const seconds = parseDurationSeconds(raw, 'max_connection_lifetime');
-    if (seconds < 0) throw new Error('negative');
-    return seconds;
-  } catch {
-    throw new Error('invalid max_connection_lifetime');
-  }
+  if (config.max_connection_lifetime === '') return 0;
+  const seconds = readDurationSeconds(config, 'max_connection_lifetime');
+  if (seconds < 0) throw invalid('invalid max_connection_lifetime');
+  return seconds;
 }
 
 export function parsePostgresSettings(config: ConnectionSettings): PostgresSettings {
   const connectionUrl = optionalString(config, 'connection_url');
-  if (!connectionUrl) throw new Error('connection_url cannot be empty');
-  if (connectionUrl.length > MAX_URL_LENGTH) throw new Error('connection_url is too long');
+  if (!connectionUrl) throw invalid('connection_url cannot be empty');
+  if (connectionUrl.length > MAX_URL_LENGTH) throw invalid('connection_url is too long');
   const username = optionalString(config, 'username');
   const password = optionalString(config, 'password');
   if (connectionUrl.includes('{{username}}') && !username)
-    throw new Error('connection_url references {{username}} but username is not set');
+    throw invalid('connection_url references {{username}} but username is not set');
   if (connectionUrl.includes('{{password}}') && !password)
-    throw new Error('connection_url references {{password}} but password is not set');
+    throw invalid('connection_url references {{password}} but password is not set');
   const maxOpenConnections = count(config, 'max_open_connections', DEFAULT_MAX_OPEN) || DEFAULT_MAX_OPEN;
   // Vault: no idle setting means as many idle connections as open ones, and never more.
   const idle = count(config, 'max_idle_connections', 0) || maxOpenConnections;
