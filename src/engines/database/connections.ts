@@ -2,9 +2,11 @@
  * The live plugin instance of each configured connection in one mount: created from storage on
  * first use (so it survives restarts and `reset`), replaced on config writes, closed on unmount.
  */
+
 import { CofferError, invalid } from '../../core/errors.js';
 import type { StorageView } from '../../framework/storage-view.js';
 import type { ConnectionSettings, DatabasePlugin, PluginFactory } from './plugin.js';
+import { describe } from './plugins/redact.js';
 import { type ConnectionConfig, keys, loadConnection } from './store.js';
 
 export interface ConnectionHandle {
@@ -12,12 +14,10 @@ export interface ConnectionHandle {
   config: ConnectionConfig;
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 /** A plugin failure as a client sees it: a 500 whose text the plugin has already stripped of secrets. */
 export function databaseError(context: string, error: unknown): CofferError {
   if (error instanceof CofferError) return error;
-  return new CofferError('internal', `${context}: ${messageOf(error)}`);
+  return new CofferError('internal', `${context}: ${describe(error)}`);
 }
 
 export class Connections {

@@ -18,7 +18,7 @@ import {
   renderConnectionUrl,
   toStoredSettings,
 } from './postgresql-settings.js';
-import { redactSecrets } from './redact.js';
+import { describe, redactSecrets } from './redact.js';
 import { type BareQuoting, renderStatement } from './sql-template.js';
 import { formatSqlExpiration, splitStatements } from './statements.js';
 
@@ -42,8 +42,6 @@ function commandsOf(entries: readonly string[] | undefined): string[] {
   );
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
 class PostgresPlugin implements DatabasePlugin {
   readonly type = POSTGRES_PLUGIN_NAME;
   private pool?: pg.Pool;
@@ -52,7 +50,7 @@ class PostgresPlugin implements DatabasePlugin {
 
   /** An error safe for clients and logs: the root password, the filled-in URL and `extraSecrets` are masked. */
   private fail(context: string, error: unknown, extraSecrets: string[] = []): Error {
-    return new Error(redactSecrets(`${context}: ${messageOf(error)}`, [...this.secrets(), ...extraSecrets]));
+    return new Error(redactSecrets(`${context}: ${describe(error)}`, [...this.secrets(), ...extraSecrets]));
   }
 
   /** The root password, as a setting or written straight into connection_url, and the URL itself. */
@@ -75,7 +73,7 @@ class PostgresPlugin implements DatabasePlugin {
     try {
       template = compileUsernameTemplate(settings.usernameTemplate);
     } catch (error) {
-      throw new Error(`invalid username_template: ${messageOf(error)}`);
+      throw new Error(`invalid username_template: ${describe(error)}`);
     }
     await this.close();
     this.settings = settings;
@@ -143,10 +141,10 @@ class PostgresPlugin implements DatabasePlugin {
       if (rollback.length > 0) {
         // The transaction already undid the creation; rollback statements cover side effects outside it.
         await this.inTransaction(rollback, { name: username, username }).catch((rollbackError: unknown) => {
-          rollbackNote = `; rollback statements also failed: ${messageOf(rollbackError)}`;
+          rollbackNote = `; rollback statements also failed: ${describe(rollbackError)}`;
         });
       }
-      throw this.fail('failed to execute query', `${messageOf(error)}${rollbackNote}`, [request.password]);
+      throw this.fail('failed to execute query', `${describe(error)}${rollbackNote}`, [request.password]);
     }
     return { username };
   }

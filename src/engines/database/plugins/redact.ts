@@ -55,8 +55,8 @@ export function redactedError(
   return new CofferError(code, redactSecrets(`${context}: ${detail}`, secrets));
 }
 
-/** Node's connection errors (an AggregateError for ECONNREFUSED) can have an empty message. */
-function describe(error: unknown): string {
+/** An error's message; Node's connection errors (an AggregateError for ECONNREFUSED) can have an empty one. */
+export function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as { code?: unknown }).code;
   return error.message || (typeof code === 'string' ? code : error.name);
