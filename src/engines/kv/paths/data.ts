@@ -1,6 +1,7 @@
 /** `data/*path`: read a version, write a new one (with check-and-set), merge-patch, soft-delete the latest. */
 
 import { invalid, notFound } from '../../../core/errors.js';
+import type { DeepReadonly } from '../../../framework/deep-freeze.js';
 import { field, isPlainObject } from '../../../framework/fields.js';
 import type { KeyedMutex } from '../../../framework/keyed-mutex.js';
 import type { LogicalResponse } from '../../../framework/logical.js';
@@ -41,7 +42,16 @@ function goneResponse(meta: KeyMetadata, version: number): LogicalResponse {
 /** The version a read asks for. Values are shared and frozen (see StorageView.readJson): look, don't modify. */
 export async function readData(ctx: EngineContext, path: string, requested: number | undefined) {
   const meta = await ctx.storage.readJson<KeyMetadata>(`metadata/${path}`);
-  if (!meta) return undefined;
+  return meta && readVersion(ctx, path, meta, requested);
+}
+
+/** `readData` for a key whose metadata the caller already holds. */
+async function readVersion(
+  ctx: EngineContext,
+  path: string,
+  meta: DeepReadonly<KeyMetadata>,
+  requested: number | undefined,
+) {
   const version = pickVersion(meta, requested);
   if (version === undefined) return undefined;
   const info = meta.versions[version];
@@ -83,11 +93,11 @@ async function patchedData(
 ): Promise<{ data: Record<string, unknown> } | { gone: LogicalResponse }> {
   if (!meta?.versions[meta.currentVersion]) throw notFound();
   checkCas(meta, casRequired, casOf(body.options));
-  const current = await readData(ctx, path, undefined);
+  const current = await readVersion(ctx, path, meta, undefined);
   if (!current) throw notFound();
   if (current.gone) {
-    const info = meta.versions[meta.currentVersion];
-    return { gone: { httpStatus: 404, data: versionToWire(info, meta.currentVersion, meta.customMetadata) } };
+    const info = meta.versions[current.version];
+    return { gone: { httpStatus: 404, data: versionToWire(info, current.version, meta.customMetadata) } };
   }
   return { data: mergePatch(current.data, body.data) as Record<string, unknown> };
 }
