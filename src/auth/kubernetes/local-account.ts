@@ -14,10 +14,18 @@ async function readIfPresent(path: string): Promise<string> {
   }
 }
 
-export async function localServiceAccount(): Promise<{ caPem: string; jwt: string }> {
-  const [caPem, jwt] = await Promise.all([
-    readIfPresent(`${DIRECTORY}/ca.crt`),
-    readIfPresent(`${DIRECTORY}/token`),
-  ]);
-  return { caPem, jwt };
+/** Re-read at most this often: the kubelet rotates the projected token well before it expires. */
+const REREAD_MS = 60_000;
+let cached: { at: number; files: Promise<{ caPem: string; jwt: string }> } | undefined;
+
+/** The pod's CA and token, read once a minute rather than on every login (as Vault's plugin caches them). */
+export function localServiceAccount(now = Date.now()): Promise<{ caPem: string; jwt: string }> {
+  if (!cached || now - cached.at >= REREAD_MS) {
+    const files = Promise.all([
+      readIfPresent(`${DIRECTORY}/ca.crt`),
+      readIfPresent(`${DIRECTORY}/token`),
+    ]).then(([caPem, jwt]) => ({ caPem, jwt }));
+    cached = { at: now, files };
+  }
+  return cached.files;
 }

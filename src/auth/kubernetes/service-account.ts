@@ -3,6 +3,7 @@
  * checks it against the role before the TokenReview. The signature is verified here only when
  * `pem_keys` is configured; otherwise the TokenReview is what proves the token.
  */
+import type { KeyObject } from 'node:crypto';
 import { CofferError } from '../../core/errors.js';
 import { isPlainObject } from '../../framework/fields.js';
 import { globListMatches } from '../../framework/glob.js';
@@ -42,6 +43,18 @@ function accountFromClaims(claims: Record<string, unknown>): ServiceAccount {
   };
 }
 
+/** Parsed `pem_keys`, so a login does not parse every configured key again (few keys: bounded by config). */
+const parsedKeys = new Map<string, KeyObject>();
+function publicKeyOf(pem: string): KeyObject {
+  let key = parsedKeys.get(pem);
+  if (!key) {
+    if (parsedKeys.size >= 256) parsedKeys.clear();
+    key = parsePublicKeyPem(pem);
+    parsedKeys.set(pem, key);
+  }
+  return key;
+}
+
 async function verifiedClaims(jwt: string, config: KubernetesConfig): Promise<Record<string, unknown>> {
   // Loaded on first use: servers without a Kubernetes mount never pay for it at start-up.
   const { compactVerify, decodeJwt, decodeProtectedHeader } = await import('jose');
@@ -58,7 +71,7 @@ async function verifiedClaims(jwt: string, config: KubernetesConfig): Promise<Re
   if (config.pemKeys.length === 0) return claims;
   for (const pem of config.pemKeys) {
     try {
-      await compactVerify(jwt, parsePublicKeyPem(pem), { algorithms: ALLOWED_ALGS });
+      await compactVerify(jwt, publicKeyOf(pem), { algorithms: ALLOWED_ALGS });
       return claims;
     } catch {
       // Not this key: try the next one.
