@@ -42,7 +42,7 @@ const removeFlag: FlagDef = {
 };
 
 /** The settings named on the command line, in the wire's names. */
-export function settingsBody(ctx: Pick<Context, 'flags'>): Record<string, unknown> {
+function settingsBody(ctx: Pick<Context, 'flags'>): Record<string, unknown> {
   const f = ctx.flags;
   const body: Record<string, unknown> = {};
   if (f.int('max-versions') >= 0) body.max_versions = f.int('max-versions');
