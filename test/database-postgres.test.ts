@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { runCli } from '../src/cli/testing.js';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import { type ScramCluster, startScramCluster } from './helpers/scram-postgres.js';
@@ -64,7 +65,7 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
     await write('sys/mounts/database', { type: 'database' });
     await write(
       'database/config/pg',
-      connectionTo(cluster.port, ['app', 'short', 'restart', 'cli', 'b64', 'json', 'dollar']),
+      connectionTo(cluster.port, ['app', 'short', 'restart', 'cli', 'b64', 'json', 'dollar', 'granted']),
     );
     await write('database/config/viaproxy', connectionTo(proxy.port, ['proxied']));
     await write('database/roles/app', { db_name: 'pg', creation_statements: [CREATE], default_ttl: '1h' });
@@ -111,6 +112,47 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
       const creds = await issue(role);
       assert.equal(await cluster.canLogin(creds.data.username, creds.data.password), true, role);
     }
+  });
+
+  test('grants on one schema, issued and revoked concurrently: every grant goes, live sessions end, the roles drop', async () => {
+    await cluster.query(`
+      CREATE SCHEMA shop; CREATE TABLE shop.orders (id int); CREATE SEQUENCE shop.order_ids;
+      CREATE SCHEMA audit; CREATE TABLE audit.log (entry text, secret text);`);
+    const grants = [
+      'GRANT USAGE ON SCHEMA shop, audit TO "{{name}}"',
+      'GRANT SELECT, INSERT ON shop.orders TO "{{name}}"',
+      'GRANT USAGE ON SEQUENCE shop.order_ids TO "{{name}}"',
+      'GRANT SELECT (entry) ON audit.log TO "{{name}}"',
+      'GRANT CONNECT ON DATABASE postgres TO "{{name}}"',
+    ];
+    await write('database/roles/granted', {
+      db_name: 'pg',
+      creation_statements: [CREATE, ...grants.map((grant) => `${grant};`)],
+      default_ttl: '1h',
+    });
+    // Concurrent GRANTs on one schema rewrite the same catalog row; none of these may fail.
+    const issued = await Promise.all(Array.from({ length: 6 }, () => issue('granted')));
+    const { username, password } = issued[0].data;
+    const session = new pg.Client({
+      host: '127.0.0.1',
+      port: cluster.port,
+      user: username,
+      password,
+      database: 'postgres',
+    });
+    session.on('error', () => undefined);
+    await session.connect();
+    await session.query('INSERT INTO shop.orders VALUES (nextval($1))', ['shop.order_ids']);
+    await session.query('SELECT entry FROM audit.log');
+
+    const revoked = await Promise.all(
+      issued.map((creds) => server.api('PUT', 'sys/leases/revoke', { lease_id: creds.lease_id }, root)),
+    );
+    for (const res of revoked) assert.equal(res.status, 204, res.text);
+    for (const creds of issued) assert.equal(await cluster.roleExists(creds.data.username), false);
+    await assert.rejects(session.query('SELECT 1'), 'the open session was ended');
+    await session.end().catch(() => undefined);
+    assert.equal(await cluster.canLogin(username, password), false);
   });
 
   test('a lease that reaches its TTL is revoked at the database', async () => {
