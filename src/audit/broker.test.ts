@@ -186,11 +186,32 @@ test('load fails when every stored device fails to open', async () => {
   await assert.rejects(newBroker({}, backend).broker.load(), /failed to setup audit table/);
 });
 
+test("both entries of a request carry the same auth and request blocks, each device's own", async () => {
+  const [first, second] = [join(dir, 'shared-a.log'), join(dir, 'shared-b.log')];
+  const { broker } = newBroker();
+  await broker.enable('a', file(first));
+  await broker.enable('b', file(second));
+  const input = { ...kvRead('shared'), clientTokenAccessor: 'acc-1', auth: { policies: ['default'] } };
+  await broker.logRequest(input);
+  await broker.logResponse(input, { response: { data: { v: 'secret' } } });
+  const [a, b] = [(await readEntries(first)).slice(-2), (await readEntries(second)).slice(-2)];
+  for (const [request, response] of [a, b]) {
+    assert.deepEqual([request.type, response.type], ['request', 'response']);
+    assert.deepEqual(response.auth, request.auth);
+    assert.deepEqual(response.request, request.request);
+  }
+  // Serialized once per device, never shared between devices: each has its own salt.
+  assert.equal(a[1].request.client_token, await broker.hash('a', 'hvs.x'));
+  assert.equal(b[1].request.client_token, await broker.hash('b', 'hvs.x'));
+  assert.notEqual(a[1].request.client_token, b[1].request.client_token);
+  await broker.closeAll();
+});
+
 test('with no device enabled, requests proceed unaudited', async () => {
   const { broker } = newBroker();
   assert.equal(broker.hasDevices(), false);
   await broker.logRequest(kvRead('r'));
-  await broker.logResponse({ ...kvRead('r'), response: { data: { a: 'b' } } });
+  await broker.logResponse(kvRead('r'), { response: { data: { a: 'b' } } });
 });
 
 test('prefix is written when the server opts in', async () => {
@@ -268,7 +289,7 @@ test('with two devices, one failing, requests pass and the healthy log has every
   await peer.stop(); // the socket device now has nobody to talk to
   for (let i = 0; i < 3; i++) {
     await broker.logRequest(kvRead(`ok${i}`));
-    await broker.logResponse({ ...kvRead(`ok${i}`), response: { data: { v: 1 } } });
+    await broker.logResponse(kvRead(`ok${i}`), { response: { data: { v: 1 } } });
   }
   const entries = (await readEntries(path)).slice(1);
   assert.deepEqual(
@@ -324,7 +345,7 @@ test('canary scan: no secret appears in the log in clear, base64 or hex, and aud
     },
   };
   await broker.logRequest(input);
-  await broker.logResponse(input);
+  await broker.logResponse(input, { response: input.response });
   const text = await readFile(path, 'utf8');
   for (const [name, canary] of Object.entries(CANARIES)) {
     for (const form of [canary, Buffer.from(canary).toString('base64'), Buffer.from(canary).toString('hex')])

@@ -11,8 +11,10 @@ import { FileDevice } from './devices/file.js';
 import { SocketDevice } from './devices/socket.js';
 import {
   type AuditInput,
-  type AuditResponseInput,
+  type AuditOutcome,
   type EntryContext,
+  type EntryParts,
+  entryParts,
   formatRequestEntry,
   formatResponseEntry,
 } from './entry.js';
@@ -55,6 +57,8 @@ interface Active {
   device: AuditDevice;
   config: FormatConfig;
   hash: HashFn;
+  /** This device's serialized parts of requests in flight, shared by their two entries. */
+  parts: WeakMap<AuditInput, EntryParts>;
 }
 
 const TABLE_KEY = 'table';
@@ -206,21 +210,31 @@ export class AuditBroker {
 
   /** Written before the request is routed: if no device records it, the request must not run. */
   logRequest(input: AuditInput): Promise<void> {
-    return this.fanOut('request', (ctx) => formatRequestEntry(input, ctx));
+    return this.fanOut('request', input, (ctx, parts) => formatRequestEntry(input, ctx, parts));
   }
 
-  /** Written after the handler: if no device records it, the client gets a 500 instead of the response. */
-  logResponse(input: AuditResponseInput): Promise<void> {
-    return this.fanOut('response', (ctx) => formatResponseEntry(input, ctx));
+  /**
+   * Written after the handler: if no device records it, the client gets a 500 instead of the response.
+   * Pass the same `input` object as to `logRequest`: each device then reuses its serialized parts.
+   */
+  logResponse(input: AuditInput, outcome: AuditOutcome): Promise<void> {
+    return this.fanOut('response', input, (ctx, parts) => formatResponseEntry(input, outcome, ctx, parts));
   }
 
   /** Each device formats with its own salt and options; at least one must succeed (fail closed). */
-  private async fanOut(kind: string, format: (ctx: EntryContext) => string): Promise<void> {
+  private async fanOut(
+    kind: string,
+    input: AuditInput,
+    format: (ctx: EntryContext, parts: EntryParts) => string,
+  ): Promise<void> {
     if (this.active.size === 0) return;
     const now = this.deps.clock.now();
     const record = async (a: Active): Promise<boolean> => {
       try {
-        await this.deadlines.bound(a.device.write(format({ config: a.config, hash: a.hash, now })));
+        const ctx = { config: a.config, hash: a.hash, now };
+        let parts = a.parts.get(input);
+        if (!parts) a.parts.set(input, (parts = entryParts(input, ctx)));
+        await this.deadlines.bound(a.device.write(format(ctx, parts)));
         return true;
       } catch (err) {
         this.deps.log.error(`audit device failed to log the ${kind}`, {
@@ -249,7 +263,7 @@ export class AuditBroker {
     // Memoized: the same tokens, accessors and hot secret values are hashed on every request. Values
     // over 1 KB are hashed each time rather than held.
     const hash = memoizeString((value) => hmacValue(salt, value), { limit: 10_000, maxInputLength: 1024 });
-    return { entry, device, config, salt, hash };
+    return { entry, device, config, salt, hash, parts: new WeakMap() };
   }
 
   /** Vault's enable-time test message: a device that cannot write is refused rather than silently broken. */

@@ -20,6 +20,9 @@ const ctx = (config: Partial<FormatConfig> = {}) => ({
   hash: h,
   now: NOW,
 });
+/** A response entry for an input that carries its outcome (`response`, `error`) inline. */
+const responseLine = (input: AuditResponseInput, context: ReturnType<typeof ctx>) =>
+  formatResponseEntry(input, { response: input.response }, context);
 
 const kvWrite: AuditInput = {
   requestId: 'req-1',
@@ -132,7 +135,7 @@ const login: AuditResponseInput = {
 };
 
 test('a response entry hashes the new token, wrap token and accessors, and carries the error', () => {
-  const entry = JSON.parse(formatResponseEntry(login, ctx()));
+  const entry = JSON.parse(responseLine(login, ctx()));
   assert.deepEqual(Object.keys(entry), ['time', 'type', 'auth', 'request', 'response', 'error']);
   assert.equal(entry.error, 'permission denied');
   assert.deepEqual(entry.request.data, { password: h('pw') });
@@ -163,7 +166,7 @@ test('hmac_accessor=false leaves accessors readable but still hashes tokens', ()
   assert.equal(req.auth.accessor, 'acc-1');
   assert.equal(req.request.client_token_accessor, 'acc-1');
   assert.equal(req.request.client_token, h('hvs.token'));
-  const resp = JSON.parse(formatResponseEntry(login, ctx({ hmacAccessor: false })));
+  const resp = JSON.parse(responseLine(login, ctx({ hmacAccessor: false })));
   assert.equal(resp.response.auth.accessor, 'acc-new');
   assert.equal(resp.response.wrap_info.accessor, 'acc-wrap');
   assert.equal(resp.response.wrap_info.wrapped_accessor, 'acc-wrapped');
@@ -171,9 +174,7 @@ test('hmac_accessor=false leaves accessors readable but still hashes tokens', ()
 });
 
 test('log_raw=true writes everything in clear', () => {
-  const resp = JSON.parse(
-    formatResponseEntry({ ...login, clientToken: 'hvs.t', auth: {} }, ctx({ logRaw: true })),
-  );
+  const resp = JSON.parse(responseLine({ ...login, clientToken: 'hvs.t', auth: {} }, ctx({ logRaw: true })));
   assert.equal(resp.request.client_token, 'hvs.t');
   assert.equal(resp.auth.client_token, 'hvs.t');
   assert.deepEqual(resp.request.data, { password: 'pw' });
@@ -189,15 +190,13 @@ test('elide_list_responses counts list keys, only on list operations', () => {
     path: 'secret/metadata/',
     response: { data: { keys: ['a', 'b'], key_info: { a: {}, b: {} } } },
   };
-  const elided = JSON.parse(formatResponseEntry(list, ctx({ elideListResponses: true })));
+  const elided = JSON.parse(responseLine(list, ctx({ elideListResponses: true })));
   assert.deepEqual(elided.response.data, { keys: 2, key_info: 2 });
-  const raw = JSON.parse(formatResponseEntry(list, ctx({ elideListResponses: true, logRaw: true })));
+  const raw = JSON.parse(responseLine(list, ctx({ elideListResponses: true, logRaw: true })));
   assert.deepEqual(raw.response.data, { keys: 2, key_info: 2 });
-  const kept = JSON.parse(formatResponseEntry(list, ctx()));
+  const kept = JSON.parse(responseLine(list, ctx()));
   assert.deepEqual(kept.response.data.keys, [h('a'), h('b')]);
-  const read = JSON.parse(
-    formatResponseEntry({ ...list, operation: 'read' }, ctx({ elideListResponses: true })),
-  );
+  const read = JSON.parse(responseLine({ ...list, operation: 'read' }, ctx({ elideListResponses: true })));
   assert.deepEqual(read.response.data.keys, [h('a'), h('b')]);
 });
 
@@ -226,6 +225,6 @@ test('audited headers: token headers are always hashed, others only when configu
 test('the same request data is left untouched by formatting', () => {
   const before = structuredClone(kvWrite);
   formatRequestEntry(kvWrite, ctx());
-  formatResponseEntry({ ...kvWrite, response: { data: kvWrite.data } }, ctx());
+  responseLine({ ...kvWrite, response: { data: kvWrite.data } }, ctx());
   assert.deepEqual(kvWrite, before);
 });

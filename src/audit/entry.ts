@@ -197,8 +197,12 @@ function wrapInfoBlock(wrap: WrapInfo, h: Hasher): Json {
   return out;
 }
 
-function responseBlock(input: AuditResponseInput, config: FormatConfig, h: Hasher): Json {
-  const resp = input.response ?? {};
+function responseBlock(
+  input: AuditInput,
+  resp: NonNullable<AuditResponseInput['response']>,
+  config: FormatConfig,
+  h: Hasher,
+): Json {
   const out: Json = {};
   if (resp.auth) out.auth = responseAuthBlock(resp.auth, h);
   put(out, 'mount_point', input.mount?.point);
@@ -222,29 +226,52 @@ export interface EntryContext {
   now: number;
 }
 
-/** The request entry as one line of JSON (no newline): written before the request is handled. */
-export function formatRequestEntry(input: AuditInput, ctx: EntryContext): string {
+/**
+ * The `auth` and `request` objects of one request as one device writes them, serialized once: the
+ * request entry and the response entry carry the same two, so the response entry splices them in
+ * rather than building and serializing them again (together they were half of an audited read).
+ */
+export interface EntryParts {
+  auth: string;
+  request: string;
+}
+
+export function entryParts(input: AuditInput, ctx: EntryContext): EntryParts {
   const h = hasherFor(ctx.config, ctx.hash);
-  const entry: Json = {
-    time: auditTime(ctx.now),
-    type: 'request',
-    auth: authBlock(input, h),
-    request: requestBlock(input, h),
-  };
-  put(entry, 'error', input.error);
-  return JSON.stringify(entry);
+  return { auth: JSON.stringify(authBlock(input, h)), request: JSON.stringify(requestBlock(input, h)) };
+}
+
+/** Key order as Vault writes it: time, type, auth, request, response, error. */
+function line(type: string, now: number, parts: EntryParts, response: string | undefined, error?: string) {
+  let text = `{"time":"${auditTime(now)}","type":"${type}","auth":${parts.auth},"request":${parts.request}`;
+  if (response !== undefined) text += `,"response":${response}`;
+  if (error) text += `,"error":${JSON.stringify(error)}`;
+  return `${text}}`;
+}
+
+/** The request entry as one line of JSON (no newline): written before the request is handled. */
+export function formatRequestEntry(
+  input: AuditInput,
+  ctx: EntryContext,
+  parts = entryParts(input, ctx),
+): string {
+  return line('request', ctx.now, parts, undefined, input.error);
+}
+
+/** What the handler answered, or why it failed. */
+export interface AuditOutcome {
+  response?: AuditResponseInput['response'];
+  error?: string;
 }
 
 /** The response entry as one line of JSON (no newline): written after the handler ran. */
-export function formatResponseEntry(input: AuditResponseInput, ctx: EntryContext): string {
+export function formatResponseEntry(
+  input: AuditInput,
+  outcome: AuditOutcome,
+  ctx: EntryContext,
+  parts = entryParts(input, ctx),
+): string {
   const h = hasherFor(ctx.config, ctx.hash);
-  const entry: Json = {
-    time: auditTime(ctx.now),
-    type: 'response',
-    auth: authBlock(input, h),
-    request: requestBlock(input, h),
-    response: responseBlock(input, ctx.config, h),
-  };
-  put(entry, 'error', input.error);
-  return JSON.stringify(entry);
+  const response = JSON.stringify(responseBlock(input, outcome.response ?? {}, ctx.config, h));
+  return line('response', ctx.now, parts, response, outcome.error ?? input.error);
 }

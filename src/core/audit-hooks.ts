@@ -41,7 +41,10 @@ export function auditInputOf(
   };
 }
 
-/** The entry is built only when a device will record it: `input` is called after `hasDevices()`. */
+/**
+ * The entry is built only when a device will record it: `input` is called after `hasDevices()`, and
+ * returns the same object every time so that both entries share their serialized parts.
+ */
 type Input = () => AuditInput;
 
 /** Fail closed: with devices enabled and none recording, the operation never runs. */
@@ -84,7 +87,7 @@ export async function auditResponse(core: Core, input: Input, result: CoreRespon
     },
   };
   try {
-    await audit.logResponse({ ...input(), response });
+    await audit.logResponse(input(), { response });
   } catch {
     await undo(core, result);
     throw new CofferError('internal', 'internal error');
@@ -107,5 +110,5 @@ export async function auditFailure(core: Core, input: Input, error: unknown): Pr
   const audit = core.unsealed.audit;
   if (!audit.hasDevices()) return;
   const message = error instanceof CofferError ? error.message : 'internal error';
-  await audit.logResponse({ ...input(), error: message }).catch(() => undefined);
+  await audit.logResponse(input(), { error: message }).catch(() => undefined);
 }

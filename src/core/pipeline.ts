@@ -35,7 +35,8 @@ export async function handleRequest(core: Core, req: IncomingRequest): Promise<C
   const entry = req.token ? await state.tokens.lookup(req.token) : undefined;
   if (entry && !tokenUsableFrom(entry, req.clientAddr)) throw invalidToken();
   const unauthenticated = runtime.engine.isUnauthenticated(logical.path);
-  const audited = () => auditInputOf(req, logical, runtime, entry);
+  let auditInput: AuditInput | undefined;
+  const audited = () => (auditInput ??= auditInputOf(req, logical, runtime, entry));
   let lastUse = false;
   try {
     if (!unauthenticated) lastUse = await authorize(core, runtime, logical, req, entry);
