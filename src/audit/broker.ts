@@ -233,7 +233,10 @@ export class AuditBroker {
       try {
         const ctx = { config: a.config, hash: a.hash, now };
         let parts = a.parts.get(input);
-        if (!parts) a.parts.set(input, (parts = entryParts(input, ctx)));
+        if (!parts) {
+          parts = entryParts(input, ctx);
+          a.parts.set(input, parts);
+        }
         await this.deadlines.bound(a.device.write(format(ctx, parts)));
         return true;
       } catch (err) {
