@@ -184,7 +184,7 @@ export class Core {
       log: this.log.child('expiration'),
       resolve: (path) => mountManager.route(path),
       tokenExpiry: (accessor) => tokens.expiryOfAccessor(accessor),
-      revokeToken: (accessor) => tokens.revokeAccessor(accessor),
+      revokeToken: (accessor, alongside) => tokens.revokeAccessor(accessor, alongside),
     });
     await mounts.start(fresh ? (this.options.initialMounts?.() ?? []) : []);
     const audit = new AuditBroker({
@@ -252,6 +252,8 @@ function wrappingTokensOf(tokens: TokenStore): WrappingTokens {
       const entry = await tokens.lookup(token);
       return entry?.policies.includes('response-wrapping') ? entry.accessor : undefined;
     },
-    revoke: (accessor) => tokens.revokeAccessor(accessor),
+    revoke: async (accessor) => {
+      await tokens.revokeAccessor(accessor);
+    },
   };
 }

@@ -63,8 +63,9 @@ function lessor() {
 
 async function setUp() {
   const stub = lessor();
+  const physical = new InmemBackend();
   const core = new Core({
-    physical: new InmemBackend(),
+    physical,
     log: silentLogger,
     registry: createRegistry([stub.engine]),
     defaultLeaseTtl: 3600,
@@ -85,7 +86,7 @@ async function setUp() {
   await call('update', 'sys/mounts/lessor', rootToken, { type: 'lessor' });
   const newToken = async (data: Record<string, unknown>) =>
     String((await call('update', 'auth/token/create', rootToken, data)).auth?.client_token);
-  return { core, stub, rootToken, call, newToken };
+  return { core, stub, rootToken, call, newToken, physical };
 }
 
 test("a batch token's lease is capped to the token's remaining TTL (CVE-2020-25816)", async () => {
@@ -126,5 +127,20 @@ test('a num_uses=3 token: exactly three concurrent requests run, and every lease
   const ok = results.filter((r) => r.status === 'fulfilled');
   assert.equal(ok.length, 3);
   assert.deepEqual([...stub.revoked].sort(), ['user-1', 'user-2', 'user-3']);
+  await core.sealVault();
+});
+
+test('a token that reaches its TTL is revoked with its lease, and leaves no due entry behind', async () => {
+  const { core, stub, call, newToken, physical } = await setUp();
+  const token = await newToken({ policies: ['root'], ttl: '1s' });
+  const issued = await call('read', 'lessor/creds', token);
+  const dueKeys = async () => (await physical.list('sys/expire/due/')).length;
+  assert.ok((await dueKeys()) > 0, 'the token and its lease are indexed by expiry');
+  for (let waited = 0; waited < 5000 && (await core.unsealed.tokens.lookup(token)); waited += 100) await sleep(100);
+  await sleep(200);
+  assert.equal(await core.unsealed.tokens.lookup(token), undefined);
+  assert.deepEqual(stub.revoked, ['user-1']);
+  assert.equal(await core.unsealed.expiration.lookup(issued.leaseId), undefined);
+  assert.equal(await dueKeys(), 0, 'no due entry outlives what it was for');
   await core.sealVault();
 });

@@ -112,7 +112,7 @@ export class StorageView {
    * Commits the ops of several views over the same backend as one transaction: a record and the
    * index entries another component keeps for it are written together (one fsync, all or nothing).
    */
-  static transaction(parts: { view: StorageView; ops: TxOp[] }[]): Promise<void> {
+  static transaction(parts: JointOps[]): Promise<void> {
     const backend = parts[0]?.view.backend;
     if (!backend) return Promise.resolve();
     if (parts.some((part) => part.view.backend !== backend))
@@ -138,6 +138,12 @@ export class StorageView {
     };
     await walk('');
   }
+}
+
+/** One view's share of a joint transaction (`StorageView.transaction`). */
+export interface JointOps {
+  view: StorageView;
+  ops: TxOp[];
 }
 
 export function jsonBytes(value: unknown): Uint8Array {

@@ -43,8 +43,10 @@ function setup(clock = new FakeClock(), backend = new InmemBackend(), failures =
     log: silentLogger,
     resolve: (path) => (path.startsWith('leasing/') ? { engine, ctx } : undefined),
     tokenExpiry: async () => clock.now() - 1,
-    revokeToken: async (accessor) => {
+    revokeToken: async (accessor, alongside) => {
       revokedTokens.push(accessor);
+      await StorageView.transaction([alongside]); // as the token store does, with the token's deletion
+      return true;
     },
   });
   return { manager, live, clock, backend, revokedTokens };

@@ -9,7 +9,7 @@ import type { Engine } from '../../framework/engine.js';
 import type { Logger } from '../../framework/log.js';
 import type { LogicalResponse, SecretLease } from '../../framework/logical.js';
 import type { EngineContext } from '../../framework/path.js';
-import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
+import { type JointOps, jsonBytes, type StorageView } from '../../framework/storage-view.js';
 import type { TxOp } from '../../storage/backend.js';
 import { invalid } from '../errors.js';
 import { base62 } from '../ids.js';
@@ -29,7 +29,11 @@ export interface ExpirationDeps {
   resolve(path: string): LeaseOwner | undefined;
   /** Token expiry: the token's current expire time (null = never, undefined = gone) and its revocation. */
   tokenExpiry(accessor: string): Promise<number | null | undefined>;
-  revokeToken(accessor: string): Promise<void>;
+  /**
+   * Revokes the token and commits `alongside` (its due entry's removal) in the same transaction as
+   * its deletion; false when the token was already gone, and `alongside` was not applied.
+   */
+  revokeToken(accessor: string, alongside: JointOps): Promise<boolean>;
 }
 
 const HORIZON_MS = 10 * 60_000;
@@ -43,9 +47,7 @@ const LOAD_SLICE_MS = 5;
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Storage ops of the due index, to be committed by another component, and what to do after. */
-export interface DueEntry {
-  view: StorageView;
-  ops: TxOp[];
+export interface DueEntry extends JointOps {
   arm: () => void;
 }
 
@@ -372,7 +374,9 @@ export class ExpirationManager {
     }
     if (expiry !== undefined && expiry !== null) {
       try {
-        await this.deps.revokeToken(item.id);
+        // The due entry goes in the token's own deletion: a crash before it leaves both to fire again.
+        const removal = { view: this.deps.storage, ops: [this.dueOp('delete', item)] };
+        if (await this.deps.revokeToken(item.id, removal)) return;
       } catch {
         if (this.stopped) return;
         this.deps.log.warn('token revocation failed; will retry', { accessor: item.id });

@@ -11,7 +11,7 @@ import type { Logger } from '../../framework/log.js';
 import type { AuthResult } from '../../framework/logical.js';
 import { memoizeString } from '../../framework/memo.js';
 import { OldestKey } from '../../framework/oldest-key.js';
-import { StorageView } from '../../framework/storage-view.js';
+import { type JointOps, StorageView } from '../../framework/storage-view.js';
 import { denied, invalid } from '../errors.js';
 import type { DueEntry } from '../expiration/manager.js';
 import { base62 } from '../ids.js';
@@ -285,9 +285,13 @@ export class TokenStore {
     await this.revokeHash(await this.hash(token));
   }
 
-  async revokeAccessor(accessor: string): Promise<void> {
+  /**
+   * `alongside` commits in the same transaction as the token's own deletion (the expiration manager's
+   * due entry). False when there was no such token, and `alongside` was not applied.
+   */
+  async revokeAccessor(accessor: string, alongside?: JointOps): Promise<boolean> {
     const ref = await this.deps.storage.getJson<{ idHash: string }>(`accessor/${await this.hash(accessor)}`);
-    if (ref) await this.revokeHash(ref.idHash);
+    return ref ? this.revokeHash(ref.idHash, alongside) : false;
   }
 
   /**
@@ -296,38 +300,42 @@ export class TokenStore {
    * A token is deleted only under its tree lock and only once it has no children left; `create`
    * takes the same lock to add a child, so no child can be added to a token on its way out.
    */
-  private async revokeHash(rootHash: string): Promise<void> {
-    await this.revokeTree(rootHash, undefined);
+  private revokeHash(rootHash: string, alongside?: JointOps): Promise<boolean> {
+    return this.revokeTree(rootHash, undefined, alongside);
   }
 
-  private async revokeTree(hash: string, parentHash: string | undefined): Promise<void> {
+  private async revokeTree(
+    hash: string,
+    parentHash: string | undefined,
+    alongside?: JointOps,
+  ): Promise<boolean> {
     const children = `parent/${hash}/`;
     for (;;) {
       // Most tokens have no children: a one-seek emptiness probe spares the list.
       if (!(await this.deps.storage.isEmpty(children)))
         for (const listed of await this.deps.storage.list(children))
           await this.revokeTree(listed.replace(/\/$/, ''), hash);
-      const done = await this.trees.exclusive(hash, async () => {
-        if (!(await this.deps.storage.isEmpty(children))) return false;
-        await this.revokeOne(hash, parentHash);
-        return true;
+      const deleted = await this.trees.exclusive(hash, async () => {
+        if (!(await this.deps.storage.isEmpty(children))) return undefined;
+        return this.revokeOne(hash, parentHash, alongside);
       });
-      if (done) return;
+      if (deleted !== undefined) return deleted;
     }
   }
 
   /** Under the token's own lock, the one `use` and `renew` take: neither can write it back once gone. */
-  private revokeOne(idHash: string, parentHash?: string): Promise<void> {
-    return this.locks.run(idHash, () => this.deleteToken(idHash, parentHash));
+  private revokeOne(idHash: string, parentHash?: string, alongside?: JointOps): Promise<boolean> {
+    return this.locks.run(idHash, () => this.deleteToken(idHash, parentHash, alongside));
   }
 
-  private async deleteToken(idHash: string, parentHash?: string): Promise<void> {
+  /** True when the token was there and is now deleted, together with `alongside`. */
+  private async deleteToken(idHash: string, parentHash?: string, alongside?: JointOps): Promise<boolean> {
     const entry = await this.deps.storage.getJson<TokenEntry>(`id/${idHash}`);
     this.cache.delete(idHash);
     if (!entry) {
       // A stale index entry (its token already gone) is dropped rather than walked again.
       if (parentHash) await this.deps.storage.delete(`parent/${parentHash}/${idHash}`);
-      return;
+      return false;
     }
     await this.deps.onRevoke?.(entry).catch(this.ownedRevocationFailed(entry));
     const ops = [
@@ -338,10 +346,11 @@ export class TokenStore {
     // The index entry the walk came through, should it disagree with the entry: the walk must end.
     if (parentHash && parentHash !== entry.parentHash)
       ops.push({ op: 'delete', key: `parent/${parentHash}/${idHash}` });
-    await this.deps.storage.transaction(ops);
+    await StorageView.transaction([{ view: this.deps.storage, ops }, ...(alongside ? [alongside] : [])]);
     this.revocations++;
     this.cache.delete(idHash);
     await this.deps.afterRevoke?.(entry).catch(this.ownedRevocationFailed(entry));
+    return true;
   }
 
   /** Logs the error's class only: a database driver's message can carry a connection string. */
