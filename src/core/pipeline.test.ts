@@ -136,7 +136,8 @@ test('a token that reaches its TTL is revoked with its lease, and leaves no due 
   const issued = await call('read', 'lessor/creds', token);
   const dueKeys = async () => (await physical.list('sys/expire/due/')).length;
   assert.ok((await dueKeys()) > 0, 'the token and its lease are indexed by expiry');
-  for (let waited = 0; waited < 5000 && (await core.unsealed.tokens.lookup(token)); waited += 100) await sleep(100);
+  for (let waited = 0; waited < 5000 && (await core.unsealed.tokens.lookup(token)); waited += 100)
+    await sleep(100);
   await sleep(200);
   assert.equal(await core.unsealed.tokens.lookup(token), undefined);
   assert.deepEqual(stub.revoked, ['user-1']);

@@ -1,9 +1,9 @@
 /** In-memory storage for dev mode and tests; nothing survives the process. */
-import type { StorageBackend, TxOp } from './backend.js';
+import type { PrefixProbe, StorageBackend, TxOp } from './backend.js';
 import { childrenOf } from './list.js';
 import { validateKey, validateOps } from './validate-key.js';
 
-export class InmemBackend implements StorageBackend {
+export class InmemBackend implements StorageBackend, PrefixProbe {
   readonly type = 'inmem';
   private readonly entries = new Map<string, Uint8Array>();
 
@@ -24,6 +24,11 @@ export class InmemBackend implements StorageBackend {
 
   async list(prefix: string): Promise<string[]> {
     return childrenOf(this.entries.keys(), prefix);
+  }
+
+  async hasAnyUnder(prefix: string): Promise<boolean> {
+    for (const key of this.entries.keys()) if (key.startsWith(prefix)) return true;
+    return false;
   }
 
   async transaction(ops: TxOp[]): Promise<void> {

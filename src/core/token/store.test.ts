@@ -29,24 +29,48 @@ test('a child written after its parent was revoked is refused and removed', asyn
   assert.equal(ids, 0, 'nothing is left behind');
 });
 
-test('a child created while the parent is being revoked is revoked with it', async () => {
+test('a child created while the parent is being revoked never outlives it', async () => {
   const backend = new InmemBackend();
   const { store } = newStore(backend);
   const parent = await store.create(base);
-  let child: { token: string } | undefined;
-  const list = backend.list.bind(backend);
-  backend.list = async (prefix: string) => {
-    const found = await list(prefix);
-    // The revocation walk has read the parent's children; a new child lands right after.
-    if (!child && prefix === `token/parent/${parent.entry.idHash}/`) {
-      child = await store.create({ ...base, parent: parent.entry });
+  let creating: Promise<unknown> | undefined;
+  const probe = backend.hasAnyUnder.bind(backend);
+  backend.hasAnyUnder = async (prefix: string) => {
+    const found = await probe(prefix);
+    // The revocation has just found the parent childless; a request creates a child right then.
+    if (!creating && prefix === `token/parent/${parent.entry.idHash}/`) {
+      creating = store.create({ ...base, parent: parent.entry }).catch((error: Error) => error);
     }
     return found;
   };
   await store.revoke(parent.token);
-  assert.ok(child, 'the child was created during the walk');
-  assert.equal(await store.lookup(child.token), undefined);
-  assert.equal(await store.lookup(parent.token), undefined);
+  assert.ok(creating, 'the child was created during the revocation');
+  // It waited for the revocation (the parent's tree lock) and then found its parent gone.
+  assert.match(String(await creating), /permission denied/);
+  assert.deepEqual(await backend.list('token/id/'), []);
+  assert.deepEqual(await backend.list('token/parent/'), []);
+});
+
+test('a child created while the walk revokes its siblings is revoked with them', async () => {
+  const backend = new InmemBackend();
+  const { store } = newStore(backend);
+  const parent = await store.create(base);
+  const sibling = await store.create({ ...base, parent: parent.entry });
+  let late: { token: string } | undefined;
+  const list = backend.list.bind(backend);
+  backend.list = async (prefix: string) => {
+    const found = await list(prefix);
+    // The walk has read the parent's children (outside the parent's lock); a new one lands right after.
+    if (!late && prefix === `token/parent/${parent.entry.idHash}/`) {
+      late = await store.create({ ...base, parent: parent.entry });
+    }
+    return found;
+  };
+  await store.revoke(parent.token);
+  assert.ok(late, 'the child was created during the walk');
+  for (const token of [late.token, sibling.token, parent.token])
+    assert.equal(await store.lookup(token), undefined);
+  assert.deepEqual(await backend.list('token/id/'), []);
 });
 
 test('revoking skips a stale parent index entry instead of looping on it', async () => {

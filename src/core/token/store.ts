@@ -311,15 +311,15 @@ export class TokenStore {
   ): Promise<boolean> {
     const children = `parent/${hash}/`;
     for (;;) {
-      // Most tokens have no children: a one-seek emptiness probe spares the list.
-      if (!(await this.deps.storage.isEmpty(children)))
-        for (const listed of await this.deps.storage.list(children))
-          await this.revokeTree(listed.replace(/\/$/, ''), hash);
       const deleted = await this.trees.exclusive(hash, async () => {
+        // Most tokens have no children: one emptiness probe (an index seek) and the token goes.
         if (!(await this.deps.storage.isEmpty(children))) return undefined;
         return this.revokeOne(hash, parentHash, alongside);
       });
       if (deleted !== undefined) return deleted;
+      // Children first, outside this token's lock; then try again.
+      for (const listed of await this.deps.storage.list(children))
+        await this.revokeTree(listed.replace(/\/$/, ''), hash);
     }
   }
 
