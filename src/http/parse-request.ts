@@ -7,6 +7,7 @@ import { CofferError, invalid } from '../core/errors.js';
 import { parseDurationSeconds } from '../framework/duration.js';
 import { isPlainObject } from '../framework/fields.js';
 import type { Operation } from '../framework/logical.js';
+import { readLimited } from '../framework/read-limited.js';
 import { checkJsonComplexity } from './json-limits.js';
 
 export interface ParsedTarget {
@@ -92,14 +93,7 @@ export function wrapTtlFrom(req: IncomingMessage): number | undefined {
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) throw new CofferError('body_too_large', 'http: request body too large');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new CofferError('body_too_large', 'http: request body too large');
-    chunks.push(chunk as Buffer);
-  }
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  return readLimited(req, limit, () => new CofferError('body_too_large', 'http: request body too large'));
 }
 
 export function parseBody(body: Buffer, contentType: string | undefined): Record<string, unknown> {

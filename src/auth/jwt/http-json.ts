@@ -5,6 +5,7 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { readLimited } from '../../framework/read-limited.js';
 
 export interface JsonRequest {
   url: string;
@@ -85,22 +86,9 @@ export function requestJson(options: JsonRequest): Promise<JsonResponse> {
   });
 }
 
-function readBody(res: IncomingMessage, maxBytes: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    res.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        res.destroy();
-        reject(new HttpJsonError('too_large', `answer larger than ${maxBytes} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    res.on('error', reject);
-  });
+async function readBody(res: IncomingMessage, maxBytes: number): Promise<string> {
+  const tooLarge = () => new HttpJsonError('too_large', `answer larger than ${maxBytes} bytes`);
+  return (await readLimited(res, maxBytes, tooLarge)).toString('utf8');
 }
 
 /** Node's network errors name codes and hosts, never request data; keep just the code when there is one. */
