@@ -117,11 +117,18 @@ describe('an uninitialised server', () => {
     assert.equal(health.status, 200);
     assert.equal(health.body.sealed, false);
     assert.equal(health.body.standby, false);
+    assert.ok(health.body.cluster_id);
+    assert.ok(Math.abs(health.body.server_time_utc - Date.now() / 1000) < 5);
 
     const token = init.body.root_token;
     const sealNow = await server.api('PUT', 'sys/seal', undefined, token);
     assert.equal(sealNow.status, 204);
     assert.equal((await server.api('GET', 'sys/seal-status')).body.sealed, true);
+    // The same second as the answer above: health reflects the seal at once, not a kept answer.
+    const sealedHealth = await server.api('GET', 'sys/health');
+    assert.equal(sealedHealth.status, 503);
+    assert.equal(sealedHealth.body.sealed, true);
+    assert.equal(sealedHealth.body.cluster_id, undefined);
   });
 });
 

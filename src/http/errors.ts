@@ -5,7 +5,11 @@ import type { Logger } from '../framework/log.js';
 import { goJson } from './envelope.js';
 
 export function writeJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = body === undefined ? '' : goJson(body);
+  writeJsonText(res, status, body === undefined ? '' : goJson(body));
+}
+
+/** `writeJson` for a body already encoded with `goJson` ('' for none). */
+export function writeJsonText(res: ServerResponse, status: number, text: string): void {
   res.writeHead(status, {
     'Content-Type': 'application/json',
     'Cache-Control': 'no-store',

@@ -6,7 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BUILD_DATE, type Core, VERSION } from '../core/core.js';
 import { CofferError, invalid } from '../core/errors.js';
 import { isPlainObject } from '../framework/fields.js';
-import { writeJson } from './errors.js';
+import { goJson } from './envelope.js';
+import { writeJson, writeJsonText } from './errors.js';
 import { parseGoBool } from './parse-request.js';
 
 export const RAW_PATHS = new Set(['sys/init', 'sys/seal-status', 'sys/unseal', 'sys/health', 'sys/leader']);
@@ -89,7 +90,7 @@ const HEALTH_CODES = [
   'performancestandbycode',
 ];
 
-async function health(core: Core, query: URLSearchParams): Promise<{ status: number; body: Body }> {
+async function health(core: Core, query: URLSearchParams): Promise<{ status: number; text: string }> {
   const codes: Record<string, number> = {};
   for (const name of HEALTH_CODES) {
     const raw = query.get(name);
@@ -107,6 +108,20 @@ async function health(core: Core, query: URLSearchParams): Promise<{ status: num
   let status = codes.activecode ?? 200;
   if (!initialized) status = codes.uninitcode ?? 501;
   else if (sealed) status = codes.sealedcode ?? 503;
+  return { status, text: healthText(initialized, sealed, core.clusterInfo) };
+}
+
+/**
+ * Load balancers poll health many times a second and its answer changes at most once a second
+ * (`server_time_utc`), so the encoded body is kept until the second or the state changes.
+ */
+let lastHealth = { key: '', text: '' };
+
+function healthText(initialized: boolean, sealed: boolean, cluster: Core['clusterInfo']): string {
+  const now = Math.floor(Date.now() / 1000);
+  const shown = cluster && !sealed ? cluster : undefined;
+  const key = `${now}|${initialized}|${sealed}|${shown?.name}|${shown?.id}`;
+  if (key === lastHealth.key) return lastHealth.text;
   const body: Body = {
     initialized,
     sealed,
@@ -114,16 +129,16 @@ async function health(core: Core, query: URLSearchParams): Promise<{ status: num
     performance_standby: false,
     replication_performance_mode: 'disabled',
     replication_dr_mode: 'disabled',
-    server_time_utc: Math.floor(Date.now() / 1000),
+    server_time_utc: now,
     version: VERSION,
     enterprise: false,
     echo_duration_ms: 0,
     clock_skew_ms: 0,
     replication_primary_canary_age_ms: 0,
   };
-  const cluster = core.clusterInfo;
-  if (cluster && !sealed) Object.assign(body, { cluster_name: cluster.name, cluster_id: cluster.id });
-  return { status, body };
+  if (shown) Object.assign(body, { cluster_name: shown.name, cluster_id: shown.id });
+  lastHealth = { key, text: goJson(body) };
+  return lastHealth.text;
 }
 
 /** Without HA, Vault answers the same (ha_enabled false) sealed or not; the vault CLI relies on that. */
@@ -165,8 +180,8 @@ export async function serveRaw(
       return writeJson(res, 200, await unseal(core, await objectBody(body)));
     case 'sys/health': {
       if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed();
-      const { status, body: payload } = await health(core, query);
-      return writeJson(res, status, method === 'HEAD' ? undefined : payload);
+      const { status, text } = await health(core, query);
+      return writeJsonText(res, status, method === 'HEAD' ? '' : text);
     }
     case 'sys/leader':
       if (method !== 'GET') return methodNotAllowed();
