@@ -4,7 +4,7 @@
  */
 import { formatGoDuration } from '../../client/duration.js';
 import type { Secret } from '../../client/secret.js';
-import { type Command, type Context, checkArgs, sanitizePath } from '../command.js';
+import { type Command, type Context, checkArgs } from '../command.js';
 import type { FlagDef } from '../flags.js';
 import { outputSecret } from '../format/output.js';
 import { mountFlag, v2Path } from './kv-paths.js';
@@ -55,7 +55,7 @@ function settingsBody(ctx: Pick<Context, 'flags'>): Record<string, unknown> {
 async function writeMetadata(ctx: Context, args: string[], method: 'put' | 'patch'): Promise<number> {
   const bad = checkArgs(ctx, args, 1);
   if (bad !== undefined) return bad;
-  const path = await v2Path(ctx, sanitizePath(args[0]), 'metadata', {
+  const path = await v2Path(ctx, args[0], 'metadata', {
     message: 'Metadata not supported on KV Version 1',
     code: 1,
   });

@@ -1,7 +1,7 @@
 /** KV helpers: the mount/version preflight, the `data/`-`metadata/` path rewrite and kv's section headers. */
 import { ApiError } from '../../client/errors.js';
 import { isRecord, type Secret } from '../../client/secret.js';
-import type { Context } from '../command.js';
+import { type Context, sanitizePath } from '../command.js';
 import type { FlagDef } from '../flags.js';
 
 export const mountFlag: FlagDef = {
@@ -55,8 +55,9 @@ export function addPrefix(path: string, mountPath: string, prefix: string): stri
 
 /** Resolves `secret/app` (or `-mount=secret app`) to the API path for `prefix` on a v2 mount. */
 export async function kvTarget(ctx: Context, arg: string, prefix: string): Promise<KvTarget> {
-  let partial = arg.replace(/^\/+/, '');
-  const mountFlag = ctx.flags.string('mount').replace(/^\/+|\/+$/g, '');
+  // Every kv command takes its path as vault's do: trimmed of whitespace and of slashes at either end.
+  let partial = sanitizePath(arg);
+  const mountFlag = sanitizePath(ctx.flags.string('mount'));
   const { mountPath, v2 } = await preflight(ctx, mountFlag || partial);
   if (mountFlag) partial = join(v2 ? mountPath : mountFlag, partial);
   return { fullPath: v2 ? addPrefix(partial, mountPath, prefix) : partial, v2 };

@@ -3,7 +3,7 @@
  * check-and-set on the version read first so a concurrent write is never overwritten.
  */
 import type { Secret } from '../../client/secret.js';
-import { type Command, type Context, sanitizePath } from '../command.js';
+import type { Command, Context } from '../command.js';
 import { outputSecret } from '../format/output.js';
 import { dataRefusal, kvPreRead, mountFlag, type VersionRead, v2Path } from './kv-paths.js';
 
@@ -21,7 +21,7 @@ async function rollback(ctx: Context, args: string[]): Promise<number> {
   if (!ctx.flags.isSet('version')) return ctx.usage('Version flag must be specified');
   const version = ctx.flags.int('version');
   if (version <= 0) return ctx.usage(`Invalid value ${version} for the version flag`);
-  const path = await v2Path(ctx, sanitizePath(args[0]), 'data', {
+  const path = await v2Path(ctx, args[0], 'data', {
     message: 'KV engine mount must be version 2 for rollback support',
     code: 2,
   });

@@ -1,6 +1,6 @@
 /** `kv undelete|destroy|metadata get|metadata delete`: KV v2 version and metadata management. */
 import { isRecord, type Secret } from '../../client/secret.js';
-import { type Command, type Context, checkArgs, sanitizePath } from '../command.js';
+import { type Command, type Context, checkArgs } from '../command.js';
 import type { FlagDef } from '../flags.js';
 import { outputData, outputSecret, printRawField } from '../format/output.js';
 import { headerForMap, mountFlag, printPath, v2Path } from './kv-paths.js';
@@ -43,7 +43,7 @@ async function versionsCommand(
 async function metadataGet(ctx: Context, args: string[]): Promise<number> {
   const bad = checkArgs(ctx, args, 1);
   if (bad !== undefined) return bad;
-  const path = await v2Path(ctx, sanitizePath(args[0]), 'metadata', notOnV1('Metadata'));
+  const path = await v2Path(ctx, args[0], 'metadata', notOnV1('Metadata'));
   if (typeof path === 'number') return path;
   let secret: Secret | undefined;
   try {
@@ -73,7 +73,7 @@ async function metadataGet(ctx: Context, args: string[]): Promise<number> {
 async function metadataDelete(ctx: Context, args: string[]): Promise<number> {
   const bad = checkArgs(ctx, args, 1);
   if (bad !== undefined) return bad;
-  const path = await v2Path(ctx, sanitizePath(args[0]), 'metadata', notOnV1('Metadata'));
+  const path = await v2Path(ctx, args[0], 'metadata', notOnV1('Metadata'));
   if (typeof path === 'number') return path;
   try {
     await ctx.client().delete(path);

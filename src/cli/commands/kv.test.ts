@@ -76,6 +76,22 @@ test('path helpers follow vault', () => {
 });
 
 describe('kv on a v2 mount', () => {
+  test('paths are taken as vault takes them: whitespace and end slashes trimmed, for every kv command', async () => {
+    const commands = [
+      { args: ['get', ' /secret/app/ '], call: 'GET secret/data/app' },
+      { args: ['put', 'secret/app/', 'a=b'], call: 'PUT secret/data/app' },
+      { args: ['patch', '/secret/app/', 'a=b'], call: 'PATCH secret/data/app' },
+      { args: ['undelete', '-versions=1', 'secret/app/'], call: 'PUT secret/undelete/app' },
+      { args: ['destroy', '-versions=1', ' secret/app/'], call: 'PUT secret/destroy/app' },
+      { args: ['get', '-mount=/secret/ ', 'app/'], call: 'GET secret/data/app' },
+    ];
+    for (const { args, call } of commands) {
+      fake.requests.length = 0;
+      await runCli(['kv', ...args], { env });
+      assert.ok(calls().includes(call), `kv ${args.join(' ')}: ${calls().join(', ')}`);
+    }
+  });
+
   test('get: preflight, then data/; the kv layout', async () => {
     const r = await runCli(['kv', 'get', 'secret/app'], { env });
     assert.equal(r.code, 0);

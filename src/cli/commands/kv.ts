@@ -1,6 +1,6 @@
 /** `kv get|put|list|delete`: KV v1 and v2 through one syntax (the mount decides, via the preflight). */
 import { isRecord, type Secret } from '../../client/secret.js';
-import { type Command, type Context, checkArgs, sanitizePath } from '../command.js';
+import { type Command, type Context, checkArgs } from '../command.js';
 import type { FlagDef } from '../flags.js';
 import { outputData, outputList, outputSecret, printRawField, printWarnings } from '../format/output.js';
 import { parseArgsData } from '../kv-args.js';
@@ -102,7 +102,7 @@ async function list(ctx: Context, args: string[]): Promise<number> {
   if (args.length === 0 && ctx.flags.string('mount')) args = [''];
   const bad = checkArgs(ctx, args, 1);
   if (bad !== undefined) return bad;
-  const t = await target(ctx, sanitizePath(args[0]), 'metadata');
+  const t = await target(ctx, args[0], 'metadata');
   if (!t) return 2;
   let secret: Secret | undefined;
   try {
