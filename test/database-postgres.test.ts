@@ -65,7 +65,7 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
     await write('sys/mounts/database', { type: 'database' });
     await write(
       'database/config/pg',
-      connectionTo(cluster.port, ['app', 'short', 'restart', 'cli', 'b64', 'json', 'dollar', 'granted']),
+      connectionTo(cluster.port, ['app', 'short', 'restart', 'cli', 'b64', 'json', 'dollar', 'granted', 'commented']),
     );
     await write('database/config/viaproxy', connectionTo(proxy.port, ['proxied']));
     await write('database/roles/app', { db_name: 'pg', creation_statements: [CREATE], default_ttl: '1h' });
@@ -102,6 +102,8 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
       b64: [Buffer.from(`${CREATE} ${grant}`).toString('base64')],
       json: [JSON.stringify([CREATE, grant])],
       dollar: [CREATE, block],
+      // A statement that ends in a line comment: it must not swallow what follows it.
+      commented: [JSON.stringify([CREATE.replace(/;$/, ' -- the login role'), grant])],
     };
     for (const [role, statements] of Object.entries(shapes)) {
       await write(`database/roles/${role}`, {

@@ -183,28 +183,25 @@ class PostgresPlugin implements DatabasePlugin {
   }
 
   /**
-   * Runs `work` on one pooled connection between BEGIN and COMMIT; any failure rolls all of it back.
-   * A collision with a concurrent change to the same catalog row is tried again (a GRANT or REVOKE
-   * rewrites the schema's or database's row, so two credentials granted on one schema at the same
-   * moment make one fail with "tuple concurrently updated"); the transaction had no effect, so
-   * running it again is safe.
+   * Runs one transaction (`attempt` sends its BEGIN and COMMIT) on a pooled connection; any failure
+   * rolls all of it back. A collision with a concurrent change to the same catalog row is tried
+   * again (a GRANT or REVOKE rewrites the schema's or database's row, so two credentials granted on
+   * one schema at the same moment make one fail with "tuple concurrently updated"); the transaction
+   * had no effect, so running it again is safe.
    */
-  private async withTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async transact<T>(attempt: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.requirePool().connect();
     let broken = false;
     try {
-      for (let attempt = 1; ; attempt++) {
+      for (let tries = 1; ; tries++) {
         try {
-          await client.query('BEGIN');
-          const result = await work(client);
-          await client.query('COMMIT');
-          return result;
+          return await attempt(client);
         } catch (error) {
           await client.query('ROLLBACK').catch(() => {
             broken = true; // the connection itself failed: do not return it to the pool
           });
-          if (broken || attempt >= CONFLICT_ATTEMPTS || !isConcurrentUpdate(error)) throw error;
-          await sleep(Math.random() * 5 * attempt); // jitter, so the colliding ones spread out
+          if (broken || tries >= CONFLICT_ATTEMPTS || !isConcurrentUpdate(error)) throw error;
+          await sleep(Math.random() * 5 * tries); // jitter, so the colliding ones spread out
         }
       }
     } finally {
@@ -212,11 +209,30 @@ class PostgresPlugin implements DatabasePlugin {
     }
   }
 
+  /** `work` between BEGIN and COMMIT, one statement per round trip. */
+  private withTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.transact(async (client) => {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    });
+  }
+
+  /**
+   * Complete statements as one transaction in one round trip: BEGIN, each of them and COMMIT sent
+   * together (PostgreSQL stops at the first failure). A newline comes before each `;`, so a
+   * statement ending in a `--` comment cannot swallow the separator.
+   */
+  private inOneRoundTrip(statements: string[]): Promise<void> {
+    return this.transact(async (client) => {
+      await client.query(['BEGIN', ...statements, 'COMMIT'].join('\n;\n'));
+    });
+  }
+
   /** Runs templated statements in one transaction. */
   private inTransaction(statements: string[], values: Record<string, string>): Promise<void> {
-    return this.withTransaction(async (client) => {
-      for (const statement of statements) await client.query(renderStatement(statement, values, pgQuoting));
-    });
+    return this.inOneRoundTrip(statements.map((statement) => renderStatement(statement, values, pgQuoting)));
   }
 
   async newUser(request: NewUserRequest) {
@@ -302,8 +318,7 @@ class PostgresPlugin implements DatabasePlugin {
 
     let dropError: unknown;
     try {
-      // Built only from quoted identifiers, so the statements are safe to send as one batch.
-      await this.withTransaction((client) => client.query([...revokes, drop].join(';\n')));
+      await this.inOneRoundTrip([...revokes, drop]);
     } catch {
       // Something in the batch failed: take away all that can be taken, one statement at a time.
       dropError = await this.withTransaction(async (client) => {
