@@ -65,7 +65,17 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
     await write('sys/mounts/database', { type: 'database' });
     await write(
       'database/config/pg',
-      connectionTo(cluster.port, ['app', 'short', 'restart', 'cli', 'b64', 'json', 'dollar', 'granted', 'commented']),
+      connectionTo(cluster.port, [
+        'app',
+        'short',
+        'restart',
+        'cli',
+        'b64',
+        'json',
+        'dollar',
+        'granted',
+        'commented',
+      ]),
     );
     await write('database/config/viaproxy', connectionTo(proxy.port, ['proxied']));
     await write('database/roles/app', { db_name: 'pg', creation_statements: [CREATE], default_ttl: '1h' });
