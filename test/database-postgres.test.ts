@@ -167,6 +167,41 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
     assert.equal(await cluster.canLogin(username, password), false);
   });
 
+  test('max_idle_connections: past it, connections close once their work is done', async () => {
+    const owner = await cluster.createAdmin('coffer_idle');
+    secrets.push(owner.password);
+    await write('database/config/idle', {
+      ...connectionTo(cluster.port, ['idle']),
+      username: owner.username,
+      password: owner.password,
+      max_open_connections: 4,
+      max_idle_connections: 1,
+    });
+    await write('database/roles/idle', { db_name: 'idle', creation_statements: [CREATE], default_ttl: '1h' });
+    const open = async () =>
+      Number(
+        (
+          await cluster.query<{ n: string }>(
+            'SELECT count(*) AS n FROM pg_stat_activity WHERE usename = $1',
+            [owner.username],
+          )
+        ).rows[0].n,
+      );
+    let most = 0;
+    let issuing = true;
+    const sampler = (async () => {
+      while (issuing) {
+        most = Math.max(most, await open());
+        await sleep(5);
+      }
+    })();
+    await Promise.all(Array.from({ length: 12 }, () => issue('idle')));
+    issuing = false;
+    await sampler;
+    assert.ok(most >= 2, `the burst ran on several connections (at most ${most} seen)`);
+    await eventually(async () => (await open()) <= 1, 5000, 'idle connections down to max_idle_connections');
+  });
+
   test('a lease that reaches its TTL is revoked at the database', async () => {
     const creds = await issue('short');
     assert.equal(creds.lease_duration, 2);

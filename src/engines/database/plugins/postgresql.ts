@@ -164,6 +164,12 @@ class PostgresPlugin implements DatabasePlugin {
     });
     // An idle client whose server went away emits here; without a listener Node would crash.
     pool.on('error', () => undefined);
+    // max_idle_connections: pg-pool keeps every released connection idle, so one that would go over
+    // the limit, with no request waiting for it, is closed instead (a closing client leaves the pool).
+    pool.on('release', (_error: Error | undefined, client: pg.PoolClient) => {
+      if (pool.idleCount >= settings.maxIdleConnections && pool.waitingCount === 0)
+        void client.end().catch(() => undefined);
+    });
     this.pool = pool;
     if (request.verifyConnection) {
       try {
