@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { runCli } from '../src/cli/testing.js';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import { type ScramCluster, startScramCluster } from './helpers/scram-postgres.js';
@@ -145,15 +144,7 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
     // Concurrent GRANTs on one schema rewrite the same catalog row; none of these may fail.
     const issued = await Promise.all(Array.from({ length: 6 }, () => issue('granted')));
     const { username, password } = issued[0].data;
-    const session = new pg.Client({
-      host: '127.0.0.1',
-      port: cluster.port,
-      user: username,
-      password,
-      database: 'postgres',
-    });
-    session.on('error', () => undefined);
-    await session.connect();
+    const session = await cluster.connectAs(username, password);
     await session.query('INSERT INTO shop.orders VALUES (nextval($1))', ['shop.order_ids']);
     await session.query('SELECT entry FROM audit.log');
 

@@ -1,6 +1,6 @@
 /**
- * Collects a stream's bytes up to a limit. Events rather than `for await`: the async iterator cost
- * about 5% of a token creation's CPU (it is built and torn down on every request with a body).
+ * Collects a stream's bytes up to a limit: request bodies and the answers of JWKS and OIDC discovery
+ * fetches, which had a reader each.
  */
 import type { Readable } from 'node:stream';
 

@@ -40,6 +40,8 @@ export interface ScramCluster {
   ): Promise<pg.QueryResult<R>>;
   /** True when the user can log in with the password; false on any authentication refusal. */
   canLogin(user: string, password: string): Promise<boolean>;
+  /** A session logged in as the user, for the caller to end; an error on an ended session is ignored. */
+  connectAs(user: string, password: string): Promise<pg.Client>;
   roleExists(user: string): Promise<boolean>;
   /** A password-authenticated superuser for Coffer to connect as. */
   createAdmin(prefix?: string): Promise<{ username: string; password: string }>;
@@ -81,18 +83,28 @@ export async function startScramCluster(): Promise<ScramCluster> {
     port,
     query: (sql, params) => admin.query(sql, params),
     async canLogin(user, password) {
-      const client = new pg.Client({ host: '127.0.0.1', port, user, password, database: 'postgres' });
-      client.on('error', () => undefined);
+      let client: pg.Client | undefined;
       try {
-        await client.connect();
+        client = await cluster.connectAs(user, password);
         await client.query('SELECT 1');
         return true;
       } catch (error) {
         if (AUTH_FAILURES.has((error as { code?: string }).code ?? '')) return false;
         throw error;
       } finally {
-        await client.end().catch(() => undefined);
+        await client?.end().catch(() => undefined);
       }
+    },
+    async connectAs(user, password) {
+      const client = new pg.Client({ host: '127.0.0.1', port, user, password, database: 'postgres' });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        throw error;
+      }
+      return client;
     },
     async roleExists(user) {
       const found = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user]);

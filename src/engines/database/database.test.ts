@@ -214,18 +214,7 @@ describe('database engine on PostgreSQL (scram)', () => {
     });
     const creds = (await call(m, 'read', 'creds/app')).response!;
     const { username, password } = creds.data as { username: string; password: string };
-    const session = await import('pg').then(
-      ({ default: pg }) =>
-        new pg.Client({
-          host: '127.0.0.1',
-          port: cluster.port,
-          user: username,
-          password,
-          database: 'postgres',
-        }),
-    );
-    session.on('error', () => undefined);
-    await session.connect();
+    const session = await cluster.connectAs(username, password);
     const lease = {
       leaseId: 'database/creds/app/x',
       internalData: creds.secret!.internalData!,
