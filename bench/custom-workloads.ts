@@ -276,6 +276,11 @@ async function unsealAndRss(server: BenchServer, context: CustomContext): Promis
       const paths = Array.from({ length: count }, (_, i) => `/v1/kv/data/app/${i}`);
       let i = 0;
       const readSeconds = Math.max(seconds, 15);
+      // RSS moves with the GC cycle: the highest sample while reading is reported beside the final one.
+      let peak = 0;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, rssOf(real.child.pid!));
+      }, 250);
       const read = await runLoad({
         url: real.url,
         connections: 64,
@@ -283,17 +288,19 @@ async function unsealAndRss(server: BenchServer, context: CustomContext): Promis
         headers: { 'X-Vault-Token': facts.root },
         next: () => ({ path: paths[i++ % count] }),
       });
+      clearInterval(sampler);
       const rss = rssOf(real.child.pid!);
+      peak = Math.max(peak, rss);
       return [
         unseal,
         {
           name: 'rss-100k',
-          result: { rps: 0, p50: rss, p99: rss, errors: read.errors },
+          result: { rps: 0, p50: rss, p99: peak, errors: read.errors },
           ratio: rss / 300,
           baseline: '300 MB',
           target: 1,
-          line: `rss-100k: ${rss.toFixed(0)} MB RSS errors ${read.errors} = ${(rss / 300).toFixed(2)} x 300 MB (target < 1.00); ${fmt(count)} KV v2 secrets (${fmt(read.rps * readSeconds)} reads after unseal, up to all of them once) + ${fmt(count)} tokens with a TTL indexed (lease proxy); real leases not yet measured`,
-          note: 'p50/p99 = RSS in MB of the server process',
+          line: `rss-100k: ${rss.toFixed(0)} MB RSS errors ${read.errors} = ${(rss / 300).toFixed(2)} x 300 MB (target < 1.00), peak while reading ${peak.toFixed(0)} MB; ${fmt(count)} KV v2 secrets (${fmt(read.rps * readSeconds)} reads after unseal, up to all of them once) + ${fmt(count)} tokens with a TTL indexed (lease proxy); real leases not yet measured`,
+          note: 'p50 = RSS in MB of the server process after the reads, p99 = its peak while reading',
         },
       ];
     } finally {

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { storeTokenFile, tokenFilePath } from '../client/token-helper.js';
 import { CofferError } from '../core/errors.js';
 import { DEFAULT_MAX_REQUEST_BYTES, loadConfigFile, type ServerConfig } from './config.js';
+import { capHeapGrowth } from './heap.js';
 import { type RunningServer, startServer } from './server.js';
 
 export interface ServerIo {
@@ -57,6 +58,7 @@ export async function serverCommand(args: string[], io: ServerIo = process): Pro
     io.stdout.write(USAGE);
     return 0;
   }
+  capHeapGrowth();
   let server: RunningServer;
   try {
     server = values.dev ? await startDev(values, io) : await startFromConfig(values, io);
