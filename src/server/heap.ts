@@ -5,8 +5,8 @@
  * is 57 MB swung between 200 and 350 MB of RSS under a read load, depending only on where in the GC
  * cycle it was sampled (bench rss-100k). Capping growth at 2x the live heap (Go's GOGC=100 default)
  * kept it at 204-255 MB over six runs, with no throughput change measured on kv2-read, kv2-write@64,
- * token-create or lookup-self:
- * a full collection of a small live heap is cheap. An operator's own setting always wins.
+ * token-create or lookup-self: a full collection of a small live heap is cheap. An operator's own
+ * setting always wins.
  */
 import v8 from 'node:v8';
 
