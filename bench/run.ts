@@ -107,9 +107,34 @@ async function main() {
   } finally {
     await server.stop();
   }
+  await measureDrift(bare64.rps, { roundSeconds, quick: options.quick }, rows);
   const file = await saveResults(rows, { storage: options.storage, quick: options.quick });
   console.log(`\nresults: ${file}`);
   if (options.compare) console.log(await compareWith(options.compare, rows));
+}
+
+/**
+ * bare-http once more, after the workloads: this machine's speed drifts over minutes, and every
+ * bare-http ratio of the run moves with it. The ratios keep the start-of-run baseline; the drift is
+ * printed and saved so a reader can tell a steady run from one whose baseline moved under it.
+ */
+async function measureDrift(
+  start: number,
+  timing: { roundSeconds: number; quick: boolean },
+  rows: Row[],
+): Promise<void> {
+  const bare = await startBareHttp(pinPrefix(0));
+  try {
+    await runLoad({ url: bare.url, connections: 10, durationSeconds: timing.quick ? 0.5 : 1 }); // warm-up
+    const end = await runLoad({ url: bare.url, connections: 64, durationSeconds: timing.roundSeconds });
+    const drift = ((end.rps - start) / start) * 100;
+    console.log(
+      `${formatLine('bare-http (end of run)', end, undefined, undefined)}; drift ${drift >= 0 ? '+' : ''}${drift.toFixed(0)}% from the start`,
+    );
+    rows.push({ ...baselineRow('bare-http-end', end), note: `drift ${drift.toFixed(1)}% from the start` });
+  } finally {
+    bare.child.kill();
+  }
 }
 
 /** The baselines only some workloads need (kdf, pg-create-role), measured when one of them is selected. */
