@@ -13,10 +13,14 @@ export function readLimited(stream: Readable, limit: number, tooLarge: () => Err
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    // 'close' also follows every complete request, once its response is sent: the error is built
+    // only when the body really was cut short (building one per request measured ~12 us of a write).
+    let settled = false;
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
         stream.off('data', onData);
+        settled = true;
         stream.destroy();
         reject(tooLarge());
         return;
@@ -24,9 +28,16 @@ export function readLimited(stream: Readable, limit: number, tooLarge: () => Err
       chunks.push(chunk);
     };
     stream.on('data', onData);
-    stream.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    stream.once('error', reject);
-    // After 'end' this is a no-op; before it, the peer went away mid-body.
-    stream.once('close', () => reject(new Error('the stream closed before its end')));
+    stream.once('end', () => {
+      settled = true;
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    });
+    stream.once('error', (error) => {
+      settled = true;
+      reject(error);
+    });
+    stream.once('close', () => {
+      if (!settled) reject(new Error('the stream closed before its end'));
+    });
   });
 }
