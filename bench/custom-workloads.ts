@@ -85,6 +85,8 @@ async function pgCredsRun(
  * in pairs (two requests each); latencies are per request; any non-2xx answer is an error.
  */
 async function credentialPairs(server: BenchServer, durationSeconds: number): Promise<LoadResult> {
+  // autocannon keeps one context per connection: the lease id, for the revoke that follows.
+  type Pair = { leaseId?: string };
   const headers = { 'X-Vault-Token': server.token, 'Content-Type': 'application/json' };
   const result = await autocannon({
     url: server.url,
@@ -96,7 +98,7 @@ async function credentialPairs(server: BenchServer, durationSeconds: number): Pr
         path: '/v1/bench-pg/creds/bench',
         headers,
         onResponse: (status, body, context) => {
-          (context as { leaseId?: string }).leaseId = status === 200 ? JSON.parse(body).lease_id : '';
+          (context as Pair).leaseId = status === 200 ? JSON.parse(body).lease_id : '';
         },
       },
       {
@@ -105,7 +107,7 @@ async function credentialPairs(server: BenchServer, durationSeconds: number): Pr
         headers,
         setupRequest: (request, context) => ({
           ...request,
-          body: JSON.stringify({ lease_id: (context as { leaseId?: string }).leaseId }),
+          body: JSON.stringify({ lease_id: (context as Pair).leaseId }),
         }),
       },
     ],

@@ -52,6 +52,7 @@ async function main() {
   const seconds = options.quick ? 3 : 10;
   const rounds = options.quick ? 1 : 3;
   const roundSeconds = seconds / rounds;
+  const warmupSeconds = options.quick ? 0.5 : 1;
   const wanted = (name: string) => !options.only || options.only.includes(name);
   const rows: Row[] = [];
   const baselines: Record<string, number> = {};
@@ -59,7 +60,7 @@ async function main() {
   const bare = await startBareHttp(pinPrefix(0));
   const measure = (conns: number) =>
     medianOf(rounds, () => runLoad({ url: bare.url, connections: conns, durationSeconds: roundSeconds }));
-  await runLoad({ url: bare.url, connections: 10, durationSeconds: options.quick ? 0.5 : 1 }); // warm-up
+  await runLoad({ url: bare.url, connections: 10, durationSeconds: warmupSeconds });
   const bare10 = await measure(10);
   const bare64 = await measure(64);
   bare.child.kill();
@@ -99,7 +100,7 @@ async function main() {
     console.log(
       `cold-start: first request served ${server.firstServedMs.toFixed(0)} ms after spawn (target < 1000 ms)`,
     );
-    const context = { seconds, rounds, roundSeconds, baselines, storage: options.storage };
+    const context = { seconds, rounds, roundSeconds, warmupSeconds, baselines, storage: options.storage };
     for (const workload of selected) {
       if ('custom' in workload) await runCustom(workload, server, context, rows);
       else await runStandard(workload, server, context, rows);
@@ -107,7 +108,7 @@ async function main() {
   } finally {
     await server.stop();
   }
-  await measureDrift(bare64.rps, { roundSeconds, quick: options.quick }, rows);
+  await measureDrift(bare64.rps, { roundSeconds, warmupSeconds }, rows);
   const file = await saveResults(rows, { storage: options.storage, quick: options.quick });
   console.log(`\nresults: ${file}`);
   if (options.compare) console.log(await compareWith(options.compare, rows));
@@ -120,12 +121,12 @@ async function main() {
  */
 async function measureDrift(
   start: number,
-  timing: { roundSeconds: number; quick: boolean },
+  timing: { roundSeconds: number; warmupSeconds: number },
   rows: Row[],
 ): Promise<void> {
   const bare = await startBareHttp(pinPrefix(0));
   try {
-    await runLoad({ url: bare.url, connections: 10, durationSeconds: timing.quick ? 0.5 : 1 }); // warm-up
+    await runLoad({ url: bare.url, connections: 10, durationSeconds: timing.warmupSeconds });
     const end = await runLoad({ url: bare.url, connections: 64, durationSeconds: timing.roundSeconds });
     const drift = ((end.rps - start) / start) * 100;
     console.log(
@@ -179,7 +180,7 @@ async function runCustom(workload: CustomWorkload, server: BenchServer, context:
 async function runStandard(
   workload: Workload,
   server: BenchServer,
-  context: CustomContext & { roundSeconds: number },
+  context: CustomContext & { roundSeconds: number; warmupSeconds: number },
   rows: Row[],
 ) {
   const prepared = await workload.prepare(server);
@@ -191,7 +192,7 @@ async function runStandard(
   const duration = Math.max(context.roundSeconds, ((workload.minSeconds ?? 0) * context.seconds) / 10);
   // A warm-up would leave slow requests (KDF) running into the measurement; those skip it.
   if (!workload.minSeconds)
-    await runLoad({ ...prepared, url: server.url, durationSeconds: context.seconds < 10 ? 0.5 : 1 });
+    await runLoad({ ...prepared, url: server.url, durationSeconds: context.warmupSeconds });
   const result = await medianOf(context.rounds, () =>
     runLoad({ ...prepared, url: server.url, durationSeconds: duration }),
   );

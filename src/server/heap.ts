@@ -10,7 +10,7 @@
  */
 import v8 from 'node:v8';
 
-export const HEAP_GROWING_PERCENT = 100;
+const HEAP_GROWING_PERCENT = 100;
 
 /** Whether the process was started with its own heap growth setting (flag or NODE_OPTIONS). */
 export function heapGrowthGiven(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
@@ -18,11 +18,7 @@ export function heapGrowthGiven(execArgv: readonly string[], nodeOptions: string
   return given.some((arg) => /^--heap[-_]growing[-_]percent(=|$)/.test(arg));
 }
 
-export function capHeapGrowth(
-  execArgv: readonly string[] = process.execArgv,
-  nodeOptions = process.env.NODE_OPTIONS,
-): boolean {
-  if (heapGrowthGiven(execArgv, nodeOptions)) return false;
+export function capHeapGrowth(): void {
+  if (heapGrowthGiven(process.execArgv, process.env.NODE_OPTIONS)) return;
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-  return true;
 }
