@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { base62 } from './ids.js';
+
+test('base62 gives the asked length from the 62-letter alphabet, fresh on every call', () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 1000; i++) {
+    const id = base62(24);
+    assert.match(id, /^[A-Za-z0-9]{24}$/);
+    seen.add(id);
+  }
+  assert.equal(seen.size, 1000);
+  assert.equal(base62(0), '');
+});
+
+test('base62 letters are uniform: no letter is favoured by the modulo (rejection sampling)', () => {
+  // 310,000 letters: each of the 62 is expected 5,000 times (sd ~70). Without rejection, bytes 248-255
+  // would map onto the first 8 letters, which would come ~6,050 times against ~4,840 for the others.
+  const counts = new Map<string, number>();
+  for (const letter of base62(310_000)) counts.set(letter, (counts.get(letter) ?? 0) + 1);
+  assert.equal(counts.size, 62);
+  for (const [letter, count] of counts) assert.ok(count > 4_650 && count < 5_350, `${letter}: ${count}`);
+  const first8 = [...'ABCDEFGH'].reduce((sum, l) => sum + (counts.get(l) ?? 0), 0) / 8;
+  const rest = [...counts].filter(([l]) => !'ABCDEFGH'.includes(l)).reduce((s, [, c]) => s + c, 0) / 54;
+  assert.ok(first8 / rest < 1.03, `first 8 letters ${first8} vs others ${rest}`);
+});
