@@ -5,7 +5,6 @@ import type { Clock } from '../framework/clock.js';
 import type { Logger } from '../framework/log.js';
 import { memoizeString } from '../framework/memo.js';
 import type { StorageView } from '../framework/storage-view.js';
-import { WriteDeadlines } from './deadlines.js';
 import { type AuditDevice, Serial } from './devices/device.js';
 import { FileDevice } from './devices/file.js';
 import { SocketDevice } from './devices/socket.js';
@@ -31,7 +30,7 @@ export interface AuditBrokerDeps {
   allowPrefix?: boolean;
   /** Directories a file device may not write into (data directory, plugin directory). */
   denyDirs?: readonly string[];
-  /** Ceiling on any one device write, on top of the socket's own `write_timeout`: a stuck disk must not hang requests. */
+  /** Ceiling on a file device's write (a socket has its own `write_timeout`): a stuck disk must not hang requests. */
   deviceTimeoutMs?: number;
 }
 
@@ -57,9 +56,15 @@ interface Active {
   device: AuditDevice;
   config: FormatConfig;
   hash: HashFn;
-  /** This device's serialized parts of requests in flight, shared by their two entries. */
-  parts: WeakMap<AuditInput, EntryParts>;
 }
+
+/**
+ * Each device's serialized parts of a request, kept on the request's input so that its response entry
+ * reuses them. A plain property dies with the input; a WeakMap per device cost the garbage collector
+ * an ephemeron per request.
+ */
+const PARTS = Symbol('audit entry parts');
+type WithParts = AuditInput & { [PARTS]?: Map<Active, EntryParts> };
 
 const TABLE_KEY = 'table';
 const saltKey = (uuid: string) => `salt/${uuid}`;
@@ -85,11 +90,8 @@ export class AuditBroker {
   private table: TableEntry[] = [];
   private readonly active = new Map<string, Active>();
   private readonly serial = new Serial();
-  private readonly deadlines: WriteDeadlines;
 
-  constructor(private readonly deps: AuditBrokerDeps) {
-    this.deadlines = new WriteDeadlines(deps.deviceTimeoutMs ?? 10_000);
-  }
+  constructor(private readonly deps: AuditBrokerDeps) {}
 
   hasDevices(): boolean {
     return this.active.size > 0;
@@ -221,23 +223,28 @@ export class AuditBroker {
     return this.fanOut('response', input, (ctx, parts) => formatResponseEntry(input, outcome, ctx, parts));
   }
 
-  /** Each device formats with its own salt and options; at least one must succeed (fail closed). */
+  /**
+   * Each device formats with its own salt and options; at least one must succeed (fail closed). Every
+   * device bounds its own writes (a file by `deviceTimeoutMs`, a socket by its `write_timeout`).
+   */
   private async fanOut(
     kind: string,
-    input: AuditInput,
+    input: WithParts,
     format: (ctx: EntryContext, parts: EntryParts) => string,
   ): Promise<void> {
     if (this.active.size === 0) return;
     const now = this.deps.clock.now();
+    input[PARTS] ??= new Map();
+    const cache = input[PARTS];
     const record = async (a: Active): Promise<boolean> => {
       try {
         const ctx = { config: a.config, hash: a.hash, now };
-        let parts = a.parts.get(input);
+        let parts = cache.get(a);
         if (!parts) {
           parts = entryParts(input, ctx);
-          a.parts.set(input, parts);
+          cache.set(a, parts);
         }
-        await this.deadlines.bound(a.device.write(format(ctx, parts)));
+        await a.device.write(format(ctx, parts));
         return true;
       } catch (err) {
         this.deps.log.error(`audit device failed to log the ${kind}`, {
@@ -260,13 +267,16 @@ export class AuditBroker {
     const config = parseFormatConfig(entry.options);
     let device: AuditDevice;
     if (entry.type === 'file')
-      device = await FileDevice.create(entry.options, { denyDirs: this.deps.denyDirs });
+      device = await FileDevice.create(entry.options, {
+        denyDirs: this.deps.denyDirs,
+        timeoutMs: this.deps.deviceTimeoutMs,
+      });
     else if (entry.type === 'socket') device = SocketDevice.create(entry.options);
     else throw invalid(`unknown backend type: ${JSON.stringify(entry.type)}`);
     // Memoized: the same tokens, accessors and hot secret values are hashed on every request. Values
     // over 1 KB are hashed each time rather than held.
     const hash = memoizeString((value) => hmacValue(salt, value), { limit: 10_000, maxInputLength: 1024 });
-    return { entry, device, config, salt, hash, parts: new WeakMap() };
+    return { entry, device, config, salt, hash };
   }
 
   /** Vault's enable-time test message: a device that cannot write is refused rather than silently broken. */
@@ -276,7 +286,7 @@ export class AuditBroker {
       { config: active.config, hash: active.hash, now: this.deps.clock.now() },
     );
     try {
-      await this.deadlines.bound(active.device.write(line));
+      await active.device.write(line);
     } catch (err) {
       throw invalid(`audit backend failed test message: ${describe(err)}`);
     }

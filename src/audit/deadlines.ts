@@ -1,8 +1,8 @@
 /**
- * Deadlines for audit device writes, kept with one interval timer rather than a timer and a promise
- * race per write: every audited request makes two writes, and the per-write timer showed in its
- * profile. A write still pending at its deadline fails at the next check, so it fails between
- * `timeoutMs` and 1.25 × `timeoutMs` after it started.
+ * Deadlines for the file device's batched writes, kept with one interval timer rather than a timer
+ * per write: every audited request makes two writes, and the per-write timer showed in its profile.
+ * A write still pending at its deadline fails at the next check, so it fails between `timeoutMs` and
+ * 1.25 × `timeoutMs` after it started.
  */
 interface InFlight {
   deadline: number;

@@ -9,26 +9,55 @@ export function hmacValue(salt: string, value: string): string {
   return `hmac-sha256:${createHmac('sha256', salt).update(value).digest('hex')}`;
 }
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+/** Days in each month of a common year; February gains one in leap years. */
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function daysIn(month: number, year: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : MONTH_DAYS[month - 1];
+}
+
+/** The number written by `count` ASCII digits at `from`, or -1 if any is not a digit. */
+function digitsAt(text: string, from: number, count: number): number {
+  let value = 0;
+  for (let i = from; i < from + count; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (!(digit >= 0 && digit <= 9)) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
 }
 
 /**
  * True for what Go's `time.Time.UnmarshalText` accepts (strict RFC 3339): Vault leaves those in clear
- * because its own JSON round trip turns every time value into one.
+ * because its own JSON round trip turns every time value into one. Parsed by hand: every string of
+ * every audited response passes through here, and a regular expression with a Date per timestamp
+ * was ~4% of an audited read.
  */
 export function isRfc3339(value: string): boolean {
-  // Cheap shape test first: almost every string fails here without touching the regex.
-  if (value.length < 20 || value.charCodeAt(4) !== 45 /* - */ || value.charCodeAt(10) !== 84 /* T */)
+  if (value.length < 20) return false;
+  if (value[4] !== '-' || value[7] !== '-' || value[10] !== 'T' || value[13] !== ':' || value[16] !== ':')
     return false;
-  const m = RFC3339.exec(value);
-  if (!m) return false;
-  const [year, month, day, hour, min, sec] = m.slice(1, 7).map(Number);
-  if (month < 1 || month > 12 || day < 1 || day > daysIn(month, year)) return false;
-  if (hour > 23 || min > 59 || sec > 59) return false;
-  return m[7] === undefined || (Number(m[7]) <= 23 && Number(m[8]) <= 59);
+  const year = digitsAt(value, 0, 4);
+  const month = digitsAt(value, 5, 2);
+  const day = digitsAt(value, 8, 2);
+  const hour = digitsAt(value, 11, 2);
+  const minute = digitsAt(value, 14, 2);
+  const second = digitsAt(value, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year)) return false;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  let at = 19;
+  if (value[at] === '.') {
+    const fraction = ++at;
+    while (digitsAt(value, at, 1) >= 0) at++;
+    if (at === fraction) return false;
+  }
+  if (value[at] === 'Z') return at + 1 === value.length;
+  if (value[at] !== '+' && value[at] !== '-') return false;
+  if (at + 6 !== value.length || value[at + 3] !== ':') return false;
+  const zoneHour = digitsAt(value, at + 1, 2);
+  const zoneMinute = digitsAt(value, at + 4, 2);
+  return zoneHour >= 0 && zoneHour <= 23 && zoneMinute >= 0 && zoneMinute <= 59;
 }
 
 export type HashFn = (value: string) => string;

@@ -1,7 +1,7 @@
 /** The file device: appends whole lines, sets a safe mode, refuses unsafe targets, and follows log rotation. */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -137,4 +137,31 @@ test('a log swapped for a directory fails the write, and recovers once the path 
   await device.write('back');
   assert.deepEqual(await readLines(path), ['back']);
   await device.close();
+});
+
+test('a write the disk never answers fails after the timeout, and so does every line queued behind it', async () => {
+  const path = freshPath();
+  const device = await FileDevice.create({ file_path: path }, { timeoutMs: 80 });
+  await device.write('answered');
+  // A stuck disk, as seen from Node: the write is handed to the thread pool and never comes back.
+  const probe = await open(path, 'r');
+  const handle = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
+  await probe.close();
+  const realWrite = handle.write;
+  handle.write = () => new Promise(() => undefined);
+  // The timer is unref'd (a server's listener keeps the process alive); so does this.
+  const keepAlive = setTimeout(() => undefined, 2000);
+  try {
+    const started = performance.now();
+    const stuck = device.write('stuck');
+    const queued = device.write('queued');
+    await assert.rejects(stuck, /did not answer within 80ms/);
+    await assert.rejects(queued, /did not answer within 80ms/);
+    const waited = performance.now() - started;
+    assert.ok(waited >= 79 && waited < 1000, `failed after ${waited.toFixed(0)} ms`);
+  } finally {
+    handle.write = realWrite;
+    clearTimeout(keepAlive);
+  }
+  assert.deepEqual(await readLines(path), ['answered']);
 });

@@ -3,21 +3,30 @@ import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open, realpath, stat } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import { invalid } from '../../core/errors.js';
+import { WriteDeadlines } from '../deadlines.js';
 import { type DeviceOptions, parsePrefix } from '../options.js';
 import { type AuditDevice, Serial } from './device.js';
 
 export interface FileDeviceSettings {
   /** Directories an audit file may not be written into (data, plugins): file_path is attacker-chosen text. */
   denyDirs?: readonly string[];
+  /** Ceiling on a write, from when its line was queued: a stuck disk must not hang requests. */
+  timeoutMs?: number;
 }
 
 type Target = { kind: 'stdout' } | { kind: 'discard' } | { kind: 'file'; path: string };
 
-interface Pending {
-  data: string;
-  resolve: () => void;
-  reject: (err: Error) => void;
+/**
+ * The lines queued while the previous write was in flight, written together by one write(2). Every
+ * writer of a batch waits on the same promise: one promise and one deadline per batch, not per line.
+ */
+interface Batch {
+  lines: string[];
+  done: Promise<void>;
+  settle: (error?: Error) => void;
 }
+
+const WRITTEN = Promise.resolve();
 
 // O_NONBLOCK: opening a FIFO must fail fast (ENXIO) rather than park a libuv thread until a reader appears.
 const OPEN_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
@@ -58,14 +67,15 @@ export class FileDevice implements AuditDevice {
   readonly type = 'file';
   private fd: FileHandle | undefined;
   private closed = false;
-  private pending: Pending[] = [];
-  private drainScheduled = false;
+  /** The batch still taking lines: its write has not started yet. */
+  private filling: Batch | undefined;
   private readonly serial = new Serial();
 
   private constructor(
     private readonly target: Target,
     private readonly mode: number,
     private readonly prefix: string,
+    private readonly deadlines: WriteDeadlines,
   ) {}
 
   /** Validates the options and opens the file once, so a bad path is refused when the device is enabled. */
@@ -78,7 +88,8 @@ export class FileDevice implements AuditDevice {
       if (mode === 0 && !(await stat(target.path).catch(() => undefined)))
         throw invalid(`stat ${target.path}: no such file or directory`);
     }
-    const device = new FileDevice(target, mode, parsePrefix(options));
+    const deadlines = new WriteDeadlines(settings.timeoutMs ?? 10_000);
+    const device = new FileDevice(target, mode, parsePrefix(options), deadlines);
     if (target.kind === 'file') {
       try {
         device.fd = await device.openFile(target.path);
@@ -92,15 +103,25 @@ export class FileDevice implements AuditDevice {
   }
 
   write(line: string): Promise<void> {
-    if (this.target.kind === 'discard') return Promise.resolve();
+    if (this.target.kind === 'discard') return WRITTEN;
     if (this.closed) return Promise.reject(new Error('audit device is closed'));
-    return new Promise((resolve, reject) => {
-      this.pending.push({ data: `${this.prefix}${line}\n`, resolve, reject });
-      if (!this.drainScheduled) {
-        this.drainScheduled = true;
-        void this.serial.run(() => this.drain());
-      }
+    let batch = this.filling;
+    if (!batch) {
+      batch = this.openBatch();
+      this.filling = batch;
+      const started = batch;
+      void this.serial.run(() => this.drain(started));
+    }
+    batch.lines.push(`${this.prefix}${line}\n`);
+    return batch.done;
+  }
+
+  private openBatch(): Batch {
+    let settle!: (error?: Error) => void;
+    const written = new Promise<void>((resolve, reject) => {
+      settle = (error) => (error ? reject(error) : resolve());
     });
+    return { lines: [], done: this.deadlines.bound(written), settle };
   }
 
   reopen(): Promise<void> {
@@ -122,20 +143,15 @@ export class FileDevice implements AuditDevice {
    * Group commit: every line queued while the previous write was in flight goes out in one write(2).
    * Each line is whole inside the batch and O_APPEND places the batch at the end of the file.
    */
-  private async drain(): Promise<void> {
-    this.drainScheduled = false;
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
+  private async drain(batch: Batch): Promise<void> {
+    if (this.filling === batch) this.filling = undefined;
     try {
       if (this.closed) throw new Error('audit device is closed');
-      await this.writeOut(
-        Buffer.from(batch.length === 1 ? batch[0].data : batch.map((p) => p.data).join('')),
-      );
-      for (const p of batch) p.resolve();
+      const lines = batch.lines;
+      await this.writeOut(Buffer.from(lines.length === 1 ? lines[0] : lines.join('')));
+      batch.settle();
     } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      for (const p of batch) p.reject(error);
+      batch.settle(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
