@@ -20,6 +20,11 @@ export interface BenchServer {
   child: ChildProcess;
   startedAt: number;
   firstServedMs: number;
+  /**
+   * Resolves with each server log line matching `pattern` as it is written, until `handle` returns
+   * true. Info lines are kept for this and not shown; warnings and errors go to this process's stderr.
+   */
+  watchLog(pattern: RegExp, handle: (line: string) => boolean): Promise<void>;
   // biome-ignore lint/suspicious/noExplicitAny: arbitrary JSON bodies
   api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
@@ -39,7 +44,7 @@ export async function startBenchServer(
   const configFile = join(dir, 'bench.hcl');
   writeFileSync(
     configFile,
-    `${storageBlock}\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n}\nlog_level = "error"\n${options.extraConfig ?? ''}`,
+    `${storageBlock}\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n}\nlog_level = "info"\n${options.extraConfig ?? ''}`,
   );
   const pin = pinPrefix(0);
   // Node loads its fetch implementation on first use (~35 ms here): do it before the clock starts, so
@@ -57,9 +62,25 @@ export async function startBenchServer(
       `-config=${configFile}`,
     ],
     {
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  const watchers = new Set<{ pattern: RegExp; handle: (line: string) => boolean; done: () => void }>();
+  let partial = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const text of lines) {
+      if (!/\] [^:]*: /.test(text) || !/ \[(INFO|DEBUG|TRACE)\] /.test(text))
+        process.stderr.write(`${text}\n`);
+      for (const w of watchers) {
+        if (w.pattern.test(text) && w.handle(text)) {
+          watchers.delete(w);
+          w.done();
+        }
+      }
+    }
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk) => {
@@ -96,6 +117,10 @@ export async function startBenchServer(
     startedAt,
     firstServedMs,
     api,
+    watchLog: (pattern, handle) =>
+      new Promise<void>((done) => {
+        watchers.add({ pattern, handle, done });
+      }),
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { FakeClock } from '../../framework/clock.js';
 import { defineEngine } from '../../framework/engine.js';
-import { silentLogger } from '../../framework/log.js';
+import { type Logger, silentLogger } from '../../framework/log.js';
 import type { EngineContext } from '../../framework/path.js';
 import { StorageView } from '../../framework/storage-view.js';
 import { InmemBackend } from '../../storage/inmem.js';
@@ -33,14 +33,19 @@ function leasingEngine(failures = { remaining: 0 }) {
   return { engine, live };
 }
 
-function setup(clock = new FakeClock(), backend = new InmemBackend(), failures = { remaining: 0 }) {
+function setup(
+  clock = new FakeClock(),
+  backend = new InmemBackend(),
+  failures = { remaining: 0 },
+  log: Logger = silentLogger,
+) {
   const { engine, live } = leasingEngine(failures);
   const ctx = { system: { defaultLeaseTtl: () => 60, maxLeaseTtl: () => 3600 } } as unknown as EngineContext;
   const revokedTokens: string[] = [];
   const manager = new ExpirationManager({
     storage: new StorageView(backend, 'sys/expire/'),
     clock,
-    log: silentLogger,
+    log,
     resolve: (path) => (path.startsWith('leasing/') ? { engine, ctx } : undefined),
     tokenExpiry: async () => clock.now() - 1,
     revokeToken: async (accessor, alongside) => {
@@ -172,5 +177,25 @@ test('a queued revocation (sync=false) that fails is retried, not dropped', asyn
   await settle();
   assert.equal(live.size, 0, 'revoked on the retry, long before the lease would have expired');
   assert.equal(await manager.lookup(lease.leaseId), undefined);
+  manager.stop();
+});
+
+test('a burst of expirations is logged once, with how many were revoked and how many will be retried', async () => {
+  const lines: { message: string; fields?: Record<string, unknown> }[] = [];
+  const record = (message: string, fields?: Record<string, unknown>) => lines.push({ message, fields });
+  const log: Logger = { debug: record, info: record, warn: () => undefined, error: record, child: () => log };
+  const failures = { remaining: 1 };
+  const { manager, live, clock } = setup(new FakeClock(), new InmemBackend(), failures, log);
+  manager.start();
+  for (let i = 0; i < 5; i++) await issue(manager, live, 30);
+  await manager.scheduleToken('accessor-1', clock.now() + 30_000);
+  clock.advance(31_000);
+  await settle();
+  const bursts = lines.filter((l) => l.message === 'revoked expired tokens and leases');
+  assert.equal(bursts.length, 1);
+  assert.equal(bursts[0].fields?.revoked, 5); // four leases and the token
+  assert.equal(bursts[0].fields?.retrying, 1); // the lease whose source failed once
+  assert.equal(typeof bursts[0].fields?.seconds, 'number');
+  assert.equal(live.size, 1);
   manager.stop();
 });

@@ -72,7 +72,27 @@ export class ExpirationManager {
       (item) => this.fire(item),
       (error) =>
         deps.log.error('expiration handler failed', { error: error instanceof Error ? error.name : 'error' }),
+      () => this.endBurst(),
     );
+  }
+
+  /**
+   * Expirations handled since the fire queue was last idle. One line per burst, where Vault writes one
+   * per lease: 10,000 tokens due in the same second make one line, with how long revoking them took.
+   */
+  private burst = { revoked: 0, retrying: 0, startedAt: 0 };
+
+  private countExpiry(outcome: 'revoked' | 'retrying'): void {
+    if (this.burst.revoked + this.burst.retrying === 0) this.burst.startedAt = performance.now();
+    this.burst[outcome]++;
+  }
+
+  private endBurst(): void {
+    const { revoked, retrying, startedAt } = this.burst;
+    if (revoked + retrying === 0) return;
+    this.burst = { revoked: 0, retrying: 0, startedAt: 0 };
+    const seconds = Number(((performance.now() - startedAt) / 1000).toFixed(3));
+    this.deps.log.info('revoked expired tokens and leases', { revoked, retrying, seconds });
   }
 
   start(): void {
@@ -359,8 +379,10 @@ export class ExpirationManager {
     if (lease.expireTime > this.deps.clock.now() && !lease.revokeAttempts) return; // renewed meanwhile
     try {
       await this.revoke(lease.leaseId);
+      this.countExpiry('revoked');
     } catch (error) {
       if (this.stopped) return;
+      this.countExpiry('retrying');
       await this.retryLater(lease.leaseId, error, item);
     }
   }
@@ -376,9 +398,10 @@ export class ExpirationManager {
       try {
         // The due entry goes in the token's own deletion: a crash before it leaves both to fire again.
         const removal = { view: this.deps.storage, ops: [this.dueOp('delete', item)] };
-        if (await this.deps.revokeToken(item.id, removal)) return;
+        if (await this.deps.revokeToken(item.id, removal)) return this.countExpiry('revoked');
       } catch {
         if (this.stopped) return;
+        this.countExpiry('retrying');
         this.deps.log.warn('token revocation failed; will retry', { accessor: item.id });
         await this.due.remove(item);
         return this.scheduleToken(item.id, this.deps.clock.now() + 30_000);

@@ -30,6 +30,8 @@ export class Timers {
     private readonly onFire: (item: DueItem) => Promise<void>,
     /** Failures the fire handler did not handle itself; logged, never thrown into the timer. */
     private readonly onError?: (error: unknown) => void,
+    /** Called when the last running handler finishes and nothing is queued: a burst has been handled. */
+    private readonly onIdle?: () => void,
   ) {}
 
   get size(): number {
@@ -94,6 +96,7 @@ export class Timers {
         .finally(() => {
           this.running--;
           this.drain();
+          if (this.running === 0 && this.queue.length === 0) this.onIdle?.();
         });
     }
   }
