@@ -62,3 +62,31 @@ for (;;) await Promise.all(Array.from({ length: 8 }, writeOne));
   }
   await store.close();
 });
+
+test('a second server on the same file is refused at open, and the file is free once the first closes', async () => {
+  const path = join(dir, 'owned.db');
+  const first = new SqliteBackend(path);
+  await first.put('k', new Uint8Array([1]));
+  // Another process, as a second server would be; SQLite's lock is per process.
+  const module = new URL('./sqlite.ts', import.meta.url).pathname;
+  const open = `import { SqliteBackend } from ${JSON.stringify(module)};
+try { const s = new SqliteBackend(${JSON.stringify(path)}); console.log('opened', (await s.get('k'))?.[0]); await s.close(); }
+catch (e) { console.log('refused:', e.message); }`;
+  const tryOpen = () =>
+    new Promise<string>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', open], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout!.on('data', (chunk) => {
+        out += chunk;
+      });
+      child.once('exit', () => resolve(out.trim()));
+    });
+  assert.equal(
+    await tryOpen(),
+    `refused: storage file ${path} is in use by another process (is another server running?)`,
+  );
+  await first.close();
+  assert.equal(await tryOpen(), 'opened 1');
+});
