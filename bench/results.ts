@@ -11,6 +11,8 @@ export interface Row {
   errors: number;
   ratio?: number;
   baseline?: string;
+  /** The baseline's rate this ratio used (bare-http workloads: measured beside them). */
+  baselineRps?: number;
   target?: number;
   note?: string;
 }
