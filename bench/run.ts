@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: baselines and workloads measured in one run, each workload reported as a ratio to
  * its baseline (PERFORMANCE.md); a bare-http workload's baseline is measured again just before each of
- * its rounds, because this machine's speed moves within minutes. Options: --quick, --only a,b, --storage inmem|sqlite|postgresql,
+ * its rounds (not with --quick), because this machine's speed moves within minutes. Options: --quick, --only a,b, --storage inmem|sqlite|postgresql,
  * --compare results/FILE.json, --profile DIR (the server runs with `node --cpu-prof`; summarise the
  * profile with `node --import tsx bench/profile.ts DIR/*.cpuprofile`).
  */
@@ -110,7 +110,9 @@ async function runAll(options: ReturnType<typeof parseOptions>, bareUrl: string)
     console.log(
       `cold-start: first request served ${server.firstServedMs.toFixed(0)} ms after spawn (target < 1000 ms)`,
     );
-    const pairSeconds = options.quick ? 0.5 : 1;
+    // --quick has no room for it in its three minutes, and half-second samples moved too much to help:
+    // it keeps the start-of-run figure.
+    const pairSeconds = options.quick ? 0 : 1;
     const context = {
       seconds,
       rounds,
@@ -194,7 +196,7 @@ async function runCustom(workload: CustomWorkload, server: BenchServer, context:
 interface StandardContext extends CustomContext {
   roundSeconds: number;
   warmupSeconds: number;
-  /** The bare-http server, measured for `seconds` before each round of a bare-http workload. */
+  /** The bare-http server, measured for `seconds` before each round of a bare-http workload (0: not). */
   bare: { url: string; seconds: number };
 }
 
@@ -213,7 +215,7 @@ async function runStandard(workload: Workload, server: BenchServer, context: Sta
     await runLoad({ ...prepared, url: server.url, durationSeconds: context.warmupSeconds });
   // This machine's speed moves within minutes (bare-http 42k-69k req/s in one hour): a bare-http
   // workload is compared with bare-http measured just before each of its own rounds, on the same core.
-  const pairedConnections = PAIRED[workload.baseline];
+  const pairedConnections = context.bare.seconds > 0 ? PAIRED[workload.baseline] : undefined;
   const besides: LoadResult[] = [];
   const result = await medianOf(context.rounds, async () => {
     if (pairedConnections)
