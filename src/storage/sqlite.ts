@@ -32,6 +32,14 @@ interface Unsynced {
   commit: number;
 }
 
+/**
+ * A value as a plain Uint8Array, viewing the Buffer the driver made for it rather than copying it:
+ * each blob gets its own memory, so the view holds nothing else alive (the copy was ~1 us a row).
+ */
+function plain(value: Buffer): Uint8Array {
+  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
 export class SqliteBackend implements StorageBackend {
   readonly type = 'sqlite';
   private readonly db: Database.Database;
@@ -66,9 +74,10 @@ export class SqliteBackend implements StorageBackend {
       delete: this.db.prepare('DELETE FROM entries WHERE parent = ? AND name = ?'),
       leaves: this.db.prepare('SELECT name FROM entries WHERE parent = ?').pluck(),
       anyUnder: this.db.prepare('SELECT 1 FROM entries WHERE parent >= ? AND parent < ? LIMIT 1').pluck(),
-      leafPage: this.db.prepare(
-        'SELECT name, value FROM entries WHERE parent = ? AND name > ? ORDER BY name LIMIT ?',
-      ),
+      // Rows as arrays: unseal pages through 100,000 due entries with this.
+      leafPage: this.db
+        .prepare('SELECT name, value FROM entries WHERE parent = ? AND name > ? ORDER BY name LIMIT ?')
+        .raw(),
       nextFolder: this.db
         .prepare('SELECT parent FROM entries WHERE parent > ? AND parent < ? ORDER BY parent LIMIT 1')
         .pluck(),
@@ -110,7 +119,7 @@ export class SqliteBackend implements StorageBackend {
     const value = this.statements.get.get(parent, name) as Buffer | undefined;
     // What was just read may come from a commit not yet synced: answer once that commit is durable.
     if (this.unsyncedKeys.has(key)) await this.durable(this.commits);
-    return value && new Uint8Array(value);
+    return value && plain(value);
   }
 
   /** What was just read under `prefix` may come from commits not yet synced: wait for them first. */
@@ -162,11 +171,8 @@ export class SqliteBackend implements StorageBackend {
       Buffer.from(folder, 'utf8'),
       Buffer.from(after ?? '', 'utf8'),
       limit,
-    ) as { name: Buffer; value: Buffer }[];
-    const entries = rows.map((row) => ({
-      name: row.name.toString('utf8'),
-      value: new Uint8Array(row.value),
-    }));
+    ) as [name: Buffer, value: Buffer][];
+    const entries = rows.map(([name, value]) => ({ name: name.toString('utf8'), value: plain(value) }));
     await this.durableUnder(folder);
     return { entries, next: rows.length === limit ? entries[entries.length - 1].name : undefined };
   }
