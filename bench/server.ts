@@ -21,8 +21,9 @@ export interface BenchServer {
   startedAt: number;
   firstServedMs: number;
   /**
-   * Resolves with each server log line matching `pattern` as it is written, until `handle` returns
-   * true. Info lines are kept for this and not shown; warnings and errors go to this process's stderr.
+   * Calls `handle` with each server log line matching `pattern` as it is written, and resolves once
+   * `handle` returns true. Info lines are kept for this and not shown; warnings, errors and anything
+   * else the server writes to stderr go to this process's stderr.
    */
   watchLog(pattern: RegExp, handle: (line: string) => boolean): Promise<void>;
   // biome-ignore lint/suspicious/noExplicitAny: arbitrary JSON bodies
@@ -80,6 +81,9 @@ export async function startBenchServer(
         }
       }
     }
+  });
+  child.stderr!.on('end', () => {
+    if (partial) process.stderr.write(`${partial}\n`);
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
