@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { pgCreateRole } from './baselines.js';
 import { type LoadResult, runLoad } from './load.js';
 import { type BenchServer, pinPrefix, startBenchServer } from './server.js';
 import type { CustomContext, CustomResult, CustomWorkload } from './workloads.js';
@@ -60,8 +61,11 @@ async function pgCredsRun(
     // machine, and a fetch-based loop cost ~3 ms of load-process CPU per pair.
     const pairs = (durationSeconds: number) => credentialPairs(server, durationSeconds);
     await pairs(1);
+    // PostgreSQL's own rate measured again just before (not with --quick): like bare-http, it moves
+    // with this machine's speed over a run (226-427/s at the start of this session's runs).
+    const beside = seconds >= 10 ? await pgCreateRole(3, PG_URL) : undefined;
     const result = await pairs(seconds);
-    const ratio = result.rps / baselines['pg-create-role'];
+    const ratio = result.rps / (beside ?? baselines['pg-create-role']);
     return {
       name: 'pg-creds',
       result,
@@ -73,7 +77,7 @@ async function pgCredsRun(
         result,
         'issue+revoke/s',
         ` = ${ratio.toFixed(2)} x pg-create-role (target 0.80)`,
-        '; latencies per request (issue or revoke)',
+        `; latencies per request (issue or revoke)${beside ? `; pg-create-role beside it ${Math.round(beside)}/s` : ''}`,
       ),
     };
   }
