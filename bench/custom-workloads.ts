@@ -24,8 +24,8 @@ const pgCreds: CustomWorkload = {
   name: 'pg-creds',
   custom: true,
   needs: ['pg-create-role'],
-  async run(server, { seconds, baselines }) {
-    return [await pgCredsRun(server, seconds, baselines)];
+  async run(server, { seconds, baselines, pairSeconds }) {
+    return [await pgCredsRun(server, seconds, baselines, pairSeconds > 0)];
   },
 };
 
@@ -33,6 +33,7 @@ async function pgCredsRun(
   server: BenchServer,
   seconds: number,
   baselines: Record<string, number>,
+  paired: boolean,
 ): Promise<CustomResult> {
   {
     const url = new URL(PG_URL);
@@ -63,7 +64,7 @@ async function pgCredsRun(
     await pairs(1);
     // PostgreSQL's own rate measured again just before (not with --quick): like bare-http, it moves
     // with this machine's speed over a run (226-427/s at the start of this session's runs).
-    const beside = seconds >= 10 ? await pgCreateRole(3, PG_URL) : undefined;
+    const beside = paired ? await pgCreateRole(3, PG_URL) : undefined;
     const result = await pairs(seconds);
     const ratio = result.rps / (beside ?? baselines['pg-create-role']);
     return {

@@ -127,7 +127,7 @@ async function runAll(options: ReturnType<typeof parseOptions>) {
       warmupSeconds,
       baselines,
       storage: options.storage,
-      bare: { seconds: pairSeconds },
+      pairSeconds,
     };
     for (const workload of selected) {
       if ('custom' in workload) await runCustom(workload, server, context, rows);
@@ -204,8 +204,6 @@ async function runCustom(workload: CustomWorkload, server: BenchServer, context:
 interface StandardContext extends CustomContext {
   roundSeconds: number;
   warmupSeconds: number;
-  /** bare-http is measured for `seconds` before each round of a bare-http workload (0: not). */
-  bare: { seconds: number };
 }
 
 const PAIRED: Record<string, number> = { 'bare-http': 64, 'bare-http@10': 10 };
@@ -223,7 +221,7 @@ async function runStandard(workload: Workload, server: BenchServer, context: Sta
     await runLoad({ ...prepared, url: server.url, durationSeconds: context.warmupSeconds });
   // This machine's speed moves within minutes (bare-http 42k-69k req/s in one hour): a bare-http
   // workload is compared with bare-http measured just before each of its own rounds, on the same core.
-  const pairedConnections = context.bare.seconds > 0 ? PAIRED[workload.baseline] : undefined;
+  const pairedConnections = context.pairSeconds > 0 ? PAIRED[workload.baseline] : undefined;
   const besides: LoadResult[] = [];
   // `bareUrl`: a fresh bare server measured before each round (paired workloads only).
   const rounds = (bareUrl?: string) =>
@@ -233,7 +231,7 @@ async function runStandard(workload: Workload, server: BenchServer, context: Sta
           await runLoad({
             url: bareUrl,
             connections: pairedConnections,
-            durationSeconds: context.bare.seconds,
+            durationSeconds: context.pairSeconds,
           }),
         );
       return runLoad({ ...prepared, url: server.url, durationSeconds: duration });
@@ -242,7 +240,7 @@ async function runStandard(workload: Workload, server: BenchServer, context: Sta
   await workload.teardown?.(server);
   // The password hash's own rate, measured once more right after (its workload runs 30 s).
   const kdfBeside =
-    workload.baseline === 'kdf' && context.bare.seconds > 0 ? kdfRate(3, pinPrefix(0)) : undefined;
+    workload.baseline === 'kdf' && context.pairSeconds > 0 ? kdfRate(3, pinPrefix(0)) : undefined;
   const beside = besides.length
     ? [...besides].sort((a, b) => a.rps - b.rps)[besides.length >> 1].rps
     : kdfBeside;

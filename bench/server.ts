@@ -72,8 +72,7 @@ export async function startBenchServer(
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop() ?? '';
     for (const text of lines) {
-      if (!/\] [^:]*: /.test(text) || !/ \[(INFO|DEBUG|TRACE)\] /.test(text))
-        process.stderr.write(`${text}\n`);
+      if (!/ \[(INFO|DEBUG|TRACE)\] /.test(text)) process.stderr.write(`${text}\n`);
       for (const w of watchers) {
         if (w.pattern.test(text) && w.handle(text)) {
           watchers.delete(w);

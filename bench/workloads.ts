@@ -36,6 +36,8 @@ export interface CustomContext {
   rounds: number;
   baselines: Record<string, number>;
   storage: string;
+  /** Seconds of a baseline measured beside a workload; 0 with --quick, which keeps the start-of-run ones. */
+  pairSeconds: number;
 }
 
 export interface CustomResult {

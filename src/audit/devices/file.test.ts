@@ -139,7 +139,10 @@ test('a log swapped for a directory fails the write, and recovers once the path 
   await device.close();
 });
 
-test('a write the disk never answers fails after the timeout, and so does every line queued behind it', async () => {
+// The time limit makes a missing deadline a failure rather than a hang.
+test('a write the disk never answers fails after the timeout, and so does every line queued behind it', {
+  timeout: 5000,
+}, async () => {
   const path = freshPath();
   const device = await FileDevice.create({ file_path: path }, { timeoutMs: 80 });
   await device.write('answered');

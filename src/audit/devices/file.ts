@@ -105,23 +105,21 @@ export class FileDevice implements AuditDevice {
   write(line: string): Promise<void> {
     if (this.target.kind === 'discard') return WRITTEN;
     if (this.closed) return Promise.reject(new Error('audit device is closed'));
-    let batch = this.filling;
-    if (!batch) {
-      batch = this.openBatch();
-      this.filling = batch;
-      const started = batch;
-      void this.serial.run(() => this.drain(started));
-    }
+    const batch = this.filling ?? this.openBatch();
     batch.lines.push(`${this.prefix}${line}\n`);
     return batch.done;
   }
 
+  /** A new batch takes lines until its write starts, after the writes queued before it. */
   private openBatch(): Batch {
     let settle!: (error?: Error) => void;
     const written = new Promise<void>((resolve, reject) => {
       settle = (error) => (error ? reject(error) : resolve());
     });
-    return { lines: [], done: this.deadlines.bound(written), settle };
+    const batch: Batch = { lines: [], done: this.deadlines.bound(written), settle };
+    this.filling = batch;
+    void this.serial.run(() => this.drain(batch));
+    return batch;
   }
 
   reopen(): Promise<void> {

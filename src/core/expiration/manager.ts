@@ -398,7 +398,10 @@ export class ExpirationManager {
       try {
         // The due entry goes in the token's own deletion: a crash before it leaves both to fire again.
         const removal = { view: this.deps.storage, ops: [this.dueOp('delete', item)] };
-        if (await this.deps.revokeToken(item.id, removal)) return this.countExpiry('revoked');
+        if (await this.deps.revokeToken(item.id, removal)) {
+          this.countExpiry('revoked');
+          return;
+        }
       } catch {
         if (this.stopped) return;
         this.countExpiry('retrying');
