@@ -4,8 +4,8 @@
  * expiration manager has indexed everything, which no endpoint tells.
  *
  * Leases: 100k tokens with a TTL stand in for leases. They sit in the same due index
- * (`sys/expire/due/<minute>/…`) that unseal scans, decrypts and loads into timers; a lease would add
- * its `id/` entry, which unseal does not read. TTLs fall 3–9 minutes ahead, inside the 10-minute
+ * (`sys/expire/due/<minute>/<expire ms>-<id hash>`) whose names unseal reads into timers; a lease
+ * would add its `id/` entry, which unseal does not read. TTLs fall 3–9 minutes ahead, inside the 10-minute
  * horizon, so every entry must be loaded. Prints one JSON line (with the unseal key, so the caller
  * can start a real server on the same storage for `rss-100k`). Usage:
  *   node --import tsx bench/unseal.ts DIR LEASES SECRETS

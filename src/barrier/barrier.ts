@@ -5,9 +5,9 @@
 import { CofferError, invalid, sealedError } from '../core/errors.js';
 import { deepFreeze } from '../framework/deep-freeze.js';
 import {
-  isLeafScanner,
+  isNameScanner,
   isPrefixProbe,
-  type ScanPage,
+  type NamePage,
   type StorageBackend,
   type TxOp,
 } from '../storage/backend.js';
@@ -156,22 +156,11 @@ export class Barrier implements StorageBackend {
     return parsed !== MISS ? parsed : deepFreeze(JSON.parse(new TextDecoder().decode(plain)));
   }
 
-  /**
-   * A page of a folder's leaves, decrypted, for bulk loads: one range read, and nothing is cached
-   * (what a loader reads once would only push hot entries out). Undefined when the physical backend
-   * cannot scan.
-   */
-  async scanLeaves(folder: string, after: string | undefined, limit: number): Promise<ScanPage | undefined> {
-    const keyring = this.unsealedKeyring();
-    if (!isLeafScanner(this.physical)) return undefined;
-    const page = await this.physical.scanLeaves(folder, after, limit);
-    if (!page) return undefined;
-    const entries = page.entries.map(({ name, value }) => {
-      const key = folder + name;
-      this.checkKey(key);
-      return { name, value: this.decrypt(keyring, key, value) };
-    });
-    return { entries, next: page.next };
+  /** A page of a folder's leaf names: keys are not secret, so nothing is decrypted. */
+  async scanNames(folder: string, after: string | undefined, limit: number): Promise<NamePage | undefined> {
+    this.unsealedKeyring();
+    if (!isNameScanner(this.physical)) return undefined;
+    return this.physical.scanNames(folder, after, limit);
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {

@@ -183,8 +183,7 @@ export class Core {
       clock: this.clock,
       log: this.log.child('expiration'),
       resolve: (path) => mountManager.route(path),
-      tokenExpiry: (accessor) => tokens.expiryOfAccessor(accessor),
-      revokeToken: (accessor, alongside) => tokens.revokeAccessor(accessor, alongside),
+      expireToken: (accessor, now, alongside) => tokens.expireAccessor(accessor, now, alongside),
     });
     await mounts.start(fresh ? (this.options.initialMounts?.() ?? []) : []);
     const audit = new AuditBroker({

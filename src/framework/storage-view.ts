@@ -1,7 +1,7 @@
 /** A mount's window onto the barrier: every key is prefixed, so an engine cannot reach another's data. */
 import {
   isJsonReader,
-  isLeafScanner,
+  isNameScanner,
   isPrefixProbe,
   type StorageBackend,
   type TxOp,
@@ -69,35 +69,22 @@ export class StorageView {
   }
 
   /**
-   * A page of `folder`'s leaves (names relative to it, in code-point order) with their JSON values,
-   * starting after `after`. One range read where the backend can scan; list and get otherwise.
+   * A page of `folder`'s leaf names (relative to it, in code-point order) after `after`, without their
+   * values. One index range read where the backend can; a list otherwise.
    */
-  async scanJson<T>(
+  async scanNames(
     folder: string,
     after: string | undefined,
     limit: number,
-  ): Promise<{ entries: { name: string; value: T }[]; next?: string }> {
-    const scanned = isLeafScanner(this.backend)
-      ? await this.backend.scanLeaves(this.key(folder), after, limit)
+  ): Promise<{ names: string[]; next?: string }> {
+    const scanned = isNameScanner(this.backend)
+      ? await this.backend.scanNames(this.key(folder), after, limit)
       : undefined;
-    if (scanned) {
-      return {
-        entries: scanned.entries.map(({ name, value }) => ({
-          name,
-          value: JSON.parse(decoder.decode(value)) as T,
-        })),
-        next: scanned.next,
-      };
-    }
+    if (scanned) return scanned;
     const names = (await this.list(folder))
       .filter((name) => !name.endsWith('/') && (after === undefined || compareCodePoints(name, after) > 0))
       .slice(0, limit);
-    const entries: { name: string; value: T }[] = [];
-    for (const name of names) {
-      const value = await this.getJson<T>(folder + name);
-      if (value !== undefined) entries.push({ name, value });
-    }
-    return { entries, next: names.length === limit ? names[names.length - 1] : undefined };
+    return { names, next: names.length === limit ? names[names.length - 1] : undefined };
   }
 
   putJson(key: string, value: unknown): Promise<void> {

@@ -32,23 +32,23 @@ export function isJsonReader(backend: StorageBackend): backend is StorageBackend
   return typeof (backend as Partial<JsonReader>).readJson === 'function';
 }
 
-/** One page of a folder's leaves with their values, in key order. */
-export interface ScanPage {
-  entries: { name: string; value: Uint8Array }[];
+/** One page of a folder's leaf names, in key order. */
+export interface NamePage {
+  names: string[];
   /** Pass as `after` for the next page; undefined when this was the last. */
   next?: string;
 }
 
 /**
- * A backend that can read a folder's leaves with their values in pages (bulk loads at unseal).
- * Undefined means this instance cannot after all (a barrier over a backend that cannot scan).
+ * A backend that can read a folder's leaf names in pages without their values (an index-only range
+ * read). Undefined means this instance cannot after all (a barrier over a backend that cannot scan).
  */
-export interface LeafScanner {
-  scanLeaves(folder: string, after: string | undefined, limit: number): Promise<ScanPage | undefined>;
+export interface NameScanner {
+  scanNames(folder: string, after: string | undefined, limit: number): Promise<NamePage | undefined>;
 }
 
-export function isLeafScanner(backend: StorageBackend): backend is StorageBackend & LeafScanner {
-  return typeof (backend as Partial<LeafScanner>).scanLeaves === 'function';
+export function isNameScanner(backend: StorageBackend): backend is StorageBackend & NameScanner {
+  return typeof (backend as Partial<NameScanner>).scanNames === 'function';
 }
 
 /** A backend that can tell whether anything is stored under a prefix with one index seek. */

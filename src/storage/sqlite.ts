@@ -13,7 +13,7 @@ import { chmodSync, closeSync, existsSync, fdatasync, fsyncSync, openSync } from
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { invalid } from '../core/errors.js';
-import type { ScanPage, StorageBackend, TxOp } from './backend.js';
+import type { NamePage, StorageBackend, TxOp } from './backend.js';
 import { childFolder, splitKey, upperBound } from './key-split.js';
 import { compareCodePoints } from './list.js';
 import { validateKey, validateOps } from './validate-key.js';
@@ -74,10 +74,10 @@ export class SqliteBackend implements StorageBackend {
       delete: this.db.prepare('DELETE FROM entries WHERE parent = ? AND name = ?'),
       leaves: this.db.prepare('SELECT name FROM entries WHERE parent = ?').pluck(),
       anyUnder: this.db.prepare('SELECT 1 FROM entries WHERE parent >= ? AND parent < ? LIMIT 1').pluck(),
-      // Rows as arrays: unseal pages through 100,000 due entries with this.
-      leafPage: this.db
-        .prepare('SELECT name, value FROM entries WHERE parent = ? AND name > ? ORDER BY name LIMIT ?')
-        .raw(),
+      // Names only: the (parent, name) index answers it without touching the table's rows.
+      namePage: this.db
+        .prepare('SELECT name FROM entries WHERE parent = ? AND name > ? ORDER BY name LIMIT ?')
+        .pluck(),
       nextFolder: this.db
         .prepare('SELECT parent FROM entries WHERE parent > ? AND parent < ? ORDER BY parent LIMIT 1')
         .pluck(),
@@ -160,21 +160,18 @@ export class SqliteBackend implements StorageBackend {
     return found;
   }
 
-  /**
-   * A page of `folder`'s leaves with their values: one range query instead of a point query per key.
-   * Paged so the caller can yield between pages (a statement cannot stay open across an await).
-   */
-  async scanLeaves(folder: string, after: string | undefined, limit: number): Promise<ScanPage> {
+  /** A page of `folder`'s leaf names, from the index alone (unseal indexes due entries by name). */
+  async scanNames(folder: string, after: string | undefined, limit: number): Promise<NamePage> {
     if (folder !== '' && !folder.endsWith('/')) throw invalid('a scanned folder ends with "/"');
-    validateKey(`${folder}x`); // the folder's own bounds (NUL, length)
-    const rows = this.statements.leafPage.all(
+    validateKey(`${folder}x`);
+    const rows = this.statements.namePage.all(
       Buffer.from(folder, 'utf8'),
       Buffer.from(after ?? '', 'utf8'),
       limit,
-    ) as [name: Buffer, value: Buffer][];
-    const entries = rows.map(([name, value]) => ({ name: name.toString('utf8'), value: plain(value) }));
+    ) as Buffer[];
+    const names = rows.map((name) => name.toString('utf8'));
     await this.durableUnder(folder);
-    return { entries, next: rows.length === limit ? entries[entries.length - 1].name : undefined };
+    return { names, next: rows.length === limit ? names[names.length - 1] : undefined };
   }
 
   private listNow(prefix: string): string[] {

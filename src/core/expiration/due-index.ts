@@ -1,9 +1,14 @@
 /**
- * An on-disk index of what expires when: `sys/expire/due/<minute>/<id hash>`. Unseal loads only the
- * buckets that are due soon, so 100,000 leases never sit in memory or stall start-up.
+ * An on-disk index of what expires when: `sys/expire/due/<minute>/<expire ms>-<id hash>`. Unseal loads
+ * only the buckets that are due soon, and only their key names: the name alone says when an entry is
+ * due, so 100,000 of them are indexed without reading or decrypting a value. The value (kind and id)
+ * is read when the entry fires. Names sort by time, so a burst of expirations deletes neighbouring
+ * index entries instead of one random index page per entry.
+ *
+ * Files written before this layout hold `<minute>/<id hash>` names; unseal rewrites each one it meets.
  */
 import { createHash } from 'node:crypto';
-import type { StorageView } from '../../framework/storage-view.js';
+import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
 
 export type DueKind = 'lease' | 'token';
 
@@ -14,9 +19,19 @@ export interface DueItem {
   at: number;
 }
 
+/** What a timer holds: when, and which entry. `item` is there when this process already has it. */
+export interface DueRef {
+  at: number;
+  idHash: string;
+  item?: DueItem;
+}
+
 const BUCKET_MS = 60_000;
-/** Due entries read per page at unseal: small enough that the loader yields often. */
-const SCAN_PAGE = 256;
+/** Names read per page at unseal: small enough that the loader yields often. */
+const SCAN_PAGE = 1024;
+/** `<15-digit expire ms>-<64 hex>`; the time is zero-padded so names sort by it. */
+const NAME = /^(\d{15})-([0-9a-f]{64})$/;
+const LEGACY_NAME = /^[0-9a-f]{64}$/;
 
 export function bucketOf(at: number): string {
   return String(Math.floor(at / BUCKET_MS)).padStart(12, '0');
@@ -26,12 +41,16 @@ export function hashId(kind: DueKind, id: string): string {
   return createHash('sha256').update(`${kind}:${id}`).digest('hex');
 }
 
+export function refOf(item: DueItem, idHash = hashId(item.kind, item.id)): DueRef {
+  return { at: item.at, idHash, item };
+}
+
 export class DueIndex {
   constructor(private readonly storage: StorageView) {}
 
-  /** `idHash` may be passed when the caller already has `hashId(kind, id)` (a renewal moves one item). */
+  /** The entry's key; `idHash` may be passed when the caller already has `hashId(kind, id)`. */
   key(item: Pick<DueItem, 'kind' | 'id' | 'at'>, idHash = hashId(item.kind, item.id)): string {
-    return `${bucketOf(item.at)}/${idHash}`;
+    return keyOf(item.at, idHash);
   }
 
   async add(item: DueItem): Promise<void> {
@@ -40,6 +59,21 @@ export class DueIndex {
 
   async remove(item: Pick<DueItem, 'kind' | 'id' | 'at'>): Promise<void> {
     await this.storage.delete(this.key(item));
+  }
+
+  /**
+   * The item a ref points at, read from storage; undefined when the entry is gone, or does not match
+   * its name (then it is dropped: nothing can act on it).
+   */
+  async read(ref: DueRef): Promise<DueItem | undefined> {
+    const key = keyOf(ref.at, ref.idHash);
+    const item = await this.storage.getJson<DueItem>(key);
+    if (!item) return undefined;
+    if (this.key(item) !== key) {
+      await this.storage.delete(key);
+      return undefined;
+    }
+    return item;
   }
 
   /** Bucket names up to and including the one holding `until`, oldest first. */
@@ -52,16 +86,42 @@ export class DueIndex {
       .sort();
   }
 
-  /** Read in pages (one range read each where storage can); `pause` runs between pages. */
-  async itemsIn(bucket: string, pause?: () => Promise<void>): Promise<DueItem[]> {
-    const items: DueItem[] = [];
+  /**
+   * The refs in one bucket, read a page of names at a time (`pause` runs between pages). An entry in the
+   * old layout is read and rewritten under its new name first.
+   */
+  async refsIn(bucket: string, pause?: () => Promise<void>): Promise<DueRef[]> {
+    const refs: DueRef[] = [];
     let after: string | undefined;
     do {
-      const page = await this.storage.scanJson<DueItem>(`${bucket}/`, after, SCAN_PAGE);
-      for (const { value } of page.entries) items.push(value);
+      const page = await this.storage.scanNames(`${bucket}/`, after, SCAN_PAGE);
+      for (const name of page.names) {
+        const match = NAME.exec(name);
+        if (match) refs.push({ at: Number(match[1]), idHash: match[2] });
+        else if (LEGACY_NAME.test(name)) {
+          const ref = await this.migrate(`${bucket}/${name}`);
+          if (ref) refs.push(ref);
+        }
+      }
       after = page.next;
       await pause?.();
     } while (after !== undefined);
-    return items;
+    return refs;
   }
+
+  /** Moves an entry written under the old layout to its new name, in one transaction. */
+  private async migrate(legacyKey: string): Promise<DueRef | undefined> {
+    const item = await this.storage.getJson<DueItem>(legacyKey);
+    if (!item) return undefined;
+    const ref = refOf(item);
+    await this.storage.transaction([
+      { op: 'put', key: keyOf(ref.at, ref.idHash), value: jsonBytes(item) },
+      { op: 'delete', key: legacyKey },
+    ]);
+    return ref;
+  }
+}
+
+function keyOf(at: number, idHash: string): string {
+  return `${bucketOf(at)}/${String(Math.max(0, Math.trunc(at))).padStart(15, '0')}-${idHash}`;
 }

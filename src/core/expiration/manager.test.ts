@@ -5,8 +5,9 @@ import { FakeClock } from '../../framework/clock.js';
 import { defineEngine } from '../../framework/engine.js';
 import { type Logger, silentLogger } from '../../framework/log.js';
 import type { EngineContext } from '../../framework/path.js';
-import { StorageView } from '../../framework/storage-view.js';
+import { jsonBytes, StorageView } from '../../framework/storage-view.js';
 import { InmemBackend } from '../../storage/inmem.js';
+import { bucketOf, hashId } from './due-index.js';
 import { ExpirationManager } from './manager.js';
 
 /** A secrets engine whose credentials live in a Set, so a test can see what was revoked at the "source". */
@@ -47,11 +48,11 @@ function setup(
     clock,
     log,
     resolve: (path) => (path.startsWith('leasing/') ? { engine, ctx } : undefined),
-    tokenExpiry: async () => clock.now() - 1,
-    revokeToken: async (accessor, alongside) => {
+    // Every token has expired by the time its entry fires.
+    expireToken: async (accessor, _now, alongside) => {
       revokedTokens.push(accessor);
       await StorageView.transaction([alongside]); // as the token store does, with the token's deletion
-      return true;
+      return 'revoked';
     },
   });
   return { manager, live, clock, backend, revokedTokens };
@@ -153,6 +154,54 @@ test('after a restart the due index brings back expirations, including overdue o
   assert.equal(second.live.size, 0);
   assert.deepEqual(second.revokedTokens, ['accessor-t']);
   second.manager.stop();
+});
+
+test('unseal indexes due entries by name; an entry in the old layout is moved to the new one and still fires', async () => {
+  const backend = new InmemBackend();
+  const clock = new FakeClock();
+  const first = setup(clock, backend);
+  const lease = await issue(first.manager, first.live, 30);
+  first.manager.stop();
+  // A token's due entry as versions before the time-ordered names wrote it: `<minute>/<id hash>`.
+  const at = clock.now() + 20_000;
+  const legacy = `sys/expire/due/${bucketOf(at)}/${hashId('token', 'accessor-old')}`;
+  await backend.put(legacy, jsonBytes({ kind: 'token', id: 'accessor-old', at }));
+  const names = async () => (await backend.list(`sys/expire/due/${bucketOf(at)}/`)).sort();
+
+  const second = setup(clock, backend);
+  for (const user of first.live) second.live.add(user);
+  second.manager.start();
+  await second.manager.ready;
+  assert.equal(second.manager.pendingTimers(), 2);
+  const moved = `${String(at).padStart(15, '0')}-${hashId('token', 'accessor-old')}`;
+  const leaseName = `${String(lease.expireTime).padStart(15, '0')}-${hashId('lease', lease.leaseId)}`;
+  assert.deepEqual(await names(), [moved, leaseName].sort(), 'the old name is gone, the new one written');
+  clock.advance(31_000);
+  await settle();
+  assert.deepEqual(second.revokedTokens, ['accessor-old']);
+  assert.equal(second.live.size, 0, 'the lease, loaded by name only, was revoked');
+  assert.deepEqual(await backend.list('sys/expire/due/'), [], 'both due entries are gone');
+  second.manager.stop();
+});
+
+test('a due entry whose value does not match its name is dropped, not acted on', async () => {
+  const backend = new InmemBackend();
+  const clock = new FakeClock();
+  const at = clock.now() + 1000;
+  // Named for accessor-a, but the value says accessor-b (a copied or corrupted entry).
+  const name = `${String(at).padStart(15, '0')}-${hashId('token', 'accessor-a')}`;
+  await backend.put(
+    `sys/expire/due/${bucketOf(at)}/${name}`,
+    jsonBytes({ kind: 'token', id: 'accessor-b', at }),
+  );
+  const { manager, revokedTokens } = setup(clock, backend);
+  manager.start();
+  await manager.ready;
+  clock.advance(2000);
+  await settle();
+  assert.deepEqual(revokedTokens, []);
+  assert.deepEqual(await backend.list('sys/expire/due/'), []);
+  manager.stop();
 });
 
 test('revoke-prefix and force', async () => {

@@ -13,7 +13,7 @@ import { type JointOps, jsonBytes, type StorageView } from '../../framework/stor
 import type { TxOp } from '../../storage/backend.js';
 import { invalid } from '../errors.js';
 import { base62 } from '../ids.js';
-import { DueIndex, type DueItem, hashId } from './due-index.js';
+import { DueIndex, type DueItem, type DueRef, hashId, refOf } from './due-index.js';
 import type { LeaseEntry } from './lease.js';
 import { Timers } from './timers.js';
 
@@ -27,13 +27,13 @@ export interface ExpirationDeps {
   clock: Clock;
   log: Logger;
   resolve(path: string): LeaseOwner | undefined;
-  /** Token expiry: the token's current expire time (null = never, undefined = gone) and its revocation. */
-  tokenExpiry(accessor: string): Promise<number | null | undefined>;
   /**
-   * Revokes the token and commits `alongside` (its due entry's removal) in the same transaction as
-   * its deletion; false when the token was already gone, and `alongside` was not applied.
+   * Revokes the token with this accessor if it has expired by `now`, committing `alongside` (its due
+   * entry's removal) in the same transaction as its deletion: 'revoked'. 'none' when there is no such
+   * token or it never expires, and `alongside` was not applied. Otherwise the later expire time of a
+   * token renewed meanwhile, and nothing was done.
    */
-  revokeToken(accessor: string, alongside: JointOps): Promise<boolean>;
+  expireToken(accessor: string, now: number, alongside: JointOps): Promise<'revoked' | 'none' | number>;
 }
 
 const HORIZON_MS = 10 * 60_000;
@@ -69,7 +69,7 @@ export class ExpirationManager {
     this.timers = new Timers(
       deps.clock,
       MAX_PARALLEL_REVOCATIONS,
-      (item) => this.fire(item),
+      (ref) => this.fire(ref),
       (error) =>
         deps.log.error('expiration handler failed', { error: error instanceof Error ? error.name : 'error' }),
       () => this.endBurst(),
@@ -122,6 +122,7 @@ export class ExpirationManager {
    * Loads due items up to now + horizon, bucket by bucket, without holding all leases in memory. Storage
    * reads can resolve without ever returning to the event loop (sqlite is synchronous), so the loader
    * yields every few milliseconds: requests are served while 100,000 entries are indexed after unseal.
+   * Only key names are read here (they carry the time); an entry's value is read when it fires.
    */
   private async loadDue(): Promise<void> {
     const until = this.deps.clock.now() + HORIZON_MS;
@@ -132,7 +133,7 @@ export class ExpirationManager {
       slice = performance.now();
     };
     for (const bucket of await this.due.bucketsUntil(until)) {
-      for (const item of await this.due.itemsIn(bucket, yieldNow)) this.timers.schedule(item);
+      for (const ref of await this.due.refsIn(bucket, yieldNow)) this.timers.schedule(ref);
     }
     this.loadedUntil = until;
   }
@@ -143,9 +144,9 @@ export class ExpirationManager {
   }
 
   /** A timer for an item already in the due index, if it falls within what has been loaded. */
-  private arm(item: DueItem): void {
+  private arm(item: DueItem, idHash?: string): void {
     if (item.at <= this.loadedUntil || item.at <= this.deps.clock.now() + HORIZON_MS)
-      this.timers.schedule(item);
+      this.timers.schedule(refOf(item, idHash));
   }
 
   /** The due-index entry of `item` as an op of this manager's view, to commit with the lease itself. */
@@ -175,6 +176,7 @@ export class ExpirationManager {
       tokenAccessor,
     };
     const due: DueItem = { kind: 'lease', id: lease.leaseId, at: lease.expireTime };
+    const idHash = hashId('lease', lease.leaseId);
     // The lease, its token's index entry and its due entry commit together: one fsync, and a crash
     // never leaves a lease that nothing will expire.
     const ops: TxOp[] = [{ op: 'put', key: `id/${lease.leaseId}`, value: jsonBytes(lease) }];
@@ -182,9 +184,9 @@ export class ExpirationManager {
       const key = `token/${sha(tokenAccessor)}/${sha(lease.leaseId)}`;
       ops.push({ op: 'put', key, value: jsonBytes({ leaseId: lease.leaseId }) });
     }
-    ops.push(this.dueOp('put', due));
+    ops.push(this.dueOp('put', due, idHash));
     await this.deps.storage.transaction(ops);
-    this.arm(due);
+    this.arm(due, idHash);
     return { lease, ttlSeconds: ttl };
   }
 
@@ -248,8 +250,8 @@ export class ExpirationManager {
     ops.push(this.dueOp('put', next, idHash));
     await this.deps.storage.transaction(ops);
     // Only once the renewal is durable: a failed one keeps the timer it had.
-    this.timers.cancel(previous);
-    this.arm(next);
+    this.timers.cancel(idHash);
+    this.arm(next, idHash);
     return { lease, ttlSeconds: ttl, data: response?.data, warnings };
   }
 
@@ -295,13 +297,11 @@ export class ExpirationManager {
   }
 
   private async forget(lease: LeaseEntry): Promise<void> {
-    this.timers.cancel({ kind: 'lease', id: lease.leaseId });
+    const idHash = hashId('lease', lease.leaseId);
+    this.timers.cancel(idHash);
     const ops = [
       { op: 'delete' as const, key: `id/${lease.leaseId}` },
-      {
-        op: 'delete' as const,
-        key: `due/${this.due.key({ kind: 'lease', id: lease.leaseId, at: lease.expireTime })}`,
-      },
+      this.dueOp('delete', { kind: 'lease', id: lease.leaseId, at: lease.expireTime }, idHash),
     ];
     if (lease.tokenAccessor)
       ops.push({ op: 'delete', key: `token/${sha(lease.tokenAccessor)}/${sha(lease.leaseId)}` });
@@ -372,11 +372,18 @@ export class ExpirationManager {
     return removed;
   }
 
-  private async fire(item: DueItem): Promise<void> {
+  private async fire(ref: DueRef): Promise<void> {
+    // Loaded at unseal by name only: the value says what expires.
+    const item = ref.item ?? (await this.due.read(ref));
+    if (!item) return;
     if (item.kind === 'token') return this.expireToken(item);
     const lease = await this.lookup(item.id);
     if (!lease) return void (await this.due.remove(item));
-    if (lease.expireTime > this.deps.clock.now() && !lease.revokeAttempts) return; // renewed meanwhile
+    if (lease.expireTime > this.deps.clock.now() && !lease.revokeAttempts) {
+      // Renewed meanwhile: the renewal wrote its own entry, and this one is stale unless it is that one.
+      if (lease.expireTime !== item.at) await this.due.remove(item);
+      return;
+    }
     try {
       await this.revoke(lease.leaseId);
       this.countExpiry('revoked');
@@ -389,28 +396,21 @@ export class ExpirationManager {
 
   /** The due entry goes only after the revocation has finished, so a crash mid-way fires it again. */
   private async expireToken(item: DueItem): Promise<void> {
-    const expiry = await this.deps.tokenExpiry(item.id);
-    if (expiry !== undefined && expiry !== null && expiry > this.deps.clock.now()) {
+    // The due entry goes in the token's own deletion: a crash before it leaves both to fire again.
+    const removal = { view: this.deps.storage, ops: [this.dueOp('delete', item)] };
+    let outcome: 'revoked' | 'none' | number;
+    try {
+      outcome = await this.deps.expireToken(item.id, this.deps.clock.now(), removal);
+    } catch {
+      if (this.stopped) return;
+      this.countExpiry('retrying');
+      this.deps.log.warn('token revocation failed; will retry', { accessor: item.id });
       await this.due.remove(item);
-      return this.scheduleToken(item.id, expiry);
+      return this.scheduleToken(item.id, this.deps.clock.now() + 30_000);
     }
-    if (expiry !== undefined && expiry !== null) {
-      try {
-        // The due entry goes in the token's own deletion: a crash before it leaves both to fire again.
-        const removal = { view: this.deps.storage, ops: [this.dueOp('delete', item)] };
-        if (await this.deps.revokeToken(item.id, removal)) {
-          this.countExpiry('revoked');
-          return;
-        }
-      } catch {
-        if (this.stopped) return;
-        this.countExpiry('retrying');
-        this.deps.log.warn('token revocation failed; will retry', { accessor: item.id });
-        await this.due.remove(item);
-        return this.scheduleToken(item.id, this.deps.clock.now() + 30_000);
-      }
-    }
+    if (outcome === 'revoked') return this.countExpiry('revoked');
     await this.due.remove(item);
+    if (typeof outcome === 'number') await this.scheduleToken(item.id, outcome); // renewed meanwhile
   }
 
   private async retryLater(leaseId: string, error: unknown, previous?: DueItem): Promise<void> {

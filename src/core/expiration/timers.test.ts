@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FakeClock } from '../../framework/clock.js';
-import type { DueItem } from './due-index.js';
+import { type DueRef, hashId, refOf } from './due-index.js';
 import { Timers } from './timers.js';
 
 const settle = async () => {
@@ -12,14 +12,14 @@ const settle = async () => {
 test('items fire in due order; cancelled and rescheduled ones fire once, at their last time', async () => {
   const clock = new FakeClock(0);
   const fired: string[] = [];
-  const timers = new Timers(clock, 4, async (item) => {
-    fired.push(`${item.id}@${clock.now()}`);
+  const timers = new Timers(clock, 4, async (ref: DueRef) => {
+    fired.push(`${ref.item?.id}@${clock.now()}`);
   });
-  const item = (id: string, at: number): DueItem => ({ kind: 'lease', id, at });
+  const item = (id: string, at: number) => refOf({ kind: 'lease', id, at });
   // Shuffled insertion order, plenty of entries to exercise the heap.
   const ids = Array.from({ length: 2000 }, (_, i) => (i * 7919) % 2000);
   for (const i of ids) timers.schedule(item(`l${i}`, 1000 + i * 10));
-  for (let i = 0; i < 2000; i += 2) timers.cancel({ kind: 'lease', id: `l${i}` });
+  for (let i = 0; i < 2000; i += 2) timers.cancel(hashId('lease', `l${i}`));
   timers.schedule(item('l1', 50_000)); // moved later
   timers.schedule(item('early', 500)); // earlier than everything armed
   assert.equal(timers.size, 1001);
@@ -49,7 +49,7 @@ test('clear stops everything', async () => {
   const timers = new Timers(clock, 1, async () => {
     count++;
   });
-  timers.schedule({ kind: 'token', id: 'a', at: 10 });
+  timers.schedule(refOf({ kind: 'token', id: 'a', at: 10 }));
   timers.clear();
   clock.advance(100);
   await settle();

@@ -4,30 +4,26 @@
  * heap entries instead of 100k Node timers (and their closures).
  */
 import type { Clock } from '../../framework/clock.js';
-import type { DueItem } from './due-index.js';
-
-/** In memory a plain string key is enough; the storage index hashes ids, this map need not. */
-const keyOf = (item: Pick<DueItem, 'kind' | 'id'>) => `${item.kind}:${item.id}`;
+import type { DueRef } from './due-index.js';
 
 interface HeapEntry {
   at: number;
-  key: string;
-  item: DueItem;
+  ref: DueRef;
 }
 
 export class Timers {
-  /** What is scheduled now, by key; a heap entry whose item is no longer here was cancelled. */
-  private readonly scheduled = new Map<string, DueItem>();
+  /** What is scheduled now, by id hash; a heap entry whose ref is no longer here was cancelled. */
+  private readonly scheduled = new Map<string, DueRef>();
   private heap: HeapEntry[] = [];
   private armedAt = Number.POSITIVE_INFINITY;
   private disarm?: () => void;
-  private readonly queue: DueItem[] = [];
+  private readonly queue: DueRef[] = [];
   private running = 0;
 
   constructor(
     private readonly clock: Clock,
     private readonly parallel: number,
-    private readonly onFire: (item: DueItem) => Promise<void>,
+    private readonly onFire: (ref: DueRef) => Promise<void>,
     /** Failures the fire handler did not handle itself; logged, never thrown into the timer. */
     private readonly onError?: (error: unknown) => void,
     /** Called when the last running handler finishes and nothing is queued: a burst has been handled. */
@@ -38,15 +34,15 @@ export class Timers {
     return this.scheduled.size + this.queue.length;
   }
 
-  schedule(item: DueItem): void {
-    const key = keyOf(item);
-    this.scheduled.set(key, item);
-    this.push({ at: item.at, key, item });
-    if (item.at < this.armedAt) this.arm();
+  /** Schedules `ref`, replacing what was scheduled for the same id. */
+  schedule(ref: DueRef): void {
+    this.scheduled.set(ref.idHash, ref);
+    this.push({ at: ref.at, ref });
+    if (ref.at < this.armedAt) this.arm();
   }
 
-  cancel(item: Pick<DueItem, 'kind' | 'id'>): void {
-    this.scheduled.delete(keyOf(item));
+  cancel(idHash: string): void {
+    this.scheduled.delete(idHash);
     // Cancelled entries stay in the heap until popped; rebuild when they outnumber the live ones.
     if (this.heap.length > 1024 && this.heap.length > 2 * this.scheduled.size) this.rebuild();
   }
@@ -61,7 +57,7 @@ export class Timers {
   }
 
   private isLive(entry: HeapEntry): boolean {
-    return this.scheduled.get(entry.key) === entry.item;
+    return this.scheduled.get(entry.ref.idHash) === entry.ref;
   }
 
   private arm(): void {
@@ -80,8 +76,8 @@ export class Timers {
     while (this.heap.length > 0 && this.heap[0].at <= now) {
       const entry = this.pop();
       if (!this.isLive(entry)) continue;
-      this.scheduled.delete(entry.key);
-      this.queue.push(entry.item);
+      this.scheduled.delete(entry.ref.idHash);
+      this.queue.push(entry.ref);
     }
     this.drain();
     this.arm();
@@ -89,9 +85,9 @@ export class Timers {
 
   private drain(): void {
     while (this.running < this.parallel && this.queue.length > 0) {
-      const item = this.queue.shift()!;
+      const ref = this.queue.shift()!;
       this.running++;
-      this.onFire(item)
+      this.onFire(ref)
         .catch((error: unknown) => this.onError?.(error))
         .finally(() => {
           this.running--;
@@ -103,7 +99,7 @@ export class Timers {
 
   private rebuild(): void {
     this.heap = [];
-    for (const [key, item] of this.scheduled) this.push({ at: item.at, key, item });
+    for (const ref of this.scheduled.values()) this.push({ at: ref.at, ref });
   }
 
   private push(entry: HeapEntry): void {

@@ -138,6 +138,23 @@ export class TokenStore {
     return entry.expireTime ?? null;
   }
 
+  /**
+   * The expiration manager's call when a token's due entry fires: revokes the token (and its subtree)
+   * if it has expired by `now`, committing `alongside` with its deletion. 'none' when there is no such
+   * token or it never expires; the later expire time of a token renewed since.
+   */
+  async expireAccessor(
+    accessor: string,
+    now: number,
+    alongside: JointOps,
+  ): Promise<'revoked' | 'none' | number> {
+    const ref = await this.deps.storage.readJson<{ idHash: string }>(`accessor/${await this.hash(accessor)}`);
+    const entry = ref && (await this.deps.storage.readJson<TokenEntry>(`id/${ref.idHash}`));
+    if (!entry || entry.expireTime === undefined) return 'none';
+    if (entry.expireTime > now) return entry.expireTime;
+    return (await this.revokeHash(entry.idHash, alongside)) ? 'revoked' : 'none';
+  }
+
   async lookupAccessor(accessor: string): Promise<TokenEntry | undefined> {
     const ref = await this.deps.storage.getJson<{ idHash: string }>(`accessor/${await this.hash(accessor)}`);
     if (!ref) return undefined;
@@ -285,13 +302,10 @@ export class TokenStore {
     await this.revokeHash(await this.hash(token));
   }
 
-  /**
-   * `alongside` commits in the same transaction as the token's own deletion (the expiration manager's
-   * due entry). False when there was no such token, and `alongside` was not applied.
-   */
-  async revokeAccessor(accessor: string, alongside?: JointOps): Promise<boolean> {
+  /** False when there was no such token. */
+  async revokeAccessor(accessor: string): Promise<boolean> {
     const ref = await this.deps.storage.getJson<{ idHash: string }>(`accessor/${await this.hash(accessor)}`);
-    return ref ? this.revokeHash(ref.idHash, alongside) : false;
+    return ref ? this.revokeHash(ref.idHash) : false;
   }
 
   /**
