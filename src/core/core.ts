@@ -137,6 +137,8 @@ export class Core {
     });
     let mounts: MountManager | undefined;
     let expiration: ExpirationManager | undefined;
+    // Taken before each revoked token's first lease sweep, for its second (afterRevoke).
+    const sweepMarks = new WeakMap<TokenEntry, number>();
     const tokens = new TokenStore({
       storage: new StorageView(barrier, 'sys/token/'),
       clock: this.clock,
@@ -152,6 +154,8 @@ export class Core {
       },
       onRevoke: async (entry) => {
         if (!entry.accessor) return;
+        const mark = expiration?.registrationMark();
+        if (mark !== undefined) sweepMarks.set(entry, mark);
         await expiration?.revokeByToken(entry.accessor);
         const cubbyhole = mounts?.table.all('mounts').find((m) => m.type === 'cubbyhole');
         if (cubbyhole)
@@ -160,7 +164,7 @@ export class Core {
       },
       // Leases that registered while the token was being revoked (see the check in pipeline.ts).
       afterRevoke: async (entry) => {
-        if (entry.accessor) await expiration?.revokeByToken(entry.accessor);
+        if (entry.accessor) await expiration?.revokeLateLeases(entry.accessor, sweepMarks.get(entry));
       },
     });
     const cluster = await this.loadCluster();

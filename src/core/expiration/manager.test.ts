@@ -204,6 +204,20 @@ test('a due entry whose value does not match its name is dropped, not acted on',
   manager.stop();
 });
 
+test('the second lease sweep of a revoked token runs only when a lease can have registered after the first', async () => {
+  const { manager, live } = setup();
+  await issue(manager, live, 300, 'acc');
+  const quiet = manager.registrationMark();
+  assert.notEqual(quiet, undefined);
+  await manager.revokeLateLeases('acc', quiet);
+  assert.equal(live.size, 1, 'nothing registered since the mark: the first sweep was enough, none ran');
+  const late = issue(manager, live, 300, 'acc');
+  assert.equal(manager.registrationMark(), undefined, 'a registration in flight: no mark');
+  await late;
+  await manager.revokeLateLeases('acc', quiet);
+  assert.equal(live.size, 0, 'a lease registered after the mark: the sweep ran and took both');
+});
+
 test('revoke-prefix and force', async () => {
   const failures = { remaining: 100 };
   const { manager, live } = setup(new FakeClock(), new InmemBackend(), failures);

@@ -40,7 +40,7 @@ const HORIZON_MS = 10 * 60_000;
 const RETRY_BASE_MS = 1000;
 const MAX_FAST_RETRIES = 6;
 const IRREVOCABLE_RETRY_MS = 10 * 60_000;
-const MAX_PARALLEL_REVOCATIONS = 32;
+const MAX_PARALLEL_REVOCATIONS = 128;
 /** Longest stretch the unseal-time loader runs before letting requests in. */
 const LOAD_SLICE_MS = 5;
 
@@ -185,7 +185,15 @@ export class ExpirationManager {
       ops.push({ op: 'put', key, value: jsonBytes({ leaseId: lease.leaseId }) });
     }
     ops.push(this.dueOp('put', due, idHash));
-    await this.deps.storage.transaction(ops);
+    if (tokenAccessor) {
+      this.owned.started++;
+      this.owned.inFlight++;
+    }
+    try {
+      await this.deps.storage.transaction(ops);
+    } finally {
+      if (tokenAccessor) this.owned.inFlight--;
+    }
     this.arm(due, idHash);
     return { lease, ttlSeconds: ttl };
   }
@@ -332,6 +340,31 @@ export class ExpirationManager {
     return this.deps.storage.list(`id/${prefix}`);
   }
 
+  /**
+   * Registrations of leases owned by a token: how many have started, and how many have not finished.
+   * They tell whether a token's second lease sweep can be skipped (`revokeLateLeases`).
+   */
+  private readonly owned = { started: 0, inFlight: 0 };
+
+  /**
+   * Taken before a revoked token's first lease sweep: defined when no token-owned lease was being
+   * registered at that moment.
+   */
+  registrationMark(): number | undefined {
+    return this.owned.inFlight === 0 ? this.owned.started : undefined;
+  }
+
+  /**
+   * The second sweep, once the token is deleted, for leases registered while it was being revoked
+   * (their request saw the token still there). Skipped when none can have been: nothing was being
+   * registered at `mark` and nothing has started since. Most revocations, an expiring token's above
+   * all, then cost no second index probe.
+   */
+  async revokeLateLeases(accessor: string, mark: number | undefined): Promise<void> {
+    if (mark !== undefined && mark === this.owned.started) return;
+    await this.revokeByToken(accessor);
+  }
+
   /** Revokes every lease created by a token (called when the token is revoked). */
   async revokeByToken(accessor: string): Promise<void> {
     const folder = `token/${sha(accessor)}/`;
@@ -376,7 +409,7 @@ export class ExpirationManager {
     // Loaded at unseal by name only: the value says what expires.
     const item = ref.item ?? (await this.due.read(ref));
     if (!item) return;
-    if (item.kind === 'token') return this.expireToken(item);
+    if (item.kind === 'token') return this.expireToken(item, ref.idHash);
     const lease = await this.lookup(item.id);
     if (!lease) return void (await this.due.remove(item));
     if (lease.expireTime > this.deps.clock.now() && !lease.revokeAttempts) {
@@ -395,9 +428,9 @@ export class ExpirationManager {
   }
 
   /** The due entry goes only after the revocation has finished, so a crash mid-way fires it again. */
-  private async expireToken(item: DueItem): Promise<void> {
+  private async expireToken(item: DueItem, idHash: string): Promise<void> {
     // The due entry goes in the token's own deletion: a crash before it leaves both to fire again.
-    const removal = { view: this.deps.storage, ops: [this.dueOp('delete', item)] };
+    const removal = { view: this.deps.storage, ops: [this.dueOp('delete', item, idHash)] };
     let outcome: 'revoked' | 'none' | number;
     try {
       outcome = await this.deps.expireToken(item.id, this.deps.clock.now(), removal);
