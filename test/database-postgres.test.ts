@@ -254,6 +254,22 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
     assert.equal(gone.status, 400);
   });
 
+  test('a database connection cut in the middle of issuing fails that request, not the server', async () => {
+    await write('database/config/viaproxy', connectionTo(proxy.port, ['proxied', 'slow']));
+    await write('database/roles/slow', {
+      db_name: 'viaproxy',
+      creation_statements: [CREATE, 'SELECT pg_sleep(2);'],
+    });
+    const pending = server.api('GET', 'database/creds/slow', undefined, root);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // inside the transaction, on a checked-out connection
+    proxy.cut();
+    const cut = await pending;
+    assert.equal(cut.status, 500, cut.text);
+    assert.equal((await server.api('GET', 'sys/health')).status, 200, 'the server is still up');
+    const again = await issue('proxied');
+    assert.ok(again.lease_id, 'and issues again over a new connection');
+  });
+
   test('the CLI writes a connection and reads credentials', async () => {
     const env = { VAULT_ADDR: server.address, VAULT_TOKEN: root };
     const configure = await runCli(

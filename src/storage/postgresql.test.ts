@@ -1,12 +1,62 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import pg from 'pg';
 import { storageConformance } from './conformance.js';
 import { PostgresqlBackend } from './postgresql.js';
+
+const url = process.env.COFFER_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 storageConformance(
   'postgresql',
   () =>
-    PostgresqlBackend.open({
-      connectionUrl: process.env.COFFER_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
-      table: `coffer_conformance_${process.pid}_${Date.now()}`,
-    }),
+    PostgresqlBackend.open({ connectionUrl: url, table: `coffer_conformance_${process.pid}_${Date.now()}` }),
   (backend) => (backend as PostgresqlBackend).drop(),
 );
+
+test('a connection killed in the middle of a transaction fails that write, not the process', async () => {
+  const table = `coffer_killed_${process.pid}_${Date.now()}`;
+  const backend = await PostgresqlBackend.open({ connectionUrl: url, table });
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    // Hold the table so the write waits inside its transaction, on a checked-out connection.
+    await admin.query('BEGIN');
+    await admin.query(`LOCK TABLE "${table}" IN ACCESS EXCLUSIVE MODE`);
+    const outcome = backend
+      .transaction([
+        { op: 'put', key: 'a', value: Buffer.from('1') },
+        { op: 'put', key: 'b', value: Buffer.from('2') },
+      ])
+      .then(
+        () => 'committed',
+        (error: unknown) => error,
+      );
+    const waiting = async () =>
+      (
+        await admin.query(
+          `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1 AND pid <> pg_backend_pid()`,
+          [`%${table}%`],
+        )
+      ).rows as { pid: number }[];
+    let pids = await waiting();
+    for (let i = 0; pids.length === 0 && i < 100; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      pids = await waiting();
+    }
+    assert.equal(pids.length, 1, 'the write is waiting for the lock');
+    await admin.query('SELECT pg_terminate_backend($1)', [pids[0].pid]);
+    await admin.query('COMMIT');
+    assert.ok((await outcome) instanceof Error, 'the write failed');
+    assert.equal(await backend.get('a'), undefined, 'nothing of the killed transaction committed');
+    await backend.put('c', Buffer.from('3'));
+    assert.equal(
+      Buffer.from((await backend.get('c'))!).toString(),
+      '3',
+      'the next write uses a new connection',
+    );
+  } finally {
+    await admin.end();
+    await backend.drop();
+    await backend.close();
+  }
+});

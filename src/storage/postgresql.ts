@@ -4,6 +4,7 @@ import { invalid } from '../core/errors.js';
 import type { StorageBackend, TxOp } from './backend.js';
 import { childFolder, splitKey, upperBound } from './key-split.js';
 import { compareCodePoints } from './list.js';
+import { withPgClient } from './pg-client.js';
 import { validateKey, validateOps } from './validate-key.js';
 
 export interface PostgresqlOptions {
@@ -74,27 +75,26 @@ export class PostgresqlBackend implements StorageBackend {
 
   async transaction(ops: TxOp[]): Promise<void> {
     validateOps(ops);
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      for (const op of ops) {
-        const { parent, name } = splitKey(op.key);
-        if (op.op === 'put') {
-          await client.query(
-            `INSERT INTO ${this.table} (parent, name, value) VALUES ($1, $2, $3) ON CONFLICT (parent, name) DO UPDATE SET value = EXCLUDED.value`,
-            [parent, name, Buffer.from(op.value)],
-          );
-        } else {
-          await client.query(`DELETE FROM ${this.table} WHERE parent = $1 AND name = $2`, [parent, name]);
+    await withPgClient(this.pool, async (client, lose) => {
+      try {
+        await client.query('BEGIN');
+        for (const op of ops) {
+          const { parent, name } = splitKey(op.key);
+          if (op.op === 'put') {
+            await client.query(
+              `INSERT INTO ${this.table} (parent, name, value) VALUES ($1, $2, $3) ON CONFLICT (parent, name) DO UPDATE SET value = EXCLUDED.value`,
+              [parent, name, Buffer.from(op.value)],
+            );
+          } else {
+            await client.query(`DELETE FROM ${this.table} WHERE parent = $1 AND name = $2`, [parent, name]);
+          }
         }
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(lose);
+        throw error;
       }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Drops the table; used by tests that create one per run. */

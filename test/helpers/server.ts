@@ -94,6 +94,7 @@ export async function spawnServer(args: string[], env: Record<string, string> = 
   });
   child.stderr!.on('data', (chunk) => {
     output += chunk;
+    if (process.env.DEBUG_SERVER) process.stderr.write(chunk);
   });
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000);

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { withPgClient } from '../../../storage/pg-client.js';
 import type {
   DatabasePlugin,
   DeleteUserRequest,
@@ -197,24 +198,22 @@ class PostgresPlugin implements DatabasePlugin {
    * one schema at the same moment make one fail with "tuple concurrently updated"); the transaction
    * had no effect, so running it again is safe.
    */
-  private async transact<T>(attempt: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.requirePool().connect();
-    let broken = false;
-    try {
+  private transact<T>(attempt: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withPgClient(this.requirePool(), async (client, lose) => {
       for (let tries = 1; ; tries++) {
         try {
           return await attempt(client);
         } catch (error) {
+          let broken = false;
           await client.query('ROLLBACK').catch(() => {
             broken = true; // the connection itself failed: do not return it to the pool
+            lose();
           });
           if (broken || tries >= CONFLICT_ATTEMPTS || !isConcurrentUpdate(error)) throw error;
           await sleep(Math.random() * 5 * tries); // jitter, so the colliding ones spread out
         }
       }
-    } finally {
-      client.release(broken);
-    }
+    });
   }
 
   /** `work` between BEGIN and COMMIT, one statement per round trip. */
