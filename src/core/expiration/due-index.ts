@@ -1,9 +1,11 @@
 /**
- * An on-disk index of what expires when: `sys/expire/due/<minute>/<expire ms>-<id hash>`. Unseal loads
- * only the buckets that are due soon, and only their key names: the name alone says when an entry is
- * due, so 100,000 of them are indexed without reading or decrypting a value. The value (kind and id)
- * is read when the entry fires. Names sort by time, so a burst of expirations deletes neighbouring
- * index entries instead of one random index page per entry.
+ * An on-disk index of what expires when: `sys/expire/due/<minute>/<second>-<id hash>`, the second being
+ * the expire time rounded up. Unseal loads only the buckets that are due soon, and only their key
+ * names: the name alone says when an entry is due, so 100,000 of them are indexed without reading or
+ * decrypting a value. The value (kind, id and the exact time) is read when the entry fires, at most a
+ * second late after a restart and never early. Names sort by time, so new entries append to the index
+ * and a burst of expirations deletes neighbouring index entries, instead of one random index page
+ * each. A renewal that keeps the expiry within the same second rewrites the entry in place.
  *
  * Files written before this layout hold `<minute>/<id hash>` names; unseal rewrites each one it meets.
  */
@@ -29,8 +31,8 @@ export interface DueRef {
 const BUCKET_MS = 60_000;
 /** Names read per page at unseal: small enough that the loader yields often. */
 const SCAN_PAGE = 1024;
-/** `<15-digit expire ms>-<64 hex>`; the time is zero-padded so names sort by it. */
-const NAME = /^(\d{15})-([0-9a-f]{64})$/;
+/** `<12-digit second>-<64 hex>`; the second is zero-padded so names sort by it. */
+const NAME = /^(\d{12})-([0-9a-f]{64})$/;
 const LEGACY_NAME = /^[0-9a-f]{64}$/;
 
 export function bucketOf(at: number): string {
@@ -97,7 +99,7 @@ export class DueIndex {
       const page = await this.storage.scanNames(`${bucket}/`, after, SCAN_PAGE);
       for (const name of page.names) {
         const match = NAME.exec(name);
-        if (match) refs.push({ at: Number(match[1]), idHash: match[2] });
+        if (match) refs.push({ at: Number(match[1]) * 1000, idHash: match[2] });
         else if (LEGACY_NAME.test(name)) {
           const ref = await this.migrate(`${bucket}/${name}`);
           if (ref) refs.push(ref);
@@ -123,5 +125,5 @@ export class DueIndex {
 }
 
 function keyOf(at: number, idHash: string): string {
-  return `${bucketOf(at)}/${String(Math.max(0, Math.trunc(at))).padStart(15, '0')}-${idHash}`;
+  return `${bucketOf(at)}/${String(Math.max(0, Math.ceil(at / 1000))).padStart(12, '0')}-${idHash}`;
 }

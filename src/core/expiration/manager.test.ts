@@ -173,8 +173,8 @@ test('unseal indexes due entries by name; an entry in the old layout is moved to
   second.manager.start();
   await second.manager.ready;
   assert.equal(second.manager.pendingTimers(), 2);
-  const moved = `${String(at).padStart(15, '0')}-${hashId('token', 'accessor-old')}`;
-  const leaseName = `${String(lease.expireTime).padStart(15, '0')}-${hashId('lease', lease.leaseId)}`;
+  const moved = `${String(Math.ceil(at / 1000)).padStart(12, '0')}-${hashId('token', 'accessor-old')}`;
+  const leaseName = `${String(Math.ceil(lease.expireTime / 1000)).padStart(12, '0')}-${hashId('lease', lease.leaseId)}`;
   assert.deepEqual(await names(), [moved, leaseName].sort(), 'the old name is gone, the new one written');
   clock.advance(31_000);
   await settle();
@@ -184,12 +184,30 @@ test('unseal indexes due entries by name; an entry in the old layout is moved to
   second.manager.stop();
 });
 
+test('after a restart an entry loaded by name fires within a second of its time, never before', async () => {
+  const backend = new InmemBackend();
+  const clock = new FakeClock();
+  const first = setup(clock, backend);
+  await first.manager.scheduleToken('accessor-t', clock.now() + 1500);
+  first.manager.stop();
+  const second = setup(clock, backend);
+  second.manager.start();
+  await second.manager.ready;
+  clock.advance(1499);
+  await settle();
+  assert.deepEqual(second.revokedTokens, [], 'not before its time');
+  clock.advance(501);
+  await settle();
+  assert.deepEqual(second.revokedTokens, ['accessor-t'], 'by the next whole second');
+  second.manager.stop();
+});
+
 test('a due entry whose value does not match its name is dropped, not acted on', async () => {
   const backend = new InmemBackend();
   const clock = new FakeClock();
   const at = clock.now() + 1000;
   // Named for accessor-a, but the value says accessor-b (a copied or corrupted entry).
-  const name = `${String(at).padStart(15, '0')}-${hashId('token', 'accessor-a')}`;
+  const name = `${String(Math.ceil(at / 1000)).padStart(12, '0')}-${hashId('token', 'accessor-a')}`;
   await backend.put(
     `sys/expire/due/${bucketOf(at)}/${name}`,
     jsonBytes({ kind: 'token', id: 'accessor-b', at }),
