@@ -413,8 +413,10 @@ export class ExpirationManager {
     const lease = await this.lookup(item.id);
     if (!lease) return void (await this.due.remove(item));
     if (lease.expireTime > this.deps.clock.now() && !lease.revokeAttempts) {
-      // Renewed meanwhile: the renewal wrote its own entry, and this one is stale unless it is that one.
-      if (lease.expireTime !== item.at) await this.due.remove(item);
+      // Renewed meanwhile: the renewal wrote its own entry, and this one is stale unless it is that one
+      // (the same second shares one name).
+      const current = { kind: 'lease' as const, id: item.id, at: lease.expireTime };
+      if (this.due.key(item) !== this.due.key(current)) await this.due.remove(item);
       return;
     }
     try {
