@@ -202,6 +202,45 @@ test('after a restart an entry loaded by name fires within a second of its time,
   second.manager.stop();
 });
 
+/** Applies a transaction at once but answers only when `hold` resolves: a commit not yet acknowledged. */
+class HeldBackend extends InmemBackend {
+  hold?: Promise<void>;
+  override async transaction(ops: Parameters<InmemBackend['transaction']>[0]): Promise<void> {
+    await super.transaction(ops);
+    await this.hold;
+  }
+}
+
+test('a renewal in the same second as the old expiry keeps its due entry when the old timer fires meanwhile', async () => {
+  const backend = new HeldBackend();
+  const clock = new FakeClock();
+  const { manager, live } = setup(clock, backend);
+  manager.start();
+  const start = clock.now();
+  clock.advance(900);
+  const lease = await issue(manager, live, 2); // due at start + 2.9 s
+  clock.advance(1050);
+  let release = () => {};
+  backend.hold = new Promise((resolve) => {
+    release = resolve;
+  });
+  const renewing = manager.renew(lease.leaseId, 1); // due at start + 2.95 s: the same second, the same name
+  await settle();
+  clock.advance(950); // the old timer fires while the renewal's commit is not yet acknowledged
+  await settle();
+  release();
+  backend.hold = undefined;
+  await renewing;
+  const bucket = `sys/expire/due/${bucketOf(start + 2950)}/`;
+  assert.equal((await backend.list(bucket)).length, 1, 'the renewal’s due entry is still stored');
+  assert.equal(live.size, 1);
+  clock.advance(100);
+  await settle();
+  assert.equal(live.size, 0, 'revoked at the renewed time');
+  assert.deepEqual(await backend.list(bucket), []);
+  manager.stop();
+});
+
 test('a due entry whose value does not match its name is dropped, not acted on', async () => {
   const backend = new InmemBackend();
   const clock = new FakeClock();
