@@ -55,8 +55,8 @@ export class DueIndex {
     return keyOf(item.at, idHash);
   }
 
-  async add(item: DueItem): Promise<void> {
-    await this.storage.putJson(this.key(item), item);
+  async add(item: DueItem, idHash?: string): Promise<void> {
+    await this.storage.putJson(this.key(item, idHash), item);
   }
 
   async remove(item: Pick<DueItem, 'kind' | 'id' | 'at'>): Promise<void> {

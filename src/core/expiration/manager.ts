@@ -139,18 +139,22 @@ export class ExpirationManager {
   }
 
   private async schedule(item: DueItem): Promise<void> {
-    await this.due.add(item);
-    this.arm(item);
+    const idHash = hashId(item.kind, item.id);
+    await this.due.add(item, idHash);
+    this.arm(item, idHash);
   }
 
-  /** A timer for an item already in the due index, if it falls within what has been loaded. */
-  private arm(item: DueItem, idHash?: string): void {
+  /**
+   * A timer for an item already in the due index, if it falls within what has been loaded. `idHash` is
+   * the one its entry was written under (hashed once per item, not again here).
+   */
+  private arm(item: DueItem, idHash: string): void {
     if (item.at <= this.loadedUntil || item.at <= this.deps.clock.now() + HORIZON_MS)
       this.timers.schedule(refOf(item, idHash));
   }
 
   /** The due-index entry of `item` as an op of this manager's view, to commit with the lease itself. */
-  private dueOp(op: 'put' | 'delete', item: DueItem, idHash?: string): TxOp {
+  private dueOp(op: 'put' | 'delete', item: DueItem, idHash: string): TxOp {
     const key = `due/${this.due.key(item, idHash)}`;
     return op === 'put' ? { op, key, value: jsonBytes(item) } : { op, key };
   }
@@ -198,16 +202,21 @@ export class ExpirationManager {
     return { lease, ttlSeconds: ttl };
   }
 
-  /** Makes a token with a TTL expire (and its leases with it) even if nobody looks it up again. */
   /**
    * A new token's due entry, for the token store to commit with the token itself; `arm` runs once
    * that commit is durable.
    */
   tokenDueEntry(accessor: string, expireTime: number): DueEntry {
     const item: DueItem = { kind: 'token', id: accessor, at: expireTime };
-    return { view: this.deps.storage, ops: [this.dueOp('put', item)], arm: () => this.arm(item) };
+    const idHash = hashId('token', accessor);
+    return {
+      view: this.deps.storage,
+      ops: [this.dueOp('put', item, idHash)],
+      arm: () => this.arm(item, idHash),
+    };
   }
 
+  /** Makes a token with a TTL expire (and its leases with it) even if nobody looks it up again. */
   async scheduleToken(accessor: string, expireTime: number): Promise<void> {
     await this.schedule({ kind: 'token', id: accessor, at: expireTime });
   }
