@@ -31,13 +31,16 @@ test('a connection killed in the middle of a transaction fails that write, not t
         () => 'committed',
         (error: unknown) => error,
       );
-    const waiting = async () =>
-      (
-        await admin.query(
-          `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1 AND pid <> pg_backend_pid()`,
-          [`%${table}%`],
-        )
-      ).rows as { pid: number }[];
+    // pg_stat_activity is snapshotted once per transaction and admin is inside one: without
+    // clearing the snapshot, a poll that first looked before the write arrived would never see it.
+    const waiting = async () => {
+      await admin.query('SELECT pg_stat_clear_snapshot()');
+      const found = await admin.query(
+        `SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1 AND pid <> pg_backend_pid()`,
+        [`%${table}%`],
+      );
+      return found.rows as { pid: number }[];
+    };
     let pids = await waiting();
     for (let i = 0; pids.length === 0 && i < 100; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
