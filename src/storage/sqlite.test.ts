@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { storageConformance } from './conformance.js';
 import { SqliteBackend } from './sqlite.js';
 
@@ -11,6 +12,16 @@ const dir = mkdtempSync(join(tmpdir(), 'coffer-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 storageConformance('sqlite', async () => new SqliteBackend(join(dir, 'conformance.db')));
+
+// Files made by earlier versions keep their WITHOUT ROWID table: every statement must work on it too.
+storageConformance('sqlite, a file with the earlier WITHOUT ROWID table', async () => {
+  const path = join(dir, 'legacy.db');
+  const legacy = new Database(path);
+  legacy.exec(`CREATE TABLE IF NOT EXISTS entries (
+    parent BLOB NOT NULL, name BLOB NOT NULL, value BLOB NOT NULL, PRIMARY KEY (parent, name)) WITHOUT ROWID`);
+  legacy.close();
+  return new SqliteBackend(path);
+});
 
 test('the database file is readable by its owner only', async () => {
   const path = join(dir, 'mode.db');

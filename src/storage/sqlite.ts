@@ -70,7 +70,12 @@ export class SqliteBackend implements StorageBackend {
     this.restrictFileModes();
     this.statements = {
       get: this.db.prepare('SELECT value FROM entries WHERE parent = ? AND name = ?').pluck(),
-      put: this.db.prepare('INSERT OR REPLACE INTO entries (parent, name, value) VALUES (?, ?, ?)'),
+      // An upsert, not INSERT OR REPLACE: REPLACE deletes the old row and appends a new one under a new
+      // rowid, which also rewrites the key's index entry and dirties the old row's page as well as the
+      // last one. Updating in place touches only the row's own page.
+      put: this.db.prepare(
+        'INSERT INTO entries (parent, name, value) VALUES (?, ?, ?) ON CONFLICT (parent, name) DO UPDATE SET value = excluded.value',
+      ),
       delete: this.db.prepare('DELETE FROM entries WHERE parent = ? AND name = ?'),
       leaves: this.db.prepare('SELECT name FROM entries WHERE parent = ?').pluck(),
       anyUnder: this.db.prepare('SELECT 1 FROM entries WHERE parent >= ? AND parent < ? LIMIT 1').pluck(),
