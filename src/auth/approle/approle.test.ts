@@ -3,10 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { FakeClock } from '../../framework/clock.js';
 import { KeyedMutex } from '../../framework/keyed-mutex.js';
+import { StorageView } from '../../framework/storage-view.js';
 import { mountForTest, rejection, type TestMount } from '../../framework/testing.js';
+import type { StorageBackend } from '../../storage/backend.js';
+import { InmemBackend } from '../../storage/inmem.js';
 import { createApproleEngine } from './index.js';
 import { INVALID_CREDENTIALS } from './paths/login.js';
 import { tidySecretIds } from './paths/tidy.js';
+import { newRole, saveRole } from './roles.js';
 import { SecretIds } from './secret-ids.js';
 
 async function setup() {
@@ -341,5 +345,44 @@ describe('approle login', () => {
     assert.ok((await login(engine, mount, { role_id: roleId }, '10.0.0.1'))?.auth);
     assert.equal((await rejection(login(engine, mount, { role_id: roleId }, '11.0.0.1'))).status, 403);
     assert.equal((await rejection(mount.request('update', 'role/a/secret-id', {}))).status, 400);
+  });
+});
+
+describe('approle storage', () => {
+  /** In-memory storage whose writes fail whenever they touch a key containing `refused`. */
+  function refusingStorage(refused: string) {
+    const inner = new InmemBackend();
+    const backend: StorageBackend = {
+      type: 'refusing',
+      get: (key) => inner.get(key),
+      list: (prefix) => inner.list(prefix),
+      close: () => inner.close(),
+      put: (key, value) => backend.transaction([{ op: 'put', key, value }]),
+      delete: (key) => backend.transaction([{ op: 'delete', key }]),
+      transaction: async (ops) => {
+        if (ops.some((op) => op.key.includes(refused))) throw new Error('disk full');
+        return inner.transaction(ops);
+      },
+    };
+    return new StorageView(backend, 'logical/test/');
+  }
+
+  test('a secret ID whose entry cannot be written leaves no accessor index behind', async () => {
+    const storage = refusingStorage('/secret_id/');
+    // SecretIds reads only the mount's uuid from `system`; the rest of EngineContext is not needed.
+    const deps = { storage, clock: new FakeClock(), system: { mountUuid: randomUUID() } };
+    const settings = { numUses: 0, ttl: 0, metadata: {}, cidrList: [], tokenBoundCidrs: [] };
+    await assert.rejects(
+      new SecretIds(new KeyedMutex()).create(deps as never, newRole('app'), 'a-secret-id', settings),
+      /disk full/,
+    );
+    assert.deepEqual(await storage.list('accessor/'), []);
+  });
+
+  test('a role whose role ID index cannot be written is not saved either', async () => {
+    const storage = refusingStorage('/role_id/');
+    const role = { ...newRole('app'), roleId: randomUUID() };
+    await assert.rejects(saveRole(storage, role), /disk full/);
+    assert.deepEqual(await storage.list('role/'), []);
   });
 });

@@ -4,7 +4,8 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { invalid } from '../../core/errors.js';
-import type { StorageView } from '../../framework/storage-view.js';
+import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
+import type { TxOp } from '../../storage/backend.js';
 import { defaultTokenParams, type TokenParams } from '../token-fields.js';
 
 export interface RoleEntry {
@@ -75,7 +76,10 @@ export async function roleByRoleId(storage: StorageView, roleId: string): Promis
   return index && loadRole(storage, index.name);
 }
 
-/** Saves the role and its role ID index; a role ID another role holds is refused. Callers serialise. */
+/**
+ * Saves the role and its role ID index in one transaction (a new role ID replaces the old index
+ * entry in it); a role ID another role holds is refused. Callers serialise.
+ */
 export async function saveRole(
   storage: StorageView,
   role: RoleEntry,
@@ -84,14 +88,18 @@ export async function saveRole(
   const key = await roleIdKey(storage, role.roleId);
   const holder = await storage.getJson<{ name: string }>(key);
   if (holder && holder.name !== role.name) throw invalid('role_id already in use');
+  const ops: TxOp[] = [];
   if (previousRoleId && previousRoleId !== role.roleId) {
-    await storage.delete(await roleIdKey(storage, previousRoleId));
+    ops.push({ op: 'delete', key: await roleIdKey(storage, previousRoleId) });
   }
-  await storage.putJson(`role/${role.name}`, role);
-  await storage.putJson(key, { name: role.name });
+  ops.push({ op: 'put', key: `role/${role.name}`, value: jsonBytes(role) });
+  ops.push({ op: 'put', key, value: jsonBytes({ name: role.name }) });
+  await storage.transaction(ops);
 }
 
 export async function deleteRoleRecords(storage: StorageView, role: RoleEntry): Promise<void> {
-  await storage.delete(await roleIdKey(storage, role.roleId));
-  await storage.delete(`role/${role.name}`);
+  await storage.transaction([
+    { op: 'delete', key: await roleIdKey(storage, role.roleId) },
+    { op: 'delete', key: `role/${role.name}` },
+  ]);
 }

@@ -7,7 +7,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { invalid } from '../../core/errors.js';
 import type { KeyedMutex } from '../../framework/keyed-mutex.js';
 import type { EngineContext } from '../../framework/path.js';
-import type { StorageView } from '../../framework/storage-view.js';
+import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
 import { hmacHex, loadRole, mountSalt, type RoleEntry } from './roles.js';
 
 export interface SecretIdEntry {
@@ -71,10 +71,12 @@ export class SecretIds {
         lastUpdatedTime: now,
         expirationTime: settings.ttl > 0 ? now + settings.ttl * 1000 : 0,
       };
-      // The accessor index first: a secret ID without one is treated as revoked.
+      // The entry and its accessor index are written together: neither exists without the other.
       const index: AccessorIndex = { roleName: role.name, secretIdHmac };
-      await deps.storage.putJson(await accessorKey(deps.storage, entry.accessor), index);
-      await deps.storage.putJson(key, entry);
+      await deps.storage.transaction([
+        { op: 'put', key: await accessorKey(deps.storage, entry.accessor), value: jsonBytes(index) },
+        { op: 'put', key, value: jsonBytes(entry) },
+      ]);
       return entry;
     });
   }
@@ -194,8 +196,10 @@ export class SecretIds {
   }
 
   private async remove(storage: StorageView, role: RoleEntry, entry: SecretIdEntry): Promise<void> {
-    await storage.delete(await accessorKey(storage, entry.accessor));
-    await storage.delete(folderOf(role) + entry.secretIdHmac);
+    await storage.transaction([
+      { op: 'delete', key: await accessorKey(storage, entry.accessor) },
+      { op: 'delete', key: folderOf(role) + entry.secretIdHmac },
+    ]);
   }
 }
 
