@@ -3,11 +3,13 @@
  * the server in-process (the same `startServer` as `coffer server`), so it can see when the
  * expiration manager has indexed everything, which no endpoint tells.
  *
- * Leases: 100k tokens with a TTL stand in for leases. They sit in the same due index
- * (`sys/expire/due/<minute>/<expire ms>-<id hash>`) whose names unseal reads into timers; a lease
- * would add its `id/` entry, which unseal does not read. TTLs fall 3–9 minutes ahead, inside the 10-minute
- * horizon, so every entry must be loaded. Prints one JSON line (with the unseal key, so the caller
- * can start a real server on the same storage for `rss-100k`). Usage:
+ * Leases: 100k real leases, registered through the expiration manager as a secrets engine's would be
+ * (lease entry, the owning token's index entry and the due entry, in one transaction each), owned by
+ * the root token, for `database/creds/bench`. Unseal reads the due index's names
+ * (`sys/expire/due/<minute>/<expire second>-<id hash>`) into timers. TTLs fall 3–9 minutes ahead,
+ * inside the 10-minute horizon, so every entry must be loaded (none fires while this runs). Prints
+ * one JSON line (with the unseal key, so the caller can start a real server on the same storage for
+ * `rss-100k`). Usage:
  *   node --import tsx bench/unseal.ts DIR LEASES SECRETS
  */
 import { join } from 'node:path';
@@ -70,11 +72,18 @@ const seedStarted = performance.now();
 await bounded(secrets, 256, async (i) => {
   await logical(core, root, 'update', `kv/data/app/${i}`, { data: { value: 'v'.repeat(100) } });
 });
-const tokens = core.unsealed.tokens;
+const expiration = core.unsealed.expiration;
+const rootAccessor = (await logical(core, root, 'read', 'auth/token/lookup-self')).response?.data
+  ?.accessor as string;
+if (!rootAccessor) throw new Error('unseal bench: no accessor for the root token');
 await bounded(leases, 256, async (i) => {
-  const ttl = 180 + (i % 360); // 3–9 minutes: all inside the horizon unseal loads
-  // The token store commits each token's due entry with the token.
-  await tokens.create({ policies: ['default'], displayName: 'bench', path: 'auth/token/create', ttl });
+  const ttlSeconds = 180 + (i % 360); // 3–9 minutes: all inside the horizon unseal loads
+  await expiration.register(
+    'database/creds/bench',
+    { ttlSeconds, renewable: true, internalData: { username: `v-bench-${i}` } },
+    rootAccessor,
+    768 * 3600,
+  );
 });
 const seedSeconds = (performance.now() - seedStarted) / 1000;
 
