@@ -4,11 +4,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 import { pgCreateRole } from './baselines.js';
 import { type LoadResult, runLoad } from './load.js';
 import { type BenchServer, pinPrefix, startBenchServer } from './server.js';
 import type { CustomContext, CustomResult, CustomWorkload } from './workloads.js';
-import { PG_URL } from './workloads.js';
+import { PG_URL, REDIS } from './workloads.js';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 function line(name: string, r: LoadResult, unit: string, ratio: string, rest = ''): string {
@@ -124,7 +125,10 @@ async function credentialPairs(server: BenchServer, durationSeconds: number): Pr
   };
 }
 
-/** 10,000 tokens due in the same second while kv2-read@10 runs: its p99 against idle, and how long revoking takes. */
+/**
+ * 10,000 dynamic Redis credentials whose leases expire in the same second while kv2-read@10 runs: its
+ * p99 against idle, and how long revoking them (ACL DELUSER at Redis, then the lease) takes.
+ */
 const massExpiry: CustomWorkload = {
   name: 'mass-expiry',
   custom: true,
@@ -133,70 +137,113 @@ const massExpiry: CustomWorkload = {
   },
 };
 
+/** Its own admin user, mount and role: the other Redis workloads' teardown removes theirs. */
+async function expiryCreds(server: BenchServer): Promise<{ admin: string; path: string }> {
+  const admin = `coffer_expiry_${server.child.pid}`;
+  const password = `Expiry-${server.child.pid}-pw`;
+  const root = new Redis({ ...REDIS, lazyConnect: true, maxRetriesPerRequest: 1 });
+  await root.connect();
+  await root.call('ACL', 'SETUSER', admin, 'on', `>${password}`, '~*', '&*', '+@all');
+  root.disconnect();
+  const setup = async (path: string, body: unknown) => {
+    const res = await server.api('POST', path, body, server.token);
+    if (res.status >= 300) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
+  };
+  await setup('sys/mounts/bench-expiry-db', { type: 'database' });
+  await setup('bench-expiry-db/config/redis', {
+    plugin_name: 'redis-database-plugin',
+    ...REDIS,
+    username: admin,
+    password,
+    allowed_roles: '*',
+  });
+  await setup('bench-expiry-db/roles/expiry', {
+    db_name: 'redis',
+    creation_statements: '["~bench:*", "+@read"]',
+    default_ttl: '1h',
+    max_ttl: '24h',
+  });
+  return { admin, path: 'bench-expiry-db/creds/expiry' };
+}
+
+/** Runs `fn` for 0..count-1 over `parallel` workers; returns how many threw. */
+async function inParallel(count: number, parallel: number, fn: (i: number) => Promise<void>) {
+  let next = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < count) {
+        const i = next++;
+        await fn(i).catch(() => failed++);
+      }
+    }),
+  );
+  return failed;
+}
+
 async function massExpiryRun(server: BenchServer, seconds: number): Promise<CustomResult> {
-  {
-    const count = 10_000;
-    const kv = await kvReadSpec(server);
-    const idle = await runLoad({ ...kv, url: server.url, durationSeconds: seconds });
-    // Room for creating 10,000 tokens at 560/s (1,000/s with --quick); the check below fails the run
-    // if that was too little.
-    const due = Math.ceil((Date.now() + (seconds < 10 ? 12_000 : 20_000)) / 1000) * 1000;
-    const accessors: string[] = [];
-    let createErrors = 0;
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 32 }, async () => {
-        while (next < count) {
-          next++;
-          const ttl = Math.ceil((due - Date.now()) / 1000);
-          const res = await server.api(
-            'POST',
-            'auth/token/create',
-            { ttl: `${ttl}s`, policies: ['default'] },
-            server.token,
-          );
-          if (res.status === 200) accessors.push(res.body.auth.accessor);
-          else createErrors++;
-        }
-      }),
+  const count = 10_000;
+  const kv = await kvReadSpec(server);
+  const idle = await runLoad({ ...kv, url: server.url, durationSeconds: seconds });
+  const { admin, path } = await expiryCreds(server);
+  const leases: { id: string; username: string }[] = [];
+  let setupErrors = await inParallel(count, 32, async () => {
+    const res = await server.api('GET', path, undefined, server.token);
+    if (res.status !== 200) throw new Error(`creds: ${res.status}`);
+    leases.push({ id: res.body.lease_id, username: res.body.data.username });
+  });
+  // Each lease is renewed to end in the same second: renew sets the expiry to now + increment.
+  const due = Math.ceil((Date.now() + (seconds < 10 ? 12_000 : 20_000)) / 1000) * 1000;
+  setupErrors += await inParallel(leases.length, 32, async (i) => {
+    const increment = Math.ceil((due - Date.now()) / 1000);
+    const res = await server.api(
+      'PUT',
+      'sys/leases/renew',
+      { lease_id: leases[i].id, increment },
+      server.token,
     );
-    if (Date.now() > due - 2000) throw new Error('mass-expiry: creating the tokens took too long');
-    // Revocation deletes the token; an expired token is refused before that happens, so the API cannot
-    // tell revoked from expired. The server logs each burst of expirations with how many tokens and
-    // leases it revoked, each counted once its deletion is durable: wait for the lines to add up.
-    let revoked = 0;
-    let revokedAfter = Number.NaN;
-    const allRevoked = server.watchLog(/revoked expired tokens and leases/, (text) => {
-      revoked += Number(/"revoked":(\d+)/.exec(text)?.[1] ?? 0);
-      if (revoked < accessors.length) return false;
-      revokedAfter = (Date.now() - due) / 1000;
-      return true;
-    });
-    await new Promise((resolve) => setTimeout(resolve, due - 1000 - Date.now()));
-    const during = runLoad({ ...kv, url: server.url, durationSeconds: Math.max(seconds, 3) + 3 });
-    await Promise.race([
-      allRevoked,
-      new Promise((resolve) => setTimeout(resolve, due + 60_000 - Date.now())),
-    ]);
-    const result = await during;
-    result.errors += createErrors;
-    // autocannon reports whole milliseconds; a 0 ms idle p99 counts as 1 ms.
-    const ratio = result.p99 / Math.max(1, idle.p99);
-    return {
-      name: 'mass-expiry',
+    if (res.status !== 200) throw new Error(`renew: ${res.status}`);
+  });
+  if (Date.now() > due - 2000) throw new Error('mass-expiry: issuing and renewing the leases took too long');
+  // An expired lease's credential still works until it is revoked at Redis, so the API cannot tell
+  // them apart. The server logs each burst of expirations with how many it revoked, each counted
+  // once its deletion is durable: wait for the lines to add up.
+  let revoked = 0;
+  let revokedAfter = Number.NaN;
+  const allRevoked = server.watchLog(/revoked expired tokens and leases/, (text) => {
+    revoked += Number(/"revoked":(\d+)/.exec(text)?.[1] ?? 0);
+    if (revoked < leases.length) return false;
+    revokedAfter = (Date.now() - due) / 1000;
+    return true;
+  });
+  await new Promise((resolve) => setTimeout(resolve, due - 1000 - Date.now()));
+  const during = runLoad({ ...kv, url: server.url, durationSeconds: Math.max(seconds, 3) + 3 });
+  await Promise.race([allRevoked, new Promise((resolve) => setTimeout(resolve, due + 60_000 - Date.now()))]);
+  const result = await during;
+  // Revoked at the source: none of the users may be left at Redis.
+  const root = new Redis({ ...REDIS, lazyConnect: true, maxRetriesPerRequest: 1 });
+  await root.connect();
+  const users = new Set((await root.call('ACL', 'USERS')) as string[]);
+  const left = leases.filter((lease) => users.has(lease.username)).length;
+  await root.call('ACL', 'DELUSER', admin);
+  root.disconnect();
+  result.errors += setupErrors + left;
+  // autocannon reports whole milliseconds; a 0 ms idle p99 counts as 1 ms.
+  const ratio = result.p99 / Math.max(1, idle.p99);
+  return {
+    name: 'mass-expiry',
+    result,
+    ratio,
+    baseline: 'idle p99',
+    target: 3,
+    line: line(
+      'mass-expiry',
       result,
-      ratio,
-      baseline: 'idle p99',
-      target: 3,
-      line: line(
-        'mass-expiry',
-        result,
-        'req/s',
-        ` = ${ratio.toFixed(2)} x idle p99 (target 3.00)`,
-        `; ${fmt(count)} tokens due in one second, ${revoked === accessors.length ? 'all' : fmt(revoked)} revoked (server log) ${revokedAfter.toFixed(1)} s after due (target 2 s); kv2-read@10 idle p99 ${idle.p99.toFixed(1)} ms`,
-      ),
-    };
-  }
+      'req/s',
+      ` = ${ratio.toFixed(2)} x idle p99 (target 3.00)`,
+      `; ${fmt(count)} Redis credential leases due in one second, ${revoked >= leases.length ? 'all' : fmt(revoked)} revoked (server log) ${revokedAfter.toFixed(1)} s after due (target 2 s), ${fmt(left)} users left at Redis; kv2-read@10 idle p99 ${idle.p99.toFixed(1)} ms`,
+    ),
+  };
 }
 
 async function kvReadSpec(server: BenchServer) {

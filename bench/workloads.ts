@@ -53,7 +53,7 @@ export interface CustomResult {
 }
 
 export const PG_URL = process.env.COFFER_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const REDIS = { host: '127.0.0.1', port: Number(process.env.COFFER_BENCH_REDIS_PORT ?? 6379) };
+export const REDIS = { host: '127.0.0.1', port: Number(process.env.COFFER_BENCH_REDIS_PORT ?? 6379) };
 
 const rotate = <T>(items: T[]) => {
   let i = 0;
