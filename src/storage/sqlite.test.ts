@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { storageConformance } from './conformance.js';
-import { SqliteBackend } from './sqlite.js';
+import { CHECKPOINT_EVERY_OPS, SqliteBackend } from './sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'coffer-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,7 +32,7 @@ test('the database file is readable by its owner only', async () => {
   await store.close();
 });
 
-test('every write acknowledged before kill -9 is there after reopening', async () => {
+test('every write acknowledged before kill -9 is there after reopening, across checkpoints', async () => {
   const path = join(dir, 'crash.db');
   const script = join(dir, 'writer.mts');
   const module = new URL('./sqlite.ts', import.meta.url).pathname;
@@ -52,6 +52,7 @@ for (;;) await Promise.all(Array.from({ length: 8 }, writeOne));
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const killAfter = 3 * CHECKPOINT_EVERY_OPS + 300;
   const acked: number[] = [];
   let buffer = '';
   await new Promise<void>((resolve) => {
@@ -60,13 +61,14 @@ for (;;) await Promise.all(Array.from({ length: 8 }, writeOne));
       const lines = buffer.split('\n');
       buffer = lines.pop()!;
       for (const line of lines) if (line.startsWith('ack ')) acked.push(Number(line.slice(4)));
-      if (acked.length >= 300 && !child.killed) {
+      // Killed a little after the third checkpoint, with its own commits in flight.
+      if (acked.length >= killAfter && !child.killed) {
         child.kill('SIGKILL');
       }
     });
     child.once('exit', () => resolve());
   });
-  assert.ok(acked.length >= 300);
+  assert.ok(acked.length >= killAfter);
   const store = new SqliteBackend(path);
   for (const n of acked) {
     assert.equal(new TextDecoder().decode((await store.get(`crash/${n}`))!), `value-${n}`);

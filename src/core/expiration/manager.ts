@@ -40,7 +40,7 @@ const HORIZON_MS = 10 * 60_000;
 const RETRY_BASE_MS = 1000;
 const MAX_FAST_RETRIES = 6;
 const IRREVOCABLE_RETRY_MS = 10 * 60_000;
-const MAX_PARALLEL_REVOCATIONS = 128;
+const MAX_PARALLEL_REVOCATIONS = 64;
 /** Longest stretch the unseal-time loader runs before letting requests in. */
 const LOAD_SLICE_MS = 5;
 
