@@ -9,7 +9,7 @@ import { pgCreateRole } from './baselines.js';
 import { type LoadResult, runLoad } from './load.js';
 import { type BenchServer, pinPrefix, startBenchServer } from './server.js';
 import type { CustomContext, CustomResult, CustomWorkload } from './workloads.js';
-import { PG_URL, REDIS } from './workloads.js';
+import { mountRedis, PG_URL, REDIS } from './workloads.js';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 function line(name: string, r: LoadResult, unit: string, ratio: string, rest = ''): string {
@@ -137,35 +137,6 @@ const massExpiry: CustomWorkload = {
   },
 };
 
-/** Its own admin user, mount and role: the other Redis workloads' teardown removes theirs. */
-async function expiryCreds(server: BenchServer): Promise<{ admin: string; path: string }> {
-  const admin = `coffer_expiry_${server.child.pid}`;
-  const password = `Expiry-${server.child.pid}-pw`;
-  const root = new Redis({ ...REDIS, lazyConnect: true, maxRetriesPerRequest: 1 });
-  await root.connect();
-  await root.call('ACL', 'SETUSER', admin, 'on', `>${password}`, '~*', '&*', '+@all');
-  root.disconnect();
-  const setup = async (path: string, body: unknown) => {
-    const res = await server.api('POST', path, body, server.token);
-    if (res.status >= 300) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
-  };
-  await setup('sys/mounts/bench-expiry-db', { type: 'database' });
-  await setup('bench-expiry-db/config/redis', {
-    plugin_name: 'redis-database-plugin',
-    ...REDIS,
-    username: admin,
-    password,
-    allowed_roles: '*',
-  });
-  await setup('bench-expiry-db/roles/expiry', {
-    db_name: 'redis',
-    creation_statements: '["~bench:*", "+@read"]',
-    default_ttl: '1h',
-    max_ttl: '24h',
-  });
-  return { admin, path: 'bench-expiry-db/creds/expiry' };
-}
-
 /** Runs `fn` for 0..count-1 over `parallel` workers; returns how many threw. */
 async function inParallel(count: number, parallel: number, fn: (i: number) => Promise<void>) {
   let next = 0;
@@ -187,7 +158,9 @@ async function massExpiryRun(server: BenchServer, seconds: number): Promise<Cust
   // Warm up first (PERFORMANCE.md's method): with --only the server is fresh, and a cold p99 is no idle figure.
   await runLoad({ ...kv, url: server.url, durationSeconds: 1 });
   const idle = await runLoad({ ...kv, url: server.url, durationSeconds: seconds });
-  const { admin, path } = await expiryCreds(server);
+  // Its own admin user, mount and role: the other Redis workloads' teardown removes theirs.
+  const admin = `coffer_expiry_${server.child.pid}`;
+  const path = await mountRedis(server, 'bench-expiry-db', 'expiry', admin);
   const leases: { id: string; username: string }[] = [];
   let setupErrors = await inParallel(count, 32, async () => {
     const res = await server.api('GET', path, undefined, server.token);

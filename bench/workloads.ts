@@ -135,27 +135,36 @@ const kvRead = async (server: BenchServer, connections: number) => {
   };
 };
 
-/** A Redis admin the database engine manages users with, and the engine mounted with a role. */
+/**
+ * A Redis admin user (`admin`) the database engine manages users with, and the engine mounted at
+ * `mount` with a role `role` for read-only users. Returns the role's creds path.
+ */
+export async function mountRedis(server: BenchServer, mount: string, role: string, admin: string) {
+  const password = `${admin}-Pw-${server.child.pid}`;
+  const root = new Redis({ ...REDIS, lazyConnect: true, maxRetriesPerRequest: 1 });
+  await root.connect();
+  await root.call('ACL', 'SETUSER', admin, 'on', `>${password}`, '~*', '&*', '+@all');
+  root.disconnect();
+  await ok(server, 'POST', `sys/mounts/${mount}`, { type: 'database' });
+  await ok(server, 'POST', `${mount}/config/redis`, {
+    plugin_name: 'redis-database-plugin',
+    ...REDIS,
+    username: admin,
+    password,
+    allowed_roles: '*',
+  });
+  await ok(server, 'POST', `${mount}/roles/${role}`, {
+    db_name: 'redis',
+    creation_statements: '["~bench:*", "+@read"]',
+    default_ttl: '1h',
+    max_ttl: '24h',
+  });
+  return `${mount}/creds/${role}`;
+}
+
 function redisCreds(server: BenchServer): Promise<void> {
   return once(server, 'redis', async () => {
-    const admin = { username: `coffer_bench_${server.child.pid}`, password: `Bench-${server.child.pid}-pw` };
-    const root = new Redis({ ...REDIS, lazyConnect: true, maxRetriesPerRequest: 1 });
-    await root.connect();
-    await root.call('ACL', 'SETUSER', admin.username, 'on', `>${admin.password}`, '~*', '&*', '+@all');
-    root.disconnect();
-    await ok(server, 'POST', 'sys/mounts/bench-db', { type: 'database' });
-    await ok(server, 'POST', 'bench-db/config/redis', {
-      plugin_name: 'redis-database-plugin',
-      ...REDIS,
-      ...admin,
-      allowed_roles: '*',
-    });
-    await ok(server, 'POST', 'bench-db/roles/redis', {
-      db_name: 'redis',
-      creation_statements: '["~bench:*", "+@read"]',
-      default_ttl: '1h',
-      max_ttl: '24h',
-    });
+    await mountRedis(server, 'bench-db', 'redis', `coffer_bench_${server.child.pid}`);
   });
 }
 

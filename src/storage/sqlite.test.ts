@@ -76,6 +76,24 @@ for (;;) await Promise.all(Array.from({ length: 8 }, writeOne));
   await store.close();
 });
 
+test('the WAL is checkpointed and reused: it does not grow with the number of writes', async () => {
+  const path = join(dir, 'wal-bound.db');
+  const store = new SqliteBackend(path);
+  const value = new Uint8Array(200).fill(7);
+  let written = 0;
+  const writeOps = async (count: number) => {
+    for (const end = written + count; written < end; written += 50)
+      await Promise.all(Array.from({ length: 50 }, (_, i) => store.put(`wal/${written + i}`, value)));
+  };
+  await writeOps(CHECKPOINT_EVERY_OPS + 500); // past the first checkpoint: the WAL's largest size
+  const afterFirst = statSync(`${path}-wal`).size;
+  await writeOps(3 * CHECKPOINT_EVERY_OPS);
+  // Without checkpoints the WAL would hold four times as many frames.
+  assert.ok(statSync(`${path}-wal`).size <= afterFirst * 1.5, 'the WAL was reused after checkpoints');
+  assert.deepEqual(await store.get(`wal/${written - 1}`), value);
+  await store.close();
+});
+
 test('a second server on the same file is refused at open, and the file is free once the first closes', async () => {
   const path = join(dir, 'owned.db');
   const first = new SqliteBackend(path);

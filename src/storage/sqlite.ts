@@ -283,9 +283,7 @@ export class SqliteBackend implements StorageBackend {
   }
 
   private checkpointDone(error: unknown): void {
-    if (error && !this.failed) {
-      this.failed = new Error('storage sync failed; the sqlite backend refuses further writes');
-    }
+    if (error) this.failClosed();
     this.checkpointHold = false;
     if (this.failed) {
       for (const write of this.pending.splice(0)) write.reject(this.failed);
@@ -317,10 +315,7 @@ export class SqliteBackend implements StorageBackend {
 
   private syncDone(covered: Unsynced[], error: unknown): void {
     this.syncing = false;
-    if (error && !this.failed) {
-      // After a failed fsync the kernel may have dropped the dirty pages; nothing later can be trusted.
-      this.failed = new Error('storage sync failed; the sqlite backend refuses further writes');
-    }
+    if (error) this.failClosed();
     for (const batch of covered) {
       for (const key of batch.keys) {
         const left = this.unsyncedKeys.get(key)! - 1;
@@ -355,6 +350,11 @@ export class SqliteBackend implements StorageBackend {
       }
     }
     return this.walFd;
+  }
+
+  /** After a failed fsync the kernel may have dropped the dirty pages; nothing later can be trusted. */
+  private failClosed(): void {
+    this.failed ??= new Error('storage sync failed; the sqlite backend refuses further writes');
   }
 
   /** The database file's descriptor, for the sync after a checkpoint. */
