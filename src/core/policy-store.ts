@@ -16,6 +16,11 @@ const IMMUTABLE = new Set(['root', 'response-wrapping']);
 export class PolicyStore {
   private readonly parsed = new Map<string, Policy>();
   private readonly acls = new Map<string, Acl>();
+  /**
+   * The same, by the identity of a token entry's policy list: a cached token brings the same array on
+   * every request, and sorting and joining it for the key was a measurable share of a KV read.
+   */
+  private aclsByList = new WeakMap<readonly string[], Acl>();
 
   constructor(private readonly storage: StorageView) {}
 
@@ -44,7 +49,7 @@ export class PolicyStore {
     const policy = await parsePolicy(name, raw);
     await this.storage.putJson(name, { name, raw });
     this.parsed.set(name, policy);
-    this.acls.clear();
+    this.forgetAcls();
   }
 
   async delete(name: string): Promise<void> {
@@ -53,14 +58,25 @@ export class PolicyStore {
     if (name === 'response-wrapping') throw invalid('cannot delete "response-wrapping" policy');
     await this.storage.delete(name);
     this.parsed.delete(name);
+    this.forgetAcls();
+  }
+
+  /** A policy changed: every compiled ACL may include it. */
+  private forgetAcls(): void {
     this.acls.clear();
+    this.aclsByList = new WeakMap();
   }
 
   /** The compiled ACL of a token's policy set; unknown policy names contribute nothing. */
   async aclFor(names: readonly string[]): Promise<Acl> {
+    const byList = this.aclsByList.get(names);
+    if (byList) return byList;
     const key = [...names].sort().join('\n');
     const cached = this.acls.get(key);
-    if (cached) return cached;
+    if (cached) {
+      this.aclsByList.set(names, cached);
+      return cached;
+    }
     const policies: Policy[] = [];
     for (const name of names) {
       const policy = await this.load(name);
@@ -69,6 +85,7 @@ export class PolicyStore {
     const acl = new Acl(policies);
     if (this.acls.size > 10_000) this.acls.clear(); // bounded: policy sets are few in practice
     this.acls.set(key, acl);
+    this.aclsByList.set(names, acl);
     return acl;
   }
 

@@ -22,3 +22,20 @@ test('an update applies no defaults: only what was sent is set', () => {
   const fields = { ttl: field.int('TTL.', { default: 30 }), name: field.string('Name.') };
   assert.deepEqual(parseInput(fields, { name: 'n' }, {}, false).input, { name: 'n' });
 });
+
+test('a body field named like an Object.prototype member is an unknown field, not a crash', () => {
+  const fields = { name: field.string('Name.') };
+  const data = JSON.parse('{"name":"n","constructor":1,"toString":"x","__proto__":{"a":1}}');
+  const { input, warnings } = parseInput(fields, data, {}, false);
+  assert.deepEqual(input, { name: 'n' });
+  assert.deepEqual(warnings, [
+    'Endpoint ignored these unrecognized parameters: [__proto__ constructor toString]',
+  ]);
+});
+
+test("a path's captures win over a body field of the same name", () => {
+  const fields = { name: field.string('Name.'), ttl: field.int('TTL.') };
+  const { input, warnings } = parseInput(fields, { name: 'from-body', ttl: 5 }, { name: 'from-path' }, false);
+  assert.deepEqual(input, { name: 'from-path', ttl: 5 });
+  assert.deepEqual(warnings, []);
+});

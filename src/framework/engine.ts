@@ -71,19 +71,19 @@ export function parseInput(
   captures: Record<string, string>,
   applyDefaults: boolean,
 ): { input: Record<string, unknown>; warnings: string[] } {
-  const raw = { ...data, ...captures };
   const input: Record<string, unknown> = {};
   const ignored: string[] = [];
-  for (const [name, value] of Object.entries(raw)) {
+  // A path's captures win over body fields of the same name. Plain loops, not entries() of a merged
+  // copy: this runs on every request and the copies were a measurable share of a KV read.
+  const take = (name: string, value: unknown) => {
+    const declared = Object.hasOwn(fields, name) ? fields[name] : undefined;
+    if (!declared) ignored.push(name);
+    else if (value !== null && value !== undefined) input[name] = declared.parse(value, name);
+  };
+  for (const name of Object.keys(data)) if (!Object.hasOwn(captures, name)) take(name, data[name]);
+  for (const name of Object.keys(captures)) take(name, captures[name]);
+  for (const name of Object.keys(fields)) {
     const declared = fields[name];
-    if (!declared) {
-      ignored.push(name);
-      continue;
-    }
-    if (value === null || value === undefined) continue;
-    input[name] = declared.parse(value, name);
-  }
-  for (const [name, declared] of Object.entries(fields)) {
     if (input[name] !== undefined) continue;
     if (applyDefaults && declared.default !== undefined) input[name] = copyOfDefault(declared.default);
     else if (declared.required) throw invalid(`missing ${name}`);

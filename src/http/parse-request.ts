@@ -22,12 +22,16 @@ export function parseTarget(rawUrl: string): ParsedTarget | undefined {
   const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
   const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
   if (!rawPath.startsWith('/v1/')) return undefined;
-  if (rawPath.includes('\\') || /%5c/i.test(rawPath)) throw invalid('invalid path: backslash');
-  let path: string;
-  try {
-    path = decodeURIComponent(rawPath.slice(4));
-  } catch {
-    throw invalid('invalid path: malformed percent-encoding');
+  if (rawPath.includes('\\')) throw invalid('invalid path: backslash');
+  let path = rawPath.slice(4);
+  // Most paths carry no escape at all; decoding only those that do is a measurable share of a read.
+  if (path.includes('%')) {
+    if (/%5c/i.test(path)) throw invalid('invalid path: backslash');
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      throw invalid('invalid path: malformed percent-encoding');
+    }
   }
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused
   if (/[\u0000-\u001f\u007f]/.test(path)) throw invalid('invalid path: control character');

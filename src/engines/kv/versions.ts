@@ -36,7 +36,21 @@ export interface KvConfig {
 
 export const DEFAULT_MAX_VERSIONS = 10;
 
-export const isoTime = (ms: number) => (ms ? new Date(ms).toISOString() : '');
+/**
+ * Every read of a version formats its times again; a version's times never change, so the text is
+ * kept (bounded: emptied when full) instead of a Date and toISOString per field on every read.
+ */
+const isoTexts = new Map<number, string>();
+export function isoTime(ms: number): string {
+  if (!ms) return '';
+  let text = isoTexts.get(ms);
+  if (text === undefined) {
+    if (isoTexts.size >= 10_000) isoTexts.clear();
+    text = new Date(ms).toISOString();
+    isoTexts.set(ms, text);
+  }
+  return text;
+}
 
 export async function loadConfig(storage: StorageView): Promise<KvConfig> {
   return (
