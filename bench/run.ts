@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { kdfRate, pgCreateRole, rawFsync, rawStore, startBareHttp } from './baselines.js';
 import { CUSTOM_WORKLOADS } from './custom-workloads.js';
-import { formatLine, type LoadResult, medianOf, runLoad } from './load.js';
+import { closedLoopRate, formatLine, type LoadResult, medianOf, probeLatency, runLoad } from './load.js';
 import { compareWith, type Row, saveResults } from './results.js';
 import { type BenchServer, pinPrefix, startBenchServer } from './server.js';
 import { type CustomContext, type CustomWorkload, PG_URL, WORKLOADS, type Workload } from './workloads.js';
@@ -221,6 +221,7 @@ async function runStandard(workload: Workload, server: BenchServer, context: Sta
     await runLoad({ ...prepared, url: server.url, durationSeconds: context.warmupSeconds });
   // This machine's speed moves within minutes (bare-http 42k-69k req/s in one hour): a bare-http
   // workload is compared with bare-http measured just before each of its own rounds, on the same core.
+  const probe = await startProbe(workload, server, duration);
   const pairedConnections = context.pairSeconds > 0 ? PAIRED[workload.baseline] : undefined;
   const besides: LoadResult[] = [];
   // `bareUrl`: a fresh bare server measured before each round (paired workloads only).
@@ -234,7 +235,11 @@ async function runStandard(workload: Workload, server: BenchServer, context: Sta
             durationSeconds: context.pairSeconds,
           }),
         );
-      return runLoad({ ...prepared, url: server.url, durationSeconds: duration });
+      const [result] = await Promise.all([
+        runLoad({ ...prepared, url: server.url, durationSeconds: duration }),
+        probe?.during(),
+      ]);
+      return workload.minSeconds ? { ...result, rps: closedLoopRate(result, prepared.connections) } : result;
     });
   const result = pairedConnections ? await withBareServer(0.5, rounds) : await rounds();
   await workload.teardown?.(server);
@@ -254,6 +259,11 @@ async function runStandard(workload: Workload, server: BenchServer, context: Sta
     note = `audit cost ${cost.toFixed(1)}% of kv2-read`;
   }
   if (workload.name === 'kv1-read') note = 'with one file audit device, as PERFORMANCE.md measures it';
+  if (workload.minSeconds) {
+    line += "; rate = connections / mean latency (Little's law)";
+    note =
+      "rate = connections / mean latency (Little's law): slow requests in flight at the window's end count";
+  }
   if (beside !== undefined) {
     const start = context.baselines[workload.baseline];
     line += `; ${workload.baseline} beside it ${kdfBeside ? `${beside.toFixed(1)}/s` : `${Math.round(beside).toLocaleString('en-US')} req/s`}, ${(result.rps / start).toFixed(2)} x the start-of-run figure`;
@@ -275,6 +285,44 @@ async function runStandard(workload: Workload, server: BenchServer, context: Sta
     target: workload.target,
     note,
   });
+  if (probe) rows.push(probe.report());
+}
+
+/**
+ * A workload's latency probe (Workload.alongside): its p99 alone, measured now (after a warm-up), then
+ * during each round of the workload; the row compares the worst round's p99 with the idle one.
+ */
+async function startProbe(workload: Workload, server: BenchServer, seconds: number) {
+  if (!workload.alongside) return undefined;
+  const { name, target, rate } = workload.alongside;
+  const spec = await workload.alongside.prepare(server);
+  const paths = (spec.sequence ?? []).map((r) => r.path);
+  const probe = (probeSeconds: number) =>
+    probeLatency(server.url, paths, spec.headers ?? {}, rate, probeSeconds);
+  await probe(1);
+  const idle = await probe(seconds);
+  const rounds: LoadResult[] = [];
+  return {
+    during: async () => {
+      rounds.push(await probe(seconds));
+    },
+    report: (): Row => {
+      const worst = rounds.reduce((a, b) => (b.p99 > a.p99 ? b : a));
+      const errors = idle.errors + rounds.reduce((sum, r) => sum + r.errors, 0);
+      const ratio = worst.p99 / idle.p99;
+      const line = `${name}: p99 ${worst.p99.toFixed(2)} ms during ${workload.name} against ${idle.p99.toFixed(2)} ms alone (${rate} req/s, one connection) errors ${errors} = ${ratio.toFixed(2)} x idle p99 (target ${target.toFixed(2)})`;
+      console.log(errors > 0 ? `${line}  FAILED (errors)` : line);
+      return {
+        name,
+        ...worst,
+        errors,
+        ratio,
+        baseline: 'idle p99',
+        target,
+        note: `idle p99 ${idle.p99.toFixed(2)} ms`,
+      };
+    },
+  };
 }
 
 function baselineRow(name: string, result: LoadResult): Row {
