@@ -197,6 +197,7 @@ async function massExpiryRun(server: BenchServer, seconds: number): Promise<Cust
     ratio,
     baseline: 'idle p99',
     target: 3,
+    lowerIsBetter: true,
     line: line(
       'mass-expiry',
       result,
@@ -314,6 +315,7 @@ async function unsealAndRss(server: BenchServer, context: CustomContext): Promis
           ratio: rss / 300,
           baseline: '300 MB',
           target: 1,
+          lowerIsBetter: true,
           line: `rss-100k: ${rss.toFixed(0)} MB RSS errors ${read.errors} = ${(rss / 300).toFixed(2)} x 300 MB (target < 1.00), peak while reading ${peak.toFixed(0)} MB; ${fmt(count)} KV v2 secrets (${fmt(read.rps * readSeconds)} reads after unseal, up to all of them once) + ${fmt(count)} leases indexed`,
           note: 'p50 = RSS in MB of the server process after the reads, p99 = its peak while reading',
         },

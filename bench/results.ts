@@ -14,7 +14,33 @@ export interface Row {
   /** The baseline's rate this ratio used (bare-http workloads: measured beside them). */
   baselineRps?: number;
   target?: number;
+  /** The ratio is a cost (a p99 against idle, memory against a limit): met at or below its target. */
+  lowerIsBetter?: boolean;
   note?: string;
+}
+
+/** Whether a row with a target met it; undefined for rows without one (baselines). */
+export function met(row: Row): boolean | undefined {
+  if (row.ratio === undefined || row.target === undefined) return undefined;
+  return row.lowerIsBetter ? row.ratio <= row.target : row.ratio >= row.target;
+}
+
+/** The run on one screen: each workload's ratio against its target, and whether it was met. */
+export function summaryTable(rows: Row[]): string {
+  const lines = ['workload                        ratio    target   ', '-'.repeat(52)];
+  let count = 0;
+  let hits = 0;
+  for (const row of rows) {
+    const ok = met(row);
+    if (ok === undefined) continue;
+    count++;
+    if (ok && row.errors === 0) hits++;
+    const verdict = row.errors > 0 ? 'FAILED (errors)' : ok ? 'met' : 'missed';
+    const bound = `${row.lowerIsBetter ? '<=' : '>='} ${row.target!.toFixed(2)}`;
+    lines.push(`${row.name.padEnd(31)} ${row.ratio!.toFixed(3).padStart(6)}   ${bound.padEnd(8)} ${verdict}`);
+  }
+  lines.push(`${hits} of ${count} targets met`);
+  return lines.join('\n');
 }
 
 const DIR = new URL('./results/', import.meta.url).pathname;

@@ -10,7 +10,7 @@ import { cpus } from 'node:os';
 import { kdfRate, pgCreateRole, rawFsync, rawStore, startBareHttp } from './baselines.js';
 import { CUSTOM_WORKLOADS } from './custom-workloads.js';
 import { closedLoopRate, formatLine, type LoadResult, medianOf, probeLatency, runLoad } from './load.js';
-import { compareWith, type Row, saveResults } from './results.js';
+import { compareWith, type Row, saveResults, summaryTable } from './results.js';
 import { type BenchServer, pinPrefix, startBenchServer } from './server.js';
 import { type CustomContext, type CustomWorkload, PG_URL, WORKLOADS, type Workload } from './workloads.js';
 
@@ -138,7 +138,7 @@ async function runAll(options: ReturnType<typeof parseOptions>) {
   }
   await measureDrift(bare64.rps, { roundSeconds, warmupSeconds }, rows);
   const file = await saveResults(rows, { storage: options.storage, quick: options.quick });
-  console.log(`\nresults: ${file}`);
+  console.log(`\n${summaryTable(rows)}\n\nresults: ${file}`);
   if (options.compare) console.log(await compareWith(options.compare, rows));
 }
 
@@ -196,6 +196,7 @@ async function runCustom(workload: CustomWorkload, server: BenchServer, context:
       ratio: custom.ratio,
       baseline: custom.baseline,
       target: custom.target,
+      lowerIsBetter: custom.lowerIsBetter,
       note: custom.note,
     });
   }
@@ -319,6 +320,7 @@ async function startProbe(workload: Workload, server: BenchServer, seconds: numb
         ratio,
         baseline: 'idle p99',
         target,
+        lowerIsBetter: true,
         note: `idle p99 ${idle.p99.toFixed(2)} ms`,
       };
     },

@@ -62,6 +62,8 @@ export interface CustomResult {
   ratio?: number;
   baseline?: string;
   target?: number;
+  /** The ratio is a cost (a p99 against idle, memory against a limit): met at or below its target. */
+  lowerIsBetter?: boolean;
   /** The printed line, when the plain shape does not say enough. */
   line: string;
   note?: string;
