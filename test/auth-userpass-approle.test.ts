@@ -141,6 +141,77 @@ describe('userpass', () => {
   });
 });
 
+describe('userpass lockout tuning (sys/auth/:path/tune user_lockout_config)', () => {
+  test('a tuned threshold locks on the 2nd failure, tune reads it back, disabling stops counting', async () => {
+    await server.api('POST', 'sys/auth/tuned', { type: 'userpass' }, root);
+    await server.api('POST', 'auth/tuned/users/dave', { password: 'daves pw' }, root);
+    const tune = await server.api(
+      'POST',
+      'sys/auth/tuned/tune',
+      { user_lockout_config: { lockout_threshold: '2', lockout_duration: '1h' } },
+      root,
+    );
+    assert.equal(tune.status, 204, tune.text);
+    const read = await server.api('GET', 'sys/auth/tuned/tune', undefined, root);
+    assert.equal(read.body.data.user_lockout_threshold, 2);
+    assert.equal(read.body.data.user_lockout_duration, 3600);
+    assert.equal(read.body.data.user_lockout_counter_reset_duration, 0, 'unset: the server default');
+    assert.equal(read.body.data.user_lockout_disable, false);
+    const listed = await server.api('GET', 'sys/auth', undefined, root);
+    assert.equal(listed.body.data['tuned/'].config.user_lockout_config.user_lockout_threshold, 2);
+
+    for (let i = 0; i < 2; i++) await server.api('POST', 'auth/tuned/login/dave', { password: 'no' });
+    const locked = await server.api('POST', 'auth/tuned/login/dave', { password: 'daves pw' });
+    assert.equal(locked.status, 400, 'locked after 2 failures, not the default 5');
+
+    // Disabled: the lock no longer applies and failures are not counted.
+    await server.api('POST', 'sys/auth/tuned/tune', { user_lockout_config: { lockout_disable: true } }, root);
+    for (let i = 0; i < 3; i++) await server.api('POST', 'auth/tuned/login/dave', { password: 'no' });
+    const open = await server.api('POST', 'auth/tuned/login/dave', { password: 'daves pw' });
+    assert.equal(open.status, 200, open.text);
+    const none = await server.api('GET', 'sys/locked-users', undefined, root);
+    assert.ok(!JSON.stringify(none.body).includes('dave'), none.text);
+  });
+
+  test('refused on a method that does not lock users out, and for a malformed threshold', async () => {
+    const kv = await server.api(
+      'POST',
+      'sys/mounts/secret/tune',
+      { user_lockout_config: { lockout_threshold: '3' } },
+      root,
+    );
+    assert.equal(kv.status, 400);
+    assert.match(kv.text, /tuning of user lockout configuration for auth type \\"kv\\" not allowed/);
+    const bad = await server.api(
+      'POST',
+      'sys/auth/userpass/tune',
+      { user_lockout_config: { lockout_threshold: 'many' } },
+      root,
+    );
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /unable to parse user lockout threshold/);
+    const read = await server.api('GET', 'sys/auth/userpass/tune', undefined, root);
+    assert.equal(read.body.data.user_lockout_threshold, undefined, 'nothing was stored');
+  });
+});
+
+describe('VAULT_DISABLE_USER_LOCKOUT', () => {
+  test('set to true, no failure is counted: the right password works after six wrong ones', async () => {
+    const other = await startTestServer({ storage: 'inmem', env: { VAULT_DISABLE_USER_LOCKOUT: 'true' } });
+    try {
+      const token = other.rootToken;
+      await other.api('POST', 'sys/auth/userpass', { type: 'userpass' }, token);
+      await other.api('POST', 'auth/userpass/users/erin', { password: 'erins pw' }, token);
+      for (let i = 0; i < 6; i++) await other.api('POST', 'auth/userpass/login/erin', { password: 'no' });
+      const res = await other.api('POST', 'auth/userpass/login/erin', { password: 'erins pw' });
+      assert.equal(res.status, 200, res.text);
+    } finally {
+      await other.stop();
+      await removeServerDir(other);
+    }
+  });
+});
+
 describe('approle', () => {
   test('coffer login -method=approle: the token reads what its policy allows, 403 elsewhere', async () => {
     const roleId = await createRole('cli-app');

@@ -7,13 +7,9 @@
 import { createHash } from 'node:crypto';
 import type { Engine } from '../framework/engine.js';
 import { KeyedMutex } from '../framework/keyed-mutex.js';
-import type { EngineContext } from '../framework/path.js';
+import type { EngineContext, LockoutPolicy } from '../framework/path.js';
 
-export interface LockoutPolicy {
-  threshold: number;
-  durationMs: number;
-  counterResetMs: number;
-}
+export type { LockoutPolicy };
 
 /** Vault's defaults: 5 failures, locked 15 minutes, counter forgotten after 15 quiet minutes. */
 export const DEFAULT_LOCKOUT_POLICY: LockoutPolicy = {
@@ -21,6 +17,45 @@ export const DEFAULT_LOCKOUT_POLICY: LockoutPolicy = {
   durationMs: 15 * 60_000,
   counterResetMs: 15 * 60_000,
 };
+
+/**
+ * One layer of lockout settings: the server config's `user_lockout "all"` block, its block for the
+ * method's type, or a mount's tuning (`user_lockout_config`). Unset (or 0) means the layer below.
+ */
+export interface LockoutSettings {
+  threshold?: number;
+  durationSeconds?: number;
+  counterResetSeconds?: number;
+  disable?: boolean;
+}
+
+/** The server's layers: `user_lockout "all"`, blocks per method type, `VAULT_DISABLE_USER_LOCKOUT`. */
+export interface ServerLockoutSettings {
+  all?: LockoutSettings;
+  byType?: Record<string, LockoutSettings>;
+  disabledByEnvironment?: boolean;
+}
+
+/**
+ * The policy in force for a mount, from its layers (least specific first), or undefined when lockout
+ * is disabled: by any layer's `disable` (the most specific layer that says wins) or by the
+ * `VAULT_DISABLE_USER_LOCKOUT` environment variable, as in Vault.
+ */
+export function effectiveLockout(
+  layers: readonly (LockoutSettings | undefined)[],
+  disabledByEnvironment = false,
+): LockoutPolicy | undefined {
+  const policy = { ...DEFAULT_LOCKOUT_POLICY };
+  let disabled = disabledByEnvironment;
+  for (const layer of layers) {
+    if (!layer) continue;
+    if (layer.threshold) policy.threshold = layer.threshold;
+    if (layer.durationSeconds) policy.durationMs = layer.durationSeconds * 1000;
+    if (layer.counterResetSeconds) policy.counterResetMs = layer.counterResetSeconds * 1000;
+    if (layer.disable !== undefined && !disabledByEnvironment) disabled = layer.disable;
+  }
+  return disabled ? undefined : policy;
+}
 
 interface FailureRecord {
   alias: string;
@@ -46,14 +81,16 @@ export class UserLockout {
    * other), and attempts for one user are serialised so concurrent guesses cannot all slip in
    * before the counter reaches the threshold.
    */
-  attempt(deps: Deps, alias: string, verify: () => Promise<boolean>): Promise<AttemptOutcome> {
+  async attempt(deps: Deps, alias: string, verify: () => Promise<boolean>): Promise<AttemptOutcome> {
+    const policy = this.policyOf(deps);
+    if (!policy) return (await verify()) ? 'ok' : 'failed'; // lockout disabled: nothing counted
     const name = this.normaliseAlias(alias);
     return this.mutex.run(`${deps.system.mountUuid}/${name}`, async () => {
       const now = deps.clock.now();
       const stored = await deps.storage.getJson<FailureRecord>(keyOf(name));
-      const record = this.current(stored, now);
+      const record = this.current(policy, stored, now);
       const matched = await verify();
-      if (record && this.isLocked(record, now)) return 'locked';
+      if (record && this.isLocked(policy, record, now)) return 'locked';
       if (matched) {
         if (stored) await deps.storage.delete(keyOf(name));
         return 'ok';
@@ -66,11 +103,13 @@ export class UserLockout {
 
   /** Aliases locked right now, sorted. */
   async lockedUsers(deps: Deps): Promise<string[]> {
+    const policy = this.policyOf(deps);
+    if (!policy) return [];
     const now = deps.clock.now();
     const locked: string[] = [];
     for (const key of await deps.storage.list(PREFIX)) {
       const record = await deps.storage.getJson<FailureRecord>(PREFIX + key);
-      if (record && this.isLocked(record, now)) locked.push(record.alias);
+      if (record && this.isLocked(policy, record, now)) locked.push(record.alias);
     }
     return locked.sort();
   }
@@ -81,17 +120,26 @@ export class UserLockout {
     await this.mutex.run(`${deps.system.mountUuid}/${name}`, () => deps.storage.delete(keyOf(name)));
   }
 
-  private isLocked(record: FailureRecord, now: number): boolean {
-    return record.count >= this.policy.threshold && now < record.lastFailureAt + this.policy.durationMs;
+  /** The mount's policy in force now (it may be tuned at any time); undefined when disabled. */
+  private policyOf(deps: Deps): LockoutPolicy | undefined {
+    return deps.system.userLockout ? deps.system.userLockout() : this.policy;
+  }
+
+  private isLocked(policy: LockoutPolicy, record: FailureRecord, now: number): boolean {
+    return record.count >= policy.threshold && now < record.lastFailureAt + policy.durationMs;
   }
 
   /** Drops a record whose lockout has ended or whose failures are older than the counter reset. */
-  private current(record: FailureRecord | undefined, now: number): FailureRecord | undefined {
+  private current(
+    policy: LockoutPolicy,
+    record: FailureRecord | undefined,
+    now: number,
+  ): FailureRecord | undefined {
     if (!record) return undefined;
-    if (this.isLocked(record, now)) return record;
+    if (this.isLocked(policy, record, now)) return record;
     const quietFor = now - record.lastFailureAt;
-    const lockEnded = record.count >= this.policy.threshold;
-    return lockEnded || quietFor >= this.policy.counterResetMs ? undefined : record;
+    const lockEnded = record.count >= policy.threshold;
+    return lockEnded || quietFor >= policy.counterResetMs ? undefined : record;
   }
 }
 

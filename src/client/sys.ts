@@ -48,6 +48,8 @@ export interface MountConfigInput {
   allowed_response_headers?: string[];
   token_type?: string;
   plugin_version?: string;
+  /** auth tune: lockout_threshold, lockout_duration, lockout_counter_reset_duration, lockout_disable. */
+  user_lockout_config?: Record<string, unknown>;
 }
 
 export interface MountInput {

@@ -2,8 +2,10 @@
  * The Core owns the seal state. While sealed only the seal endpoints work; unsealing builds the
  * state that exists only while the barrier is open (mounts, tokens, policies) and sealing drops it.
  */
+
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AuditBroker } from '../audit/broker.js';
+import type { ServerLockoutSettings } from '../auth/user-lockout.js';
 import { Barrier } from '../barrier/barrier.js';
 import { ShamirSeal } from '../barrier/shamir-seal.js';
 import { cubbyholeFolder } from '../engines/cubbyhole/index.js';
@@ -32,6 +34,8 @@ export interface CoreOptions {
   clock?: Clock;
   defaultLeaseTtl: number;
   maxLeaseTtl: number;
+  /** The server's user lockout settings; each auth mount's tuning applies over them. */
+  userLockout?: ServerLockoutSettings;
   /** Mounts created on a brand-new barrier besides the built-ins (dev mode's `secret/`). */
   initialMounts?: () => MountEntry[];
 }
@@ -179,6 +183,7 @@ export class Core {
       clock: this.clock,
       log: this.log,
       systemTtls: ttls,
+      userLockout: this.options.userLockout,
       revokePrefix: (prefix) => expiration!.revokePrefix(prefix),
     });
     const mountManager = mounts;

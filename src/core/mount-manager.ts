@@ -3,6 +3,7 @@
  * disabling, tuning and moving mounts all go through here so the table and the runtimes agree.
  */
 
+import { effectiveLockout, type ServerLockoutSettings } from '../auth/user-lockout.js';
 import type { Clock } from '../framework/clock.js';
 import type { Engine } from '../framework/engine.js';
 import type { Logger } from '../framework/log.js';
@@ -34,6 +35,8 @@ export interface MountManagerDeps {
   clock: Clock;
   log: Logger;
   systemTtls: () => { defaultLeaseTtl: number; maxLeaseTtl: number };
+  /** The server's user lockout settings (config file and environment), under each mount's tuning. */
+  userLockout?: ServerLockoutSettings;
   /** Revokes every lease issued under a route prefix (disable, remount). */
   revokePrefix?: (prefix: string) => Promise<void>;
 }
@@ -161,6 +164,14 @@ export class MountManager {
           effectiveTtl(current().config.defaultLeaseTtl, ttls().defaultLeaseTtl, this.maxTtl(current())),
         maxLeaseTtl: () => this.maxTtl(current()),
         options: () => current().options ?? {},
+        userLockout: () => {
+          const server = this.deps.userLockout;
+          const type = current().type;
+          return effectiveLockout(
+            [server?.all, server?.byType?.[type], current().config.userLockout],
+            server?.disabledByEnvironment,
+          );
+        },
       },
     };
   }

@@ -3,6 +3,7 @@
  * the barrier, and the longest-prefix router over them.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { LockoutSettings } from '../auth/user-lockout.js';
 import type { StorageView } from '../framework/storage-view.js';
 import { invalid } from './errors.js';
 
@@ -18,6 +19,8 @@ export interface MountConfig {
   passthroughRequestHeaders?: string[];
   allowedResponseHeaders?: string[];
   tokenType?: string;
+  /** Tuned user lockout (`user_lockout_config`); unset fields fall back to the server's settings. */
+  userLockout?: LockoutSettings;
 }
 
 export interface MountEntry {
@@ -174,6 +177,7 @@ export function mountToWire(entry: MountEntry): Record<string, unknown> {
   if (entry.config.allowedResponseHeaders?.length)
     config.allowed_response_headers = entry.config.allowedResponseHeaders;
   if (entry.table === 'auth') config.token_type = entry.config.tokenType ?? 'default-service';
+  if (entry.config.userLockout) config.user_lockout_config = lockoutToWire(entry.config.userLockout);
   return {
     accessor: entry.accessor,
     config,
@@ -188,5 +192,15 @@ export function mountToWire(entry: MountEntry): Record<string, unknown> {
     seal_wrap: entry.sealWrap,
     type: entry.type,
     uuid: entry.uuid,
+  };
+}
+
+/** A mount's tuned lockout as Vault reports it: seconds, and 0 for "the server's setting". */
+export function lockoutToWire(settings: LockoutSettings): Record<string, unknown> {
+  return {
+    user_lockout_counter_reset_duration: settings.counterResetSeconds ?? 0,
+    user_lockout_threshold: settings.threshold ?? 0,
+    user_lockout_duration: settings.durationSeconds ?? 0,
+    user_lockout_disable: settings.disable ?? false,
   };
 }

@@ -8,6 +8,13 @@ import type { Logger } from './log.js';
 import type { LogicalRequest, LogicalResponse, Operation } from './logical.js';
 import type { StorageView } from './storage-view.js';
 
+/** Vault's user lockout: `threshold` failures, each within `counterResetMs` of the last, lock for `durationMs`. */
+export interface LockoutPolicy {
+  threshold: number;
+  durationMs: number;
+  counterResetMs: number;
+}
+
 /** What a mount may know about its own configuration. */
 export interface SystemView {
   readonly mountPath: string;
@@ -17,6 +24,11 @@ export interface SystemView {
   defaultLeaseTtl(): number;
   maxLeaseTtl(): number;
   options(): Record<string, string>;
+  /**
+   * The user lockout policy in force for this mount (server config and the mount's tuning), or
+   * undefined when lockout is disabled. Absent outside a server (engine unit tests use their own).
+   */
+  userLockout?(): LockoutPolicy | undefined;
 }
 
 export interface EngineContext {

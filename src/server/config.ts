@@ -1,5 +1,7 @@
 /** Server configuration in Vault's HCL (or JSON): storage, listeners, TTLs, logging. */
+
 import { readFile } from 'node:fs/promises';
+import type { LockoutSettings } from '../auth/user-lockout.js';
 import { parseHcl } from '../config/hcl.js';
 import { invalid } from '../core/errors.js';
 import { parseDurationSeconds } from '../framework/duration.js';
@@ -23,6 +25,8 @@ export interface ServerConfig {
   defaultLeaseTtl: number;
   maxLeaseTtl: number;
   logLevel: LogLevel;
+  /** `user_lockout "<all|userpass|ldap|approle>" { … }` blocks, by label. */
+  userLockout?: Record<string, LockoutSettings>;
 }
 
 const DEFAULT_TTL = 768 * 3600;
@@ -86,6 +90,28 @@ function parseListener(label: string, body: Record<string, unknown>): ListenerCo
   return listener;
 }
 
+/** Vault's method types for `user_lockout` blocks; only userpass enforces lockout in Coffer. */
+const LOCKOUT_LABELS = new Set(['all', 'userpass', 'ldap', 'approle']);
+
+function parseUserLockout(label: string, body: Record<string, unknown>): LockoutSettings {
+  if (!LOCKOUT_LABELS.has(label)) throw invalid(`user_lockout "${label}": unsupported auth type`);
+  const where = `user_lockout "${label}"`;
+  const settings: LockoutSettings = {};
+  if (body.lockout_threshold !== undefined) {
+    const text = String(body.lockout_threshold);
+    if (!/^\d{1,9}$/.test(text)) throw invalid(`${where}: lockout_threshold must be a whole number`);
+    settings.threshold = Number(text) || undefined;
+  }
+  if (body.lockout_duration !== undefined)
+    settings.durationSeconds =
+      parseDurationSeconds(body.lockout_duration, `${where} lockout_duration`) || undefined;
+  if (body.lockout_counter_reset !== undefined)
+    settings.counterResetSeconds =
+      parseDurationSeconds(body.lockout_counter_reset, `${where} lockout_counter_reset`) || undefined;
+  if (body.disable_lockout !== undefined) settings.disable = truthy(body.disable_lockout);
+  return settings;
+}
+
 export function configFromObject(raw: Record<string, unknown>): ServerConfig {
   const storage = singleBlock(raw.storage ?? raw.backend, 'storage');
   if (!storage) throw invalid('no storage block in configuration');
@@ -108,6 +134,12 @@ export function configFromObject(raw: Record<string, unknown>): ServerConfig {
     defaultLeaseTtl,
     maxLeaseTtl,
     logLevel: logLevel as LogLevel,
+    userLockout: Object.fromEntries(
+      blocks(raw.user_lockout).map((b) => [
+        b.label.toLowerCase(),
+        parseUserLockout(b.label.toLowerCase(), b.body),
+      ]),
+    ),
   };
 }
 

@@ -1,4 +1,5 @@
 /** Wires a running server: storage → core → HTTP listeners. The one place where parts are assembled. */
+
 import { readFile } from 'node:fs/promises';
 import { Core } from '../core/core.js';
 import { createRegistry } from '../core/engine-registry.js';
@@ -7,6 +8,7 @@ import { builtinEngines } from '../engines/registry.js';
 import { createLogger, type Logger } from '../framework/log.js';
 import { createHandler } from '../http/handler.js';
 import { createListener, type Listener } from '../http/listener/index.js';
+import { parseGoBool } from '../http/parse-request.js';
 import { openStorage } from '../storage/index.js';
 import type { ServerConfig } from './config.js';
 
@@ -17,6 +19,16 @@ export interface RunningServer {
   /** SIGHUP: file audit devices reopen their files (log rotation). */
   reopenAudit(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Vault's `VAULT_DISABLE_USER_LOCKOUT`: a Go boolean; anything else stops the server. */
+function lockoutDisabledByEnvironment(): boolean {
+  const value = process.env.VAULT_DISABLE_USER_LOCKOUT;
+  if (value === undefined || value === '') return false;
+  const flag = parseGoBool(value);
+  if (flag === undefined)
+    throw new Error('Error parsing the environment variable VAULT_DISABLE_USER_LOCKOUT');
+  return flag;
 }
 
 export async function startServer(
@@ -34,6 +46,11 @@ export async function startServer(
     registry: createRegistry(builtinEngines),
     defaultLeaseTtl: config.defaultLeaseTtl,
     maxLeaseTtl: config.maxLeaseTtl,
+    userLockout: {
+      all: config.userLockout?.all,
+      byType: config.userLockout,
+      disabledByEnvironment: lockoutDisabledByEnvironment(),
+    },
     // Dev mode mounts KV v2 at secret/, as Vault's dev server does.
     initialMounts: options.dev
       ? () => [

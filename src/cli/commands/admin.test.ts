@@ -232,6 +232,17 @@ describe('auth', () => {
     r = await runCli(['auth', 'disable', 'userpass'], { env });
     assert.equal(r.stdout, 'Success! Disabled the auth method (if it existed) at: userpass/\n');
   });
+
+  test('tune -user-lockout-*: only the given lockout flags, as vault sends them', async () => {
+    await runCli(['auth', 'tune', '-user-lockout-threshold=10', '-user-lockout-duration=10m', 'userpass'], {
+      env,
+    });
+    assert.deepEqual(last().body.user_lockout_config, { lockout_threshold: '10', lockout_duration: '10m0s' });
+    await runCli(['auth', 'tune', '-user-lockout-disable', 'userpass'], { env });
+    assert.deepEqual(last().body.user_lockout_config, { lockout_disable: true });
+    await runCli(['auth', 'tune', '-token-type=service', 'userpass'], { env });
+    assert.equal(last().body.user_lockout_config, undefined);
+  });
 });
 
 describe('audit', () => {

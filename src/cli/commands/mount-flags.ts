@@ -36,8 +36,33 @@ export const enableFlags = (kind: 'secrets' | 'auth'): FlagDef[] => [
 
 export const tuneFlags = (kind: 'secrets' | 'auth'): FlagDef[] => [
   ...common,
-  ...(kind === 'auth' ? [f('token-type', 'string', 'Token type issued by this method.')] : []),
+  ...(kind === 'auth'
+    ? [
+        f('token-type', 'string', 'Token type issued by this method.'),
+        f('user-lockout-threshold', 'int', 'Failed logins before a user is locked out (userpass).'),
+        f('user-lockout-duration', 'duration', 'How long a locked-out user stays locked.'),
+        f(
+          'user-lockout-counter-reset-duration',
+          'duration',
+          'Quiet time after which failures are forgotten.',
+        ),
+        f('user-lockout-disable', 'bool', 'Disable user lockout for this method.'),
+      ]
+    : []),
 ];
+
+/** vault auth tune's `user_lockout_config`: only the lockout flags that were given. */
+function userLockoutConfig(flags: ParsedFlags): Record<string, unknown> | undefined {
+  const config: Record<string, unknown> = {};
+  if (flags.isSet('user-lockout-threshold'))
+    config.lockout_threshold = String(flags.int('user-lockout-threshold'));
+  if (flags.isSet('user-lockout-duration'))
+    config.lockout_duration = ttlToApi(flags.duration('user-lockout-duration'));
+  if (flags.isSet('user-lockout-counter-reset-duration'))
+    config.lockout_counter_reset_duration = ttlToApi(flags.duration('user-lockout-counter-reset-duration'));
+  if (flags.isSet('user-lockout-disable')) config.lockout_disable = flags.bool('user-lockout-disable');
+  return Object.keys(config).length ? config : undefined;
+}
 
 function options(flags: ParsedFlags): Record<string, string> | null {
   const opts = { ...(flags.map('options') ?? {}) };
@@ -90,6 +115,8 @@ export function tuneInput(flags: ParsedFlags): MountConfigInput {
     max_lease_ttl: ttlToApi(flags.duration('max-lease-ttl')),
   };
   if (flags.isSet('description')) config.description = flags.string('description');
+  const lockout = userLockoutConfig(flags);
+  if (lockout) config.user_lockout_config = lockout;
   return visited(flags, config);
 }
 

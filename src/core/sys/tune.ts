@@ -1,9 +1,11 @@
 /** Mount tuning: the fields `sys/mounts/:path/tune` accepts and the effective settings it reports. */
+
+import type { LockoutSettings } from '../../auth/user-lockout.js';
 import { parseDurationSeconds } from '../../framework/duration.js';
 import { field, type Input, isPlainObject } from '../../framework/fields.js';
 import type { Core } from '../core.js';
 import { invalid } from '../errors.js';
-import type { MountConfig, MountEntry } from '../mounts.js';
+import { lockoutToWire, type MountConfig, type MountEntry } from '../mounts.js';
 
 export const tuneFields = {
   description: field.string('New description.', { max: 4096 }),
@@ -18,7 +20,55 @@ export const tuneFields = {
   allowed_response_headers: field.stringList('Headers the engine may set.'),
   token_type: field.string('Token type for auth mounts.'),
   plugin_version: field.string('Plugin version.'),
+  user_lockout_config: field.any(
+    'User lockout: lockout_threshold, lockout_duration, lockout_counter_reset_duration, lockout_disable.',
+  ),
 };
+
+/**
+ * Auth methods whose logins count failures here. Vault also takes this tuning for approle and ldap;
+ * Coffer locks out userpass users only, and refuses a setting it would not enforce.
+ */
+const LOCKOUT_TYPES = new Set(['userpass']);
+
+/** A duration field of `user_lockout_config`: "" leaves it, "system" resets it to the server's. */
+function lockoutDuration(value: unknown, name: string, previous: number | undefined): number | undefined {
+  if (value === undefined || value === '') return previous;
+  if (value === 'system') return undefined;
+  const seconds = parseDurationSeconds(value, name);
+  if (seconds < 0) throw invalid(`"${name}" cannot be negative`);
+  return seconds || undefined;
+}
+
+function lockoutSettings(entry: MountEntry, raw: unknown): LockoutSettings | undefined {
+  const previous = entry.config.userLockout;
+  if (raw === undefined || raw === null) return previous;
+  if (!isPlainObject(raw)) throw invalid('unable to convert given user lockout config information');
+  if (Object.keys(raw).length === 0) return previous;
+  if (entry.table !== 'auth' || !LOCKOUT_TYPES.has(entry.type)) {
+    throw invalid(`tuning of user lockout configuration for auth type "${entry.type}" not allowed`);
+  }
+  const next: LockoutSettings = { ...previous };
+  const threshold = raw.lockout_threshold;
+  if (threshold !== undefined && threshold !== '') {
+    const text = String(threshold);
+    if (!/^\d{1,9}$/.test(text)) throw invalid('unable to parse user lockout threshold');
+    next.threshold = Number(text) || undefined;
+  }
+  next.durationSeconds = lockoutDuration(raw.lockout_duration, 'lockout_duration', previous?.durationSeconds);
+  next.counterResetSeconds = lockoutDuration(
+    raw.lockout_counter_reset_duration ?? raw.lockout_counter_reset,
+    'lockout_counter_reset_duration',
+    previous?.counterResetSeconds,
+  );
+  const disable = raw.lockout_disable ?? raw.disable_lockout;
+  if (disable !== undefined) {
+    if (disable !== true && disable !== false && disable !== 'true' && disable !== 'false')
+      throw invalid('lockout_disable must be a boolean');
+    next.disable = disable === true || disable === 'true';
+  }
+  return next;
+}
 
 function ttlValue(value: unknown, name: string): number {
   if (value === 'system' || value === '' || value === undefined) return 0;
@@ -76,6 +126,7 @@ export function applyTune(core: Core, entry: MountEntry, input: Input<typeof tun
     config.auditNonHmacResponseKeys = input.audit_non_hmac_response_keys;
   if (input.passthrough_request_headers) config.passthroughRequestHeaders = input.passthrough_request_headers;
   if (input.allowed_response_headers) config.allowedResponseHeaders = input.allowed_response_headers;
+  config.userLockout = lockoutSettings(entry, input.user_lockout_config);
   if (input.token_type !== undefined) {
     if (entry.table !== 'auth') throw invalid('token_type can only be set on auth mounts');
     config.tokenType = input.token_type;
@@ -112,5 +163,6 @@ export function tuneToWire(core: Core, entry: MountEntry): Record<string, unknow
   if (entry.config.allowedResponseHeaders?.length)
     out.allowed_response_headers = entry.config.allowedResponseHeaders;
   if (entry.table === 'auth') out.token_type = entry.config.tokenType ?? 'default-service';
+  if (entry.config.userLockout) Object.assign(out, lockoutToWire(entry.config.userLockout));
   return out;
 }
