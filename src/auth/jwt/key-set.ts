@@ -26,7 +26,8 @@ const FETCH_TIMEOUT_MS = 10_000;
 const MAX_AGE_MS = 10 * 60_000;
 const REFETCH_COOLDOWN_MS = 30_000;
 
-class StaticKeys implements KeyResolver {
+/** Configured public keys (`jwt_validation_pubkeys`, Kubernetes `pem_keys`): every one is a candidate. */
+export class StaticKeys implements KeyResolver {
   private readonly keys: KeyObject[];
   constructor(pems: string[]) {
     this.keys = pems.map(parsePublicKeyPem);

@@ -3,7 +3,7 @@
  * exp, nbf, iat) with Vault's leeway rules. Every failure is a 400 whose text never holds the token.
  */
 import type { JWSHeaderParameters } from 'jose';
-import { invalid } from '../../core/errors.js';
+import { CofferError, invalid } from '../../core/errors.js';
 import { isPlainObject } from '../../framework/fields.js';
 import type { KeyResolver } from './key-set.js';
 
@@ -15,11 +15,25 @@ const MAX_TOKEN_LENGTH = 64 * 1024;
 
 export type Claims = Record<string, unknown>;
 
+/**
+ * The token's claims once one of the resolver's keys verifies its signature. `refuse` makes the
+ * error (a 400 for the JWT method; the Kubernetes method answers 403 with its own prefix).
+ */
 export async function verifySignature(
   token: string,
   resolver: KeyResolver,
   algorithms: string[],
+  refuse: (message: string) => Error = invalid,
 ): Promise<Claims> {
+  try {
+    return await verifyWith(token, resolver, algorithms);
+  } catch (error) {
+    if (refuse === invalid || !(error instanceof CofferError)) throw error;
+    throw refuse(error.message);
+  }
+}
+
+async function verifyWith(token: string, resolver: KeyResolver, algorithms: string[]): Promise<Claims> {
   if (token.length > MAX_TOKEN_LENGTH) throw invalid('error parsing token: token is too long');
   // Loaded on first use: servers without a JWT mount never pay for it at start-up.
   const { compactVerify, decodeProtectedHeader } = await import('jose');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { decodeJwt, SignJWT } from 'jose';
 import { systemClock } from '../../framework/clock.js';
 import type { LogicalResponse } from '../../framework/logical.js';
 import { mountForTest, rejection, type TestMount } from '../../framework/testing.js';
@@ -248,6 +249,19 @@ describe('kubernetes login', () => {
     const error = await rejection(mount.request('update', 'login', { role: 'app', jwt }));
     assert.equal(error.status, 500);
     assert.match(error.message, /TokenReview request failed: connection failed/);
+  });
+
+  test('pem_keys checks are the JWT method\'s: a token with a "crit" header is a 403 before any review', async () => {
+    const mount = await configured(kubernetesEngine, { pem_keys: [k8s.signer.publicPem] });
+    const claims = decodeJwt(await k8s.issueToken(APP));
+    const withCrit = await new SignJWT(claims)
+      .setProtectedHeader({ alg: k8s.signer.alg, kid: k8s.signer.kid, crit: ['x-coffer'], 'x-coffer': 1 })
+      .sign(k8s.signer.privateKey, { crit: { 'x-coffer': true } });
+    const seen = k8s.reviews.length;
+    const error = await rejection(mount.request('update', 'login', { role: 'app', jwt: withCrit }));
+    assert.equal(error.status, 403);
+    assert.match(error.message, /invalid service account JWT: .*unsupported "crit" header/);
+    assert.equal(k8s.reviews.length, seen, 'no TokenReview');
   });
 
   test('pem_keys verify the JWT locally before any review', async () => {

@@ -3,11 +3,11 @@
  * checks it against the role before the TokenReview. The signature is verified here only when
  * `pem_keys` is configured; otherwise the TokenReview is what proves the token.
  */
-import type { KeyObject } from 'node:crypto';
 import { CofferError } from '../../core/errors.js';
 import { isPlainObject } from '../../framework/fields.js';
 import { globListMatches } from '../../framework/glob.js';
-import { parsePublicKeyPem } from '../jwt/config.js';
+import { StaticKeys } from '../jwt/key-set.js';
+import { verifySignature } from '../jwt/verify.js';
 import type { KubernetesConfig } from './config.js';
 import type { KubernetesRole } from './role.js';
 
@@ -43,41 +43,39 @@ function accountFromClaims(claims: Record<string, unknown>): ServiceAccount {
   };
 }
 
-/** Parsed `pem_keys`, so a login does not parse every configured key again (few keys: bounded by config). */
-const parsedKeys = new Map<string, KeyObject>();
-function publicKeyOf(pem: string): KeyObject {
-  let key = parsedKeys.get(pem);
-  if (!key) {
-    if (parsedKeys.size >= 256) parsedKeys.clear();
-    key = parsePublicKeyPem(pem);
-    parsedKeys.set(pem, key);
+/** Resolvers for the configured `pem_keys`, so a login does not parse every key again (bounded). */
+const resolvers = new Map<string, StaticKeys>();
+function keysOf(pems: string[]): StaticKeys {
+  const id = pems.join('\n');
+  let resolver = resolvers.get(id);
+  if (!resolver) {
+    if (resolvers.size >= 64) resolvers.clear();
+    resolver = new StaticKeys(pems);
+    resolvers.set(id, resolver);
   }
-  return key;
+  return resolver;
 }
 
+const refuse = (message: string) => forbidden(`invalid service account JWT: ${message}`);
+
+/**
+ * The JWT's claims. With `pem_keys`, its signature is verified as the JWT method verifies one (same
+ * algorithm, size and header checks); without, the TokenReview that follows is what proves it.
+ */
 async function verifiedClaims(jwt: string, config: KubernetesConfig): Promise<Record<string, unknown>> {
+  if (config.pemKeys.length > 0) return verifySignature(jwt, keysOf(config.pemKeys), ALLOWED_ALGS, refuse);
   // Loaded on first use: servers without a Kubernetes mount never pay for it at start-up.
-  const { compactVerify, decodeJwt, decodeProtectedHeader } = await import('jose');
+  const { decodeJwt, decodeProtectedHeader } = await import('jose');
   let header: { alg?: string };
   let claims: Record<string, unknown>;
   try {
     header = decodeProtectedHeader(jwt);
     claims = decodeJwt(jwt);
   } catch {
-    throw forbidden('invalid service account JWT: not a signed JWT');
+    throw refuse('not a signed JWT');
   }
-  if (!header.alg || !ALLOWED_ALGS.includes(header.alg))
-    throw forbidden('invalid service account JWT: unsupported algorithm');
-  if (config.pemKeys.length === 0) return claims;
-  for (const pem of config.pemKeys) {
-    try {
-      await compactVerify(jwt, publicKeyOf(pem), { algorithms: ALLOWED_ALGS });
-      return claims;
-    } catch {
-      // Not this key: try the next one.
-    }
-  }
-  throw forbidden('invalid service account JWT: error verifying token signature');
+  if (!header.alg || !ALLOWED_ALGS.includes(header.alg)) throw refuse('unsupported algorithm');
+  return claims;
 }
 
 function checkClaims(claims: Record<string, unknown>, config: KubernetesConfig, nowSeconds: number) {
