@@ -1,5 +1,6 @@
 /** The HTTP layer as clients meet it: LIST over raw sockets, status codes, limits and path canonicalisation. */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { rawExchange, statuses } from './helpers/raw-http.js';
 import { removeServerDir, startTestServer, type TestServer } from './helpers/server.js';
@@ -131,5 +132,41 @@ describe('the HTTP wire', () => {
     assert.match(nested.body.errors[0], /high complexity/);
     assert.equal((await server.api('PUT', 'sys/policy/bad', '{"policy":', token)).status, 400);
     assert.equal((await server.api('GET', 'sys/health')).status, 200, 'the server is still up');
+  });
+});
+
+describe('slow clients (SECURITY.md F3)', () => {
+  test('a slowloris connection is closed with 408 after http_read_header_timeout; others are served meanwhile', async () => {
+    const server = await startTestServer({
+      storage: 'inmem',
+      listenerOptions: { http_read_header_timeout: '1s' },
+    });
+    try {
+      const { port, hostname } = new URL(server.address);
+      const started = performance.now();
+      const socket = connect(Number(port), hostname);
+      let answer = '';
+      socket.on('data', (chunk) => {
+        answer += chunk;
+      });
+      const closed = new Promise<boolean>((resolve) => {
+        socket.on('close', () => resolve(true));
+        setTimeout(() => resolve(false), 6000);
+      });
+      // One header byte a quarter second: the headers never end.
+      const drip = setInterval(() => socket.write('X'), 250);
+      socket.write('GET /v1/sys/health HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+      const health = await server.api('GET', 'sys/health');
+      assert.equal(health.status, 200, 'served while the slow client holds its connection');
+      const wasClosed = await closed;
+      clearInterval(drip);
+      socket.destroy();
+      assert.ok(wasClosed, 'still open after 6 s');
+      assert.match(answer, /^HTTP\/1\.1 408 Request Timeout/);
+      assert.ok(performance.now() - started < 4000);
+    } finally {
+      await server.stop();
+      await removeServerDir(server);
+    }
   });
 });

@@ -28,3 +28,29 @@ test('user_lockout blocks: an unknown auth type or a malformed threshold stops t
     /lockout_threshold must be a whole number/,
   );
 });
+
+test('listener timeouts: Vault http_read_header_timeout, http_read_timeout and http_idle_timeout', () => {
+  const config = configFromObject({
+    ...base,
+    listener: {
+      tcp: [
+        {
+          address: '127.0.0.1:0',
+          tls_disable: true,
+          http_read_header_timeout: '5s',
+          http_read_timeout: 60,
+          http_idle_timeout: '2m',
+        },
+      ],
+    },
+  });
+  const [listener] = config.listeners;
+  assert.deepEqual(
+    [listener.readHeaderTimeoutMs, listener.readTimeoutMs, listener.idleTimeoutMs],
+    [5000, 60_000, 120_000],
+  );
+  assert.throws(
+    () => configFromObject({ ...base, listener: { tcp: [{ tls_disable: true, http_read_timeout: '0s' }] } }),
+    /http_read_timeout must be positive/,
+  );
+});

@@ -15,6 +15,10 @@ export interface ListenerConfig {
   tlsKeyFile?: string;
   tlsMinVersion?: 'TLSv1.2' | 'TLSv1.3';
   maxRequestBytes: number;
+  /** Vault's http_read_header_timeout (10 s), http_read_timeout (30 s), http_idle_timeout (5 m), in ms. */
+  readHeaderTimeoutMs?: number;
+  readTimeoutMs?: number;
+  idleTimeoutMs?: number;
 }
 
 export interface ServerConfig {
@@ -83,6 +87,15 @@ function parseListener(label: string, body: Record<string, unknown>): ListenerCo
     if (body.tls_min_version === 'tls13') listener.tlsMinVersion = 'TLSv1.3';
     else listener.tlsMinVersion = 'TLSv1.2';
   }
+  const timeout = (name: string) => {
+    if (body[name] === undefined) return undefined;
+    const seconds = parseDurationSeconds(body[name], `listener "tcp" ${name}`);
+    if (seconds <= 0) throw invalid(`listener "tcp": ${name} must be positive`);
+    return seconds * 1000;
+  };
+  listener.readHeaderTimeoutMs = timeout('http_read_header_timeout');
+  listener.readTimeoutMs = timeout('http_read_timeout');
+  listener.idleTimeoutMs = timeout('http_idle_timeout');
   if (!Number.isInteger(listener.maxRequestBytes) || listener.maxRequestBytes <= 0) {
     // Vault: a negative size disables the limit; Coffer keeps a limit and refuses such configs.
     throw invalid('listener "tcp": max_request_size must be a positive integer');

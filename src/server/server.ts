@@ -72,7 +72,12 @@ export async function startServer(
           key: await readFile(listenerConfig.tlsKeyFile!),
           minVersion: listenerConfig.tlsMinVersion,
         };
-    const listener = createListener(handler, { tls });
+    const listener = createListener(handler, {
+      tls,
+      headersTimeoutMs: listenerConfig.readHeaderTimeoutMs,
+      requestTimeoutMs: listenerConfig.readTimeoutMs,
+      keepAliveTimeoutMs: listenerConfig.idleTimeoutMs,
+    });
     const { host, port } = splitAddress(listenerConfig.address);
     const bound = await listener.listen(port, host);
     listeners.push(listener);

@@ -22,6 +22,8 @@ export interface TestServerOptions {
   /** Leave the server uninitialised (for init/unseal tests). */
   uninitialized?: boolean;
   extraConfig?: string;
+  /** Extra attributes of the tcp listener block, e.g. `{ http_read_header_timeout: '1s' }`. */
+  listenerOptions?: Record<string, string>;
   env?: Record<string, string>;
 }
 
@@ -80,7 +82,10 @@ function configText(options: TestServerOptions, dir: string): string {
   const body = Object.entries(attributes)
     .map(([k, v]) => `  ${k} = ${JSON.stringify(v)}`)
     .join('\n');
-  return `storage "${storage}" {\n${body}\n}\n\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n}\n\nlog_level = "warn"\n${options.extraConfig ?? ''}\n`;
+  const listener = Object.entries(options.listenerOptions ?? {})
+    .map(([k, v]) => `  ${k} = ${JSON.stringify(v)}\n`)
+    .join('');
+  return `storage "${storage}" {\n${body}\n}\n\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n${listener}}\n\nlog_level = "warn"\n${options.extraConfig ?? ''}\n`;
 }
 
 export async function spawnServer(args: string[], env: Record<string, string> = {}) {

@@ -28,11 +28,16 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export function createListener(handler: Handler, options: ListenerOptions = {}): Listener {
   const maxHeaderBytes = options.maxHeaderBytes ?? 16 * 1024;
+  // Vault's defaults: http_read_header_timeout 10 s, http_read_timeout 30 s, http_idle_timeout 5 m.
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
   const http = createHttpServer({
     maxHeaderSize: maxHeaderBytes,
-    requestTimeout: options.requestTimeoutMs ?? 5 * 60_000,
-    headersTimeout: options.headersTimeoutMs ?? 30_000,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 65_000,
+    requestTimeout,
+    headersTimeout,
+    // How often the timeouts are checked (Node's default, 30 s, would let a slow client run to twice them).
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, headersTimeout / 4)),
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 5 * 60_000,
   });
   http.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const original = nextMethod(req.socket);
@@ -44,7 +49,11 @@ export function createListener(handler: Handler, options: ListenerOptions = {}):
       return;
     // Over-long headers (a 64 KB token, say) get the specific status; any other framing error is 400.
     const status =
-      error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
     if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
@@ -71,6 +80,11 @@ export function createListener(handler: Handler, options: ListenerOptions = {}):
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
+          // The HTTP server never listens itself (connections reach it from `server`), but Node starts
+          // its connection tracking on its 'listening' event: without it headersTimeout and
+          // requestTimeout were never enforced (a client could hold a connection open with half a
+          // request forever) and closeIdleConnections() found nothing to close.
+          http.emit('listening');
           const address = server.address();
           if (address && typeof address === 'object') resolve({ port: address.port, host: address.address });
         });
@@ -78,7 +92,8 @@ export function createListener(handler: Handler, options: ListenerOptions = {}):
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        http.closeIdleConnections();
+        // Closes idle keep-alive connections and stops the timeout checks started on 'listening'.
+        http.close();
         // In-flight requests get a moment to finish; then every connection goes.
         setTimeout(() => {
           for (const connection of connections) connection.destroy();

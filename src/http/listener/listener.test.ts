@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, get } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -187,4 +188,39 @@ test('a socket destroyed mid-body does not crash the server', async () => {
     });
   });
   assert.deepEqual(methodsIn(await exchange(port, 'LIST /v1/after HTTP/1.1\r\nHost: x\r\n\r\n')), ['LIST']);
+});
+
+test('a client that never finishes its headers gets 408 and is disconnected after headersTimeout', async () => {
+  const { port } = await start({ headersTimeoutMs: 500 });
+  const started = performance.now();
+  const socket = connect(port, '127.0.0.1');
+  let answer = '';
+  socket.on('data', (chunk) => {
+    answer += chunk;
+  });
+  socket.write('GET /v1/slow HTTP/1.1\r\nHost: x\r\n'); // and nothing more
+  const closed = await new Promise<boolean>((resolve) => {
+    socket.on('close', () => resolve(true));
+    setTimeout(() => resolve(false), 5000);
+  });
+  socket.destroy();
+  assert.ok(closed, 'the connection was still open 5 s later');
+  assert.match(answer, /^HTTP\/1\.1 408 Request Timeout/);
+  assert.ok(performance.now() - started < 3000);
+});
+
+test('close() does not wait for idle keep-alive connections', async () => {
+  const listener = createListener(echoHandler);
+  const { port } = await listener.listen(0, '127.0.0.1');
+  const agent = new Agent({ keepAlive: true });
+  await new Promise<void>((resolve, reject) => {
+    get({ port, host: '127.0.0.1', path: '/v1/x', agent }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    }).on('error', reject);
+  });
+  const started = performance.now();
+  await listener.close();
+  assert.ok(performance.now() - started < 1000, 'close waited for an idle connection');
+  agent.destroy();
 });
