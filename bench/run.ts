@@ -136,7 +136,8 @@ async function runAll(options: ReturnType<typeof parseOptions>) {
   } finally {
     await server.stop();
   }
-  await measureDrift(bare64.rps, { roundSeconds, warmupSeconds }, rows);
+  // --quick keeps to its three minutes without it: the drift is a note, not a ratio.
+  if (!options.quick) await measureDrift(bare64.rps, { roundSeconds, warmupSeconds }, rows);
   const file = await saveResults(rows, { storage: options.storage, quick: options.quick });
   console.log(`\n${summaryTable(rows)}\n\nresults: ${file}`);
   if (options.compare) console.log(await compareWith(options.compare, rows));
@@ -171,7 +172,7 @@ async function optionalBaselines(
 ): Promise<void> {
   const needs = new Set(selected.flatMap((w) => ('custom' in w ? (w.needs ?? []) : [w.baseline])));
   if (needs.has('kdf')) {
-    baselines.kdf = kdfRate(Math.min(seconds, 3), pinPrefix(0));
+    baselines.kdf = kdfRate(seconds < 10 ? 2 : 3, pinPrefix(0));
     console.log(
       `kdf: ${baselines.kdf.toFixed(1)} verifications/s (userpass scrypt cost, thread pool, server core)`,
     );
@@ -189,7 +190,7 @@ async function optionalBaselines(
 async function runCustom(workload: CustomWorkload, server: BenchServer, context: CustomContext, rows: Row[]) {
   for (const custom of await workload.run(server, context)) {
     const failed = custom.result.errors > 0 ? '  FAILED (errors)' : '';
-    console.log(`${custom.line}${failed}`);
+    if (custom.line) console.log(`${custom.line}${failed}`);
     rows.push({
       name: custom.name,
       ...custom.result,
