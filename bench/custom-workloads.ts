@@ -62,7 +62,7 @@ async function pgCredsRun(
     // every other workload: the load process's own cost takes CPU from PostgreSQL on this 2-core
     // machine, and a fetch-based loop cost ~3 ms of load-process CPU per pair.
     const pairs = (durationSeconds: number) => credentialPairs(server, durationSeconds);
-    await pairs(1);
+    await pairs(seconds < 10 ? 0.5 : 1);
     // PostgreSQL's own rate measured again just before (not with --quick): like bare-http, it moves
     // with this machine's speed over a run (226-427/s at the start of this session's runs).
     const beside = paired ? await pgCreateRole(3, PG_URL) : undefined;
@@ -141,7 +141,7 @@ async function massExpiryRun(server: BenchServer, seconds: number): Promise<Cust
   const count = 10_000;
   const kv = await kvReadSpec(server);
   // Warm up first (PERFORMANCE.md's method): with --only the server is fresh, and a cold p99 is no idle figure.
-  await runLoad({ ...kv, url: server.url, durationSeconds: 1 });
+  await runLoad({ ...kv, url: server.url, durationSeconds: seconds < 10 ? 0.5 : 1 });
   const idle = await runLoad({ ...kv, url: server.url, durationSeconds: seconds });
   // Its own admin user, mount and role: the other Redis workloads' teardown removes theirs.
   const admin = `coffer_expiry_${server.child.pid}`;
