@@ -16,8 +16,6 @@ export interface LoadSpec {
   sequence?: { path: string; method?: string; body?: string }[];
   /** Rotating request paths/bodies; each call returns the next request (rebuilt every time). */
   next?: () => { path: string; method?: string; body?: string };
-  /** A fixed request rate over all connections (a latency probe), instead of as fast as answered. */
-  overallRate?: number;
 }
 
 export interface LoadResult {
@@ -45,7 +43,6 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     url: spec.url,
     connections: spec.connections,
     duration: spec.durationSeconds,
-    ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
     method: (spec.method ?? 'GET') as 'GET',
     headers: spec.headers,
     requests: spec.sequence

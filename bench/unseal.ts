@@ -17,17 +17,16 @@ import { join } from 'node:path';
 import type { Core } from '../src/core/core.js';
 import { handleRequest } from '../src/core/pipeline.js';
 import { startServer } from '../src/server/server.js';
+import { inParallel } from './load.js';
 
 const [dir, leasesArg, secretsArg] = process.argv.slice(2);
 const leases = Number(leasesArg ?? 100_000);
 const secrets = Number(secretsArg ?? 100_000);
 
+/** inParallel, refusing to go on when any write failed: a short seed would measure less than it says. */
 async function bounded(count: number, parallel: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await fn(next++);
-  };
-  await Promise.all(Array.from({ length: parallel }, worker));
+  const failed = await inParallel(count, parallel, fn);
+  if (failed) throw new Error(`unseal bench: ${failed} of ${count} seed writes failed`);
 }
 
 async function logical(core: Core, token: string, operation: 'read' | 'update', path: string, data = {}) {

@@ -195,20 +195,39 @@ describe('userpass lockout tuning (sys/auth/:path/tune user_lockout_config)', ()
   });
 });
 
-describe('VAULT_DISABLE_USER_LOCKOUT', () => {
-  test('set to true, no failure is counted: the right password works after six wrong ones', async () => {
-    const other = await startTestServer({ storage: 'inmem', env: { VAULT_DISABLE_USER_LOCKOUT: 'true' } });
-    try {
-      const token = other.rootToken;
-      await other.api('POST', 'sys/auth/userpass', { type: 'userpass' }, token);
-      await other.api('POST', 'auth/userpass/users/erin', { password: 'erins pw' }, token);
-      for (let i = 0; i < 6; i++) await other.api('POST', 'auth/userpass/login/erin', { password: 'no' });
-      const res = await other.api('POST', 'auth/userpass/login/erin', { password: 'erins pw' });
-      assert.equal(res.status, 200, res.text);
-    } finally {
-      await other.stop();
-      await removeServerDir(other);
-    }
+/**
+ * On a server of its own started with `options`: a userpass user `name`, `failures` wrong logins,
+ * then the status of a login with the right password.
+ */
+async function loginAfterFailures(
+  options: Parameters<typeof startTestServer>[0],
+  name: string,
+  failures: number,
+): Promise<{ status: number; text: string }> {
+  const other = await startTestServer({ storage: 'inmem', ...options });
+  try {
+    const token = other.rootToken;
+    await other.api('POST', 'sys/auth/userpass', { type: 'userpass' }, token);
+    await other.api('POST', `auth/userpass/users/${name}`, { password: `${name}s pw` }, token);
+    for (let i = 0; i < failures; i++)
+      await other.api('POST', `auth/userpass/login/${name}`, { password: 'no' });
+    return await other.api('POST', `auth/userpass/login/${name}`, { password: `${name}s pw` });
+  } finally {
+    await other.stop();
+    await removeServerDir(other);
+  }
+}
+
+describe('server-wide lockout settings', () => {
+  test('a user_lockout "userpass" block sets the threshold every userpass mount starts from', async () => {
+    const extraConfig = 'user_lockout "userpass" {\n  lockout_threshold = 2\n  lockout_duration = "1h"\n}\n';
+    const locked = await loginAfterFailures({ extraConfig }, 'fay', 2);
+    assert.equal(locked.status, 400, 'locked after 2 failures, not the default 5');
+  });
+
+  test('VAULT_DISABLE_USER_LOCKOUT=true: no failure is counted, the right password works after six wrong ones', async () => {
+    const res = await loginAfterFailures({ env: { VAULT_DISABLE_USER_LOCKOUT: 'true' } }, 'erin', 6);
+    assert.equal(res.status, 200, res.text);
   });
 });
 

@@ -29,11 +29,17 @@ export interface LockoutSettings {
   disable?: boolean;
 }
 
-/** The server's layers: `user_lockout "all"`, blocks per method type, `VAULT_DISABLE_USER_LOCKOUT`. */
+/** The server's layers: `user_lockout "<all|type>"` blocks by label, and `VAULT_DISABLE_USER_LOCKOUT`. */
 export interface ServerLockoutSettings {
-  all?: LockoutSettings;
-  byType?: Record<string, LockoutSettings>;
+  blocks?: Record<string, LockoutSettings>;
   disabledByEnvironment?: boolean;
+}
+
+/** A lockout threshold as Vault takes it (a whole number, or its decimal text); 0 means unset. */
+export function parseLockoutThreshold(value: unknown, refuse: () => Error): number | undefined {
+  const text = String(value);
+  if (!/^\d{1,9}$/.test(text)) throw refuse();
+  return Number(text) || undefined;
 }
 
 /**

@@ -2,7 +2,6 @@
  * The Core owns the seal state. While sealed only the seal endpoints work; unsealing builds the
  * state that exists only while the barrier is open (mounts, tokens, policies) and sealing drops it.
  */
-
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AuditBroker } from '../audit/broker.js';
 import type { ServerLockoutSettings } from '../auth/user-lockout.js';

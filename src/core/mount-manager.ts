@@ -168,7 +168,7 @@ export class MountManager {
           const server = this.deps.userLockout;
           const type = current().type;
           return effectiveLockout(
-            [server?.all, server?.byType?.[type], current().config.userLockout],
+            [server?.blocks?.all, server?.blocks?.[type], current().config.userLockout],
             server?.disabledByEnvironment,
           );
         },

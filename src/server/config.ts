@@ -1,7 +1,6 @@
 /** Server configuration in Vault's HCL (or JSON): storage, listeners, TTLs, logging. */
-
 import { readFile } from 'node:fs/promises';
-import type { LockoutSettings } from '../auth/user-lockout.js';
+import { type LockoutSettings, parseLockoutThreshold } from '../auth/user-lockout.js';
 import { parseHcl } from '../config/hcl.js';
 import { invalid } from '../core/errors.js';
 import { parseDurationSeconds } from '../framework/duration.js';
@@ -110,11 +109,10 @@ function parseUserLockout(label: string, body: Record<string, unknown>): Lockout
   if (!LOCKOUT_LABELS.has(label)) throw invalid(`user_lockout "${label}": unsupported auth type`);
   const where = `user_lockout "${label}"`;
   const settings: LockoutSettings = {};
-  if (body.lockout_threshold !== undefined) {
-    const text = String(body.lockout_threshold);
-    if (!/^\d{1,9}$/.test(text)) throw invalid(`${where}: lockout_threshold must be a whole number`);
-    settings.threshold = Number(text) || undefined;
-  }
+  if (body.lockout_threshold !== undefined)
+    settings.threshold = parseLockoutThreshold(body.lockout_threshold, () =>
+      invalid(`${where}: lockout_threshold must be a whole number`),
+    );
   if (body.lockout_duration !== undefined)
     settings.durationSeconds =
       parseDurationSeconds(body.lockout_duration, `${where} lockout_duration`) || undefined;

@@ -1,5 +1,4 @@
 /** Wires a running server: storage → core → HTTP listeners. The one place where parts are assembled. */
-
 import { readFile } from 'node:fs/promises';
 import { Core } from '../core/core.js';
 import { createRegistry } from '../core/engine-registry.js';
@@ -46,11 +45,7 @@ export async function startServer(
     registry: createRegistry(builtinEngines),
     defaultLeaseTtl: config.defaultLeaseTtl,
     maxLeaseTtl: config.maxLeaseTtl,
-    userLockout: {
-      all: config.userLockout?.all,
-      byType: config.userLockout,
-      disabledByEnvironment: lockoutDisabledByEnvironment(),
-    },
+    userLockout: { blocks: config.userLockout, disabledByEnvironment: lockoutDisabledByEnvironment() },
     // Dev mode mounts KV v2 at secret/, as Vault's dev server does.
     initialMounts: options.dev
       ? () => [

@@ -1,6 +1,5 @@
 /** Mount tuning: the fields `sys/mounts/:path/tune` accepts and the effective settings it reports. */
-
-import type { LockoutSettings } from '../../auth/user-lockout.js';
+import { type LockoutSettings, parseLockoutThreshold } from '../../auth/user-lockout.js';
 import { parseDurationSeconds } from '../../framework/duration.js';
 import { field, type Input, isPlainObject } from '../../framework/fields.js';
 import type { Core } from '../core.js';
@@ -49,12 +48,10 @@ function lockoutSettings(entry: MountEntry, raw: unknown): LockoutSettings | und
     throw invalid(`tuning of user lockout configuration for auth type "${entry.type}" not allowed`);
   }
   const next: LockoutSettings = { ...previous };
-  const threshold = raw.lockout_threshold;
-  if (threshold !== undefined && threshold !== '') {
-    const text = String(threshold);
-    if (!/^\d{1,9}$/.test(text)) throw invalid('unable to parse user lockout threshold');
-    next.threshold = Number(text) || undefined;
-  }
+  if (raw.lockout_threshold !== undefined && raw.lockout_threshold !== '')
+    next.threshold = parseLockoutThreshold(raw.lockout_threshold, () =>
+      invalid('unable to parse user lockout threshold'),
+    );
   next.durationSeconds = lockoutDuration(raw.lockout_duration, 'lockout_duration', previous?.durationSeconds);
   next.counterResetSeconds = lockoutDuration(
     raw.lockout_counter_reset_duration ?? raw.lockout_counter_reset,
