@@ -2,29 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyedRwLock } from './keyed-rw-lock.js';
-
-/** A task that records when it runs and finishes when `open` is called. */
-function gated(log: string[], name: string) {
-  let open: () => void = () => undefined;
-  const gate = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return {
-    fn: async () => {
-      log.push(`start ${name}`);
-      await gate;
-      log.push(`end ${name}`);
-    },
-    open: () => open(),
-  };
-}
+import { gatedTask } from './testing.js';
 
 test('shared holders run together; an exclusive holder waits for them and runs alone', async () => {
   const lock = new KeyedRwLock();
   const log: string[] = [];
-  const a = gated(log, 'a');
-  const b = gated(log, 'b');
-  const w = gated(log, 'w');
+  const a = gatedTask(log, 'a');
+  const b = gatedTask(log, 'b');
+  const w = gatedTask(log, 'w');
   const pa = lock.shared('k', a.fn);
   const pb = lock.shared('k', b.fn);
   const pw = lock.exclusive('k', w.fn);
@@ -46,9 +31,9 @@ test('shared holders run together; an exclusive holder waits for them and runs a
 test('a waiting exclusive request goes before shared requests that came after it', async () => {
   const lock = new KeyedRwLock();
   const log: string[] = [];
-  const first = gated(log, 'first');
-  const w = gated(log, 'w');
-  const late = gated(log, 'late');
+  const first = gatedTask(log, 'first');
+  const w = gatedTask(log, 'w');
+  const late = gatedTask(log, 'late');
   const p1 = lock.shared('k', first.fn);
   const pw = lock.exclusive('k', w.fn);
   const pl = lock.shared('k', late.fn);
@@ -75,7 +60,7 @@ test('a failing holder releases the lock; other keys never wait', async () => {
     /boom/,
   );
   const log: string[] = [];
-  const other = gated(log, 'other');
+  const other = gatedTask(log, 'other');
   const held = lock.exclusive('x', other.fn);
   await lock.shared('k', async () => log.push('k ran'));
   assert.deepEqual(log, ['start other', 'k ran']);

@@ -65,3 +65,20 @@ export async function rejection(promise: Promise<unknown>): Promise<CofferError>
   }
   assert.fail('expected the request to fail');
 }
+
+/** A task for lock and queue tests: logs its start and end, and finishes (with its name) when opened. */
+export function gatedTask(log: string[], name: string): { fn: () => Promise<string>; open: () => void } {
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return {
+    fn: async () => {
+      log.push(`start ${name}`);
+      await gate;
+      log.push(`end ${name}`);
+      return name;
+    },
+    open: () => open(),
+  };
+}

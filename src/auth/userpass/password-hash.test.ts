@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createScryptHasher } from './password-hash.js';
+import { createScryptHasher, kdfConcurrency } from './password-hash.js';
 
 const hasher = createScryptHasher({ n: 1024, r: 8, p: 1 });
 
@@ -29,4 +29,12 @@ test('the dummy hash is made once and matches no password', async () => {
   const dummy = await hasher.dummy();
   assert.equal(await hasher.dummy(), dummy);
   assert.equal(await hasher.verify('', dummy), false);
+});
+
+test('hashes leave a pool thread for file syncs and a core for the event loop', () => {
+  assert.equal(kdfConcurrency(4, 1), 1); // pinned to one core: one hash at a time
+  assert.equal(kdfConcurrency(4, 2), 1);
+  assert.equal(kdfConcurrency(4, 16), 3); // never all of the pool's threads
+  assert.equal(kdfConcurrency(16, 8), 7);
+  assert.equal(kdfConcurrency(1, 8), 1); // at least one
 });
