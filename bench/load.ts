@@ -38,41 +38,62 @@ export function closedLoopRate(result: LoadResult, connections: number): number 
   return result.meanMs ? connections / (result.meanMs / 1000) : result.rps;
 }
 
+/**
+ * Percentiles of latencies in ms, exact (nearest rank). autocannon's own histogram keeps whole
+ * milliseconds, floored: a 1.9 ms p99 read as 1, and a sub-millisecond one as 0.
+ */
+function percentiles(latencies: number[]): { p50: number; p99: number } {
+  const sorted = Float64Array.from(latencies).sort();
+  const at = (q: number) => sorted[Math.max(0, Math.ceil(sorted.length * q) - 1)] ?? 0;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+function mean(values: number[]): number | undefined {
+  return values.length ? values.reduce((sum, v) => sum + v, 0) / values.length : undefined;
+}
+
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
-  const result = await autocannon({
-    url: spec.url,
-    connections: spec.connections,
-    duration: spec.durationSeconds,
-    method: (spec.method ?? 'GET') as 'GET',
-    headers: spec.headers,
-    requests: spec.sequence
-      ? spec.sequence.map((r) => ({
-          path: r.path,
-          method: (r.method ?? spec.method ?? 'GET') as autocannon.Request['method'],
-          body: r.body,
-        }))
-      : spec.next
-        ? [
-            {
-              setupRequest: (req) => {
-                const next = spec.next!();
-                return {
-                  ...req,
-                  path: next.path,
-                  method: (next.method ?? req.method) as autocannon.Request['method'],
-                  body: next.body ?? req.body,
-                };
-              },
-            },
-          ]
-        : undefined,
+  const latencies: number[] = [];
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: spec.url,
+        connections: spec.connections,
+        duration: spec.durationSeconds,
+        method: (spec.method ?? 'GET') as 'GET',
+        headers: spec.headers,
+        requests: spec.sequence
+          ? spec.sequence.map((r) => ({
+              path: r.path,
+              method: (r.method ?? spec.method ?? 'GET') as autocannon.Request['method'],
+              body: r.body,
+            }))
+          : spec.next
+            ? [
+                {
+                  setupRequest: (req) => {
+                    const next = spec.next!();
+                    return {
+                      ...req,
+                      path: next.path,
+                      method: (next.method ?? req.method) as autocannon.Request['method'],
+                      body: next.body ?? req.body,
+                    };
+                  },
+                },
+              ]
+            : undefined,
+      },
+      (error, done) => (error ? reject(error) : resolve(done)),
+    );
+    // Each response's own time, in fractional ms (see percentiles).
+    instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
   });
   return {
     rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
+    ...percentiles(latencies),
     errors: result.errors + result.timeouts + result.non2xx,
-    meanMs: result.latency.mean,
+    meanMs: mean(latencies),
   };
 }
 
@@ -156,12 +177,9 @@ export async function probeLatency(
   } finally {
     agent.destroy();
   }
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? 0;
   return {
     rps: latencies.length / ((performance.now() - started) / 1000),
-    p50: at(0.5),
-    p99: at(0.99),
+    ...percentiles(latencies),
     errors,
   };
 }
