@@ -42,7 +42,7 @@ export function closedLoopRate(result: LoadResult, connections: number): number 
  * Percentiles of latencies in ms, exact (nearest rank). autocannon's own histogram keeps whole
  * milliseconds, floored: a 1.9 ms p99 read as 1, and a sub-millisecond one as 0.
  */
-function percentiles(latencies: number[]): { p50: number; p99: number } {
+export function percentiles(latencies: number[]): { p50: number; p99: number } {
   const sorted = Float64Array.from(latencies).sort();
   const at = (q: number) => sorted[Math.max(0, Math.ceil(sorted.length * q) - 1)] ?? 0;
   return { p50: at(0.5), p99: at(0.99) };
