@@ -257,23 +257,11 @@ async function runStandard(workload: Workload, server: BenchServer, context: Sta
   const baseline = { name: workload.baseline, rps: beside ?? context.baselines[workload.baseline] };
   let line = formatLine(workload.name, result, baseline, workload.target);
   let note: string | undefined;
-  const plain = rows.find((r) => r.name === 'kv2-read');
-  // PERFORMANCE.md's second condition for the audited read: the device costs at most 25% of kv2-read.
-  let auditCost: Row | undefined;
-  if (workload.name === 'kv2-read-audit' && plain) {
-    const cost = 1 - result.rps / plain.rps;
-    line += `; audit costs ${(cost * 100).toFixed(0)}% of kv2-read (target 25%)`;
-    note = `audit cost ${(cost * 100).toFixed(1)}% of kv2-read`;
-    auditCost = {
-      name: 'kv2-read-audit-cost',
-      ...result,
-      ratio: cost,
-      baseline: 'kv2-read',
-      baselineRps: plain.rps,
-      target: 0.25,
-      lowerIsBetter: true,
-      note: 'ratio = the share of kv2-read throughput lost to the audit device',
-    };
+  const conditions = conditionRows(workload, result, rows);
+  const auditCost = conditions.find((row) => row.name === 'kv2-read-audit-cost');
+  if (auditCost) {
+    line += `; audit costs ${(auditCost.ratio! * 100).toFixed(0)}% of kv2-read (target 25%)`;
+    note = `audit cost ${(auditCost.ratio! * 100).toFixed(1)}% of kv2-read`;
   }
   if (workload.name === 'kv1-read') note = 'with one file audit device, as PERFORMANCE.md measures it';
   if (workload.minSeconds) {
@@ -302,21 +290,43 @@ async function runStandard(workload: Workload, server: BenchServer, context: Sta
     target: workload.target,
     note,
   });
-  if (auditCost) rows.push(auditCost);
-  if (workload.p99TargetMs) {
-    const bound = workload.p99TargetMs;
-    console.log(`${workload.name}-p99: p99 ${result.p99.toFixed(2)} ms (target <= ${bound} ms)`);
-    rows.push({
+  for (const row of conditions) {
+    if (row.name.endsWith('-p99'))
+      console.log(`${row.name}: p99 ${row.p99.toFixed(2)} ms (target <= ${row.baseline})`);
+    rows.push(row);
+  }
+  if (probe) rows.push(probe.report());
+}
+
+/**
+ * PERFORMANCE.md's second conditions, as rows of their own so the summary counts them: the audit
+ * device costs at most 25% of kv2-read, and a workload's p99 bound.
+ */
+function conditionRows(workload: Workload, result: LoadResult, rows: Row[]): Row[] {
+  const conditions: Row[] = [];
+  const plain = rows.find((row) => row.name === 'kv2-read');
+  if (workload.name === 'kv2-read-audit' && plain)
+    conditions.push({
+      name: 'kv2-read-audit-cost',
+      ...result,
+      ratio: 1 - result.rps / plain.rps,
+      baseline: 'kv2-read',
+      baselineRps: plain.rps,
+      target: 0.25,
+      lowerIsBetter: true,
+      note: 'ratio = the share of kv2-read throughput lost to the audit device',
+    });
+  if (workload.p99TargetMs)
+    conditions.push({
       name: `${workload.name}-p99`,
       ...result,
-      ratio: result.p99 / bound,
-      baseline: `${bound} ms`,
+      ratio: result.p99 / workload.p99TargetMs,
+      baseline: `${workload.p99TargetMs} ms`,
       target: 1,
       lowerIsBetter: true,
       note: 'ratio = p99 / its bound',
     });
-  }
-  if (probe) rows.push(probe.report());
+  return conditions;
 }
 
 /**
