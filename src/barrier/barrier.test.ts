@@ -207,4 +207,23 @@ describe('barrier', () => {
     assert.equal(await barrier.get('neg/k'), undefined);
     assert.equal(reads, 1, 'a delete leaves the key cached as absent');
   });
+
+  test('a key only written is read from storage once, then cached; a cached key follows its writes', async () => {
+    const physical = new InmemBackend();
+    const barrier = new Barrier(physical);
+    await barrier.initialize(randomBytes(32));
+    const reads: string[] = [];
+    const get = physical.get.bind(physical);
+    physical.get = (key: string) => {
+      reads.push(key);
+      return get(key);
+    };
+    await barrier.put('cold/k', Buffer.from('v1'));
+    assert.equal(text(await barrier.get('cold/k')), 'v1');
+    assert.equal(text(await barrier.get('cold/k')), 'v1');
+    assert.deepEqual(reads, ['cold/k'], 'the write did not fill the cache; the first read did');
+    await barrier.put('cold/k', Buffer.from('v2'));
+    assert.equal(text(await barrier.get('cold/k')), 'v2');
+    assert.deepEqual(reads, ['cold/k'], 'once cached, the key takes the written value');
+  });
 });

