@@ -80,11 +80,15 @@ export class ByteLru {
     return this.entries.has(key);
   }
 
-  /** A copy of the cached bytes, ABSENT for a key known not to exist, undefined when not cached. */
+  /**
+   * A copy of the cached bytes, ABSENT for a key known not to exist, undefined when not cached. The
+   * copy is short-lived (decoded and dropped by the caller), so it comes from Node's buffer pool
+   * rather than a malloc'd ArrayBuffer of its own.
+   */
   get(key: string): Uint8Array | typeof ABSENT | undefined {
     const entry = this.touch(key);
     if (!entry) return undefined;
-    return entry.bytes ? new Uint8Array(entry.bytes) : ABSENT;
+    return entry.bytes ? Buffer.from(entry.bytes) : ABSENT;
   }
 
   /** The entry's JSON, parsed once and frozen; undefined for a key known not to exist; MISS when not cached. */
