@@ -56,6 +56,8 @@ interface Active {
   device: AuditDevice;
   config: FormatConfig;
   hash: HashFn;
+  /** This device's serialized auth blocks by token entry (AuditInput.authIdentity). */
+  authBlocks: WeakMap<object, string>;
 }
 
 /**
@@ -241,7 +243,7 @@ export class AuditBroker {
         const ctx = { config: a.config, hash: a.hash, now };
         let parts = cache.get(a);
         if (!parts) {
-          parts = entryParts(input, ctx);
+          parts = entryParts(input, ctx, a.authBlocks);
           cache.set(a, parts);
         }
         await a.device.write(format(ctx, parts));
@@ -276,7 +278,7 @@ export class AuditBroker {
     // Memoized: the same tokens, accessors and hot secret values are hashed on every request. Values
     // over 1 KB are hashed each time rather than held.
     const hash = memoizeString((value) => hmacValue(salt, value), { limit: 10_000, maxInputLength: 1024 });
-    return { entry, device, config, salt, hash };
+    return { entry, device, config, salt, hash, authBlocks: new WeakMap() };
   }
 
   /** Vault's enable-time test message: a device that cannot write is refused rather than silently broken. */

@@ -5,6 +5,7 @@ import {
   type AuditInput,
   type AuditResponseInput,
   auditTime,
+  entryParts,
   formatRequestEntry,
   formatResponseEntry,
 } from './entry.js';
@@ -227,4 +228,30 @@ test('the same request data is left untouched by formatting', () => {
   formatRequestEntry(kvWrite, ctx());
   responseLine({ ...kvWrite, response: { data: kvWrite.data } }, ctx());
   assert.deepEqual(kvWrite, before);
+});
+
+test('the auth block of a token entry is serialized once per device, and again when the entry changes', () => {
+  const cache = new WeakMap<object, string>();
+  const token = { id: 'cached token entry' };
+  const first = entryParts({ ...kvWrite, authIdentity: token }, ctx(), cache);
+  assert.equal(cache.get(token), first.auth);
+  const fresh = JSON.parse(first.auth);
+  assert.equal(fresh.client_token, h('hvs.token'));
+  // Same identity: the cached block is used, even though this input's own auth would say otherwise.
+  const again = entryParts(
+    { ...kvWrite, authIdentity: token, auth: { ...kvWrite.auth, displayName: 'changed' } },
+    ctx(),
+    cache,
+  );
+  assert.equal(again.auth, first.auth);
+  // A replaced entry (a spent use, a renewal) is a new identity: its block is built again.
+  const replaced = entryParts(
+    { ...kvWrite, authIdentity: { ...token }, auth: { ...kvWrite.auth, displayName: 'changed' } },
+    ctx(),
+    cache,
+  );
+  assert.equal(JSON.parse(replaced.auth).display_name, 'changed');
+  // Without an identity nothing is cached.
+  const plain = entryParts({ ...kvWrite, auth: { ...kvWrite.auth, displayName: 'other' } }, ctx(), cache);
+  assert.equal(JSON.parse(plain.auth).display_name, 'other');
 });

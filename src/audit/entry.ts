@@ -36,6 +36,12 @@ export interface AuditInput {
   hmacHeaders?: string[];
   /** Why the request failed (also when it was refused before routing, e.g. permission denied). */
   error?: string;
+  /**
+   * Stands for `auth`, `clientToken` and `clientTokenAccessor`: two inputs with the same identity
+   * (a cached token entry, replaced whenever the token changes) have the same auth block, so a device
+   * serializes it once per token rather than once per request.
+   */
+  authIdentity?: object;
 }
 
 export interface AuditResponseInput extends AuditInput {
@@ -236,9 +242,22 @@ export interface EntryParts {
   request: string;
 }
 
-export function entryParts(input: AuditInput, ctx: EntryContext): EntryParts {
+/** `auth` serialized, from the device's per-token cache when the input names its token entry. */
+export function authPart(input: AuditInput, ctx: EntryContext, cache?: WeakMap<object, string>): string {
+  const cached = input.authIdentity && cache?.get(input.authIdentity);
+  if (cached !== undefined) return cached;
+  const auth = JSON.stringify(authBlock(input, hasherFor(ctx.config, ctx.hash)));
+  if (input.authIdentity) cache?.set(input.authIdentity, auth);
+  return auth;
+}
+
+export function entryParts(
+  input: AuditInput,
+  ctx: EntryContext,
+  authCache?: WeakMap<object, string>,
+): EntryParts {
   const h = hasherFor(ctx.config, ctx.hash);
-  return { auth: JSON.stringify(authBlock(input, h)), request: JSON.stringify(requestBlock(input, h)) };
+  return { auth: authPart(input, ctx, authCache), request: JSON.stringify(requestBlock(input, h)) };
 }
 
 /** Key order as Vault writes it: time, type, auth, request, response, error. */

@@ -36,6 +36,8 @@ export function auditInputOf(
       tokenType: entry.type,
       numUses: entry.numUses,
     },
+    // The cached entry object is replaced whenever the token changes (a use spent, a renewal).
+    authIdentity: entry,
     nonHmacRequestKeys: runtime.entry.config.auditNonHmacRequestKeys,
     nonHmacResponseKeys: runtime.entry.config.auditNonHmacResponseKeys,
   };
