@@ -251,6 +251,14 @@ test('the auth block of a token entry is serialized once per device, and again w
     cache,
   );
   assert.equal(JSON.parse(replaced.auth).display_name, 'changed');
+  // Policy results belong to the request: never served from, or put in, the cache.
+  const judged = entryParts(
+    { ...kvWrite, authIdentity: token, auth: { ...kvWrite.auth, policyResults: { allowed: true } } },
+    ctx(),
+    cache,
+  );
+  assert.deepEqual(JSON.parse(judged.auth).policy_results, { allowed: true });
+  assert.equal(cache.get(token), first.auth);
   // Without an identity nothing is cached.
   const plain = entryParts({ ...kvWrite, auth: { ...kvWrite.auth, displayName: 'other' } }, ctx(), cache);
   assert.equal(JSON.parse(plain.auth).display_name, 'other');

@@ -244,10 +244,12 @@ export interface EntryParts {
 
 /** `auth` serialized, from the device's per-token cache when the input names its token entry. */
 export function authPart(input: AuditInput, ctx: EntryContext, cache?: WeakMap<object, string>): string {
-  const cached = input.authIdentity && cache?.get(input.authIdentity);
+  // Policy results are the request's own, not the token's: an entry that carries them is not shared.
+  const identity = input.auth?.policyResults ? undefined : input.authIdentity;
+  const cached = identity && cache?.get(identity);
   if (cached !== undefined) return cached;
   const auth = JSON.stringify(authBlock(input, hasherFor(ctx.config, ctx.hash)));
-  if (input.authIdentity) cache?.set(input.authIdentity, auth);
+  if (identity) cache?.set(identity, auth);
   return auth;
 }
 
