@@ -232,34 +232,36 @@ test('the same request data is left untouched by formatting', () => {
 
 test('the auth block of a token entry is serialized once per device, and again when the entry changes', () => {
   const cache = new WeakMap<object, string>();
+  // What the pipeline sends for a token: no per-request policy results.
+  const base: AuditInput = { ...kvWrite, auth: { ...kvWrite.auth, policyResults: undefined } };
   const token = { id: 'cached token entry' };
-  const first = entryParts({ ...kvWrite, authIdentity: token }, ctx(), cache);
+  const first = entryParts({ ...base, authIdentity: token }, ctx(), cache);
   assert.equal(cache.get(token), first.auth);
   const fresh = JSON.parse(first.auth);
   assert.equal(fresh.client_token, h('hvs.token'));
   // Same identity: the cached block is used, even though this input's own auth would say otherwise.
   const again = entryParts(
-    { ...kvWrite, authIdentity: token, auth: { ...kvWrite.auth, displayName: 'changed' } },
+    { ...base, authIdentity: token, auth: { ...base.auth, displayName: 'changed' } },
     ctx(),
     cache,
   );
   assert.equal(again.auth, first.auth);
   // A replaced entry (a spent use, a renewal) is a new identity: its block is built again.
   const replaced = entryParts(
-    { ...kvWrite, authIdentity: { ...token }, auth: { ...kvWrite.auth, displayName: 'changed' } },
+    { ...base, authIdentity: { ...token }, auth: { ...base.auth, displayName: 'changed' } },
     ctx(),
     cache,
   );
   assert.equal(JSON.parse(replaced.auth).display_name, 'changed');
   // Policy results belong to the request: never served from, or put in, the cache.
   const judged = entryParts(
-    { ...kvWrite, authIdentity: token, auth: { ...kvWrite.auth, policyResults: { allowed: true } } },
+    { ...base, authIdentity: token, auth: { ...base.auth, policyResults: { allowed: true } } },
     ctx(),
     cache,
   );
   assert.deepEqual(JSON.parse(judged.auth).policy_results, { allowed: true });
   assert.equal(cache.get(token), first.auth);
   // Without an identity nothing is cached.
-  const plain = entryParts({ ...kvWrite, auth: { ...kvWrite.auth, displayName: 'other' } }, ctx(), cache);
+  const plain = entryParts({ ...base, auth: { ...base.auth, displayName: 'other' } }, ctx(), cache);
   assert.equal(JSON.parse(plain.auth).display_name, 'other');
 });
