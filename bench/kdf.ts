@@ -1,7 +1,8 @@
 /**
  * The `kdf` baseline, run as its own process pinned to the server's core: password verifications per
  * second with the userpass method's own hasher and cost (src/auth/userpass), as many in flight as the
- * libuv thread pool has threads. Prints `KDF <rate>`. Usage: `node --import tsx bench/kdf.ts SECONDS`.
+ * libuv thread pool has threads; the hasher itself runs as many at once as the server would (one on
+ * this one core). Prints `KDF <rate>`. Usage: `node --import tsx bench/kdf.ts SECONDS`.
  */
 import { createScryptHasher } from '../src/auth/userpass/password-hash.js';
 

@@ -243,12 +243,12 @@ export interface EntryParts {
 }
 
 /** `auth` serialized, from the device's per-token cache when the input names its token entry. */
-export function authPart(input: AuditInput, ctx: EntryContext, cache?: WeakMap<object, string>): string {
+function authPart(input: AuditInput, h: Hasher, cache?: WeakMap<object, string>): string {
   // Policy results are the request's own, not the token's: an entry that carries them is not shared.
   const identity = input.auth?.policyResults ? undefined : input.authIdentity;
   const cached = identity && cache?.get(identity);
   if (cached !== undefined) return cached;
-  const auth = JSON.stringify(authBlock(input, hasherFor(ctx.config, ctx.hash)));
+  const auth = JSON.stringify(authBlock(input, h));
   if (identity) cache?.set(identity, auth);
   return auth;
 }
@@ -259,7 +259,7 @@ export function entryParts(
   authCache?: WeakMap<object, string>,
 ): EntryParts {
   const h = hasherFor(ctx.config, ctx.hash);
-  return { auth: authPart(input, ctx, authCache), request: JSON.stringify(requestBlock(input, h)) };
+  return { auth: authPart(input, h, authCache), request: JSON.stringify(requestBlock(input, h)) };
 }
 
 /** Key order as Vault writes it: time, type, auth, request, response, error. */
