@@ -299,7 +299,18 @@ async function unsealAndRss(server: BenchServer, context: CustomContext): Promis
       line: `unseal-100k-leases: ${fmt(rate)} leases/s indexed, first kv read ${(facts.firstReadMs / 1000).toFixed(2)} s after unseal (target 1 s), all ${fmt(facts.timers)} indexed ${(facts.indexedMs / 1000).toFixed(2)} s = ${(rate / 110_000).toFixed(2)} x 110k leases/s (target 1.00)`,
       note: 'p50 = ms to first KV read after unseal, p99 = ms to all indexed',
     };
-    if (storage !== 'sqlite') return [unseal];
+    // PERFORMANCE.md's first condition for unseal, counted as a row of its own (its line is unseal's).
+    const firstRead: CustomResult = {
+      name: 'unseal-first-read',
+      result: { rps: 0, p50: facts.firstReadMs, p99: facts.firstReadMs, errors: 0 },
+      ratio: facts.firstReadMs / 1000,
+      baseline: '1000 ms',
+      target: 1,
+      lowerIsBetter: true,
+      line: '',
+      note: 'ms from the unseal call to the first KV read served, with 100k leases stored',
+    };
+    if (storage !== 'sqlite') return [unseal, firstRead];
     // The real server process on the storage the child filled (same file name as startBenchServer's).
     const real = await startBenchServer('sqlite', { dir });
     try {
@@ -327,6 +338,7 @@ async function unsealAndRss(server: BenchServer, context: CustomContext): Promis
       peak = Math.max(peak, rss);
       return [
         unseal,
+        firstRead,
         {
           name: 'rss-100k',
           result: { rps: 0, p50: rss, p99: peak, errors: read.errors },
@@ -351,7 +363,7 @@ export const CUSTOM_WORKLOADS: CustomWorkload[] = [
   massExpiry,
   {
     name: 'unseal-100k-leases',
-    also: ['rss-100k'],
+    also: ['rss-100k', 'unseal-first-read'],
     custom: true,
     async run(server, context) {
       return unsealAndRss(server, context);
