@@ -16,6 +16,11 @@ export interface LoadSpec {
   sequence?: { path: string; method?: string; body?: string }[];
   /** Rotating request paths/bodies; each call returns the next request (rebuilt every time). */
   next?: () => { path: string; method?: string; body?: string };
+  /**
+   * autocannon's own request chain, for requests that depend on an earlier answer on the same
+   * connection (its `onResponse` and `setupRequest` share a per-connection context).
+   */
+  requests?: autocannon.Request[];
 }
 
 export interface LoadResult {
@@ -62,27 +67,29 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
         duration: spec.durationSeconds,
         method: (spec.method ?? 'GET') as 'GET',
         headers: spec.headers,
-        requests: spec.sequence
-          ? spec.sequence.map((r) => ({
-              path: r.path,
-              method: (r.method ?? spec.method ?? 'GET') as autocannon.Request['method'],
-              body: r.body,
-            }))
-          : spec.next
-            ? [
-                {
-                  setupRequest: (req) => {
-                    const next = spec.next!();
-                    return {
-                      ...req,
-                      path: next.path,
-                      method: (next.method ?? req.method) as autocannon.Request['method'],
-                      body: next.body ?? req.body,
-                    };
+        requests: spec.requests
+          ? spec.requests
+          : spec.sequence
+            ? spec.sequence.map((r) => ({
+                path: r.path,
+                method: (r.method ?? spec.method ?? 'GET') as autocannon.Request['method'],
+                body: r.body,
+              }))
+            : spec.next
+              ? [
+                  {
+                    setupRequest: (req) => {
+                      const next = spec.next!();
+                      return {
+                        ...req,
+                        path: next.path,
+                        method: (next.method ?? req.method) as autocannon.Request['method'],
+                        body: next.body ?? req.body,
+                      };
+                    },
                   },
-                },
-              ]
-            : undefined,
+                ]
+              : undefined,
       },
       (error, done) => (error ? reject(error) : resolve(done)),
     );
