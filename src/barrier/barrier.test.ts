@@ -226,4 +226,78 @@ describe('barrier', () => {
     assert.equal(text(await barrier.get('cold/k')), 'v2');
     assert.deepEqual(reads, ['cold/k'], 'once cached, the key takes the written value');
   });
+
+  /** A barrier whose storage reads under herd/ are counted and, while `hold()` is pending, held until released. */
+  async function heldReads() {
+    const physical = new InmemBackend();
+    const barrier = new Barrier(physical);
+    const rootKey = randomBytes(32);
+    await barrier.initialize(rootKey);
+    const get = physical.get.bind(physical);
+    let gate: Promise<void> | undefined;
+    const state = { reads: 0 };
+    // Only the tests' own keys are counted and held (unseal reads the keyring through here too).
+    physical.get = async (key: string) => {
+      if (!key.startsWith('herd/')) return get(key);
+      state.reads++;
+      const value = await get(key);
+      await gate;
+      return value;
+    };
+    const hold = () => {
+      let release: () => void = () => undefined;
+      gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return () => {
+        gate = undefined;
+        release();
+      };
+    };
+    return { barrier, rootKey, state, hold };
+  }
+
+  test('concurrent reads of an uncached key share one storage read, each with its own copy', async () => {
+    const { barrier, state, hold } = await heldReads();
+    await barrier.put('herd/k', Buffer.from('value'));
+    const release = hold();
+    const reads = Array.from({ length: 5 }, () => barrier.get('herd/k'));
+    release();
+    const values = await Promise.all(reads);
+    assert.equal(state.reads, 1, 'one storage read for five callers');
+    assert.deepEqual(values.map(text), Array(5).fill('value'));
+    (values[0] as Buffer).fill(0);
+    assert.equal(text(values[1]), 'value', "a caller changing its bytes changes nobody else's");
+    assert.equal(text(await barrier.get('herd/k')), 'value');
+    assert.equal(state.reads, 1, 'and the shared read filled the cache');
+  });
+
+  test('a read that starts after a write commits never joins a read from before it', async () => {
+    const { barrier, state, hold } = await heldReads();
+    await barrier.put('herd/w', Buffer.from('old'));
+    const release = hold();
+    const before = barrier.get('herd/w');
+    await barrier.put('herd/w', Buffer.from('new'));
+    const after = barrier.get('herd/w');
+    release();
+    assert.equal(text(await after), 'new', 'read-your-writes');
+    assert.equal(text(await before), 'old', 'the earlier read answers what it read');
+    assert.equal(state.reads, 2);
+    assert.equal(text(await barrier.get('herd/w')), 'new');
+  });
+
+  test('a read in flight across a seal is not joined after unseal, and caches nothing', async () => {
+    const { barrier, rootKey, state, hold } = await heldReads();
+    await barrier.put('herd/s', Buffer.from('secret'));
+    const release = hold();
+    const beforeSeal = barrier.get('herd/s');
+    barrier.seal();
+    await barrier.unseal(rootKey);
+    const afterUnseal = barrier.get('herd/s');
+    release();
+    // The sealed read decrypts with the wiped keyring and fails; the new one is its own read.
+    await assert.rejects(beforeSeal);
+    assert.equal(text(await afterUnseal), 'secret');
+    assert.equal(state.reads, 2);
+  });
 });

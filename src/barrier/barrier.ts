@@ -24,8 +24,13 @@ export class Barrier implements StorageBackend {
   private rootKey?: Buffer;
   private encryptions = 0;
   private readonly cache: ByteLru;
-  /** Bumped on every committed write; see `get` and `transaction`. */
+  /** Bumped on every committed write and on seal; see `get` and `transaction`. */
   private writeEpoch = 0;
+  /**
+   * Storage reads in flight for keys not in the cache, with the epoch each started in: a get of the
+   * same key joins one instead of reading again (see `get`).
+   */
+  private readonly reading = new Map<string, { epoch: number; value: Promise<Uint8Array | undefined> }>();
 
   constructor(
     private readonly physical: StorageBackend,
@@ -80,6 +85,9 @@ export class Barrier implements StorageBackend {
     this.rootKey?.fill(0);
     this.keyring = undefined;
     this.rootKey = undefined;
+    // A read still in flight decrypted with the old keyring: it must not refill the emptied cache.
+    this.writeEpoch++;
+    this.reading.clear();
     this.cache.clear();
   }
 
@@ -126,7 +134,28 @@ export class Barrier implements StorageBackend {
     const cached = this.cache.get(key);
     if (cached === ABSENT) return undefined;
     if (cached) return cached;
-    const epoch = this.writeEpoch;
+    // Single flight: concurrent reads of one uncached key share a storage read. On a remote store,
+    // every client asking for the same secret at once (a deploy, the first reads after unseal) each
+    // went to PostgreSQL: 64 connections reading the same new keys kept kv2-read at one query per
+    // request. Only a read started since the last committed write is joined, so a read that begins
+    // after a write never answers with what was read before it.
+    let read = this.reading.get(key);
+    if (!read || read.epoch !== this.writeEpoch) {
+      const epoch = this.writeEpoch;
+      const entry = { epoch, value: this.readThrough(keyring, key, epoch) };
+      const forget = () => {
+        if (this.reading.get(key) === entry) this.reading.delete(key);
+      };
+      entry.value.then(forget, forget);
+      this.reading.set(key, entry);
+      read = entry;
+    }
+    const shared = await read.value;
+    return shared && Buffer.from(shared); // each caller its own copy, as from the cache
+  }
+
+  /** A storage read and decrypt; cached only if no write committed (and no seal came) meanwhile. */
+  private async readThrough(keyring: Keyring, key: string, epoch: number): Promise<Uint8Array | undefined> {
     const stored = await this.physical.get(key);
     if (!stored) {
       // Misses are cached too: a key read on every request that was never written (a mount's
