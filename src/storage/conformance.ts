@@ -90,6 +90,34 @@ export function storageConformance(
       assert.deepEqual(await store.list('tx/'), ['a', 'b']);
     });
 
+    test('operations on one key within a transaction apply in order: the last one stands', async () => {
+      await store.put('txorder/gone', bytes('before'));
+      await store.transaction([
+        { op: 'put', key: 'txorder/put-then-delete', value: bytes('x') },
+        { op: 'delete', key: 'txorder/put-then-delete' },
+        { op: 'delete', key: 'txorder/gone' },
+        { op: 'put', key: 'txorder/gone', value: bytes('again') },
+        { op: 'put', key: 'txorder/twice', value: bytes('first') },
+        { op: 'put', key: 'txorder/twice', value: bytes('second') },
+      ]);
+      assert.equal(await store.get('txorder/put-then-delete'), undefined);
+      assert.equal(text(await store.get('txorder/gone')), 'again');
+      assert.equal(text(await store.get('txorder/twice')), 'second');
+    });
+
+    test('a transaction of only deletes, and an empty value, are stored as given', async () => {
+      await store.transaction([
+        { op: 'put', key: 'txdel/a', value: bytes('a') },
+        { op: 'put', key: 'txdel/empty', value: new Uint8Array(0) },
+      ]);
+      assert.equal((await store.get('txdel/empty'))?.length, 0);
+      await store.transaction([
+        { op: 'delete', key: 'txdel/a' },
+        { op: 'delete', key: 'txdel/never' },
+      ]);
+      assert.equal(await store.get('txdel/a'), undefined);
+    });
+
     test('a transaction with one invalid operation applies none', async () => {
       await assert.rejects(
         store.transaction([
