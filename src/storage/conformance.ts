@@ -105,6 +105,18 @@ export function storageConformance(
       assert.equal(text(await store.get('txorder/twice')), 'second');
     });
 
+    test('transactions asked for at the same moment apply in the order they were asked for', async () => {
+      await Promise.all([
+        store.put('order/k', bytes('1')),
+        store.transaction([{ op: 'delete', key: 'order/k' }]),
+        store.put('order/k', bytes('3')),
+        store.put('order/gone', bytes('x')),
+        store.delete('order/gone'),
+      ]);
+      assert.equal(text(await store.get('order/k')), '3');
+      assert.equal(await store.get('order/gone'), undefined);
+    });
+
     test('a transaction of only deletes, and an empty value, are stored as given', async () => {
       await store.transaction([
         { op: 'put', key: 'txdel/a', value: bytes('a') },

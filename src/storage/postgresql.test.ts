@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import pg from 'pg';
 import { storageConformance } from './conformance.js';
@@ -59,6 +60,32 @@ test('a connection killed in the middle of a transaction fails that write, not t
     );
   } finally {
     await admin.end();
+    await backend.drop();
+    await backend.close();
+  }
+});
+
+test('transactions asked for together share a statement, and one PostgreSQL refuses fails alone', async () => {
+  const table = `coffer_batch_${process.pid}_${Date.now()}`;
+  const backend = await PostgresqlBackend.open({ connectionUrl: url, table });
+  try {
+    // A valid key (under 4096 bytes) whose index entry is over PostgreSQL's b-tree row limit (2704).
+    const tooLong = `big/${randomBytes(3000).toString('base64')}`.slice(0, 4000);
+    const outcomes = await Promise.allSettled([
+      backend.put('batch/a', Buffer.from('a')),
+      backend.put(tooLong, Buffer.from('refused')),
+      backend.transaction([
+        { op: 'put', key: 'batch/b', value: Buffer.from('b') },
+        { op: 'put', key: 'batch/c', value: Buffer.from('c') },
+      ]),
+    ]);
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.deepEqual(await backend.list('batch/'), ['a', 'b', 'c']);
+    assert.equal(await backend.get(tooLong), undefined);
+  } finally {
     await backend.drop();
     await backend.close();
   }
