@@ -90,3 +90,30 @@ test('transactions asked for together share a statement, and one PostgreSQL refu
     await backend.close();
   }
 });
+
+test('more than one statement can hold: 3,000 keys asked for at once all land, each transaction whole', async () => {
+  const table = `coffer_split_${process.pid}_${Date.now()}`;
+  const backend = await PostgresqlBackend.open({ connectionUrl: url, table });
+  try {
+    // 30 transactions of 100 puts: over one statement's 2,000 operations, so the turn's writes split.
+    await Promise.all(
+      Array.from({ length: 30 }, (_, t) =>
+        backend.transaction(
+          Array.from({ length: 100 }, (_, i) => ({
+            op: 'put' as const,
+            key: `split/${t}/${i}`,
+            value: Buffer.from(`${t}:${i}`),
+          })),
+        ),
+      ),
+    );
+    const folders = await backend.list('split/');
+    assert.equal(folders.length, 30);
+    for (const folder of ['0/', '14/', '29/'])
+      assert.equal((await backend.list(`split/${folder}`)).length, 100);
+    assert.equal(Buffer.from((await backend.get('split/29/99'))!).toString(), '29:99');
+  } finally {
+    await backend.drop();
+    await backend.close();
+  }
+});
