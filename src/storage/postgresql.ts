@@ -28,8 +28,6 @@ export class PostgresqlBackend implements StorageBackend {
   readonly type = 'postgresql';
   private readonly pool: pg.Pool;
   private readonly table: string;
-  /** Prepared statement names are per connection; the table in them keeps two stores' apart. */
-  private readonly statementPrefix: string;
   /** Transactions waiting for this turn's statement (see `transaction`). */
   private queued: QueuedWrite[] = [];
   private flushScheduled = false;
@@ -40,7 +38,6 @@ export class PostgresqlBackend implements StorageBackend {
     // The name is interpolated into SQL, so only plain identifiers are allowed.
     if (!/^[a-z_][a-z0-9_]{0,62}$/i.test(table)) throw invalid('postgresql: invalid table name');
     this.table = `"${table}"`;
-    this.statementPrefix = `coffer-${table}`;
     this.pool = new pg.Pool({ connectionString: options.connectionUrl, max: options.maxConnections ?? 16 });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
@@ -162,6 +159,7 @@ export class PostgresqlBackend implements StorageBackend {
       last.delete(op.key); // re-inserted: the map keeps the order of each key's last op
       last.set(op.key, op);
     }
+    if (last.size === 0) return;
     const puts: [Buffer[], Buffer[], Buffer[]] = [[], [], []];
     const deletes: [Buffer[], Buffer[]] = [[], []];
     for (const op of last.values()) {
@@ -178,14 +176,15 @@ export class PostgresqlBackend implements StorageBackend {
     const upsert = `INSERT INTO ${this.table} (parent, name, value) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[]) ON CONFLICT (parent, name) DO UPDATE SET value = EXCLUDED.value`;
     const remove = (first: number) =>
       `DELETE FROM ${this.table} WHERE (parent, name) IN (SELECT * FROM unnest($${first}::bytea[], $${first + 1}::bytea[]))`;
-    // Named, so each connection parses and plans each shape once.
+    // Named, so each connection parses and plans each shape once. Names are per connection, and
+    // this backend's pool is its own, so they cannot meet another table's.
     if (deletes[0].length === 0)
-      await this.pool.query({ name: `${this.statementPrefix}-put`, text: upsert, values: puts });
+      await this.pool.query({ name: 'coffer-store-put', text: upsert, values: puts });
     else if (puts[0].length === 0)
-      await this.pool.query({ name: `${this.statementPrefix}-delete`, text: remove(1), values: deletes });
+      await this.pool.query({ name: 'coffer-store-delete', text: remove(1), values: deletes });
     else
       await this.pool.query({
-        name: `${this.statementPrefix}-put-delete`,
+        name: 'coffer-store-put-delete',
         text: `WITH removed AS (${remove(4)}) ${upsert}`,
         values: [...puts, ...deletes],
       });
