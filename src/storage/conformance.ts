@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import type { StorageBackend } from './backend.js';
+import { isNameScanner, isPrefixProbe, type StorageBackend } from './backend.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (value: Uint8Array | undefined) => (value ? new TextDecoder().decode(value) : undefined);
@@ -129,6 +129,38 @@ export function storageConformance(
       ]);
       assert.equal(await store.get('txdel/a'), undefined);
       await store.transaction([]); // nothing to do is not an error
+    });
+
+    test('a prefix probe, where the backend has one, agrees with list', async (t) => {
+      if (!isPrefixProbe(store)) return t.skip('this backend has no prefix probe');
+      await store.put('probe/a/deep/leaf', bytes('x'));
+      await store.put('probe/b', bytes('y'));
+      assert.equal(await store.hasAnyUnder('probe/'), true);
+      assert.equal(await store.hasAnyUnder('probe/a/'), true);
+      assert.equal(await store.hasAnyUnder('probe/a/deep/'), true);
+      assert.equal(await store.hasAnyUnder('probe/b/'), false, 'a leaf is not a folder');
+      assert.equal(await store.hasAnyUnder('probe/c/'), false);
+      assert.equal(await store.hasAnyUnder('prob/'), false, 'a prefix of a folder name is not that folder');
+      await store.delete('probe/a/deep/leaf');
+      assert.equal(await store.hasAnyUnder('probe/a/'), false);
+    });
+
+    test('a name scan, where the backend has one, pages through exactly the leaves list gives', async (t) => {
+      if (!isNameScanner(store)) return t.skip('this backend has no name scan');
+      const names = ['b', 'a', 'é', 'Z', '10', '9', 'a b'];
+      for (const name of names) await store.put(`scan/f/${name}`, bytes(name));
+      await store.put('scan/f/sub/not-a-leaf', bytes('x'));
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await store.scanNames('scan/f/', after, 3);
+        assert.ok(page);
+        seen.push(...page.names);
+        after = page.next;
+        if (after === undefined) break;
+      }
+      const leaves = (await store.list('scan/f/')).filter((name) => !name.endsWith('/'));
+      assert.deepEqual(seen, leaves);
     });
 
     test('a transaction with one invalid operation applies none', async () => {

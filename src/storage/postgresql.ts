@@ -1,7 +1,7 @@
 /** PostgreSQL storage for production and HA: one table of (parent, name, value) byte strings. */
 import pg from 'pg';
 import { invalid } from '../core/errors.js';
-import type { StorageBackend, TxOp } from './backend.js';
+import type { NamePage, StorageBackend, TxOp } from './backend.js';
 import { childFolder, splitKey, upperBound } from './key-split.js';
 import { compareCodePoints } from './list.js';
 import { validateKey, validateOps } from './validate-key.js';
@@ -86,6 +86,32 @@ export class PostgresqlBackend implements StorageBackend {
       from = upperBound(folder);
     }
     return children.sort(compareCodePoints);
+  }
+
+  /** Whether any key starts with `prefix` (a folder ending in "/"): one index probe, where list walks every folder. */
+  async hasAnyUnder(prefix: string): Promise<boolean> {
+    if (!prefix.endsWith('/')) throw invalid('a probed prefix ends with "/"');
+    validateKey(`${prefix}x`);
+    const base = Buffer.from(prefix, 'utf8');
+    const found = await this.pool.query({
+      name: 'coffer-store-any-under',
+      text: `SELECT 1 FROM ${this.table} WHERE parent >= $1 AND parent < $2 LIMIT 1`,
+      values: [base, upperBound(base)],
+    });
+    return (found.rowCount ?? 0) > 0;
+  }
+
+  /** A page of `folder`'s leaf names from the primary key's index, without their values (unseal's due index). */
+  async scanNames(folder: string, after: string | undefined, limit: number): Promise<NamePage> {
+    if (folder !== '' && !folder.endsWith('/')) throw invalid('a scanned folder ends with "/"');
+    validateKey(`${folder}x`);
+    const rows = await this.pool.query({
+      name: 'coffer-store-scan-names',
+      text: `SELECT name FROM ${this.table} WHERE parent = $1 AND name > $2 ORDER BY name LIMIT $3`,
+      values: [Buffer.from(folder, 'utf8'), Buffer.from(after ?? '', 'utf8'), limit],
+    });
+    const names = rows.rows.map((row) => (row.name as Buffer).toString('utf8'));
+    return { names, next: names.length === limit ? names[names.length - 1] : undefined };
   }
 
   /**
