@@ -117,3 +117,30 @@ test('more than one statement can hold: 3,000 keys asked for at once all land, e
     await backend.close();
   }
 });
+
+test('reads asked for together share a query: each key answers its own value, or nothing, in its own copy', async () => {
+  const table = `coffer_reads_${process.pid}_${Date.now()}`;
+  const backend = await PostgresqlBackend.open({ connectionUrl: url, table });
+  try {
+    await backend.transaction(
+      Array.from({ length: 50 }, (_, i) => ({
+        op: 'put' as const,
+        key: `r/${i % 5}/k${i}`,
+        value: Buffer.from(`v${i}`),
+      })),
+    );
+    const keys = [...Array.from({ length: 50 }, (_, i) => `r/${i % 5}/k${i}`), 'r/0/missing', 'r/1/k1'];
+    const values = await Promise.all(keys.map((key) => backend.get(key)));
+    const texts = values.map((value) => (value ? Buffer.from(value).toString() : undefined));
+    assert.deepEqual(texts, [...Array.from({ length: 50 }, (_, i) => `v${i}`), undefined, 'v1']);
+    assert.notEqual(values[1], values[51], 'a key asked for twice: two copies');
+    values[1]![0] = 0;
+    assert.equal(Buffer.from(values[51]!).toString(), 'v1');
+    // A read asked for after a write has been acknowledged sees it.
+    await backend.put('r/1/k1', Buffer.from('changed'));
+    assert.equal(Buffer.from((await backend.get('r/1/k1'))!).toString(), 'changed');
+  } finally {
+    await backend.drop();
+    await backend.close();
+  }
+});
