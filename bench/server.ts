@@ -3,8 +3,10 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 
 const BIN = new URL('../bin/coffer.js', import.meta.url).pathname;
+const PG_STORAGE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
 export function pinPrefix(core: number): string[] {
   const hasTaskset = spawnSync('taskset', ['-V']).status === 0;
@@ -31,16 +33,32 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+/** Servers started by this process, for their PostgreSQL table names. */
+let servers = 0;
+
+/** A run's PostgreSQL table goes with its server: runs used to leave 1-100 MB tables behind each. */
+async function dropTable(table: string): Promise<void> {
+  const client = new pg.Client({ connectionString: PG_STORAGE_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP TABLE IF EXISTS "${table}"`);
+  } finally {
+    await client.end();
+  }
+}
+
 export async function startBenchServer(
   storage: string,
   options: { extraConfig?: string; dir?: string; nodeArgs?: string[]; bin?: string } = {},
 ): Promise<BenchServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'coffer-bench-'));
+  // One table per server (bench/cpu.ts runs two side by side), dropped when it stops.
+  const table = `coffer_bench_${process.pid}_${++servers}`;
   const storageBlock =
     storage === 'sqlite'
       ? `storage "sqlite" {\n  path = "${join(dir, 'coffer.db')}"\n}\n`
       : storage === 'postgresql'
-        ? `storage "postgresql" {\n  connection_url = "postgres://postgres@127.0.0.1:5432/test"\n  table = "coffer_bench_${process.pid}"\n}\n`
+        ? `storage "postgresql" {\n  connection_url = "${PG_STORAGE_URL}"\n  table = "${table}"\n}\n`
         : 'storage "inmem" {}\n';
   const configFile = join(dir, 'bench.hcl');
   writeFileSync(
@@ -129,6 +147,7 @@ export async function startBenchServer(
       child.kill('SIGTERM');
       await exited;
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      if (storage === 'postgresql') await dropTable(table);
     },
   };
 }
