@@ -133,7 +133,7 @@ export class ExpirationManager {
       slice = performance.now();
     };
     for (const bucket of await this.due.bucketsUntil(until)) {
-      for (const ref of await this.due.refsIn(bucket, yieldNow)) this.timers.schedule(ref);
+      for (const ref of await this.due.refsIn(bucket, yieldNow)) this.timers.load(ref);
     }
     this.loadedUntil = until;
   }

@@ -56,3 +56,40 @@ test('clear stops everything', async () => {
   assert.equal(count, 0);
   assert.equal(timers.size, 0);
 });
+
+test('a ref loaded from the index while its id is firing or scheduled does not fire it again', async () => {
+  const clock = new FakeClock(0);
+  const fired: string[] = [];
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const timers = new Timers(clock, 4, async (ref: DueRef) => {
+    fired.push(`${ref.item?.id ?? ref.idHash}@${clock.now()}`);
+    if (ref.item?.id === 'slow') await held; // a revocation waiting on its source
+  });
+  const slow = refOf({ kind: 'lease', id: 'slow', at: 10 });
+  timers.schedule(slow);
+  clock.advance(10);
+  await settle();
+  assert.deepEqual(fired, ['slow@10']);
+  // The loader reads the same due entry back while the handler still runs.
+  timers.load({ at: 10, idHash: slow.idHash });
+  clock.advance(1);
+  await settle();
+  assert.deepEqual(fired, ['slow@10'], 'not fired a second time while the first runs');
+  release();
+  await settle();
+  // A scheduled entry is not replaced by its loaded copy (which would lose the item it carries).
+  const later = refOf({ kind: 'lease', id: 'later', at: 100 });
+  timers.schedule(later);
+  timers.load({ at: 100, idHash: later.idHash });
+  clock.advance(100);
+  await settle();
+  assert.deepEqual(fired, ['slow@10', 'later@100']);
+  // Once nothing holds the id, a loaded ref is scheduled as before (after a restart, say).
+  timers.load({ at: 200, idHash: hashId('lease', 'restarted') });
+  clock.advance(100);
+  await settle();
+  assert.equal(fired.length, 3);
+});

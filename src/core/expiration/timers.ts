@@ -19,6 +19,8 @@ export class Timers {
   private disarm?: () => void;
   private readonly queue: DueRef[] = [];
   private running = 0;
+  /** Ids taken off the heap to fire whose handler has not finished (queued or running). */
+  private readonly firing = new Set<string>();
 
   constructor(
     private readonly clock: Clock,
@@ -32,6 +34,18 @@ export class Timers {
 
   get size(): number {
     return this.scheduled.size + this.queue.length;
+  }
+
+  /**
+   * A ref read back from the due index (the periodic loader): scheduled only if its id is neither
+   * scheduled nor firing. What is scheduled came from the write itself and is at least as new; and an
+   * entry whose handler is still running (a revocation waiting on its source) stays in the index
+   * until the handler is done, so loading it then fired the same lease twice at once: two revocations
+   * racing on its retry count.
+   */
+  load(ref: DueRef): void {
+    if (this.scheduled.has(ref.idHash) || this.firing.has(ref.idHash)) return;
+    this.schedule(ref);
   }
 
   /** Schedules `ref`, replacing what was scheduled for the same id. */
@@ -54,6 +68,7 @@ export class Timers {
     this.disarm = undefined;
     this.armedAt = Number.POSITIVE_INFINITY;
     this.queue.length = 0;
+    this.firing.clear();
   }
 
   private isLive(entry: HeapEntry): boolean {
@@ -77,6 +92,7 @@ export class Timers {
       const entry = this.pop();
       if (!this.isLive(entry)) continue;
       this.scheduled.delete(entry.ref.idHash);
+      this.firing.add(entry.ref.idHash);
       this.queue.push(entry.ref);
     }
     this.drain();
@@ -90,6 +106,7 @@ export class Timers {
       this.onFire(ref)
         .catch((error: unknown) => this.onError?.(error))
         .finally(() => {
+          this.firing.delete(ref.idHash);
           this.running--;
           this.drain();
           if (this.running === 0 && this.queue.length === 0) this.onIdle?.();
