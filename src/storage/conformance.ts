@@ -143,6 +143,7 @@ export function storageConformance(
       assert.equal(await store.hasAnyUnder('prob/'), false, 'a prefix of a folder name is not that folder');
       await store.delete('probe/a/deep/leaf');
       assert.equal(await store.hasAnyUnder('probe/a/'), false);
+      await assert.rejects(store.hasAnyUnder('probe'), /ends with "\/"/);
     });
 
     test('a name scan, where the backend has one, pages through exactly the leaves list gives', async (t) => {
@@ -161,6 +162,7 @@ export function storageConformance(
       }
       const leaves = (await store.list('scan/f/')).filter((name) => !name.endsWith('/'));
       assert.deepEqual(seen, leaves);
+      await assert.rejects(store.scanNames('scan/f', undefined, 3), /ends with "\/"/);
     });
 
     test('a transaction with one invalid operation applies none', async () => {

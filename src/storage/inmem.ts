@@ -1,7 +1,7 @@
 /** In-memory storage for dev mode and tests; nothing survives the process. */
 import type { PrefixProbe, StorageBackend, TxOp } from './backend.js';
 import { childrenOf } from './list.js';
-import { validateKey, validateOps } from './validate-key.js';
+import { validateFolder, validateKey, validateOps } from './validate-key.js';
 
 export class InmemBackend implements StorageBackend, PrefixProbe {
   readonly type = 'inmem';
@@ -27,6 +27,7 @@ export class InmemBackend implements StorageBackend, PrefixProbe {
   }
 
   async hasAnyUnder(prefix: string): Promise<boolean> {
+    validateFolder(prefix, 'probed prefix');
     for (const key of this.entries.keys()) if (key.startsWith(prefix)) return true;
     return false;
   }

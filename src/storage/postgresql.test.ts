@@ -7,6 +7,18 @@ import { PostgresqlBackend } from './postgresql.js';
 
 const url = process.env.COFFER_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
+/** A backend on a table of its own for `fn`, dropped afterwards whatever `fn` did. */
+async function withTable(name: string, fn: (backend: PostgresqlBackend) => Promise<void>): Promise<void> {
+  const table = `coffer_${name}_${process.pid}_${Date.now()}`;
+  const backend = await PostgresqlBackend.open({ connectionUrl: url, table });
+  try {
+    await fn(backend);
+  } finally {
+    await backend.drop();
+    await backend.close();
+  }
+}
+
 storageConformance(
   'postgresql',
   () =>
@@ -66,9 +78,7 @@ test('a connection killed in the middle of a transaction fails that write, not t
 });
 
 test('transactions asked for together share a statement, and one PostgreSQL refuses fails alone', async () => {
-  const table = `coffer_batch_${process.pid}_${Date.now()}`;
-  const backend = await PostgresqlBackend.open({ connectionUrl: url, table });
-  try {
+  await withTable('batch', async (backend) => {
     // A valid key (under 4096 bytes) whose index entry is over PostgreSQL's b-tree row limit (2704).
     const tooLong = `big/${randomBytes(3000).toString('base64')}`.slice(0, 4000);
     const outcomes = await Promise.allSettled([
@@ -85,16 +95,11 @@ test('transactions asked for together share a statement, and one PostgreSQL refu
     );
     assert.deepEqual(await backend.list('batch/'), ['a', 'b', 'c']);
     assert.equal(await backend.get(tooLong), undefined);
-  } finally {
-    await backend.drop();
-    await backend.close();
-  }
+  });
 });
 
 test('more than one statement can hold: 3,000 keys asked for at once all land, each transaction whole', async () => {
-  const table = `coffer_split_${process.pid}_${Date.now()}`;
-  const backend = await PostgresqlBackend.open({ connectionUrl: url, table });
-  try {
+  await withTable('split', async (backend) => {
     // 30 transactions of 100 puts: over one statement's 2,000 operations, so the turn's writes split.
     await Promise.all(
       Array.from({ length: 30 }, (_, t) =>
@@ -112,16 +117,11 @@ test('more than one statement can hold: 3,000 keys asked for at once all land, e
     for (const folder of ['0/', '14/', '29/'])
       assert.equal((await backend.list(`split/${folder}`)).length, 100);
     assert.equal(Buffer.from((await backend.get('split/29/99'))!).toString(), '29:99');
-  } finally {
-    await backend.drop();
-    await backend.close();
-  }
+  });
 });
 
 test('reads asked for together share a query: each key answers its own value, or nothing, in its own copy', async () => {
-  const table = `coffer_reads_${process.pid}_${Date.now()}`;
-  const backend = await PostgresqlBackend.open({ connectionUrl: url, table });
-  try {
+  await withTable('reads', async (backend) => {
     await backend.transaction(
       Array.from({ length: 50 }, (_, i) => ({
         op: 'put' as const,
@@ -139,8 +139,5 @@ test('reads asked for together share a query: each key answers its own value, or
     // A read asked for after a write has been acknowledged sees it.
     await backend.put('r/1/k1', Buffer.from('changed'));
     assert.equal(Buffer.from((await backend.get('r/1/k1'))!).toString(), 'changed');
-  } finally {
-    await backend.drop();
-    await backend.close();
-  }
+  });
 });

@@ -4,7 +4,7 @@ import { invalid } from '../core/errors.js';
 import type { NamePage, StorageBackend, TxOp } from './backend.js';
 import { splitKey, upperBound } from './key-split.js';
 import { compareCodePoints } from './list.js';
-import { validateKey, validateOps } from './validate-key.js';
+import { validateFolder, validateKey, validateOps } from './validate-key.js';
 
 export interface PostgresqlOptions {
   connectionUrl: string;
@@ -172,8 +172,7 @@ export class PostgresqlBackend implements StorageBackend {
 
   /** Whether any key starts with `prefix` (a folder ending in "/"): one index probe, where list walks every folder. */
   async hasAnyUnder(prefix: string): Promise<boolean> {
-    if (!prefix.endsWith('/')) throw invalid('a probed prefix ends with "/"');
-    validateKey(`${prefix}x`);
+    validateFolder(prefix, 'probed prefix');
     const base = Buffer.from(prefix, 'utf8');
     const found = await this.pool.query({
       name: 'coffer-store-any-under',
@@ -185,8 +184,7 @@ export class PostgresqlBackend implements StorageBackend {
 
   /** A page of `folder`'s leaf names from the primary key's index, without their values (unseal's due index). */
   async scanNames(folder: string, after: string | undefined, limit: number): Promise<NamePage> {
-    if (folder !== '' && !folder.endsWith('/')) throw invalid('a scanned folder ends with "/"');
-    validateKey(`${folder}x`);
+    validateFolder(folder, 'scanned folder', true);
     const rows = await this.pool.query({
       name: 'coffer-store-scan-names',
       text: `SELECT name FROM ${this.table} WHERE parent = $1 AND name > $2 ORDER BY name LIMIT $3`,

@@ -16,11 +16,10 @@
 import { chmodSync, closeSync, existsSync, fdatasync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { invalid } from '../core/errors.js';
 import type { NamePage, StorageBackend, TxOp } from './backend.js';
 import { childFolder, splitKey, upperBound } from './key-split.js';
 import { compareCodePoints } from './list.js';
-import { validateKey, validateOps } from './validate-key.js';
+import { validateFolder, validateKey, validateOps } from './validate-key.js';
 
 interface PendingWrite {
   ops: TxOp[];
@@ -170,8 +169,7 @@ export class SqliteBackend implements StorageBackend {
 
   /** Whether any key starts with `prefix` (a folder ending in "/"): one index seek, where list takes two. */
   async hasAnyUnder(prefix: string): Promise<boolean> {
-    if (!prefix.endsWith('/')) throw invalid('a probed prefix ends with "/"');
-    validateKey(`${prefix}x`);
+    validateFolder(prefix, 'probed prefix');
     const base = Buffer.from(prefix, 'utf8');
     const found = this.statements.anyUnder.get(base, upperBound(base)) !== undefined;
     await this.durableUnder(prefix);
@@ -180,8 +178,7 @@ export class SqliteBackend implements StorageBackend {
 
   /** A page of `folder`'s leaf names, from the index alone (unseal indexes due entries by name). */
   async scanNames(folder: string, after: string | undefined, limit: number): Promise<NamePage> {
-    if (folder !== '' && !folder.endsWith('/')) throw invalid('a scanned folder ends with "/"');
-    validateKey(`${folder}x`);
+    validateFolder(folder, 'scanned folder', true);
     const rows = this.statements.namePage.all(
       Buffer.from(folder, 'utf8'),
       Buffer.from(after ?? '', 'utf8'),

@@ -14,3 +14,12 @@ export function validateKey(key: string): void {
 export function validateOps(ops: TxOp[]): void {
   for (const op of ops) validateKey(op.key);
 }
+
+/**
+ * A folder handed to a prefix probe or a name scan: ends with "/" (the root "" only where `root` is
+ * allowed), and would make valid keys.
+ */
+export function validateFolder(folder: string, use: 'probed prefix' | 'scanned folder', root = false): void {
+  if (!(root && folder === '') && !folder.endsWith('/')) throw invalid(`a ${use} ends with "/"`);
+  validateKey(`${folder}x`);
+}
