@@ -3,16 +3,19 @@ import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import pg from 'pg';
 import { storageConformance } from './conformance.js';
-import { PostgresqlBackend } from './postgresql.js';
+import { POSTGRESQL_MAX_KEY_BYTES, PostgresqlBackend } from './postgresql.js';
 
 const url = process.env.COFFER_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** A backend on a table of its own for `fn`, dropped afterwards whatever `fn` did. */
-async function withTable(name: string, fn: (backend: PostgresqlBackend) => Promise<void>): Promise<void> {
+async function withTable(
+  name: string,
+  fn: (backend: PostgresqlBackend, table: string) => Promise<void>,
+): Promise<void> {
   const table = `coffer_${name}_${process.pid}_${Date.now()}`;
   const backend = await PostgresqlBackend.open({ connectionUrl: url, table });
   try {
-    await fn(backend);
+    await fn(backend, table);
   } finally {
     await backend.drop();
     await backend.close();
@@ -78,23 +81,62 @@ test('a connection killed in the middle of a transaction fails that write, not t
 });
 
 test('transactions asked for together share a statement, and one PostgreSQL refuses fails alone', async () => {
-  await withTable('batch', async (backend) => {
-    // A valid key (under 4096 bytes) whose index entry is over PostgreSQL's b-tree row limit (2704).
-    const tooLong = `big/${randomBytes(3000).toString('base64')}`.slice(0, 4000);
-    const outcomes = await Promise.allSettled([
-      backend.put('batch/a', Buffer.from('a')),
-      backend.put(tooLong, Buffer.from('refused')),
+  await withTable('batch', async (backend, table) => {
+    // PostgreSQL refuses one key's row (as a constraint or a permission might): a trigger of this table's.
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE FUNCTION "${table}_refuse"() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.name = 'refused'::bytea THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$`);
+      await admin.query(
+        `CREATE TRIGGER refuse BEFORE INSERT ON "${table}" FOR EACH ROW EXECUTE FUNCTION "${table}_refuse"()`,
+      );
+      const outcomes = await Promise.allSettled([
+        backend.put('batch/a', Buffer.from('a')),
+        backend.transaction([
+          { op: 'put', key: 'batch/d', value: Buffer.from('d') },
+          { op: 'put', key: 'other/refused', value: Buffer.from('refused') },
+        ]),
+        backend.transaction([
+          { op: 'put', key: 'batch/b', value: Buffer.from('b') },
+          { op: 'put', key: 'batch/c', value: Buffer.from('c') },
+        ]),
+      ]);
+      assert.deepEqual(
+        outcomes.map((outcome) => outcome.status),
+        ['fulfilled', 'rejected', 'fulfilled'],
+      );
+      assert.deepEqual(await backend.list('batch/'), ['a', 'b', 'c'], 'nothing of the refused transaction');
+      assert.equal(await backend.get('other/refused'), undefined);
+    } finally {
+      await admin.query(`DROP FUNCTION "${table}_refuse"() CASCADE`);
+      await admin.end();
+    }
+  });
+});
+
+test('keys up to the b-tree row limit are stored; a longer one is refused before anything is sent', async () => {
+  await withTable('longkey', async (backend) => {
+    // Base64 of random bytes: nothing for PostgreSQL to compress, so the entry is as large as it gets.
+    const text = randomBytes(POSTGRESQL_MAX_KEY_BYTES).toString('base64').replace(/\//g, '_');
+    const longest = (parentBytes: number) =>
+      `${text.slice(0, parentBytes)}/${text.slice(parentBytes)}`.slice(0, POSTGRESQL_MAX_KEY_BYTES);
+    for (const parentBytes of [1, 2, 3, 4, 1339, 2676]) {
+      await backend.put(longest(parentBytes), Buffer.from(String(parentBytes)));
+      assert.equal(Buffer.from((await backend.get(longest(parentBytes)))!).toString(), String(parentBytes));
+    }
+    const tooLong = `${longest(7)}x`;
+    await assert.rejects(
       backend.transaction([
-        { op: 'put', key: 'batch/b', value: Buffer.from('b') },
-        { op: 'put', key: 'batch/c', value: Buffer.from('c') },
+        { op: 'put', key: 'fine', value: Buffer.from('1') },
+        { op: 'put', key: tooLong, value: Buffer.from('2') },
       ]),
-    ]);
-    assert.deepEqual(
-      outcomes.map((outcome) => outcome.status),
-      ['fulfilled', 'rejected', 'fulfilled'],
+      (error: Error & { code?: string }) =>
+        error.code === 'invalid_request' &&
+        error.message === `storage key is longer than ${POSTGRESQL_MAX_KEY_BYTES} bytes`,
     );
-    assert.deepEqual(await backend.list('batch/'), ['a', 'b', 'c']);
-    assert.equal(await backend.get(tooLong), undefined);
+    assert.equal(await backend.get('fine'), undefined, 'no part of the refused transaction');
+    await assert.rejects(backend.get(tooLong), /longer than/);
   });
 });
 

@@ -25,6 +25,15 @@ interface ReadWaiter {
   reject: (error: unknown) => void;
 }
 
+/**
+ * The longest key this backend takes: a key's (parent, name) pair is its table's primary key, and a
+ * b-tree entry may be at most 2,704 bytes with PostgreSQL's 8 KB pages. 2,704 less the entry's
+ * 8-byte header, two 4-byte length words, up to 3 bytes aligning the second and 7 rounding the entry
+ * up to 8: 2,678. Longer keys were refused by PostgreSQL itself (a 500); now with a clear 400, and
+ * before any of a transaction is sent.
+ */
+export const POSTGRESQL_MAX_KEY_BYTES = 2678;
+
 /** Keys read by one query. */
 const BATCH_READS = 1000;
 /** A statement's bounds: arrays of a few thousand elements, and not much more than a few large values. */
@@ -69,7 +78,7 @@ export class PostgresqlBackend implements StorageBackend {
    */
   get(key: string): Promise<Uint8Array | undefined> {
     try {
-      validateKey(key);
+      validateKey(key, POSTGRESQL_MAX_KEY_BYTES);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -172,7 +181,7 @@ export class PostgresqlBackend implements StorageBackend {
 
   /** Whether any key starts with `prefix` (a folder ending in "/"): one index probe, where list walks every folder. */
   async hasAnyUnder(prefix: string): Promise<boolean> {
-    validateFolder(prefix, 'probed prefix');
+    validateFolder(prefix, 'probed prefix', false, POSTGRESQL_MAX_KEY_BYTES);
     const base = Buffer.from(prefix, 'utf8');
     const found = await this.pool.query({
       name: 'coffer-store-any-under',
@@ -184,7 +193,7 @@ export class PostgresqlBackend implements StorageBackend {
 
   /** A page of `folder`'s leaf names from the primary key's index, without their values (unseal's due index). */
   async scanNames(folder: string, after: string | undefined, limit: number): Promise<NamePage> {
-    validateFolder(folder, 'scanned folder', true);
+    validateFolder(folder, 'scanned folder', true, POSTGRESQL_MAX_KEY_BYTES);
     const rows = await this.pool.query({
       name: 'coffer-store-scan-names',
       text: `SELECT name FROM ${this.table} WHERE parent = $1 AND name > $2 ORDER BY name LIMIT $3`,
@@ -203,7 +212,7 @@ export class PostgresqlBackend implements StorageBackend {
    */
   transaction(ops: TxOp[]): Promise<void> {
     try {
-      validateOps(ops);
+      validateOps(ops, POSTGRESQL_MAX_KEY_BYTES);
     } catch (error) {
       return Promise.reject(error);
     }

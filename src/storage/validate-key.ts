@@ -2,24 +2,29 @@
 import { invalid } from '../core/errors.js';
 import type { TxOp } from './backend.js';
 
-const MAX_KEY_BYTES = 4096;
+/** The longest key, in UTF-8 bytes, of the backends that hold any key (a backend may allow fewer). */
+export const MAX_KEY_BYTES = 4096;
 
-export function validateKey(key: string): void {
+export function validateKey(key: string, maxBytes = MAX_KEY_BYTES): void {
   if (key === '') throw invalid('storage key is empty');
   if (key.includes('\u0000')) throw invalid('storage key contains NUL');
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES)
-    throw invalid(`storage key is longer than ${MAX_KEY_BYTES} bytes`);
+  if (Buffer.byteLength(key) > maxBytes) throw invalid(`storage key is longer than ${maxBytes} bytes`);
 }
 
-export function validateOps(ops: TxOp[]): void {
-  for (const op of ops) validateKey(op.key);
+export function validateOps(ops: TxOp[], maxBytes = MAX_KEY_BYTES): void {
+  for (const op of ops) validateKey(op.key, maxBytes);
 }
 
 /**
  * A folder handed to a prefix probe or a name scan: ends with "/" (the root "" only where `root` is
  * allowed), and would make valid keys.
  */
-export function validateFolder(folder: string, use: 'probed prefix' | 'scanned folder', root = false): void {
+export function validateFolder(
+  folder: string,
+  use: 'probed prefix' | 'scanned folder',
+  root = false,
+  maxKeyBytes = MAX_KEY_BYTES,
+): void {
   if (!(root && folder === '') && !folder.endsWith('/')) throw invalid(`a ${use} ends with "/"`);
-  validateKey(`${folder}x`);
+  validateKey(`${folder}x`, maxKeyBytes);
 }
