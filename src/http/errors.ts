@@ -24,10 +24,13 @@ export function writeError(res: ServerResponse, error: unknown, log: Logger, req
     writeJson(res, error.status, { errors: messages });
     return;
   }
-  // Unclassified failures never leak their text: it may hold internals or a secret.
+  // Unclassified failures never leak their text: it may hold internals or a secret. A system or
+  // driver error's code (ENOSPC, SQLITE_BUSY, 57P01) names the cause without any of its data.
+  const code = (error as { code?: unknown } | null)?.code;
   log.error('request failed', {
     request_id: requestId,
     error: error instanceof Error ? error.name : typeof error,
+    ...(typeof code === 'string' && /^[A-Za-z0-9_]{1,40}$/.test(code) ? { code } : {}),
   });
   if (process.env.COFFER_DEBUG_ERRORS === '1')
     log.error(String(error instanceof Error ? error.stack : error));
