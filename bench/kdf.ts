@@ -1,13 +1,13 @@
 /**
  * The `kdf` baseline, run as its own process pinned to the server's core: password verifications per
- * second with the userpass method's own hasher and cost (src/auth/userpass), as many in flight as the
- * libuv thread pool has threads; the hasher itself runs as many at once as the server would (one on
- * this one core). Prints `KDF <rate>`. Usage: `node --import tsx bench/kdf.ts SECONDS`.
+ * second with the userpass method's own hasher and cost (src/auth/userpass), four in flight; the
+ * hasher runs as many at once as the server would, on its own worker threads (one on this one core).
+ * Prints `KDF <rate>`. Usage: `node --import tsx bench/kdf.ts SECONDS`.
  */
 import { createScryptHasher } from '../src/auth/userpass/password-hash.js';
 
 const seconds = Number(process.argv[2] ?? 3);
-const threads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+const threads = 4;
 const hasher = createScryptHasher();
 const stored = await hasher.hash('bench-password');
 await hasher.verify('bench-password', stored); // warm-up

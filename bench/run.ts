@@ -173,7 +173,7 @@ async function optionalBaselines(
   if (needs.has('kdf')) {
     baselines.kdf = kdfRate(seconds < 10 ? 2 : 3, pinPrefix(0));
     console.log(
-      `kdf: ${baselines.kdf.toFixed(1)} verifications/s (userpass scrypt cost, thread pool, server core)`,
+      `kdf: ${baselines.kdf.toFixed(1)} verifications/s (userpass scrypt cost, its worker thread, server core)`,
     );
     rows.push({ name: 'kdf', rps: baselines.kdf, p50: 0, p99: 0, errors: 0 });
   }

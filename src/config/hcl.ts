@@ -8,25 +8,13 @@
  * the server only parses at start-up and when a policy is written.
  */
 
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { CofferError, invalid } from '../core/errors.js';
+import { startModuleWorker } from '../framework/module-worker.js';
 import type { HclReply, HclRequest } from './hcl-worker.js';
 
 const IDLE_MS = 10_000;
-const FROM_SOURCE = extname(fileURLToPath(import.meta.url)) === '.ts';
-/** The worker file beside this one: `.js` when built, `.ts` when run from source (tests, bench). */
-const WORKER_URL = new URL(`./hcl-worker${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url);
-
-/** From source, the worker registers tsx itself: Node 20 does not apply `--import` hooks to a worker's entry. */
-function newWorker(): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL);
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const entry = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); })`;
-  return new Worker(entry, { eval: true });
-}
 
 interface Pending {
   resolve: (value: Record<string, unknown>) => void;
@@ -59,7 +47,7 @@ function useBaselineWasmCompiler(): void {
 
 function startWorker(): Worker {
   useBaselineWasmCompiler();
-  const started = newWorker();
+  const started = startModuleWorker(import.meta.url, 'hcl-worker');
   started.on('message', (reply: HclReply) => {
     const waiter = pending.get(reply.id);
     if (!waiter) return;

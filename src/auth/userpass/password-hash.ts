@@ -1,11 +1,11 @@
 /**
- * Password hashing with scrypt (node:crypto, async so it runs on the libuv thread pool, not the
- * event loop). Each hash keeps its own salt and cost parameters, so the cost can rise later
+ * Password hashing with scrypt, on worker threads of its own at a lower priority, never on the event
+ * loop (kdf-pool.ts). Each hash keeps its own salt and cost parameters, so the cost can rise later
  * without breaking stored users.
  */
-import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { Slots } from '../../framework/slots.js';
+import { KdfPool } from './kdf-pool.js';
 
 export interface PasswordHash {
   algorithm: 'scrypt';
@@ -30,36 +30,24 @@ const KEY_LENGTH = 64;
 const DEFAULT_COST = { n: 1 << 15, r: 8, p: 3 };
 
 /**
- * How many hashes run at once, process-wide. One less than the libuv pool's threads, so a file sync
- * (every durable write) never queues behind ~150 ms hashes; and one less than the cores this process
- * may run on (availableParallelism counts its CPU affinity), so the event loop keeps a core to itself.
- * On a single core, one hash at a time: the loop then shares the core with one runnable thread, not
- * four, and hashes finish at the same total rate (measured: 6.0 verifications/s either way).
+ * How many hashes run at once, process-wide: one less than the cores this process may run on
+ * (availableParallelism counts its CPU affinity), so the event loop keeps a core to itself; one on a
+ * single core, where more would only share it (measured: 6.0 verifications/s with one or four).
  */
-export function kdfConcurrency(poolThreads: number, cores: number): number {
-  return Math.max(1, Math.min(poolThreads - 1, cores - 1));
+export function kdfConcurrency(cores: number): number {
+  return Math.max(1, cores - 1);
 }
 
-const kdfSlots = new Slots(
-  kdfConcurrency(Number(process.env.UV_THREADPOOL_SIZE) || 4, availableParallelism()),
-);
+const kdfPool = new KdfPool(kdfConcurrency(availableParallelism()));
 
 function derive(password: string, salt: Buffer, cost: { n: number; r: number; p: number }): Promise<Buffer> {
-  const options: ScryptOptions = {
+  return kdfPool.scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, {
     N: cost.n,
     r: cost.r,
     p: cost.p,
     // Node refuses anything above 32 MiB by default; allow exactly what the parameters need.
     maxmem: 128 * cost.n * cost.r * cost.p + 1024 * 1024,
-  };
-  return kdfSlots.run(
-    () =>
-      new Promise((resolve, reject) => {
-        scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, options, (error, key) =>
-          error ? reject(error) : resolve(key),
-        );
-      }),
-  );
+  });
 }
 
 export function createScryptHasher(cost = DEFAULT_COST): PasswordHasher {
