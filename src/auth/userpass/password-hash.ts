@@ -29,13 +29,16 @@ const KEY_LENGTH = 64;
 /** One of OWASP's equivalent scrypt minimums (N=2^15, r=8, p=3): 32 MiB per hash instead of 128. */
 const DEFAULT_COST = { n: 1 << 15, r: 8, p: 3 };
 
+const MAX_CONCURRENT_HASHES = 4;
+
 /**
  * How many hashes run at once, process-wide: one less than the cores this process may run on
  * (availableParallelism counts its CPU affinity), so the event loop keeps a core to itself; one on a
- * single core, where more would only share it (measured: 6.0 verifications/s with one or four).
+ * single core, where more would only share it (measured: 6.0 verifications/s with one or four). At
+ * most four, as libuv's pool had: a login storm then holds 128 MiB of scrypt memory, not 32 a core.
  */
 export function kdfConcurrency(cores: number): number {
-  return Math.max(1, cores - 1);
+  return Math.max(1, Math.min(MAX_CONCURRENT_HASHES, cores - 1));
 }
 
 const kdfPool = new KdfPool(kdfConcurrency(availableParallelism()));
