@@ -122,6 +122,42 @@ describe('audit', () => {
     assert.equal((await server.api('DELETE', 'sys/audit/file', undefined, root)).status, 204);
   });
 
+  test('E5: a refused request has a request entry and a response entry, sharing its id, both with the error', async () => {
+    const auditFile = join(server.dir, 'refusals.log');
+    const enable = await server.api(
+      'PUT',
+      'sys/audit/refusals',
+      { type: 'file', options: { file_path: auditFile } },
+      root,
+    );
+    assert.equal(enable.status, 204, enable.text);
+    const limited = await server.api('POST', 'auth/token/create', { policies: ['default'] }, root);
+    const token: string = limited.body.auth.client_token;
+    const refusals: [string | undefined, string][] = [
+      [undefined, 'secret/data/no-token'],
+      ['hvs.not-a-real-token', 'secret/data/bad-token'],
+      [token, 'secret/data/not-allowed'],
+    ];
+    for (const [as, path] of refusals)
+      assert.equal((await server.api('GET', path, undefined, as)).status, 403);
+    assert.equal((await server.api('DELETE', 'sys/audit/refusals', undefined, root)).status, 204);
+    const entries = (await readFile(auditFile, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    for (const [, path] of refusals) {
+      const about = entries.filter((entry) => entry.request?.path === path);
+      assert.deepEqual(
+        about.map((entry) => entry.type),
+        ['request', 'response'],
+        `${path}: ${JSON.stringify(about)}`,
+      );
+      assert.equal(about[0].request.id, about[1].request.id);
+      assert.match(about[0].error, /permission denied/);
+      assert.equal(about[1].error, about[0].error);
+    }
+  });
+
   test('a request that no device can record is refused and does not run', async () => {
     const sockets = new Set<Socket>();
     const sink: Server = createServer((socket) => {

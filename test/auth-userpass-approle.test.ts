@@ -309,3 +309,49 @@ describe('approle', () => {
     assert.equal(again.status, 400, 'a wrapping token unwraps once');
   });
 });
+
+describe('B4: no login mints a root token', () => {
+  test('a userpass user or an AppRole role given root in any case gets 400, and no token', async () => {
+    for (const [name, policies] of [
+      ['rooty', 'Root'],
+      ['rooty2', ' root'],
+      ['rooty3', 'app,ROOT'],
+    ] as const) {
+      const user = await server.api(
+        'POST',
+        `auth/userpass/users/${name}`,
+        { password: 'pw', token_policies: policies },
+        root,
+      );
+      assert.ok(user.status < 300, user.text);
+      const login = await server.api('POST', `auth/userpass/login/${name}`, { password: 'pw' });
+      assert.equal(login.status, 400, login.text);
+      assert.deepEqual(login.body, { errors: ['auth methods cannot create root tokens'] });
+    }
+    const roleId = await createRole('rooted', { token_policies: 'ROOT' });
+    const { secret_id } = await issueSecret('rooted');
+    const login = await approleLogin(roleId, secret_id);
+    assert.equal(login.status, 400, login.text);
+    assert.deepEqual(login.body, { errors: ['auth methods cannot create root tokens'] });
+    // Nothing was minted: the only root token is still the one made at init.
+    const accessors = await server.api('LIST', 'auth/token/accessors', undefined, root);
+    for (const accessor of accessors.body.data.keys as string[]) {
+      const lookup = await server.api('POST', 'auth/token/lookup-accessor', { accessor }, root);
+      if ((lookup.body.data.policies as string[]).includes('root'))
+        assert.equal(lookup.body.data.path, 'auth/token/root', `a root token from ${lookup.body.data.path}`);
+    }
+  });
+
+  test('a login carrying an internal policy gets 400 naming it', async () => {
+    const user = await server.api(
+      'POST',
+      'auth/userpass/users/wrapper',
+      { password: 'pw', token_policies: 'Response-Wrapping' },
+      root,
+    );
+    assert.ok(user.status < 300, user.text);
+    const login = await server.api('POST', 'auth/userpass/login/wrapper', { password: 'pw' });
+    assert.equal(login.status, 400, login.text);
+    assert.deepEqual(login.body, { errors: ['cannot assign policy "response-wrapping"'] });
+  });
+});

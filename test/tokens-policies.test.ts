@@ -14,6 +14,14 @@ after(async () => {
   await removeServerDir(server);
 });
 
+/** Asks to renew `token` by ~28 hours; the answer must stay within `maxSeconds`. */
+async function renewFarAhead(token: string, maxSeconds: number) {
+  const res = await server.api('POST', 'auth/token/renew-self', { increment: 100_000 }, token);
+  assert.equal(res.status, 200, res.text);
+  assert.ok(res.body.auth.lease_duration <= maxSeconds, `renewed for ${res.body.auth.lease_duration}s`);
+  return res;
+}
+
 async function createToken(body: Record<string, unknown>, parent = root): Promise<string> {
   const res = await server.api('POST', 'auth/token/create', body, parent);
   assert.equal(res.status, 200, res.text);
@@ -103,6 +111,54 @@ describe('token lifecycle', () => {
     const withDefault = await createToken({ policies: ['token-maker'] });
     const normal = await server.api('POST', 'auth/token/create', { policies: ['token-maker'] }, withDefault);
     assert.deepEqual(normal.body.auth.policies, ['default', 'token-maker']);
+  });
+
+  test('C1/F4: a negative ttl, lease, explicit_max_ttl or period is a 400 naming it, never a token that never expires', async () => {
+    const maker = 'path "auth/token/create" {\n  capabilities = ["update"]\n}\n';
+    await server.api('PUT', 'sys/policies/acl/neg-maker', { policy: maker }, root);
+    const parent = await createToken({ policies: ['neg-maker'], ttl: '1h' });
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ttl: '-1' }, 'ttl must be positive'],
+      [{ ttl: -5 }, 'ttl must be positive'],
+      [{ ttl: '-1h' }, 'ttl must be positive'],
+      [{ lease: '-30s' }, 'lease must be positive'],
+      [{ explicit_max_ttl: '-1' }, 'explicit_max_ttl must be positive'],
+    ];
+    for (const [body, message] of cases) {
+      const res = await server.api('POST', 'auth/token/create', body, parent);
+      assert.equal(res.status, 400, `${JSON.stringify(body)}: ${res.text}`);
+      assert.deepEqual(res.body, { errors: [message] });
+    }
+    const period = await server.api('POST', 'auth/token/create', { period: '-1m' }, root);
+    assert.equal(period.status, 400, period.text);
+    assert.deepEqual(period.body, { errors: ['period must be positive'] });
+    // Through a role that makes orphans too: the child would outlive the token that made it.
+    await server.api('POST', 'auth/token/roles/neg-orphans', { orphan: true, token_max_ttl: '1h' }, root);
+    const viaRole = await server.api('POST', 'auth/token/create/neg-orphans', { ttl: '-1' }, root);
+    assert.equal(viaRole.status, 400, viaRole.text);
+    const fine = await server.api('POST', 'auth/token/create', { ttl: '90s' }, parent);
+    assert.equal(fine.body.auth.lease_duration, 90);
+  });
+
+  test('C1: renewal stops at the max TTL of the role or auth mount that made the token (CVE-2020-12757)', async () => {
+    await server.api('POST', 'auth/token/roles/short-max', { token_max_ttl: '60s' }, root);
+    const viaRole = await server.api('POST', 'auth/token/create/short-max', { ttl: '30s' }, root);
+    assert.equal(viaRole.status, 200, viaRole.text);
+    const roleRenew = await renewFarAhead(viaRole.body.auth.client_token, 60);
+    assert.ok(roleRenew.body.auth.lease_duration >= 55);
+    assert.match(roleRenew.body.warnings?.[0] ?? '', /exceeded the effective max_ttl/);
+
+    await server.api('POST', 'sys/auth/capped-up', { type: 'userpass' }, root);
+    await server.api('POST', 'sys/auth/capped-up/tune', { max_lease_ttl: '120s' }, root);
+    await server.api('POST', 'auth/capped-up/users/carol', { password: 'pw' }, root);
+    const login = await server.api('POST', 'auth/capped-up/login/carol', { password: 'pw' });
+    assert.equal(login.status, 200, login.text);
+    assert.ok(login.body.auth.lease_duration <= 120);
+    await renewFarAhead(login.body.auth.client_token, 120);
+    const lookup = await server.api('GET', 'auth/token/lookup-self', undefined, login.body.auth.client_token);
+    const expires = Date.parse(lookup.body.data.expire_time);
+    const issued = Date.parse(lookup.body.data.issue_time);
+    assert.ok(expires - issued <= 121_000, 'the expiry itself is within the mount maximum');
   });
 
   test('a token with num_uses=3 serves exactly three requests, even concurrently', async () => {

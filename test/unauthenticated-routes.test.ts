@@ -87,3 +87,31 @@ test('without a token only the documented allow-list answers', async () => {
   assert.ok(probes > 50, `walked ${probes} routes`);
   assert.deepEqual(answered, []);
 });
+
+test('A8: a mounted path and an unmounted one answer the same without a token, or with a bad one (CVE-2020-25594)', async () => {
+  for (const token of [undefined, 'hvs.not-a-real-token']) {
+    for (const method of ['GET', 'POST', 'LIST', 'DELETE']) {
+      const body = method === 'POST' ? {} : undefined;
+      const mounted = await server.api(method, 'secret/data/some/path', body, token);
+      const unmounted = await server.api(method, 'nothing/mounted/here', body, token);
+      const underAuth = await server.api(method, 'auth/nothing/login', body, token);
+      assert.equal(mounted.status, 403, `${method} mounted, token ${token}`);
+      for (const other of [unmounted, underAuth]) {
+        assert.equal(other.status, mounted.status, `${method}, token ${token}: ${other.text}`);
+        assert.equal(other.text, mounted.text, `${method}, token ${token}: the same body`);
+      }
+    }
+  }
+  // A token whose policies do not reach the path gets the same 403; only one allowed there learns more.
+  const reader = await server.api('POST', 'auth/token/create', { policies: ['default'] }, server.rootToken);
+  const limited: string = reader.body.auth.client_token;
+  const mounted = await server.api('GET', 'secret/data/some/path', undefined, limited);
+  const unmounted = await server.api('GET', 'nothing/mounted/here', undefined, limited);
+  assert.equal(unmounted.status, 403);
+  assert.equal(unmounted.text, mounted.text);
+  const rooted = await server.api('GET', 'nothing/mounted/here', undefined, server.rootToken);
+  assert.equal(rooted.status, 404);
+  assert.deepEqual(rooted.body, {
+    errors: ['no handler for route "nothing/mounted/here". route entry not found.'],
+  });
+});

@@ -108,9 +108,26 @@ async function undo(core: Core, result: CoreResponse): Promise<void> {
     await state.tokens.revokeAccessor(wrapAccessor).catch(() => undefined);
 }
 
+/** A request that failed after its request entry was written: its response entry carries the error. */
 export async function auditFailure(core: Core, input: Input, error: unknown): Promise<void> {
   const audit = core.unsealed.audit;
   if (!audit.hasDevices()) return;
-  const message = error instanceof CofferError ? error.message : 'internal error';
-  await audit.logResponse(input(), { error: message }).catch(() => undefined);
+  await audit.logResponse(input(), { error: errorText(error) }).catch(() => undefined);
+}
+
+/**
+ * A request refused before it ran (no token, a bad token, the ACL): a request entry and a response
+ * entry, both with the error, so every audited request has its pair (SECURITY.md E5). Best effort:
+ * the request is refused whatever the devices do.
+ */
+export async function auditRefusal(core: Core, input: Input, error: unknown): Promise<void> {
+  const audit = core.unsealed.audit;
+  if (!audit.hasDevices()) return;
+  const refused = { ...input(), error: errorText(error) };
+  await audit.logRequest(refused).catch(() => undefined);
+  await audit.logResponse(refused, { error: refused.error }).catch(() => undefined);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof CofferError ? error.message : 'internal error';
 }

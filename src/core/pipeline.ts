@@ -6,7 +6,7 @@
 import type { AuditInput } from '../audit/entry.js';
 import type { Caller, LogicalRequest, LogicalResponse } from '../framework/logical.js';
 import { isSudoPath } from '../policy/acl.js';
-import { auditFailure, auditInputOf, auditRequest, auditResponse } from './audit-hooks.js';
+import { auditFailure, auditInputOf, auditRefusal, auditRequest, auditResponse } from './audit-hooks.js';
 import { cidrAllows } from './cidr.js';
 import type { Core } from './core.js';
 import { CofferError, denied, deniedByPolicy, invalid, invalidToken, sealedError } from './errors.js';
@@ -20,8 +20,7 @@ export async function handleRequest(core: Core, req: IncomingRequest): Promise<C
   if (core.isSealed()) throw sealedError();
   const state = core.unsealed;
   const runtime = state.mounts.route(req.path);
-  if (!runtime)
-    throw new CofferError('not_found', `no handler for route "${req.path}". route entry not found.`);
+  if (!runtime) return refuseUnrouted(core, req);
   const prefix = routePrefix(runtime.entry);
   const logical: LogicalRequest = {
     id: req.id,
@@ -42,7 +41,7 @@ export async function handleRequest(core: Core, req: IncomingRequest): Promise<C
     if (!unauthenticated) lastUse = await authorize(core, runtime, logical, req, entry);
     else if (entry) logical.caller = callerOf(req.token!, entry, false);
   } catch (error) {
-    await auditFailure(core, audited, error);
+    await auditRefusal(core, audited, error);
     throw error;
   }
   try {
@@ -51,6 +50,28 @@ export async function handleRequest(core: Core, req: IncomingRequest): Promise<C
     // A token's last use is revoked once the request it allowed has finished (Vault's num_uses).
     if (lastUse && !core.isSealed()) await state.tokens.revoke(req.token!).catch(() => undefined);
   }
+}
+
+/**
+ * A path no mount serves. As Vault does, the token and the ACL are checked before the route is: a
+ * caller without a usable token, or whose policies do not reach the path, gets the same 403 as for a
+ * mounted path, so mounts cannot be enumerated without a token (CVE-2020-25594). Only a caller the
+ * path's ACL allows learns that nothing is mounted there.
+ */
+async function refuseUnrouted(core: Core, req: IncomingRequest): Promise<never> {
+  if (!req.token) throw denied();
+  const entry = await core.unsealed.tokens.lookup(req.token);
+  if (!entry || !tokenUsableFrom(entry, req.clientAddr)) throw invalidToken();
+  const acl = await core.unsealed.policies.aclFor(entry.policies);
+  const verdict = acl.allowOperation({
+    path: req.path,
+    operation: req.operation,
+    data: req.data,
+    wrapTtlSeconds: req.wrapTtlSeconds,
+    requiresSudo: isSudoPath(req.path),
+  });
+  if (!verdict.allowed) throw deniedByPolicy();
+  throw new CofferError('not_found', `no handler for route "${req.path}". route entry not found.`);
 }
 
 async function runAuthorized(

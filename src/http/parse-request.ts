@@ -8,7 +8,7 @@ import { parseDurationSeconds } from '../framework/duration.js';
 import { isPlainObject } from '../framework/fields.js';
 import type { Operation } from '../framework/logical.js';
 import { readLimited } from '../framework/read-limited.js';
-import { checkJsonComplexity } from './json-limits.js';
+import { checkFormComplexity, checkFormStrings, checkJsonComplexity } from './json-limits.js';
 
 export interface ParsedTarget {
   /** Path after `/v1/`, canonical: decoded once, no empty, `.` or `..` segments, no NUL or backslash. */
@@ -105,11 +105,18 @@ export function parseBody(body: Buffer, contentType: string | undefined): Record
   if (text.trim() === '') return {};
   const first = text.trimStart()[0];
   if (contentType?.startsWith('application/x-www-form-urlencoded') && first !== '{' && first !== '[') {
-    const data: Record<string, unknown> = {};
-    for (const [key, value] of new URLSearchParams(text)) {
-      data[key] = key in data ? `${data[key]},${value}` : value;
+    checkFormComplexity(body);
+    const pairs = new URLSearchParams(text);
+    checkFormStrings(pairs);
+    // Repeated keys join with commas, as Vault's form parsing does; gathered first, joined once.
+    const values = new Map<string, string[]>();
+    for (const [key, value] of pairs) {
+      const list = values.get(key);
+      if (list) list.push(value);
+      else values.set(key, [value]);
     }
-    return data;
+    // fromEntries defines own properties: a `__proto__` key stays a key, never a prototype.
+    return Object.fromEntries([...values].map(([key, list]) => [key, list.join(',')]));
   }
   checkJsonComplexity(body);
   let parsed: unknown;

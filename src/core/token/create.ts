@@ -88,6 +88,15 @@ function checkCreate(
     if (!privileged) throw invalid('root or sudo privileges required to specify token id');
     if (input.id === '' || input.id.includes('.')) throw invalid('token IDs can not contain a "." character');
   }
+  // Vault's words; a negative TTL would otherwise read as "none given" and the token never expire.
+  const durations = {
+    ttl: input.ttl,
+    lease: input.lease,
+    explicit_max_ttl: input.explicit_max_ttl,
+    period: input.period,
+  };
+  for (const [field, seconds] of Object.entries(durations))
+    if (seconds !== undefined && seconds < 0) throw invalid(`${field} must be positive`);
   const orphan = orphanEndpoint || input.no_parent === true || role?.orphan === true;
   if ((orphanEndpoint || input.no_parent) && !privileged && !role?.orphan) {
     throw invalid('root or sudo privileges required to create orphan token');
@@ -145,7 +154,10 @@ export async function createToken(
     boundCidrs: role?.tokenBoundCidrs,
     role: role?.name,
     mountDefaultTtl: role?.tokenTtl || ctx.system.defaultLeaseTtl(),
-    mountMaxTtl: role?.tokenMaxTtl || ctx.system.maxLeaseTtl(),
+    // A role's token_max_ttl narrows the mount's maximum, never widens it (Vault's CalculateTTL).
+    mountMaxTtl: role?.tokenMaxTtl
+      ? Math.min(role.tokenMaxTtl, ctx.system.maxLeaseTtl())
+      : ctx.system.maxLeaseTtl(),
   });
   return {
     auth: {

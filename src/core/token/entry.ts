@@ -15,6 +15,11 @@ export interface TokenEntry {
   creationTime: number;
   creationTtl: number;
   explicitMaxTtl: number;
+  /**
+   * Seconds from creation that renewals may not pass: the max TTL of the mount, role or user that made
+   * the token, as it was then. Entries written before it existed use the token mount's.
+   */
+  maxTtl?: number;
   period: number;
   /** Unix ms; undefined = never expires. */
   expireTime?: number;

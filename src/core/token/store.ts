@@ -12,6 +12,7 @@ import type { AuthResult } from '../../framework/logical.js';
 import { memoizeString } from '../../framework/memo.js';
 import { OldestKey } from '../../framework/oldest-key.js';
 import { type JointOps, StorageView } from '../../framework/storage-view.js';
+import { assertPoliciesAssignable, normalizePolicyName, ROOT_POLICY_NAME } from '../../policy/builtin.js';
 import { denied, invalid } from '../errors.js';
 import type { DueEntry } from '../expiration/manager.js';
 import { base62 } from '../ids.js';
@@ -218,6 +219,7 @@ export class TokenStore {
       creationTime: now,
       creationTtl: ttl,
       explicitMaxTtl: params.explicitMaxTtl ?? 0,
+      maxTtl: params.mountMaxTtl ?? defaults.maxTtl,
       period: params.period ?? 0,
       expireTime: ttl > 0 ? now + ttl * 1000 : undefined,
       renewable: type === 'batch' ? false : (params.renewable ?? true) && ttl > 0,
@@ -273,7 +275,17 @@ export class TokenStore {
     auth: AuthResult,
     options: { path: string; mountDefaultTtl: number; mountMaxTtl: number; displayNamePrefix: string },
   ) {
-    const policies = [...new Set([...(auth.noDefaultPolicy ? [] : ['default']), ...auth.policies])].sort();
+    // Vault's SanitizePolicies: trimmed, lower-cased, deduplicated, so `Root` is `root` here too.
+    const policies = [
+      ...new Set(
+        [...(auth.noDefaultPolicy ? [] : ['default']), ...auth.policies]
+          .map(normalizePolicyName)
+          .filter(Boolean),
+      ),
+    ].sort();
+    // A login never mints root (a user or role given `root` would otherwise be a way to it, CVE-2025-5999).
+    if (policies.includes(ROOT_POLICY_NAME)) throw invalid('auth methods cannot create root tokens');
+    assertPoliciesAssignable(policies);
     const { token, entry, warnings } = await this.create({
       policies,
       meta: auth.metadata ?? null,
@@ -403,7 +415,9 @@ export class TokenStore {
     const warnings: string[] = [];
     let ttl = entry.period || incrementSeconds || entry.creationTtl;
     const limits = [entry.explicitMaxTtl ? entry.creationTime + entry.explicitMaxTtl * 1000 : Infinity];
-    if (!entry.period) limits.push(entry.creationTime + defaults.maxTtl * 1000);
+    // The max TTL of whatever made the token (a userpass mount tuned to 2m, a role's token_max_ttl),
+    // not only the token mount's: Vault's renewals are capped the same way (CVE-2020-12757).
+    if (!entry.period) limits.push(entry.creationTime + (entry.maxTtl || defaults.maxTtl) * 1000);
     const hardEnd = Math.min(...limits);
     if (now + ttl * 1000 > hardEnd) {
       const capped = Math.max(0, Math.floor((hardEnd - now) / 1000));

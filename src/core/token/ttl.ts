@@ -1,4 +1,5 @@
 /** Token TTL rules: period, explicit max, mount max, and the warnings Vault gives when it clamps. */
+import { invalid } from '../errors.js';
 
 export interface TtlInput {
   requestedTtl: number;
@@ -12,6 +13,10 @@ export interface TtlInput {
 
 export function computeTtl(input: TtlInput): { ttl: number; warnings: string[] } {
   const warnings: string[] = [];
+  // Callers refuse negative durations with the field's name; this is the backstop, since a negative
+  // TTL read as "none given" would make a token that never expires.
+  if (input.requestedTtl < 0 || input.explicitMaxTtl < 0 || input.period < 0)
+    throw invalid('ttl must be positive');
   if (input.neverExpires) return { ttl: 0, warnings };
   if (input.period > 0) {
     const ttl = input.explicitMaxTtl > 0 ? Math.min(input.period, input.explicitMaxTtl) : input.period;
