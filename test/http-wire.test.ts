@@ -135,6 +135,31 @@ describe('the HTTP wire', () => {
   });
 });
 
+describe('oversized requests (SECURITY.md F3)', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ storage: 'inmem' });
+  });
+  after(async () => {
+    await server.stop();
+    await removeServerDir(server);
+  });
+
+  test('an 80 KB URL and 10,000 headers get 431 and the connection closes; the listener keeps serving', async () => {
+    const longUrl = `GET /v1/secret/${'a'.repeat(80 * 1024)} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    const manyHeaders = `GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n${Array.from(
+      { length: 10_000 },
+      (_, i) => `X-H${i}: v\r\n`,
+    ).join('')}\r\n`;
+    for (const request of [longUrl, manyHeaders]) {
+      const raw = await rawExchange(server.address, request);
+      assert.deepEqual(statuses(raw), [431], raw.slice(0, 200));
+      assert.match(raw, /Connection: close/);
+    }
+    assert.equal((await server.api('GET', 'sys/health')).status, 200);
+  });
+});
+
 describe('slow clients (SECURITY.md F3)', () => {
   test('a slowloris connection is closed with 408 after http_read_header_timeout; others are served meanwhile', async () => {
     const server = await startTestServer({

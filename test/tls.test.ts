@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -62,7 +63,7 @@ test('TLS listener from the HCL config', async () => {
   const config = join(dir, 'coffer.hcl');
   await writeFile(
     config,
-    `storage "inmem" {}\n\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_cert_file = "${cert}"\n  tls_key_file = "${key}"\n}\n`,
+    `storage "inmem" {}\n\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_cert_file = "${cert}"\n  tls_key_file = "${key}"\n  http_read_header_timeout = "1s"\n}\n`,
   );
   const { child, address } = await spawnServer([`-config=${config}`]);
   try {
@@ -77,6 +78,19 @@ test('TLS listener from the HCL config', async () => {
     const health = await tlsRequest(`${address}/v1/sys/health`, 'GET', ca);
     assert.equal(health.json.sealed, false);
     await assert.rejects(fetch(`${address.replace('https', 'http')}/v1/sys/health`).then((r) => r.text()));
+    // SECURITY.md F3: a connection that never finishes its TLS handshake is closed with the header
+    // timeout (1 s here), not held for Node's default two minutes.
+    const { hostname, port } = new URL(address);
+    const started = performance.now();
+    const silent = connect(Number(port), hostname);
+    const closedAfter = await new Promise<number>((resolve) => {
+      silent.on('close', () => resolve(performance.now() - started));
+      silent.on('error', () => undefined);
+      setTimeout(() => resolve(Number.POSITIVE_INFINITY), 8000);
+    });
+    silent.destroy();
+    assert.ok(closedAfter < 5000, `a silent TLS connection was still open after ${closedAfter} ms`);
+    assert.equal((await tlsRequest(`${address}/v1/sys/health`, 'GET', ca)).json.sealed, false);
   } finally {
     child.kill('SIGTERM');
     await rm(dir, { recursive: true, force: true });

@@ -67,11 +67,20 @@ export function createListener(handler: Handler, options: ListenerOptions = {}):
   };
   const server: Server = options.tls
     ? createTlsServer(
-        { cert: options.tls.cert, key: options.tls.key, minVersion: options.tls.minVersion ?? 'TLSv1.2' },
+        {
+          cert: options.tls.cert,
+          key: options.tls.key,
+          minVersion: options.tls.minVersion ?? 'TLSv1.2',
+          // A handshake that never finishes is dropped with the header timeout, as Go's server (so
+          // Vault) does; Node's own default would hold such a connection for 120 s.
+          handshakeTimeout: headersTimeout,
+        },
         accept,
       )
     : createNetServer(accept);
-  server.on('tlsClientError', () => undefined);
+  // With a listener here Node leaves the socket to us: without destroy() a handshake that timed out
+  // (or failed) kept its connection open.
+  server.on('tlsClientError', (_error: Error, socket: Socket) => socket.destroy());
 
   return {
     server,
