@@ -56,6 +56,11 @@ export interface PathDefinition<F extends Fields> {
   unauthenticated?: boolean;
   /** The body is free-form secret data (KV v1, cubbyhole): undeclared keys are expected, not warned about. */
   freeformData?: boolean;
+  /**
+   * The `*` capture names a key, never a folder: a path ending in `/` does not match, so it is an
+   * unsupported path (Vault's KV-v2 `data/(?P<path>.*?[^/]$)`).
+   */
+  keyOnly?: boolean;
   help: string;
 }
 
@@ -74,7 +79,7 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function compilePattern(pattern: string): { regex: RegExp; names: string[] } {
+function compilePattern(pattern: string, keyOnly: boolean): { regex: RegExp; names: string[] } {
   const names: string[] = [];
   let source = '';
   for (const part of pattern.split(/(:[a-z_][a-z0-9_]*|\*[a-z_][a-z0-9_]*)/i)) {
@@ -83,7 +88,7 @@ function compilePattern(pattern: string): { regex: RegExp; names: string[] } {
       source += '([^/]+)';
     } else if (part.startsWith('*')) {
       names.push(part.slice(1));
-      source += '(.+)';
+      source += keyOnly ? '(.*[^/])' : '(.+)';
     } else {
       source += escapeRegex(part);
     }
@@ -92,7 +97,7 @@ function compilePattern(pattern: string): { regex: RegExp; names: string[] } {
 }
 
 export function definePath<F extends Fields>(definition: PathDefinition<F>): CompiledPath {
-  const { regex, names } = compilePattern(definition.pattern);
+  const { regex, names } = compilePattern(definition.pattern, definition.keyOnly ?? false);
   return {
     pattern: definition.pattern,
     fields: (definition.fields ?? {}) as Fields,

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { isNameScanner, isPrefixProbe, type StorageBackend } from './backend.js';
+import { MAX_VALUE_BYTES } from './validate-key.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const text = (value: Uint8Array | undefined) => (value ? new TextDecoder().decode(value) : undefined);
@@ -67,9 +68,23 @@ export function storageConformance(
     });
 
     test('1 MiB random values come back byte for byte', async () => {
-      const value = randomBytes(1 << 20);
+      const value = randomBytes(MAX_VALUE_BYTES);
       await store.put('big/value', value);
       assert.ok(Buffer.from((await store.get('big/value'))!).equals(value));
+    });
+
+    test('a value over 1 MiB is a 413, and nothing of its transaction is written', async () => {
+      const tooBig = (error: Error & { code?: string }) =>
+        error.code === 'body_too_large' && /value being too large; got 1048577 bytes/.test(error.message);
+      await assert.rejects(store.put('huge/alone', randomBytes(MAX_VALUE_BYTES + 1)), tooBig);
+      await assert.rejects(
+        store.transaction([
+          { op: 'put', key: 'huge/small', value: bytes('small') },
+          { op: 'put', key: 'huge/big', value: randomBytes(MAX_VALUE_BYTES + 1) },
+        ]),
+        tooBig,
+      );
+      assert.deepEqual(await store.list('huge/'), []);
     });
 
     test('50 concurrent writers: distinct keys all land, one key ends with one whole value', async () => {

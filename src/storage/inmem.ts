@@ -13,13 +13,13 @@ export class InmemBackend implements StorageBackend, PrefixProbe {
     return value && new Uint8Array(value);
   }
 
-  async put(key: string, value: Uint8Array): Promise<void> {
-    validateKey(key);
-    this.entries.set(key, new Uint8Array(value));
+  // One path for every write, so a single put or delete is checked as a transaction's ops are.
+  put(key: string, value: Uint8Array): Promise<void> {
+    return this.transaction([{ op: 'put', key, value }]);
   }
 
-  async delete(key: string): Promise<void> {
-    this.entries.delete(key);
+  delete(key: string): Promise<void> {
+    return this.transaction([{ op: 'delete', key }]);
   }
 
   async list(prefix: string): Promise<string[]> {

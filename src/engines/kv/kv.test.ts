@@ -144,6 +144,55 @@ describe('kv v2 versions', () => {
     assert.equal((await kv.request('read', 'config'))?.data?.delete_version_after, '1h0m0s');
   });
 
+  test("a key's delete_version_after may shorten the mount's, never lengthen it", async () => {
+    for (const [mount, key, expectedSeconds] of [
+      ['3s', '1h', 3],
+      ['1h', '2s', 2],
+      ['3s', '0s', 3],
+      ['0s', '5s', 5],
+    ] as const) {
+      const clock = new FakeClock();
+      const kv = await v2(clock);
+      await kv.request('update', 'config', { delete_version_after: mount });
+      await kv.request('update', 'metadata/temp', { delete_version_after: key });
+      await kv.request('update', 'data/temp', { data: { t: 1 } });
+      clock.advance((expectedSeconds - 1) * 1000);
+      assert.equal(
+        (await kv.request('read', 'data/temp'))?.httpStatus,
+        undefined,
+        `${mount}/${key}: too early`,
+      );
+      clock.advance(1001);
+      assert.equal((await kv.request('read', 'data/temp'))?.httpStatus, 404, `${mount}/${key}: deleted`);
+    }
+  });
+
+  test('a data/ or subkeys/ path ending in "/" names no key: 404 and nothing written', async () => {
+    const kv = await v2();
+    const write = await kv.request('update', 'data/a/b/', { data: { x: 1 } });
+    assert.equal(write?.httpStatus, 404);
+    assert.equal((await kv.request('read', 'data/a/b/'))?.httpStatus, 404);
+    assert.equal((await kv.request('read', 'subkeys/a/b/'))?.httpStatus, 404);
+    assert.deepEqual((await kv.request('list', 'metadata/a/'))?.data?.keys ?? [], [], 'no key was made');
+    await kv.request('update', 'data/a/b', { data: { x: 1 } });
+    assert.deepEqual((await kv.request('list', 'metadata/a/'))?.data?.keys, ['b']);
+  });
+
+  test('a value over the 1 MiB storage entry limit is a 413 and writes nothing', async () => {
+    const kv = await v2();
+    const big = 'x'.repeat(600 * 1024);
+    await rejectsWith(kv.request('update', 'data/big', { data: { a: big, b: big } }), 413);
+    assert.deepEqual(
+      (await kv.request('list', 'metadata/'))?.data?.keys ?? [],
+      [],
+      'no version, no metadata',
+    );
+    assert.equal((await kv.request('update', 'data/big', { data: { a: big } }))?.data?.version, 1);
+    const v1 = await mountForTest(createKvEngine());
+    await rejectsWith(v1.request('update', 'big', { a: big, b: big }), 413);
+    assert.equal(await v1.request('read', 'big'), undefined);
+  });
+
   test('merge patch updates, removes with null, and needs an existing version', async () => {
     const kv = await v2();
     await rejectsWith(kv.request('patch', 'data/p', { data: { a: 1 } }), 404);

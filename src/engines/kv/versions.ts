@@ -126,7 +126,8 @@ export async function writeVersion(
   now: number,
 ): Promise<{ meta: KeyMetadata; version: number }> {
   const version = meta.currentVersion + 1;
-  const deleteAfter = meta.deleteVersionAfter || config.deleteVersionAfter;
+  // The key's setting may shorten the mount's, never lengthen it (Vault: the smaller non-zero wins).
+  const deleteAfter = shorterNonZero(meta.deleteVersionAfter, config.deleteVersionAfter);
   const next: KeyMetadata = {
     ...meta,
     updatedTime: now,
@@ -170,4 +171,9 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
     else base[key] = mergePatch(base[key], value);
   }
   return base;
+}
+
+function shorterNonZero(a: number, b: number): number {
+  if (a > 0 && b > 0) return Math.min(a, b);
+  return a || b;
 }

@@ -131,6 +131,7 @@ export function dataPaths(locks: KeyedMutex) {
   return [
     definePath({
       pattern: 'data/*path',
+      keyOnly: true,
       fields: dataFields,
       exists: async (ctx, input) => (await loadMetadata(ctx.storage, input.path!)) !== undefined,
       operations: {

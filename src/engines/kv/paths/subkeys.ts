@@ -16,6 +16,7 @@ function shape(value: Record<string, unknown>, depth: number, level = 1): Record
 export const subkeyPaths = [
   definePath({
     pattern: 'subkeys/*path',
+    keyOnly: true,
     fields: {
       path: field.string('Location of the secret.', { max: 4096 }),
       version: field.int('Version; 0 or absent means the latest.'),
