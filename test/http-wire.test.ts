@@ -122,6 +122,22 @@ describe('the HTTP wire', () => {
     assert.equal((await server.api('PATCH', 'sys/policy/alpha', {}, token)).status, 415);
   });
 
+  test('bare statuses: PATCH of a missing KV key is 404 with no body; an async lease revoke is 202', async () => {
+    await server.api('POST', 'sys/mounts/wire-kv', { type: 'kv', options: { version: '2' } }, token);
+    const patch = await server.api('PATCH', 'wire-kv/data/nothing', { data: { a: 1 } }, token, {
+      'Content-Type': 'application/merge-patch+json',
+    });
+    assert.equal(patch.status, 404);
+    assert.equal(patch.text, '', 'API.md 5.2: no key -> 404 with an empty body');
+    const revoke = await server.api(
+      'PUT',
+      'sys/leases/revoke',
+      { lease_id: 'wire-kv/nothing/abc', sync: false },
+      token,
+    );
+    assert.equal(revoke.status, 202, revoke.text);
+  });
+
   test('a body over the limit is 413 and a deeply nested one is 400', async () => {
     const huge = `{"policy":"${'a'.repeat(33 << 20)}"}`;
     const tooBig = await server.api('PUT', 'sys/policy/huge', huge, token);

@@ -114,7 +114,8 @@ function respond(res: ServerResponse, path: string, operation: Operation, result
       writeJson(res, 404, { errors: [] });
       return;
     }
-    res.writeHead(204, { 'Cache-Control': 'no-store' });
+    // An engine may answer a write with a bare status (KV's PATCH of a missing key: 404, no body).
+    res.writeHead(response?.httpStatus ?? 204, { 'Cache-Control': 'no-store' });
     res.end();
     return;
   }

@@ -91,7 +91,8 @@ async function patchedData(
   body: Record<string, unknown>,
   casRequired: boolean,
 ): Promise<{ data: Record<string, unknown> } | { gone: LogicalResponse }> {
-  if (!meta?.versions[meta.currentVersion]) throw notFound();
+  // A bare 404: no body at all (API.md 5.2), where a thrown 404 would carry `{"errors":[]}`.
+  if (!meta?.versions[meta.currentVersion]) return { gone: { httpStatus: 404 } };
   checkCas(meta, casRequired, casOf(body.options));
   const current = await readVersion(ctx, path, meta, undefined);
   if (!current) throw notFound();
