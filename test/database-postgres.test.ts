@@ -74,6 +74,7 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
         'dollar',
         'granted',
         'commented',
+        'timed',
       ]),
     );
     await write('database/config/viaproxy', connectionTo(proxy.port, ['proxied']));
@@ -123,6 +124,18 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
       const creds = await issue(role);
       assert.equal(await cluster.canLogin(creds.data.username, creds.data.password), true, role);
     }
+  });
+
+  test('statements run under a statement timeout (Vault cancels a plugin call after 90 s)', async () => {
+    // Issuing succeeds only if the session the statements run in carries the timeout.
+    const check = `DO $$ BEGIN IF current_setting('statement_timeout') <> '90s' THEN RAISE EXCEPTION 'no statement timeout'; END IF; END $$;`;
+    await write('database/roles/timed', {
+      db_name: 'pg',
+      creation_statements: [check, CREATE],
+      default_ttl: '1h',
+    });
+    const creds = await issue('timed');
+    assert.equal(await cluster.canLogin(creds.data.username, creds.data.password), true);
   });
 
   test('grants on one schema, issued and revoked concurrently: every grant goes, live sessions end, the roles drop', async () => {

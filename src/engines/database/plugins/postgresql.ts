@@ -29,6 +29,12 @@ export const POSTGRES_PLUGIN_NAME = 'postgresql-database-plugin';
 const DEFAULT_RENEW = `ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}';`;
 const DEFAULT_CHANGE_PASSWORD = `ALTER ROLE "{{username}}" WITH PASSWORD '{{password}}';`;
 const CONNECT_TIMEOUT_MS = 10_000;
+/**
+ * PostgreSQL cancels any statement of ours that runs longer: Vault's max_request_duration (90 s) does
+ * the same to a plugin call. Without it a statement waiting on a lock (another session's open
+ * transaction on the role catalog) held its request and its pooled connection for good.
+ */
+export const STATEMENT_TIMEOUT_MS = 90_000;
 const IDLE_TIMEOUT_MS = 30_000;
 
 const pgQuoting: BareQuoting = { identifier: pg.escapeIdentifier, literal: pg.escapeLiteral };
@@ -164,6 +170,7 @@ class PostgresPlugin implements DatabasePlugin {
       maxLifetimeSeconds: settings.maxConnectionLifetimeSeconds,
       idleTimeoutMillis: IDLE_TIMEOUT_MS,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      statement_timeout: STATEMENT_TIMEOUT_MS,
     });
     // An idle client whose server went away emits here; without a listener Node would crash.
     pool.on('error', () => undefined);
