@@ -262,3 +262,114 @@ describe('mounts', () => {
     assert.equal(denied.status, 403);
   });
 });
+
+describe('token creation rules a caller must not get around (Vault handleCreateCommon)', () => {
+  const creatorPolicy = 'path "auth/token/*" {\n  capabilities = ["create", "update", "read"]\n}\n';
+  let creator: string;
+  before(async () => {
+    await server.api('PUT', 'sys/policies/acl/creator', { policy: creatorPolicy }, root);
+    await server.api(
+      'PUT',
+      'sys/policies/acl/admin',
+      { policy: 'path "*" {\n  capabilities = ["sudo", "read"]\n}\n' },
+      root,
+    );
+    creator = await createToken({ policies: ['creator'] });
+    await server.api('POST', 'auth/token/roles/plain', { orphan: false }, root);
+  });
+
+  const create = (path: string, body: Record<string, unknown>, as = creator) =>
+    server.api('POST', `auth/token/${path}`, body, as);
+  const refused = async (path: string, body: Record<string, unknown>, message: string, as = creator) => {
+    const res = await create(path, body, as);
+    assert.equal(res.status, 400, `${path} ${JSON.stringify(body)}: ${res.text}`);
+    assert.deepEqual(res.body, { errors: [message] });
+  };
+
+  test('a role without allowed or disallowed policies holds a caller to its own policies', async () => {
+    await refused('create/plain', { policies: ['admin'] }, 'child policies must be subset of parent');
+    const same = await create('create/plain', { policies: ['creator'] });
+    assert.equal(same.status, 200, same.text);
+  });
+
+  test('a period takes sudo through a role too; with both, the lesser period wins with a warning', async () => {
+    await refused(
+      'create/plain',
+      { period: '100h' },
+      'root or sudo privileges required to create periodic token',
+    );
+    await server.api('POST', 'auth/token/roles/hourly', { token_period: '1h' }, root);
+    const both = await create('create/hourly', { period: '2h' }, root);
+    assert.equal(both.body.auth.lease_duration, 3600);
+    assert.match(both.body.warnings.join(' '), /Period specified both during creation call and in role/);
+  });
+
+  test("a request cannot widen the role's explicit max TTL, renewability or token type", async () => {
+    await server.api(
+      'POST',
+      'auth/token/roles/strict',
+      { token_explicit_max_ttl: '60s', renewable: false },
+      root,
+    );
+    const strict = await create(
+      'create/strict',
+      { explicit_max_ttl: '3600s', ttl: '3600s', renewable: true },
+      root,
+    );
+    assert.equal(strict.status, 200, strict.text);
+    assert.equal(strict.body.auth.lease_duration, 60);
+    assert.equal(strict.body.auth.renewable, false);
+    await server.api(
+      'POST',
+      'auth/token/roles/batchy',
+      { token_type: 'batch', orphan: true, renewable: false },
+      root,
+    );
+    const batch = await create('create/batchy', { type: 'service' }, root);
+    assert.equal(batch.status, 200, batch.text);
+    assert.match(batch.body.auth.client_token, /^hvb\./, 'the role says batch');
+  });
+
+  test("a child keeps its parent's bound CIDRs", async () => {
+    await server.api('POST', 'auth/token/roles/bound', { token_bound_cidrs: ['127.0.0.1/32'] }, root);
+    const parent = await create('create/bound', { policies: ['creator'] }, root);
+    const child = await create('create', {}, parent.body.auth.client_token);
+    assert.equal(child.status, 200, child.text);
+    const lookup = await server.api('GET', 'auth/token/lookup-self', undefined, child.body.auth.client_token);
+    assert.deepEqual(lookup.body.data.bound_cidrs, ['127.0.0.1/32']);
+  });
+
+  test('a limited-use token makes no children, not even on its last use (CVE-2019-18616)', async () => {
+    await server.api('POST', 'auth/token/roles/orph', { orphan: true }, root);
+    for (const uses of [1, 2]) {
+      const limited = await createToken({ policies: ['creator'], num_uses: uses });
+      await refused('create/orph', {}, 'restricted use token cannot generate child tokens', limited);
+    }
+  });
+
+  test('a batch token cannot carry num_uses; a period is capped at the max TTL; an expiring root makes only expiring roots', async () => {
+    await refused('create', { type: 'batch', num_uses: 1 }, 'batch tokens cannot have "num_uses" set', root);
+    const periodic = await create('create', { period: '100000h' }, root);
+    assert.equal(periodic.status, 200, periodic.text);
+    assert.ok(
+      periodic.body.auth.lease_duration <= 768 * 3600,
+      `period ${periodic.body.auth.lease_duration}s`,
+    );
+    assert.match(periodic.body.warnings.join(' '), /period value is capped/);
+    const renewed = await server.api('POST', 'auth/token/renew-self', {}, periodic.body.auth.client_token);
+    assert.ok(renewed.body.auth.lease_duration <= 768 * 3600, 'renewals use the capped period');
+    const expiringRoot = await createToken({ policies: ['root'], ttl: '1h' });
+    await refused(
+      'create',
+      { policies: ['root'] },
+      'expiring root tokens cannot create non-expiring root tokens',
+      expiringRoot,
+    );
+    await refused(
+      'create-orphan',
+      { policies: ['root'] },
+      'expiring root tokens cannot create non-expiring root tokens',
+      expiringRoot,
+    );
+  });
+});

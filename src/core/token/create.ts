@@ -40,12 +40,19 @@ function policiesFor(
   privileged: boolean,
 ): string[] {
   const parentPolicies = parent.policies;
+  // Vault: only a role with allowed or disallowed policies sets its own policy rules; through any
+  // other role a non-sudo caller is held to a subset of its own policies, as without one.
+  const governing =
+    role && (role.allowedPolicies.length > 0 || role.disallowedPolicies.length > 0) ? role : undefined;
   let requested = input.policies?.length
     ? input.policies
-    : parentPolicies.filter((p) => p !== 'root' || privileged);
+    : governing?.allowedPolicies.length
+      ? governing.allowedPolicies
+      : parentPolicies.filter((p) => p !== 'root' || privileged);
   requested = [...new Set(requested.map((p) => p.trim().toLowerCase()).filter(Boolean))];
   if (requested.includes('response-wrapping')) throw invalid('cannot assign policy "response-wrapping"');
-  if (role) {
+  if (governing) {
+    const role = governing;
     if (
       role.allowedPolicies.length &&
       !requested.every((p) => p === 'default' || role.allowedPolicies.includes(p))
@@ -55,12 +62,15 @@ function policiesFor(
     if (requested.some((p) => role.disallowedPolicies.includes(p)))
       throw invalid('token policies include disallowed policies');
   }
-  const unprivileged = !role && !parentPolicies.includes('root') && !privileged;
+  const unprivileged = !governing && !parentPolicies.includes('root') && !privileged;
   // `default` is a policy like any other here: a parent without it cannot hand it out (C3).
   if (unprivileged && !requested.every((p) => parentPolicies.includes(p)))
     throw invalid('child policies must be subset of parent');
-  const inherited = !role && !input.policies?.length;
-  const noDefault = input.no_default_policy || role?.tokenNoDefaultPolicy;
+  const inherited = !governing && !input.policies?.length;
+  const noDefault =
+    input.no_default_policy ||
+    role?.tokenNoDefaultPolicy ||
+    governing?.disallowedPolicies.includes('default');
   // As Vault: an unprivileged or inheriting child gets `default` only when its parent has it.
   const addDefault = !noDefault && (!(unprivileged || inherited) || parentPolicies.includes('default'));
   if (addDefault && !requested.includes('root') && !requested.includes('default')) requested.push('default');
@@ -83,12 +93,31 @@ function checkCreate(
   orphanEndpoint: boolean,
 ): CreateChecks {
   if (parent.type === 'batch') throw invalid('batch tokens cannot create more tokens');
-  if (parent.numUses > 0) throw invalid('restricted use token cannot generate child tokens');
+  // A limited-use token, its last use included (-1, spent by this very request), makes no children:
+  // a child would outlive the limit (CVE-2019-18616).
+  if (parent.numUses !== 0) throw invalid('restricted use token cannot generate child tokens');
   if (input.id !== undefined) {
     if (!privileged) throw invalid('root or sudo privileges required to specify token id');
     if (input.id === '' || input.id.includes('.')) throw invalid('token IDs can not contain a "." character');
   }
-  // Vault's words; a negative TTL would otherwise read as "none given" and the token never expire.
+  checkDurations(input);
+  const orphan = orphanEndpoint || input.no_parent === true || role?.orphan === true;
+  if ((orphanEndpoint || input.no_parent) && !privileged && !role?.orphan) {
+    throw invalid('root or sudo privileges required to create orphan token');
+  }
+  // Asking for a period takes sudo, through a role too; the role's own period needs none.
+  if (input.period && !privileged) throw invalid('root or sudo privileges required to create periodic token');
+  const type = tokenTypeFor(input.type, role);
+  if (type !== 'service' && type !== 'batch') throw invalid(`invalid 'type' value "${type}"`);
+  if (type === 'batch') checkBatch(input, role);
+  const period = type === 'batch' ? 0 : lesser(input.period, role?.tokenPeriod);
+  for (const cidr of role?.tokenBoundCidrs ?? [])
+    if (!isValidCidr(cidr)) throw invalid(`invalid CIDR "${cidr}"`);
+  return { orphan, period, type };
+}
+
+/** Vault's words; a negative TTL would otherwise read as "none given" and the token never expire. */
+function checkDurations(input: CreateInput): void {
   const durations = {
     ttl: input.ttl,
     lease: input.lease,
@@ -97,21 +126,32 @@ function checkCreate(
   };
   for (const [field, seconds] of Object.entries(durations))
     if (seconds !== undefined && seconds < 0) throw invalid(`${field} must be positive`);
-  const orphan = orphanEndpoint || input.no_parent === true || role?.orphan === true;
-  if ((orphanEndpoint || input.no_parent) && !privileged && !role?.orphan) {
-    throw invalid('root or sudo privileges required to create orphan token');
-  }
-  if (input.period && !privileged && !role)
-    throw invalid('root or sudo privileges required to create periodic token');
-  const period = input.period ?? role?.tokenPeriod ?? 0;
-  const type = input.type ?? (role?.tokenType.endsWith('batch') ? 'batch' : 'service');
-  if (type !== 'service' && type !== 'batch') throw invalid(`invalid 'type' value "${type}"`);
-  if (type === 'batch' && (period || input.explicit_max_ttl || input.renewable === true)) {
+}
+
+/** What a batch token cannot have (Vault's texts); a limited use count would never be enforced. */
+function checkBatch(input: CreateInput, role: TokenRole | undefined): void {
+  const set = input.explicit_max_ttl
+    ? 'explicit_max_ttl'
+    : input.num_uses
+      ? 'num_uses'
+      : input.period
+        ? 'period'
+        : '';
+  if (set) throw invalid(`batch tokens cannot have "${set}" set`);
+  if (input.renewable === true || role?.tokenPeriod)
     throw invalid('batch tokens cannot be periodic, renewable or have an explicit max TTL');
-  }
-  for (const cidr of role?.tokenBoundCidrs ?? [])
-    if (!isValidCidr(cidr)) throw invalid(`invalid CIDR "${cidr}"`);
-  return { orphan, period, type };
+}
+
+/** A role's `service` or `batch` is what its tokens are; `default-*` is only the fallback for the request's. */
+function tokenTypeFor(requested: string | undefined, role: TokenRole | undefined): string {
+  if (role?.tokenType === 'service' || role?.tokenType === 'batch') return role.tokenType;
+  return requested || (role?.tokenType === 'default-batch' ? 'batch' : 'service');
+}
+
+/** Vault's rule when both the request and the role give a period or an explicit max: the lesser. */
+function lesser(requested: number | undefined, fromRole: number | undefined): number {
+  if (requested && fromRole) return Math.min(requested, fromRole);
+  return requested || fromRole || 0;
 }
 
 function creationPath(req: LogicalRequest, role: TokenRole | undefined): string {
@@ -137,6 +177,20 @@ export async function createToken(
   if (policies.includes('root') && !parent.policies.includes('root')) {
     throw invalid('root tokens may not be created from non-root tokens');
   }
+  const ttl = input.ttl ?? input.lease ?? role?.tokenTtl;
+  const explicitMaxTtl = type === 'batch' ? 0 : lesser(input.explicit_max_ttl, role?.tokenExplicitMaxTtl);
+  // A root token with no TTL never expires; only a parent that never expires may make one.
+  if (policies.includes('root') && !ttl && !explicitMaxTtl && !period && parent.expireTime !== undefined)
+    throw invalid('expiring root tokens cannot create non-expiring root tokens');
+  const warnings: string[] = [];
+  if (input.explicit_max_ttl && role?.tokenExplicitMaxTtl && type !== 'batch')
+    warnings.push(
+      `Explicit max TTL specified both during creation call and in role; using the lesser value of ${explicitMaxTtl} seconds`,
+    );
+  if (input.period && role?.tokenPeriod)
+    warnings.push(
+      `Period specified both during creation call and in role; using the lesser value of ${period} seconds`,
+    );
   const created = await store.create({
     id: input.id,
     policies,
@@ -144,14 +198,16 @@ export async function createToken(
     displayName: displayName(input.display_name),
     path: creationPath(req, role),
     numUses: input.num_uses ?? role?.tokenNumUses ?? 0,
-    ttl: input.ttl ?? input.lease ?? role?.tokenTtl,
-    explicitMaxTtl: input.explicit_max_ttl ?? role?.tokenExplicitMaxTtl,
+    ttl,
+    explicitMaxTtl,
     period,
-    renewable: input.renewable ?? role?.renewable ?? true,
+    // The request may turn renewal off, never on where the role has it off.
+    renewable: (input.renewable ?? true) && (role?.renewable ?? true),
     type,
     // A batch child is tied to its parent as in Vault: it stops working when the parent is revoked.
     parent: orphan ? undefined : parent,
-    boundCidrs: role?.tokenBoundCidrs,
+    // A child keeps its parent's network bounds; a role sets its own (Vault's rule).
+    boundCidrs: role ? role.tokenBoundCidrs : orphan ? undefined : parent.boundCidrs,
     role: role?.name,
     mountDefaultTtl: role?.tokenTtl || ctx.system.defaultLeaseTtl(),
     // A role's token_max_ttl narrows the mount's maximum, never widens it (Vault's CalculateTTL).
@@ -164,6 +220,6 @@ export async function createToken(
       policies: created.entry.policies,
       wire: authBlock(created.token, created.entry, ctx.clock.now()),
     },
-    warnings: created.warnings.length ? created.warnings : undefined,
+    warnings: [...warnings, ...created.warnings].length ? [...warnings, ...created.warnings] : undefined,
   };
 }

@@ -220,7 +220,8 @@ export class TokenStore {
       creationTtl: ttl,
       explicitMaxTtl: params.explicitMaxTtl ?? 0,
       maxTtl: params.mountMaxTtl ?? defaults.maxTtl,
-      period: params.period ?? 0,
+      // Renewals extend by the period: the capped one computeTtl warned about, not the one asked for.
+      period: capped(params.period ?? 0, params.mountMaxTtl ?? defaults.maxTtl),
       expireTime: ttl > 0 ? now + ttl * 1000 : undefined,
       renewable: type === 'batch' ? false : (params.renewable ?? true) && ttl > 0,
       type,
@@ -509,4 +510,9 @@ export class TokenStore {
     if (!parent) return { gone: true };
     return { gone: false, ownerAccessor: parent.accessor, expireTime: entry.expireTime };
   }
+}
+
+/** `value` no larger than `max`, where a max of 0 means none. */
+function capped(value: number, max: number): number {
+  return max > 0 ? Math.min(value, max) : value;
 }

@@ -19,7 +19,15 @@ export function computeTtl(input: TtlInput): { ttl: number; warnings: string[] }
     throw invalid('ttl must be positive');
   if (input.neverExpires) return { ttl: 0, warnings };
   if (input.period > 0) {
-    const ttl = input.explicitMaxTtl > 0 ? Math.min(input.period, input.explicitMaxTtl) : input.period;
+    let period = input.period;
+    // Vault caps a period at the mount's (or system's) max TTL, with this warning.
+    if (input.maxTtl > 0 && period > input.maxTtl) {
+      warnings.push(
+        `period of "${period}s" exceeded the effective max_ttl of "${input.maxTtl}s"; period value is capped accordingly`,
+      );
+      period = input.maxTtl;
+    }
+    const ttl = input.explicitMaxTtl > 0 ? Math.min(period, input.explicitMaxTtl) : period;
     return { ttl, warnings };
   }
   let ttl = input.requestedTtl || input.defaultTtl;
