@@ -2,6 +2,7 @@
  * The Core owns the seal state. While sealed only the seal endpoints work; unsealing builds the
  * state that exists only while the barrier is open (mounts, tokens, policies) and sealing drops it.
  */
+
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AuditBroker } from '../audit/broker.js';
 import type { ServerLockoutSettings } from '../auth/user-lockout.js';
@@ -11,6 +12,7 @@ import { cubbyholeFolder } from '../engines/cubbyhole/index.js';
 import { type Clock, systemClock } from '../framework/clock.js';
 import type { Logger } from '../framework/log.js';
 import { StorageView } from '../framework/storage-view.js';
+import { RESPONSE_WRAPPING_POLICY_NAME } from '../policy/builtin.js';
 import type { StorageBackend } from '../storage/backend.js';
 import type { EngineRegistry } from './engine-registry.js';
 import { invalid } from './errors.js';
@@ -140,6 +142,7 @@ export class Core {
     });
     let mounts: MountManager | undefined;
     let expiration: ExpirationManager | undefined;
+    let wrapper: ResponseWrapper | undefined;
     // Taken before each revoked token's first lease sweep, for its second (afterRevoke).
     const sweepMarks = new WeakMap<TokenEntry, number>();
     const tokens = new TokenStore({
@@ -163,7 +166,8 @@ export class Core {
         const cubbyhole = mounts?.table.all('mounts').find((m) => m.type === 'cubbyhole');
         if (cubbyhole)
           await mounts!.runtime(cubbyhole)?.ctx.storage.sub(cubbyholeFolder(entry.accessor)).deleteAll();
-        await this.onTokenRevoked?.(entry);
+        // A wrapping token's response goes with it, unwrapped or not (it expired, or was revoked).
+        if (entry.policies.includes(RESPONSE_WRAPPING_POLICY_NAME)) await wrapper?.discard(entry.accessor);
       },
       // Leases that registered while the token was being revoked (see the check in pipeline.ts).
       afterRevoke: async (entry) => {
@@ -200,20 +204,20 @@ export class Core {
       clock: this.clock,
     });
     const wrappingTokens = wrappingTokensOf(tokens);
-    const wrapper = new ResponseWrapper(
-      new StorageView(barrier, 'sys/wrapping/'),
-      wrappingTokens,
-      this.clock,
-    );
+    wrapper = new ResponseWrapper(new StorageView(barrier, 'sys/wrapping/'), wrappingTokens, this.clock);
     if (!fresh) {
       await audit.load();
       expiration.start();
+      // Responses whose tokens expired or were revoked before their records went with them.
+      const sweeping = wrapper;
+      void sweeping
+        .sweep()
+        .catch((error: unknown) =>
+          this.log.warn('sweeping wrapped responses failed', { error: String(error) }),
+        );
     }
     return { mounts, tokens, policies, expiration, audit, wrapper, wrappingTokens, cluster };
   }
-
-  /** Extra work when a token is revoked, beyond its leases and cubbyhole (response-wrapping records). */
-  onTokenRevoked?: (entry: TokenEntry) => Promise<void>;
 
   private async loadCluster(): Promise<{ name: string; id: string }> {
     const view = new StorageView(this.barrier, 'core/');

@@ -145,3 +145,29 @@ test('a token that reaches its TTL is revoked with its lease, and leaves no due 
   assert.equal(await dueKeys(), 0, 'no due entry outlives what it was for');
   await core.sealVault();
 });
+
+test('a wrapped response goes with its wrapping token: when revoked, and when it expires unused (SECURITY.md C6)', async () => {
+  const { core, call, rootToken, physical } = await setUp();
+  const records = async () => (await physical.list('sys/wrapping/')).length;
+  const wrap = async (ttlSeconds: number) => {
+    const res = await handleRequest(core, {
+      id: `w${ttlSeconds}`,
+      path: 'sys/wrapping/wrap',
+      operation: 'update',
+      data: { secret: 'wrapped' },
+      token: rootToken,
+      clientAddr: '127.0.0.1',
+      headers: {},
+      wrapTtlSeconds: ttlSeconds,
+    });
+    return String(res.wrapInfo?.accessor);
+  };
+  const revokedOne = await wrap(300);
+  await wrap(1);
+  assert.equal(await records(), 2);
+  await call('update', 'auth/token/revoke-accessor', rootToken, { accessor: revokedOne });
+  assert.equal(await records(), 1, 'the revoked token took its response');
+  for (let waited = 0; (await records()) > 0 && waited < 5000; waited += 100) await sleep(100);
+  assert.equal(await records(), 0, 'the expired token took its response');
+  await core.sealVault();
+});

@@ -106,6 +106,11 @@ export class ResponseWrapper {
     return this.wrap(content, record.ttl, record.creationPath);
   }
 
+  /** Drops the response of a wrapping token that is being revoked (nothing for other tokens). */
+  async discard(accessor: string): Promise<void> {
+    await this.storage.delete(keyOf(accessor));
+  }
+
   /** Deletes records whose tokens have expired unused. */
   async sweep(): Promise<void> {
     for (const name of await this.storage.list('')) {
