@@ -76,6 +76,21 @@ describe('policies on a real server', () => {
     assert.equal((await server.api('DELETE', 'sys/policy/default', undefined, root)).status, 400);
     assert.equal((await server.api('PUT', 'sys/policy/empty', { policy: '' }, root)).status, 400);
   });
+
+  test('B4: a name with spaces around root is root: refused; spaces are trimmed from every name', async () => {
+    const text = { policy: 'path "*" {\n  capabilities = ["read"]\n}\n' };
+    for (const name of ['%20root', 'root%20', '%20ROOT%20']) {
+      const res = await server.api('PUT', `sys/policies/acl/${name}`, text, root);
+      assert.equal(res.status, 400, `${name}: ${res.text}`);
+      assert.deepEqual(res.body, { errors: ['cannot update "root" policy'] });
+    }
+    const spaced = await server.api('PUT', 'sys/policies/acl/%20dev%20', text, root);
+    assert.equal(spaced.status, 200, spaced.text);
+    assert.deepEqual(spaced.body.warnings, ['policy name was converted to dev']);
+    const listed = await server.api('LIST', 'sys/policies/acl', undefined, root);
+    assert.ok(!listed.body.data.keys.some((key: string) => key !== key.trim()), listed.text);
+    assert.equal((await server.api('GET', 'sys/policies/acl/dev', undefined, root)).status, 200);
+  });
 });
 
 describe('token lifecycle', () => {
@@ -221,6 +236,24 @@ describe('response wrapping', () => {
 });
 
 describe('mounts', () => {
+  test('a remount onto a reserved path (identity/, auth/token/) is refused and the mount stays', async () => {
+    assert.equal((await server.api('POST', 'sys/mounts/movable', { type: 'kv-v1' }, root)).status, 204);
+    await server.api('POST', 'movable/a', { v: '1' }, root);
+    for (const to of ['identity', 'identity/sub']) {
+      const res = await server.api('POST', 'sys/remount', { from: 'movable', to }, root);
+      assert.equal(res.status, 400, `${to}: ${res.text}`);
+    }
+    assert.equal((await server.api('POST', 'sys/auth/movable-auth', { type: 'userpass' }, root)).status, 204);
+    const toToken = await server.api(
+      'POST',
+      'sys/remount',
+      { from: 'auth/movable-auth', to: 'auth/token' },
+      root,
+    );
+    assert.equal(toToken.status, 400, toToken.text);
+    assert.equal((await server.api('GET', 'movable/a', undefined, root)).body.data.v, '1');
+  });
+
   test('enable, list, tune, detect KV version, disable deletes data', async () => {
     assert.equal(
       (await server.api('POST', 'sys/mounts/team', { type: 'kv-v1', description: 'team secrets' }, root))

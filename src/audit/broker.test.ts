@@ -276,6 +276,23 @@ test('fail closed: a single file device swapped for a directory answers 500', as
   await broker.closeAll();
 });
 
+test('entries in flight while the only device is disabled do not fail their requests', async () => {
+  const { broker, log } = newBroker();
+  await broker.enable('only', file(freshPath()));
+  // Writes queued now land in the device's batch; the disable closes the device before it is written.
+  const inFlight = Array.from({ length: 20 }, (_, i) => broker.logRequest(kvRead(`r${i}`)));
+  const disabled = broker.disable('only');
+  const outcomes = await Promise.allSettled(inFlight);
+  await disabled;
+  assert.deepEqual(
+    outcomes.filter((o) => o.status === 'rejected'),
+    [],
+    'no request refused for a device that was being disabled',
+  );
+  assert.ok(!log.records.some((r) => r.message.startsWith('audit device failed')), 'not logged as a failure');
+  await broker.logRequest(kvRead('after'));
+});
+
 test('with two devices, one failing, requests pass and the healthy log has every entry', async () => {
   const peer = await stuckPeer();
   const path = freshPath();

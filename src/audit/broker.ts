@@ -238,7 +238,8 @@ export class AuditBroker {
     const now = this.deps.clock.now();
     input[PARTS] ??= new Map();
     const cache = input[PARTS];
-    const record = async (a: Active): Promise<boolean> => {
+    // 'gone': the device was disabled while this entry was on its way; not a failure of the device.
+    const record = async (a: Active): Promise<boolean | 'gone'> => {
       try {
         const ctx = { config: a.config, hash: a.hash, now };
         let parts = cache.get(a);
@@ -249,6 +250,7 @@ export class AuditBroker {
         await a.device.write(format(ctx, parts));
         return true;
       } catch (err) {
+        if (this.active.get(a.entry.path) !== a) return 'gone';
         this.deps.log.error(`audit device failed to log the ${kind}`, {
           path: a.entry.path,
           type: a.entry.type,
@@ -262,7 +264,10 @@ export class AuditBroker {
       this.active.size === 1
         ? [await record(this.active.values().next().value as Active)]
         : await Promise.all([...this.active.values()].map(record));
-    if (!outcomes.includes(true)) throw new CofferError('internal', 'internal error');
+    // Fail closed when no device recorded the entry, unless every one that did not was disabled
+    // meanwhile: a request racing `DELETE sys/audit/...` is not refused for it.
+    if (!outcomes.includes(true) && outcomes.includes(false))
+      throw new CofferError('internal', 'internal error');
   }
 
   private async open(entry: TableEntry, salt: string): Promise<Active & { salt: string }> {

@@ -63,6 +63,17 @@ describe('shamir seal', () => {
     assert.equal(barrier.isSealed(), false);
   });
 
+  test('a share shorter than 16 or longer than 33 bytes is refused before it counts', async () => {
+    const { seal, keys } = await initSeal(3, 2);
+    await assert.rejects(seal.submitShare('AAAA'), { message: 'key is shorter than minimum 16 bytes' });
+    await assert.rejects(seal.submitShare(Buffer.alloc(34, 7).toString('hex')), {
+      message: 'key is longer than maximum 33 bytes',
+    });
+    assert.equal((await seal.status()).progress, 0, 'neither counted');
+    await seal.submitShare(keys[0].toString('hex'));
+    assert.equal(await seal.submitShare(keys[1].toString('hex')), true);
+  });
+
   test('undecodable key text is a 400', async () => {
     const { seal } = await initSeal(3, 2);
     await assert.rejects(seal.submitShare('not a key!'), {

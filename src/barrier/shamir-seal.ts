@@ -29,6 +29,9 @@ export function validateSealConfig(shares: number, threshold: number): void {
   if (shares > 1 && threshold === 1) throw bad('threshold must be greater than one for multiple shares');
 }
 
+const MIN_SHARE_BYTES = 16;
+const MAX_SHARE_BYTES = 33;
+
 export function decodeShare(key: string): Buffer {
   const text = key.trim();
   if (/^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0) return Buffer.from(text, 'hex');
@@ -107,6 +110,9 @@ export class ShamirSeal {
     const config = await this.config();
     if (!config) throw invalid('Vault is not initialized');
     const share = decodeShare(key);
+    // Vault's bounds, checked before the share counts: an AES key (16 to 32 bytes) plus Shamir's byte.
+    if (share.length < MIN_SHARE_BYTES) throw invalid(`key is shorter than minimum ${MIN_SHARE_BYTES} bytes`);
+    if (share.length > MAX_SHARE_BYTES) throw invalid(`key is longer than maximum ${MAX_SHARE_BYTES} bytes`);
     // constant-time: shares are secrets.
     if (this.shares.some((s) => s.length === share.length && timingSafeEqual(s, share))) return false;
     if (!this.nonce) this.nonce = randomUUID();

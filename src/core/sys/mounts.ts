@@ -155,6 +155,9 @@ export function sysMountPaths(core: Core) {
             throw invalid('cannot remount between secrets engines and auth methods');
           const entry = core.unsealed.mounts.table.find(from.table, from.path);
           if (!entry) throw invalid(`no matching mount at "${input.from}"`);
+          // The reserved paths enable refuses: a mount moved there could never be moved back or disabled.
+          if (RESERVED[to.table].some((reserved) => to.path.startsWith(reserved)))
+            throw invalid(`cannot remount to "${input.to}": the path is reserved`);
           if (['sys/', 'cubbyhole/', 'identity/', 'token/'].includes(entry.path))
             throw invalid(`cannot remount "${entry.path}"`);
           const id = randomUUID();

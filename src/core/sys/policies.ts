@@ -2,6 +2,7 @@
 import { field } from '../../framework/fields.js';
 import type { LogicalResponse } from '../../framework/logical.js';
 import { definePath } from '../../framework/path.js';
+import { normalizePolicyName, policyNameWarning } from '../../policy/builtin.js';
 import type { Core } from '../core.js';
 import { invalid } from '../errors.js';
 
@@ -21,8 +22,11 @@ function decodePolicyText(text: string): string {
 }
 
 async function writePolicy(core: Core, rawName: string, text: string | undefined, warnings: string[]) {
-  const name = rawName.toLowerCase();
-  if (name !== rawName) warnings.push(`policy name was converted to ${name}`);
+  // Trimmed as well as lower-cased (Vault's sanitizeName): ` root` is `root`, refused by the store.
+  const name = normalizePolicyName(rawName);
+  if (name === '') throw invalid('policy name must not be empty');
+  const renamed = policyNameWarning(rawName);
+  if (renamed) warnings.push(renamed);
   if (!text || text.trim() === '') throw invalid("'policy' parameter not supplied or empty");
   await core.unsealed.policies.write(name, decodePolicyText(text));
   return warnings.length ? { warnings } : undefined;
@@ -33,7 +37,7 @@ async function readPolicy(
   name: string,
   textKey: 'rules' | 'policy',
 ): Promise<LogicalResponse | undefined> {
-  const stored = await core.unsealed.policies.read(name.toLowerCase());
+  const stored = await core.unsealed.policies.read(normalizePolicyName(name));
   return stored && { data: { name: stored.name, [textKey]: stored.raw } };
 }
 
@@ -59,7 +63,7 @@ export function policyPaths(core: Core) {
             input.rules !== undefined ? ["'rules' is deprecated, please use 'policy' instead"] : [];
           return writePolicy(core, input.name!, input.policy ?? input.rules, warnings);
         },
-        delete: (_ctx, input) => core.unsealed.policies.delete(input.name!.toLowerCase()),
+        delete: (_ctx, input) => core.unsealed.policies.delete(normalizePolicyName(input.name!)),
       },
       help: 'Read, write or delete a policy (legacy endpoint).',
     }),
@@ -74,7 +78,7 @@ export function policyPaths(core: Core) {
       operations: {
         read: (_ctx, input) => readPolicy(core, input.name!, 'policy'),
         update: (_ctx, input) => writePolicy(core, input.name!, input.policy, []),
-        delete: (_ctx, input) => core.unsealed.policies.delete(input.name!.toLowerCase()),
+        delete: (_ctx, input) => core.unsealed.policies.delete(normalizePolicyName(input.name!)),
       },
       help: 'Read, write or delete an ACL policy.',
     }),
