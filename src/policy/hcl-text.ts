@@ -81,8 +81,12 @@ export function splitBlockAttributes(text: string): string {
   const stack: boolean[] = [];
   let out = '';
   let previous: Token | undefined;
-  for (const token of tokenize(text)) {
+  const tokens = tokenize(text);
+  tokens.forEach((token, index) => {
     let piece = token.text;
+    // HCL1 also takes attributes separated by spaces alone (`{ a = ["x"] b = "y" }`, in a block or an
+    // object): a key that follows a finished value starts a line of its own, which HCL2 reads the same.
+    if (startsAttribute(token, tokens[index + 1], previous) && !out.endsWith('\n')) out += '\n';
     if (token.kind === 'open') {
       const block = token.text === '{' && isValue(previous);
       stack.push(block);
@@ -93,8 +97,14 @@ export function splitBlockAttributes(text: string): string {
     if (token.kind === 'newline') out += '\n';
     else out += out === '' || out.endsWith('\n') ? piece : ` ${piece}`;
     if (token.kind !== 'newline' && token.kind !== 'comment') previous = token;
-  }
+  });
   return out;
+}
+
+/** A key (`name =`) right after the end of a value (a word, a string or a closing bracket). */
+function startsAttribute(token: Token, next: Token | undefined, previous: Token | undefined): boolean {
+  if (!isValue(token) || next?.kind !== 'equals') return false;
+  return previous !== undefined && (isValue(previous) || previous.kind === 'close');
 }
 
 /** Whether a space goes between two tokens on one line (`path "a" {`, `["a", "b"]`, `{ k = v }`). */

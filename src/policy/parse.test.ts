@@ -139,6 +139,19 @@ test('an HCL1 one-line block with two attributes is accepted', async () => {
   assert.deepEqual(caps(rule), ['create', 'delete', 'list', 'read', 'update']);
 });
 
+test('HCL1 one-line blocks whose attributes are separated by spaces alone are accepted', async () => {
+  const rule = await only('path "a" { capabilities=["read"] min_wrapping_ttl="10s" max_wrapping_ttl = 60 }');
+  assert.deepEqual(caps(rule), ['read']);
+  assert.equal(rule.minWrappingTtl, 10);
+  assert.equal(rule.maxWrappingTtl, 60);
+  const nested = await only(
+    'path "b" { capabilities = ["update"] allowed_parameters = { "x" = ["1"] "y" = [] } required_parameters = ["x"] }',
+  );
+  assert.deepEqual(caps(nested), ['update']);
+  assert.deepEqual(Object.keys(nested.allowedParameters ?? {}).sort(), ['x', 'y']);
+  assert.deepEqual(nested.requiredParameters, ['x']);
+});
+
 test('an empty policy and a comment-only policy have no rules', async () => {
   assert.deepEqual((await parsePolicy('p', '')).rules, []);
   assert.deepEqual((await parsePolicy('p', '# nothing\n')).rules, []);
