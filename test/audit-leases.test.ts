@@ -158,6 +158,46 @@ describe('audit', () => {
     }
   });
 
+  test("audited request headers: configured ones are in both entries, HMAC'd where asked; others never", async () => {
+    const base = 'sys/config/auditing/request-headers';
+    assert.equal((await server.api('PUT', `${base}/X-Custom`, { hmac: false }, root)).status, 204);
+    assert.equal((await server.api('PUT', `${base}/x-secret`, { hmac: true }, root)).status, 204);
+    const listed = await server.api('GET', base, undefined, root);
+    assert.deepEqual(listed.body.data.headers, { 'x-custom': { hmac: false }, 'x-secret': { hmac: true } });
+    assert.deepEqual((await server.api('GET', `${base}/X-Secret`, undefined, root)).body.data, {
+      'X-Secret': { hmac: true },
+    });
+    const auditFile = join(server.dir, 'headers.log');
+    await server.api('PUT', 'sys/audit/headers', { type: 'file', options: { file_path: auditFile } }, root);
+    await server.api('GET', 'secret/data/headers', undefined, root, {
+      'X-Custom': 'plain-value',
+      'X-Secret': 'secret-value',
+      'X-Other': 'not-configured',
+    });
+    assert.equal((await server.api('DELETE', 'sys/audit/headers', undefined, root)).status, 204);
+    const text = await readFile(auditFile, 'utf8');
+    const entries = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .filter((entry) => entry.request?.path === 'secret/data/headers');
+    assert.deepEqual(
+      entries.map((entry) => entry.type),
+      ['request', 'response'],
+    );
+    for (const entry of entries) {
+      assert.deepEqual(entry.request.headers['x-custom'], ['plain-value']);
+      assert.match(entry.request.headers['x-secret'][0], /^hmac-sha256:[0-9a-f]{64}$/);
+      assert.equal(entry.request.headers['x-other'], undefined);
+    }
+    assert.ok(!text.includes('secret-value'), "the HMAC'd header never in clear");
+    assert.equal((await server.api('DELETE', `${base}/x-custom`, undefined, root)).status, 204);
+    const missing = await server.api('GET', `${base}/x-custom`, undefined, root);
+    assert.equal(missing.status, 400);
+    assert.deepEqual(missing.body.errors, ['Could not find header in config']);
+    await server.api('DELETE', `${base}/x-secret`, undefined, root);
+  });
+
   test('a request that no device can record is refused and does not run', async () => {
     const sockets = new Set<Socket>();
     const sink: Server = createServer((socket) => {

@@ -2,7 +2,9 @@
  * What the pipeline tells the audit broker: one request entry before the engine runs (fail closed)
  * and one response entry after (a response that cannot be audited is withheld and undone).
  */
+
 import type { AuditInput, AuditResponseInput } from '../audit/entry.js';
+import type { AuditedHeaders } from '../audit/request-headers.js';
 import type { LogicalRequest } from '../framework/logical.js';
 import type { Core } from './core.js';
 import { CofferError, multiErrorText } from './errors.js';
@@ -16,8 +18,11 @@ export function auditInputOf(
   logical: LogicalRequest,
   runtime: MountRuntime,
   entry: TokenEntry | undefined,
+  auditedHeaders: AuditedHeaders,
 ): AuditInput {
   return {
+    // The request headers `sys/config/auditing/request-headers` asks for, HMAC'd where it says so.
+    ...auditedHeaders.pick(req.headers),
     requestId: req.id,
     operation: logical.operation,
     path: req.path,

@@ -5,6 +5,7 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AuditBroker } from '../audit/broker.js';
+import { AuditedHeaders } from '../audit/request-headers.js';
 import type { ServerLockoutSettings } from '../auth/user-lockout.js';
 import { Barrier } from '../barrier/barrier.js';
 import { ShamirSeal } from '../barrier/shamir-seal.js';
@@ -47,6 +48,7 @@ export interface UnsealedState {
   policies: PolicyStore;
   expiration: ExpirationManager;
   audit: AuditBroker;
+  auditedHeaders: AuditedHeaders;
   wrapper: ResponseWrapper;
   wrappingTokens: WrappingTokens;
   cluster: { name: string; id: string };
@@ -205,8 +207,10 @@ export class Core {
     });
     const wrappingTokens = wrappingTokensOf(tokens);
     wrapper = new ResponseWrapper(new StorageView(barrier, 'sys/wrapping/'), wrappingTokens, this.clock);
+    const auditedHeaders = new AuditedHeaders(new StorageView(barrier, 'core/audited-headers/'));
     if (!fresh) {
       await audit.load();
+      await auditedHeaders.load();
       expiration.start();
       // Responses whose tokens expired or were revoked before their records went with them.
       const sweeping = wrapper;
@@ -216,7 +220,7 @@ export class Core {
           this.log.warn('sweeping wrapped responses failed', { error: String(error) }),
         );
     }
-    return { mounts, tokens, policies, expiration, audit, wrapper, wrappingTokens, cluster };
+    return { mounts, tokens, policies, expiration, audit, auditedHeaders, wrapper, wrappingTokens, cluster };
   }
 
   private async loadCluster(): Promise<{ name: string; id: string }> {

@@ -2,6 +2,7 @@
 import { field } from '../../framework/fields.js';
 import { definePath } from '../../framework/path.js';
 import type { Core } from '../core.js';
+import { invalid } from '../errors.js';
 import { normalizeMountPath } from '../mounts.js';
 
 const deviceFields = {
@@ -35,6 +36,29 @@ export function auditPaths(core: Core) {
         delete: async (_ctx, input) => broker().disable(normalizeMountPath(input.path ?? '')),
       },
       help: 'Enable or disable an audit device.',
+    }),
+    definePath({
+      pattern: 'config/auditing/request-headers',
+      operations: { read: async () => ({ data: { headers: core.unsealed.auditedHeaders.list() } }) },
+      help: 'List the request headers audit entries carry.',
+    }),
+    definePath({
+      pattern: 'config/auditing/request-headers/:header',
+      fields: {
+        header: field.string('Header name (case-insensitive).', { max: 256 }),
+        hmac: field.bool('HMAC the header value in audit entries.', { default: false }),
+      },
+      operations: {
+        read: async (_ctx, input) => {
+          const setting = core.unsealed.auditedHeaders.get(input.header!);
+          // Vault's answer for a header that is not configured.
+          if (!setting) throw invalid('Could not find header in config');
+          return { data: { [input.header!]: setting } };
+        },
+        update: (_ctx, input) => core.unsealed.auditedHeaders.set(input.header!, input.hmac ?? false),
+        delete: (_ctx, input) => core.unsealed.auditedHeaders.remove(input.header!),
+      },
+      help: 'Add, read or remove an audited request header.',
     }),
     definePath({
       pattern: 'audit-hash/*path',
