@@ -138,6 +138,32 @@ describe('the HTTP wire', () => {
     assert.equal(revoke.status, 202, revoke.text);
   });
 
+  test('a wrapped answer carries only wrap_info: no lease fields or warnings of the answer it wraps', async () => {
+    await server.api('POST', 'sys/mounts/wire-v1', { type: 'kv-v1' }, token);
+    await server.api('POST', 'wire-v1/leased', { value: 'v', ttl: '1h' }, token);
+    const plain = await server.api('GET', 'wire-v1/leased', undefined, token);
+    assert.equal(plain.body.lease_duration, 3600);
+    const wrapped = await server.api('GET', 'wire-v1/leased', undefined, token, { 'X-Vault-Wrap-TTL': '60' });
+    assert.equal(wrapped.status, 200, wrapped.text);
+    const { wrap_info, ...envelope } = wrapped.body;
+    assert.ok(wrap_info.token);
+    assert.deepEqual(
+      { ...envelope },
+      {
+        request_id: '',
+        lease_id: '',
+        renewable: false,
+        lease_duration: 0,
+        data: null,
+        warnings: null,
+        auth: null,
+        mount_type: '',
+      },
+    );
+    const unwrapped = await server.api('POST', 'sys/wrapping/unwrap', undefined, wrap_info.token);
+    assert.equal(unwrapped.body.lease_duration, 3600, 'the lease is inside the wrapped answer');
+  });
+
   test('a body over the limit is 413 and a deeply nested one is 400', async () => {
     const huge = `{"policy":"${'a'.repeat(33 << 20)}"}`;
     const tooBig = await server.api('PUT', 'sys/policy/huge', huge, token);

@@ -236,6 +236,23 @@ describe('response wrapping', () => {
 });
 
 describe('mounts', () => {
+  test('a tune that leaves a TTL empty leaves it alone; "system" resets it (the vault CLI sends "" for unset flags)', async () => {
+    assert.equal((await server.api('POST', 'sys/mounts/tuned', { type: 'kv-v1' }, root)).status, 204);
+    await server.api('POST', 'sys/mounts/tuned/tune', { default_lease_ttl: '30m' }, root);
+    await server.api(
+      'POST',
+      'sys/mounts/tuned/tune',
+      { description: 'now described', default_lease_ttl: '', max_lease_ttl: '' },
+      root,
+    );
+    const kept = await server.api('GET', 'sys/mounts/tuned/tune', undefined, root);
+    assert.equal(kept.body.data.default_lease_ttl, 1800, kept.text);
+    assert.equal(kept.body.data.description, 'now described');
+    await server.api('POST', 'sys/mounts/tuned/tune', { default_lease_ttl: 'system' }, root);
+    const reset = await server.api('GET', 'sys/mounts/tuned/tune', undefined, root);
+    assert.notEqual(reset.body.data.default_lease_ttl, 1800);
+  });
+
   test('a remount onto a reserved path (identity/, auth/token/) is refused and the mount stays', async () => {
     assert.equal((await server.api('POST', 'sys/mounts/movable', { type: 'kv-v1' }, root)).status, 204);
     await server.api('POST', 'movable/a', { v: '1' }, root);

@@ -74,8 +74,13 @@ describe('shamir seal', () => {
     assert.equal(await seal.submitShare(keys[1].toString('hex')), true);
   });
 
-  test('undecodable key text is a 400', async () => {
-    const { seal } = await initSeal(3, 2);
+  test('undecodable key text is a 400, unsealed or not', async () => {
+    const { seal, keys } = await initSeal(3, 2);
+    await assert.rejects(seal.submitShare('not a key!'), {
+      message: "'key' must be a valid hex or base64 string",
+    });
+    await seal.submitShare(keys[0].toString('hex'));
+    await seal.submitShare(keys[1].toString('hex'));
     await assert.rejects(seal.submitShare('not a key!'), {
       message: "'key' must be a valid hex or base64 string",
     });

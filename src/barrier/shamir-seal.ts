@@ -106,10 +106,11 @@ export class ShamirSeal {
 
   /** Adds a share; true once the barrier is unsealed. A wrong set of shares restarts the attempt. */
   async submitShare(key: string): Promise<boolean> {
+    // Decoded first, as Vault does: a malformed key is a 400 even on an unsealed server.
+    const share = decodeShare(key);
     if (!this.barrier.isSealed()) return true;
     const config = await this.config();
     if (!config) throw invalid('Vault is not initialized');
-    const share = decodeShare(key);
     // Vault's bounds, checked before the share counts: an AES key (16 to 32 bytes) plus Shamir's byte.
     if (share.length < MIN_SHARE_BYTES) throw invalid(`key is shorter than minimum ${MIN_SHARE_BYTES} bytes`);
     if (share.length > MAX_SHARE_BYTES) throw invalid(`key is longer than maximum ${MAX_SHARE_BYTES} bytes`);

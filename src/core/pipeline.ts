@@ -121,7 +121,8 @@ async function maybeWrap(core: Core, req: IncomingRequest, result: CoreResponse)
     ttl,
     req.path,
   );
-  return { ...result, wrapInfo, mountType: '' };
+  // Only wrap_info goes out: the lease (its id included) and warnings are inside the wrapped response.
+  return { ...result, wrapInfo, mountType: '', leaseId: '', leaseDuration: 0, renewable: false };
 }
 
 async function authorize(

@@ -133,7 +133,7 @@ function respond(res: ServerResponse, path: string, operation: Operation, result
     lease_duration: result.leaseDuration,
     data: result.wrapInfo ? null : (response?.data ?? null),
     wrap_info: result.wrapInfo ?? null,
-    warnings: response?.warnings?.length ? response.warnings : null,
+    warnings: !result.wrapInfo && response?.warnings?.length ? response.warnings : null,
     auth: result.wrapInfo ? null : (result.auth ?? null),
     mount_type: result.mountType,
   };

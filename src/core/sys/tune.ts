@@ -110,9 +110,12 @@ function visibility(value: unknown): string {
 
 export function applyTune(core: Core, entry: MountEntry, input: Input<typeof tuneFields>): MountEntry {
   const config: MountConfig = { ...entry.config };
-  if (input.default_lease_ttl !== undefined)
+  // An empty value leaves the setting alone (the vault CLI sends "" for every TTL flag not given);
+  // only "system" (or 0) goes back to the server's default.
+  if (input.default_lease_ttl !== undefined && input.default_lease_ttl !== '')
     config.defaultLeaseTtl = ttlValue(input.default_lease_ttl, 'default_lease_ttl');
-  if (input.max_lease_ttl !== undefined) config.maxLeaseTtl = ttlValue(input.max_lease_ttl, 'max_lease_ttl');
+  if (input.max_lease_ttl !== undefined && input.max_lease_ttl !== '')
+    config.maxLeaseTtl = ttlValue(input.max_lease_ttl, 'max_lease_ttl');
   const max = config.maxLeaseTtl || core.options.maxLeaseTtl;
   if (config.defaultLeaseTtl > max)
     throw invalid('given default lease TTL greater than backend max lease TTL');

@@ -33,9 +33,15 @@ export function wrappingPaths(core: Core) {
             data: content.data ?? undefined,
             warnings: content.warnings ?? undefined,
             auth: content.auth ? { policies: [], wire: content.auth } : undefined,
-            lease: content.leaseId
-              ? { leaseId: content.leaseId, ttlSeconds: content.leaseDuration, renewable: content.renewable }
-              : undefined,
+            // A KV v1 answer has a lease duration without a lease id: it comes back as it was too.
+            lease:
+              content.leaseId || content.leaseDuration
+                ? {
+                    leaseId: content.leaseId,
+                    ttlSeconds: content.leaseDuration,
+                    renewable: content.renewable,
+                  }
+                : undefined,
           };
         },
       },

@@ -3,6 +3,7 @@
  * version 2 takes effect (after the in-place upgrade that runs when the mount restarts).
  */
 import { defineEngine, type Engine, type Route } from '../../framework/engine.js';
+import { field } from '../../framework/fields.js';
 import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import type { LogicalRequest, LogicalResponse, Operation } from '../../framework/logical.js';
 import { definePath, type EngineContext } from '../../framework/path.js';
@@ -46,6 +47,9 @@ function createKvV2(): Engine {
       ...subkeyPaths,
       definePath({
         pattern: '*path',
+        // Nothing here is a parameter to report as ignored: the answer is the one warning (API.md 5.5).
+        fields: { path: field.string('The path that is not a KV v2 endpoint.') },
+        freeformData: true,
         operations: { read: wrongPath, update: wrongPath, patch: wrongPath, delete: wrongPath },
         help: 'Not a KV v2 endpoint.',
       }),

@@ -121,7 +121,10 @@ describe('kv v2 versions', () => {
   test('versions beyond max_versions are pruned oldest first', async () => {
     const kv = await v2();
     await kv.request('update', 'metadata/pruned', { max_versions: 3 });
-    for (let i = 1; i <= 5; i++) await kv.request('update', 'data/pruned', { data: { i } });
+    for (let i = 1; i <= 3; i++) await kv.request('update', 'data/pruned', { data: { i } });
+    const before = (await kv.request('read', 'metadata/pruned'))?.data as { oldest_version: number };
+    assert.equal(before.oldest_version, 0, "Vault's oldest_version stays 0 until a version is pruned");
+    for (let i = 4; i <= 5; i++) await kv.request('update', 'data/pruned', { data: { i } });
     const meta = (await kv.request('read', 'metadata/pruned'))?.data as {
       versions: object;
       oldest_version: number;
@@ -268,9 +271,18 @@ describe('kv v2 versions', () => {
 
   test("a path outside the v2 sub-paths answers 404 with Vault's warning", async () => {
     const kv = await v2();
-    const res = await kv.request('read', 'app');
-    assert.equal(res?.httpStatus, 404);
-    assert.match(res?.warnings?.[0] ?? '', /Invalid path for a versioned K\/V secrets engine.*vault kv get/);
+    for (const [operation, path, body] of [
+      ['read', 'app', {}],
+      ['update', 'foo', { x: 1 }],
+    ] as const) {
+      const res = await kv.request(operation, path, body);
+      assert.equal(res?.httpStatus, 404);
+      assert.equal(res?.warnings?.length, 1, `${path}: only Vault's one warning, ${res?.warnings}`);
+      assert.match(
+        res?.warnings?.[0] ?? '',
+        /Invalid path for a versioned K\/V secrets engine.*vault kv (get|put)/,
+      );
+    }
   });
 });
 

@@ -141,7 +141,6 @@ export async function writeVersion(
       },
     },
   };
-  if (next.oldestVersion === 0) next.oldestVersion = version;
   const ops: { op: 'put' | 'delete'; key: string; value?: Uint8Array }[] = [
     { op: 'put', key: `versions/${path}/${version}`, value: jsonBytes(data) },
   ];
@@ -149,11 +148,13 @@ export async function writeVersion(
   const numbers = Object.keys(next.versions)
     .map(Number)
     .sort((a, b) => a - b);
-  for (const old of numbers.slice(0, Math.max(0, numbers.length - max))) {
+  const pruned = numbers.slice(0, Math.max(0, numbers.length - max));
+  for (const old of pruned) {
     delete next.versions[old];
     ops.push({ op: 'delete', key: `versions/${path}/${old}` });
   }
-  next.oldestVersion = Math.min(...Object.keys(next.versions).map(Number));
+  // As Vault: 0 until versions are pruned past max_versions, then the oldest one kept.
+  if (pruned.length > 0) next.oldestVersion = Math.min(...Object.keys(next.versions).map(Number));
   ops.push({ op: 'put', key: `metadata/${path}`, value: jsonBytes(next) });
   await storage.transaction(ops as Parameters<StorageView['transaction']>[0]);
   return { meta: next, version };
