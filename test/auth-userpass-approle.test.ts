@@ -355,3 +355,34 @@ describe('B4: no login mints a root token', () => {
     assert.deepEqual(login.body, { errors: ['cannot assign policy "response-wrapping"'] });
   });
 });
+
+describe('disabling an auth method', () => {
+  test("revokes every token it issued, children included; other methods' tokens live on", async () => {
+    assert.equal((await server.api('POST', 'sys/auth/leaving', { type: 'userpass' }, root)).status, 204);
+    const maker = 'path "auth/token/create" {\n  capabilities = ["update"]\n}\n';
+    await server.api('PUT', 'sys/policies/acl/maker', { policy: maker }, root);
+    await server.api('POST', 'auth/leaving/users/zed', { password: 'pw', token_policies: 'app,maker' }, root);
+    const login = await server.api('POST', 'auth/leaving/login/zed', { password: 'pw' });
+    const token: string = login.body.auth.client_token;
+    const child = await server.api('POST', 'auth/token/create', { policies: ['app'] }, root);
+    const grandchild = await server.api('POST', 'auth/token/create', {}, token);
+    assert.equal(grandchild.status, 200, grandchild.text);
+    const stays = await server.api('POST', 'auth/userpass/login/alice', { password: 'correct horse' });
+    assert.equal(stays.status, 200, stays.text);
+    assert.equal((await server.api('DELETE', 'sys/auth/leaving', undefined, root)).status, 204);
+    assert.equal((await server.api('GET', 'auth/token/lookup-self', undefined, token)).status, 403);
+    const orphaned = await server.api(
+      'GET',
+      'auth/token/lookup-self',
+      undefined,
+      grandchild.body.auth.client_token,
+    );
+    assert.equal(orphaned.status, 403, 'its children too');
+    assert.equal(
+      (await server.api('GET', 'auth/token/lookup-self', undefined, child.body.auth.client_token)).status,
+      200,
+    );
+    const other = await server.api('GET', 'auth/token/lookup-self', undefined, stays.body.auth.client_token);
+    assert.equal(other.status, 200, 'a token from another mount is untouched');
+  });
+});

@@ -189,7 +189,11 @@ export class Core {
       log: this.log,
       systemTtls: ttls,
       userLockout: this.options.userLockout,
-      revokePrefix: (prefix) => expiration!.revokePrefix(prefix),
+      revokePrefix: async (prefix) => {
+        await expiration!.revokePrefix(prefix);
+        // An auth mount's tokens go with it (Vault revokes their leases under the mount's path).
+        if (prefix.startsWith('auth/')) await tokens.revokeByPathPrefix(prefix);
+      },
     });
     const mountManager = mounts;
     expiration = new ExpirationManager({

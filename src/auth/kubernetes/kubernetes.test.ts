@@ -163,6 +163,24 @@ describe('kubernetes login', () => {
     const error = await rejection(mount.request('update', 'login', { role: 'app', jwt: other }));
     assert.equal(error.status, 403);
     assert.match(error.message, /audience/);
+    // The API server must confirm the audience asked for, not only authenticate the token.
+    k8s.setMode('foreignAudience');
+    try {
+      const refused = await rejection(mount.request('update', 'login', { role: 'app', jwt: good }));
+      assert.equal(refused.status, 403);
+    } finally {
+      k8s.setMode('review');
+    }
+  });
+
+  test("a role without an audience asks for none: the review is the spec alone, without the token's aud", async () => {
+    const mount = await configured();
+    await mount.request('update', 'role/app', {});
+    const projected = await k8s.issueToken(APP, { projected: true, audience: 'coffer' });
+    const seen = k8s.reviews.length;
+    await mount.request('update', 'login', { role: 'app', jwt: projected });
+    assert.deepEqual(Object.keys(k8s.reviews[seen].body as object), ['spec']);
+    assert.deepEqual(Object.keys((k8s.reviews[seen].body as { spec: object }).spec), ['token']);
   });
 
   test('A5: refusals are 403, a broken API server is a 500, and no error holds a token', async () => {

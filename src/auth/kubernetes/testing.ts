@@ -56,7 +56,7 @@ export interface ServiceAccountIdentity {
 }
 
 /** How the stand-in answers: review the token, or simulate a broken API server. */
-export type ReviewMode = 'review' | 'error500' | 'hang' | 'unauthorized401';
+export type ReviewMode = 'review' | 'error500' | 'hang' | 'unauthorized401' | 'foreignAudience';
 
 export interface RecordedReview {
   path: string;
@@ -145,7 +145,8 @@ export async function startTokenReviewServer(): Promise<TokenReviewServer> {
               username: `system:serviceaccount:${account.namespace}:${account.name}`,
               uid: account.uid,
             },
-            audiences: body.spec.audiences,
+            // foreignAudience: the API server says the token is for another audience than the one asked.
+            audiences: mode === 'foreignAudience' ? ['someone-else'] : body.spec.audiences,
           }
         : { authenticated: false, error: 'token lookup failed' };
       send(201, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', status });

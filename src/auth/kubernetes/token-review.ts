@@ -30,11 +30,8 @@ async function postReview(target: ReviewTarget, jwt: string, audiences: string[]
       url: `${target.host.replace(/\/+$/, '')}${REVIEW_PATH}`,
       method: 'POST',
       headers: { Authorization: `Bearer ${target.bearer}` },
-      body: {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenReview',
-        spec: { token: jwt, ...(audiences.length ? { audiences } : {}) },
-      },
+      // Vault sends the spec alone (no apiVersion or kind).
+      body: { spec: { token: jwt, ...(audiences.length ? { audiences } : {}) } },
       caPem: target.caPem || undefined,
       timeoutMs: target.timeoutMs,
     });
@@ -69,6 +66,10 @@ export async function reviewToken(
   if (typeof status.error === 'string' && status.error !== '')
     throw forbidden('lookup failed: service account jwt not valid');
   if (status.authenticated !== true) throw forbidden('lookup failed: service account jwt not valid');
+  // An audience was asked: the API server must say the token is for it.
+  const granted = Array.isArray(status.audiences) ? status.audiences : [];
+  if (audiences.length && !audiences.some((audience) => granted.includes(audience)))
+    throw forbidden('lookup failed: the token is not for this audience');
   const user = isPlainObject(status.user) ? status.user : {};
   const parts = typeof user.username === 'string' ? user.username.split(':') : [];
   if (parts.length !== 4) throw forbidden('lookup failed: unexpected username format');

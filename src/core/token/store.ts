@@ -436,6 +436,20 @@ export class TokenStore {
     return { entry: next, warnings, wire: authBlock(token, next, now) };
   }
 
+  /**
+   * Revokes every token made through paths under `prefix` (an auth mount's `auth/up/`), with their
+   * subtrees: disabling an auth method logs out its users, as Vault's revocation of the mount's token
+   * leases does. Tokens are not leases here, so the store is scanned; disabling is rare.
+   */
+  async revokeByPathPrefix(prefix: string): Promise<number> {
+    let revoked = 0;
+    for (const name of await this.deps.storage.list('id/')) {
+      const entry = await this.deps.storage.getJson<TokenEntry>(`id/${name}`);
+      if (entry?.path.startsWith(prefix) && (await this.revokeHash(entry.idHash))) revoked++;
+    }
+    return revoked;
+  }
+
   async listAccessors(): Promise<string[]> {
     const out: string[] = [];
     for (const name of await this.deps.storage.list('id/')) {

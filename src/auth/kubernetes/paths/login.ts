@@ -45,7 +45,9 @@ async function confirmWithApiServer(
   account: ServiceAccount,
   role: KubernetesRole,
 ) {
-  const audiences = role.audience !== '' ? [role.audience] : account.audiences;
+  // Without a role audience none is asked: the API server then checks its own, so a token minted for
+  // some other service is refused; asking for the token's own `aud` would accept any projected token.
+  const audiences = role.audience !== '' ? [role.audience] : [];
   const reviewed = await reviewToken(target, jwt, audiences);
   if (
     reviewed.name !== account.name ||
