@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { storeTokenFile, tokenFilePath } from '../client/token-helper.js';
 import { CofferError } from '../core/errors.js';
-import { DEFAULT_MAX_REQUEST_BYTES, loadConfigFile, type ServerConfig } from './config.js';
+import { DEFAULT_MAX_REQUEST_BYTES, loadConfigFile, parseLogLevel, type ServerConfig } from './config.js';
 import { capHeapGrowth } from './heap.js';
 import { type RunningServer, startServer } from './server.js';
 
@@ -75,8 +75,7 @@ async function startFromConfig(values: Record<string, string | boolean | undefin
   if (typeof values.config !== 'string')
     throw new Error('a configuration file is required: -config=FILE (or -dev)');
   const config = await loadConfigFile(values.config);
-  if (typeof values['log-level'] === 'string')
-    config.logLevel = values['log-level'] as ServerConfig['logLevel'];
+  if (typeof values['log-level'] === 'string') config.logLevel = parseLogLevel(values['log-level']);
   const server = await startServer(config);
   io.stdout.write(`==> Coffer server configuration:\n\n    Storage: ${config.storage.type}\n`);
   for (const address of server.addresses) io.stdout.write(`    Listener: ${address}\n`);
@@ -87,7 +86,7 @@ async function startFromConfig(values: Record<string, string | boolean | undefin
 async function startDev(values: Record<string, string | boolean | undefined>, io: ServerIo) {
   const address =
     typeof values['dev-listen-address'] === 'string' ? values['dev-listen-address'] : '127.0.0.1:8200';
-  const config = devConfig(address, typeof values['log-level'] === 'string' ? values['log-level'] : 'info');
+  const config = devConfig(address, parseLogLevel(values['log-level'] ?? 'info'));
   const server = await startServer(config, { dev: true });
   const rootTokenId =
     typeof values['dev-root-token-id'] === 'string' ? values['dev-root-token-id'] : undefined;

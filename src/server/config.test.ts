@@ -54,3 +54,54 @@ test('listener timeouts: Vault http_read_header_timeout, http_read_timeout and h
     /http_read_timeout must be positive/,
   );
 });
+
+test('lease TTLs: a negative one stops the server; 0 is the default 768h, never "no expiry"', () => {
+  assert.throws(
+    () => configFromObject({ ...base, default_lease_ttl: '-1h' }),
+    /default_lease_ttl cannot be negative/,
+  );
+  assert.throws(() => configFromObject({ ...base, max_lease_ttl: -5 }), /max_lease_ttl cannot be negative/);
+  const zero = configFromObject({ ...base, default_lease_ttl: '0s', max_lease_ttl: 0 });
+  assert.equal(zero.defaultLeaseTtl, 768 * 3600);
+  assert.equal(zero.maxLeaseTtl, 768 * 3600);
+  const capped = configFromObject({ ...base, max_lease_ttl: '1h' });
+  assert.equal(capped.defaultLeaseTtl, 3600, 'the default never passes the max');
+});
+
+const tlsListener = (extra: Record<string, unknown>) => ({
+  ...base,
+  listener: { tcp: [{ address: '127.0.0.1:0', tls_cert_file: 'c.pem', tls_key_file: 'k.pem', ...extra }] },
+});
+
+test("tls_min_version: Vault's four names; anything else stops the server rather than lowering the floor", () => {
+  assert.equal(configFromObject(tlsListener({})).listeners[0].tlsMinVersion, 'TLSv1.2');
+  assert.equal(
+    configFromObject(tlsListener({ tls_min_version: 'tls13' })).listeners[0].tlsMinVersion,
+    'TLSv1.3',
+  );
+  assert.equal(
+    configFromObject(tlsListener({ tls_min_version: 'tls10' })).listeners[0].tlsMinVersion,
+    'TLSv1',
+  );
+  for (const typo of ['tls1.3', 'TLS13', 'garbage'])
+    assert.throws(
+      () => configFromObject(tlsListener({ tls_min_version: typo })),
+      /tls_min_version .* is not supported/,
+    );
+});
+
+test("tls_disable reads Go's booleans; max_request_size 0 is the default; log_level takes Vault's names", () => {
+  for (const value of ['TRUE', 't', 'True', '1', true])
+    assert.equal(
+      configFromObject({ ...base, listener: { tcp: [{ tls_disable: value }] } }).listeners[0].tlsDisable,
+      true,
+    );
+  const sized = configFromObject({
+    ...base,
+    listener: { tcp: [{ tls_disable: true, max_request_size: 0 }] },
+  });
+  assert.equal(sized.listeners[0].maxRequestBytes, 32 << 20);
+  assert.equal(configFromObject({ ...base, log_level: 'warning' }).logLevel, 'warn');
+  assert.equal(configFromObject({ ...base, log_level: 'ERR' }).logLevel, 'error');
+  assert.throws(() => configFromObject({ ...base, log_level: 'bogus' }), /unknown log level: bogus/);
+});

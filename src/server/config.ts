@@ -1,5 +1,7 @@
 /** Server configuration in Vault's HCL (or JSON): storage, listeners, TTLs, logging. */
+
 import { readFile } from 'node:fs/promises';
+import type { SecureVersion } from 'node:tls';
 import { type LockoutSettings, parseLockoutThreshold } from '../auth/user-lockout.js';
 import { parseHcl } from '../config/hcl.js';
 import { invalid } from '../core/errors.js';
@@ -12,7 +14,7 @@ export interface ListenerConfig {
   tlsDisable: boolean;
   tlsCertFile?: string;
   tlsKeyFile?: string;
-  tlsMinVersion?: 'TLSv1.2' | 'TLSv1.3';
+  tlsMinVersion?: SecureVersion;
   maxRequestBytes: number;
   /** Vault's http_read_header_timeout (10 s), http_read_timeout (30 s), http_idle_timeout (5 m), in ms. */
   readHeaderTimeoutMs?: number;
@@ -35,6 +37,24 @@ export interface ServerConfig {
 const DEFAULT_TTL = 768 * 3600;
 export const DEFAULT_MAX_REQUEST_BYTES = 32 << 20;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'];
+/** Vault's other spellings of the levels. */
+const LOG_LEVEL_ALIASES: Record<string, LogLevel> = { warning: 'warn', err: 'error', notice: 'info' };
+
+/** A log level from the config file or `-log-level`: Vault's names, or a clear error. */
+export function parseLogLevel(value: unknown): LogLevel {
+  const text = String(value).trim().toLowerCase();
+  const level = LOG_LEVEL_ALIASES[text] ?? text;
+  if (!LOG_LEVELS.includes(level)) throw invalid(`unknown log level: ${String(value)}`);
+  return level as LogLevel;
+}
+
+/** Vault's `tls_min_version` values (Go's TLS versions), as Node names them. */
+const TLS_VERSIONS: Record<string, ListenerConfig['tlsMinVersion']> = {
+  tls10: 'TLSv1',
+  tls11: 'TLSv1.1',
+  tls12: 'TLSv1.2',
+  tls13: 'TLSv1.3',
+};
 
 /** HCL blocks arrive as `{ label: [ { ... } ] }`; this takes the single labelled block of a kind. */
 function singleBlock(
@@ -60,8 +80,9 @@ function blocks(value: unknown): { label: string; body: Record<string, unknown> 
   );
 }
 
+/** Go's strconv.ParseBool, which Vault's config uses: 1, t, T, TRUE, true, True. */
 function truthy(value: unknown): boolean {
-  return value === true || value === 1 || value === '1' || value === 'true';
+  return value === true || value === 1 || ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(String(value));
 }
 
 function stringOptions(body: Record<string, unknown>): Record<string, string> {
@@ -74,8 +95,8 @@ function parseListener(label: string, body: Record<string, unknown>): ListenerCo
   const listener: ListenerConfig = {
     address: typeof body.address === 'string' ? body.address : '127.0.0.1:8200',
     tlsDisable,
-    maxRequestBytes:
-      body.max_request_size !== undefined ? Number(body.max_request_size) : DEFAULT_MAX_REQUEST_BYTES,
+    // 0, like no setting, is the default (32 MiB), as in Vault.
+    maxRequestBytes: Number(body.max_request_size ?? 0) || DEFAULT_MAX_REQUEST_BYTES,
   };
   if (!tlsDisable) {
     if (typeof body.tls_cert_file !== 'string' || typeof body.tls_key_file !== 'string') {
@@ -83,8 +104,13 @@ function parseListener(label: string, body: Record<string, unknown>): ListenerCo
     }
     listener.tlsCertFile = body.tls_cert_file;
     listener.tlsKeyFile = body.tls_key_file;
-    if (body.tls_min_version === 'tls13') listener.tlsMinVersion = 'TLSv1.3';
-    else listener.tlsMinVersion = 'TLSv1.2';
+    const minVersion = String(body.tls_min_version ?? 'tls12');
+    // A typo must not quietly lower the floor: anything but Vault's four names is refused.
+    listener.tlsMinVersion = TLS_VERSIONS[minVersion];
+    if (!listener.tlsMinVersion)
+      throw invalid(
+        `listener "tcp": tls_min_version "${minVersion}" is not supported (tls10, tls11, tls12, tls13)`,
+      );
   }
   const timeout = (name: string) => {
     if (body[name] === undefined) return undefined;
@@ -128,14 +154,16 @@ export function configFromObject(raw: Record<string, unknown>): ServerConfig {
   if (!storage) throw invalid('no storage block in configuration');
   const listeners = blocks(raw.listener).map((b) => parseListener(b.label, b.body));
   if (listeners.length === 0) throw invalid('no listener block in configuration');
-  const logLevel = String(raw.log_level ?? 'info').toLowerCase();
-  if (!LOG_LEVELS.includes(logLevel)) throw invalid(`invalid log_level: ${logLevel}`);
-  const defaultLeaseTtl =
-    raw.default_lease_ttl !== undefined
-      ? parseDurationSeconds(raw.default_lease_ttl, 'default_lease_ttl')
-      : DEFAULT_TTL;
-  const maxLeaseTtl =
-    raw.max_lease_ttl !== undefined ? parseDurationSeconds(raw.max_lease_ttl, 'max_lease_ttl') : DEFAULT_TTL;
+  const logLevel = parseLogLevel(raw.log_level ?? 'info');
+  // A negative TTL would read as "none" and make tokens that never expire; 0 is the default (768h).
+  const ttlSetting = (name: 'default_lease_ttl' | 'max_lease_ttl', fallback: number) => {
+    if (raw[name] === undefined) return fallback;
+    const seconds = parseDurationSeconds(raw[name], name);
+    if (seconds < 0) throw invalid(`${name} cannot be negative`);
+    return seconds || fallback;
+  };
+  const maxLeaseTtl = ttlSetting('max_lease_ttl', DEFAULT_TTL);
+  const defaultLeaseTtl = ttlSetting('default_lease_ttl', Math.min(DEFAULT_TTL, maxLeaseTtl));
   if (defaultLeaseTtl > maxLeaseTtl) throw invalid('default_lease_ttl cannot be greater than max_lease_ttl');
   return {
     storage: { type: storage.label, options: stringOptions(storage.body) },
@@ -144,7 +172,7 @@ export function configFromObject(raw: Record<string, unknown>): ServerConfig {
     ui: truthy(raw.ui),
     defaultLeaseTtl,
     maxLeaseTtl,
-    logLevel: logLevel as LogLevel,
+    logLevel,
     userLockout: Object.fromEntries(
       blocks(raw.user_lockout).map((b) => [
         b.label.toLowerCase(),

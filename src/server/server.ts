@@ -58,27 +58,38 @@ export async function startServer(
   });
   const listeners: Listener[] = [];
   const addresses: string[] = [];
-  for (const listenerConfig of config.listeners) {
-    const handler = createHandler(core, { maxRequestBytes: listenerConfig.maxRequestBytes, log });
-    const tls = listenerConfig.tlsDisable
-      ? undefined
-      : {
-          cert: await readFile(listenerConfig.tlsCertFile!),
-          key: await readFile(listenerConfig.tlsKeyFile!),
-          minVersion: listenerConfig.tlsMinVersion,
-        };
-    const listener = createListener(handler, {
-      tls,
-      headersTimeoutMs: listenerConfig.readHeaderTimeoutMs,
-      requestTimeoutMs: listenerConfig.readTimeoutMs,
-      keepAliveTimeoutMs: listenerConfig.idleTimeoutMs,
-    });
-    const { host, port } = splitAddress(listenerConfig.address);
-    const bound = await listener.listen(port, host);
-    listeners.push(listener);
-    addresses.push(
-      `${tls ? 'https' : 'http'}://${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`,
-    );
+  try {
+    await openListeners();
+  } catch (error) {
+    // One listener failed (its port taken, a bad certificate): close what did open and the storage,
+    // so the process ends with the error instead of serving on half its listeners.
+    await Promise.all(listeners.map((l) => l.close()));
+    await physical.close();
+    throw error;
+  }
+  async function openListeners(): Promise<void> {
+    for (const listenerConfig of config.listeners) {
+      const handler = createHandler(core, { maxRequestBytes: listenerConfig.maxRequestBytes, log });
+      const tls = listenerConfig.tlsDisable
+        ? undefined
+        : {
+            cert: await readFile(listenerConfig.tlsCertFile!),
+            key: await readFile(listenerConfig.tlsKeyFile!),
+            minVersion: listenerConfig.tlsMinVersion,
+          };
+      const listener = createListener(handler, {
+        tls,
+        headersTimeoutMs: listenerConfig.readHeaderTimeoutMs,
+        requestTimeoutMs: listenerConfig.readTimeoutMs,
+        keepAliveTimeoutMs: listenerConfig.idleTimeoutMs,
+      });
+      const { host, port } = splitAddress(listenerConfig.address);
+      const bound = await listener.listen(port, host);
+      listeners.push(listener);
+      addresses.push(
+        `${tls ? 'https' : 'http'}://${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`,
+      );
+    }
   }
   return {
     core,

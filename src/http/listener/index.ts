@@ -4,14 +4,16 @@
  * on with `req.method` exactly as the client sent it (method-fallback.ts). Other unknown methods get
  * Vault's 405.
  */
+
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import type { SecureVersion } from 'node:tls';
 import { createServer as createTlsServer } from 'node:tls';
 import { nextMethod } from './connection.js';
 import { type ParseError, recoverUnknownMethod } from './method-fallback.js';
 
 export interface ListenerOptions {
-  tls?: { cert: string | Buffer; key: string | Buffer; minVersion?: 'TLSv1.2' | 'TLSv1.3' };
+  tls?: { cert: string | Buffer; key: string | Buffer; minVersion?: SecureVersion };
   maxHeaderBytes?: number;
   requestTimeoutMs?: number;
   headersTimeoutMs?: number;
