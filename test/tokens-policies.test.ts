@@ -155,6 +155,13 @@ describe('token lifecycle', () => {
     assert.equal(fine.body.auth.lease_duration, 90);
   });
 
+  test('a negative renewal increment is a 400 and the token lives on', async () => {
+    const token = await createToken({ policies: ['default'], ttl: '1h' });
+    const renewed = await server.api('POST', 'auth/token/renew-self', { increment: -1 }, token);
+    assert.equal(renewed.status, 400, renewed.text);
+    assert.equal((await server.api('GET', 'auth/token/lookup-self', undefined, token)).status, 200);
+  });
+
   test('C1: renewal stops at the max TTL of the role or auth mount that made the token (CVE-2020-12757)', async () => {
     await server.api('POST', 'auth/token/roles/short-max', { token_max_ttl: '60s' }, root);
     const viaRole = await server.api('POST', 'auth/token/create/short-max', { ttl: '30s' }, root);
@@ -268,6 +275,11 @@ describe('mounts', () => {
       root,
     );
     assert.equal(toToken.status, 400, toToken.text);
+    // A body can carry what no URL can: such a mount could never be reached or disabled.
+    for (const to of ['a\u0000b', 'tab\there', 'x'.repeat(100_000)]) {
+      const res = await server.api('POST', 'sys/remount', { from: 'movable', to }, root);
+      assert.equal(res.status, 400, res.text.slice(0, 200));
+    }
     assert.equal((await server.api('GET', 'movable/a', undefined, root)).body.data.v, '1');
   });
 

@@ -78,11 +78,19 @@ export function newMountEntry(
 }
 
 /** Normalises a user-supplied mount path: no leading slash, exactly one trailing slash. */
+/** The longest mount path: a mount path is part of every key under it, which storage bounds too. */
+const MAX_MOUNT_PATH = 512;
+
 export function normalizeMountPath(path: string): string {
   const trimmed = path.replace(/^\/+/, '').replace(/\/+$/, '');
   if (trimmed === '' || trimmed.split('/').some((s) => s === '' || s === '.' || s === '..')) {
     throw invalid('invalid mount path');
   }
+  // A path that arrives in a body (sys/remount's `to`) could otherwise hold what no URL can reach:
+  // a mount there could never be read, tuned or disabled.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\u0000-\u001f\u007f]/.test(trimmed) || trimmed.length > MAX_MOUNT_PATH)
+    throw invalid('invalid mount path');
   return `${trimmed}/`;
 }
 

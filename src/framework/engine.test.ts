@@ -39,3 +39,18 @@ test("a path's captures win over a body field of the same name", () => {
   assert.deepEqual(input, { name: 'from-path', ttl: 5 });
   assert.deepEqual(warnings, []);
 });
+
+test('string fields refuse NUL and numbers JSON cannot hold (1e999 is Infinity), naming the field', () => {
+  const fields = { name: field.string('Name.'), policies: field.stringList('Policies.') };
+  const refused = (data: Record<string, unknown>, message: RegExp) =>
+    assert.throws(() => parseInput(fields, data, {}, false), message);
+  refused(JSON.parse('{"name":1e999}'), /field "name" must be a string/);
+  refused({ name: 'a\u0000b' }, /field "name" contains a NUL character/);
+  refused({ policies: ['ok', 'a\u0000b'] }, /field "policies" contains a NUL character/);
+  refused({ policies: 'ok,a\u0000b' }, /field "policies" contains a NUL character/);
+  refused(JSON.parse('{"policies":-1e999}'), /field "policies" must be a list of strings/);
+  assert.deepEqual(parseInput(fields, { name: 12, policies: 3 }, {}, false).input, {
+    name: '12',
+    policies: ['3'],
+  });
+});

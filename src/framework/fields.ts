@@ -31,13 +31,20 @@ interface Options<T> {
 
 const MAX_STRING = 1 << 20; // a bare string field never takes more than 1 MiB
 
+/**
+ * A string field's text. A number or boolean is taken as its text, as Go's weak decoding does, but not
+ * a number JSON cannot hold (1e999 parses as Infinity, which would be stored as "Infinity"). NUL is
+ * refused: no name, path or setting means anything with it, and storage keys cannot hold it.
+ */
 function parseString(max: number) {
   return (value: unknown, name: string): string => {
     let text: string;
     if (typeof value === 'string') text = value;
-    else if (typeof value === 'number' || typeof value === 'boolean') text = String(value);
+    else if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean')
+      text = String(value);
     else throw invalid(`field "${name}" must be a string`);
     if (text.length > max) throw invalid(`field "${name}" is longer than ${max} characters`);
+    if (text.includes('\u0000')) throw invalid(`field "${name}" contains a NUL character`);
     return text;
   };
 }
@@ -63,14 +70,15 @@ function parseBool(value: unknown, name: string): boolean {
 function parseStringList(value: unknown, name: string): string[] {
   if (Array.isArray(value)) return value.map((item) => parseString(MAX_STRING)(item, name));
   if (typeof value === 'string') {
-    return value === ''
+    const text = parseString(MAX_STRING)(value, name);
+    return text === ''
       ? []
-      : value
+      : text
           .split(',')
           .map((s) => s.trim())
           .filter((s) => s !== '');
   }
-  if (typeof value === 'number') return [String(value)];
+  if (typeof value === 'number' && Number.isFinite(value)) return [String(value)];
   throw invalid(`field "${name}" must be a list of strings`);
 }
 

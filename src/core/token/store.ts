@@ -410,6 +410,8 @@ export class TokenStore {
   }
 
   async renewEntry(entry: TokenEntry, incrementSeconds: number, token = '') {
+    // A negative increment would be taken as the new TTL and end the token on the spot.
+    if (incrementSeconds < 0) throw invalid('increment must not be negative');
     if (!entry.renewable) throw invalid('lease is not renewable');
     const now = this.deps.clock.now();
     const defaults = this.deps.defaults();
