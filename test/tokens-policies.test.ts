@@ -151,6 +151,11 @@ describe('token lifecycle', () => {
     await server.api('POST', 'auth/token/roles/neg-orphans', { orphan: true, token_max_ttl: '1h' }, root);
     const viaRole = await server.api('POST', 'auth/token/create/neg-orphans', { ttl: '-1' }, root);
     assert.equal(viaRole.status, 400, viaRole.text);
+    for (const field of ['token_ttl', 'token_max_ttl', 'token_explicit_max_ttl', 'token_period']) {
+      const role = await server.api('POST', 'auth/token/roles/neg-role', { [field]: '-1h' }, root);
+      assert.equal(role.status, 400, `${field}: ${role.text}`);
+      assert.deepEqual(role.body.errors, [`'${field}' cannot be negative`]);
+    }
     const fine = await server.api('POST', 'auth/token/create', { ttl: '90s' }, parent);
     assert.equal(fine.body.auth.lease_duration, 90);
   });

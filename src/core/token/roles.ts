@@ -112,6 +112,15 @@ async function writeRole(storage: StorageView, input: RoleInput, existing: Token
   };
   if (!['service', 'batch', 'default-service', 'default-batch'].includes(role.tokenType))
     throw invalid('invalid token_type');
+  // Vault's tokenutil words; a role with a negative TTL could only ever answer "ttl must be positive".
+  const durations = {
+    token_ttl: role.tokenTtl,
+    token_max_ttl: role.tokenMaxTtl,
+    token_explicit_max_ttl: role.tokenExplicitMaxTtl,
+    token_period: role.tokenPeriod,
+  };
+  for (const [field, seconds] of Object.entries(durations))
+    if (seconds < 0) throw invalid(`'${field}' cannot be negative`);
   if (role.tokenType === 'batch') {
     if (role.tokenPeriod)
       throw invalid("'token_type' cannot be 'batch' when role is set to generate periodic tokens");
