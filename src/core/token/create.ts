@@ -7,6 +7,7 @@ import { invalid } from '../errors.js';
 import { authBlock } from './entry.js';
 import { loadRole, type TokenRole } from './roles.js';
 import type { TokenEntry, TokenStore } from './store.js';
+import { refuseNegative } from './ttl.js';
 
 export const createFields = {
   role_name: field.string('Role to create the token against.', { max: 512 }),
@@ -118,14 +119,10 @@ function checkCreate(
 
 /** Vault's words; a negative TTL would otherwise read as "none given" and the token never expire. */
 function checkDurations(input: CreateInput): void {
-  const durations = {
-    ttl: input.ttl,
-    lease: input.lease,
-    explicit_max_ttl: input.explicit_max_ttl,
-    period: input.period,
-  };
-  for (const [field, seconds] of Object.entries(durations))
-    if (seconds !== undefined && seconds < 0) throw invalid(`${field} must be positive`);
+  refuseNegative(
+    { ttl: input.ttl, lease: input.lease, explicit_max_ttl: input.explicit_max_ttl, period: input.period },
+    (field) => `${field} must be positive`,
+  );
 }
 
 /** What a batch token cannot have (Vault's texts); a limited use count would never be enforced. */

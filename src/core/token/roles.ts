@@ -3,6 +3,7 @@ import { field } from '../../framework/fields.js';
 import { definePath } from '../../framework/path.js';
 import type { StorageView } from '../../framework/storage-view.js';
 import { invalid } from '../errors.js';
+import { refuseNegative } from './ttl.js';
 
 export interface TokenRole {
   name: string;
@@ -113,14 +114,15 @@ async function writeRole(storage: StorageView, input: RoleInput, existing: Token
   if (!['service', 'batch', 'default-service', 'default-batch'].includes(role.tokenType))
     throw invalid('invalid token_type');
   // Vault's tokenutil words; a role with a negative TTL could only ever answer "ttl must be positive".
-  const durations = {
-    token_ttl: role.tokenTtl,
-    token_max_ttl: role.tokenMaxTtl,
-    token_explicit_max_ttl: role.tokenExplicitMaxTtl,
-    token_period: role.tokenPeriod,
-  };
-  for (const [field, seconds] of Object.entries(durations))
-    if (seconds < 0) throw invalid(`'${field}' cannot be negative`);
+  refuseNegative(
+    {
+      token_ttl: role.tokenTtl,
+      token_max_ttl: role.tokenMaxTtl,
+      token_explicit_max_ttl: role.tokenExplicitMaxTtl,
+      token_period: role.tokenPeriod,
+    },
+    (field) => `'${field}' cannot be negative`,
+  );
   if (role.tokenType === 'batch') {
     if (role.tokenPeriod)
       throw invalid("'token_type' cannot be 'batch' when role is set to generate periodic tokens");

@@ -48,3 +48,12 @@ export function computeTtl(input: TtlInput): { ttl: number; warnings: string[] }
   }
   return { ttl, warnings };
 }
+
+/** Throws `message(field)` as a 400 for the first negative duration (undefined ones are not given). */
+export function refuseNegative(
+  durations: Record<string, number | undefined>,
+  message: (field: string) => string,
+): void {
+  for (const [field, seconds] of Object.entries(durations))
+    if (seconds !== undefined && seconds < 0) throw invalid(message(field));
+}
