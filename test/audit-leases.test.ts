@@ -186,6 +186,8 @@ describe('audit', () => {
       ['request', 'response'],
     );
     for (const entry of entries) {
+      assert.equal(entry.request.remote_address, '127.0.0.1');
+      assert.ok(Number.isInteger(entry.request.remote_port) && entry.request.remote_port > 0, 'remote_port');
       assert.deepEqual(entry.request.headers['x-custom'], ['plain-value']);
       assert.match(entry.request.headers['x-secret'][0], /^hmac-sha256:[0-9a-f]{64}$/);
       assert.equal(entry.request.headers['x-other'], undefined);

@@ -30,6 +30,7 @@ export function auditInputOf(
     clientToken: req.token,
     clientTokenAccessor: entry?.accessor || undefined,
     remoteAddress: req.clientAddr,
+    remotePort: req.clientPort,
     wrapTtl: req.wrapTtlSeconds,
     mount: { point: routePrefix(runtime.entry), type: runtime.entry.type, accessor: runtime.entry.accessor },
     auth: entry && {

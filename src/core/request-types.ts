@@ -9,6 +9,8 @@ export interface IncomingRequest {
   data: Record<string, unknown>;
   token?: string;
   clientAddr: string;
+  /** The client's TCP port, for audit entries' `remote_port`. */
+  clientPort?: number;
   headers: Record<string, string>;
   wrapTtlSeconds?: number;
   /** `?help=1`: answer the path's help instead of running it. */

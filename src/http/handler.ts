@@ -80,6 +80,7 @@ async function serve(
     data,
     token: tokenFrom(req),
     clientAddr: req.socket.remoteAddress ?? '',
+    clientPort: req.socket.remotePort,
     headers: flatHeaders(req),
     wrapTtlSeconds: wrapTtlFrom(req),
     help: isHelp(target.query),
