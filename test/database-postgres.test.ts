@@ -181,7 +181,13 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
       max_open_connections: 4,
       max_idle_connections: 1,
     });
-    await write('database/roles/idle', { db_name: 'idle', creation_statements: [CREATE], default_ttl: '1h' });
+    // Each issue holds its connection a moment, so the burst overlaps however fast the machine is (a
+    // 12-issue burst once finished in 88 ms, between two samples).
+    await write('database/roles/idle', {
+      db_name: 'idle',
+      creation_statements: [CREATE, 'SELECT pg_sleep(0.05);'],
+      default_ttl: '1h',
+    });
     const open = async () =>
       Number(
         (
@@ -331,7 +337,8 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
         for (const creds of users) if (await cluster.roleExists(creds.data.username)) return false;
         return true;
       },
-      20_000,
+      // 40 s: once, on a loaded machine, this took more than 20 (not understood yet; see the notes).
+      40_000,
       'users dropped after restart',
     );
     assert.ok(waited < 20_000);
