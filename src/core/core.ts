@@ -217,12 +217,12 @@ export class Core {
       await auditedHeaders.load();
       expiration.start();
       // Responses whose tokens expired or were revoked before their records went with them.
-      const sweeping = wrapper;
-      void sweeping
-        .sweep()
-        .catch((error: unknown) =>
-          this.log.warn('sweeping wrapped responses failed', { error: String(error) }),
-        );
+      void wrapper.sweep().catch((error: unknown) =>
+        // The error's name only: storage errors can carry their data.
+        this.log.warn('sweeping wrapped responses failed', {
+          error: error instanceof Error ? error.name : 'unknown',
+        }),
+      );
     }
     return { mounts, tokens, policies, expiration, audit, auditedHeaders, wrapper, wrappingTokens, cluster };
   }

@@ -4,7 +4,7 @@
  */
 
 import type { AuditInput } from '../audit/entry.js';
-import type { Caller, LogicalRequest, LogicalResponse } from '../framework/logical.js';
+import type { Caller, LogicalRequest, LogicalResponse, Operation } from '../framework/logical.js';
 import { isSudoPath } from '../policy/acl.js';
 import { auditFailure, auditInputOf, auditRefusal, auditRequest, auditResponse } from './audit-hooks.js';
 import { cidrAllows } from './cidr.js';
@@ -62,16 +62,20 @@ async function refuseUnrouted(core: Core, req: IncomingRequest): Promise<never> 
   if (!req.token) throw denied();
   const entry = await core.unsealed.tokens.lookup(req.token);
   if (!entry || !tokenUsableFrom(entry, req.clientAddr)) throw invalidToken();
+  if (!(await aclVerdict(core, entry, req, req.operation)).allowed) throw deniedByPolicy();
+  throw new CofferError('not_found', `no handler for route "${req.path}". route entry not found.`);
+}
+
+/** What the token's policies say of this request's path and operation. */
+async function aclVerdict(core: Core, entry: TokenEntry, req: IncomingRequest, operation: Operation) {
   const acl = await core.unsealed.policies.aclFor(entry.policies);
-  const verdict = acl.allowOperation({
+  return acl.allowOperation({
     path: req.path,
-    operation: req.operation,
+    operation,
     data: req.data,
     wrapTtlSeconds: req.wrapTtlSeconds,
     requiresSudo: isSudoPath(req.path),
   });
-  if (!verdict.allowed) throw deniedByPolicy();
-  throw new CofferError('not_found', `no handler for route "${req.path}". route entry not found.`);
 }
 
 async function runAuthorized(
@@ -143,14 +147,7 @@ async function authorize(
     const exists = await runtime.engine.exists(runtime.ctx, logical);
     if (exists === false) logical.operation = 'create';
   }
-  const acl = await state.policies.aclFor(entry.policies);
-  const verdict = acl.allowOperation({
-    path: req.path,
-    operation: logical.operation,
-    data: req.data,
-    wrapTtlSeconds: req.wrapTtlSeconds,
-    requiresSudo: isSudoPath(req.path),
-  });
+  const verdict = await aclVerdict(core, entry, req, logical.operation);
   if (!verdict.allowed) throw deniedByPolicy();
   // num_uses: the use is spent only once the request is allowed, as Vault does.
   const used = await state.tokens.use(req.token, entry);

@@ -59,15 +59,6 @@ export async function startServer(
   const listeners: Listener[] = [];
   const addresses: string[] = [];
   try {
-    await openListeners();
-  } catch (error) {
-    // One listener failed (its port taken, a bad certificate): close what did open and the storage,
-    // so the process ends with the error instead of serving on half its listeners.
-    await Promise.all(listeners.map((l) => l.close()));
-    await physical.close();
-    throw error;
-  }
-  async function openListeners(): Promise<void> {
     for (const listenerConfig of config.listeners) {
       const handler = createHandler(core, { maxRequestBytes: listenerConfig.maxRequestBytes, log });
       const tls = listenerConfig.tlsDisable
@@ -90,6 +81,12 @@ export async function startServer(
         `${tls ? 'https' : 'http'}://${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`,
       );
     }
+  } catch (error) {
+    // One listener failed (its port taken, a bad certificate): close what did open and the storage,
+    // so the process ends with the error instead of serving on half its listeners.
+    await Promise.all(listeners.map((l) => l.close()));
+    await physical.close();
+    throw error;
   }
   return {
     core,

@@ -2,6 +2,7 @@
 import { field, type Input } from '../../framework/fields.js';
 import type { LogicalRequest, LogicalResponse } from '../../framework/logical.js';
 import type { EngineContext } from '../../framework/path.js';
+import { assertPoliciesAssignable, normalizePolicyName } from '../../policy/builtin.js';
 import { isValidCidr } from '../cidr.js';
 import { invalid } from '../errors.js';
 import { authBlock } from './entry.js';
@@ -50,8 +51,8 @@ function policiesFor(
     : governing?.allowedPolicies.length
       ? governing.allowedPolicies
       : parentPolicies.filter((p) => p !== 'root' || privileged);
-  requested = [...new Set(requested.map((p) => p.trim().toLowerCase()).filter(Boolean))];
-  if (requested.includes('response-wrapping')) throw invalid('cannot assign policy "response-wrapping"');
+  requested = [...new Set(requested.map(normalizePolicyName).filter(Boolean))];
+  assertPoliciesAssignable(requested);
   if (governing) {
     const role = governing;
     if (
@@ -217,6 +218,6 @@ export async function createToken(
       policies: created.entry.policies,
       wire: authBlock(created.token, created.entry, ctx.clock.now()),
     },
-    warnings: [...warnings, ...created.warnings].length ? [...warnings, ...created.warnings] : undefined,
+    warnings: warnings.length + created.warnings.length ? [...warnings, ...created.warnings] : undefined,
   };
 }

@@ -198,7 +198,7 @@ export class TokenStore {
     const now = this.deps.clock.now();
     const defaults = this.deps.defaults();
     const isRootPolicy = params.policies.includes('root');
-    const { ttl, warnings } = computeTtl({
+    const { ttl, period, warnings } = computeTtl({
       requestedTtl: params.ttl ?? 0,
       explicitMaxTtl: params.explicitMaxTtl ?? 0,
       period: params.period ?? 0,
@@ -221,7 +221,7 @@ export class TokenStore {
       explicitMaxTtl: params.explicitMaxTtl ?? 0,
       maxTtl: params.mountMaxTtl ?? defaults.maxTtl,
       // Renewals extend by the period: the capped one computeTtl warned about, not the one asked for.
-      period: capped(params.period ?? 0, params.mountMaxTtl ?? defaults.maxTtl),
+      period,
       expireTime: ttl > 0 ? now + ttl * 1000 : undefined,
       renewable: type === 'batch' ? false : (params.renewable ?? true) && ttl > 0,
       type,
@@ -526,9 +526,4 @@ export class TokenStore {
     if (!parent) return { gone: true };
     return { gone: false, ownerAccessor: parent.accessor, expireTime: entry.expireTime };
   }
-}
-
-/** `value` no larger than `max`, where a max of 0 means none. */
-function capped(value: number, max: number): number {
-  return max > 0 ? Math.min(value, max) : value;
 }

@@ -11,13 +11,14 @@ export interface TtlInput {
   neverExpires: boolean;
 }
 
-export function computeTtl(input: TtlInput): { ttl: number; warnings: string[] } {
+/** The token's TTL, and its period as capped (renewals extend by it), with Vault's warnings. */
+export function computeTtl(input: TtlInput): { ttl: number; period: number; warnings: string[] } {
   const warnings: string[] = [];
   // Callers refuse negative durations with the field's name; this is the backstop, since a negative
   // TTL read as "none given" would make a token that never expires.
   if (input.requestedTtl < 0 || input.explicitMaxTtl < 0 || input.period < 0)
     throw invalid('ttl must be positive');
-  if (input.neverExpires) return { ttl: 0, warnings };
+  if (input.neverExpires) return { ttl: 0, period: 0, warnings };
   if (input.period > 0) {
     let period = input.period;
     // Vault caps a period at the mount's (or system's) max TTL, with this warning.
@@ -28,7 +29,7 @@ export function computeTtl(input: TtlInput): { ttl: number; warnings: string[] }
       period = input.maxTtl;
     }
     const ttl = input.explicitMaxTtl > 0 ? Math.min(period, input.explicitMaxTtl) : period;
-    return { ttl, warnings };
+    return { ttl, period, warnings };
   }
   let ttl = input.requestedTtl || input.defaultTtl;
   let max = input.maxTtl;
@@ -46,7 +47,7 @@ export function computeTtl(input: TtlInput): { ttl: number; warnings: string[] }
     );
     ttl = max;
   }
-  return { ttl, warnings };
+  return { ttl, period: 0, warnings };
 }
 
 /** Throws `message(field)` as a 400 for the first negative duration (undefined ones are not given). */
