@@ -330,6 +330,29 @@ describe('mounts', () => {
   });
 });
 
+test('sys/internal/ui/mounts: a stale token is refused, not taken as anonymous; unauth mounts are listed for all', async () => {
+  assert.equal((await server.api('POST', 'sys/mounts/shown', { type: 'kv-v2' }, root)).status, 204);
+  const tune = { listing_visibility: 'unauth' };
+  assert.equal((await server.api('POST', 'sys/mounts/shown/tune', tune, root)).status, 204);
+  const stale = await createToken({ policies: ['default'] });
+  await server.api('POST', 'auth/token/revoke', { token: stale }, root);
+  for (const path of ['sys/internal/ui/mounts', 'sys/internal/ui/mounts/shown/app']) {
+    const res = await server.api('GET', path, undefined, stale);
+    assert.equal(res.status, 403, `${path}: ${res.text}`);
+    assert.deepEqual(res.body.errors, ['permission denied']);
+  }
+  const anonymous = await server.api('GET', 'sys/internal/ui/mounts');
+  assert.equal(anonymous.status, 200);
+  assert.deepEqual(Object.keys(anonymous.body.data.secret), ['shown/']);
+  assert.equal(anonymous.body.data.secret['shown/'].accessor, undefined, 'anonymous callers get no details');
+  // A valid token whose policies do not reach shown/ still sees it, with its details.
+  const plain = await createToken({ policies: ['default'] });
+  const listed = await server.api('GET', 'sys/internal/ui/mounts', undefined, plain);
+  assert.equal(listed.status, 200);
+  assert.match(listed.body.data.secret['shown/'].accessor, /^kv_/);
+  assert.equal(listed.body.data.secret['secret/'], undefined, 'default reaches nothing under secret/');
+});
+
 describe('token creation rules a caller must not get around (Vault handleCreateCommon)', () => {
   const creatorPolicy = 'path "auth/token/*" {\n  capabilities = ["create", "update", "read"]\n}\n';
   let creator: string;

@@ -40,6 +40,7 @@ export async function handleRequest(core: Core, req: IncomingRequest): Promise<C
   try {
     if (!unauthenticated) lastUse = await authorize(core, runtime, logical, req, entry);
     else if (entry) logical.caller = callerOf(req.token!, entry, false);
+    else if (req.token) logical.staleToken = true;
   } catch (error) {
     await auditRefusal(core, audited, error);
     throw error;

@@ -26,6 +26,11 @@ export interface LogicalRequest {
   mountPoint: string;
   clientAddr?: string;
   caller?: Caller;
+  /**
+   * On an unauthenticated path: the request carried a token that is not valid (expired, revoked, or
+   * bound elsewhere). Most such paths ignore it; a few answer 403, as Vault does (`sys/internal/ui`).
+   */
+  staleToken?: boolean;
   headers?: Record<string, string>;
 }
 

@@ -1,22 +1,33 @@
 /** `sys/internal/ui/mounts`: how the CLI and consul-template tell KV v1 from v2. */
 import { field } from '../../framework/fields.js';
+import type { LogicalRequest } from '../../framework/logical.js';
 import { definePath } from '../../framework/path.js';
 import type { Core } from '../core.js';
-import { CofferError } from '../errors.js';
+import { CofferError, denied } from '../errors.js';
 import { type MountEntry, mountToWire, routePrefix } from '../mounts.js';
 
-async function visibleMounts(core: Core, token: string | undefined) {
+/**
+ * The caller's ACL, or undefined when no token was sent. A token that was sent but is not valid is
+ * refused (Vault: 403), not taken as anonymous.
+ */
+async function callerAcl(core: Core, req: LogicalRequest) {
+  if (req.staleToken) throw denied();
+  return req.caller ? core.unsealed.policies.aclFor(req.caller.policies ?? []) : undefined;
+}
+
+async function visibleMounts(core: Core, req: LogicalRequest) {
   const state = core.unsealed;
-  const entry = token ? await state.tokens.lookup(token) : undefined;
-  const acl = entry ? await state.policies.aclFor(entry.policies) : undefined;
+  const acl = await callerAcl(core, req);
   const out: { secret: Record<string, unknown>; auth: Record<string, unknown> } = { secret: {}, auth: {} };
   for (const mount of state.mounts.table.all()) {
     const bucket = mount.table === 'auth' ? out.auth : out.secret;
-    if (acl) {
-      if (acl.hasAccessUnder(routePrefix(mount))) bucket[mount.path] = mountToWire(mount);
-    } else if (mount.config.listingVisibility === 'unauth') {
-      bucket[mount.path] = { type: mount.type, description: mount.description, options: mount.options };
-    }
+    // As in Vault: a mount tuned to listing_visibility=unauth is listed for everyone; an authenticated
+    // caller also sees the mounts its policies reach, and gets the full description of each.
+    const listed = mount.config.listingVisibility === 'unauth' || acl?.hasAccessUnder(routePrefix(mount));
+    if (!listed) continue;
+    bucket[mount.path] = acl
+      ? mountToWire(mount)
+      : { type: mount.type, description: mount.description, options: mount.options };
   }
   return { data: out };
 }
@@ -33,7 +44,7 @@ export function internalUiPaths(core: Core) {
     definePath({
       pattern: 'internal/ui/mounts',
       unauthenticated: true,
-      operations: { read: (_ctx, _input, req) => visibleMounts(core, req.caller?.clientToken) },
+      operations: { read: (_ctx, _input, req) => visibleMounts(core, req) },
       help: 'Mounts visible to the caller.',
     }),
     definePath({
@@ -44,14 +55,12 @@ export function internalUiPaths(core: Core) {
         read: async (_ctx, input, req) => {
           const path = (input.path ?? '').replace(/^\/+/, '');
           const state = core.unsealed;
-          const token = req.caller?.clientToken
-            ? await state.tokens.lookup(req.caller.clientToken)
-            : undefined;
           const mount: MountEntry | undefined = state.mounts.table.match(path);
-          if (!token || !mount) throw preflightDenied(path.replace(/\/$/, ''));
-          const acl = await state.policies.aclFor(token.policies);
+          // No such mount is the same 403 as no access: this path must not map the mount table.
+          if (!mount) throw preflightDenied(path.replace(/\/$/, ''));
+          const acl = await callerAcl(core, req);
           // Vault: any capability on anything under the mount is enough to learn which mount serves the path.
-          if (!acl.hasAccessUnder(routePrefix(mount))) throw preflightDenied(path.replace(/\/$/, ''));
+          if (!acl?.hasAccessUnder(routePrefix(mount))) throw preflightDenied(path.replace(/\/$/, ''));
           return { data: { ...mountToWire(mount), path: mount.path } };
         },
       },
