@@ -43,7 +43,9 @@ async function logical(core: Core, token: string, operation: 'read' | 'update', 
 
 const server = await startServer({
   storage: { type: 'sqlite', options: { path: join(dir, 'coffer.db') } },
-  listeners: [{ address: '127.0.0.1:0', tlsDisable: true, maxRequestBytes: 32 << 20 }],
+  listeners: [
+    { address: '127.0.0.1:0', tlsDisable: true, maxRequestBytes: 32 << 20, maxRequestDurationMs: 90_000 },
+  ],
   ui: false,
   defaultLeaseTtl: 768 * 3600,
   maxLeaseTtl: 768 * 3600,

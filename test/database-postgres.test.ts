@@ -93,6 +93,49 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
     await cluster?.stop();
   });
 
+  test('F6: a creation that outlasts max_request_duration is a 500, and the user it made late is dropped', async () => {
+    const timed = await startTestServer({
+      storage: 'sqlite',
+      listenerOptions: { max_request_duration: '2s' },
+    });
+    try {
+      const call = (method: string, path: string, body?: Record<string, unknown>) =>
+        timed.api(method, path, body, timed.rootToken);
+      assert.equal((await call('POST', 'sys/mounts/database', { type: 'database' })).status, 204);
+      const config = await call('POST', 'database/config/pg', connectionTo(cluster.port, ['slow']));
+      assert.equal(config.status, 204, config.text);
+      // A database that hangs for 4 s while the user is created; the name it made is recorded, since
+      // the client never learns it.
+      await cluster.query('CREATE TABLE f6_made (name text)');
+      const slow = ['SELECT pg_sleep(4);', CREATE, "INSERT INTO f6_made VALUES ('{{name}}');"];
+      const role = { db_name: 'pg', creation_statements: slow, default_ttl: '1h' };
+      assert.equal((await call('POST', 'database/roles/slow', role)).status, 204);
+      const started = Date.now();
+      const res = await call('GET', 'database/creds/slow');
+      const waited = Date.now() - started;
+      assert.equal(res.status, 500, res.text);
+      assert.deepEqual(res.body.errors, ['context deadline exceeded']);
+      assert.ok(waited >= 1900 && waited < 3900, `answered after ${waited} ms, not at the 2 s deadline`);
+      // The creation commits ~2 s later; the server revokes the credential nobody received.
+      let made = '';
+      await eventually(
+        async () => {
+          made = (await cluster.query<{ name: string }>('SELECT name FROM f6_made')).rows[0]?.name ?? '';
+          return made !== '';
+        },
+        30_000,
+        'the slow creation commits',
+      );
+      await eventually(async () => !(await cluster.roleExists(made)), 30_000, 'the late user is dropped');
+      const leases = await call('LIST', 'sys/leases/lookup/database/creds/slow/');
+      assert.equal(leases.status, 404, `no lease is left behind: ${leases.text}`);
+      assert.match(timed.output(), /finished after max_request_duration/);
+    } finally {
+      await timed.stop();
+      await removeServerDir(timed);
+    }
+  });
+
   test('issued credentials log in; sys/leases/revoke drops the role and the login fails', async () => {
     const creds = await issue('app');
     assert.match(creds.lease_id, /^database\/creds\/app\/[A-Za-z0-9]{24}$/);

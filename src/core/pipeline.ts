@@ -9,6 +9,7 @@ import { isSudoPath } from '../policy/acl.js';
 import { auditFailure, auditInputOf, auditRefusal, auditRequest, auditResponse } from './audit-hooks.js';
 import { cidrAllows } from './cidr.js';
 import type { Core } from './core.js';
+import { withDeadline } from './deadline.js';
 import { CofferError, denied, deniedByPolicy, invalid, invalidToken, sealedError } from './errors.js';
 import type { MountRuntime } from './mount-manager.js';
 import { routePrefix } from './mounts.js';
@@ -92,7 +93,11 @@ async function runAuthorized(
   if (req.help) return wrapResponse(req, runtime, runtime.engine.helpFor(logical.path));
   let result: CoreResponse;
   try {
-    const response = await runtime.engine.handleRequest(runtime.ctx, logical);
+    const response = await withDeadline(
+      runtime.engine.handleRequest(runtime.ctx, logical),
+      req.maxDurationMs,
+      (late) => undoLateResponse(core, req, logical, late),
+    );
     // `sys/seal` ends the unsealed state mid-request; it has nothing more to add.
     if (core.isSealed()) return wrapResponse(req, runtime, response);
     result = await maybeWrap(core, req, await finishResponse(core, runtime, req, logical, response));
@@ -102,6 +107,43 @@ async function runAuthorized(
   }
   await auditResponse(core, audited, result);
   return result;
+}
+
+/**
+ * An engine answered after its request's deadline: the client got a 500 and will never see this
+ * answer, so a credential it carries is revoked at its source (through a lease, so a failed
+ * revocation is retried) and a token it made is revoked. A KV write that finished late stays written,
+ * as in Vault.
+ */
+async function undoLateResponse(
+  core: Core,
+  req: IncomingRequest,
+  logical: LogicalRequest,
+  response: LogicalResponse | undefined,
+): Promise<void> {
+  const log = core.log.child('request');
+  log.warn('request finished after max_request_duration; its result was discarded', { path: req.path });
+  if (core.isSealed() || (!response?.secret && !response?.auth?.wire)) return;
+  const state = core.unsealed;
+  try {
+    if (response.secret) {
+      const { lease } = await state.expiration.register(
+        req.path,
+        response.secret,
+        logical.caller?.accessor,
+        response.secret.maxTtlSeconds ?? response.secret.ttlSeconds,
+      );
+      await state.expiration.revokeQueued(lease.leaseId);
+    }
+    const accessor = response.auth?.wire?.accessor;
+    if (typeof accessor === 'string') await state.tokens.revokeAccessor(accessor);
+  } catch (error) {
+    // The error's name only: a driver's message can carry a connection string.
+    log.error('undoing a late response failed', {
+      path: req.path,
+      error: error instanceof Error ? error.name : 'error',
+    });
+  }
 }
 
 /** Sys paths whose answers are always wrapped, with Vault's default TTL when the client sent none. */

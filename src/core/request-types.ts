@@ -15,6 +15,8 @@ export interface IncomingRequest {
   wrapTtlSeconds?: number;
   /** `?help=1`: answer the path's help instead of running it. */
   help?: boolean;
+  /** How long the engine may take to answer (the listener's max_request_duration); none if unset. */
+  maxDurationMs?: number;
 }
 
 export interface CoreResponse {

@@ -22,6 +22,8 @@ import { RAW_PATHS, serveRaw } from './sys-raw.js';
 
 export interface HandlerOptions {
   maxRequestBytes: number;
+  /** Passed to core as the request's deadline (Vault's max_request_duration). */
+  maxRequestDurationMs?: number;
   log: Logger;
 }
 
@@ -84,6 +86,7 @@ async function serve(
     headers: flatHeaders(req),
     wrapTtlSeconds: wrapTtlFrom(req),
     help: isHelp(target.query),
+    maxDurationMs: options.maxRequestDurationMs,
   });
   respond(res, path, operation, result);
 }

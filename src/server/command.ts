@@ -2,7 +2,13 @@
 import { parseArgs } from 'node:util';
 import { storeTokenFile, tokenFilePath } from '../client/token-helper.js';
 import { CofferError } from '../core/errors.js';
-import { DEFAULT_MAX_REQUEST_BYTES, loadConfigFile, parseLogLevel, type ServerConfig } from './config.js';
+import {
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_MAX_REQUEST_DURATION_MS,
+  loadConfigFile,
+  parseLogLevel,
+  type ServerConfig,
+} from './config.js';
 import { capHeapGrowth } from './heap.js';
 import { type RunningServer, startServer } from './server.js';
 
@@ -28,7 +34,14 @@ function normalizeFlags(args: string[]): string[] {
 function devConfig(address: string, logLevel: string): ServerConfig {
   return {
     storage: { type: 'inmem', options: {} },
-    listeners: [{ address, tlsDisable: true, maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES }],
+    listeners: [
+      {
+        address,
+        tlsDisable: true,
+        maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES,
+        maxRequestDurationMs: DEFAULT_MAX_REQUEST_DURATION_MS,
+      },
+    ],
     ui: true,
     defaultLeaseTtl: 768 * 3600,
     maxLeaseTtl: 768 * 3600,

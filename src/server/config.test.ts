@@ -105,3 +105,18 @@ test("tls_disable reads Go's booleans; max_request_size 0 is the default; log_le
   assert.equal(configFromObject({ ...base, log_level: 'ERR' }).logLevel, 'error');
   assert.throws(() => configFromObject({ ...base, log_level: 'bogus' }), /unknown log level: bogus/);
 });
+
+test('max_request_duration: 90 s by default, default_max_request_duration for every listener, a listener may override', () => {
+  const durationOf = (raw: Record<string, unknown>, listener: Record<string, unknown> = {}) =>
+    configFromObject({ ...base, ...raw, listener: { tcp: [{ tls_disable: true, ...listener }] } })
+      .listeners[0].maxRequestDurationMs;
+  assert.equal(durationOf({}), 90_000);
+  assert.equal(durationOf({ default_max_request_duration: '5s' }), 5000);
+  assert.equal(durationOf({ default_max_request_duration: '5s' }, { max_request_duration: '2m' }), 120_000);
+  assert.equal(durationOf({}, { max_request_duration: 0 }), 90_000, '0 is the default, as in Vault');
+  assert.throws(
+    () => durationOf({}, { max_request_duration: '-1s' }),
+    /max_request_duration cannot be negative/,
+  );
+  assert.throws(() => durationOf({ default_max_request_duration: 'soon' }), /default_max_request_duration/);
+});

@@ -16,6 +16,11 @@ export interface ListenerConfig {
   tlsKeyFile?: string;
   tlsMinVersion?: SecureVersion;
   maxRequestBytes: number;
+  /**
+   * How long an engine may work on one request before the client gets a 500 (Vault's
+   * `max_request_duration`; the top-level `default_max_request_duration`, else 90 s).
+   */
+  maxRequestDurationMs: number;
   /** Vault's http_read_header_timeout (10 s), http_read_timeout (30 s), http_idle_timeout (5 m), in ms. */
   readHeaderTimeoutMs?: number;
   readTimeoutMs?: number;
@@ -36,6 +41,7 @@ export interface ServerConfig {
 
 const DEFAULT_TTL = 768 * 3600;
 export const DEFAULT_MAX_REQUEST_BYTES = 32 << 20;
+export const DEFAULT_MAX_REQUEST_DURATION_MS = 90_000;
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'];
 /** Vault's other spellings of the levels. */
 const LOG_LEVEL_ALIASES: Record<string, LogLevel> = { warning: 'warn', err: 'error', notice: 'info' };
@@ -89,7 +95,19 @@ function stringOptions(body: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)]));
 }
 
-function parseListener(label: string, body: Record<string, unknown>): ListenerConfig {
+/** A request duration setting in ms: a Go duration or seconds; 0, like no setting, is `fallback`. */
+function requestDurationMs(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const seconds = parseDurationSeconds(value, name);
+  if (seconds < 0) throw invalid(`${name} cannot be negative`);
+  return seconds === 0 ? fallback : seconds * 1000;
+}
+
+function parseListener(
+  label: string,
+  body: Record<string, unknown>,
+  defaultMaxRequestDurationMs: number,
+): ListenerConfig {
   if (label !== 'tcp') throw invalid(`unknown listener type: ${label}`);
   const tlsDisable = truthy(body.tls_disable);
   const listener: ListenerConfig = {
@@ -97,6 +115,11 @@ function parseListener(label: string, body: Record<string, unknown>): ListenerCo
     tlsDisable,
     // 0, like no setting, is the default (32 MiB), as in Vault.
     maxRequestBytes: Number(body.max_request_size ?? 0) || DEFAULT_MAX_REQUEST_BYTES,
+    maxRequestDurationMs: requestDurationMs(
+      body.max_request_duration,
+      'listener "tcp" max_request_duration',
+      defaultMaxRequestDurationMs,
+    ),
   };
   if (!tlsDisable) {
     if (typeof body.tls_cert_file !== 'string' || typeof body.tls_key_file !== 'string') {
@@ -152,7 +175,12 @@ function parseUserLockout(label: string, body: Record<string, unknown>): Lockout
 export function configFromObject(raw: Record<string, unknown>): ServerConfig {
   const storage = singleBlock(raw.storage ?? raw.backend, 'storage');
   if (!storage) throw invalid('no storage block in configuration');
-  const listeners = blocks(raw.listener).map((b) => parseListener(b.label, b.body));
+  const defaultDuration = requestDurationMs(
+    raw.default_max_request_duration,
+    'default_max_request_duration',
+    DEFAULT_MAX_REQUEST_DURATION_MS,
+  );
+  const listeners = blocks(raw.listener).map((b) => parseListener(b.label, b.body, defaultDuration));
   if (listeners.length === 0) throw invalid('no listener block in configuration');
   const logLevel = parseLogLevel(raw.log_level ?? 'info');
   // A negative TTL would read as "none" and make tokens that never expire; 0 is the default (768h).

@@ -60,7 +60,11 @@ export async function startServer(
   const addresses: string[] = [];
   try {
     for (const listenerConfig of config.listeners) {
-      const handler = createHandler(core, { maxRequestBytes: listenerConfig.maxRequestBytes, log });
+      const handler = createHandler(core, {
+        maxRequestBytes: listenerConfig.maxRequestBytes,
+        maxRequestDurationMs: listenerConfig.maxRequestDurationMs,
+        log,
+      });
       const tls = listenerConfig.tlsDisable
         ? undefined
         : {
