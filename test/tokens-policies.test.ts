@@ -245,6 +245,25 @@ describe('response wrapping', () => {
     assert.equal(again.status, 400);
     assert.deepEqual(again.body.errors, ['wrapping token is not valid or does not exist']);
   });
+
+  test("an old client's unwrap, a read of cubbyhole/response with the wrapping token, answers once", async () => {
+    await server.api('POST', 'secret/data/legacy', { data: { pin: '4321' } }, root);
+    const wrapped = await server.api('GET', 'secret/data/legacy', undefined, root, {
+      'X-Vault-Wrap-TTL': '60s',
+    });
+    const token = wrapped.body.wrap_info.token;
+    const read = await server.api('GET', 'cubbyhole/response', undefined, token);
+    assert.equal(read.status, 200, read.text);
+    assert.match(read.body.warnings[0], /Reading from 'cubbyhole\/response' is deprecated/);
+    const inner = JSON.parse(read.body.data.response);
+    assert.equal(inner.data.data.pin, '4321');
+    assert.equal(inner.wrap_info, null);
+    // Single use, as through sys/wrapping/unwrap: the token and the record are gone.
+    assert.equal((await server.api('GET', 'cubbyhole/response', undefined, token)).status, 403);
+    assert.equal((await server.api('POST', 'sys/wrapping/unwrap', undefined, token)).status, 400);
+    // Any other token reading its own cubbyhole/response reads its own cubbyhole, as before.
+    assert.equal((await server.api('GET', 'cubbyhole/response', undefined, root)).status, 404);
+  });
 });
 
 describe('mounts', () => {

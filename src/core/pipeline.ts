@@ -6,6 +6,7 @@
 import type { AuditInput } from '../audit/entry.js';
 import type { Caller, LogicalRequest, LogicalResponse, Operation } from '../framework/logical.js';
 import { isSudoPath } from '../policy/acl.js';
+import { RESPONSE_WRAPPING_POLICY_NAME } from '../policy/builtin.js';
 import { auditFailure, auditInputOf, auditRefusal, auditRequest, auditResponse } from './audit-hooks.js';
 import { cidrAllows } from './cidr.js';
 import type { Core } from './core.js';
@@ -15,7 +16,7 @@ import type { MountRuntime } from './mount-manager.js';
 import { routePrefix } from './mounts.js';
 import type { CoreResponse, IncomingRequest } from './request-types.js';
 import type { TokenEntry } from './token/store.js';
-import { NOT_VALID } from './wrapping.js';
+import { legacyUnwrapResponse, NOT_VALID } from './wrapping.js';
 
 export async function handleRequest(core: Core, req: IncomingRequest): Promise<CoreResponse> {
   if (core.isSealed()) throw sealedError();
@@ -93,11 +94,11 @@ async function runAuthorized(
   if (req.help) return wrapResponse(req, runtime, runtime.engine.helpFor(logical.path));
   let result: CoreResponse;
   try {
-    const response = await withDeadline(
-      runtime.engine.handleRequest(runtime.ctx, logical),
-      req.maxDurationMs,
-      (late) => undoLateResponse(core, req, logical, late),
-    );
+    const response = isLegacyUnwrap(req, logical)
+      ? legacyUnwrapResponse(await core.unsealed.wrapper.unwrap(logical.caller!.accessor!))
+      : await withDeadline(runtime.engine.handleRequest(runtime.ctx, logical), req.maxDurationMs, (late) =>
+          undoLateResponse(core, req, logical, late),
+        );
     // `sys/seal` ends the unsealed state mid-request; it has nothing more to add.
     if (core.isSealed()) return wrapResponse(req, runtime, response);
     result = await maybeWrap(core, req, await finishResponse(core, runtime, req, logical, response));
@@ -107,6 +108,18 @@ async function runAuthorized(
   }
   await auditResponse(core, audited, result);
   return result;
+}
+
+/** A wrapping token reading `cubbyhole/response`: an unwrap in the form of Vault before 0.6.2. */
+function isLegacyUnwrap(req: IncomingRequest, logical: LogicalRequest): boolean {
+  const policies = logical.caller?.policies;
+  return (
+    req.path === 'cubbyhole/response' &&
+    logical.operation === 'read' &&
+    policies?.length === 1 &&
+    policies[0] === RESPONSE_WRAPPING_POLICY_NAME &&
+    Boolean(logical.caller?.accessor)
+  );
 }
 
 /**

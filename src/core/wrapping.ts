@@ -120,3 +120,25 @@ export class ResponseWrapper {
     }
   }
 }
+
+/**
+ * Vault before 0.6.2 kept a wrapped response in its wrapping token's cubbyhole, at
+ * `cubbyhole/response`, as the JSON text of the HTTP response; old clients still unwrap by reading it
+ * there (Vault still answers them, with this warning). The record is taken as an unwrap takes it.
+ */
+export const LEGACY_UNWRAP_WARNING =
+  "Reading from 'cubbyhole/response' is deprecated. Please use sys/wrapping/unwrap to unwrap responses, as it provides additional security checks and other benefits.";
+
+export function legacyUnwrapResponse(content: WrappedContent) {
+  const envelope = {
+    request_id: '',
+    lease_id: content.leaseId,
+    renewable: content.renewable,
+    lease_duration: content.leaseDuration,
+    data: content.data,
+    wrap_info: null,
+    warnings: content.warnings,
+    auth: content.auth,
+  };
+  return { data: { response: JSON.stringify(envelope) }, warnings: [LEGACY_UNWRAP_WARNING] };
+}
