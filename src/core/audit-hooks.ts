@@ -67,7 +67,16 @@ export async function auditRequest(core: Core, input: Input, login: boolean): Pr
   }
 }
 
-export async function auditResponse(core: Core, input: Input, result: CoreResponse): Promise<void> {
+/**
+ * `leaseId` is the lease the request registered: a wrapped response carries it only inside the
+ * wrapped data, with `result.leaseId` blank.
+ */
+export async function auditResponse(
+  core: Core,
+  input: Input,
+  result: CoreResponse,
+  leaseId = result.leaseId,
+): Promise<void> {
   const audit = core.unsealed.audit;
   if (!audit.hasDevices()) return;
   const auth = result.auth;
@@ -97,15 +106,20 @@ export async function auditResponse(core: Core, input: Input, result: CoreRespon
   try {
     await audit.logResponse(input(), { response });
   } catch {
-    await undo(core, result);
+    await undo(core, result, leaseId);
     throw new CofferError('internal', 'internal error');
   }
 }
 
-/** Best effort: a credential the client will never see must not stay valid. */
-async function undo(core: Core, result: CoreResponse): Promise<void> {
+/**
+ * A credential the client will never see must not stay valid. Our improvement on Vault, which
+ * answers 500 but leaves the secret live until its TTL: the lease this request registered is revoked
+ * at the source now, and if the source refuses, the lease is kept and retried with backoff like an
+ * expired one (a forced revoke would forget it and leave the credential live with nothing to end it).
+ */
+async function undo(core: Core, result: CoreResponse, leaseId: string): Promise<void> {
   const state = core.unsealed;
-  if (result.leaseId) await state.expiration.revoke(result.leaseId, { force: true }).catch(() => undefined);
+  if (leaseId) await state.expiration.revokeQueued(leaseId).catch(() => undefined);
   const accessor = result.auth?.accessor;
   if (typeof accessor === 'string' && accessor)
     await state.tokens.revokeAccessor(accessor).catch(() => undefined);

@@ -92,6 +92,7 @@ async function runAuthorized(
   await auditRequest(core, audited, unauthenticated);
 
   if (req.help) return wrapResponse(req, runtime, runtime.engine.helpFor(logical.path));
+  let finished: CoreResponse;
   let result: CoreResponse;
   try {
     const response = isLegacyUnwrap(req, logical)
@@ -101,12 +102,14 @@ async function runAuthorized(
         );
     // `sys/seal` ends the unsealed state mid-request; it has nothing more to add.
     if (core.isSealed()) return wrapResponse(req, runtime, response);
-    result = await maybeWrap(core, req, await finishResponse(core, runtime, req, logical, response));
+    finished = await finishResponse(core, runtime, req, logical, response);
+    result = await maybeWrap(core, req, finished);
   } catch (error) {
     await auditFailure(core, audited, error);
     throw error;
   }
-  await auditResponse(core, audited, result);
+  // The lease from before wrapping: wrapping moves it into the wrapped data, out of `result`.
+  await auditResponse(core, audited, result, finished.leaseId);
   return result;
 }
 

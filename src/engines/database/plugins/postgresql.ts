@@ -305,13 +305,25 @@ class PostgresPlugin implements DatabasePlugin {
     const statements = commandsOf(request.statements);
     try {
       if (statements.length > 0) {
-        await this.inTransaction(statements, { name: request.username, username: request.username });
+        await this.inTransaction(statements, { name: request.username, username: request.username }).catch(
+          async (error: unknown) => {
+            // A user dropped by hand makes custom statements (a plain DROP ROLE) fail with "does not
+            // exist" forever, and the lease would end irrevocable (Vault #3410). A user that is gone is
+            // revoked; any failure while it still exists (a permission error above all) stands.
+            if (await this.roleExists(request.username).catch(() => true)) throw error;
+          },
+        );
       } else {
         await this.dropRole(request.username);
       }
     } catch (error) {
       throw this.fail('failed to revoke user', error);
     }
+  }
+
+  private async roleExists(username: string): Promise<boolean> {
+    const found = await this.requirePool().query('SELECT 1 FROM pg_roles WHERE rolname = $1', [username]);
+    return (found.rowCount ?? 0) > 0;
   }
 
   /**
