@@ -15,7 +15,7 @@ const CREATE = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID 
 /** The test learns each user made, with its password, to prove afterwards that it cannot log in. */
 const RECORD = `INSERT INTO e2_created (name, password) VALUES ('{{name}}', '{{password}}');`;
 /** Leaves the peer's close ample time to reach Coffer before the response entry is written. */
-const PAUSE = 'SELECT pg_sleep(1);';
+const PAUSE = 'SELECT pg_sleep(2);';
 
 async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const started = Date.now();

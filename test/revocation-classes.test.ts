@@ -87,17 +87,17 @@ describe('I3: classifying revocation results (PostgreSQL)', () => {
     });
     await write('database/config/pg', connection(admin, ['gone', 'gonecustom']));
     await write('database/config/limited', connection(limited, ['limited']));
-    await write('database/roles/gone', { db_name: 'pg', creation_statements: [CREATE], default_ttl: '3s' });
+    await write('database/roles/gone', { db_name: 'pg', creation_statements: [CREATE], default_ttl: '5s' });
     await write('database/roles/gonecustom', {
       db_name: 'pg',
       creation_statements: [CREATE],
       revocation_statements: [CUSTOM_REVOKE],
-      default_ttl: '3s',
+      default_ttl: '5s',
     });
     await write('database/roles/limited', {
       db_name: 'limited',
       creation_statements: [CREATE],
-      default_ttl: '3s',
+      default_ttl: '5s',
     });
   });
 
@@ -115,12 +115,13 @@ describe('I3: classifying revocation results (PostgreSQL)', () => {
       for (const creds of [revoked, expiring]) {
         assert.equal(await cluster.canLogin(creds.data.username, creds.data.password), true);
         await dropByHand(creds.data.username);
+        assert.equal((await lookup(creds.lease_id)).status, 200, 'the lease outlives its user until revoked');
       }
       const res = await server.api('PUT', 'sys/leases/revoke', { lease_id: revoked.lease_id }, root);
       assert.equal(res.status, 204, `revoking a lease whose user is gone: ${res.text}`);
       assert.equal((await lookup(revoked.lease_id)).status, 400, 'the revoked lease is gone');
 
-      // The other one reaches its 3 s TTL: the expiry must end the lease at the first attempt.
+      // The other one reaches its 5 s TTL: the expiry must end the lease at the first attempt.
       await eventually(
         async () => (await lookup(expiring.lease_id)).status === 400,
         30_000,
@@ -140,7 +141,7 @@ describe('I3: classifying revocation results (PostgreSQL)', () => {
     const creds = await issue('limited');
     const { username, password } = creds.data;
     assert.equal(await cluster.canLogin(username, password), true);
-    // Coffer's admin loses the right to drop roles before the 3 s lease ends.
+    // Coffer's admin loses the right to drop roles before the 5 s lease ends.
     await cluster.query(`ALTER ROLE ${pg.escapeIdentifier(limited.username)} NOCREATEROLE`);
     try {
       const refused = await server.api('PUT', 'sys/leases/revoke', { lease_id: creds.lease_id }, root);
