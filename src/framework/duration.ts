@@ -37,8 +37,8 @@ export function parseDurationSeconds(value: unknown, fieldName = 'duration'): nu
     total += Number.parseFloat(match[1]) * UNIT_SECONDS[match[2]];
     consumed = TERM.lastIndex;
   }
-  if (consumed === 0 || consumed !== rest.length)
-    throw invalid(`invalid duration for "${fieldName}": ${text}`);
+  // The field is named, its value never echoed: a mistyped field can carry a secret (SECURITY.md K2).
+  if (consumed === 0 || consumed !== rest.length) throw invalid(`invalid duration for "${fieldName}"`);
   return sign * Math.trunc(total + 1e-9);
 }
 

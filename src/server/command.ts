@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { storeTokenFile, tokenFilePath } from '../client/token-helper.js';
 import { CofferError } from '../core/errors.js';
+import { createLogger, type Logger } from '../framework/log.js';
 import {
   DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_MAX_REQUEST_DURATION_MS,
@@ -9,6 +10,7 @@ import {
   parseLogLevel,
   type ServerConfig,
 } from './config.js';
+import { disableCoreDumps, refuseInspectorSignal } from './harden.js';
 import { capHeapGrowth } from './heap.js';
 import { type RunningServer, startServer } from './server.js';
 
@@ -71,24 +73,41 @@ export async function serverCommand(args: string[], io: ServerIo = process): Pro
     io.stdout.write(USAGE);
     return 0;
   }
+  // First, before storage opens or a key exists: SIGUSR1 opens no inspector from here on, and the
+  // core limit (set while the config is read) is awaited before the server starts.
+  let log: Logger | undefined;
+  refuseInspectorSignal(() =>
+    (log ?? createLogger()).warn('SIGUSR1 received: the Node.js inspector stays closed'),
+  );
+  const coreLimit = disableCoreDumps();
   capHeapGrowth();
   let server: RunningServer;
   try {
-    server = values.dev ? await startDev(values, io) : await startFromConfig(values, io);
+    server = values.dev
+      ? await startDev(values, io, coreLimit)
+      : await startFromConfig(values, io, coreLimit);
   } catch (error) {
     io.stderr.write(
       `Error starting server: ${error instanceof CofferError ? error.message : (error as Error).message}\n`,
     );
     return 1;
   }
+  log = server.log;
+  const warning = await coreLimit;
+  if (warning) server.log.warn(warning);
   return waitForShutdown(server, io);
 }
 
-async function startFromConfig(values: Record<string, string | boolean | undefined>, io: ServerIo) {
+async function startFromConfig(
+  values: Record<string, string | boolean | undefined>,
+  io: ServerIo,
+  coreLimit: Promise<unknown>,
+) {
   if (typeof values.config !== 'string')
     throw new Error('a configuration file is required: -config=FILE (or -dev)');
   const config = await loadConfigFile(values.config);
   if (typeof values['log-level'] === 'string') config.logLevel = parseLogLevel(values['log-level']);
+  await coreLimit;
   const server = await startServer(config);
   io.stdout.write(`==> Coffer server configuration:\n\n    Storage: ${config.storage.type}\n`);
   for (const address of server.addresses) io.stdout.write(`    Listener: ${address}\n`);
@@ -96,10 +115,15 @@ async function startFromConfig(values: Record<string, string | boolean | undefin
   return server;
 }
 
-async function startDev(values: Record<string, string | boolean | undefined>, io: ServerIo) {
+async function startDev(
+  values: Record<string, string | boolean | undefined>,
+  io: ServerIo,
+  coreLimit: Promise<unknown>,
+) {
   const address =
     typeof values['dev-listen-address'] === 'string' ? values['dev-listen-address'] : '127.0.0.1:8200';
   const config = devConfig(address, parseLogLevel(values['log-level'] ?? 'info'));
+  await coreLimit;
   const server = await startServer(config, { dev: true });
   const rootTokenId =
     typeof values['dev-root-token-id'] === 'string' ? values['dev-root-token-id'] : undefined;

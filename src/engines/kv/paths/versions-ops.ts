@@ -22,7 +22,9 @@ function versionsOf(value: unknown): number[] {
   return list.map((v) => {
     const n = typeof v === 'string' ? Number(v.trim()) : v;
     // 0 and negatives are integers naming no version: skipped like unknown versions, as Vault does.
-    if (typeof n !== 'number' || !Number.isInteger(n)) throw invalid(`invalid version number "${v}"`);
+    // The entry is not echoed: a body sent to the wrong path can carry a secret (SECURITY.md K2).
+    if (typeof n !== 'number' || !Number.isInteger(n))
+      throw invalid('invalid version number: versions must be integers');
     return n;
   });
 }
