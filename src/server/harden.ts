@@ -5,7 +5,7 @@
  * setrlimit, so the server asks util-linux's `prlimit` to set its own RLIMIT_CORE to 0 (soft and hard,
  * so nothing in the process can raise it again). prlimit gets no secret: its argv is the pid, and its
  * environment is PATH only. Where it is missing or refused, the server says so and carries on; the
- * operator's `ulimit -c 0` or systemd's `LimitCORE=0` then does the job (README, "Hardening").
+ * operator's `ulimit -c 0` or systemd's `LimitCORE=0` then does the job (README, "Process hardening").
  */
 import { execFile } from 'node:child_process';
 
