@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { CofferError } from '../core/errors.js';
 import { InmemBackend } from '../storage/inmem.js';
+import { encryptEntry } from './aes-gcm.js';
 import { Barrier } from './barrier.js';
 
 const text = (v: Uint8Array | undefined) => (v ? Buffer.from(v).toString('utf8') : undefined);
@@ -79,8 +80,33 @@ describe('barrier', () => {
     ]) {
       await assert.rejects(op(), (error: unknown) => status(error) === 503);
     }
-    await assert.rejects(barrier.unseal(randomBytes(32)), /failed to decrypt keys from storage/);
+    await assert.rejects(barrier.unseal(randomBytes(32)), /core\/keyring/);
     assert.equal(barrier.isSealed(), true);
+  });
+
+  test('a keyring that decrypts but is malformed is refused at unseal, naming core/keyring', async () => {
+    const { physical, barrier, rootKey } = await openBarrier();
+    barrier.seal();
+    const malformed = [
+      'not json',
+      JSON.stringify({
+        active: 2,
+        terms: [{ term: 1, key: randomBytes(32).toString('base64'), install_time: 0 }],
+      }),
+      JSON.stringify({
+        active: 1,
+        terms: [{ term: 1, key: randomBytes(8).toString('base64'), install_time: 0 }],
+      }),
+    ];
+    for (const plain of malformed) {
+      await physical.put('core/keyring', encryptEntry(rootKey, 0, 'core/keyring', Buffer.from(plain)));
+      await assert.rejects(barrier.unseal(rootKey), (error: unknown) => {
+        assert.equal(status(error), 500);
+        assert.match(String(error), /core\/keyring.*malformed/);
+        return true;
+      });
+      assert.equal(barrier.isSealed(), true);
+    }
   });
 
   test('reserved physical keys cannot be reached through the barrier', async () => {

@@ -19,6 +19,12 @@ import { ABSENT, ByteLru, MISS } from './lru.js';
 export const RESERVED_KEYS = new Set(['core/seal-config', 'core/keyring', 'core/root-key', 'core/lock']);
 const KEYRING_PATH = 'core/keyring';
 
+const corruptKeyring = (why: string) =>
+  new CofferError(
+    'internal',
+    `the barrier keyring (${KEYRING_PATH}) is corrupt or not written under this root key: ${why}`,
+  );
+
 export class Barrier implements StorageBackend {
   private keyring?: Keyring;
   private rootKey?: Buffer;
@@ -61,17 +67,25 @@ export class Barrier implements StorageBackend {
 
   async unseal(rootKey: Uint8Array): Promise<void> {
     const stored = await this.physical.get(KEYRING_PATH);
-    if (!stored) throw invalid('Vault is not initialized');
+    // The seal authenticated the root key before this runs, so a keyring that is missing or does not
+    // decrypt is damaged storage, not wrong unseal keys: say which entry, and keep the text free of
+    // its bytes (a 400 "wrong keys" sent operators hunting for other keys).
+    if (!stored) throw corruptKeyring('the entry is missing');
     let plain: Uint8Array;
     try {
       plain = decryptEntry(rootKey, KEYRING_PATH, stored);
-    } catch {
-      throw invalid(
-        'unable to retrieve stored keys: failed to decrypt keys from storage: cipher: message authentication failed',
-      );
+    } catch (error) {
+      throw corruptKeyring(error instanceof CofferError ? error.message : 'failed to decrypt');
     }
-    this.open(Keyring.deserialize(plain), rootKey);
-    Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength).fill(0);
+    let keyring: Keyring;
+    try {
+      keyring = Keyring.deserialize(plain);
+    } catch {
+      throw corruptKeyring('the decrypted keyring is malformed');
+    } finally {
+      Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength).fill(0);
+    }
+    this.open(keyring, rootKey);
   }
 
   private open(keyring: Keyring, rootKey: Uint8Array): void {

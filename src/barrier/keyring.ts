@@ -46,15 +46,20 @@ export class Keyring {
       active: number;
       terms: { term: number; key: string; install_time: number }[];
     };
-    return new Keyring(
-      new Map(
-        raw.terms.map((t) => [
-          t.term,
-          { term: t.term, key: Buffer.from(t.key, 'base64'), installTime: t.install_time },
-        ]),
-      ),
-      raw.active,
+    const terms = new Map(
+      raw.terms.map((t) => [
+        t.term,
+        { term: t.term, key: Buffer.from(t.key, 'base64'), installTime: t.install_time },
+      ]),
     );
+    // A keyring without its active term or with a short key would fail every later write instead of
+    // the unseal: refuse it here (the message carries no key bytes).
+    const valid = [...terms.values()].every((t) => Number.isInteger(t.term) && t.key.length === 32);
+    if (!valid || !terms.has(raw.active)) {
+      for (const t of terms.values()) t.key.fill(0);
+      throw new Error('malformed keyring');
+    }
+    return new Keyring(terms, raw.active);
   }
 
   /** Overwrites key bytes so a sealed process holds no usable key material. */

@@ -4,9 +4,9 @@
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { combine, split } from 'shamir-secret-sharing';
-import { invalid } from '../core/errors.js';
+import { CofferError, internal, invalid } from '../core/errors.js';
 import type { StorageBackend } from '../storage/backend.js';
-import { decryptEntry, encryptEntry } from './aes-gcm.js';
+import { decryptEntry, encryptEntry, termOf } from './aes-gcm.js';
 import type { Barrier } from './barrier.js';
 
 interface SealConfig {
@@ -27,6 +27,31 @@ export function validateSealConfig(shares: number, threshold: number): void {
   if (shares > 255) throw bad('shares must be less than 256');
   if (threshold > shares) throw bad('threshold cannot be larger than shares');
   if (shares > 1 && threshold === 1) throw bad('threshold must be greater than one for multiple shares');
+}
+
+/**
+ * The stored seal configuration, checked: a damaged one must stop the unseal with its name, not turn
+ * into a parse error's 500 or, with a threshold of 0, into "wrong keys" on every share.
+ */
+function parseSealConfig(raw: Uint8Array): SealConfig {
+  const corrupt = (why: string) => internal(`the seal configuration (${CONFIG_PATH}) is corrupt: ${why}`);
+  let config: Partial<SealConfig> | null;
+  try {
+    config = JSON.parse(Buffer.from(raw).toString('utf8')) as Partial<SealConfig> | null;
+  } catch {
+    // Not the parser's message: it quotes the stored text.
+    throw corrupt('not valid JSON');
+  }
+  if (config?.type !== 'shamir') throw corrupt('unknown seal type');
+  const { secret_shares: shares, secret_threshold: threshold } = config;
+  if (!Number.isInteger(shares) || !Number.isInteger(threshold))
+    throw corrupt('shares and threshold must be integers');
+  try {
+    validateSealConfig(shares!, threshold!);
+  } catch (error) {
+    throw corrupt((error as Error).message.replace(/^invalid seal configuration: /, ''));
+  }
+  return { type: 'shamir', secret_shares: shares!, secret_threshold: threshold! };
 }
 
 const MIN_SHARE_BYTES = 16;
@@ -54,7 +79,7 @@ export class ShamirSeal {
     if (this.knownConfig) return this.knownConfig;
     const raw = await this.physical.get(CONFIG_PATH);
     // Not initialised is never remembered: another server on the same storage may initialise it.
-    if (raw) this.knownConfig = JSON.parse(Buffer.from(raw).toString('utf8')) as SealConfig;
+    if (raw) this.knownConfig = parseSealConfig(raw);
     return this.knownConfig;
   }
 
@@ -125,12 +150,24 @@ export class ShamirSeal {
           ? this.shares[0]
           : Buffer.from(await combine(this.shares.map((s) => new Uint8Array(s))));
       const stored = await this.physical.get(ROOT_KEY_PATH);
-      if (!stored) throw invalid(DECRYPT_FAILED);
+      // A missing or malformed root key entry is damaged storage whatever the shares: name it. One
+      // that fails authentication looks exactly like wrong shares, so Vault's text stays first and
+      // the entry is named after it.
+      if (!stored) throw internal(`the root key entry (${ROOT_KEY_PATH}) is missing`);
+      try {
+        termOf(stored); // the format check
+      } catch (error) {
+        throw internal(`the root key entry (${ROOT_KEY_PATH}) is corrupt: ${(error as Error).message}`);
+      }
       let rootKey: Uint8Array;
       try {
         rootKey = decryptEntry(unsealKey, ROOT_KEY_PATH, stored);
       } catch {
-        throw invalid(DECRYPT_FAILED);
+        throw new CofferError('invalid_request', DECRYPT_FAILED, {
+          details: [
+            `the unseal keys do not decrypt ${ROOT_KEY_PATH}: they are wrong, or the entry is corrupt`,
+          ],
+        });
       }
       await this.barrier.unseal(rootKey);
       Buffer.from(rootKey.buffer, rootKey.byteOffset, rootKey.byteLength).fill(0);

@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { LockoutSettings } from '../auth/user-lockout.js';
 import type { StorageView } from '../framework/storage-view.js';
-import { invalid } from './errors.js';
+import { CofferError, internal, invalid } from './errors.js';
 
 export type MountTableName = 'mounts' | 'auth';
 
@@ -102,11 +102,30 @@ export class MountTable {
   constructor(private readonly storage: StorageView) {}
 
   async load(): Promise<boolean> {
-    const mounts = await this.storage.getJson<MountEntry[]>(STORAGE_KEYS.mounts);
-    const auth = await this.storage.getJson<MountEntry[]>(STORAGE_KEYS.auth);
+    const mounts = await this.loadTable(STORAGE_KEYS.mounts);
+    const auth = await this.loadTable(STORAGE_KEYS.auth);
     this.entries = [...(mounts ?? []), ...(auth ?? [])];
     this.reindex();
     return mounts !== undefined;
+  }
+
+  /**
+   * One stored table. A damaged one stops the unseal with the entry's name; the barrier's messages are
+   * fixed text, but a parse error's quotes the decrypted entry, so it is not passed on.
+   */
+  private async loadTable(key: string): Promise<MountEntry[] | undefined> {
+    const corrupt = (why: string) => internal(`the mount table (${key}) is corrupt: ${why}`);
+    let table: unknown;
+    try {
+      table = await this.storage.getJson<unknown>(key);
+    } catch (error) {
+      if (error instanceof SyntaxError) throw corrupt('not valid JSON');
+      // The barrier's decryption failures; a storage outage is passed on as it is.
+      if (error instanceof CofferError && error.code === 'internal') throw corrupt(error.message);
+      throw error;
+    }
+    if (table !== undefined && !Array.isArray(table)) throw corrupt('not a list of mounts');
+    return table as MountEntry[] | undefined;
   }
 
   all(table?: MountTableName): MountEntry[] {

@@ -25,6 +25,8 @@ export interface TestServerOptions {
   /** Extra attributes of the tcp listener block, e.g. `{ http_read_header_timeout: '1s' }`. */
   listenerOptions?: Record<string, string>;
   env?: Record<string, string>;
+  /** Runs the server under this umask (through `sh -c 'umask …; exec node …'`), e.g. 0 for file-mode tests. */
+  umask?: number;
 }
 
 export interface TestServer {
@@ -88,8 +90,17 @@ function configText(options: TestServerOptions, dir: string): string {
   return `storage "${storage}" {\n${body}\n}\n\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n${listener}}\n\nlog_level = "warn"\n${options.extraConfig ?? ''}\n`;
 }
 
-export async function spawnServer(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [BIN, 'server', ...args], {
+export async function spawnServer(args: string[], env: Record<string, string> = {}, umask?: number) {
+  const argv = [BIN, 'server', ...args];
+  // exec: the shell becomes the server, so signals and the pid are the server's own.
+  const [command, commandArgs] =
+    umask === undefined
+      ? [process.execPath, argv]
+      : [
+          '/bin/sh',
+          ['-c', `umask ${umask.toString(8).padStart(3, '0')}; exec "$0" "$@"`, process.execPath, ...argv],
+        ];
+  const child = spawn(command, commandArgs, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -167,12 +178,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   if (options.dev) {
     // Dev mode stores the root token in the token helper file, as Vault does: keep it in the test dir.
     const env = { COFFER_TOKEN_PATH: join(dir, 'vault-token'), ...options.env };
-    started = await spawnServer(['-dev', '-dev-listen-address=127.0.0.1:0'], env);
+    started = await spawnServer(['-dev', '-dev-listen-address=127.0.0.1:0'], env, options.umask);
     keys.rootToken = /Root Token: (\S+)/.exec(started.output())![1];
   } else {
     const configFile = join(dir, 'coffer.hcl');
     await writeFile(configFile, configText(options, dir));
-    started = await spawnServer([`-config=${configFile}`], options.env);
+    started = await spawnServer([`-config=${configFile}`], options.env, options.umask);
   }
   const server = wrapProcess(started, dir, keys);
   if (!options.dev && !options.uninitialized) {
@@ -187,12 +198,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 
 /** Starts a new process on the same sqlite data directory (after stop or kill -9); it comes up sealed. */
 export async function restartOnSameStorage(
-  previous: TestServer,
+  previous: Pick<TestServer, 'dir' | 'rootToken' | 'unsealKeys'>,
   options: TestServerOptions = {},
 ): Promise<TestServer> {
   const configFile = join(previous.dir, 'coffer.hcl');
   await writeFile(configFile, configText({ ...options, storage: 'sqlite' }, previous.dir));
-  const started = await spawnServer([`-config=${configFile}`], options.env);
+  const started = await spawnServer([`-config=${configFile}`], options.env, options.umask);
   return wrapProcess(started, previous.dir, {
     rootToken: previous.rootToken,
     unsealKeys: previous.unsealKeys,
