@@ -106,26 +106,35 @@ export async function auditResponse(
   try {
     await audit.logResponse(input(), { response });
   } catch {
-    await undo(core, result, leaseId);
+    await revokeUndelivered(core, {
+      leaseId,
+      tokenAccessor: result.auth?.accessor,
+      wrapAccessor: result.wrapInfo?.accessor,
+    });
     throw new CofferError('internal', 'internal error');
   }
 }
 
+/** What a request made for a client that will never receive it. */
+export interface Undelivered {
+  leaseId?: string;
+  tokenAccessor?: unknown;
+  wrapAccessor?: unknown;
+}
+
 /**
  * A credential the client will never see must not stay valid. Our improvement on Vault, which
- * answers 500 but leaves the secret live until its TTL: the lease this request registered is revoked
+ * answers 500 but leaves the secret live until its TTL: the lease the request registered is revoked
  * at the source now, and if the source refuses, the lease is kept and retried with backoff like an
  * expired one (a forced revoke would forget it and leave the credential live with nothing to end it).
  */
-async function undo(core: Core, result: CoreResponse, leaseId: string): Promise<void> {
+export async function revokeUndelivered(core: Core, made: Undelivered): Promise<void> {
   const state = core.unsealed;
-  if (leaseId) await state.expiration.revokeQueued(leaseId).catch(() => undefined);
-  const accessor = result.auth?.accessor;
-  if (typeof accessor === 'string' && accessor)
-    await state.tokens.revokeAccessor(accessor).catch(() => undefined);
-  const wrapAccessor = result.wrapInfo?.accessor;
-  if (typeof wrapAccessor === 'string')
-    await state.tokens.revokeAccessor(wrapAccessor).catch(() => undefined);
+  if (made.leaseId) await state.expiration.revokeQueued(made.leaseId).catch(() => undefined);
+  for (const accessor of [made.tokenAccessor, made.wrapAccessor]) {
+    if (typeof accessor === 'string' && accessor)
+      await state.tokens.revokeAccessor(accessor).catch(() => undefined);
+  }
 }
 
 /** A request that failed after its request entry was written: its response entry carries the error. */

@@ -20,6 +20,7 @@ function lessor() {
   const revoked: string[] = [];
   let issued = 0;
   let gate: Promise<void> = Promise.resolve();
+  const size = { padding: 0 };
   const engine = defineEngine({
     type: 'lessor',
     help: 'test leases',
@@ -31,7 +32,7 @@ function lessor() {
             const name = `user-${++issued}`;
             await gate;
             return {
-              data: { name },
+              data: size.padding ? { name, padding: 'x'.repeat(size.padding) } : { name },
               secret: { type: 'creds', ttlSeconds: 60, renewable: true, internalData: { name } },
             };
           },
@@ -51,6 +52,8 @@ function lessor() {
   return {
     engine,
     revoked,
+    /** Pads each credential's data to this many bytes (0: none). */
+    size,
     hold(): () => void {
       const opener: { open?: () => void } = {};
       gate = new Promise<void>((resolve) => {
@@ -73,7 +76,13 @@ async function setUp() {
   });
   const { rootToken } = await core.initializeDev();
   let n = 0;
-  const call = (operation: Operation, path: string, token: string, data: Record<string, unknown> = {}) =>
+  const call = (
+    operation: Operation,
+    path: string,
+    token: string,
+    data: Record<string, unknown> = {},
+    extra: { wrapTtlSeconds?: number; maxDurationMs?: number } = {},
+  ) =>
     handleRequest(core, {
       id: `r${++n}`,
       path,
@@ -82,6 +91,7 @@ async function setUp() {
       token,
       clientAddr: '127.0.0.1',
       headers: {},
+      ...extra,
     });
   await call('update', 'sys/mounts/lessor', rootToken, { type: 'lessor' });
   const newToken = async (data: Record<string, unknown>) =>
@@ -169,5 +179,26 @@ test('a wrapped response goes with its wrapping token: when revoked, and when it
   assert.equal(await records(), 1, 'the revoked token took its response');
   for (let waited = 0; (await records()) > 0 && waited < 5000; waited += 100) await sleep(100);
   assert.equal(await records(), 0, 'the expired token took its response');
+  await core.sealVault();
+});
+
+test('a credential its client never receives is revoked: made after the deadline, or its wrapping failed', async () => {
+  const { core, stub, rootToken, call } = await setUp();
+  const open = stub.hold();
+  await assert.rejects(call('read', 'lessor/creds', rootToken, {}, { maxDurationMs: 50 }), (error: Error) => {
+    assert.equal(error.message, 'context deadline exceeded');
+    return true;
+  });
+  open();
+  for (let i = 0; i < 100 && stub.revoked.length === 0; i++) await sleep(10);
+  assert.deepEqual(stub.revoked, ['user-1'], 'the late credential is revoked at its source');
+  // A wrapped answer over the 1 MiB storage limit cannot be stored: the 413 leaves no live credential.
+  stub.size.padding = 1.1 * 2 ** 20;
+  await assert.rejects(
+    call('read', 'lessor/creds', rootToken, {}, { wrapTtlSeconds: 60 }),
+    /too large|1 MiB|413/,
+  );
+  assert.deepEqual(stub.revoked, ['user-1', 'user-2']);
+  assert.deepEqual(await core.unsealed.expiration.list('lessor/creds/'), []);
   await core.sealVault();
 });

@@ -7,7 +7,14 @@ import type { AuditInput } from '../audit/entry.js';
 import type { Caller, LogicalRequest, LogicalResponse, Operation } from '../framework/logical.js';
 import { isSudoPath } from '../policy/acl.js';
 import { RESPONSE_WRAPPING_POLICY_NAME } from '../policy/builtin.js';
-import { auditFailure, auditInputOf, auditRefusal, auditRequest, auditResponse } from './audit-hooks.js';
+import {
+  auditFailure,
+  auditInputOf,
+  auditRefusal,
+  auditRequest,
+  auditResponse,
+  revokeUndelivered,
+} from './audit-hooks.js';
 import { cidrAllows } from './cidr.js';
 import type { Core } from './core.js';
 import { withDeadline } from './deadline.js';
@@ -92,7 +99,7 @@ async function runAuthorized(
   await auditRequest(core, audited, unauthenticated);
 
   if (req.help) return wrapResponse(req, runtime, runtime.engine.helpFor(logical.path));
-  let finished: CoreResponse;
+  let finished: CoreResponse | undefined;
   let result: CoreResponse;
   try {
     const response = isLegacyUnwrap(req, logical)
@@ -105,11 +112,14 @@ async function runAuthorized(
     finished = await finishResponse(core, runtime, req, logical, response);
     result = await maybeWrap(core, req, finished);
   } catch (error) {
+    // Wrapping failed after the response was finished: its lease or token would reach nobody.
+    if (finished)
+      await revokeUndelivered(core, { leaseId: finished.leaseId, tokenAccessor: finished.auth?.accessor });
     await auditFailure(core, audited, error);
     throw error;
   }
   // The lease from before wrapping: wrapping moves it into the wrapped data, out of `result`.
-  await auditResponse(core, audited, result, finished.leaseId);
+  await auditResponse(core, audited, result, finished!.leaseId);
   return result;
 }
 
@@ -142,17 +152,19 @@ async function undoLateResponse(
   if (core.isSealed() || (!response?.secret && !response?.auth?.wire)) return;
   const state = core.unsealed;
   try {
-    if (response.secret) {
-      const { lease } = await state.expiration.register(
-        req.path,
-        response.secret,
-        logical.caller?.accessor,
-        response.secret.maxTtlSeconds ?? response.secret.ttlSeconds,
-      );
-      await state.expiration.revokeQueued(lease.leaseId);
-    }
-    const accessor = response.auth?.wire?.accessor;
-    if (typeof accessor === 'string') await state.tokens.revokeAccessor(accessor);
+    // Through a lease, so that a revocation the source refuses is retried.
+    const lease = response.secret
+      ? await state.expiration.register(
+          req.path,
+          response.secret,
+          logical.caller?.accessor,
+          response.secret.maxTtlSeconds ?? response.secret.ttlSeconds,
+        )
+      : undefined;
+    await revokeUndelivered(core, {
+      leaseId: lease?.lease.leaseId,
+      tokenAccessor: response.auth?.wire?.accessor,
+    });
   } catch (error) {
     // The error's name only: a driver's message can carry a connection string.
     log.error('undoing a late response failed', {
