@@ -298,6 +298,39 @@ describe('barrier', () => {
     assert.equal(state.reads, 1, 'and the shared read filled the cache');
   });
 
+  test('a write that fails after storage applied it does not leave the old value cached (G3)', async () => {
+    const physical = new InmemBackend();
+    const barrier = new Barrier(physical);
+    const rootKey = randomBytes(32);
+    await barrier.initialize(rootKey);
+    await barrier.put('race/f', Buffer.from('old'));
+    barrier.seal();
+    await barrier.unseal(rootKey);
+    const get = physical.get.bind(physical);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    physical.get = async (key: string) => {
+      const value = await get(key);
+      physical.get = get;
+      await held;
+      return value;
+    };
+    // The commit lands but its acknowledgement is lost (a dropped connection): the caller sees an error.
+    const transaction = physical.transaction.bind(physical);
+    physical.transaction = async (ops) => {
+      await transaction(ops);
+      physical.transaction = transaction;
+      throw new Error('connection lost');
+    };
+    const inFlight = barrier.get('race/f');
+    await assert.rejects(barrier.put('race/f', Buffer.from('new')));
+    release();
+    assert.equal(text(await inFlight), 'old', 'the read answers what it read');
+    assert.equal(text(await barrier.get('race/f')), 'new', 'but the cache does not keep it');
+  });
+
   test('a read that starts after a write commits never joins a read from before it', async () => {
     const { barrier, state, hold } = await heldReads();
     await barrier.put('herd/w', Buffer.from('old'));

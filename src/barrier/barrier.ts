@@ -237,11 +237,16 @@ export class Barrier implements StorageBackend {
     // those measured as 15-18% of a token create or an AppRole login, for entries rarely read again.
     const cached = ops.filter((op) => this.cache.has(op.key));
     for (const op of ops) this.cache.delete(op.key);
-    await this.physical.transaction(sealedOps);
-    // A read that ran between the first delete and the commit may have cached the old value: drop
-    // it again, and the epoch stops reads still in flight from caching what they read before.
-    this.writeEpoch++;
-    for (const op of ops) this.cache.delete(op.key);
+    try {
+      await this.physical.transaction(sealedOps);
+    } finally {
+      // A read that ran between the first delete and the commit may have cached the old value: drop
+      // it again, and the epoch stops reads still in flight from caching what they read before. Also
+      // when the write failed: storage may have applied it all the same (a commit whose
+      // acknowledgement was lost), and the old value cached then was served until the next write.
+      this.writeEpoch++;
+      for (const op of ops) this.cache.delete(op.key);
+    }
     // Fill the cache only after the write is durable, so a failed write is never served.
     for (const op of cached) this.cache.set(op.key, op.op === 'put' ? op.value : ABSENT);
   }
