@@ -47,18 +47,28 @@ export class PolicyStore {
   async write(name: string, raw: string): Promise<void> {
     if (IMMUTABLE.has(name)) throw invalid(`cannot update "${name}" policy`);
     const policy = await parsePolicy(name, raw);
-    await this.storage.putJson(name, { name, raw });
+    await this.forgetAfter(this.storage.putJson(name, { name, raw }), name);
     this.parsed.set(name, policy);
-    this.forgetAcls();
   }
 
   async delete(name: string): Promise<void> {
     if (name === 'root') throw invalid('cannot delete "root" policy');
     if (name === 'default') throw invalid('cannot delete default policy');
     if (name === 'response-wrapping') throw invalid('cannot delete "response-wrapping" policy');
-    await this.storage.delete(name);
-    this.parsed.delete(name);
-    this.forgetAcls();
+    await this.forgetAfter(this.storage.delete(name), name);
+  }
+
+  /**
+   * Drops the cached policy once its write has finished, failed included: storage may have applied a
+   * write whose acknowledgement was lost, and the policy parsed before it was enforced until restart.
+   */
+  private async forgetAfter(write: Promise<void>, name: string): Promise<void> {
+    try {
+      await write;
+    } finally {
+      this.parsed.delete(name);
+      this.forgetAcls();
+    }
   }
 
   /** A policy changed: every compiled ACL may include it. */
