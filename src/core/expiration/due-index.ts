@@ -26,6 +26,12 @@ export interface DueRef {
   at: number;
   idHash: string;
   item?: DueItem;
+  /**
+   * The name it was listed under, for a ref loaded by name. Not always `keyOf(at, idHash)`: the
+   * bucket is taken from the exact time, the name's second is rounded up, so an entry due within a
+   * minute's last second sits in the bucket before its second's.
+   */
+  key?: string;
 }
 
 const BUCKET_MS = 60_000;
@@ -55,10 +61,6 @@ export class DueIndex {
     return keyOf(item.at, idHash);
   }
 
-  async add(item: DueItem, idHash?: string): Promise<void> {
-    await this.storage.putJson(this.key(item, idHash), item);
-  }
-
   async remove(item: Pick<DueItem, 'kind' | 'id' | 'at'>): Promise<void> {
     await this.storage.delete(this.key(item));
   }
@@ -68,7 +70,7 @@ export class DueIndex {
    * its name (then it is dropped: nothing can act on it).
    */
   async read(ref: DueRef): Promise<DueItem | undefined> {
-    const key = keyOf(ref.at, ref.idHash);
+    const key = ref.key ?? keyOf(ref.at, ref.idHash);
     const item = await this.storage.getJson<DueItem>(key);
     if (!item) return undefined;
     if (this.key(item) !== key) {
@@ -99,7 +101,7 @@ export class DueIndex {
       const page = await this.storage.scanNames(`${bucket}/`, after, SCAN_PAGE);
       for (const name of page.names) {
         const match = NAME.exec(name);
-        if (match) refs.push({ at: Number(match[1]) * 1000, idHash: match[2] });
+        if (match) refs.push({ at: Number(match[1]) * 1000, idHash: match[2], key: `${bucket}/${name}` });
         else if (LEGACY_NAME.test(name)) {
           const ref = await this.migrate(`${bucket}/${name}`);
           if (ref) refs.push(ref);
