@@ -97,12 +97,15 @@ export class ExpirationManager {
 
   start(): void {
     this.stopped = false;
-    this.ready = this.loadDue().catch((error: unknown) => {
+    const loadFailed = (error: unknown) => {
       this.deps.log.error('loading lease expirations failed', { error: String(error) });
-    });
+    };
+    this.ready = this.loadDue().catch(loadFailed);
     const loop = () => {
       this.stopLoader = this.deps.clock.setTimer(HORIZON_MS / 2, () => {
-        void this.loadDue().finally(loop);
+        // A failed load (a storage fault) is tried again at the next tick; uncaught, its rejection
+        // went through `finally` unhandled.
+        void this.loadDue().catch(loadFailed).finally(loop);
       });
     };
     loop();
@@ -138,9 +141,17 @@ export class ExpirationManager {
     this.loadedUntil = until;
   }
 
-  private async schedule(item: DueItem): Promise<void> {
+  /**
+   * Writes `item`'s due entry and removes `previous`'s (with `ops`) in one transaction, then arms it.
+   * Removing the old entry and adding the new one as two writes let a storage fault between them leave
+   * a token or a lease with no due entry at all: nothing would ever expire it.
+   */
+  private async schedule(item: DueItem, previous?: DueItem, ops: TxOp[] = []): Promise<void> {
     const idHash = hashId(item.kind, item.id);
-    await this.due.add(item, idHash);
+    if (previous && this.due.key(previous) !== this.due.key(item, idHash))
+      ops.push(this.dueOp('delete', previous, hashId(previous.kind, previous.id)));
+    ops.push(this.dueOp('put', item, idHash));
+    await this.deps.storage.transaction(ops);
     this.arm(item, idHash);
   }
 
@@ -223,10 +234,6 @@ export class ExpirationManager {
 
   lookup(leaseId: string): Promise<LeaseEntry | undefined> {
     return this.deps.storage.getJson<LeaseEntry>(`id/${leaseId}`);
-  }
-
-  private persist(lease: LeaseEntry): Promise<void> {
-    return this.deps.storage.putJson(`id/${lease.leaseId}`, lease);
   }
 
   async renew(leaseId: string, incrementSeconds: number | undefined) {
@@ -449,12 +456,12 @@ export class ExpirationManager {
       if (this.stopped) return;
       this.countExpiry('retrying');
       this.deps.log.warn('token revocation failed; will retry', { accessor: item.id });
-      await this.due.remove(item);
-      return this.scheduleToken(item.id, this.deps.clock.now() + 30_000);
+      return this.schedule({ kind: 'token', id: item.id, at: this.deps.clock.now() + 30_000 }, item);
     }
     if (outcome === 'revoked') return this.countExpiry('revoked');
+    // Renewed meanwhile: its entry moves to the new expiry.
+    if (typeof outcome === 'number') return this.schedule({ kind: 'token', id: item.id, at: outcome }, item);
     await this.due.remove(item);
-    if (typeof outcome === 'number') await this.scheduleToken(item.id, outcome); // renewed meanwhile
   }
 
   private async retryLater(leaseId: string, error: unknown, previous?: DueItem): Promise<void> {
@@ -471,9 +478,9 @@ export class ExpirationManager {
       attempts,
       retry_in_ms: delay,
     });
-    await this.persist(lease);
-    if (previous) await this.due.remove(previous);
-    await this.schedule({ kind: 'lease', id: leaseId, at: this.deps.clock.now() + delay });
+    // The retry count and the retry's due entry commit together, with the old entry's removal.
+    const ops: TxOp[] = [{ op: 'put', key: `id/${leaseId}`, value: jsonBytes(lease) }];
+    await this.schedule({ kind: 'lease', id: leaseId, at: this.deps.clock.now() + delay }, previous, ops);
   }
 }
 
