@@ -364,7 +364,10 @@ export class TokenStore {
       if (parentHash) await this.deps.storage.delete(`parent/${parentHash}/${idHash}`);
       return false;
     }
-    await this.deps.onRevoke?.(entry).catch(this.ownedRevocationFailed(entry));
+    // Not caught: if the token's leases cannot be revoked (a storage fault), the token stays, so the
+    // revocation fails as a whole and is retried (by the caller, or the expiry's rescheduled entry).
+    // Deleting it anyway left its leases running with nothing that would revoke them with it.
+    await this.deps.onRevoke?.(entry);
     const ops = [
       { op: 'delete' as const, key: `id/${idHash}` },
       { op: 'delete' as const, key: `accessor/${await this.hash(entry.accessor)}` },
