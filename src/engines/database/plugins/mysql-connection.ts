@@ -84,6 +84,14 @@ export function poolOptions(settings: MysqlConnectionSettings): PoolOptions {
   };
 }
 
+/**
+ * How long a statement of ours waits for a metadata or row lock (CREATE USER behind another
+ * session's open transaction on the grant tables) before failing, in seconds. The defaults are a year
+ * (MySQL) and a day (MariaDB): such a statement held its pooled connection that long, where PostgreSQL's plugin cancels at
+ * 90 s (Vault's request deadline). Both MySQL and MariaDB know this variable.
+ */
+export const LOCK_WAIT_TIMEOUT_SECONDS = 90;
+
 /** A mysql2 pool that also retires connections older than `max_connection_lifetime`. */
 export class MysqlPool {
   private readonly pool: Pool;
@@ -94,6 +102,11 @@ export class MysqlPool {
     private readonly now: () => number = Date.now,
   ) {
     this.pool = createPool(poolOptions(settings));
+    // Queued on each new connection before anything else runs on it (mysql2 runs a connection's
+    // commands in order). The event hands over the callback-style connection, whatever the types say.
+    this.pool.pool.on('connection', (connection) => {
+      connection.query(`SET SESSION lock_wait_timeout = ${LOCK_WAIT_TIMEOUT_SECONDS}`, () => undefined);
+    });
   }
 
   async acquire(): Promise<PoolConnection> {

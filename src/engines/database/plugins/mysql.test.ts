@@ -357,3 +357,17 @@ test('max_connection_lifetime retires a connection once it is older than the lim
     await pool.end();
   }
 });
+
+test('statements wait at most 90 s for a lock (the defaults: a year on MySQL, a day on MariaDB)', async () => {
+  const pool = new MysqlPool(readMysqlSettings({ ...config, max_open_connections: 2 }));
+  try {
+    const connections = [await pool.acquire(), await pool.acquire()];
+    for (const connection of connections) {
+      const [rows] = await connection.query('SELECT @@SESSION.lock_wait_timeout AS seconds');
+      assert.equal(Number((rows as { seconds: number }[])[0].seconds), 90);
+      connection.release();
+    }
+  } finally {
+    await pool.end();
+  }
+});
