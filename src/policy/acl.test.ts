@@ -444,3 +444,24 @@ test('mount visibility: a deny or nothing hides the mount', async () => {
   assert.equal(acl.hasAccessUnder('kv/'), false, 'a denying glob');
   assert.equal(acl.hasAccessUnder('secret/'), false, 'no rule at all');
 });
+
+test('capabilities report sudo from the rule that allows a list (SECURITY B6)', async () => {
+  // Found by the capabilities oracle: on the list path the plain lookup finds no rule (`sys/+/+` has three
+  // segments), the list lookup finds `sys/+/+`, and its sudo is what lets the LIST of a root path through.
+  const acl = new Acl([await parsePolicy('p', rule('sys/+/+', ['list', 'sudo']))]);
+  assert.equal(
+    acl.allowOperation({ path: 'sys/leases/lookup/', operation: 'list', requiresSudo: true }).allowed,
+    true,
+  );
+  assert.deepEqual(acl.capabilities('sys/leases/lookup/'), ['list', 'sudo']);
+  // And a list rule without sudo: the LIST is refused, so no sudo is reported for the list path.
+  const split = new Acl([
+    await parsePolicy('p', rule('sys/leases/lookup/*', ['read', 'sudo']) + rule('sys/leases/+', ['list'])),
+  ]);
+  assert.equal(
+    split.allowOperation({ path: 'sys/leases/lookup/', operation: 'list', requiresSudo: true }).allowed,
+    false,
+  );
+  assert.deepEqual(split.capabilities('sys/leases/lookup/'), ['list', 'read']);
+  assert.deepEqual(split.capabilities('sys/leases/lookup/x'), ['read', 'sudo']);
+});

@@ -115,9 +115,14 @@ export class Acl {
     const direct = this.ruleFor(clean, false);
     const caps = new Set<string>();
     if (direct && !isDeny(direct))
-      for (const cap of direct.perms.capabilities) if (cap !== 'list') caps.add(cap);
+      for (const cap of direct.perms.capabilities) if (cap !== 'list' && cap !== 'sudo') caps.add(cap);
     const listing = clean.endsWith('/') ? this.ruleFor(clean, true) : direct;
-    if (listing && !isDeny(listing) && listing.perms.capabilities.has('list')) caps.add('list');
+    const lists = listing !== undefined && !isDeny(listing) && listing.perms.capabilities.has('list');
+    if (lists) caps.add('list');
+    // `sudo` comes from the rule that allowed `list`: a LIST of a root-protected `sys/leases/lookup/` under
+    // `sys/+/+` ["list","sudo"] is allowed, so sudo is reported (Vault looks every path up as a list).
+    const sudoRule = lists ? listing : direct;
+    if (sudoRule && !isDeny(sudoRule) && sudoRule.perms.capabilities.has('sudo')) caps.add('sudo');
     return caps.size > 0 ? [...caps].sort() : ['deny'];
   }
 
