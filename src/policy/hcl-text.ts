@@ -6,6 +6,8 @@ type Kind = 'word' | 'string' | 'comment' | 'newline' | 'open' | 'close' | 'equa
 interface Token {
   kind: Kind;
   text: string;
+  /** Offset of the token in the text. */
+  start: number;
 }
 
 const PUNCT: Record<string, Kind> = {
@@ -64,10 +66,41 @@ export function tokenize(text: string): Token[] {
       kind = 'word';
       while (end < text.length && !/[\s{}[\]()=:,"#]/.test(text[end])) end++;
     }
-    tokens.push({ kind, text: text.slice(i, end) });
+    tokens.push({ kind, text: text.slice(i, end), start: i });
     i = end;
   }
   return tokens;
+}
+
+/**
+ * The literal text of each string holding `${` or `%{`. Vault parses policies with HCL1, which has no
+ * templates: there `"re${"a"}d"` is that text, while HCL2 evaluates it to `read`. A heredoc gives its whole
+ * source, which no parsed value equals.
+ */
+export function templatedStrings(text: string): string[] {
+  return tokenize(text)
+    .filter((t) => t.kind === 'string' && /[$%]\{/.test(t.text))
+    .map((t) => {
+      try {
+        return JSON.parse(t.text) as string;
+      } catch {
+        return t.text;
+      }
+    });
+}
+
+/** A key, a number, true, false or null: anything else outside strings is an HCL2 expression. */
+const LITERAL_WORD = /^(?:[A-Za-z_][\w-]*|[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)$/;
+
+/**
+ * The first HCL2 expression (`"" + "k"`, `f(x)`, `a.b`) outside strings and comments. HCL1 has none and
+ * Vault refuses them; HCL2 would hand back their source as a `${…}` string, a key or value that matches
+ * nothing, so a `denied_parameters` entry written that way would deny nothing.
+ */
+export function firstExpression(text: string): string | undefined {
+  return tokenize(text).find(
+    (t) => (t.kind === 'word' && !LITERAL_WORD.test(t.text)) || t.text === '(' || t.text === ')',
+  )?.text;
 }
 
 const isValue = (t: Token | undefined) => t !== undefined && (t.kind === 'word' || t.kind === 'string');

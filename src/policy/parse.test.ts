@@ -332,3 +332,28 @@ test('fmt refuses an invalid policy with the parse error', async () => {
     /invalid capability "fly"/,
   );
 });
+
+/** HCL's `${`, kept out of JavaScript string literals so no reader takes them for JS templates. */
+const INTERPOLATION = '$' + '{';
+
+test('an HCL2 template HCL1 keeps as text is refused, not evaluated (SECURITY B6)', async () => {
+  // Found by the policy fuzz: HCL2 turned this into `read`; Vault (HCL1) reads the literal text, an
+  // invalid capability.
+  const evaluated = `path "a" {\n  capabilities = ["re${INTERPOLATION}"a"}d"]\n}\n`;
+  await rejects(evaluated, /template sequences .* are not supported/);
+  // A template HCL2 leaves as written means the same in both, and stays accepted.
+  const kept = `path "a" {\n  capabilities = ["read"]\n  allowed_parameters = { "k" = ["${INTERPOLATION}y}"] }\n}\n`;
+  assert.deepEqual((await only(kept)).allowedParameters, { k: [`${INTERPOLATION}y}`] });
+});
+
+test('an HCL2 expression is refused, not kept as a key that matches nothing (SECURITY B6)', async () => {
+  // Found by the policy fuzz: the key came back as the text `$\{""+"exportable"}`, so the deny denied nothing;
+  // HCL1 (Vault) has no expressions and refuses the policy.
+  const text = 'path "a" {\n  capabilities = ["update"]\n  denied_parameters = { ""+"exportable" = [] }\n}\n';
+  await rejects(text, 'expressions are not supported: "+"');
+  await rejects('path "a" {\n  capabilities = [upper("read")]\n}\n', 'expressions are not supported: "("');
+  await rejects(
+    'path "a" {\n  capabilities = ["read"]\n  max_wrapping_ttl = 60*2\n}\n',
+    /expressions are not supported/,
+  );
+});

@@ -2,7 +2,13 @@
 import { parseHcl } from '../config/hcl.js';
 import { type CofferError, invalid } from '../core/errors.js';
 import { parseDurationSeconds } from '../framework/duration.js';
-import { printPolicy, reformatHcl, splitBlockAttributes } from './hcl-text.js';
+import {
+  firstExpression,
+  printPolicy,
+  reformatHcl,
+  splitBlockAttributes,
+  templatedStrings,
+} from './hcl-text.js';
 import { templateIsBalanced } from './template.js';
 
 /** Vault's capabilities plus `subscribe`/`recover` (Vault ≥ 1.16) and OpenBao's `scan`, accepted and reported. */
@@ -150,14 +156,41 @@ async function readDocument(text: string): Promise<{ doc: unknown; source: strin
       throw fail((error as Error).message);
     }
   }
+  const expression = firstExpression(text);
+  if (expression !== undefined) throw fail(`expressions are not supported: ${JSON.stringify(expression)}`);
+  let parsed: { doc: unknown; source: string };
   try {
-    return { doc: await parseHcl(text, 'policy.hcl'), source: text };
+    parsed = { doc: await parseHcl(text, 'policy.hcl'), source: text };
   } catch (error) {
     const rewritten = splitBlockAttributes(text);
     const doc = await parseHcl(rewritten, 'policy.hcl').catch(() => undefined);
-    if (doc) return { doc, source: rewritten };
-    throw fail((error as Error).message);
+    if (!doc) throw fail((error as Error).message);
+    parsed = { doc, source: rewritten };
   }
+  assertTemplatesLiteral(text, parsed.doc);
+  return parsed;
+}
+
+/** Every string and key of a parsed document. */
+function stringsOf(value: unknown, into = new Set<string>()): Set<string> {
+  if (typeof value === 'string') into.add(value);
+  else if (Array.isArray(value)) for (const item of value) stringsOf(item, into);
+  else if (isObject(value)) for (const [key, item] of Object.entries(value)) stringsOf(item, into.add(key));
+  return into;
+}
+
+/**
+ * HCL2 evaluates `${…}` and `%{…}` where HCL1 (Vault) keeps them as text: `["re${"a"}d"]` would grant `read`
+ * here and is an invalid capability in Vault. A template that HCL2 left as written (`"${x}"`) means the
+ * same in both; one it changed is refused.
+ */
+function assertTemplatesLiteral(text: string, doc: unknown): void {
+  const templated = templatedStrings(text);
+  if (templated.length === 0) return;
+  const strings = stringsOf(doc);
+  const changed = templated.find((literal) => !strings.has(literal));
+  if (changed !== undefined)
+    throw fail(`template sequences ("\${", "%{") are not supported: ${JSON.stringify(changed)}`);
 }
 
 /** `path` as a map of pattern → body (or list of bodies); JSON may also give a list of such maps. */

@@ -149,10 +149,11 @@ test('policy fmt of a mutated policy that parses gives a text that parses to the
   let formatted = 0;
   await fc.assert(
     fc.asyncProperty(mutant, async (text) => {
-      const policy = await parsePolicy('fuzz', text).catch(() => undefined);
-      // An HCL2 expression (`"" + "k"`) comes back as a `${…}` string that fmt cannot print back; see the
-      // B6 report: Vault's HCL1 refuses such a policy.
-      if (!policy || JSON.stringify(rulesOf(policy)).includes('${')) return;
+      // A lone UTF-16 surrogate has no UTF-8 form for HCL to print (left open, see SECURITY B6 notes).
+      const policy = /\p{Cs}/u.test(text)
+        ? undefined
+        : await parsePolicy('fuzz', text).catch(() => undefined);
+      if (!policy) return;
       const pretty = await formatPolicyHcl(text);
       assert.deepEqual(rulesOf(await parsePolicy('fuzz', pretty)), rulesOf(policy), pretty);
       formatted++;
