@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../framework/clock.js';
 import type { Engine } from '../../framework/engine.js';
+import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import type { Logger } from '../../framework/log.js';
 import type { LogicalResponse, SecretLease } from '../../framework/logical.js';
 import type { EngineContext } from '../../framework/path.js';
@@ -54,6 +55,17 @@ export interface DueEntry extends JointOps {
 export class ExpirationManager {
   private readonly due: DueIndex;
   private readonly timers: Timers;
+  /**
+   * The cap on calls to sources, shared by every path to them. Capping fire handlers and each sweep
+   * alone let an expiring token's sweep run its own 64 under each of 64 handlers: 200 tokens with 10
+   * leases each due together sent 500 revocations at the databases at once.
+   */
+  private readonly sourceSlots = new Slots(MAX_PARALLEL_REVOCATIONS);
+  /**
+   * One revocation of a lease at a time. A lease due together with its token was revoked at its
+   * source twice, by its own timer and by the token's sweep; the second now finds it gone.
+   */
+  private readonly revoking = new KeyedMutex();
   private loadedUntil = 0;
   /**
    * Set while sealed or shutting down: a revocation cut short by the seal leaves its due entry as it
@@ -285,15 +297,17 @@ export class ExpirationManager {
 
   /** Revokes at the source, then forgets the lease. `force` forgets it even when the source refuses. */
   async revoke(leaseId: string, options: { force?: boolean } = {}): Promise<void> {
-    const lease = await this.lookup(leaseId);
-    if (!lease) return;
-    try {
-      await this.revokeAtSource(lease);
-    } catch (error) {
-      if (!options.force) throw error;
-      this.deps.log.warn('forced lease revocation ignored a source error', { lease_id: leaseId });
-    }
-    await this.forget(lease);
+    await this.revoking.run(leaseId, async () => {
+      const lease = await this.lookup(leaseId);
+      if (!lease) return;
+      try {
+        await this.revokeAtSource(lease);
+      } catch (error) {
+        if (!options.force) throw error;
+        this.deps.log.warn('forced lease revocation ignored a source error', { lease_id: leaseId });
+      }
+      await this.forget(lease);
+    });
   }
 
   /**
@@ -312,12 +326,15 @@ export class ExpirationManager {
     const owner = this.ownerOf(lease);
     if (!owner) return; // the mount is gone, and its credentials with it
     const type = owner.engine.secrets?.find((s) => s.type === lease.secretType) ?? owner.engine.secrets?.[0];
-    await type?.revoke(owner.ctx, {
-      leaseId: lease.leaseId,
-      internalData: lease.internalData,
-      issueTime: lease.issueTime,
-      expireTime: lease.expireTime,
-    });
+    if (!type) return;
+    await this.sourceSlots.run(() =>
+      type.revoke(owner.ctx, {
+        leaseId: lease.leaseId,
+        internalData: lease.internalData,
+        issueTime: lease.issueTime,
+        expireTime: lease.expireTime,
+      }),
+    );
   }
 
   private async forget(lease: LeaseEntry): Promise<void> {
@@ -481,6 +498,27 @@ export class ExpirationManager {
     // The retry count and the retry's due entry commit together, with the old entry's removal.
     const ops: TxOp[] = [{ op: 'put', key: `id/${leaseId}`, value: jsonBytes(lease) }];
     await this.schedule({ kind: 'lease', id: leaseId, at: this.deps.clock.now() + delay }, previous, ops);
+  }
+}
+
+/** At most `limit` callers run at once; the others wait their turn, first come first served. */
+class Slots {
+  private used = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.used < this.limit) this.used++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      // A waiter takes the slot over, so `used` only drops when nobody is waiting.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.used--;
+    }
   }
 }
 
