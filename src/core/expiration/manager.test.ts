@@ -39,6 +39,7 @@ function setup(
   backend = new InmemBackend(),
   failures = { remaining: 0 },
   log: Logger = silentLogger,
+  random?: () => number,
 ) {
   const { engine, live } = leasingEngine(failures);
   const ctx = { system: { defaultLeaseTtl: () => 60, maxLeaseTtl: () => 3600 } } as unknown as EngineContext;
@@ -54,6 +55,7 @@ function setup(
       await StorageView.transaction([alongside]); // as the token store does, with the token's deletion
       return 'revoked';
     },
+    random,
   });
   return { manager, live, clock, backend, revokedTokens };
 }
@@ -318,4 +320,33 @@ test('a burst of expirations is logged once, with how many were revoked and how 
   assert.equal(typeof bursts[0].fields?.seconds, 'number');
   assert.equal(live.size, 1);
   manager.stop();
+});
+
+test('retry delays are jittered ±50% around 1 s × 2^(attempt - 1), so leases that failed together spread out', async () => {
+  for (const [random, first, second] of [
+    [0, 500, 1000],
+    [0.5, 1000, 2000],
+    [0.999, 1499, 2998],
+  ]) {
+    const delays: number[] = [];
+    const record = (_message: string, fields?: Record<string, unknown>) => {
+      if (typeof fields?.retry_in_ms === 'number') delays.push(fields.retry_in_ms);
+    };
+    const log: Logger = { debug: record, info: record, warn: record, error: record, child: () => log };
+    const failures = { remaining: 2 };
+    const { manager, live, clock } = setup(new FakeClock(), new InmemBackend(), failures, log, () => random);
+    manager.start();
+    const lease = await issue(manager, live, 3600);
+    await manager.revokeQueued(lease.leaseId);
+    clock.advance(first - 1);
+    await settle();
+    assert.deepEqual(delays, [first], 'not retried before its jittered delay');
+    clock.advance(1);
+    await settle();
+    assert.deepEqual(delays, [first, second]);
+    clock.advance(second);
+    await settle();
+    assert.equal(live.size, 0, 'the third attempt revokes it');
+    manager.stop();
+  }
 });

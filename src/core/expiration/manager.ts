@@ -1,7 +1,7 @@
 /**
  * The expiration manager: every leased secret is persisted with its expiry, indexed by the token
  * that created it, and revoked at its source when it ends. Revocation that fails is retried with
- * exponential backoff, then marked irrevocable and retried slowly, across restarts.
+ * jittered exponential backoff, then marked irrevocable and retried slowly, across restarts.
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../framework/clock.js';
@@ -35,6 +35,8 @@ export interface ExpirationDeps {
    * token renewed meanwhile, and nothing was done.
    */
   expireToken(accessor: string, now: number, alongside: JointOps): Promise<'revoked' | 'none' | number>;
+  /** In [0, 1): the retry delays' jitter (Math.random unless a test fixes it). */
+  random?: () => number;
 }
 
 const HORIZON_MS = 10 * 60_000;
@@ -485,7 +487,13 @@ export class ExpirationManager {
     const lease = await this.lookup(leaseId);
     if (!lease) return;
     const attempts = (lease.revokeAttempts ?? 0) + 1;
-    const delay = attempts > MAX_FAST_RETRIES ? IRREVOCABLE_RETRY_MS : RETRY_BASE_MS * 2 ** (attempts - 1);
+    // Jittered ±50%, as Vault's: leases that failed together (a database outage) do not all come back
+    // to the recovering source in the same instant.
+    const jitter = 0.5 + (this.deps.random ?? Math.random)();
+    const delay =
+      attempts > MAX_FAST_RETRIES
+        ? IRREVOCABLE_RETRY_MS
+        : Math.round(RETRY_BASE_MS * 2 ** (attempts - 1) * jitter);
     lease.revokeAttempts = attempts;
     lease.irrevocable = attempts > MAX_FAST_RETRIES;
     // Only the error's class name: a driver message can carry a connection string.
