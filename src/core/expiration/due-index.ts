@@ -32,6 +32,8 @@ export interface DueRef {
    * minute's last second sits in the bucket before its second's.
    */
   key?: string;
+  /** How many times its handler has failed without recording a retry of its own (see the manager). */
+  failures?: number;
 }
 
 const BUCKET_MS = 60_000;
@@ -126,6 +128,6 @@ export class DueIndex {
   }
 }
 
-function keyOf(at: number, idHash: string): string {
+export function keyOf(at: number, idHash: string): string {
   return `${bucketOf(at)}/${String(Math.max(0, Math.ceil(at / 1000))).padStart(12, '0')}-${idHash}`;
 }

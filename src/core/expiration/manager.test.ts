@@ -6,6 +6,7 @@ import { defineEngine } from '../../framework/engine.js';
 import { type Logger, silentLogger } from '../../framework/log.js';
 import type { EngineContext } from '../../framework/path.js';
 import { jsonBytes, StorageView } from '../../framework/storage-view.js';
+import type { TxOp } from '../../storage/backend.js';
 import { InmemBackend } from '../../storage/inmem.js';
 import { bucketOf, hashId } from './due-index.js';
 import { ExpirationManager } from './manager.js';
@@ -349,4 +350,53 @@ test('retry delays are jittered ±50% around 1 s × 2^(attempt - 1), so leases t
     assert.equal(live.size, 0, 'the third attempt revokes it');
     manager.stop();
   }
+
+/** Storage that refuses everything while `down`, as a database outage does. */
+class OutageStorage extends InmemBackend {
+  down = false;
+  private check(): void {
+    if (this.down) throw new Error('storage is down');
+  }
+  override async get(key: string) {
+    this.check();
+    return super.get(key);
+  }
+  override async list(prefix: string) {
+    this.check();
+    return super.list(prefix);
+  }
+  override async hasAnyUnder(prefix: string) {
+    this.check();
+    return super.hasAnyUnder(prefix);
+  }
+  override async transaction(ops: TxOp[]) {
+    this.check();
+    return super.transaction(ops);
+  }
+}
+
+test('a lease due while storage is down is revoked within seconds of storage coming back', async () => {
+  const backend = new OutageStorage();
+  const { manager, live, clock, revokedTokens } = setup(new FakeClock(), backend);
+  manager.start();
+  const lease = await issue(manager, live, 30);
+  const token = 'accessor-due-in-the-outage';
+  await manager.scheduleToken(token, clock.now() + 30_000);
+  backend.down = true;
+  // Its handler fails before it can record a retry: neither the lease nor a retry can be written.
+  for (let i = 0; i < 4; i++) {
+    clock.advance(10_000);
+    await settle();
+  }
+  assert.equal(live.size, 1);
+  backend.down = false;
+  // Minutes before the periodic loader would find the due entry again.
+  clock.advance(16_000);
+  await settle();
+  assert.equal(live.size, 0, 'revoked once storage came back');
+  assert.equal(await manager.lookup(lease.leaseId), undefined);
+  assert.ok(revokedTokens.includes(token));
+  assert.equal(await backend.hasAnyUnder('sys/expire/due/'), false, 'a due entry is left');
+  assert.equal(manager.pendingTimers(), 0);
+  manager.stop();
 });

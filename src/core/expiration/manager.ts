@@ -14,7 +14,7 @@ import { type JointOps, jsonBytes, type StorageView } from '../../framework/stor
 import type { TxOp } from '../../storage/backend.js';
 import { invalid } from '../errors.js';
 import { base62 } from '../ids.js';
-import { DueIndex, type DueItem, type DueRef, hashId, refOf } from './due-index.js';
+import { DueIndex, type DueItem, type DueRef, hashId, keyOf, refOf } from './due-index.js';
 import type { LeaseEntry } from './lease.js';
 import { Timers } from './timers.js';
 
@@ -44,6 +44,8 @@ const RETRY_BASE_MS = 1000;
 const MAX_FAST_RETRIES = 6;
 const IRREVOCABLE_RETRY_MS = 10 * 60_000;
 const MAX_PARALLEL_REVOCATIONS = 64;
+/** Longest wait before a failed expiration handler runs again (see fireFailed). */
+const MAX_HANDLER_RETRY_MS = 30_000;
 /** Longest stretch the unseal-time loader runs before letting requests in. */
 const LOAD_SLICE_MS = 5;
 
@@ -84,10 +86,28 @@ export class ExpirationManager {
       deps.clock,
       MAX_PARALLEL_REVOCATIONS,
       (ref) => this.fire(ref),
-      (error) =>
-        deps.log.error('expiration handler failed', { error: error instanceof Error ? error.name : 'error' }),
+      (error, ref) => this.fireFailed(error, ref),
       () => this.endBurst(),
     );
+  }
+
+  /**
+   * A handler that failed before it could record a retry of its own (storage down: the due entry, the
+   * lease or the retry's write could not be read or written) fires again from memory, with backoff.
+   * Its due entry stays in storage, but the periodic loader finds it only up to HORIZON_MS / 2 later:
+   * a lease due during a storage outage outlived it by minutes after storage came back.
+   */
+  private fireFailed(error: unknown, ref: DueRef): DueRef | undefined {
+    const failures = (ref.failures ?? 0) + 1;
+    const delay = Math.min(RETRY_BASE_MS * 2 ** (failures - 1), MAX_HANDLER_RETRY_MS);
+    this.deps.log.error('expiration handler failed; will retry', {
+      error: error instanceof Error ? error.name : 'error',
+      retry_in_ms: delay,
+    });
+    if (this.stopped) return undefined;
+    // The key stays that of the entry the ref was made for: only the timer moves.
+    const key = ref.key ?? keyOf(ref.at, ref.idHash);
+    return { ...ref, key, at: this.deps.clock.now() + delay, failures };
   }
 
   /**

@@ -26,8 +26,11 @@ export class Timers {
     private readonly clock: Clock,
     private readonly parallel: number,
     private readonly onFire: (ref: DueRef) => Promise<void>,
-    /** Failures the fire handler did not handle itself; logged, never thrown into the timer. */
-    private readonly onError?: (error: unknown) => void,
+    /**
+     * Failures the fire handler did not handle itself; logged, never thrown into the timer. What it
+     * returns is scheduled once the handler is done, unless something newer was scheduled for the id.
+     */
+    private readonly onError?: (error: unknown, ref: DueRef) => DueRef | undefined,
     /** Called when the last running handler finishes and nothing is queued: a burst has been handled. */
     private readonly onIdle?: () => void,
   ) {}
@@ -103,10 +106,14 @@ export class Timers {
     while (this.running < this.parallel && this.queue.length > 0) {
       const ref = this.queue.shift()!;
       this.running++;
+      let retry: DueRef | undefined;
       this.onFire(ref)
-        .catch((error: unknown) => this.onError?.(error))
+        .catch((error: unknown) => {
+          retry = this.onError?.(error, ref);
+        })
         .finally(() => {
           this.firing.delete(ref.idHash);
+          if (retry && !this.scheduled.has(ref.idHash)) this.schedule(retry);
           this.running--;
           this.drain();
           if (this.running === 0 && this.queue.length === 0) this.onIdle?.();
