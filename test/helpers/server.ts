@@ -27,6 +27,11 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** Runs the server under this umask (through `sh -c 'umask …; exec node …'`), e.g. 0 for file-mode tests. */
   umask?: number;
+  /**
+   * Runs the server under `prlimit --fsize=<bytes>:unlimited`: a write that would grow a file past it
+   * fails with EFBIG. Only the soft limit is set, so a test can lift it (`prlimit --pid`) to free space.
+   */
+  fileSizeLimit?: number;
 }
 
 export interface TestServer {
@@ -90,16 +95,24 @@ function configText(options: TestServerOptions, dir: string): string {
   return `storage "${storage}" {\n${body}\n}\n\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n${listener}}\n\nlog_level = "warn"\n${options.extraConfig ?? ''}\n`;
 }
 
-export async function spawnServer(args: string[], env: Record<string, string> = {}, umask?: number) {
-  const argv = [BIN, 'server', ...args];
-  // exec: the shell becomes the server, so signals and the pid are the server's own.
+export async function spawnServer(
+  args: string[],
+  env: Record<string, string> = {},
+  umask?: number,
+  fileSizeLimit?: number,
+) {
+  // prlimit and the shell both exec: the server keeps their pid, so signals are the server's own.
+  const argv = [
+    ...(fileSizeLimit === undefined ? [] : ['prlimit', `--fsize=${fileSizeLimit}:unlimited`, '--']),
+    process.execPath,
+    BIN,
+    'server',
+    ...args,
+  ];
   const [command, commandArgs] =
     umask === undefined
-      ? [process.execPath, argv]
-      : [
-          '/bin/sh',
-          ['-c', `umask ${umask.toString(8).padStart(3, '0')}; exec "$0" "$@"`, process.execPath, ...argv],
-        ];
+      ? [argv[0], argv.slice(1)]
+      : ['/bin/sh', ['-c', `umask ${umask.toString(8).padStart(3, '0')}; exec "$0" "$@"`, ...argv]];
   const child = spawn(command, commandArgs, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -183,7 +196,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   } else {
     const configFile = join(dir, 'coffer.hcl');
     await writeFile(configFile, configText(options, dir));
-    started = await spawnServer([`-config=${configFile}`], options.env, options.umask);
+    started = await spawnServer([`-config=${configFile}`], options.env, options.umask, options.fileSizeLimit);
   }
   const server = wrapProcess(started, dir, keys);
   if (!options.dev && !options.uninitialized) {
@@ -203,7 +216,12 @@ export async function restartOnSameStorage(
 ): Promise<TestServer> {
   const configFile = join(previous.dir, 'coffer.hcl');
   await writeFile(configFile, configText({ ...options, storage: 'sqlite' }, previous.dir));
-  const started = await spawnServer([`-config=${configFile}`], options.env, options.umask);
+  const started = await spawnServer(
+    [`-config=${configFile}`],
+    options.env,
+    options.umask,
+    options.fileSizeLimit,
+  );
   return wrapProcess(started, previous.dir, {
     rootToken: previous.rootToken,
     unsealKeys: previous.unsealKeys,
