@@ -268,9 +268,19 @@ export class SqliteBackend implements StorageBackend {
    */
   private checkpoint(): void {
     this.opsSinceCheckpoint = 0;
-    let fd: number;
     try {
       this.db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // A copy that could not be written (EFBIG, ENOSPC) is not a failed sync: SQLite moves the WAL's
+      // backfill mark only after a complete copy, so the WAL is not started over and every commit is
+      // still read from it, synced. Commits go on (they fail by themselves while the disk is full), and
+      // the checkpoint is tried again after the next CHECKPOINT_EVERY_OPS. Failing closed here made a
+      // disk that filled up during a checkpoint need a restart once space was back.
+      this.checkpointDone(undefined);
+      return;
+    }
+    let fd: number;
+    try {
       fd = this.openDb();
     } catch (error) {
       this.checkpointDone(error);
