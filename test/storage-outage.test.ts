@@ -23,6 +23,8 @@ import {
 
 const CREATE = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
 const ADMIN_URL = process.env.COFFER_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const PG = new URL(ADMIN_URL);
+const PG_PORT = Number(PG.port || 5432);
 
 async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -61,7 +63,9 @@ async function withDatabase(
   await admin.query(`CREATE DATABASE "${name}"`);
   try {
     await work((port) => {
+      // Through the fault proxy, which listens on the loopback.
       const url = new URL(ADMIN_URL);
+      url.hostname = '127.0.0.1';
       url.port = String(port);
       url.pathname = `/${name}`;
       return url.toString();
@@ -74,7 +78,7 @@ async function withDatabase(
 
 test('postgresql storage cut off under load: 5xx, no crash, recovery, leases kept, data intact', async () => {
   await withDatabase(async (url, admin) => {
-    const proxy = await new FaultProxy(Number(new URL(ADMIN_URL).port || 5432)).start();
+    const proxy = await new FaultProxy(PG_PORT, PG.hostname).start();
     // Trust auth ignores the password; it is here to show that the URL never reaches the output.
     const canary = `pw${randomBytes(12).toString('hex')}`;
     const connection = new URL(url(proxy.port));
@@ -109,9 +113,9 @@ test('postgresql storage cut off under load: 5xx, no crash, recovery, leases kep
       await ok('POST', 'sys/mounts/database', { type: 'database' });
       await ok('POST', 'database/config/pg', {
         plugin_name: 'postgresql-database-plugin',
-        connection_url: `postgresql://{{username}}:{{password}}@127.0.0.1:${new URL(ADMIN_URL).port || 5432}/postgres`,
-        username: new URL(ADMIN_URL).username,
-        password: 'unused-under-trust',
+        connection_url: `postgresql://{{username}}:{{password}}@${PG.host}/postgres`,
+        username: decodeURIComponent(PG.username),
+        password: decodeURIComponent(PG.password) || 'unused-under-trust',
         allowed_roles: ['long', 'short'],
       });
       for (const [role, ttl] of [
