@@ -98,13 +98,12 @@ export class ExpirationManager {
    * a lease due during a storage outage outlived it by minutes after storage came back.
    */
   private fireFailed(error: unknown, ref: DueRef): DueRef | undefined {
+    const name = error instanceof Error ? error.name : 'error';
+    // Sealed or shutting down: the due entry fires again after the next unseal.
+    if (this.stopped) return void this.deps.log.error('expiration handler failed', { error: name });
     const failures = (ref.failures ?? 0) + 1;
     const delay = Math.min(RETRY_BASE_MS * 2 ** (failures - 1), MAX_HANDLER_RETRY_MS);
-    this.deps.log.error('expiration handler failed; will retry', {
-      error: error instanceof Error ? error.name : 'error',
-      retry_in_ms: delay,
-    });
-    if (this.stopped) return undefined;
+    this.deps.log.error('expiration handler failed; will retry', { error: name, retry_in_ms: delay });
     // The key stays that of the entry the ref was made for: only the timer moves.
     const key = ref.key ?? keyOf(ref.at, ref.idHash);
     return { ...ref, key, at: this.deps.clock.now() + delay, failures };
