@@ -350,6 +350,7 @@ test('retry delays are jittered ±50% around 1 s × 2^(attempt - 1), so leases t
     assert.equal(live.size, 0, 'the third attempt revokes it');
     manager.stop();
   }
+});
 
 /** Storage that refuses everything while `down`, as a database outage does. */
 class OutageStorage extends InmemBackend {
