@@ -145,7 +145,7 @@ describe('E2: a response that cannot be audited leaves no live credential', () =
       connection_url: `postgresql://{{username}}:{{password}}@127.0.0.1:${cluster.port}/postgres`,
       username: admin.username,
       password: admin.password,
-      allowed_roles: ['plain', 'wrapped', 'stubborn'],
+      allowed_roles: ['plain', 'wrapped', 'stubborn', 'renewed'],
     });
     const creation_statements = [CREATE, RECORD, PAUSE];
     await write('database/roles/plain', { db_name: 'pg', creation_statements, default_ttl: '1h' });
@@ -158,6 +158,13 @@ describe('E2: a response that cannot be audited leaves no live credential', () =
         `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM e2_revoke_allowed) THEN RAISE EXCEPTION 'revocation refused by the test'; END IF; END $$;`,
         'DROP ROLE "{{name}}";',
       ],
+      default_ttl: '1h',
+    });
+    // Renewal pauses too, so the peer's close reaches Coffer before the renewal's response entry.
+    await write('database/roles/renewed', {
+      db_name: 'pg',
+      creation_statements: [CREATE, RECORD],
+      renew_statements: [PAUSE, `ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}';`],
       default_ttl: '1h',
     });
     await peer.listen();
@@ -204,6 +211,20 @@ describe('E2: a response that cannot be audited leaves no live credential', () =
     await eventually(async () => !(await cluster.roleExists(user.name)), 60_000, 'user dropped by a retry');
     assert.equal(await cluster.canLogin(user.name, user.password), false);
     await eventually(async () => (await leasesOf('stubborn')).length === 0, 15_000, 'lease ended');
+  });
+
+  test('a renewal that cannot be audited: 500, but the lease and the user the client already had stay', async () => {
+    const issued = await server.api('GET', 'database/creds/renewed', undefined, root);
+    assert.equal(issued.status, 200, issued.text);
+    const { username, password } = issued.body.data;
+    secrets.push(password);
+    peer.failAfter = 'sys/leases/renew';
+    const renewed = await server.api('PUT', 'sys/leases/renew', { lease_id: issued.body.lease_id }, root);
+    await peer.resume();
+    assert.equal(renewed.status, 500, renewed.text);
+    // Only what a request made is revoked when its answer is lost; this one made nothing.
+    assert.equal(await cluster.canLogin(username, password), true, 'the user still logs in');
+    assert.deepEqual(await leasesOf('renewed'), [issued.body.lease_id.split('/').pop()]);
   });
 
   test('no secret reached the server output', () => {

@@ -67,15 +67,12 @@ export async function auditRequest(core: Core, input: Input, login: boolean): Pr
   }
 }
 
-/**
- * `leaseId` is the lease the request registered: a wrapped response carries it only inside the
- * wrapped data, with `result.leaseId` blank.
- */
+/** `made`: what the request created for its client, to revoke if the response cannot be recorded. */
 export async function auditResponse(
   core: Core,
   input: Input,
   result: CoreResponse,
-  leaseId = result.leaseId,
+  made: Undelivered,
 ): Promise<void> {
   const audit = core.unsealed.audit;
   if (!audit.hasDevices()) return;
@@ -106,16 +103,15 @@ export async function auditResponse(
   try {
     await audit.logResponse(input(), { response });
   } catch {
-    await revokeUndelivered(core, {
-      leaseId,
-      tokenAccessor: result.auth?.accessor,
-      wrapAccessor: result.wrapInfo?.accessor,
-    });
+    await revokeUndelivered(core, { ...made, wrapAccessor: result.wrapInfo?.accessor });
     throw new CofferError('internal', 'internal error');
   }
 }
 
-/** What a request made for a client that will never receive it. */
+/**
+ * What a request made for a client that will never receive it: a new lease, a new token, a wrapping
+ * token. Never what the client already holds (a renewed lease or token): that stays valid.
+ */
 export interface Undelivered {
   leaseId?: string;
   tokenAccessor?: unknown;

@@ -39,6 +39,17 @@ function lessor() {
         },
         help: 'a credential',
       }),
+      definePath({
+        // Answers with the caller's own token in wire form, as a token renewal does.
+        pattern: 'renew-like',
+        operations: {
+          update: async (_ctx, _input, req) => {
+            await gate;
+            return { auth: { policies: [], wire: { accessor: req.caller?.accessor } } };
+          },
+        },
+        help: 'the caller token, renewed',
+      }),
     ],
     secrets: [
       {
@@ -200,5 +211,16 @@ test('a credential its client never receives is revoked: made after the deadline
   );
   assert.deepEqual(stub.revoked, ['user-1', 'user-2']);
   assert.deepEqual(await core.unsealed.expiration.list('lessor/creds/'), []);
+  await core.sealVault();
+});
+
+test("a renewal that answers after the deadline leaves the caller's token alone: it made nothing", async () => {
+  const { core, stub, call, newToken } = await setUp();
+  const token = await newToken({ policies: ['root'] });
+  const open = stub.hold();
+  await assert.rejects(call('update', 'lessor/renew-like', token, {}, { maxDurationMs: 50 }), /deadline/);
+  open();
+  await sleep(50);
+  assert.ok(await core.unsealed.tokens.lookup(token), 'the token a late renewal named is still valid');
   await core.sealVault();
 });

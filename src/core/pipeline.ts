@@ -14,6 +14,7 @@ import {
   auditRequest,
   auditResponse,
   revokeUndelivered,
+  type Undelivered,
 } from './audit-hooks.js';
 import { cidrAllows } from './cidr.js';
 import type { Core } from './core.js';
@@ -99,7 +100,7 @@ async function runAuthorized(
   await auditRequest(core, audited, unauthenticated);
 
   if (req.help) return wrapResponse(req, runtime, runtime.engine.helpFor(logical.path));
-  let finished: CoreResponse | undefined;
+  let made: Undelivered = {};
   let result: CoreResponse;
   try {
     const response = isLegacyUnwrap(req, logical)
@@ -109,18 +110,31 @@ async function runAuthorized(
         );
     // `sys/seal` ends the unsealed state mid-request; it has nothing more to add.
     if (core.isSealed()) return wrapResponse(req, runtime, response);
-    finished = await finishResponse(core, runtime, req, logical, response);
+    const finished = await finishResponse(core, runtime, req, logical, response);
+    // Taken before wrapping, which moves the lease into the wrapped data, out of `result`.
+    made = madeFor(response, finished);
     result = await maybeWrap(core, req, finished);
   } catch (error) {
-    // Wrapping failed after the response was finished: its lease or token would reach nobody.
-    if (finished)
-      await revokeUndelivered(core, { leaseId: finished.leaseId, tokenAccessor: finished.auth?.accessor });
+    // Wrapping failed after the response was finished: what it made would reach nobody.
+    await revokeUndelivered(core, made);
     await auditFailure(core, audited, error);
     throw error;
   }
-  // The lease from before wrapping: wrapping moves it into the wrapped data, out of `result`.
-  await auditResponse(core, audited, result, finished!.leaseId);
+  await auditResponse(core, audited, result, made);
   return result;
+}
+
+/**
+ * What this request made for its client: a new lease (a `secret`; `response.lease` names one the
+ * client already holds, renewed or unwrapped) and a new token (a login's, minted here, or one the
+ * path made, `auth.created`; not a renewed one).
+ */
+function madeFor(response: LogicalResponse | undefined, finished: CoreResponse): Undelivered {
+  const auth = response?.auth;
+  return {
+    leaseId: response?.secret ? finished.leaseId : undefined,
+    tokenAccessor: auth && (!auth.wire || auth.created) ? finished.auth?.accessor : undefined,
+  };
 }
 
 /** A wrapping token reading `cubbyhole/response`: an unwrap in the form of Vault before 0.6.2. */
@@ -149,7 +163,7 @@ async function undoLateResponse(
 ): Promise<void> {
   const log = core.log.child('request');
   log.warn('request finished after max_request_duration; its result was discarded', { path: req.path });
-  if (core.isSealed() || (!response?.secret && !response?.auth?.wire)) return;
+  if (core.isSealed() || (!response?.secret && !response?.auth?.created)) return;
   const state = core.unsealed;
   try {
     // Through a lease, so that a revocation the source refuses is retried.
@@ -163,7 +177,8 @@ async function undoLateResponse(
       : undefined;
     await revokeUndelivered(core, {
       leaseId: lease?.lease.leaseId,
-      tokenAccessor: response.auth?.wire?.accessor,
+      // Only a token this request made; a renewal's is the caller's own, which stays valid.
+      tokenAccessor: response.auth?.created ? response.auth.wire?.accessor : undefined,
     });
   } catch (error) {
     // The error's name only: a driver's message can carry a connection string.

@@ -62,6 +62,11 @@ export interface AuthResult {
   internalData?: Record<string, unknown>;
   /** A token the token store already minted: sent as the envelope's `auth` exactly as given. */
   wire?: Record<string, unknown>;
+  /**
+   * `wire` is a token this request made (token create), not one the client already holds (a renewal,
+   * an unwrap): only such a token is revoked when its answer cannot be delivered.
+   */
+  created?: boolean;
 }
 
 export interface LogicalResponse {

@@ -217,6 +217,7 @@ export async function createToken(
     auth: {
       policies: created.entry.policies,
       wire: authBlock(created.token, created.entry, ctx.clock.now()),
+      created: true,
     },
     warnings: warnings.length + created.warnings.length ? [...warnings, ...created.warnings] : undefined,
   };
