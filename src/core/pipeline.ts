@@ -4,7 +4,13 @@
  */
 
 import type { AuditInput } from '../audit/entry.js';
-import type { Caller, LogicalRequest, LogicalResponse, Operation } from '../framework/logical.js';
+import type {
+  Caller,
+  LogicalRequest,
+  LogicalResponse,
+  Operation,
+  SecretLease,
+} from '../framework/logical.js';
 import { isSudoPath } from '../policy/acl.js';
 import { RESPONSE_WRAPPING_POLICY_NAME } from '../policy/builtin.js';
 import {
@@ -106,7 +112,7 @@ async function runAuthorized(
     const response = isLegacyUnwrap(req, logical)
       ? legacyUnwrapResponse(await core.unsealed.wrapper.unwrap(logical.caller!.accessor!))
       : await withDeadline(runtime.engine.handleRequest(runtime.ctx, logical), req.maxDurationMs, (late) =>
-          undoLateResponse(core, req, logical, late),
+          undoLateResponse(core, runtime, req, logical, late),
         );
     // `sys/seal` ends the unsealed state mid-request; it has nothing more to add.
     if (core.isSealed()) return wrapResponse(req, runtime, response);
@@ -157,26 +163,28 @@ function isLegacyUnwrap(req: IncomingRequest, logical: LogicalRequest): boolean 
  */
 async function undoLateResponse(
   core: Core,
+  runtime: MountRuntime,
   req: IncomingRequest,
   logical: LogicalRequest,
   response: LogicalResponse | undefined,
 ): Promise<void> {
   const log = core.log.child('request');
   log.warn('request finished after max_request_duration; its result was discarded', { path: req.path });
-  if (core.isSealed() || (!response?.secret && !response?.auth?.created)) return;
-  const state = core.unsealed;
+  if (!response?.secret && !response?.auth?.created) return;
+  if (core.isSealed()) {
+    // No lease can be written while sealed: say so, the operator has to end it at its source.
+    log.error('a credential made after max_request_duration was left live: the server was sealed', {
+      path: req.path,
+    });
+    return;
+  }
   try {
     // Through a lease, so that a revocation the source refuses is retried.
-    const lease = response.secret
-      ? await state.expiration.register(
-          req.path,
-          response.secret,
-          logical.caller?.accessor,
-          response.secret.maxTtlSeconds ?? response.secret.ttlSeconds,
-        )
+    const registered = response.secret
+      ? await registerSecret(core, runtime, req, logical, response.secret)
       : undefined;
     await revokeUndelivered(core, {
-      leaseId: lease?.lease.leaseId,
+      leaseId: registered?.lease.leaseId,
       // Only a token this request made; a renewal's is the caller's own, which stays valid.
       tokenAccessor: response.auth?.created ? response.auth.wire?.accessor : undefined,
     });
@@ -279,13 +287,12 @@ async function finishResponse(
   }
   const state = core.unsealed;
   if (response.secret) {
-    const batch = req.token?.startsWith('hvb.') ? await state.tokens.batchLeaseScope(req.token) : undefined;
-    const leaseAccessor = logical.caller?.accessor || batch?.ownerAccessor;
-    const { lease, ttlSeconds } = await state.expiration.register(
-      req.path,
+    const { lease, ttlSeconds, leaseAccessor, batch } = await registerSecret(
+      core,
+      runtime,
+      req,
+      logical,
       response.secret,
-      leaseAccessor,
-      leaseMaxTtl(core, runtime, batch),
     );
     // The token may have been revoked while the secret was being made (a concurrent request spent its
     // last use, or its tree was revoked): that revocation missed this lease, so end it here.
@@ -302,6 +309,26 @@ async function finishResponse(
   }
   // A new token's due entry was committed with the token (TokenStore.persistNew).
   return result;
+}
+
+/** Registers the lease of a secret the request made, owned by the caller's token. */
+async function registerSecret(
+  core: Core,
+  runtime: MountRuntime,
+  req: IncomingRequest,
+  logical: LogicalRequest,
+  secret: SecretLease,
+) {
+  const state = core.unsealed;
+  const batch = req.token?.startsWith('hvb.') ? await state.tokens.batchLeaseScope(req.token) : undefined;
+  const leaseAccessor = logical.caller?.accessor || batch?.ownerAccessor;
+  const registered = await state.expiration.register(
+    req.path,
+    secret,
+    leaseAccessor,
+    leaseMaxTtl(core, runtime, batch),
+  );
+  return { ...registered, leaseAccessor, batch };
 }
 
 /** The mount's max TTL; a batch token's leases are also capped to the token's remaining life. */

@@ -357,3 +357,8 @@ test('an HCL2 expression is refused, not kept as a key that matches nothing (SEC
     /expressions are not supported/,
   );
 });
+
+test('a leading byte-order mark is not part of the policy', async () => {
+  const policy = await parsePolicy('bom', '\uFEFFpath "secret/*" {\n  capabilities = ["read"]\n}\n');
+  assert.equal(policy.rules.length, 1);
+});

@@ -146,7 +146,10 @@ function ruleOf(rawPattern: string, body: Record<string, unknown>): PathRule {
 const looksLikeJson = (text: string) => text.trimStart().startsWith('{');
 
 /** The document and the HCL text that produced it (rewritten when only the HCL1 form parses). */
-async function readDocument(text: string): Promise<{ doc: unknown; source: string }> {
+async function readDocument(raw: string): Promise<{ doc: unknown; source: string }> {
+  // A byte-order mark from an editor that saved the file as "UTF-8 with BOM" is not part of the
+  // policy; policies stored before the stricter parser may start with one.
+  const text = raw.startsWith('\uFEFF') ? raw.slice(1) : raw;
   // Nothing to parse (an unknown or `root` policy name): no need to start the HCL parser.
   if (text.trim() === '') return { doc: {}, source: text };
   if (looksLikeJson(text)) {

@@ -119,4 +119,6 @@ test('max_request_duration: 90 s by default, default_max_request_duration for ev
     /max_request_duration cannot be negative/,
   );
   assert.throws(() => durationOf({ default_max_request_duration: 'soon' }), /default_max_request_duration/);
+  assert.throws(() => durationOf({}, { max_request_duration: '500ms' }), /must be at least 1s/);
+  assert.equal(durationOf({}, { max_request_duration: '0s' }), 90_000);
 });

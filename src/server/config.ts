@@ -100,6 +100,9 @@ function requestDurationMs(value: unknown, name: string, fallback: number): numb
   if (value === undefined) return fallback;
   const seconds = parseDurationSeconds(value, name);
   if (seconds < 0) throw invalid(`${name} cannot be negative`);
+  // "500ms" reads as 0 whole seconds, which would silently mean the 90 s default.
+  if (seconds === 0 && !/^0+(\.0*)?[a-zµ]*$/.test(String(value).trim()))
+    throw invalid(`${name} must be at least 1s`);
   return seconds === 0 ? fallback : seconds * 1000;
 }
 

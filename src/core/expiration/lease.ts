@@ -16,6 +16,8 @@ export interface LeaseEntry {
   /** Accessor of the token that created it: revoking that token revokes the lease. */
   tokenAccessor?: string;
   revokeAttempts?: number;
+  /** Unix ms of the scheduled revocation retry: a lease's one due entry is at retryAt ?? expireTime. */
+  retryAt?: number;
   irrevocable?: boolean;
   lastError?: string;
 }

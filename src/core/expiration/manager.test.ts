@@ -401,3 +401,30 @@ test('a lease due while storage is down is revoked within seconds of storage com
   assert.equal(manager.pendingTimers(), 0);
   manager.stop();
 });
+
+test("a lease failing at its source from its own timer and its token's sweep at once keeps one due entry", async () => {
+  const failures = { remaining: 1000 };
+  const backend = new InmemBackend();
+  const { manager, live, clock } = setup(new FakeClock(), backend, failures);
+  manager.start();
+  const lease = await issue(manager, live, 30, 'accessor-swept');
+  clock.advance(30_000); // its timer fires …
+  const sweep = manager.revokeByToken('accessor-swept'); // … while its token is revoked
+  await settle();
+  await sweep;
+  const dueEntries = async () => {
+    const names: string[] = [];
+    for (const bucket of await backend.list('sys/expire/due/'))
+      names.push(...(await backend.list(`sys/expire/due/${bucket}`)));
+    return names;
+  };
+  const attempts = (await manager.lookup(lease.leaseId))?.revokeAttempts;
+  assert.equal(attempts, 1000 - failures.remaining, 'every failed attempt is counted once');
+  assert.equal((await dueEntries()).length, 1, 'one retry chain, not two');
+  failures.remaining = 0;
+  clock.advance(10_000);
+  await settle();
+  assert.equal(live.size, 0);
+  assert.deepEqual(await dueEntries(), []);
+  manager.stop();
+});

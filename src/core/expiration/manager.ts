@@ -60,11 +60,12 @@ export class ExpirationManager {
   private readonly due: DueIndex;
   private readonly timers: Timers;
   /**
-   * The cap on calls to sources, shared by every path to them. Capping fire handlers and each sweep
-   * alone let an expiring token's sweep run its own 64 under each of 64 handlers: 200 tokens with 10
-   * leases each due together sent 500 revocations at the databases at once.
+   * The cap on revocations at once at each mount's sources, whatever asks for them (a timer, a token's
+   * sweep, the API). Capping fire handlers and each sweep alone let an expiring token's sweep run its
+   * own 64 under each of 64 handlers: 200 tokens with 10 leases each due together sent 500
+   * revocations at the databases at once. Per mount, so a dead database holds up only its own.
    */
-  private readonly sourceSlots = new Slots(MAX_PARALLEL_REVOCATIONS);
+  private readonly sourceSlots = new WeakMap<EngineContext, Slots>();
   /**
    * One revocation of a lease at a time. A lease due together with its token was revoked at its
    * source twice, by its own timer and by the token's sweep; the second now finds it gone.
@@ -102,7 +103,9 @@ export class ExpirationManager {
     // Sealed or shutting down: the due entry fires again after the next unseal.
     if (this.stopped) return void this.deps.log.error('expiration handler failed', { error: name });
     const failures = (ref.failures ?? 0) + 1;
-    const delay = Math.min(RETRY_BASE_MS * 2 ** (failures - 1), MAX_HANDLER_RETRY_MS);
+    // Jittered like lease retries: the items of one outage do not all come back in one instant.
+    const jitter = 0.5 + (this.deps.random ?? Math.random)();
+    const delay = Math.round(Math.min(RETRY_BASE_MS * 2 ** (failures - 1), MAX_HANDLER_RETRY_MS) * jitter);
     this.deps.log.error('expiration handler failed; will retry', { error: name, retry_in_ms: delay });
     // The key stays that of the entry the ref was made for: only the timer moves.
     const key = ref.key ?? keyOf(ref.at, ref.idHash);
@@ -135,7 +138,10 @@ export class ExpirationManager {
     };
     this.ready = this.loadDue().catch(loadFailed);
     const loop = () => {
+      // A load in flight when the manager stopped must not arm the next one: it would run sealed.
+      if (this.stopped) return;
       this.stopLoader = this.deps.clock.setTimer(HORIZON_MS / 2, () => {
+        if (this.stopped) return;
         // A failed load (a storage fault) is tried again at the next tick; uncaught, its rejection
         // went through `finally` unhandled.
         void this.loadDue().catch(loadFailed).finally(loop);
@@ -318,16 +324,37 @@ export class ExpirationManager {
 
   /** Revokes at the source, then forgets the lease. `force` forgets it even when the source refuses. */
   async revoke(leaseId: string, options: { force?: boolean } = {}): Promise<void> {
-    await this.revoking.run(leaseId, async () => {
-      const lease = await this.lookup(leaseId);
-      if (!lease) return;
+    await this.revoking.run(leaseId, () => this.revokeLocked(leaseId, options));
+  }
+
+  /** `revoke` for the caller holding the lease's lock. */
+  private async revokeLocked(leaseId: string, options: { force?: boolean } = {}): Promise<void> {
+    const lease = await this.lookup(leaseId);
+    if (!lease) return;
+    try {
+      await this.revokeAtSource(lease);
+    } catch (error) {
+      if (!options.force) throw error;
+      this.deps.log.warn('forced lease revocation ignored a source error', { lease_id: leaseId });
+    }
+    await this.forget(lease);
+  }
+
+  /**
+   * Revokes, or when the source refuses, schedules the retry: one step under the lease's lock, so
+   * two callers at once (its own timer and its token's sweep) cannot both count a failed attempt and
+   * start two retry chains.
+   */
+  private revokeOrRetry(leaseId: string, previous?: DueItem): Promise<'revoked' | 'retrying' | 'stopped'> {
+    return this.revoking.run(leaseId, async () => {
       try {
-        await this.revokeAtSource(lease);
+        await this.revokeLocked(leaseId);
+        return 'revoked';
       } catch (error) {
-        if (!options.force) throw error;
-        this.deps.log.warn('forced lease revocation ignored a source error', { lease_id: leaseId });
+        if (this.stopped) return 'stopped';
+        await this.retryLater(leaseId, error, previous);
+        return 'retrying';
       }
-      await this.forget(lease);
     });
   }
 
@@ -336,11 +363,7 @@ export class ExpirationManager {
    * as an expired lease would (Vault queues the revocation rather than dropping it).
    */
   async revokeQueued(leaseId: string): Promise<void> {
-    try {
-      await this.revoke(leaseId);
-    } catch (error) {
-      await this.retryLater(leaseId, error);
-    }
+    await this.revokeOrRetry(leaseId);
   }
 
   private async revokeAtSource(lease: LeaseEntry): Promise<void> {
@@ -348,7 +371,12 @@ export class ExpirationManager {
     if (!owner) return; // the mount is gone, and its credentials with it
     const type = owner.engine.secrets?.find((s) => s.type === lease.secretType) ?? owner.engine.secrets?.[0];
     if (!type) return;
-    await this.sourceSlots.run(() =>
+    let slots = this.sourceSlots.get(owner.ctx);
+    if (!slots) {
+      slots = new Slots(MAX_PARALLEL_REVOCATIONS);
+      this.sourceSlots.set(owner.ctx, slots);
+    }
+    await slots.run(() =>
       type.revoke(owner.ctx, {
         leaseId: lease.leaseId,
         internalData: lease.internalData,
@@ -365,6 +393,8 @@ export class ExpirationManager {
       { op: 'delete' as const, key: `id/${lease.leaseId}` },
       this.dueOp('delete', { kind: 'lease', id: lease.leaseId, at: lease.expireTime }, idHash),
     ];
+    if (lease.retryAt !== undefined)
+      ops.push(this.dueOp('delete', { kind: 'lease', id: lease.leaseId, at: lease.retryAt }, idHash));
     if (lease.tokenAccessor)
       ops.push({ op: 'delete', key: `token/${sha(lease.tokenAccessor)}/${sha(lease.leaseId)}` });
     await this.deps.storage.transaction(ops);
@@ -426,12 +456,7 @@ export class ExpirationManager {
     const entries = await this.deps.storage.list(folder);
     await runBounded(entries, MAX_PARALLEL_REVOCATIONS, async (name) => {
       const ref = await this.deps.storage.getJson<{ leaseId: string }>(folder + name);
-      if (!ref) return;
-      try {
-        await this.revoke(ref.leaseId);
-      } catch (error) {
-        await this.retryLater(ref.leaseId, error);
-      }
+      if (ref) await this.revokeOrRetry(ref.leaseId);
     });
   }
 
@@ -473,19 +498,12 @@ export class ExpirationManager {
       if (this.due.key(item) !== this.due.key(current)) await this.due.remove(item);
       return;
     }
-    try {
-      await this.revoke(lease.leaseId);
-      this.countExpiry('revoked');
-    } catch (error) {
-      if (this.stopped) return;
-      this.countExpiry('retrying');
-      await this.retryLater(lease.leaseId, error, item);
-    }
+    const outcome = await this.revokeOrRetry(lease.leaseId, item);
+    if (outcome !== 'stopped') this.countExpiry(outcome);
   }
 
-  /** The due entry goes only after the revocation has finished, so a crash mid-way fires it again. */
+  /** The due entry goes in the token's own deletion: a crash before it leaves both to fire again. */
   private async expireToken(item: DueItem, idHash: string): Promise<void> {
-    // The due entry goes in the token's own deletion: a crash before it leaves both to fire again.
     const removal = { view: this.deps.storage, ops: [this.dueOp('delete', item, idHash)] };
     let outcome: 'revoked' | 'none' | number;
     try {
@@ -502,9 +520,13 @@ export class ExpirationManager {
     await this.due.remove(item);
   }
 
+  /** Under the lease's lock (revokeOrRetry). `previous`: the due entry that fired, if one did. */
   private async retryLater(leaseId: string, error: unknown, previous?: DueItem): Promise<void> {
     const lease = await this.lookup(leaseId);
     if (!lease) return;
+    // The lease's one due entry moves: the one that fired, and the one the lease says it has (its
+    // expiry, or an earlier retry) if that is another, so no second retry chain is left behind.
+    const current: DueItem = { kind: 'lease', id: leaseId, at: lease.retryAt ?? lease.expireTime };
     const attempts = (lease.revokeAttempts ?? 0) + 1;
     // Jittered ±50%, as Vault's: leases that failed together (a database outage) do not all come back
     // to the recovering source in the same instant.
@@ -522,9 +544,17 @@ export class ExpirationManager {
       attempts,
       retry_in_ms: delay,
     });
-    // The retry count and the retry's due entry commit together, with the old entry's removal.
+    const next: DueItem = { kind: 'lease', id: leaseId, at: this.deps.clock.now() + delay };
+    lease.retryAt = next.at;
+    // The retry count and the retry's due entry commit together, with the old entries' removal.
     const ops: TxOp[] = [{ op: 'put', key: `id/${leaseId}`, value: jsonBytes(lease) }];
-    await this.schedule({ kind: 'lease', id: leaseId, at: this.deps.clock.now() + delay }, previous, ops);
+    const idHash = hashId('lease', leaseId);
+    const stale = new Set(
+      [previous, current].filter((d) => d !== undefined).map((d) => this.due.key(d, idHash)),
+    );
+    stale.delete(this.due.key(next, idHash));
+    for (const key of stale) ops.push({ op: 'delete', key: `due/${key}` });
+    await this.schedule(next, undefined, ops);
   }
 }
 

@@ -85,8 +85,9 @@ export function poolOptions(settings: MysqlConnectionSettings): PoolOptions {
 }
 
 /**
- * How long a statement of ours waits for a metadata or row lock (CREATE USER behind another
- * session's open transaction on the grant tables) before failing, in seconds. The defaults are a year
+ * How long a statement of ours waits for a metadata lock (CREATE USER behind another session's
+ * open transaction on the grant tables) before failing, in seconds. (InnoDB row locks have their own
+ * limit, innodb_lock_wait_timeout, 50 s by default.) The defaults are a year
  * (MySQL) and a day (MariaDB): such a statement held its pooled connection that long, where PostgreSQL's plugin cancels at
  * 90 s (Vault's request deadline). Both MySQL and MariaDB know this variable.
  */

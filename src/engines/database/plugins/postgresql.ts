@@ -308,9 +308,12 @@ class PostgresPlugin implements DatabasePlugin {
         await this.inTransaction(statements, { name: request.username, username: request.username }).catch(
           async (error: unknown) => {
             // A user dropped by hand makes custom statements (a plain DROP ROLE) fail with "does not
-            // exist" forever, and the lease would end irrevocable (Vault #3410). A user that is gone is
-            // revoked; any failure while it still exists (a permission error above all) stands.
-            if (await this.roleExists(request.username).catch(() => true)) throw error;
+            // exist" (42704, undefined_object) forever, and the lease would end irrevocable (Vault
+            // #3410): such a failure, for a user that is indeed gone, is a revocation done. Any other
+            // failure stands (a permission error above all), and so does this one while a role of that
+            // exact name still exists.
+            const undefinedObject = (error as { code?: string }).code === '42704';
+            if (!undefinedObject || (await this.roleExists(request.username).catch(() => true))) throw error;
           },
         );
       } else {
