@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { removeServerDir, startTestServer, type TestServer } from './helpers/server.js';
+import { removeServerDir, restartOnSameStorage, startTestServer, type TestServer } from './helpers/server.js';
 
 describe('an uninitialised server', () => {
   let server: TestServer;
@@ -203,5 +203,61 @@ describe('an unsealed server', () => {
     const expected = createHash('sha256').update('coffer').digest('hex');
     assert.equal(hash.body.data.sum, expected);
     assert.equal((await server.api('POST', 'sys/tools/hash', { input: 'not base64!' }, token)).status, 400);
+  });
+});
+
+describe('D4: keyring rotation across restarts', () => {
+  test('three rotations under writes, a restart: every value readable, counts and sys/rotate/config kept', async () => {
+    const first = await startTestServer({ storage: 'sqlite' });
+    try {
+      const root = first.rootToken;
+      const call = (s: TestServer, method: string, path: string, body?: unknown) =>
+        s.api(method, path, body, root);
+      assert.equal((await call(first, 'POST', 'sys/mounts/kv', { type: 'kv-v1' })).status, 204);
+      const config = await call(first, 'GET', 'sys/rotate/config');
+      assert.deepEqual(config.body.data, { max_operations: 3865470566, enabled: true, interval: 0 });
+      for (const [body, error] of [
+        [{ max_operations: 10 }, 'max_operations must be in the range [1000000,3865470566]'],
+        [{ interval: '1h' }, 'interval must be greater or equal to 24h0m0s'],
+      ] as const) {
+        const refused = await call(first, 'POST', 'sys/rotate/config', body);
+        assert.equal(refused.status, 400, refused.text);
+        assert.deepEqual(refused.body.errors, [error]);
+      }
+      const set = { max_operations: 2_000_000, interval: '2160h', enabled: false };
+      assert.equal((await call(first, 'POST', 'sys/rotate/config', set)).status, 204);
+      // Writes run on while the key rotates three times.
+      let n = 0;
+      const writer = (async () => {
+        for (; n < 150; n++) assert.equal((await call(first, 'PUT', `kv/k${n}`, { v: `${n}` })).status, 204);
+      })();
+      for (let i = 0; i < 3; i++) assert.equal((await call(first, 'PUT', 'sys/rotate')).status, 204);
+      await writer;
+      const status = (await call(first, 'GET', 'sys/key-status')).body.data;
+      assert.equal(status.term, 4);
+      // A few more writes under term 4, so there is a count to carry over.
+      for (let i = 0; i < 5; i++) await call(first, 'PUT', `kv/after${i}`, { v: 'x' });
+      const counted = (await call(first, 'GET', 'sys/key-status')).body.data.encryptions;
+      assert.ok(counted >= 5, `${counted} encryptions under term 4`);
+      await first.stop();
+      const second = await restartOnSameStorage(first);
+      try {
+        await second.unseal();
+        for (let i = 0; i < 150; i++)
+          assert.equal((await call(second, 'GET', `kv/k${i}`)).body.data.v, `${i}`, `kv/k${i}`);
+        const after = (await call(second, 'GET', 'sys/key-status')).body.data;
+        assert.equal(after.term, 4);
+        assert.ok(
+          after.encryptions >= counted,
+          `the count carries on after the restart: ${after.encryptions}`,
+        );
+        const kept = await call(second, 'GET', 'sys/rotate/config');
+        assert.deepEqual(kept.body.data, { max_operations: 2000000, enabled: false, interval: '2160h0m0s' });
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await removeServerDir(first);
+    }
   });
 });

@@ -12,7 +12,7 @@ import {
   type TxOp,
 } from '../storage/backend.js';
 import { decryptEntry, encryptEntry, termOf } from './aes-gcm.js';
-import { Keyring } from './keyring.js';
+import { Keyring, type RotationConfig } from './keyring.js';
 import { ABSENT, ByteLru, MISS } from './lru.js';
 
 /** Physical keys outside the barrier; logical callers may never touch them. */
@@ -28,7 +28,14 @@ const corruptKeyring = (why: string) =>
 export class Barrier implements StorageBackend {
   private keyring?: Keyring;
   private rootKey?: Buffer;
+  /** Encryptions under the active term, and the figure last written with the keyring. */
   private encryptions = 0;
+  private persistedEncryptions = 0;
+  /**
+   * Keyring writes one at a time: a count write that read the keyring before a rotation and landed
+   * after it would drop the new term, and with it every entry written under it.
+   */
+  private keyringWrites: Promise<unknown> = Promise.resolve();
   private readonly cache: ByteLru;
   /** Bumped on every committed write and on seal; see `get` and `transaction`. */
   private writeEpoch = 0;
@@ -91,7 +98,9 @@ export class Barrier implements StorageBackend {
   private open(keyring: Keyring, rootKey: Uint8Array): void {
     this.keyring = keyring;
     this.rootKey = Buffer.from(rootKey);
-    this.encryptions = 0;
+    // The count carries on across restarts: it is what auto-rotation's max_operations is measured by.
+    this.encryptions = keyring.activeTerm.encryptions;
+    this.persistedEncryptions = this.encryptions;
   }
 
   seal(): void {
@@ -105,19 +114,54 @@ export class Barrier implements StorageBackend {
     this.cache.clear();
   }
 
+  /**
+   * Writes the keyring `change` makes of the current one, after any write already running; it takes
+   * effect once stored. `change` runs inside the queue, so it always starts from the latest keyring.
+   */
+  private writeKeyring(change: (current: Keyring) => Keyring): Promise<Keyring> {
+    const write = this.keyringWrites.then(async () => {
+      const current = this.unsealedKeyring();
+      const rootKey = this.rootKey!;
+      const next = change(current);
+      await this.physical.put(KEYRING_PATH, encryptEntry(rootKey, 0, KEYRING_PATH, next.serialize()));
+      // Sealed while writing: nothing to install (the stored keyring is read at the next unseal).
+      if (this.keyring === current) this.keyring = next;
+      return next;
+    });
+    this.keyringWrites = write.catch(() => undefined);
+    return write;
+  }
+
   /** Adds a key term; new writes use it, old entries stay readable. Persisted before it takes effect. */
-  async rotate(): Promise<{ term: number; installTime: Date }> {
-    const keyring = this.unsealedKeyring();
-    const next = keyring.rotated();
-    await this.physical.put(KEYRING_PATH, encryptEntry(this.rootKey!, 0, KEYRING_PATH, next.serialize()));
-    this.keyring = next;
+  async rotate(now = Date.now()): Promise<{ term: number; installTime: Date }> {
+    const next = await this.writeKeyring((current) => current.withState(this.encryptions).rotated(now));
     this.encryptions = 0;
+    this.persistedEncryptions = 0;
     return { term: next.activeTerm.term, installTime: new Date(next.activeTerm.installTime) };
   }
 
   keyStatus(): { term: number; installTime: Date; encryptions: number } {
     const active = this.unsealedKeyring().activeTerm;
     return { term: active.term, installTime: new Date(active.installTime), encryptions: this.encryptions };
+  }
+
+  rotationConfig(): RotationConfig {
+    return this.unsealedKeyring().rotation;
+  }
+
+  async setRotationConfig(rotation: RotationConfig): Promise<void> {
+    await this.writeKeyring((current) => current.withState(this.encryptions, rotation));
+  }
+
+  /** Stores the active term's encryption count if it moved since it was last stored. */
+  async persistEncryptions(): Promise<void> {
+    if (this.isSealed() || this.encryptions === this.persistedEncryptions) return;
+    let counted = 0;
+    await this.writeKeyring((current) => {
+      counted = this.encryptions;
+      return current.withState(counted);
+    });
+    this.persistedEncryptions = counted;
   }
 
   private unsealedKeyring(): Keyring {

@@ -18,6 +18,7 @@ import type { StorageBackend } from '../storage/backend.js';
 import type { EngineRegistry } from './engine-registry.js';
 import { invalid } from './errors.js';
 import { ExpirationManager } from './expiration/manager.js';
+import { KeyRotation } from './key-rotation.js';
 import { MountManager } from './mount-manager.js';
 import type { MountEntry } from './mounts.js';
 import { PolicyStore } from './policy-store.js';
@@ -52,6 +53,7 @@ export interface UnsealedState {
   wrapper: ResponseWrapper;
   wrappingTokens: WrappingTokens;
   cluster: { name: string; id: string };
+  keyRotation: KeyRotation;
 }
 
 export class Core {
@@ -125,6 +127,7 @@ export class Core {
       this.state = undefined;
       if (state) {
         state.expiration.stop();
+        await state.keyRotation.stop();
         await state.audit.closeAll().catch(() => undefined);
         await state.mounts.stop();
       }
@@ -212,10 +215,12 @@ export class Core {
     const wrappingTokens = wrappingTokensOf(tokens);
     wrapper = new ResponseWrapper(new StorageView(barrier, 'sys/wrapping/'), wrappingTokens, this.clock);
     const auditedHeaders = new AuditedHeaders(new StorageView(barrier, 'core/audited-headers/'));
+    const keyRotation = new KeyRotation(barrier, this.clock, this.log.child('barrier'));
     if (!fresh) {
       await audit.load();
       await auditedHeaders.load();
       expiration.start();
+      keyRotation.start();
       // Responses whose tokens expired or were revoked before their records went with them.
       void wrapper.sweep().catch((error: unknown) =>
         // The error's name only: storage errors can carry their data.
@@ -224,7 +229,18 @@ export class Core {
         }),
       );
     }
-    return { mounts, tokens, policies, expiration, audit, auditedHeaders, wrapper, wrappingTokens, cluster };
+    return {
+      mounts,
+      tokens,
+      policies,
+      expiration,
+      audit,
+      auditedHeaders,
+      wrapper,
+      wrappingTokens,
+      cluster,
+      keyRotation,
+    };
   }
 
   private async loadCluster(): Promise<{ name: string; id: string }> {

@@ -1,7 +1,14 @@
-/** Keyring and seal control: `sys/rotate`, `sys/key-status`, `sys/seal`. */
+/** Keyring and seal control: `sys/rotate`, `sys/rotate/config`, `sys/key-status`, `sys/seal`. */
+import { DEFAULT_ROTATION } from '../../barrier/keyring.js';
+import { formatGoDuration } from '../../framework/duration.js';
+import { field } from '../../framework/fields.js';
 import { definePath } from '../../framework/path.js';
 import type { Core } from '../core.js';
-import { deniedByPolicy } from '../errors.js';
+import { deniedByPolicy, invalid } from '../errors.js';
+
+/** Vault's bounds: at least a million encryptions per key (no churn), at most the NIST-derived default. */
+const MIN_OPERATIONS = 1_000_000;
+const MIN_INTERVAL_SECONDS = 24 * 3600;
 
 export function keyPaths(core: Core) {
   return [
@@ -30,6 +37,43 @@ export function keyPaths(core: Core) {
         },
       },
       help: 'Add a new barrier key term; old entries stay readable.',
+    }),
+    definePath({
+      pattern: 'rotate/config',
+      fields: {
+        max_operations: field.int('Encryptions after which the key is rotated automatically.'),
+        interval: field.duration('Age of the active key at which it is rotated (at least 24h; 0: never).'),
+        enabled: field.bool('false: no automatic rotation (encryptions are still counted).'),
+      },
+      operations: {
+        read: () => {
+          const config = core.barrier.rotationConfig();
+          return {
+            data: {
+              max_operations: config.maxOperations,
+              enabled: config.enabled,
+              // Vault's shape: a Go duration when set, the number 0 when not.
+              interval: config.intervalSeconds > 0 ? formatGoDuration(config.intervalSeconds) : 0,
+            },
+          };
+        },
+        update: async (_ctx, input) => {
+          const current = core.barrier.rotationConfig();
+          const next = {
+            maxOperations: input.max_operations ?? current.maxOperations,
+            intervalSeconds: input.interval ?? current.intervalSeconds,
+            enabled: input.enabled ?? current.enabled,
+          };
+          if (next.intervalSeconds !== 0 && next.intervalSeconds < MIN_INTERVAL_SECONDS)
+            throw invalid('interval must be greater or equal to 24h0m0s');
+          if (next.maxOperations < MIN_OPERATIONS || next.maxOperations > DEFAULT_ROTATION.maxOperations)
+            throw invalid(
+              `max_operations must be in the range [${MIN_OPERATIONS},${DEFAULT_ROTATION.maxOperations}]`,
+            );
+          await core.barrier.setRotationConfig(next);
+        },
+      },
+      help: 'Automatic rotation of the barrier key, by encryption count and by age.',
     }),
     definePath({
       pattern: 'seal',
