@@ -115,17 +115,25 @@ export class Barrier implements StorageBackend {
   }
 
   /**
-   * Writes the keyring `change` makes of the current one, after any write already running; it takes
-   * effect once stored. `change` runs inside the queue, so it always starts from the latest keyring.
+   * Writes the keyring `change` makes of the current one, after any write already running, and
+   * installs it once stored; `installed` runs right then. `change` runs inside the queue, so it always
+   * starts from the latest keyring. Sealed meanwhile (and perhaps unsealed again, from the keyring as
+   * it was), nothing is installed and the write fails as sealed.
    */
-  private writeKeyring(change: (current: Keyring) => Keyring): Promise<Keyring> {
+  private writeKeyring(change: (current: Keyring) => Keyring, installed?: () => void): Promise<Keyring> {
     const write = this.keyringWrites.then(async () => {
       const current = this.unsealedKeyring();
       const rootKey = this.rootKey!;
       const next = change(current);
       await this.physical.put(KEYRING_PATH, encryptEntry(rootKey, 0, KEYRING_PATH, next.serialize()));
-      // Sealed while writing: nothing to install (the stored keyring is read at the next unseal).
-      if (this.keyring === current) this.keyring = next;
+      if (this.keyring !== current) {
+        // A term added here was never used: its key goes (the next count write stores the keyring
+        // the new session has).
+        if (next.activeTerm.term !== current.activeTerm.term) next.activeTerm.key.fill(0);
+        throw sealedError();
+      }
+      this.keyring = next;
+      installed?.();
       return next;
     });
     this.keyringWrites = write.catch(() => undefined);
@@ -134,9 +142,13 @@ export class Barrier implements StorageBackend {
 
   /** Adds a key term; new writes use it, old entries stay readable. Persisted before it takes effect. */
   async rotate(now = Date.now()): Promise<{ term: number; installTime: Date }> {
-    const next = await this.writeKeyring((current) => current.withState(this.encryptions).rotated(now));
-    this.encryptions = 0;
-    this.persistedEncryptions = 0;
+    const next = await this.writeKeyring(
+      (current) => current.withState(this.encryptions).rotated(now),
+      () => {
+        this.encryptions = 0;
+        this.persistedEncryptions = 0;
+      },
+    );
     return { term: next.activeTerm.term, installTime: new Date(next.activeTerm.installTime) };
   }
 
@@ -149,19 +161,27 @@ export class Barrier implements StorageBackend {
     return this.unsealedKeyring().rotation;
   }
 
-  async setRotationConfig(rotation: RotationConfig): Promise<void> {
-    await this.writeKeyring((current) => current.withState(this.encryptions, rotation));
+  /**
+   * Replaces the rotation config with what `change` makes of the one stored, inside the keyring's
+   * write queue: two updates at once each keep the other's fields. `change` may throw to refuse.
+   */
+  async updateRotationConfig(change: (current: RotationConfig) => RotationConfig): Promise<void> {
+    await this.writeKeyring((current) => current.withState(this.encryptions, change(current.rotation)));
   }
 
   /** Stores the active term's encryption count if it moved since it was last stored. */
   async persistEncryptions(): Promise<void> {
     if (this.isSealed() || this.encryptions === this.persistedEncryptions) return;
     let counted = 0;
-    await this.writeKeyring((current) => {
-      counted = this.encryptions;
-      return current.withState(counted);
-    });
-    this.persistedEncryptions = counted;
+    await this.writeKeyring(
+      (current) => {
+        counted = this.encryptions;
+        return current.withState(counted);
+      },
+      () => {
+        this.persistedEncryptions = counted;
+      },
+    );
   }
 
   private unsealedKeyring(): Keyring {

@@ -23,7 +23,7 @@ const write = (barrier: Barrier, n: number, prefix: string) =>
 test('the key rotates once it has made max_operations encryptions; old entries stay readable', async () => {
   const { barrier } = await openBarrier();
   // Below the API's minimum of a million, which only sys/rotate/config enforces.
-  await barrier.setRotationConfig({ ...DEFAULT_ROTATION, maxOperations: 50 });
+  await barrier.updateRotationConfig(() => ({ ...DEFAULT_ROTATION, maxOperations: 50 }));
   const clock = new FakeClock();
   const rotation = new KeyRotation(barrier, clock, silentLogger);
   rotation.start();
@@ -46,11 +46,15 @@ test('the key rotates once it is older than interval; disabled, it never does', 
   const { barrier } = await openBarrier();
   const clock = new FakeClock(Date.now());
   const rotation = new KeyRotation(barrier, clock, silentLogger);
-  await barrier.setRotationConfig({ ...DEFAULT_ROTATION, intervalSeconds: 86_400, enabled: false });
+  await barrier.updateRotationConfig(() => ({
+    ...DEFAULT_ROTATION,
+    intervalSeconds: 86_400,
+    enabled: false,
+  }));
   clock.advance(2 * 86_400_000);
   await rotation.check();
   assert.equal(barrier.keyStatus().term, 1, 'disabled');
-  await barrier.setRotationConfig({ ...DEFAULT_ROTATION, intervalSeconds: 86_400 });
+  await barrier.updateRotationConfig(() => ({ ...DEFAULT_ROTATION, intervalSeconds: 86_400 }));
   await rotation.check();
   assert.equal(barrier.keyStatus().term, 2);
   await rotation.check();
@@ -59,7 +63,7 @@ test('the key rotates once it is older than interval; disabled, it never does', 
 
 test('the encryption count and the rotation config survive a seal and unseal', async () => {
   const { barrier, rootKey } = await openBarrier();
-  await barrier.setRotationConfig({ maxOperations: 2_000_000, intervalSeconds: 0, enabled: true });
+  await barrier.updateRotationConfig(() => ({ maxOperations: 2_000_000, intervalSeconds: 0, enabled: true }));
   await write(barrier, 30, 'x');
   const rotation = new KeyRotation(barrier, new FakeClock(), silentLogger);
   await rotation.stop(); // stores the count, as a seal does
@@ -80,4 +84,28 @@ test('a count written while a rotation is stored never drops the new term', asyn
   await barrier.unseal(rootKey);
   assert.equal(barrier.keyStatus().term, 2);
   assert.equal(Buffer.from((await barrier.get('under-term-2'))!).toString(), 'y');
+});
+
+test('a rotation whose keyring write lands after a seal and unseal is refused (503), not half applied', async () => {
+  const { physical, barrier, rootKey } = await openBarrier();
+  await write(barrier, 7, 'x');
+  const counted = barrier.keyStatus().encryptions;
+  await barrier.persistEncryptions();
+  const put = physical.put.bind(physical);
+  let release: () => void = () => undefined;
+  physical.put = async (key, value) => {
+    if (key === 'core/keyring') await new Promise<void>((resolve) => (release = resolve));
+    return put(key, value);
+  };
+  const rotating = barrier.rotate();
+  await new Promise((resolve) => setImmediate(resolve));
+  barrier.seal();
+  await barrier.unseal(rootKey);
+  physical.put = put;
+  release();
+  await assert.rejects(rotating, (error: Error & { status?: number }) => error.status === 503);
+  assert.deepEqual(
+    { term: barrier.keyStatus().term, encryptions: barrier.keyStatus().encryptions },
+    { term: 1, encryptions: counted },
+  );
 });

@@ -9,6 +9,8 @@ import type { Logger } from '../framework/log.js';
 
 /** How often the count is stored and the thresholds checked. */
 export const ROTATION_CHECK_MS = 5_000;
+/** Longest a seal waits for the last count to be stored. */
+const STOP_WAIT_MS = 1_000;
 
 export class KeyRotation {
   private cancel?: () => void;
@@ -32,12 +34,24 @@ export class KeyRotation {
     loop();
   }
 
-  /** Stops the checks and stores the last count (before the barrier seals). */
+  /**
+   * Stops the checks and stores the last count, before the barrier seals. At most STOP_WAIT_MS: a
+   * storage that hangs must not hold up the seal (and the wiping of the keys). A count not stored
+   * then is at most ROTATION_CHECK_MS of encryptions short; a write that lands after the seal is not
+   * installed (Barrier.writeKeyring).
+   */
   async stop(): Promise<void> {
     this.cancel?.();
     this.cancel = undefined;
-    await this.running;
-    await this.barrier.persistEncryptions().catch(() => undefined);
+    const store = (this.running ?? Promise.resolve())
+      .then(() => this.barrier.persistEncryptions())
+      .catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const cap = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, STOP_WAIT_MS);
+    });
+    await Promise.race([store, cap]);
+    clearTimeout(timer);
   }
 
   /** One round: store the count, then rotate if a threshold is reached. */

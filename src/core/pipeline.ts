@@ -131,9 +131,10 @@ async function runAuthorized(
 }
 
 /**
- * What this request made for its client: a new lease (a `secret`; `response.lease` names one the
- * client already holds, renewed or unwrapped) and a new token (a login's, minted here, or one the
- * path made, `auth.created`; not a renewed one).
+ * What this request made for its client: a new lease (a `secret`) and a new token (a login's, minted
+ * here, or one the path made, `auth.created`). Not a renewed lease or token, which the client holds
+ * already. Nor what an unwrap hands over (a `lease`, an `auth` not created here): it was made by the
+ * wrapped request, and an unwrap whose answer is lost leaves it to its TTL.
  */
 function madeFor(response: LogicalResponse | undefined, finished: CoreResponse): Undelivered {
   const auth = response?.auth;

@@ -120,5 +120,6 @@ test('max_request_duration: 90 s by default, default_max_request_duration for ev
   );
   assert.throws(() => durationOf({ default_max_request_duration: 'soon' }), /default_max_request_duration/);
   assert.throws(() => durationOf({}, { max_request_duration: '500ms' }), /must be at least 1s/);
-  assert.equal(durationOf({}, { max_request_duration: '0s' }), 90_000);
+  for (const zero of ['0s', '0h0m0s', '', '+0s'])
+    assert.equal(durationOf({}, { max_request_duration: zero }), 90_000);
 });

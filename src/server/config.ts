@@ -95,15 +95,17 @@ function stringOptions(body: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)]));
 }
 
-/** A request duration setting in ms: a Go duration or seconds; 0, like no setting, is `fallback`. */
+/**
+ * A request duration setting in ms: a Go duration or seconds, in whole seconds; any zero (and "") is
+ * `fallback`, as in Vault. A value under a second is refused: it would read as zero, i.e. 90 s.
+ */
 function requestDurationMs(value: unknown, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
+  if (value === undefined || value === '') return fallback;
   const seconds = parseDurationSeconds(value, name);
   if (seconds < 0) throw invalid(`${name} cannot be negative`);
-  // "500ms" reads as 0 whole seconds, which would silently mean the 90 s default.
-  if (seconds === 0 && !/^0+(\.0*)?[a-zµ]*$/.test(String(value).trim()))
-    throw invalid(`${name} must be at least 1s`);
-  return seconds === 0 ? fallback : seconds * 1000;
+  if (seconds > 0) return seconds * 1000;
+  if (/[1-9]/.test(String(value))) throw invalid(`${name} must be at least 1s`);
+  return fallback;
 }
 
 function parseListener(

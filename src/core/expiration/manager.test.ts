@@ -428,3 +428,14 @@ test("a lease failing at its source from its own timer and its token's sweep at 
   assert.deepEqual(await dueEntries(), []);
   manager.stop();
 });
+
+test('a manager stopped while its due index loads arms nothing: a sealed manager never fires', async () => {
+  const backend = new InmemBackend();
+  const first = setup(new FakeClock(), backend);
+  await issue(first.manager, first.live, 30);
+  const { manager } = setup(first.clock, backend);
+  manager.start(); // the load is in flight …
+  manager.stop(); // … when the seal comes
+  await settle();
+  assert.equal(manager.pendingTimers(), 0, 'the load finished after the stop and armed a timer');
+});

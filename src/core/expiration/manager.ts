@@ -63,7 +63,8 @@ export class ExpirationManager {
    * The cap on revocations at once at each mount's sources, whatever asks for them (a timer, a token's
    * sweep, the API). Capping fire handlers and each sweep alone let an expiring token's sweep run its
    * own 64 under each of 64 handlers: 200 tokens with 10 leases each due together sent 500
-   * revocations at the databases at once. Per mount, so a dead database holds up only its own.
+   * revocations at the databases at once. Per mount, so revocations the API asks for at a healthy
+   * mount do not queue behind a dead one's; the 64 fire handlers, though, are shared by all mounts.
    */
   private readonly sourceSlots = new WeakMap<EngineContext, Slots>();
   /**
@@ -105,7 +106,7 @@ export class ExpirationManager {
     const failures = (ref.failures ?? 0) + 1;
     // Jittered like lease retries: the items of one outage do not all come back in one instant.
     const jitter = 0.5 + (this.deps.random ?? Math.random)();
-    const delay = Math.round(Math.min(RETRY_BASE_MS * 2 ** (failures - 1), MAX_HANDLER_RETRY_MS) * jitter);
+    const delay = Math.min(Math.round(RETRY_BASE_MS * 2 ** (failures - 1) * jitter), MAX_HANDLER_RETRY_MS);
     this.deps.log.error('expiration handler failed; will retry', { error: name, retry_in_ms: delay });
     // The key stays that of the entry the ref was made for: only the timer moves.
     const key = ref.key ?? keyOf(ref.at, ref.idHash);
@@ -175,7 +176,9 @@ export class ExpirationManager {
       slice = performance.now();
     };
     for (const bucket of await this.due.bucketsUntil(until)) {
-      for (const ref of await this.due.refsIn(bucket, yieldNow)) this.timers.load(ref);
+      const refs = await this.due.refsIn(bucket, yieldNow);
+      if (this.stopped) return; // sealed while loading (see arm)
+      for (const ref of refs) this.timers.load(ref);
     }
     this.loadedUntil = until;
   }
@@ -199,6 +202,10 @@ export class ExpirationManager {
    * the one its entry was written under (hashed once per item, not again here).
    */
   private arm(item: DueItem, idHash: string): void {
+    // A stopped manager (sealed; the next unseal builds a new one) arms nothing: a timer armed by a
+    // write that finished after the seal would fire against the next unseal's storage with this one's
+    // stopped mounts, take the lease's mount for gone and forget the lease unrevoked.
+    if (this.stopped) return;
     if (item.at <= this.loadedUntil || item.at <= this.deps.clock.now() + HORIZON_MS)
       this.timers.schedule(refOf(item, idHash));
   }
@@ -275,10 +282,21 @@ export class ExpirationManager {
     return this.deps.storage.getJson<LeaseEntry>(`id/${leaseId}`);
   }
 
-  async renew(leaseId: string, incrementSeconds: number | undefined) {
+  /**
+   * Under the lease's lock: a renewal that straddled a revocation attempt wrote back the lease from
+   * before it, losing the retry count and the retry's due entry.
+   */
+  renew(leaseId: string, incrementSeconds: number | undefined) {
+    return this.revoking.run(leaseId, () => this.renewLocked(leaseId, incrementSeconds));
+  }
+
+  private async renewLocked(leaseId: string, incrementSeconds: number | undefined) {
     const lease = await this.lookup(leaseId);
     const now = this.deps.clock.now();
     if (!lease || lease.irrevocable) throw invalid('lease not found');
+    // Its revocation failed and is being retried (its token was revoked, or it was revoked with
+    // sync=false): renewing it would cancel that.
+    if (lease.revokeAttempts) throw invalid('lease is being revoked');
     if (!lease.renewable) throw invalid('lease is not renewable');
     if (lease.expireTime <= now) throw invalid('lease expired');
     const owner = this.ownerOf(lease);
@@ -485,6 +503,7 @@ export class ExpirationManager {
   }
 
   private async fire(ref: DueRef): Promise<void> {
+    if (this.stopped) return; // see arm
     // Loaded at unseal by name only: the value says what expires.
     const item = ref.item ?? (await this.due.read(ref));
     if (!item) return;

@@ -58,19 +58,20 @@ export function keyPaths(core: Core) {
           };
         },
         update: async (_ctx, input) => {
-          const current = core.barrier.rotationConfig();
-          const next = {
-            maxOperations: input.max_operations ?? current.maxOperations,
-            intervalSeconds: input.interval ?? current.intervalSeconds,
-            enabled: input.enabled ?? current.enabled,
-          };
-          if (next.intervalSeconds !== 0 && next.intervalSeconds < MIN_INTERVAL_SECONDS)
-            throw invalid('interval must be greater or equal to 24h0m0s');
-          if (next.maxOperations < MIN_OPERATIONS || next.maxOperations > DEFAULT_ROTATION.maxOperations)
-            throw invalid(
-              `max_operations must be in the range [${MIN_OPERATIONS},${DEFAULT_ROTATION.maxOperations}]`,
-            );
-          await core.barrier.setRotationConfig(next);
+          await core.barrier.updateRotationConfig((current) => {
+            const next = {
+              maxOperations: input.max_operations ?? current.maxOperations,
+              intervalSeconds: input.interval ?? current.intervalSeconds,
+              enabled: input.enabled ?? current.enabled,
+            };
+            if (next.intervalSeconds !== 0 && next.intervalSeconds < MIN_INTERVAL_SECONDS)
+              throw invalid('interval must be greater or equal to 24h0m0s');
+            if (next.maxOperations < MIN_OPERATIONS || next.maxOperations > DEFAULT_ROTATION.maxOperations)
+              throw invalid(
+                `max_operations must be in the range [${MIN_OPERATIONS},${DEFAULT_ROTATION.maxOperations}]`,
+              );
+            return next;
+          });
         },
       },
       help: 'Automatic rotation of the barrier key, by encryption count and by age.',
