@@ -93,6 +93,23 @@ describe('userpass', () => {
     );
   });
 
+  test("a deleted user's token is not renewed", async () => {
+    await server.api(
+      'POST',
+      'auth/userpass/users/leaving',
+      { password: 'pw pw pw', token_policies: 'app' },
+      root,
+    );
+    const login = await server.api('POST', 'auth/userpass/login/leaving', { password: 'pw pw pw' });
+    assert.equal(login.status, 200, login.text);
+    const token = login.body.auth.client_token;
+    assert.equal((await server.api('POST', 'auth/token/renew-self', {}, token)).status, 200);
+    await server.api('DELETE', 'auth/userpass/users/leaving', undefined, root);
+    const refused = await server.api('POST', 'auth/token/renew-self', {}, token);
+    assert.equal(refused.status, 400, refused.text);
+    assert.deepEqual(refused.body.errors, ['user "leaving" does not exist during renewal']);
+  });
+
   test('A1: wrong password, unknown user, empty and 10 KB usernames answer the same 400, byte for byte', async () => {
     await server.api('POST', 'auth/userpass/users/enum-target', { password: 'right' }, root);
     const paths = [
@@ -247,6 +264,31 @@ describe('approle', () => {
     assert.deepEqual(result.auth.metadata, { role_name: 'node-app' });
     assert.equal((await vault.read('secret/data/allowed')).data.data.color, 'green');
     await assert.rejects(vault.read('secret/data/forbidden'));
+  });
+
+  test('renewal follows the role: a deleted role refuses it, a shorter max TTL and a dropped period apply', async () => {
+    const renew = (token: string) => server.api('POST', 'auth/token/renew-self', { increment: '1h' }, token);
+    const roleId = await createRole('renewed', { token_period: '1h' });
+    const login = async () => {
+      const res = await approleLogin(roleId, (await issueSecret('renewed')).secret_id);
+      assert.equal(res.status, 200, res.text);
+      return res.body.auth.client_token as string;
+    };
+    const first = await login();
+    assert.equal((await renew(first)).body.auth.lease_duration, 3600);
+    // Tightened: no period any more, at most 5 minutes.
+    await createRole('renewed', { token_period: 0, token_max_ttl: '5m' });
+    const tightened = await renew(first);
+    assert.equal(tightened.status, 200, tightened.text);
+    assert.ok(
+      tightened.body.auth.lease_duration <= 300,
+      `renewed for ${tightened.body.auth.lease_duration}s`,
+    );
+    const second = await login();
+    assert.equal((await server.api('DELETE', 'auth/approle/role/renewed', undefined, root)).status, 204);
+    const refused = await renew(second);
+    assert.equal(refused.status, 400, refused.text);
+    assert.deepEqual(refused.body.errors, ['role "renewed" does not exist during renewal']);
   });
 
   test("A6: role A's accessor destroy of role B's secret ID is refused, and B's secret still works", async () => {

@@ -5,6 +5,7 @@
  */
 import { cidrAllows, isValidCidr } from '../core/cidr.js';
 import { denied, invalid } from '../core/errors.js';
+import type { LoginRenewal } from '../framework/engine.js';
 import { field } from '../framework/fields.js';
 import type { AuthResult, LogicalRequest } from '../framework/logical.js';
 
@@ -151,5 +152,14 @@ export function authFromTokenParams(
     boundCidrs: params.tokenBoundCidrs.length ? params.tokenBoundCidrs : undefined,
     tokenType: isBatch(params.tokenType) ? 'batch' : 'service',
     renewable: true,
+  };
+}
+
+/** A role's or user's token settings as a renewal of a token it minted follows them. */
+export function renewalFromTokenParams(params: TokenParams): LoginRenewal {
+  return {
+    ttlSeconds: params.tokenTtl,
+    maxTtlSeconds: params.tokenMaxTtl,
+    periodSeconds: params.tokenPeriod,
   };
 }

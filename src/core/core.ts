@@ -174,6 +174,16 @@ export class Core {
         // A wrapping token's response goes with it, unwrapped or not (it expired, or was revoked).
         if (entry.policies.includes(RESPONSE_WRAPPING_POLICY_NAME)) await wrapper?.discard(entry.accessor);
       },
+      // A login token's renewal asks the auth method that minted it (its role may be gone).
+      loginRenewal: async (entry) => {
+        const runtime = mounts?.route(entry.path);
+        if (!runtime?.engine.renewLogin || !entry.internalData) return undefined;
+        return runtime.engine.renewLogin(runtime.ctx, {
+          internalData: entry.internalData,
+          metadata: entry.meta,
+          policies: entry.policies,
+        });
+      },
       // Leases that registered while the token was being revoked (see the check in pipeline.ts).
       afterRevoke: async (entry) => {
         if (entry.accessor) await expiration?.revokeLateLeases(entry.accessor, sweepMarks.get(entry));

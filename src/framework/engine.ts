@@ -22,11 +22,30 @@ export interface LeaseView {
   increment?: number;
 }
 
+/** What a token minted at login carries back to its auth method when it is renewed. */
+export interface LoginView {
+  internalData: Record<string, unknown>;
+  metadata: Record<string, string> | null;
+  policies: readonly string[];
+}
+
+/** The login's role or user as it is now: its token settings, in seconds (0: not set). */
+export interface LoginRenewal {
+  ttlSeconds: number;
+  maxTtlSeconds: number;
+  periodSeconds: number;
+}
+
 export interface EngineDefinition {
   type: string;
   paths: CompiledPath[];
   secrets?: SecretType[];
   help: string;
+  /**
+   * An auth method's say on renewing a token it minted (Vault's pathLoginRenew): throws to refuse (the
+   * role is gone), else gives the role's current token settings, which the renewal follows.
+   */
+  renewLogin?(ctx: EngineContext, login: LoginView): Promise<LoginRenewal>;
   /** Runs when the mount is set up (and after every unseal). */
   initialize?(ctx: EngineContext): Promise<void>;
   /** Runs when the mount is torn down (seal, disable): close pools, stop timers. */

@@ -2,13 +2,15 @@
  * The `approle` auth method: machines log in with a role ID and a secret ID issued for the role and
  * get a token with the role's token_* settings. Secret IDs are stored only as HMACs.
  */
+import { invalid } from '../../core/errors.js';
 import { defineEngine, type Engine } from '../../framework/engine.js';
 import { KeyedMutex } from '../../framework/keyed-mutex.js';
+import { renewalFromTokenParams } from '../token-fields.js';
 import { loginPaths } from './paths/login.js';
 import { rolePaths } from './paths/role.js';
 import { secretIdPaths } from './paths/secret-id.js';
 import { tidyPaths } from './paths/tidy.js';
-import { mountSalt } from './roles.js';
+import { loadRole, mountSalt } from './roles.js';
 import { SecretIds } from './secret-ids.js';
 
 export function createApproleEngine(): Engine {
@@ -22,6 +24,13 @@ export function createApproleEngine(): Engine {
       ...tidyPaths(secretIds),
       ...loginPaths(secretIds),
     ],
+    // Vault's pathLoginRenew: the role must still exist, and its current token settings apply.
+    async renewLogin(ctx, login) {
+      const name = String(login.internalData.role_name ?? '');
+      const role = await loadRole(ctx.storage, name);
+      if (!role) throw invalid(`role "${name}" does not exist during renewal`);
+      return renewalFromTokenParams(role.token);
+    },
     async initialize(ctx) {
       // Made here, before any request, so two first requests cannot race to create different salts.
       await mountSalt(ctx.storage);

@@ -28,6 +28,8 @@ export interface TokenEntry {
   orphan: boolean;
   boundCidrs?: string[];
   role?: string;
+  /** What the auth method that minted it needs to judge a renewal (its role's name); never sent. */
+  internalData?: Record<string, unknown>;
   entityId: string;
   lastRenewal?: number;
 }

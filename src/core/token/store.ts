@@ -5,6 +5,7 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../../framework/clock.js';
+import type { LoginRenewal } from '../../framework/engine.js';
 import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import { KeyedRwLock } from '../../framework/keyed-rw-lock.js';
 import type { Logger } from '../../framework/log.js';
@@ -35,6 +36,11 @@ export interface TokenStoreDeps {
   defaults: () => { defaultTtl: number; maxTtl: number };
   /** The expiration manager's due entry for a new token with a TTL, committed with the token. */
   dueEntry?: (accessor: string, expireTime: number) => DueEntry;
+  /**
+   * For a token minted at login: its auth method's verdict on a renewal (the role as it is now), or
+   * undefined when the method has none. Throws to refuse.
+   */
+  loginRenewal?: (entry: TokenEntry) => Promise<LoginRenewal | undefined>;
 }
 
 export interface CreateParams {
@@ -53,6 +59,7 @@ export interface CreateParams {
   boundCidrs?: string[];
   role?: string;
   entityId?: string;
+  internalData?: Record<string, unknown>;
   /** Mount limits for logins; token-store creates use the token mount's. */
   mountDefaultTtl?: number;
   mountMaxTtl?: number;
@@ -228,6 +235,8 @@ export class TokenStore {
       orphan: !params.parent,
       boundCidrs: params.boundCidrs?.length ? params.boundCidrs : undefined,
       role: params.role,
+      internalData:
+        params.internalData && Object.keys(params.internalData).length ? params.internalData : undefined,
       entityId: params.entityId ?? '',
     };
     for (const name of params.policies) {
@@ -290,6 +299,7 @@ export class TokenStore {
     const { token, entry, warnings } = await this.create({
       policies,
       meta: auth.metadata ?? null,
+      internalData: auth.internalData,
       displayName: auth.displayName
         ? `${options.displayNamePrefix}-${auth.displayName}`
         : options.displayNamePrefix,
@@ -416,14 +426,22 @@ export class TokenStore {
     // A negative increment would be taken as the new TTL and end the token on the spot.
     if (incrementSeconds < 0) throw invalid('increment must not be negative');
     if (!entry.renewable) throw invalid('lease is not renewable');
+    // A login token follows its role as it is now (Vault's pathLoginRenew): a deleted role refuses the
+    // renewal; a changed period or tighter max TTL applies. Without this, a periodic token of a deleted
+    // or compromised role renewed for ever.
+    const login = entry.internalData ? await this.deps.loginRenewal?.(entry) : undefined;
+    const period = login ? login.periodSeconds : entry.period;
+    const maxTtl = login?.maxTtlSeconds
+      ? Math.min(login.maxTtlSeconds, entry.maxTtl || Infinity)
+      : entry.maxTtl;
     const now = this.deps.clock.now();
     const defaults = this.deps.defaults();
     const warnings: string[] = [];
-    let ttl = entry.period || incrementSeconds || entry.creationTtl;
+    let ttl = period || incrementSeconds || login?.ttlSeconds || entry.creationTtl;
     const limits = [entry.explicitMaxTtl ? entry.creationTime + entry.explicitMaxTtl * 1000 : Infinity];
     // The max TTL of whatever made the token (a userpass mount tuned to 2m, a role's token_max_ttl),
     // not only the token mount's: Vault's renewals are capped the same way (CVE-2020-12757).
-    if (!entry.period) limits.push(entry.creationTime + (entry.maxTtl || defaults.maxTtl) * 1000);
+    if (!period) limits.push(entry.creationTime + (maxTtl || defaults.maxTtl) * 1000);
     const hardEnd = Math.min(...limits);
     if (now + ttl * 1000 > hardEnd) {
       const capped = Math.max(0, Math.floor((hardEnd - now) / 1000));
@@ -432,7 +450,7 @@ export class TokenStore {
       );
       ttl = capped;
     }
-    const next: TokenEntry = { ...entry, expireTime: now + ttl * 1000, lastRenewal: now };
+    const next: TokenEntry = { ...entry, period, maxTtl, expireTime: now + ttl * 1000, lastRenewal: now };
     await this.locks.run(entry.idHash, async () => {
       // A revocation that won the race must not be undone by writing the renewed entry back.
       if (!(await this.deps.storage.has(`id/${entry.idHash}`))) throw invalid('token not found');

@@ -44,6 +44,7 @@ export function loginPaths(hasher: PasswordHasher, lockout: UserLockout) {
         displayName: name,
         metadata: { username: name },
         alias: { name },
+        internalData: { username: name },
       }),
     };
   }
