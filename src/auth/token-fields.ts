@@ -5,9 +5,11 @@
  */
 import { cidrAllows, isValidCidr } from '../core/cidr.js';
 import { denied, invalid } from '../core/errors.js';
-import type { LoginRenewal } from '../framework/engine.js';
+import type { LoginRenewal, LoginView } from '../framework/engine.js';
 import { field } from '../framework/fields.js';
 import type { AuthResult, LogicalRequest } from '../framework/logical.js';
+import type { EngineContext } from '../framework/path.js';
+import type { StorageView } from '../framework/storage-view.js';
 
 export interface TokenParams {
   tokenPolicies: string[];
@@ -155,11 +157,20 @@ export function authFromTokenParams(
   };
 }
 
-/** A role's or user's token settings as a renewal of a token it minted follows them. */
-export function renewalFromTokenParams(params: TokenParams): LoginRenewal {
-  return {
-    ttlSeconds: params.tokenTtl,
-    maxTtlSeconds: params.tokenMaxTtl,
-    periodSeconds: params.tokenPeriod,
+/**
+ * An auth method's `renewLogin` (Vault's pathLoginRenew): the role or user named in the login's
+ * internalData under `key` must still exist, and its current token settings apply to the renewal.
+ */
+export function renewByTokenParams<T extends { token: TokenParams }>(
+  load: (storage: StorageView, name: string) => Promise<T | undefined>,
+  key: string,
+  what: 'role' | 'user' = 'role',
+) {
+  return async (ctx: EngineContext, login: LoginView): Promise<LoginRenewal> => {
+    const name = String(login.internalData[key] ?? '');
+    const found = await load(ctx.storage, name);
+    if (!found) throw invalid(`${what} "${name}" does not exist during renewal`);
+    const { tokenTtl, tokenMaxTtl, tokenPeriod } = found.token;
+    return { ttlSeconds: tokenTtl, maxTtlSeconds: tokenMaxTtl, periodSeconds: tokenPeriod };
   };
 }

@@ -2,10 +2,9 @@
  * The `approle` auth method: machines log in with a role ID and a secret ID issued for the role and
  * get a token with the role's token_* settings. Secret IDs are stored only as HMACs.
  */
-import { invalid } from '../../core/errors.js';
 import { defineEngine, type Engine } from '../../framework/engine.js';
 import { KeyedMutex } from '../../framework/keyed-mutex.js';
-import { renewalFromTokenParams } from '../token-fields.js';
+import { renewByTokenParams } from '../token-fields.js';
 import { loginPaths } from './paths/login.js';
 import { rolePaths } from './paths/role.js';
 import { secretIdPaths } from './paths/secret-id.js';
@@ -24,13 +23,7 @@ export function createApproleEngine(): Engine {
       ...tidyPaths(secretIds),
       ...loginPaths(secretIds),
     ],
-    // Vault's pathLoginRenew: the role must still exist, and its current token settings apply.
-    async renewLogin(ctx, login) {
-      const name = String(login.internalData.role_name ?? '');
-      const role = await loadRole(ctx.storage, name);
-      if (!role) throw invalid(`role "${name}" does not exist during renewal`);
-      return renewalFromTokenParams(role.token);
-    },
+    renewLogin: renewByTokenParams(loadRole, 'role_name'),
     async initialize(ctx) {
       // Made here, before any request, so two first requests cannot race to create different salts.
       await mountSalt(ctx.storage);

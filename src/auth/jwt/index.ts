@@ -2,9 +2,8 @@
  * The `jwt` auth method (also mounted as `oidc`): logs in with JWTs verified against PEM keys, a
  * JWKS URL or OIDC discovery. The OIDC browser flow (auth_url/callback) is not implemented.
  */
-import { invalid } from '../../core/errors.js';
 import { defineEngine, type Engine } from '../../framework/engine.js';
-import { renewalFromTokenParams } from '../token-fields.js';
+import { renewByTokenParams } from '../token-fields.js';
 import { KeyResolverCache } from './key-set.js';
 import { configPaths } from './paths/config.js';
 import { loginPaths } from './paths/login.js';
@@ -21,13 +20,7 @@ export function createJwtEngine(type: 'jwt' | 'oidc'): Engine {
     async cleanup(ctx) {
       resolvers.forget(ctx.system.mountUuid);
     },
-    // Vault's pathLoginRenew: the role must still exist, and its current token settings apply.
-    async renewLogin(ctx, login) {
-      const name = String(login.internalData.role ?? '');
-      const role = await loadRole(ctx.storage, name);
-      if (!role) throw invalid(`role "${name}" does not exist during renewal`);
-      return renewalFromTokenParams(role.token);
-    },
+    renewLogin: renewByTokenParams(loadRole, 'role'),
   });
 }
 

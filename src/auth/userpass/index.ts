@@ -2,9 +2,8 @@
  * The `userpass` auth method: users with a scrypt-hashed password log in at `login/:username` and
  * get a token with their token_* settings. Failed logins count towards Vault's user lockout.
  */
-import { invalid } from '../../core/errors.js';
 import { defineEngine } from '../../framework/engine.js';
-import { renewalFromTokenParams } from '../token-fields.js';
+import { renewByTokenParams } from '../token-fields.js';
 import { type LockoutEngine, type LockoutPolicy, UserLockout } from '../user-lockout.js';
 import { createScryptHasher, type PasswordHasher } from './password-hash.js';
 import { loginPaths } from './paths/login.js';
@@ -23,13 +22,7 @@ export function createUserpassEngine(options: UserpassOptions = {}): LockoutEngi
     type: 'userpass',
     help: 'Authenticates users with a username and password.',
     paths: [...userPaths(hasher), ...loginPaths(hasher, userLockout)],
-    // Vault's pathLoginRenew: the user must still exist, and its current token settings apply.
-    async renewLogin(ctx, login) {
-      const name = String(login.internalData.username ?? '');
-      const user = await loadUser(ctx.storage, name);
-      if (!user) throw invalid(`user "${name}" does not exist during renewal`);
-      return renewalFromTokenParams(user.token);
-    },
+    renewLogin: renewByTokenParams(loadUser, 'username', 'user'),
     async initialize() {
       // The dummy hash is made before the first login, so an unknown user's first attempt is not slower.
       await hasher.dummy();
