@@ -47,9 +47,12 @@ export function keySourceOf(config: JwtConfig): KeySourceKind {
   return 'discovery';
 }
 
-/** The algorithms a token may use; Vault's default is RS256 alone. */
+/**
+ * The algorithms a token may use. With none configured, Vault's login accepts every asymmetric
+ * algorithm (never HS* or none), so an ES256 or EdDSA key works without setting jwt_supported_algs.
+ */
 export function supportedAlgs(config: JwtConfig): string[] {
-  return config.jwtSupportedAlgs.length > 0 ? config.jwtSupportedAlgs : ['RS256'];
+  return config.jwtSupportedAlgs.length > 0 ? config.jwtSupportedAlgs : [...ASYMMETRIC_ALGS];
 }
 
 /** Checks everything that needs no network: one key source, parsable keys and CAs, known algs. */

@@ -407,22 +407,26 @@ describe('jwt login', () => {
     idp.keys.pop();
   });
 
-  test('static PEM keys verify locally; an ES256 key with RS256-only config is refused', async () => {
-    const key = await createSigningKey('pem', 'ES256');
+  test('static PEM keys: with no jwt_supported_algs every asymmetric alg verifies (Vault), a list narrows it', async () => {
     const clock = new FakeClock();
-    const mount = await mountForTest(jwtEngine, { clock });
-    await mount.request('update', 'config', { jwt_validation_pubkeys: [key.publicPem] });
-    await mount.request('update', 'role/github', GITHUB_ROLE);
-    const token = await signToken(key, githubActionsClaims(idp.issuer, Math.floor(clock.now() / 1000)));
-    assert.match(
-      (await rejection(mount.request('update', 'login', { role: 'github', jwt: token }))).message,
-      /unexpected algorithm/,
-    );
-    await mount.request('update', 'config', {
-      jwt_validation_pubkeys: [key.publicPem],
-      jwt_supported_algs: ['ES256'],
-    });
-    assert.ok((await mount.request('update', 'login', { role: 'github', jwt: token }))?.auth);
+    const now = Math.floor(clock.now() / 1000);
+    for (const alg of ['ES256', 'EdDSA', 'PS256']) {
+      const key = await createSigningKey('pem', alg);
+      const mount = await mountForTest(jwtEngine, { clock });
+      await mount.request('update', 'config', { jwt_validation_pubkeys: [key.publicPem] });
+      await mount.request('update', 'role/github', GITHUB_ROLE);
+      const token = await signToken(key, githubActionsClaims(idp.issuer, now));
+      assert.ok((await mount.request('update', 'login', { role: 'github', jwt: token }))?.auth, alg);
+      await mount.request('update', 'config', {
+        jwt_validation_pubkeys: [key.publicPem],
+        jwt_supported_algs: ['RS256'],
+      });
+      assert.match(
+        (await rejection(mount.request('update', 'login', { role: 'github', jwt: token }))).message,
+        /unexpected algorithm/,
+        alg,
+      );
+    }
   });
 
   test('OIDC discovery: keys from jwks_uri, and the token must carry the provider issuer', async () => {

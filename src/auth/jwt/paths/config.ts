@@ -13,7 +13,9 @@ const configFields = {
   jwks_url: field.string('URL of a JSON Web Key Set.', { max: 2048 }),
   jwks_ca_pem: field.string('CA certificates (PEM) for the JWKS URL.', { max: PEM_MAX }),
   jwt_validation_pubkeys: field.stringList('PEM public keys (or certificates) that verify tokens locally.'),
-  jwt_supported_algs: field.stringList('Accepted signing algorithms (asymmetric only); default RS256.'),
+  jwt_supported_algs: field.stringList(
+    'Accepted signing algorithms (asymmetric only); default: all of them.',
+  ),
   bound_issuer: field.string('The iss claim every token must carry.', { max: 2048 }),
   default_role: field.string('Role used when a login names none.', { max: 512 }),
 };
