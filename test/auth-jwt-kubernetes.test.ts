@@ -59,7 +59,11 @@ before(async () => {
     token_policies: ['app-read'],
     token_ttl: '5m',
   });
-  await ok('PUT', 'auth/jwt/role/noaud', { user_claim: 'sub', bound_claims: { repository: 'org/repo' } });
+  await ok('PUT', 'auth/jwt/role/noaud', {
+    role_type: 'jwt',
+    user_claim: 'sub',
+    bound_claims: { repository: 'org/repo' },
+  });
   await ok('POST', 'sys/auth/oidc', { type: 'oidc' });
   await ok('PUT', 'auth/oidc/config', { oidc_discovery_url: idp.issuer });
   await ok('PUT', 'auth/oidc/role/github', {
@@ -200,14 +204,24 @@ describe('jwt auth end to end', () => {
     assert.equal(config.body.data.jwks_url, idp.jwksUrl);
     const roles = await server.api('LIST', 'auth/jwt/role', undefined, server.rootToken);
     assert.deepEqual(roles.body.data.keys.sort(), ['github', 'noaud']);
-    const oidcRole = await server.api(
+    const noRedirect = await server.api(
       'PUT',
       'auth/jwt/role/browser',
       { role_type: 'oidc', user_claim: 'sub' },
       server.rootToken,
     );
-    assert.equal(oidcRole.status, 400);
-    assert.match(oidcRole.body.errors[0], /OIDC browser flow/);
+    assert.equal(noRedirect.status, 400);
+    assert.match(noRedirect.body.errors[0], /'allowed_redirect_uris' must be set/);
+    // role_type defaults to oidc, as in Vault; such a role is stored but cannot take a bearer JWT.
+    await ok('PUT', 'auth/jwt/role/browser', {
+      user_claim: 'sub',
+      allowed_redirect_uris: ['https://app.example/cb'],
+    });
+    assert.equal((await ok('GET', 'auth/jwt/role/browser')).body.data.role_type, 'oidc');
+    const login = await server.api('PUT', 'auth/jwt/login', { role: 'browser', jwt: await githubToken() });
+    assert.equal(login.status, 400);
+    assert.deepEqual(login.body.errors, ['role with oidc role_type is not allowed']);
+    await ok('DELETE', 'auth/jwt/role/browser');
   });
 });
 

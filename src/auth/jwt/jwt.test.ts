@@ -115,8 +115,12 @@ describe('jwt roles', () => {
 
   const invalidRoles: [string, Record<string, unknown>, RegExp][] = [
     ['no user claim', { bound_subject: 's' }, /a user claim must be defined/],
-    ['no bound constraint', { user_claim: 'sub' }, /at least one bound constraint/],
-    ['an oidc role', { ...GITHUB_ROLE, role_type: 'oidc' }, /OIDC browser flow/],
+    ['no bound constraint', { role_type: 'jwt', user_claim: 'sub' }, /at least one bound constraint/],
+    [
+      'an oidc role (the default type) without redirect URIs',
+      { user_claim: 'sub', bound_audiences: 'a' },
+      /^'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified\.$/,
+    ],
     ['an unknown role type', { ...GITHUB_ROLE, role_type: 'saml' }, /invalid 'role_type'/],
     ['an unknown bound_claims_type', { ...GITHUB_ROLE, bound_claims_type: 'regex' }, /bound_claims_type/],
     [
@@ -129,6 +133,35 @@ describe('jwt roles', () => {
     ['two claims onto one key', { ...GITHUB_ROLE, claim_mappings: { a: 'x', b: 'x' } }, /multiple keys/],
     ['a bad CIDR', { ...GITHUB_ROLE, token_bound_cidrs: 'nope' }, /invalid CIDR/],
   ];
+  test('role_type defaults to oidc (Vault); an oidc role is stored, read back, and refused at login', async () => {
+    const { mount, now } = await mountWithJwks();
+    await mount.request('update', 'role/browser', {
+      user_claim: 'sub',
+      allowed_redirect_uris: ['https://app.example/callback'],
+      oidc_scopes: 'email',
+    });
+    const read = await mount.request('read', 'role/browser');
+    assert.equal(read?.data?.role_type, 'oidc');
+    assert.deepEqual(read?.data?.allowed_redirect_uris, ['https://app.example/callback']);
+    assert.deepEqual(read?.data?.oidc_scopes, ['email']);
+    await mount.request('update', 'role/explicit', {
+      ...GITHUB_ROLE,
+      role_type: 'oidc',
+      allowed_redirect_uris: 'x',
+    });
+    assert.equal((await mount.request('read', 'role/explicit'))?.data?.role_type, 'oidc');
+    assert.equal((await mount.request('read', 'role/github'))?.data?.role_type, 'jwt');
+    const token = await signToken(idp.keys[0], githubActionsClaims(idp.issuer, now));
+    for (const role of ['browser', 'explicit']) {
+      const error = await rejection(mount.request('update', 'login', { role, jwt: token }));
+      assert.equal(error.status, 400);
+      assert.equal(error.message, 'role with oidc role_type is not allowed');
+    }
+    // An update that does not name role_type keeps the stored one.
+    await mount.request('update', 'role/github', { token_ttl: '5m' });
+    assert.equal((await mount.request('read', 'role/github'))?.data?.role_type, 'jwt');
+  });
+
   for (const [name, body, message] of invalidRoles) {
     test(`refuses ${name}`, async () => {
       const mount = await mountForTest(jwtEngine);
@@ -173,6 +206,7 @@ describe('jwt login', () => {
   test('A4: hostile and invalid tokens are refused with 400 and never echoed', async () => {
     const { mount, now } = await mountWithJwks();
     await mount.request('update', 'role/noaud', {
+      role_type: 'jwt',
       user_claim: 'sub',
       bound_claims: { repository: 'org/repo' },
     });
@@ -329,6 +363,7 @@ describe('jwt login', () => {
   test('bound_claims glob, list values, bound_subject', async () => {
     const { mount, now } = await mountWithJwks();
     await mount.request('update', 'role/glob', {
+      role_type: 'jwt',
       user_claim: 'sub',
       bound_audiences: ['https://github.com/org'],
       bound_claims_type: 'glob',

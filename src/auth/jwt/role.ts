@@ -12,7 +12,8 @@ import {
 import { type BoundClaims, parseBoundClaims } from './claims.js';
 
 export interface JwtRole {
-  roleType: 'jwt';
+  /** Vault's default is "oidc"; only "jwt" roles can log in with a bearer JWT here. */
+  roleType: 'jwt' | 'oidc';
   boundAudiences: string[];
   boundSubject: string;
   boundClaimsType: 'string' | 'glob';
@@ -25,13 +26,21 @@ export interface JwtRole {
   expirationLeeway: number;
   notBeforeLeeway: number;
   token: TokenParams;
+  /** OIDC browser-flow settings: stored and read back for Vault clients, unused (no browser flow). */
+  allowedRedirectUris?: string[];
+  oidcScopes?: string[];
 }
 
 const CLAIM_NAME_MAX = 1024;
 
 export const roleFields = {
   name: field.name('Name of the role.'),
-  role_type: field.string('Type of the role; only "jwt" is supported (no OIDC browser flow).', { max: 16 }),
+  role_type: field.string(
+    'Type of the role, "oidc" (the default) or "jwt"; only jwt roles can log in here.',
+    {
+      max: 16,
+    },
+  ),
   bound_audiences: field.stringList('Audiences (aud) valid for login; any match is enough.'),
   bound_subject: field.string('The sub claim valid for login.', { max: CLAIM_NAME_MAX }),
   bound_claims_type: field.string('How bound_claims values match: "string" (exact) or "glob" (`*`).', {
@@ -52,6 +61,8 @@ export const roleFields = {
   not_before_leeway: field.duration('Leeway used to derive a missing nbf; 0 means 150s, -1 none.', {
     default: 150,
   }),
+  allowed_redirect_uris: field.stringList('Redirect URIs an oidc role allows (stored; no browser flow).'),
+  oidc_scopes: field.stringList('Scopes an oidc role requests (stored; no browser flow).'),
   ...tokenFields,
 };
 
@@ -61,7 +72,7 @@ export const { loadRole, saveRole, deleteRole, listRoles } = roleStore<JwtRole>(
 
 function emptyRole(): JwtRole {
   return {
-    roleType: 'jwt',
+    roleType: 'oidc',
     boundAudiences: [],
     boundSubject: '',
     boundClaimsType: 'string',
@@ -77,13 +88,8 @@ function emptyRole(): JwtRole {
   };
 }
 
-function checkRoleType(roleType: string | undefined): void {
-  if (roleType === undefined || roleType === 'jwt') return;
-  if (roleType === 'oidc') {
-    throw invalid(
-      'role_type "oidc" is not supported: Coffer does not implement the OIDC browser flow; use role_type "jwt"',
-    );
-  }
+function parseRoleType(roleType: string): 'jwt' | 'oidc' {
+  if (roleType === 'jwt' || roleType === 'oidc') return roleType;
   throw invalid(`invalid 'role_type': ${roleType}`);
 }
 
@@ -100,8 +106,10 @@ function checkClaimMappings(mappings: Record<string, string>): void {
 
 /** Applies the fields present over `existing` (or a new role) and validates the result. */
 export function applyRoleInput(existing: JwtRole | undefined, input: RoleInput): JwtRole {
-  checkRoleType(input.role_type);
   const role: JwtRole = { ...(existing ?? emptyRole()) };
+  // A new role without role_type is "oidc", as in Vault. Vault also resets an existing role to oidc
+  // when an update omits role_type; Coffer keeps the stored type (that reset is a trap, not a contract).
+  if (input.role_type !== undefined && input.role_type !== '') role.roleType = parseRoleType(input.role_type);
   role.token = updateTokenParams(role.token, input);
   if (input.bound_claims_type !== undefined) {
     if (input.bound_claims_type !== 'string' && input.bound_claims_type !== 'glob') {
@@ -124,7 +132,16 @@ export function applyRoleInput(existing: JwtRole | undefined, input: RoleInput):
   if (input.clock_skew_leeway !== undefined) role.clockSkewLeeway = input.clock_skew_leeway;
   if (input.expiration_leeway !== undefined) role.expirationLeeway = input.expiration_leeway;
   if (input.not_before_leeway !== undefined) role.notBeforeLeeway = input.not_before_leeway;
+  if (input.allowed_redirect_uris !== undefined) role.allowedRedirectUris = input.allowed_redirect_uris;
+  if (input.oidc_scopes !== undefined) role.oidcScopes = input.oidc_scopes;
   if (role.userClaim === '') throw invalid('a user claim must be defined on the role');
+  if (role.roleType === 'oidc') {
+    // Vault's checks for an oidc role; its audience is the client_id, so no bound constraint is needed.
+    if ((role.allowedRedirectUris ?? []).length === 0) {
+      throw invalid("'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified.");
+    }
+    return role;
+  }
   const bound =
     role.boundAudiences.length > 0 ||
     role.token.tokenBoundCidrs.length > 0 ||
@@ -150,6 +167,8 @@ export function roleToWire(role: JwtRole): Record<string, unknown> {
     clock_skew_leeway: role.clockSkewLeeway,
     expiration_leeway: role.expirationLeeway,
     not_before_leeway: role.notBeforeLeeway,
+    allowed_redirect_uris: role.allowedRedirectUris ?? [],
+    oidc_scopes: role.oidcScopes ?? [],
     ...tokenParamsToWire(role.token),
   };
 }

@@ -70,6 +70,8 @@ async function login(
   if (roleName === '') throw invalid('missing role');
   const role = await loadRole(ctx.storage, roleName);
   if (!role) throw invalid(`role "${roleName}" could not be found`);
+  // Vault: an oidc role is for the browser flow (which Coffer lacks), never for a bearer JWT.
+  if (role.roleType === 'oidc') throw invalid('role with oidc role_type is not allowed');
   const token = input.jwt?.trim() ?? '';
   if (token === '') throw invalid('missing token');
   checkLoginCidrs(role.token, req);
