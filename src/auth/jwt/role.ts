@@ -35,12 +35,7 @@ const CLAIM_NAME_MAX = 1024;
 
 export const roleFields = {
   name: field.name('Name of the role.'),
-  role_type: field.string(
-    'Type of the role, "oidc" (the default) or "jwt"; only jwt roles can log in here.',
-    {
-      max: 16,
-    },
-  ),
+  role_type: field.string('"oidc" (the default) or "jwt"; only jwt roles log in with a JWT.', { max: 16 }),
   bound_audiences: field.stringList('Audiences (aud) valid for login; any match is enough.'),
   bound_subject: field.string('The sub claim valid for login.', { max: CLAIM_NAME_MAX }),
   bound_claims_type: field.string('How bound_claims values match: "string" (exact) or "glob" (`*`).', {

@@ -1,6 +1,8 @@
 /**
  * Verifies a compact JWS against the configured keys, then the registered claims (iss, sub, aud,
  * exp, nbf, iat) with Vault's leeway rules. Every failure is a 400 whose text never holds the token.
+ * Texts are those of Vault's validator (hashicorp/cap jwt); the JWT login prefixes them with
+ * `error validating token: ` as Vault does.
  */
 import type { JWSHeaderParameters } from 'jose';
 import { CofferError, invalid } from '../../core/errors.js';
@@ -34,18 +36,18 @@ export async function verifySignature(
 }
 
 async function verifyWith(token: string, resolver: KeyResolver, algorithms: string[]): Promise<Claims> {
-  if (token.length > MAX_TOKEN_LENGTH) throw invalid('error parsing token: token is too long');
+  if (token.length > MAX_TOKEN_LENGTH) throw invalid('error verifying token signature: token is too long');
   // Loaded on first use: servers without a JWT mount never pay for it at start-up.
   const { compactVerify, decodeProtectedHeader } = await import('jose');
   let header: JWSHeaderParameters;
   try {
     header = decodeProtectedHeader(token) as JWSHeaderParameters;
   } catch {
-    throw invalid('error parsing token: not a compact JWS');
+    throw invalid('error verifying token signature: not a compact JWS');
   }
   // Refuses alg "none" and HMAC algs before any key is looked at (algorithm confusion).
   if (typeof header.alg !== 'string' || !algorithms.includes(header.alg)) {
-    throw invalid('error verifying token signature: token signed with unexpected algorithm');
+    throw invalid('invalid algorithm (alg) header parameter: token signed with unexpected algorithm');
   }
   if (header.crit !== undefined) throw invalid('error verifying token signature: unsupported "crit" header');
   for (const key of await resolver.candidates(header)) {
@@ -64,9 +66,10 @@ function parsePayload(payload: Uint8Array): Claims {
   try {
     claims = JSON.parse(new TextDecoder().decode(payload));
   } catch {
-    throw invalid('error parsing token: the payload is not JSON');
+    throw invalid('error verifying token signature: the payload is not JSON');
   }
-  if (!isPlainObject(claims)) throw invalid('error parsing token: the payload is not a JSON object');
+  if (!isPlainObject(claims))
+    throw invalid('error verifying token signature: the payload is not a JSON object');
   return claims;
 }
 
@@ -84,7 +87,7 @@ function numericDate(claims: Claims, name: string): number {
   const value = claims[name];
   if (value === undefined || value === null) return 0;
   if (typeof value !== 'number' || !Number.isFinite(value))
-    throw invalid(`error validating claims: "${name}" is not a number`);
+    throw invalid(`invalid "${name}" claim: not a number`);
   return value;
 }
 
@@ -93,7 +96,7 @@ export function audienceOf(claims: Claims): string[] {
   if (aud === undefined || aud === null) return [];
   if (typeof aud === 'string') return [aud];
   if (Array.isArray(aud) && aud.every((a) => typeof a === 'string')) return aud;
-  throw invalid('error validating claims: "aud" must be a string or a list of strings');
+  throw invalid('invalid audience (aud) claim: not a string or a list of strings');
 }
 
 const effective = (leeway: number, fallback: number) => (leeway < 0 ? 0 : leeway === 0 ? fallback : leeway);
@@ -104,38 +107,32 @@ function checkTimes(claims: Claims, expected: ExpectedClaims): void {
   let exp = numericDate(claims, 'exp');
   let nbf = numericDate(claims, 'nbf');
   if (iat === 0 && exp === 0 && nbf === 0) {
-    throw invalid(
-      'error validating claims: no issued at (iat), not before (nbf), or expiration time (exp) claims in token',
-    );
+    throw invalid('no issued at (iat), not before (nbf), or expiration time (exp) claims in token');
   }
   if (exp === 0) exp = Math.max(iat, nbf) + effective(expected.expirationLeeway, DEFAULT_LEEWAY_SECONDS);
   if (nbf === 0) nbf = iat !== 0 ? iat : exp - effective(expected.notBeforeLeeway, DEFAULT_LEEWAY_SECONDS);
   const skew = effective(expected.clockSkewLeeway, DEFAULT_CLOCK_SKEW_SECONDS);
   const now = expected.nowSeconds;
-  if (now + skew < nbf)
-    throw invalid('error validating claims: invalid not before (nbf) claim: token not yet valid');
-  if (now - skew > exp)
-    throw invalid('error validating claims: invalid expiration time (exp) claim: token is expired');
+  if (now + skew < nbf) throw invalid('invalid not before (nbf) claim: token not yet valid');
+  if (now - skew > exp) throw invalid('invalid expiration time (exp) claim: token is expired');
   if (iat !== 0 && now + skew < iat)
-    throw invalid('error validating claims: invalid issued at (iat) claim: token issued in the future');
+    throw invalid('invalid issued at (iat) claim: token issued in the future');
 }
 
+/** The checks of Vault's validator, in its order: iss, sub, aud (when bound), then the times. */
 export function checkRegisteredClaims(claims: Claims, expected: ExpectedClaims): void {
   const audience = audienceOf(claims);
-  // CVE-2024-5798: a role that binds no audience must not accept a token meant for some audience.
-  if (audience.length > 0 && expected.audiences.length === 0) {
-    throw invalid('audience claim found in JWT but no audiences bound to the role');
-  }
-  if (expected.issuer && claims.iss !== expected.issuer) {
-    throw invalid('error validating claims: invalid issuer (iss) claim');
-  }
-  if (expected.subject && claims.sub !== expected.subject) {
-    throw invalid('error validating claims: invalid subject (sub) claim');
-  }
+  if (expected.issuer && claims.iss !== expected.issuer) throw invalid('invalid issuer (iss) claim');
+  if (expected.subject && claims.sub !== expected.subject) throw invalid('invalid subject (sub) claim');
   if (expected.audiences.length > 0 && !expected.audiences.some((a) => audience.includes(a))) {
-    throw invalid(
-      'error validating claims: invalid audience (aud) claim: audience claim does not match any expected audience',
-    );
+    throw invalid('invalid audience (aud) claim: audience claim does not match any expected audience');
   }
   checkTimes(claims, expected);
+}
+
+/** CVE-2024-5798: a role that binds no audience must not accept a token meant for some audience. */
+export function checkUnboundAudience(claims: Claims, boundAudiences: string[]): void {
+  if (audienceOf(claims).length > 0 && boundAudiences.length === 0) {
+    throw invalid('audience claim found in JWT but no audiences bound to the role');
+  }
 }

@@ -3,7 +3,7 @@
  * bindings, then hands core an `auth` to mint a token from. Only `role` and `jwt` are read from
  * the request; any key, JWKS URL or issuer in the body is ignored (CVE-2020-16250's lesson).
  */
-import { invalid } from '../../../core/errors.js';
+import { CofferError, invalid } from '../../../core/errors.js';
 import { field, type Input } from '../../../framework/fields.js';
 import type { AuthResult, LogicalRequest } from '../../../framework/logical.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
@@ -12,14 +12,15 @@ import { checkBoundClaims, groupsOf, mappedMetadata, userNameOf } from '../claim
 import { type JwtConfig, loadConfig, supportedAlgs } from '../config.js';
 import type { KeyResolverCache } from '../key-set.js';
 import { type JwtRole, loadRole } from '../role.js';
-import { type Claims, checkRegisteredClaims, verifySignature } from '../verify.js';
+import { type Claims, checkRegisteredClaims, checkUnboundAudience, verifySignature } from '../verify.js';
 
 const loginFields = {
   role: field.string('Role to log in against; the config default_role when empty.', { max: 512 }),
   jwt: { ...field.string('The signed JWT.', { max: 64 * 1024 }) },
 };
 
-async function verifiedClaims(
+/** Signature and registered claims, as Vault's validator checks them; its errors carry Vault's prefix. */
+async function validatedToken(
   ctx: EngineContext,
   resolvers: KeyResolverCache,
   config: JwtConfig,
@@ -31,7 +32,7 @@ async function verifiedClaims(
   const providerIssuer = await resolver.issuer();
   // An OIDC provider's tokens must carry its own issuer, whatever bound_issuer says.
   if (providerIssuer !== undefined && claims.iss !== providerIssuer) {
-    throw invalid('error validating claims: invalid issuer (iss) claim');
+    throw invalid('invalid issuer (iss) claim');
   }
   checkRegisteredClaims(claims, {
     issuer: config.boundIssuer || undefined,
@@ -42,6 +43,27 @@ async function verifiedClaims(
     notBeforeLeeway: role.notBeforeLeeway,
     nowSeconds: Math.floor(ctx.clock.now() / 1000),
   });
+  return claims;
+}
+
+async function verifiedClaims(
+  ctx: EngineContext,
+  resolvers: KeyResolverCache,
+  config: JwtConfig,
+  role: JwtRole,
+  token: string,
+): Promise<Claims> {
+  let claims: Claims;
+  try {
+    claims = await validatedToken(ctx, resolvers, config, role, token);
+  } catch (error) {
+    // Vault's login answers every validator failure as `error validating token: <error>`.
+    if (error instanceof CofferError && error.code === 'invalid_request')
+      throw invalid(`error validating token: ${error.message}`);
+    throw error;
+  }
+  // Vault checks these after the validator, each with its own text.
+  checkUnboundAudience(claims, role.boundAudiences);
   checkBoundClaims(role.boundClaimsType, role.boundClaims, claims);
   return claims;
 }
