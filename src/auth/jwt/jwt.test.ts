@@ -438,7 +438,7 @@ describe('jwt login', () => {
     );
   });
 
-  test('an unknown kid refetches the JWKS at most once per cooldown', async () => {
+  test('an unknown kid refetches the JWKS at once (Vault), one fetch at a time and one per second', async () => {
     const { mount, now, clock } = await mountWithJwks();
     const key = idp.keys[0];
     const claims = githubActionsClaims(idp.issuer, now);
@@ -446,15 +446,23 @@ describe('jwt login', () => {
     const before = idp.jwksFetches();
     const rotated = await createSigningKey(`rotated-${now}`);
     const bogus = await signToken(rotated, claims);
-    for (let i = 0; i < 5; i++)
-      await rejection(mount.request('update', 'login', { role: 'github', jwt: bogus }));
-    assert.equal(idp.jwksFetches(), before, 'no refetch inside the cooldown');
-    idp.addKey(rotated);
-    clock.advance(31_000);
-    const fresh = await signToken(rotated, githubActionsClaims(idp.issuer, now + 31));
-    assert.ok((await mount.request('update', 'login', { role: 'github', jwt: fresh }))?.auth);
-    assert.equal(idp.jwksFetches(), before + 1);
-    idp.keys.pop();
+    const login = (jwt: string) => mount.request('update', 'login', { role: 'github', jwt });
+    try {
+      await rejection(login(bogus));
+      assert.equal(idp.jwksFetches(), before, 'no refetch within a second of the last fetch');
+      clock.advance(1_000);
+      await Promise.all(Array.from({ length: 5 }, () => rejection(login(bogus))));
+      assert.equal(idp.jwksFetches(), before + 1, 'concurrent misses share one fetch');
+      for (let i = 0; i < 5; i++) await rejection(login(bogus));
+      assert.equal(idp.jwksFetches(), before + 1, 'a flood inside the gap fetches nothing');
+      // A rotation: the provider publishes the new key, and the next login with it succeeds at once.
+      idp.addKey(rotated);
+      clock.advance(1_000);
+      assert.ok((await login(await signToken(rotated, claims)))?.auth);
+      assert.equal(idp.jwksFetches(), before + 2);
+    } finally {
+      idp.keys.pop();
+    }
   });
 
   test('static PEM keys: with no jwt_supported_algs every asymmetric alg verifies (Vault), a list narrows it', async () => {

@@ -1,7 +1,8 @@
 /**
  * Where verification keys come from: PEM keys from config, a JWKS URL, or an OIDC discovery
- * document's `jwks_uri`. Remote key sets are cached per mount and refetched when a token names an
- * unknown `kid`, at most once per cooldown, so a flood of bogus kids cannot hammer the provider.
+ * document's `jwks_uri`. Remote key sets are cached per mount and refetched at once when a token names
+ * an unknown `kid` (as Vault's remote key set does), but one fetch at a time and at most one per
+ * MIN_REFETCH_GAP_MS, so a flood of bogus kids cannot hammer the provider.
  * Keys only ever come from the mount's config, never from the login request.
  */
 import type { KeyObject } from 'node:crypto';
@@ -24,7 +25,8 @@ export interface KeyResolver {
 const FETCH_TIMEOUT_MS = 10_000;
 /** A removed (perhaps compromised) key stops being trusted within this long. */
 const MAX_AGE_MS = 10 * 60_000;
-const REFETCH_COOLDOWN_MS = 30_000;
+/** Bounds the refetches a flood of unknown kids can cause to one a second, yet keeps a rotation quick. */
+const MIN_REFETCH_GAP_MS = 1_000;
 
 /** Configured public keys (`jwt_validation_pubkeys`, Kubernetes `pem_keys`): every one is a candidate. */
 export class StaticKeys implements KeyResolver {
@@ -82,8 +84,12 @@ class RemoteJwks implements KeyResolver {
   async candidates(header: JWSHeaderParameters): Promise<VerifyKey[]> {
     if (!this.keys || this.clock.now() - this.fetchedAt > MAX_AGE_MS) await this.refresh();
     let matching = (this.keys ?? []).filter((jwk) => usableFor(jwk, header));
-    if (matching.length === 0 && this.clock.now() - this.lastFetchAt >= REFETCH_COOLDOWN_MS) {
-      // A provider rotating keys publishes the new kid before signing with it: look again, once.
+    if (
+      matching.length === 0 &&
+      (this.pending || this.clock.now() - this.lastFetchAt >= MIN_REFETCH_GAP_MS)
+    ) {
+      // A provider rotating keys publishes the new kid before signing with it: look again, once,
+      // joining a fetch already in flight rather than starting another.
       await this.refresh();
       matching = (this.keys ?? []).filter((jwk) => usableFor(jwk, header));
     }
