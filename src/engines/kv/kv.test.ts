@@ -134,6 +134,25 @@ describe('kv v2 versions', () => {
     assert.equal(await kv.request('read', 'data/pruned', { version: '1' }), undefined);
   });
 
+  test("max_versions: the greater of the key's and the mount's is kept, as Vault", async () => {
+    for (const [mount, key, kept] of [
+      [5, 2, ['1', '2', '3', '4']],
+      [2, 5, ['1', '2', '3', '4']],
+      [2, 0, ['3', '4']],
+      [0, 3, ['2', '3', '4']],
+    ] as const) {
+      const kv = await v2();
+      await kv.request('update', 'config', { max_versions: mount });
+      await kv.request('update', 'metadata/k', { max_versions: key });
+      for (let i = 1; i <= 4; i++) await kv.request('update', 'data/k', { data: { i } });
+      const meta = (await kv.request('read', 'metadata/k'))?.data as { versions: object };
+      assert.deepEqual(Object.keys(meta.versions), kept, `mount ${mount}, key ${key}`);
+      assert.deepEqual((await kv.request('read', 'data/k', { version: kept[0] }))?.data?.data, {
+        i: Number(kept[0]),
+      });
+    }
+  });
+
   test('delete_version_after: readable before, deleted after', async () => {
     const clock = new FakeClock();
     const kv = await v2(clock);

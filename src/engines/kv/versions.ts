@@ -144,7 +144,9 @@ export async function writeVersion(
   const ops: { op: 'put' | 'delete'; key: string; value?: Uint8Array }[] = [
     { op: 'put', key: `versions/${path}/${version}`, value: jsonBytes(data) },
   ];
-  const max = meta.maxVersions || config.maxVersions || DEFAULT_MAX_VERSIONS;
+  // Vault keeps the greater of the key's and the mount's max_versions (a key's smaller setting
+  // must not prune versions the mount promises to keep); 10 only when neither is set.
+  const max = Math.max(meta.maxVersions, config.maxVersions) || DEFAULT_MAX_VERSIONS;
   const numbers = Object.keys(next.versions)
     .map(Number)
     .sort((a, b) => a - b);
