@@ -166,6 +166,42 @@ describe('kv v2 versions', () => {
     assert.equal((await kv.request('read', 'config'))?.data?.delete_version_after, '1h0m0s');
   });
 
+  test('undelete restarts delete_version_after from now, as Vault', async () => {
+    for (const [mount, key, seconds] of [
+      ['1h', '0s', 3600],
+      ['0s', '10m', 600],
+      ['1h', '10m', 600],
+    ] as const) {
+      const clock = new FakeClock();
+      const kv = await v2(clock);
+      await kv.request('update', 'config', { delete_version_after: mount });
+      await kv.request('update', 'metadata/temp', { delete_version_after: key });
+      await kv.request('update', 'data/temp', { data: { t: 1 } });
+      clock.advance(seconds * 1000 + 1000);
+      assert.equal((await kv.request('read', 'data/temp'))?.httpStatus, 404, `${mount}/${key}: expired`);
+      await kv.request('update', 'undelete/temp', { versions: [1] });
+      const restored = await kv.request('read', 'data/temp');
+      assert.deepEqual(restored?.data?.data, { t: 1 }, `${mount}/${key}: restored`);
+      const expected = new Date(clock.now() + seconds * 1000).toISOString();
+      assert.equal(
+        (restored!.data as { metadata: { deletion_time: string } }).metadata.deletion_time,
+        expected,
+      );
+      clock.advance(seconds * 1000 + 1000);
+      assert.equal(
+        (await kv.request('read', 'data/temp'))?.httpStatus,
+        404,
+        `${mount}/${key}: expired again`,
+      );
+    }
+    const kv = await v2();
+    await kv.request('update', 'data/plain', { data: { p: 1 } });
+    await kv.request('delete', 'data/plain');
+    await kv.request('update', 'undelete/plain', { versions: [1] });
+    const plain = (await kv.request('read', 'data/plain'))?.data as { metadata: { deletion_time: string } };
+    assert.equal(plain.metadata.deletion_time, '', 'no delete_version_after: restored for good');
+  });
+
   test("a key's delete_version_after may shorten the mount's, never lengthen it", async () => {
     for (const [mount, key, expectedSeconds] of [
       ['3s', '1h', 3],

@@ -116,6 +116,15 @@ export function metadataToWire(meta: KeyMetadata) {
   };
 }
 
+/**
+ * When a version written (or undeleted) at `now` is due for deletion, 0 for never. The key's
+ * delete_version_after may shorten the mount's, never lengthen it (Vault: the smaller non-zero wins).
+ */
+export function scheduledDeletion(meta: KeyMetadata, config: KvConfig, now: number): number {
+  const deleteAfter = shorterNonZero(meta.deleteVersionAfter, config.deleteVersionAfter);
+  return deleteAfter > 0 ? now + deleteAfter * 1000 : 0;
+}
+
 /** Writes a new version and prunes past max_versions, in one transaction. */
 export async function writeVersion(
   storage: StorageView,
@@ -126,8 +135,6 @@ export async function writeVersion(
   now: number,
 ): Promise<{ meta: KeyMetadata; version: number }> {
   const version = meta.currentVersion + 1;
-  // The key's setting may shorten the mount's, never lengthen it (Vault: the smaller non-zero wins).
-  const deleteAfter = shorterNonZero(meta.deleteVersionAfter, config.deleteVersionAfter);
   const next: KeyMetadata = {
     ...meta,
     updatedTime: now,
@@ -136,7 +143,7 @@ export async function writeVersion(
       ...meta.versions,
       [version]: {
         createdTime: now,
-        deletionTime: deleteAfter > 0 ? now + deleteAfter * 1000 : 0,
+        deletionTime: scheduledDeletion(meta, config, now),
         destroyed: false,
       },
     },

@@ -3,7 +3,7 @@ import { invalid } from '../../../core/errors.js';
 import { field } from '../../../framework/fields.js';
 import type { KeyedMutex } from '../../../framework/keyed-mutex.js';
 import { type CompiledPath, definePath, type EngineContext } from '../../../framework/path.js';
-import { type KeyMetadata, loadMetadata } from '../versions.js';
+import { type KeyMetadata, loadConfig, loadMetadata, scheduledDeletion } from '../versions.js';
 
 const versionFields = {
   path: field.string('Location of the secret.', { max: 4096 }),
@@ -75,7 +75,11 @@ export function versionOpPaths(locks: KeyedMutex) {
       'undelete/*path',
       'Restore soft-deleted versions.',
       async (ctx, path, meta, versions) => {
-        for (const v of versions) if (!meta.versions[v].destroyed) meta.versions[v].deletionTime = 0;
+        // As Vault, a restored version gets a fresh delete_version_after from now: clearing its
+        // deletion_time alone would keep it forever on a mount or key that expires versions.
+        const deletionTime = scheduledDeletion(meta, await loadConfig(ctx.storage), ctx.clock.now());
+        for (const v of versions)
+          if (!meta.versions[v].destroyed) meta.versions[v].deletionTime = deletionTime;
         await ctx.storage.putJson(`metadata/${path}`, meta);
       },
     ),
