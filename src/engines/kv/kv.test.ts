@@ -123,7 +123,8 @@ describe('kv v2 versions', () => {
     await kv.request('update', 'metadata/pruned', { max_versions: 3 });
     for (let i = 1; i <= 3; i++) await kv.request('update', 'data/pruned', { data: { i } });
     const before = (await kv.request('read', 'metadata/pruned'))?.data as { oldest_version: number };
-    assert.equal(before.oldest_version, 0, "Vault's oldest_version stays 0 until a version is pruned");
+    // Vault: at current - oldest >= max_versions, oldest_version = current - max_versions + 1.
+    assert.equal(before.oldest_version, 1, "Vault's oldest_version moves once max_versions is reached");
     for (let i = 4; i <= 5; i++) await kv.request('update', 'data/pruned', { data: { i } });
     const meta = (await kv.request('read', 'metadata/pruned'))?.data as {
       versions: object;
@@ -151,6 +152,25 @@ describe('kv v2 versions', () => {
         i: Number(kept[0]),
       });
     }
+  });
+
+  test("oldest_version follows Vault's window from the write that reaches max_versions", async () => {
+    const kv = await v2();
+    await kv.request('update', 'metadata/one', { max_versions: 1 });
+    await kv.request('update', 'data/one', { data: { i: 1 } });
+    let meta = (await kv.request('read', 'metadata/one'))?.data as {
+      versions: object;
+      oldest_version: number;
+    };
+    assert.equal(meta.oldest_version, 1, 'max_versions=1, one write');
+    assert.deepEqual(Object.keys(meta.versions), ['1']);
+    await kv.request('update', 'data/one', { data: { i: 2 } });
+    meta = (await kv.request('read', 'metadata/one'))?.data as { versions: object; oldest_version: number };
+    assert.equal(meta.oldest_version, 2);
+    assert.deepEqual(Object.keys(meta.versions), ['2']);
+    await kv.request('update', 'data/two', { data: { i: 1 } });
+    const below = (await kv.request('read', 'metadata/two'))?.data as { oldest_version: number };
+    assert.equal(below.oldest_version, 0, 'under max_versions: still 0');
   });
 
   test('delete_version_after: readable before, deleted after', async () => {

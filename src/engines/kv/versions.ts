@@ -154,16 +154,16 @@ export async function writeVersion(
   // Vault keeps the greater of the key's and the mount's max_versions (a key's smaller setting
   // must not prune versions the mount promises to keep); 10 only when neither is set.
   const max = Math.max(meta.maxVersions, config.maxVersions) || DEFAULT_MAX_VERSIONS;
-  const numbers = Object.keys(next.versions)
-    .map(Number)
-    .sort((a, b) => a - b);
-  const pruned = numbers.slice(0, Math.max(0, numbers.length - max));
-  for (const old of pruned) {
-    delete next.versions[old];
-    ops.push({ op: 'delete', key: `versions/${path}/${old}` });
+  // Vault's sliding window: once current - oldest reaches max_versions, oldest_version becomes
+  // current - max + 1 (so max_versions=1 and one write give 1) and every version below it goes.
+  if (version - meta.oldestVersion >= max) {
+    next.oldestVersion = version - max + 1;
+    for (const old of Object.keys(next.versions).map(Number)) {
+      if (old >= next.oldestVersion) continue;
+      delete next.versions[old];
+      ops.push({ op: 'delete', key: `versions/${path}/${old}` });
+    }
   }
-  // As Vault: 0 until versions are pruned past max_versions, then the oldest one kept.
-  if (pruned.length > 0) next.oldestVersion = Math.min(...Object.keys(next.versions).map(Number));
   ops.push({ op: 'put', key: `metadata/${path}`, value: jsonBytes(next) });
   await storage.transaction(ops as Parameters<StorageView['transaction']>[0]);
   return { meta: next, version };
