@@ -337,6 +337,15 @@ describe('kv v2 versions', () => {
     });
   });
 
+  test('subkeys: an empty nested map is null, as Vault', async () => {
+    const kv = await v2();
+    await kv.request('update', 'data/e', { data: { a: {}, b: { c: {}, d: 1 } } });
+    assert.deepEqual((await kv.request('read', 'subkeys/e'))?.data?.subkeys, {
+      a: null,
+      b: { c: null, d: null },
+    });
+  });
+
   test('bad writes get a 400', async () => {
     const kv = await v2();
     await rejectsWith(kv.request('update', 'data/x', {}), 400, 'no data provided');

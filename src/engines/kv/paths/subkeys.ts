@@ -8,7 +8,9 @@ import { readData } from './data.js';
 function shape(value: Record<string, unknown>, depth: number, level = 1): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    out[key] = isPlainObject(inner) && (depth === 0 || level < depth) ? shape(inner, depth, level + 1) : null;
+    // As Vault's removeValues: only a non-empty map is descended into; an empty one is null like a value.
+    const descend = isPlainObject(inner) && Object.keys(inner).length > 0 && (depth === 0 || level < depth);
+    out[key] = descend ? shape(inner, depth, level + 1) : null;
   }
   return out;
 }
