@@ -296,6 +296,15 @@ describe('kv v2 versions', () => {
     assert.notEqual(gone?.data?.deletion_time, '');
   });
 
+  test('a metadata write that sets nothing stores nothing, as Vault', async () => {
+    const kv = await v2();
+    assert.equal(await kv.request('update', 'metadata/blank', {}), undefined);
+    assert.equal(await kv.request('read', 'metadata/blank'), undefined);
+    assert.deepEqual((await kv.request('list', 'metadata/'))?.data?.keys ?? [], []);
+    await kv.request('update', 'metadata/blank', { max_versions: 3 });
+    assert.equal((await kv.request('read', 'metadata/blank'))?.data?.max_versions, 3);
+  });
+
   test('metadata PATCH of a key that does not exist is a 404 and creates nothing', async () => {
     const kv = await v2();
     await rejectsWith(kv.request('patch', 'metadata/none', { max_versions: 2 }), 404);

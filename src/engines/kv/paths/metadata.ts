@@ -15,6 +15,8 @@ const metadataFields = {
   custom_metadata: field.any('String map of user metadata.'),
 };
 
+const SETTINGS = ['max_versions', 'cas_required', 'delete_version_after', 'custom_metadata'] as const;
+
 function checkCustomMetadata(value: unknown): Record<string, string> | null {
   if (value === null) return null;
   if (!isPlainObject(value)) throw invalid('custom_metadata must be a map of strings');
@@ -53,8 +55,10 @@ async function listKeys(ctx: EngineContext, prefix: string) {
 }
 
 export function metadataPaths(locks: KeyedMutex) {
-  const write = (ctx: EngineContext, input: Record<string, unknown>, patch: boolean) =>
-    locks.run(`${ctx.system.mountUuid}:${input.path}`, async () => {
+  const write = async (ctx: EngineContext, input: Record<string, unknown>, patch: boolean) => {
+    // Vault's fast path: a write that sets none of the settings stores nothing (no empty key in LIST).
+    if (!patch && SETTINGS.every((name) => input[name] === undefined)) return;
+    return locks.run(`${ctx.system.mountUuid}:${input.path}`, async () => {
       const path = String(input.path);
       const existing = await loadMetadata(ctx.storage, path);
       if (patch && !existing) throw notFound(); // Vault: PATCH never creates a key
@@ -62,6 +66,7 @@ export function metadataPaths(locks: KeyedMutex) {
       next.updatedTime = ctx.clock.now();
       await ctx.storage.putJson(`metadata/${path}`, next);
     });
+  };
   return [
     definePath({
       pattern: 'metadata/',
