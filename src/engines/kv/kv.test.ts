@@ -333,6 +333,47 @@ describe('kv v2 versions', () => {
     assert.equal(await kv.request('read', 'metadata/team/app'), undefined);
   });
 
+  test('custom_metadata: non-strings are weak-decoded, unprintable characters refused, as Vault', async () => {
+    const kv = await v2();
+    await kv.request('update', 'metadata/cm', {
+      custom_metadata: { n: 1, f: 1.5, t: true, no: false, s: 'x' },
+    });
+    assert.deepEqual((await kv.request('read', 'metadata/cm'))?.data?.custom_metadata, {
+      n: '1',
+      f: '1.5',
+      t: '1',
+      no: '0',
+      s: 'x',
+    });
+    await kv.request('patch', 'metadata/cm', { custom_metadata: { n: 2, s: null } });
+    assert.deepEqual((await kv.request('read', 'metadata/cm'))?.data?.custom_metadata, {
+      n: '2',
+      f: '1.5',
+      t: '1',
+      no: '0',
+    });
+    await rejectsWith(
+      kv.request('update', 'metadata/cm', { custom_metadata: { k: 'a\u0000b' } }),
+      400,
+      'custom_metadata validation failed: value for key "k" contains unprintable characters',
+    );
+    await rejectsWith(
+      kv.request('patch', 'metadata/cm', { custom_metadata: { k: 'tab\there' } }),
+      400,
+      'custom_metadata validation failed: value for key "k" contains unprintable characters',
+    );
+    await rejectsWith(
+      kv.request('update', 'metadata/cm', { custom_metadata: { 'a\nb': 'v' } }),
+      400,
+      'custom_metadata validation failed: key "a\\nb" (a\nb) contains unprintable characters',
+    );
+    await rejectsWith(kv.request('update', 'metadata/cm', { custom_metadata: { k: { nested: 'x' } } }), 400);
+    await rejectsWith(kv.request('update', 'metadata/cm', { custom_metadata: { k: null } }), 400);
+    const kept = (await kv.request('read', 'metadata/cm'))?.data?.custom_metadata as Record<string, string>;
+    assert.equal(kept.n, '2', 'refusals change nothing');
+    await kv.request('update', 'metadata/cm', { custom_metadata: { ok: 'spaces and ünïcödé ✓' } });
+  });
+
   test('subkeys with depth', async () => {
     const kv = await v2();
     await kv.request('update', 'data/s', { data: { a: 1, b: { c: { d: 2 } } } });

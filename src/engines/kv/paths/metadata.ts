@@ -17,19 +17,79 @@ const metadataFields = {
 
 const SETTINGS = ['max_versions', 'cas_required', 'delete_version_after', 'custom_metadata'] as const;
 
+const CM_PREFIX = 'custom_metadata validation failed';
+
+/** Go's %q for the error texts Vault builds with it (printable runes kept, the rest escaped). */
+function goQuote(text: string): string {
+  const named: Record<string, string> = {
+    '\x07': '\\a',
+    '\b': '\\b',
+    '\f': '\\f',
+    '\n': '\\n',
+    '\r': '\\r',
+    '\t': '\\t',
+    '\v': '\\v',
+    '"': '\\"',
+    '\\': '\\\\',
+  };
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    if (named[ch]) out += named[ch];
+    else if (isPrintable(ch)) out += ch;
+    else if (code < 0x80) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (code < 0x10000) out += `\\u${code.toString(16).padStart(4, '0')}`;
+    else out += `\\U${code.toString(16).padStart(8, '0')}`;
+  }
+  return `"${out}"`;
+}
+
+/** Go's unicode.IsPrint, which Vault's strutil.Printable applies: L, M, N, P, S and the ASCII space. */
+const isPrintable = (text: string) => /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]*$/u.test(text);
+
+/**
+ * Vault weak-decodes each value to a string (mapstructure: 1 -> "1", true -> "1", false -> "0",
+ * null -> "" which then fails the length check) and refuses only maps and lists.
+ */
+function weakString(key: string, value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  // Vault's mapstructure text, without echoing the value (it can carry a secret: SECURITY.md K2).
+  const type = Array.isArray(value) ? '[]interface {}' : 'map[string]interface {}';
+  throw invalid(
+    `${CM_PREFIX}: value for key ${goQuote(key)}: expected type 'string', got unconvertible type '${type}'`,
+  );
+}
+
+/** Vault's validateCustomMetadata checks, with its texts (the first failure is reported). */
 function checkCustomMetadata(value: unknown): Record<string, string> | null {
   if (value === null) return null;
   if (!isPlainObject(value)) throw invalid('custom_metadata must be a map of strings');
   const entries = Object.entries(value);
-  if (entries.length > 64) throw invalid('custom_metadata: at most 64 keys');
-  for (const [key, v] of entries) {
-    if (typeof v !== 'string') throw invalid('custom_metadata must be a map of strings');
-    if (key === '' || Buffer.byteLength(key) > 128)
-      throw invalid('custom_metadata: keys must be 1 to 128 bytes');
-    if (v === '' || Buffer.byteLength(v) > 512)
-      throw invalid('custom_metadata: values must be 1 to 512 bytes');
+  if (entries.length > 64)
+    throw invalid(`${CM_PREFIX}: payload must contain at most 64 keys, provided ${entries.length}`);
+  const out: Record<string, string> = {};
+  for (const [key, raw] of entries) {
+    const v = weakString(key, raw);
+    const keyLen = Buffer.byteLength(key);
+    if (keyLen === 0 || keyLen > 128)
+      throw invalid(
+        `${CM_PREFIX}: length of key ${goQuote(key)} is ${keyLen} but must be 0 < len(key) <= 128`,
+      );
+    const valueLen = Buffer.byteLength(v);
+    if (valueLen === 0 || valueLen > 512)
+      throw invalid(
+        `${CM_PREFIX}: length of value for key ${goQuote(key)} is ${valueLen} but must be 0 < len(value) <= 512`,
+      );
+    if (!isPrintable(key))
+      throw invalid(`${CM_PREFIX}: key ${goQuote(key)} (${key}) contains unprintable characters`);
+    if (!isPrintable(v))
+      throw invalid(`${CM_PREFIX}: value for key ${goQuote(key)} contains unprintable characters`);
+    out[key] = v;
   }
-  return value as Record<string, string>;
+  return out;
 }
 
 function applySettings(meta: KeyMetadata, input: Record<string, unknown>, patch: boolean): KeyMetadata {
