@@ -305,6 +305,29 @@ describe('kv v2 versions', () => {
     assert.equal((await kv.request('read', 'metadata/blank'))?.data?.max_versions, 3);
   });
 
+  test("cas_required=false under a mount that requires cas answers with Vault's warning", async () => {
+    const warning =
+      '"cas_required" set to false, but is mandated by backend config. This value will be ignored.';
+    const kv = await v2();
+    assert.equal(
+      await kv.request('update', 'metadata/c', { cas_required: false }),
+      undefined,
+      'no mount cas',
+    );
+    await kv.request('update', 'config', { cas_required: true });
+    assert.deepEqual((await kv.request('update', 'metadata/c', { cas_required: false }))?.warnings, [
+      warning,
+    ]);
+    assert.deepEqual((await kv.request('patch', 'metadata/c', { cas_required: false }))?.warnings, [warning]);
+    assert.equal((await kv.request('update', 'metadata/c', { cas_required: true }))?.warnings, undefined);
+    assert.equal((await kv.request('update', 'metadata/c', { max_versions: 2 }))?.warnings, undefined);
+    await rejectsWith(
+      kv.request('update', 'data/c', { data: { a: 1 } }),
+      400,
+      'check-and-set parameter required for this call',
+    );
+  });
+
   test('metadata PATCH of a key that does not exist is a 404 and creates nothing', async () => {
     const kv = await v2();
     await rejectsWith(kv.request('patch', 'metadata/none', { max_versions: 2 }), 404);

@@ -5,7 +5,14 @@ import { parseDurationSeconds } from '../../../framework/duration.js';
 import { field, isPlainObject } from '../../../framework/fields.js';
 import type { KeyedMutex } from '../../../framework/keyed-mutex.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
-import { type KeyMetadata, loadMetadata, mergePatch, metadataToWire, newMetadata } from '../versions.js';
+import {
+  type KeyMetadata,
+  loadConfig,
+  loadMetadata,
+  mergePatch,
+  metadataToWire,
+  newMetadata,
+} from '../versions.js';
 
 const metadataFields = {
   path: field.string('Location of the secret.', { max: 4096 }),
@@ -16,6 +23,9 @@ const metadataFields = {
 };
 
 const SETTINGS = ['max_versions', 'cas_required', 'delete_version_after', 'custom_metadata'] as const;
+
+const CAS_IGNORED =
+  '"cas_required" set to false, but is mandated by backend config. This value will be ignored.';
 
 const CM_PREFIX = 'custom_metadata validation failed';
 
@@ -125,6 +135,10 @@ export function metadataPaths(locks: KeyedMutex) {
       const next = applySettings(existing ?? newMetadata(ctx.clock.now()), input, patch);
       next.updatedTime = ctx.clock.now();
       await ctx.storage.putJson(`metadata/${path}`, next);
+      // Vault stores the key's false but tells the caller the mount's cas_required still applies.
+      if (input.cas_required === false && (await loadConfig(ctx.storage)).casRequired)
+        return { warnings: [CAS_IGNORED] };
+      return undefined;
     });
   };
   return [
