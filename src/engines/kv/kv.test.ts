@@ -328,6 +328,32 @@ describe('kv v2 versions', () => {
     );
   });
 
+  test('metadata write and PATCH leave updated_time alone; a version write moves it, as Vault', async () => {
+    const clock = new FakeClock();
+    const kv = await v2(clock);
+    const times = async () => {
+      const meta = (await kv.request('read', 'metadata/u'))?.data as {
+        created_time: string;
+        updated_time: string;
+      };
+      return [meta.created_time, meta.updated_time];
+    };
+    await kv.request('update', 'metadata/u', { max_versions: 4 });
+    const [created] = await times();
+    assert.deepEqual(await times(), [created, created], 'a new key: created = updated');
+    clock.advance(60_000);
+    await kv.request('update', 'metadata/u', { custom_metadata: { a: 'b' } });
+    await kv.request('patch', 'metadata/u', { max_versions: 5 });
+    assert.deepEqual(await times(), [created, created]);
+    clock.advance(60_000);
+    await kv.request('update', 'data/u', { data: { x: 1 } });
+    const written = new Date(clock.now()).toISOString();
+    assert.deepEqual(await times(), [created, written]);
+    clock.advance(60_000);
+    await kv.request('patch', 'metadata/u', { cas_required: true });
+    assert.deepEqual(await times(), [created, written]);
+  });
+
   test('metadata PATCH of a key that does not exist is a 404 and creates nothing', async () => {
     const kv = await v2();
     await rejectsWith(kv.request('patch', 'metadata/none', { max_versions: 2 }), 404);

@@ -132,8 +132,9 @@ export function metadataPaths(locks: KeyedMutex) {
       const path = String(input.path);
       const existing = await loadMetadata(ctx.storage, path);
       if (patch && !existing) throw notFound(); // Vault: PATCH never creates a key
+      // updated_time is left alone: Vault moves it only when a version is written (AddVersion);
+      // a new key gets created_time = updated_time = now from newMetadata.
       const next = applySettings(existing ?? newMetadata(ctx.clock.now()), input, patch);
-      next.updatedTime = ctx.clock.now();
       await ctx.storage.putJson(`metadata/${path}`, next);
       // Vault stores the key's false but tells the caller the mount's cas_required still applies.
       if (input.cas_required === false && (await loadConfig(ctx.storage)).casRequired)
