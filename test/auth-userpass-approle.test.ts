@@ -266,6 +266,29 @@ describe('approle', () => {
     await assert.rejects(vault.read('secret/data/forbidden'));
   });
 
+  test('user lockout on the role ID: five wrong secret IDs lock it; a locked login spends no use; unlock', async () => {
+    const roleId = await createRole('locked-out');
+    const { secret_id } = await issueSecret('locked-out', { num_uses: 1 });
+    for (let i = 0; i < 5; i++) assert.equal((await approleLogin(roleId, `wrong-${i}`)).status, 400);
+    const locked = await approleLogin(roleId, secret_id);
+    assert.equal(locked.status, 400, 'locked: the right secret ID is refused too');
+    assert.deepEqual(locked.body.errors, ['invalid role or secret ID']);
+    const listed = await server.api('GET', 'sys/locked-users', undefined, root);
+    const mount = listed.body.data.by_namespace[0].mount_accessors.find(
+      (m: { alias_identifiers: string[] }) => m.alias_identifiers.includes(roleId),
+    );
+    assert.ok(mount, listed.text);
+    const unlock = await server.api(
+      'POST',
+      `sys/locked-users/${mount.mount_accessor}/unlock/${roleId}`,
+      undefined,
+      root,
+    );
+    assert.equal(unlock.status, 204, unlock.text);
+    // The locked attempt did not spend the secret ID's one use.
+    assert.equal((await approleLogin(roleId, secret_id)).status, 200);
+  });
+
   test('renewal follows the role: a deleted role refuses it, a shorter max TTL and a dropped period apply', async () => {
     const renew = (token: string) => server.api('POST', 'auth/token/renew-self', { increment: '1h' }, token);
     const roleId = await createRole('renewed', { token_period: '1h' });

@@ -83,11 +83,17 @@ export class UserLockout {
   ) {}
 
   /**
-   * One login attempt for `alias`: `verify` always runs (a locked user costs the same time as any
-   * other), and attempts for one user are serialised so concurrent guesses cannot all slip in
-   * before the counter reaches the threshold.
+   * One login attempt for `alias`: `verify` runs even when locked (a locked user costs the same time
+   * as any other) unless `verify` spends something, as an AppRole secret ID's use: then a locked alias
+   * is refused before it. Attempts for one alias are serialised so concurrent guesses cannot all slip
+   * in before the counter reaches the threshold.
    */
-  async attempt(deps: Deps, alias: string, verify: () => Promise<boolean>): Promise<AttemptOutcome> {
+  async attempt(
+    deps: Deps,
+    alias: string,
+    verify: () => Promise<boolean>,
+    options: { verifyWhenLocked?: boolean } = {},
+  ): Promise<AttemptOutcome> {
     const policy = this.policyOf(deps);
     if (!policy) return (await verify()) ? 'ok' : 'failed'; // lockout disabled: nothing counted
     const name = this.normaliseAlias(alias);
@@ -95,8 +101,10 @@ export class UserLockout {
       const now = deps.clock.now();
       const stored = await deps.storage.getJson<FailureRecord>(keyOf(name));
       const record = this.current(policy, stored, now);
+      const locked = record !== undefined && this.isLocked(policy, record, now);
+      if (locked && options.verifyWhenLocked === false) return 'locked';
       const matched = await verify();
-      if (record && this.isLocked(policy, record, now)) return 'locked';
+      if (locked) return 'locked';
       if (matched) {
         if (stored) await deps.storage.delete(keyOf(name));
         return 'ok';

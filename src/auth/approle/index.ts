@@ -2,9 +2,10 @@
  * The `approle` auth method: machines log in with a role ID and a secret ID issued for the role and
  * get a token with the role's token_* settings. Secret IDs are stored only as HMACs.
  */
-import { defineEngine, type Engine } from '../../framework/engine.js';
+import { defineEngine } from '../../framework/engine.js';
 import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import { renewByTokenParams } from '../token-fields.js';
+import { type LockoutEngine, UserLockout } from '../user-lockout.js';
 import { loginPaths } from './paths/login.js';
 import { rolePaths } from './paths/role.js';
 import { secretIdPaths } from './paths/secret-id.js';
@@ -12,16 +13,18 @@ import { tidyPaths } from './paths/tidy.js';
 import { loadRole, mountSalt } from './roles.js';
 import { SecretIds } from './secret-ids.js';
 
-export function createApproleEngine(): Engine {
+export function createApproleEngine(): LockoutEngine {
   const secretIds = new SecretIds(new KeyedMutex());
-  return defineEngine({
+  // Keyed on the role ID exactly as sent: role IDs are case-sensitive.
+  const userLockout = new UserLockout();
+  const engine = defineEngine({
     type: 'approle',
     help: 'Authenticates machines and applications with a role ID and a secret ID.',
     paths: [
       ...rolePaths(new KeyedMutex(), secretIds),
       ...secretIdPaths(secretIds),
       ...tidyPaths(secretIds),
-      ...loginPaths(secretIds),
+      ...loginPaths(secretIds, userLockout),
     ],
     renewLogin: renewByTokenParams(loadRole, 'role_name'),
     async initialize(ctx) {
@@ -29,6 +32,7 @@ export function createApproleEngine(): Engine {
       await mountSalt(ctx.storage);
     },
   });
+  return { ...engine, userLockout };
 }
 
 export const approleEngine = createApproleEngine();

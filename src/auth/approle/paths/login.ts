@@ -8,6 +8,7 @@ import {
   requireAddressIn,
   type TokenParams,
 } from '../../token-fields.js';
+import type { UserLockout } from '../../user-lockout.js';
 import { MAX_CREDENTIAL_LENGTH, type RoleEntry, roleByRoleId } from '../roles.js';
 import type { SecretIdEntry, SecretIds } from '../secret-ids.js';
 
@@ -25,7 +26,7 @@ function tokenParamsFor(role: RoleEntry, entry: SecretIdEntry | undefined): Toke
     : role.token;
 }
 
-export function loginPaths(secretIds: SecretIds) {
+export function loginPaths(secretIds: SecretIds, lockout: UserLockout) {
   async function login(
     ctx: EngineContext,
     input: { role_id?: string; secret_id?: string },
@@ -40,11 +41,22 @@ export function loginPaths(secretIds: SecretIds) {
     if (role.bindSecretId) {
       const secretId = (input.secret_id ?? '').trim();
       if (!secretId) throw invalid('missing secret_id');
-      entry = await secretIds.consume(ctx, role, secretId, (found) => {
-        requireAddressIn(found.cidrList, req);
-        checkLoginCidrs(tokenParamsFor(role, found), req);
-      });
-      if (!entry) throw invalid(INVALID_CREDENTIALS);
+      // User lockout keyed on the role ID, as Vault's: only a secret ID that does not match counts.
+      // A locked role is refused before its secret ID is checked, so no use of it is spent.
+      const outcome = await lockout.attempt(
+        ctx,
+        roleId,
+        async () => {
+          entry = await secretIds.consume(ctx, role, secretId, (found) => {
+            requireAddressIn(found.cidrList, req);
+            checkLoginCidrs(tokenParamsFor(role, found), req);
+          });
+          return entry !== undefined;
+        },
+        { verifyWhenLocked: false },
+      );
+      // Locked answers like a wrong secret ID, as userpass does (README): no hint that the role exists.
+      if (outcome !== 'ok' || !entry) throw invalid(INVALID_CREDENTIALS);
     } else {
       checkLoginCidrs(role.token, req);
     }
