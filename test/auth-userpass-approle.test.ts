@@ -335,11 +335,12 @@ describe('approle', () => {
     assert.deepEqual(results.map((r) => r.status).sort(), [200, 400, 400, 400, 400, 400, 400, 400, 400, 400]);
   });
 
-  test('A6: a login from outside secret_id_bound_cidrs is 403', async () => {
+  test("A6: a login from outside secret_id_bound_cidrs is refused with Vault's 400", async () => {
     const roleId = await createRole('fenced', { secret_id_bound_cidrs: '10.0.0.0/8' });
     const { secret_id } = await issueSecret('fenced');
     const res = await approleLogin(roleId, secret_id);
-    assert.equal(res.status, 403, res.text);
+    assert.equal(res.status, 400, res.text);
+    assert.match(res.body.errors[0], /^source address ".+" unauthorized by CIDR restrictions on the role$/);
     assert.equal(res.text.includes(secret_id), false);
   });
 

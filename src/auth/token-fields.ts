@@ -126,10 +126,15 @@ export function checkLoginCidrs(params: TokenParams, req: LogicalRequest): void 
 }
 
 /** Refuses a client outside `cidrs` (no list: anyone). */
-export function requireAddressIn(cidrs: readonly string[], req: LogicalRequest): void {
+/** The caller's address must be in `cidrs` (when there are any); `refuse` makes the error (403 by default). */
+export function requireAddressIn(
+  cidrs: readonly string[],
+  req: LogicalRequest,
+  refuse: (address: string) => Error = () => denied(),
+): void {
   if (cidrs.length === 0) return;
   const address = req.clientAddr;
-  if (!address || !cidrs.some((cidr) => cidrAllows(cidr, address))) throw denied();
+  if (!address || !cidrs.some((cidr) => cidrAllows(cidr, address))) throw refuse(address ?? '');
 }
 
 /** The `auth` a login handler returns; core mints the token from it. */

@@ -322,7 +322,7 @@ describe('approle login', () => {
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
   });
 
-  test('CIDR rules: role secret_id_bound_cidrs, secret cidr_list, token_bound_cidrs → 403, no use spent', async () => {
+  test("CIDR rules: outside the role's or the secret ID's CIDRs 400 (Vault's text), token_bound_cidrs 403, no use spent", async () => {
     const { engine, mount } = await setup();
     const { roleId, secretId } = await roleWithSecret(
       mount,
@@ -331,8 +331,14 @@ describe('approle login', () => {
       { cidr_list: '10.1.0.0/16', token_bound_cidrs: '10.1.2.0/24', num_uses: 1 },
     );
     const creds = { role_id: roleId, secret_id: secretId };
-    for (const outside of ['192.168.0.1', '10.2.0.1', '10.1.3.1']) {
-      assert.equal((await rejection(login(engine, mount, creds, outside))).status, 403, outside);
+    const refusals = [
+      ['192.168.0.1', 400, 'source address "192.168.0.1" unauthorized by CIDR restrictions on the role'],
+      ['10.2.0.1', 400, 'source address "10.2.0.1" unauthorized by CIDR restrictions on the secret ID'],
+      ['10.1.3.1', 403, 'permission denied'],
+    ] as const;
+    for (const [outside, status, message] of refusals) {
+      const refused = await rejection(login(engine, mount, creds, outside));
+      assert.deepEqual([refused.status, refused.message], [status, message], outside);
     }
     const auth = (await login(engine, mount, creds, '10.1.2.3'))?.auth;
     assert.deepEqual(auth?.boundCidrs, ['10.1.2.0/24']);
@@ -343,7 +349,7 @@ describe('approle login', () => {
     await mount.request('update', 'role/a', { bind_secret_id: false, secret_id_bound_cidrs: '10.0.0.0/8' });
     const roleId = (await mount.request('read', 'role/a/role-id'))?.data?.role_id;
     assert.ok((await login(engine, mount, { role_id: roleId }, '10.0.0.1'))?.auth);
-    assert.equal((await rejection(login(engine, mount, { role_id: roleId }, '11.0.0.1'))).status, 403);
+    assert.equal((await rejection(login(engine, mount, { role_id: roleId }, '11.0.0.1'))).status, 400);
     assert.equal((await rejection(mount.request('update', 'role/a/secret-id', {}))).status, 400);
   });
 });

@@ -14,6 +14,10 @@ import type { SecretIdEntry, SecretIds } from '../secret-ids.js';
 
 export const INVALID_CREDENTIALS = 'invalid role or secret ID';
 
+/** Vault's 400 for a login from outside a role's secret_id_bound_cidrs or a secret ID's cidr_list. */
+const outsideCidrs = (what: 'role' | 'secret ID') => (address: string) =>
+  invalid(`source address "${address}" unauthorized by CIDR restrictions on the ${what}`);
+
 const loginFields = {
   role_id: field.string('Role ID of the role.', { max: MAX_CREDENTIAL_LENGTH }),
   secret_id: field.string('A secret ID of the role.', { max: MAX_CREDENTIAL_LENGTH }),
@@ -36,7 +40,7 @@ export function loginPaths(secretIds: SecretIds, lockout: UserLockout) {
     if (!roleId) throw invalid('missing role_id');
     const role = await roleByRoleId(ctx.storage, roleId);
     if (!role) throw invalid(INVALID_CREDENTIALS);
-    requireAddressIn(role.secretIdBoundCidrs, req);
+    requireAddressIn(role.secretIdBoundCidrs, req, outsideCidrs('role'));
     let entry: SecretIdEntry | undefined;
     if (role.bindSecretId) {
       const secretId = (input.secret_id ?? '').trim();
@@ -48,7 +52,7 @@ export function loginPaths(secretIds: SecretIds, lockout: UserLockout) {
         roleId,
         async () => {
           entry = await secretIds.consume(ctx, role, secretId, (found) => {
-            requireAddressIn(found.cidrList, req);
+            requireAddressIn(found.cidrList, req, outsideCidrs('secret ID'));
             checkLoginCidrs(tokenParamsFor(role, found), req);
           });
           return entry !== undefined;
