@@ -7,13 +7,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineEngine } from '../framework/engine.js';
-import { silentLogger } from '../framework/log.js';
-import type { Operation } from '../framework/logical.js';
 import { definePath } from '../framework/path.js';
 import { InmemBackend } from '../storage/inmem.js';
-import { Core } from './core.js';
-import { createRegistry } from './engine-registry.js';
-import { handleRequest } from './pipeline.js';
+import { startDevCore } from './testing.js';
 
 /** Issues a 60 s lease per read of `creds`; a test can hold requests at `gate` before they answer. */
 function lessor() {
@@ -78,32 +74,7 @@ function lessor() {
 async function setUp() {
   const stub = lessor();
   const physical = new InmemBackend();
-  const core = new Core({
-    physical,
-    log: silentLogger,
-    registry: createRegistry([stub.engine]),
-    defaultLeaseTtl: 3600,
-    maxLeaseTtl: 7200,
-  });
-  const { rootToken } = await core.initializeDev();
-  let n = 0;
-  const call = (
-    operation: Operation,
-    path: string,
-    token: string,
-    data: Record<string, unknown> = {},
-    extra: { wrapTtlSeconds?: number; maxDurationMs?: number } = {},
-  ) =>
-    handleRequest(core, {
-      id: `r${++n}`,
-      path,
-      operation,
-      data,
-      token,
-      clientAddr: '127.0.0.1',
-      headers: {},
-      ...extra,
-    });
+  const { core, rootToken, send: call } = await startDevCore({ engines: [stub.engine], physical });
   await call('update', 'sys/mounts/lessor', rootToken, { type: 'lessor' });
   const newToken = async (data: Record<string, unknown>) =>
     String((await call('update', 'auth/token/create', rootToken, data)).auth?.client_token);
@@ -171,16 +142,8 @@ test('a wrapped response goes with its wrapping token: when revoked, and when it
   const { core, call, rootToken, physical } = await setUp();
   const records = async () => (await physical.list('sys/wrapping/')).length;
   const wrap = async (ttlSeconds: number) => {
-    const res = await handleRequest(core, {
-      id: `w${ttlSeconds}`,
-      path: 'sys/wrapping/wrap',
-      operation: 'update',
-      data: { secret: 'wrapped' },
-      token: rootToken,
-      clientAddr: '127.0.0.1',
-      headers: {},
-      wrapTtlSeconds: ttlSeconds,
-    });
+    const data = { secret: 'wrapped' };
+    const res = await call('update', 'sys/wrapping/wrap', rootToken, data, { wrapTtlSeconds: ttlSeconds });
     return String(res.wrapInfo?.accessor);
   };
   const revokedOne = await wrap(300);

@@ -17,12 +17,12 @@ import { definePath } from '../framework/path.js';
 import { StorageView } from '../framework/storage-view.js';
 import { FaultyStorage, mulberry32 } from '../storage/faulty.js';
 import { InmemBackend } from '../storage/inmem.js';
-import { Core } from './core.js';
-import { createRegistry } from './engine-registry.js';
+import type { Core } from './core.js';
 import { CofferError } from './errors.js';
 import { hashId } from './expiration/due-index.js';
 import type { LeaseEntry } from './expiration/lease.js';
-import { handleRequest } from './pipeline.js';
+import type { CoreResponse } from './request-types.js';
+import { startDevCore } from './testing.js';
 import type { TokenEntry } from './token/store.js';
 
 const SEED = Number(process.env.G3_SEED ?? 20261201);
@@ -62,7 +62,7 @@ const POLICY = (n: number, grant: boolean) =>
 type Status = number;
 
 /** The HTTP status the handler would send for a core result or a thrown error (http/handler.ts). */
-function statusOf(operation: Operation, result: Awaited<ReturnType<typeof handleRequest>>): Status {
+function statusOf(operation: Operation, result: CoreResponse): Status {
   const response = result.response;
   const hasContent =
     response &&
@@ -100,29 +100,24 @@ type Reply = Awaited<ReturnType<Call>>;
 async function setUp() {
   const clock = new FakeClock(Date.UTC(2026, 11, 1));
   const faulty = new FaultyStorage(new InmemBackend(), { seed: SEED, rate: 0.2, afterApply: 0.3 });
-  const core = new Core({
+  const { core, rootToken, send } = await startDevCore({
+    engines: [kvEngine, lessorEngine],
     physical: faulty,
-    log: process.env.G3_DEBUG ? createLogger('warn') : silentLogger,
     clock,
-    registry: createRegistry([kvEngine, lessorEngine]),
-    defaultLeaseTtl: 3600,
-    maxLeaseTtl: 7200,
+    log: process.env.G3_DEBUG ? createLogger('warn') : silentLogger,
   });
-  const { rootToken } = await core.initializeDev();
-  let n = 0;
   const call = async (
     operation: Operation,
     path: string,
     data: Record<string, unknown> = {},
     token = rootToken,
   ) => {
-    const req = { id: `r${++n}`, path, operation, data, token, clientAddr: '127.0.0.1', headers: {} };
     let timer: NodeJS.Timeout | undefined;
     const hang = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`request hung: ${operation} ${path}`)), REQUEST_TIMEOUT_MS);
     });
     try {
-      const result = await Promise.race([handleRequest(core, req), hang]);
+      const result = await Promise.race([send(operation, path, token, data), hang]);
       return { status: statusOf(operation, result), result, error: undefined as unknown };
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('request hung')) throw error;

@@ -9,14 +9,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { Core } from '../core/core.js';
-import { createRegistry } from '../core/engine-registry.js';
 import { CofferError } from '../core/errors.js';
-import { handleRequest } from '../core/pipeline.js';
+import { startDevCore } from '../core/testing.js';
 import { builtinEngines } from '../engines/registry.js';
-import { silentLogger } from '../framework/log.js';
 import type { Operation } from '../framework/logical.js';
-import { InmemBackend } from '../storage/inmem.js';
 import { isSudoPath } from './acl.js';
 
 const SEED = 20261201;
@@ -225,32 +221,14 @@ const triple = fc
 
 /** A dev core on in-memory storage with a KV v1 mount at `kv/`, driven through the real pipeline. */
 async function startCore() {
-  const core = new Core({
-    physical: new InmemBackend(),
-    log: silentLogger,
-    registry: createRegistry(builtinEngines),
-    defaultLeaseTtl: 3600,
-    maxLeaseTtl: 7200,
-  });
-  const { rootToken } = await core.initializeDev();
-  let n = 0;
+  const { core, rootToken, send } = await startDevCore({ engines: builtinEngines });
   const call = (
     operation: Operation,
     path: string,
     token: string,
     data: Record<string, unknown> = {},
     wrap?: number,
-  ) =>
-    handleRequest(core, {
-      id: `r${++n}`,
-      path,
-      operation,
-      data,
-      token,
-      clientAddr: '127.0.0.1',
-      headers: {},
-      wrapTtlSeconds: wrap,
-    });
+  ) => send(operation, path, token, data, { wrapTtlSeconds: wrap });
   /** The HTTP status the request gets; anything but a CofferError would be a bare 500 and fails the test. */
   const status = async (
     operation: Operation,

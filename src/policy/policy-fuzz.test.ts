@@ -6,14 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { Core } from '../core/core.js';
-import { createRegistry } from '../core/engine-registry.js';
+import type { Core } from '../core/core.js';
 import { CofferError } from '../core/errors.js';
-import { handleRequest } from '../core/pipeline.js';
+import { startDevCore } from '../core/testing.js';
 import { builtinEngines } from '../engines/registry.js';
-import { silentLogger } from '../framework/log.js';
 import type { Operation } from '../framework/logical.js';
-import { InmemBackend } from '../storage/inmem.js';
 import { Acl, type AclOperation, isSudoPath } from './acl.js';
 import { DEFAULT_POLICY, RESPONSE_WRAPPING_POLICY } from './builtin.js';
 import { CAPABILITIES, formatPolicyHcl, type Policy, parsePolicy } from './parse.js';
@@ -222,17 +219,9 @@ test('random policy texts written through sys/policies/acl: 2xx or 400, and a wr
 
 let core: Core;
 let rootToken: string;
-let requests = 0;
+let send: Awaited<ReturnType<typeof startDevCore>>['send'];
 const call = (operation: Operation, path: string, token: string, data: Record<string, unknown>) =>
-  handleRequest(core, {
-    id: `f${++requests}`,
-    path,
-    operation,
-    data,
-    token,
-    clientAddr: '127.0.0.1',
-    headers: {},
-  });
+  send(operation, path, token, data);
 /** The status the client gets: anything but a CofferError would be a bare 500, so it fails the test. */
 async function status(operation: Operation, path: string, token: string, data: Record<string, unknown>) {
   try {
@@ -244,14 +233,7 @@ async function status(operation: Operation, path: string, token: string, data: R
   }
 }
 before(async () => {
-  core = new Core({
-    physical: new InmemBackend(),
-    log: silentLogger,
-    registry: createRegistry(builtinEngines),
-    defaultLeaseTtl: 3600,
-    maxLeaseTtl: 7200,
-  });
-  ({ rootToken } = await core.initializeDev());
+  ({ core, rootToken, send } = await startDevCore({ engines: builtinEngines }));
   await call('update', 'sys/mounts/kv', rootToken, { type: 'kv', options: { version: '1' } });
   await call('update', 'kv/a', rootToken, { v: '1' });
 });

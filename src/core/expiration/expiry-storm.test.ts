@@ -10,14 +10,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defineEngine } from '../../framework/engine.js';
-import { silentLogger } from '../../framework/log.js';
 import type { Operation } from '../../framework/logical.js';
 import { definePath } from '../../framework/path.js';
 import type { StorageBackend } from '../../storage/backend.js';
 import { InmemBackend } from '../../storage/inmem.js';
-import { Core } from '../core.js';
-import { createRegistry } from '../engine-registry.js';
-import { handleRequest } from '../pipeline.js';
+import { startDevCore } from '../testing.js';
 
 const LEASES = 2000;
 /** The manager's cap on revocations running at once (MAX_PARALLEL_REVOCATIONS). */
@@ -74,25 +71,9 @@ function stormEngine() {
 
 async function setUp(physical: StorageBackend) {
   const stub = stormEngine();
-  const core = new Core({
-    physical,
-    log: silentLogger,
-    registry: createRegistry([stub.engine]),
-    defaultLeaseTtl: 3600,
-    maxLeaseTtl: 7200,
-  });
-  const { rootToken } = await core.initializeDev();
-  let n = 0;
+  const { core, rootToken, send } = await startDevCore({ engines: [stub.engine], physical });
   const call = (operation: Operation, path: string, data: Record<string, unknown> = {}, token = rootToken) =>
-    handleRequest(core, {
-      id: `r${++n}`,
-      path,
-      operation,
-      data,
-      token,
-      clientAddr: '127.0.0.1',
-      headers: {},
-    });
+    send(operation, path, token, data);
   await call('update', 'sys/mounts/storm', { type: 'storm' });
   return { core, stub, call };
 }

@@ -1,0 +1,52 @@
+/**
+ * Test-only: a dev core (initialised and unsealed, 1 h default and 2 h max lease TTL) on in-memory or
+ * given storage, and `send`, which puts one request through the real pipeline as the HTTP layer would.
+ */
+import type { Clock } from '../framework/clock.js';
+import type { Engine } from '../framework/engine.js';
+import { type Logger, silentLogger } from '../framework/log.js';
+import type { Operation } from '../framework/logical.js';
+import type { StorageBackend } from '../storage/backend.js';
+import { InmemBackend } from '../storage/inmem.js';
+import { Core } from './core.js';
+import { createRegistry } from './engine-registry.js';
+import { handleRequest } from './pipeline.js';
+import type { IncomingRequest } from './request-types.js';
+
+export interface DevCoreOptions {
+  engines: Engine[];
+  physical?: StorageBackend;
+  clock?: Clock;
+  log?: Logger;
+}
+
+export async function startDevCore(options: DevCoreOptions) {
+  const core = new Core({
+    physical: options.physical ?? new InmemBackend(),
+    log: options.log ?? silentLogger,
+    clock: options.clock,
+    registry: createRegistry(options.engines),
+    defaultLeaseTtl: 3600,
+    maxLeaseTtl: 7200,
+  });
+  const { rootToken } = await core.initializeDev();
+  let requests = 0;
+  const send = (
+    operation: Operation,
+    path: string,
+    token: string | undefined,
+    data: Record<string, unknown> = {},
+    extra: Partial<Pick<IncomingRequest, 'wrapTtlSeconds' | 'maxDurationMs'>> = {},
+  ) =>
+    handleRequest(core, {
+      id: `r${++requests}`,
+      path,
+      operation,
+      data,
+      token,
+      clientAddr: '127.0.0.1',
+      headers: {},
+      ...extra,
+    });
+  return { core, rootToken, send };
+}
