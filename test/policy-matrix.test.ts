@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { mulberry32 } from '../src/framework/seeded-random.js';
 import { removeServerDir, startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
@@ -741,20 +742,8 @@ describe('ACL rules on a real server', () => {
   }
 });
 
-/** Seeded PRNG (mulberry32) so a failing case replays. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('property: sys/capabilities predicts the real allow/deny', async () => {
-  const random = prng(20261124);
+  const random = mulberry32(20261124);
   const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)];
   const segments = ['a', 'b', 'c'];
   const capsPool = ['read', 'list', 'update', 'create', 'delete', 'deny'];

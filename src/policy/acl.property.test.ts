@@ -4,20 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mulberry32 } from '../framework/seeded-random.js';
 import { Acl, type AclOperation } from './acl.js';
 import { parsePolicy } from './parse.js';
-
-/** mulberry32: small, seedable, good enough to spread cases. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const OPERATIONS: AclOperation[] = ['create', 'read', 'update', 'patch', 'delete', 'list'];
 const CAPS = ['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo', 'deny'];
@@ -25,7 +14,7 @@ const CAPS = ['create', 'read', 'update', 'patch', 'delete', 'list', 'sudo', 'de
 const SEGMENTS = ['a', 'b', 'ab'];
 
 function generator(seed: number) {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
   const pattern = () => {
     const parts = Array.from({ length: 1 + Math.floor(random() * 3) }, () =>

@@ -3,20 +3,10 @@
  * wired into the server; tests wrap a real backend in it to check that a storage fault becomes a 5xx
  * and never a half-applied write, a stale cache or an unhandled rejection.
  */
+
+import { mulberry32 } from '../framework/seeded-random.js';
 import type { PrefixProbe, StorageBackend, TxOp } from './backend.js';
 import { isPrefixProbe } from './backend.js';
-
-/** mulberry32: a small seeded PRNG, so a failing run reproduces from its seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class StorageFault extends Error {
   constructor(op: string) {
