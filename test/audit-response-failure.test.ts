@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from './helpers/eventually.js';
 import { type ScramCluster, startScramCluster } from './helpers/scram-postgres.js';
 import { removeServerDir, startTestServer, type TestServer } from './helpers/server.js';
 
@@ -16,14 +16,6 @@ const CREATE = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID 
 const RECORD = `INSERT INTO e2_created (name, password) VALUES ('{{name}}', '{{password}}');`;
 /** Leaves the peer's close ample time to reach Coffer before the response entry is written. */
 const PAUSE = 'SELECT pg_sleep(2);';
-
-async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
 
 /**
  * The audit device's peer: reads JSON lines; once it has read the request entry of `failAfter`, it

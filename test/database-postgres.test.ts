@@ -7,20 +7,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runCli } from '../src/cli/testing.js';
+import { eventually } from './helpers/eventually.js';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import { type ScramCluster, startScramCluster } from './helpers/scram-postgres.js';
 import { removeServerDir, restartOnSameStorage, startTestServer, type TestServer } from './helpers/server.js';
 
 const CREATE = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
-
-async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-  return Date.now() - started;
-}
 
 describe('database secrets engine (PostgreSQL, end to end)', () => {
   let cluster: ScramCluster;

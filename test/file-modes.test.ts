@@ -12,6 +12,7 @@ import { chmod, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { eventually } from './helpers/eventually.js';
 import {
   BIN,
   removeServerDir,
@@ -37,14 +38,6 @@ async function assertMode(path: string, expected: number): Promise<void> {
 }
 
 /** Polls (a loaded CI machine may be slow to flush or reopen) until `check` holds, for up to 30 s. */
-async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** The test means nothing unless the server really runs under umask 000: read it back from procfs. */
 async function assertUmaskZero(server: TestServer): Promise<void> {
   const status = await readFile(`/proc/${server.process.pid}/status`, 'utf8').catch(() => undefined);
@@ -83,7 +76,8 @@ test('under umask 000: the sqlite store, its WAL and a file audit device are 060
   );
   assert.equal(enable.status, 204, enable.text);
   assert.equal((await server.api('GET', 'kv/app', undefined, token)).status, 200);
-  await eventually('the audit line', async () => (await readFile(auditFile, 'utf8')).includes('kv/app'));
+  const logged = async () => (await readFile(auditFile, 'utf8')).includes('kv/app');
+  await eventually(logged, 30_000, 'the audit line');
   await assertMode(auditDir, 0o700);
   await assertMode(join(auditDir, 'nested'), 0o700);
   await assertMode(auditFile, 0o600);
@@ -91,10 +85,11 @@ test('under umask 000: the sqlite store, its WAL and a file audit device are 060
   // Log rotation: the file is moved away and the server reopens it on SIGHUP; the new one is 0600 too.
   await rename(auditFile, `${auditFile}.1`);
   server.process.kill('SIGHUP');
-  await eventually('the reopened audit file', async () => {
+  const reopened = async () => {
     await server.api('GET', 'kv/app', undefined, token);
     return exists(auditFile);
-  });
+  };
+  await eventually(reopened, 30_000, 'the reopened audit file');
   await assertMode(auditFile, 0o600);
   await assertMode(`${auditFile}.1`, 0o600);
 
@@ -118,7 +113,7 @@ test('under umask 000: dev mode writes its root token file 0600', async () => {
   servers.push(server);
   await assertUmaskZero(server);
   const tokenFile = join(server.dir, 'vault-token');
-  await eventually('the token file', () => exists(tokenFile));
+  await eventually(() => exists(tokenFile), 30_000, 'the token file');
   await assertMode(tokenFile, 0o600);
   assert.equal(await readFile(tokenFile, 'utf8'), server.rootToken);
 });

@@ -7,23 +7,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { eventually } from './helpers/eventually.js';
 import { type ScramCluster, startScramCluster } from './helpers/scram-postgres.js';
 import { removeServerDir, startTestServer, type TestServer } from './helpers/server.js';
 
 const CREATE = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
 /** Vault #3410's shape: custom revocation statements that fail on a role that no longer exists. */
 const CUSTOM_REVOKE = `ALTER ROLE "{{name}}" NOLOGIN; DROP ROLE "{{name}}";`;
-
-async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-  return Date.now() - started;
-}
 
 interface Creds {
   lease_id: string;

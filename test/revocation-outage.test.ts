@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from './helpers/eventually.js';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import { type ScramCluster, startScramCluster } from './helpers/scram-postgres.js';
 import { removeServerDir, restartOnSameStorage, startTestServer, type TestServer } from './helpers/server.js';
@@ -16,15 +16,6 @@ const CREATE = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID 
 /** Few enough that the whole outage stays well under a minute with Coffer's 1 s backoff base. */
 const CREDENTIALS = 20;
 const RETRY_BASE_MS = 1000;
-
-async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(200);
-  }
-  return Date.now() - started;
-}
 
 interface Creds {
   lease_id: string;

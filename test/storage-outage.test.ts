@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { eventually } from './helpers/eventually.js';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import {
   type ApiResult,
@@ -25,14 +26,6 @@ const CREATE = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID 
 const ADMIN_URL = process.env.COFFER_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const PG = new URL(ADMIN_URL);
 const PG_PORT = Number(PG.port || 5432);
-
-async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(200);
-  }
-}
 
 /** A request that gives up after `ms` (a hang is a finding, not a stuck test): status 0. */
 async function timed(promise: Promise<ApiResult>, ms: number): Promise<ApiResult> {
