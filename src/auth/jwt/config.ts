@@ -7,6 +7,10 @@ import { parseHttpUrl } from './http-json.js';
 export interface JwtConfig {
   oidcDiscoveryUrl: string;
   oidcDiscoveryCaPem: string;
+  /** OAuth client of the OIDC browser flow: stored and validated as Vault does; Coffer has no such flow yet. */
+  oidcClientId: string;
+  /** Never answered on read (Vault returns only the client ID). Older stored configs lack both fields. */
+  oidcClientSecret: string;
   jwksUrl: string;
   jwksCaPem: string;
   jwtValidationPubkeys: string[];
@@ -33,8 +37,15 @@ export const ASYMMETRIC_ALGS = [
 
 const CONFIG_KEY = 'config';
 
-export function loadConfig(storage: StorageView): Promise<JwtConfig | undefined> {
-  return storage.getJson<JwtConfig>(CONFIG_KEY);
+export async function loadConfig(storage: StorageView): Promise<JwtConfig | undefined> {
+  const stored = await storage.getJson<JwtConfig>(CONFIG_KEY);
+  return (
+    stored && {
+      ...stored,
+      oidcClientId: stored.oidcClientId ?? '',
+      oidcClientSecret: stored.oidcClientSecret ?? '',
+    }
+  );
 }
 
 export function saveConfig(storage: StorageView, config: JwtConfig): Promise<void> {
@@ -55,16 +66,40 @@ export function supportedAlgs(config: JwtConfig): string[] {
   return config.jwtSupportedAlgs.length > 0 ? config.jwtSupportedAlgs : [...ASYMMETRIC_ALGS];
 }
 
-/** Checks everything that needs no network: one key source, parsable keys and CAs, known algs. */
-export function validateConfig(config: JwtConfig): void {
+/**
+ * Vault's checks that involve the OAuth client and JWKS pairs, in Vault's order; each answers with
+ * Vault's text. `jwks_pairs` counts as a key source, as in Vault, but Coffer cannot verify with one.
+ */
+function checkClientAndPairs(config: JwtConfig, jwksPairs: number): void {
   const sources = [
     config.oidcDiscoveryUrl !== '',
     config.jwtValidationPubkeys.length > 0,
     config.jwksUrl !== '',
+    jwksPairs > 0,
   ];
   if (sources.filter(Boolean).length !== 1) {
-    throw invalid("exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be set");
+    throw invalid(
+      "exactly one of 'jwt_validation_pubkeys', 'jwks_url', 'jwks_pairs' or 'oidc_discovery_url' must be set",
+    );
   }
+  if ((config.oidcClientId === '') !== (config.oidcClientSecret === ''))
+    throw invalid("both 'oidc_client_id' and 'oidc_client_secret' must be set for OIDC");
+  if (config.oidcDiscoveryUrl !== '') return;
+  if (config.oidcClientId !== '') throw invalid("'oidc_discovery_url' must be set for OIDC");
+  if (jwksPairs === 0) return;
+  if (config.jwksCaPem !== '')
+    throw invalid("CA PEMs must be provided as part of the 'jwks_pairs' when using multiple JWKS URLs");
+  if (config.boundIssuer !== '') throw invalid("Bound issuer is not supported for use with 'jwks_pairs'");
+  // A Coffer limit, not a Vault rule: login verifies against one key source.
+  throw invalid("'jwks_pairs' is not supported; set 'jwks_url' (and 'jwks_ca_pem') instead");
+}
+
+/**
+ * Checks everything that needs no network: one key source, the client ID and secret together (and
+ * only with discovery), parsable keys and CAs, known algs. `jwksPairs` is how many pairs were sent.
+ */
+export function validateConfig(config: JwtConfig, jwksPairs: number): void {
+  checkClientAndPairs(config, jwksPairs);
   if (config.jwksCaPem !== '' && config.jwksUrl === '') throw invalid("'jwks_ca_pem' requires 'jwks_url'");
   if (config.oidcDiscoveryCaPem !== '' && config.oidcDiscoveryUrl === '')
     throw invalid("'oidc_discovery_ca_pem' requires 'oidc_discovery_url'");
@@ -105,11 +140,12 @@ export function checkCaPem(pem: string, name: string): void {
   }
 }
 
-/** Vault answers every setting, including the CA bundles; the config holds no secret. */
+/** Vault answers every setting, including the CA bundles, but never the client secret. */
 export function configToWire(config: JwtConfig): Record<string, unknown> {
   return {
     oidc_discovery_url: config.oidcDiscoveryUrl,
     oidc_discovery_ca_pem: config.oidcDiscoveryCaPem,
+    oidc_client_id: config.oidcClientId,
     jwks_url: config.jwksUrl,
     jwks_ca_pem: config.jwksCaPem,
     jwt_validation_pubkeys: config.jwtValidationPubkeys,

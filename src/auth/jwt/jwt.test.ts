@@ -90,6 +90,106 @@ describe('jwt config', () => {
     assert.equal(read?.data?.default_role, 'github');
     assert.deepEqual(read?.data?.jwt_supported_algs, []);
   });
+  test('the OAuth client: both parts stored, the ID read back, the secret never', async () => {
+    const mount = await mountForTest(jwtEngine);
+    const secret = 'cl1ent-s3cret-value';
+    const write = await mount.request('update', 'config', {
+      oidc_discovery_url: idp.issuer,
+      oidc_client_id: 'coffer-app',
+      oidc_client_secret: secret,
+    });
+    assert.equal(write?.warnings, undefined, 'both are known parameters, not ignored ones');
+    const read = await mount.request('read', 'config');
+    assert.equal(read?.data?.oidc_client_id, 'coffer-app');
+    assert.equal(Object.hasOwn(read?.data ?? {}, 'oidc_client_secret'), false);
+    assert.doesNotMatch(JSON.stringify(read), /cl1ent-s3cret/);
+    const stored = await mount.ctx.storage.getJson<Record<string, unknown>>('config');
+    assert.equal(stored?.oidcClientSecret, secret, 'kept in the mount storage, behind the barrier');
+    // A write replaces the whole config, as in Vault: one without the client drops both parts.
+    await mount.request('update', 'config', { oidc_discovery_url: idp.issuer });
+    assert.equal((await mount.request('read', 'config'))?.data?.oidc_client_id, '');
+    assert.equal((await mount.ctx.storage.getJson<Record<string, unknown>>('config'))?.oidcClientSecret, '');
+  });
+
+  test("Vault's rules for the OAuth client and jwks_pairs, in Vault's order and words", async () => {
+    const mount = await mountForTest(jwtEngine);
+    const key = await createSigningKey('k');
+    const secret = 'cl1ent-s3cret-value';
+    const both = "both 'oidc_client_id' and 'oidc_client_secret' must be set for OIDC";
+    const needsDiscovery = "'oidc_discovery_url' must be set for OIDC";
+    const exactlyOne =
+      "exactly one of 'jwt_validation_pubkeys', 'jwks_url', 'jwks_pairs' or 'oidc_discovery_url' must be set";
+    const pairs = [{ jwks_url: idp.jwksUrl }];
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['an ID without a secret', { oidc_discovery_url: idp.issuer, oidc_client_id: 'app' }, both],
+      ['a secret without an ID', { oidc_discovery_url: idp.issuer, oidc_client_secret: secret }, both],
+      [
+        'an ID without a secret, before the key source',
+        { jwks_url: idp.jwksUrl, oidc_client_id: 'app' },
+        both,
+      ],
+      [
+        'a client with a JWKS URL',
+        { jwks_url: idp.jwksUrl, oidc_client_id: 'app', oidc_client_secret: secret },
+        needsDiscovery,
+      ],
+      [
+        'a client with static keys',
+        { jwt_validation_pubkeys: [key.publicPem], oidc_client_id: 'app', oidc_client_secret: secret },
+        needsDiscovery,
+      ],
+      ['a client and no key source', { oidc_client_id: 'app', oidc_client_secret: secret }, exactlyOne],
+      ['jwks_pairs with a JWKS URL', { jwks_pairs: pairs, jwks_url: idp.jwksUrl }, exactlyOne],
+      ['jwks_pairs with discovery', { jwks_pairs: pairs, oidc_discovery_url: idp.issuer }, exactlyOne],
+      [
+        'jwks_pairs with a client',
+        { jwks_pairs: pairs, oidc_client_id: 'app', oidc_client_secret: secret },
+        needsDiscovery,
+      ],
+      [
+        'jwks_pairs with jwks_ca_pem',
+        { jwks_pairs: pairs, jwks_ca_pem: 'x' },
+        "CA PEMs must be provided as part of the 'jwks_pairs' when using multiple JWKS URLs",
+      ],
+      [
+        'jwks_pairs with bound_issuer',
+        { jwks_pairs: pairs, bound_issuer: idp.issuer },
+        "Bound issuer is not supported for use with 'jwks_pairs'",
+      ],
+      [
+        'jwks_pairs alone (Coffer verifies with one key source)',
+        { jwks_pairs: pairs },
+        "'jwks_pairs' is not supported; set 'jwks_url' (and 'jwks_ca_pem') instead",
+      ],
+    ];
+    for (const [name, body, message] of cases) {
+      const error = await rejection(mount.request('update', 'config', body));
+      assert.equal(error.status, 400, name);
+      assert.equal(error.message, message, name);
+      assert.doesNotMatch(error.message, /cl1ent-s3cret/, name);
+    }
+    assert.equal(await mount.request('read', 'config'), undefined, 'nothing was stored');
+    // An empty jwks_pairs list names no source, as in Vault.
+    await mount.request('update', 'config', { jwks_pairs: [], jwks_url: idp.jwksUrl });
+    assert.equal((await mount.request('read', 'config'))?.data?.jwks_url, idp.jwksUrl);
+  });
+
+  test('no OIDC browser flow: oidc/auth_url and oidc/callback are unsupported paths, client or not', async () => {
+    const mount = await mountForTest(jwtEngine);
+    await mount.request('update', 'config', {
+      oidc_discovery_url: idp.issuer,
+      oidc_client_id: 'coffer-app',
+      oidc_client_secret: 'cl1ent-s3cret-value',
+    });
+    for (const [operation, path] of [
+      ['update', 'oidc/auth_url'],
+      ['read', 'oidc/callback'],
+    ] as const) {
+      const error = await rejection(mount.request(operation, path, { role: 'r', redirect_uri: 'https://x' }));
+      assert.equal(error.status, 404, path);
+      assert.equal(error.message, 'unsupported path', path);
+    }
+  });
 });
 
 describe('jwt roles', () => {

@@ -1,4 +1,7 @@
-/** `config`: the key source (exactly one), issuer binding, accepted algorithms and default role. */
+/**
+ * `config`: the key source (exactly one), issuer binding, accepted algorithms, default role and the
+ * OAuth client (stored for Vault clients; there is no `oidc/auth_url` or `oidc/callback` here).
+ */
 import { invalid } from '../../../core/errors.js';
 import { field, type Input, isPlainObject } from '../../../framework/fields.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
@@ -10,8 +13,15 @@ const PEM_MAX = 256 * 1024;
 const configFields = {
   oidc_discovery_url: field.string('OIDC issuer URL; its discovery document names the JWKS.', { max: 2048 }),
   oidc_discovery_ca_pem: field.string('CA certificates (PEM) for the discovery URL.', { max: PEM_MAX }),
+  oidc_client_id: field.string('OAuth client ID at the OIDC provider; set with the secret.', {
+    max: 1024,
+  }),
+  oidc_client_secret: field.string('OAuth client secret at the OIDC provider; stored, never read back.', {
+    max: 4096,
+  }),
   jwks_url: field.string('URL of a JSON Web Key Set.', { max: 2048 }),
   jwks_ca_pem: field.string('CA certificates (PEM) for the JWKS URL.', { max: PEM_MAX }),
+  jwks_pairs: field.any('JWKS URL and CA pairs (Vault); counted as a key source, but not supported here.'),
   jwt_validation_pubkeys: field.stringList('PEM public keys (or certificates) that verify tokens locally.'),
   jwt_supported_algs: field.stringList(
     'Accepted signing algorithms (asymmetric only); default: all of them.',
@@ -28,6 +38,8 @@ function configFromInput(input: ConfigInput): JwtConfig {
   return {
     oidcDiscoveryUrl: input.oidc_discovery_url ?? '',
     oidcDiscoveryCaPem: input.oidc_discovery_ca_pem ?? '',
+    oidcClientId: input.oidc_client_id ?? '',
+    oidcClientSecret: input.oidc_client_secret ?? '',
     jwksUrl: input.jwks_url ?? '',
     jwksCaPem: input.jwks_ca_pem ?? '',
     jwtValidationPubkeys: pubkeys,
@@ -35,6 +47,13 @@ function configFromInput(input: ConfigInput): JwtConfig {
     boundIssuer: input.bound_issuer ?? '',
     defaultRole: (input.default_role ?? '').toLowerCase(),
   };
+}
+
+/** How many `jwks_pairs` a write names (Vault's TypeSlice: a list, absent or null for none). */
+function jwksPairCount(value: unknown): number {
+  if (value === undefined || value === null) return 0;
+  if (!Array.isArray(value)) throw invalid('field "jwks_pairs" must be a list');
+  return value.length;
 }
 
 /** A URL as it may appear in an error: `user:password@` and the query (a `?token=`) never reach a client or a log. */
@@ -81,7 +100,7 @@ export function configPaths(resolvers: KeyResolverCache) {
         async update(ctx: EngineContext, input) {
           // A write replaces the whole configuration, as in Vault.
           const config = configFromInput(input);
-          validateConfig(config);
+          validateConfig(config, jwksPairCount(input.jwks_pairs));
           await checkRemoteSource(config);
           await saveConfig(ctx.storage, config);
           resolvers.forget(ctx.system.mountUuid);
