@@ -204,7 +204,10 @@ describe('jwt roles', () => {
     assert.equal(read?.data?.bound_claims_type, 'string');
     assert.deepEqual(read?.data?.token_policies, ['deployer']);
     assert.equal(read?.data?.token_ttl, 600);
-    await mount.request('update', 'role/github', { bound_subject: 'repo:org/repo:ref:refs/heads/main' });
+    await mount.request('update', 'role/github', {
+      role_type: 'jwt',
+      bound_subject: 'repo:org/repo:ref:refs/heads/main',
+    });
     const updated = await mount.request('read', 'role/github');
     assert.equal(updated?.data?.user_claim, 'sub', 'an update keeps the fields it does not name');
     assert.equal(updated?.data?.expiration_leeway, 150);
@@ -257,9 +260,32 @@ describe('jwt roles', () => {
       assert.equal(error.status, 400);
       assert.equal(error.message, 'role with oidc role_type is not allowed');
     }
-    // An update that does not name role_type keeps the stored one.
-    await mount.request('update', 'role/github', { token_ttl: '5m' });
+  });
+
+  test('an update that leaves out role_type makes the role oidc again, as in Vault', async () => {
+    const { mount, now } = await mountWithJwks();
+    // Vault takes a missing role_type as "oidc" on every write, and an oidc role needs redirect URIs.
+    const refused = await rejection(mount.request('update', 'role/github', { token_ttl: '5m' }));
+    assert.equal(refused.status, 400);
+    assert.equal(
+      refused.message,
+      "'allowed_redirect_uris' must be set if 'role_type' is 'oidc' or unspecified.",
+    );
+    const kept = await mount.request('read', 'role/github');
+    assert.equal(kept?.data?.role_type, 'jwt', 'a refused update changes nothing');
+    assert.equal(kept?.data?.token_ttl, 600);
+    await mount.request('update', 'role/github', { role_type: 'jwt', token_ttl: '5m' });
     assert.equal((await mount.request('read', 'role/github'))?.data?.role_type, 'jwt');
+    // With redirect URIs stored, the same omission is accepted and the role is oidc from then on.
+    await mount.request('update', 'role/github', {
+      role_type: 'jwt',
+      allowed_redirect_uris: 'https://app/cb',
+    });
+    await mount.request('update', 'role/github', { token_ttl: '6m' });
+    assert.equal((await mount.request('read', 'role/github'))?.data?.role_type, 'oidc');
+    const token = await signToken(idp.keys[0], githubActionsClaims(idp.issuer, now));
+    const login = await rejection(mount.request('update', 'login', { role: 'github', jwt: token }));
+    assert.equal(login.message, 'role with oidc role_type is not allowed');
   });
 
   for (const [name, body, message] of invalidRoles) {
@@ -275,7 +301,7 @@ describe('jwt roles', () => {
 describe('jwt login', () => {
   test('a GitHub Actions token logs in: display name, alias, metadata, groups, token settings', async () => {
     const { mount, now } = await mountWithJwks();
-    await mount.request('update', 'role/github', { groups_claim: 'teams' });
+    await mount.request('update', 'role/github', { role_type: 'jwt', groups_claim: 'teams' });
     const token = await signToken(idp.keys[0], {
       ...githubActionsClaims(idp.issuer, now),
       teams: ['ops', ''],
@@ -459,13 +485,13 @@ describe('jwt login', () => {
     assert.ok((await mount.request('update', 'login', { role: 'github', jwt: late }))?.auth);
     const early = await signToken(key, { ...claims, nbf: now + 30, iat: now - 1 });
     assert.ok((await mount.request('update', 'login', { role: 'github', jwt: early }))?.auth);
-    await mount.request('update', 'role/github', { clock_skew_leeway: -1 });
+    await mount.request('update', 'role/github', { role_type: 'jwt', clock_skew_leeway: -1 });
     assert.equal(
       (await rejection(mount.request('update', 'login', { role: 'github', jwt: late }))).status,
       400,
     );
     // Without exp, expiry is iat + expiration_leeway (150s by default).
-    await mount.request('update', 'role/github', { clock_skew_leeway: 0 });
+    await mount.request('update', 'role/github', { role_type: 'jwt', clock_skew_leeway: 0 });
     const noExp = await signToken(key, { ...claims, exp: undefined, iat: now - 100, nbf: now - 100 });
     assert.ok((await mount.request('update', 'login', { role: 'github', jwt: noExp }))?.auth);
     const staleNoExp = await signToken(key, { ...claims, exp: undefined, iat: now - 300, nbf: now - 300 });
@@ -525,13 +551,17 @@ describe('jwt login', () => {
       (await rejection(mount.request('update', 'login', { role: 'github' }))).message,
       /missing token/,
     );
-    await mount.request('update', 'role/github', { token_bound_cidrs: ['10.0.0.0/8'] });
+    await mount.request('update', 'role/github', { role_type: 'jwt', token_bound_cidrs: ['10.0.0.0/8'] });
     assert.equal(
       (await rejection(mount.request('update', 'login', { role: 'github', jwt: token }))).status,
       403,
     );
     // A missing user claim is a 400.
-    await mount.request('update', 'role/github', { token_bound_cidrs: [], user_claim: 'email' });
+    await mount.request('update', 'role/github', {
+      role_type: 'jwt',
+      token_bound_cidrs: [],
+      user_claim: 'email',
+    });
     assert.match(
       (await rejection(mount.request('update', 'login', { role: 'github', jwt: token }))).message,
       /claim "email" not found/,

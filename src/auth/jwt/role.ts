@@ -12,7 +12,7 @@ import {
 import { type BoundClaims, parseBoundClaims } from './claims.js';
 
 export interface JwtRole {
-  /** Vault's default is "oidc"; only "jwt" roles can log in with a bearer JWT here. */
+  /** "oidc" when a write leaves it out, on update too (Vault); only "jwt" roles log in with a bearer JWT. */
   roleType: 'jwt' | 'oidc';
   boundAudiences: string[];
   boundSubject: string;
@@ -35,7 +35,9 @@ const CLAIM_NAME_MAX = 1024;
 
 export const roleFields = {
   name: field.name('Name of the role.'),
-  role_type: field.string('"oidc" (the default) or "jwt"; only jwt roles log in with a JWT.', { max: 16 }),
+  role_type: field.string('"oidc" (the default, on update too) or "jwt"; only jwt roles log in with a JWT.', {
+    max: 16,
+  }),
   bound_audiences: field.stringList('Audiences (aud) valid for login; any match is enough.'),
   bound_subject: field.string('The sub claim valid for login.', { max: CLAIM_NAME_MAX }),
   bound_claims_type: field.string('How bound_claims values match: "string" (exact) or "glob" (`*`).', {
@@ -102,9 +104,9 @@ function checkClaimMappings(mappings: Record<string, string>): void {
 /** Applies the fields present over `existing` (or a new role) and validates the result. */
 export function applyRoleInput(existing: JwtRole | undefined, input: RoleInput): JwtRole {
   const role: JwtRole = { ...(existing ?? emptyRole()) };
-  // A new role without role_type is "oidc", as in Vault. Vault also resets an existing role to oidc
-  // when an update omits role_type; Coffer keeps the stored type (that reset is a trap, not a contract).
-  if (input.role_type !== undefined && input.role_type !== '') role.roleType = parseRoleType(input.role_type);
+  // Vault reads role_type on every write and takes "" as "oidc": an update that omits it turns a jwt
+  // role into an oidc one (refused below unless it has redirect URIs). Clients must resend role_type=jwt.
+  role.roleType = parseRoleType(input.role_type || 'oidc');
   role.token = updateTokenParams(role.token, input);
   if (input.bound_claims_type !== undefined) {
     if (input.bound_claims_type !== 'string' && input.bound_claims_type !== 'glob') {
