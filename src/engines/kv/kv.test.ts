@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CofferError } from '../../core/errors.js';
 import { FakeClock } from '../../framework/clock.js';
-import { mountForTest } from '../../framework/testing.js';
+import { mountForTest, rejection } from '../../framework/testing.js';
 import { createKvEngine } from './index.js';
 
 const v2 = (clock = new FakeClock()) => mountForTest(createKvEngine(), { clock, options: { version: '2' } });
@@ -404,23 +404,74 @@ describe('kv v2 versions', () => {
     await rejectsWith(
       kv.request('update', 'metadata/cm', { custom_metadata: { k: 'a\u0000b' } }),
       400,
-      'custom_metadata validation failed: value for key "k" contains unprintable characters',
+      '1 error occurred:\n\t* custom_metadata validation failed: value for key "k" contains unprintable characters\n\n',
     );
     await rejectsWith(
       kv.request('patch', 'metadata/cm', { custom_metadata: { k: 'tab\there' } }),
       400,
-      'custom_metadata validation failed: value for key "k" contains unprintable characters',
+      '1 error occurred:\n\t* custom_metadata validation failed: value for key "k" contains unprintable characters\n\n',
     );
     await rejectsWith(
       kv.request('update', 'metadata/cm', { custom_metadata: { 'a\nb': 'v' } }),
       400,
-      'custom_metadata validation failed: key "a\\nb" (a\nb) contains unprintable characters',
+      '1 error occurred:\n\t* custom_metadata validation failed: key "a\\nb" (a\nb) contains unprintable characters\n\n',
     );
     await rejectsWith(kv.request('update', 'metadata/cm', { custom_metadata: { k: { nested: 'x' } } }), 400);
     await rejectsWith(kv.request('update', 'metadata/cm', { custom_metadata: { k: null } }), 400);
     const kept = (await kv.request('read', 'metadata/cm'))?.data?.custom_metadata as Record<string, string>;
     assert.equal(kept.n, '2', 'refusals change nothing');
     await kv.request('update', 'metadata/cm', { custom_metadata: { ok: 'spaces and ünïcödé ✓' } });
+  });
+
+  test("custom_metadata: every problem in one 400, in Vault's multierror text, no value echoed", async () => {
+    const kv = await v2();
+    const prefix = 'custom_metadata validation failed';
+    const longKey = 'k'.repeat(129);
+    const error = await rejection(
+      kv.request('update', 'metadata/cm', {
+        custom_metadata: {
+          ok: 'fine',
+          [longKey]: 's3cret\u0001value',
+          empty: '',
+          'tab\tkey': 'v',
+          big: 'x'.repeat(513),
+        },
+      }),
+    );
+    assert.equal(error.status, 400);
+    const lines = [
+      '5 errors occurred:',
+      `\t* ${prefix}: length of key "${longKey}" is 129 but must be 0 < len(key) <= 128`,
+      `\t* ${prefix}: value for key "${longKey}" contains unprintable characters`,
+      `\t* ${prefix}: length of value for key "empty" is 0 but must be 0 < len(value) <= 512`,
+      `\t* ${prefix}: key "tab\\tkey" (tab\tkey) contains unprintable characters`,
+      `\t* ${prefix}: length of value for key "big" is 513 but must be 0 < len(value) <= 512`,
+    ];
+    assert.equal(error.message, `${lines.join('\n')}\n\n`);
+    assert.deepEqual(error.details, [], 'one error string, as Vault sends it');
+    assert.doesNotMatch(error.message, /s3cret|xxxx/, 'values are never echoed');
+    // The same through PATCH, which validates what it merges.
+    await kv.request('update', 'metadata/cm', { custom_metadata: { ok: 'fine' } });
+    const patched = await rejection(
+      kv.request('patch', 'metadata/cm', { custom_metadata: { a: '', b: 'x'.repeat(513) } }),
+    );
+    assert.match(patched.message, /^2 errors occurred:\n\t\* .*"a" is 0 .*\n\t\* .*"b" is 513 .*\n\n$/);
+    // Past 64 keys only the count is reported, even if keys are bad too.
+    const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i === 0 ? '' : 'v']));
+    const tooMany = await rejection(kv.request('update', 'metadata/cm', { custom_metadata: many }));
+    assert.equal(
+      tooMany.message,
+      `1 error occurred:\n\t* ${prefix}: payload must contain at most 64 keys, provided 65\n\n`,
+    );
+    // A value that is no string at all is reported alone and unwrapped, as Vault's decode step does.
+    const nested = await rejection(
+      kv.request('update', 'metadata/cm', { custom_metadata: { bad: '', k: { s3cret: 'x' } } }),
+    );
+    assert.equal(
+      nested.message,
+      `${prefix}: value for key "k": expected type 'string', got unconvertible type 'map[string]interface {}'`,
+    );
+    assert.deepEqual((await kv.request('read', 'metadata/cm'))?.data?.custom_metadata, { ok: 'fine' });
   });
 
   test('subkeys with depth', async () => {

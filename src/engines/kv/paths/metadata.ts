@@ -1,6 +1,6 @@
 /** `metadata/*path`: the version table and key settings; LIST under `metadata/` walks the key tree. */
 
-import { invalid, notFound } from '../../../core/errors.js';
+import { invalid, multiErrorText, notFound } from '../../../core/errors.js';
 import { parseDurationSeconds } from '../../../framework/duration.js';
 import { field, isPlainObject } from '../../../framework/fields.js';
 import type { KeyedMutex } from '../../../framework/keyed-mutex.js';
@@ -73,33 +73,45 @@ function weakString(key: string, value: unknown): string {
   );
 }
 
-/** Vault's validateCustomMetadata checks, with its texts (the first failure is reported). */
+/**
+ * Vault's validateCustomMetadata: past 64 keys only the count is reported; otherwise every problem
+ * of every key, in its order (length of key, length of value, unprintable key, unprintable value).
+ * Keys are named (an unprintable one also raw, as Vault prints it); values never are.
+ */
+function customMetadataProblems(entries: [string, string][]): string[] {
+  if (entries.length > 64)
+    return [`${CM_PREFIX}: payload must contain at most 64 keys, provided ${entries.length}`];
+  const problems: string[] = [];
+  for (const [key, value] of entries) {
+    const quoted = goQuote(key);
+    const keyLen = Buffer.byteLength(key);
+    if (keyLen === 0 || keyLen > 128)
+      problems.push(`${CM_PREFIX}: length of key ${quoted} is ${keyLen} but must be 0 < len(key) <= 128`);
+    const valueLen = Buffer.byteLength(value);
+    if (valueLen === 0 || valueLen > 512)
+      problems.push(
+        `${CM_PREFIX}: length of value for key ${quoted} is ${valueLen} but must be 0 < len(value) <= 512`,
+      );
+    if (!isPrintable(key))
+      problems.push(`${CM_PREFIX}: key ${quoted} (${key}) contains unprintable characters`);
+    if (!isPrintable(value))
+      problems.push(`${CM_PREFIX}: value for key ${quoted} contains unprintable characters`);
+  }
+  return problems;
+}
+
+/**
+ * The stored form of a custom_metadata write. As in Vault, every value is decoded first (the first
+ * one that cannot be is the whole answer); then all problems come back in one 400, in Vault's
+ * go-multierror text (`1 error occurred:\n\t* …\n\n`).
+ */
 function checkCustomMetadata(value: unknown): Record<string, string> | null {
   if (value === null) return null;
   if (!isPlainObject(value)) throw invalid('custom_metadata must be a map of strings');
-  const entries = Object.entries(value);
-  if (entries.length > 64)
-    throw invalid(`${CM_PREFIX}: payload must contain at most 64 keys, provided ${entries.length}`);
-  const out: Record<string, string> = {};
-  for (const [key, raw] of entries) {
-    const v = weakString(key, raw);
-    const keyLen = Buffer.byteLength(key);
-    if (keyLen === 0 || keyLen > 128)
-      throw invalid(
-        `${CM_PREFIX}: length of key ${goQuote(key)} is ${keyLen} but must be 0 < len(key) <= 128`,
-      );
-    const valueLen = Buffer.byteLength(v);
-    if (valueLen === 0 || valueLen > 512)
-      throw invalid(
-        `${CM_PREFIX}: length of value for key ${goQuote(key)} is ${valueLen} but must be 0 < len(value) <= 512`,
-      );
-    if (!isPrintable(key))
-      throw invalid(`${CM_PREFIX}: key ${goQuote(key)} (${key}) contains unprintable characters`);
-    if (!isPrintable(v))
-      throw invalid(`${CM_PREFIX}: value for key ${goQuote(key)} contains unprintable characters`);
-    out[key] = v;
-  }
-  return out;
+  const entries = Object.entries(value).map(([key, raw]): [string, string] => [key, weakString(key, raw)]);
+  const problems = customMetadataProblems(entries);
+  if (problems.length > 0) throw invalid(multiErrorText(problems));
+  return Object.fromEntries(entries);
 }
 
 function applySettings(meta: KeyMetadata, input: Record<string, unknown>, patch: boolean): KeyMetadata {
