@@ -116,4 +116,26 @@ describe('node-vault on KV v2', () => {
       message: 'no version number provided',
     });
   });
+
+  test('LIST on data/ is a 404 carrying the `vault kv list` warning; custom_metadata problems are one error', async () => {
+    await vault.write('kv2/data/wire/app', { data: { v: 1 } });
+    for (const path of ['kv2/data/wire', 'kv2/data/wire/app']) {
+      const listed = await server.api('LIST', path, undefined, server.rootToken);
+      assert.equal(listed.status, 404, path);
+      const body = listed.body as { data: unknown; warnings: string[] };
+      assert.equal(body.data, null);
+      assert.match(body.warnings[0], /^Invalid path for a versioned K\/V secrets engine\..*'vault kv list'/);
+    }
+    assert.equal((await failure(vault.list('kv2/data/wire'))).status, 404);
+    const bad = await server.api(
+      'POST',
+      'kv2/metadata/wire/app',
+      { custom_metadata: { a: '', b: 'x'.repeat(513) } },
+      server.rootToken,
+    );
+    assert.equal(bad.status, 400);
+    const errors = (bad.body as { errors: string[] }).errors;
+    assert.equal(errors.length, 1, 'one string, as Vault sends its multierror');
+    assert.match(errors[0], /^2 errors occurred:\n\t\* custom_metadata validation failed: .*\n\t\* .*\n\n$/);
+  });
 });

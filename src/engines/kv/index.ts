@@ -2,6 +2,7 @@
  * The `kv` engine: v1 or v2 by the mount's `options.version`, decided per request so a tune to
  * version 2 takes effect (after the in-place upgrade that runs when the mount restarts).
  */
+import { unsupported } from '../../core/errors.js';
 import { defineEngine, type Engine, type Route } from '../../framework/engine.js';
 import { field } from '../../framework/fields.js';
 import { KeyedMutex } from '../../framework/keyed-mutex.js';
@@ -23,12 +24,20 @@ const VERBS: Record<Operation, string> = {
   patch: 'patch',
   delete: 'delete',
 };
-const SUB_ROOTS = new Set(['data', 'metadata', 'delete', 'undelete', 'destroy', 'subkeys', 'config']);
+/** The request paths Vault's pathInvalid answers with the "root" warning, compared as they come. */
+const SUB_ROOTS = new Set(['data', 'metadata', 'delete', 'undelete', 'destroy']);
+const EMPTY_PATH_ROOTS = new Set(['subkeys/', 'delete/', 'undelete/', 'destroy/']);
 
-/** Vault's 404-with-warning for paths that are not under a KV v2 sub-path. */
+/**
+ * Vault's 404-with-warning (backend.go pathInvalid, pattern `.*`) for paths no KV v2 path matches,
+ * LIST included: `data/x/` is not a data path (it ends in "/"), so LIST there is this 404 naming
+ * `vault kv list`, not a 405. A LIST path always ends in "/", so it never gets the root warning.
+ */
 function wrongPath(_ctx: EngineContext, _input: unknown, req: LogicalRequest): LogicalResponse {
-  const root = req.path.replace(/\/$/, '');
-  const warning = SUB_ROOTS.has(root)
+  // Vault's subkeys/, delete/, undelete/ and destroy/ patterns also match an empty path, and none
+  // declares LIST: a LIST of their bare root is the framework's 405, not this 404.
+  if (req.operation === 'list' && EMPTY_PATH_ROOTS.has(req.path)) throw unsupported();
+  const warning = SUB_ROOTS.has(req.path)
     ? 'Non-listing operations on the root of a K/V v2 mount are not supported.'
     : `Invalid path for a versioned K/V secrets engine. See the API docs for the appropriate API endpoints to use. If using the Vault CLI, use 'vault kv ${VERBS[req.operation]}' for this operation.`;
   return { httpStatus: 404, warnings: [warning] };
@@ -50,7 +59,13 @@ function createKvV2(): Engine {
         // Nothing here is a parameter to report as ignored: the answer is the one warning (API.md 5.5).
         fields: { path: field.string('The path that is not a KV v2 endpoint.') },
         freeformData: true,
-        operations: { read: wrongPath, update: wrongPath, patch: wrongPath, delete: wrongPath },
+        operations: {
+          read: wrongPath,
+          list: wrongPath,
+          update: wrongPath,
+          patch: wrongPath,
+          delete: wrongPath,
+        },
         help: 'Not a KV v2 endpoint.',
       }),
     ],

@@ -250,7 +250,7 @@ describe('kv v2 versions', () => {
     const write = await kv.request('update', 'data/a/b/', { data: { x: 1 } });
     assert.equal(write?.httpStatus, 404);
     assert.equal((await kv.request('read', 'data/a/b/'))?.httpStatus, 404);
-    assert.equal((await kv.request('read', 'subkeys/a/b/'))?.httpStatus, 404);
+    assert.equal(await kv.request('read', 'subkeys/a/b/'), undefined, 'a plain 404: no key "a/b/"');
     assert.deepEqual((await kv.request('list', 'metadata/a/'))?.data?.keys ?? [], [], 'no key was made');
     await kv.request('update', 'data/a/b', { data: { x: 1 } });
     assert.deepEqual((await kv.request('list', 'metadata/a/'))?.data?.keys, ['b']);
@@ -501,6 +501,42 @@ describe('kv v2 versions', () => {
     await rejectsWith(kv.request('update', 'data/x', {}), 400, 'no data provided');
     await rejectsWith(kv.request('update', 'data/x', { data: 'text' }), 400);
     await rejectsWith(kv.request('update', 'data/x', { data: [1, 2] }), 400);
+  });
+
+  test("LIST on data/ (or any path outside metadata/) is Vault's 404 naming `vault kv list`, not a 405", async () => {
+    const kv = await v2();
+    await kv.request('update', 'data/team/app', { data: { x: 1 } });
+    const listWarning =
+      "Invalid path for a versioned K/V secrets engine. See the API docs for the appropriate API endpoints to use. If using the Vault CLI, use 'vault kv list' for this operation.";
+    // Vault's data pattern refuses a trailing "/" and a LIST path always has one, so its catch-all
+    // path (which declares LIST) answers, even at the root of data/.
+    for (const path of ['data/', 'data/team/', 'data/team/app/', 'team/', 'config/']) {
+      const res = await kv.request('list', path);
+      assert.equal(res?.httpStatus, 404, path);
+      assert.deepEqual(res?.warnings, [listWarning], path);
+      assert.equal(res?.data, undefined, path);
+    }
+    assert.deepEqual(
+      (await kv.request('list', 'metadata/team/'))?.data?.keys,
+      ['app'],
+      'the LIST that works',
+    );
+    // Paths whose Vault pattern matches (`subkeys/.*`, `delete/.*`, …) but declares no LIST stay 405.
+    for (const path of ['subkeys/team/', 'subkeys/', 'delete/team/', 'delete/', 'undelete/', 'destroy/']) {
+      await rejectsWith(kv.request('list', path), 405, 'unsupported operation');
+    }
+  });
+
+  test('the root warning is for the bare sub-path roots only, compared as sent (Vault)', async () => {
+    const kv = await v2();
+    const root = 'Non-listing operations on the root of a K/V v2 mount are not supported.';
+    for (const path of ['data', 'metadata', 'delete', 'undelete', 'destroy']) {
+      assert.deepEqual((await kv.request('read', path))?.warnings, [root], path);
+    }
+    for (const path of ['data/', 'subkeys']) {
+      const warning = (await kv.request('read', path))?.warnings?.[0] ?? '';
+      assert.match(warning, /^Invalid path for a versioned K\/V secrets engine.*'vault kv get'/, path);
+    }
   });
 
   test("a path outside the v2 sub-paths answers 404 with Vault's warning", async () => {

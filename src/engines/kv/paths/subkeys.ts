@@ -18,7 +18,8 @@ function shape(value: Record<string, unknown>, depth: number, level = 1): Record
 export const subkeyPaths = [
   definePath({
     pattern: 'subkeys/*path',
-    keyOnly: true,
+    // Unlike data/, Vault's subkeys/ pattern takes any path (MatchAllRegex): `subkeys/a/` reads the
+    // key "a/", which cannot exist (404), and a LIST there is an unsupported operation (405).
     fields: {
       path: field.string('Location of the secret.', { max: 4096 }),
       version: field.int('Version; 0 or absent means the latest.'),
