@@ -80,12 +80,15 @@ export function updateTokenParams(existing: TokenParams, input: TokenInput): Tok
     if (!TOKEN_TYPES.has(input.token_type)) throw invalid(`invalid 'token_type' value "${input.token_type}"`);
     next.tokenType = input.token_type as TokenParams['tokenType'];
   }
-  if (next.tokenMaxTtl > 0 && next.tokenTtl > next.tokenMaxTtl) {
-    throw invalid('"token_ttl" cannot be greater than "token_max_ttl"');
-  }
+  if (ttlAboveMax(next)) throw invalid('"token_ttl" cannot be greater than "token_max_ttl"');
   if (isBatch(next.tokenType) && next.tokenPeriod > 0) throw invalid('batch tokens cannot be periodic');
   if (isBatch(next.tokenType) && next.tokenNumUses > 0) throw invalid('batch tokens cannot have num_uses');
   return next;
+}
+
+/** token_ttl beyond a set token_max_ttl, which no write may leave behind. */
+export function ttlAboveMax(params: Pick<TokenParams, 'tokenTtl' | 'tokenMaxTtl'>): boolean {
+  return params.tokenMaxTtl > 0 && params.tokenTtl > params.tokenMaxTtl;
 }
 
 function isBatch(type: TokenParams['tokenType']): boolean {

@@ -8,6 +8,7 @@ import { renewByTokenParams } from '../token-fields.js';
 import { type LockoutEngine, UserLockout } from '../user-lockout.js';
 import { loginPaths } from './paths/login.js';
 import { rolePaths } from './paths/role.js';
+import { roleSettingPaths } from './paths/role-settings.js';
 import { secretIdPaths } from './paths/secret-id.js';
 import { tidyPaths } from './paths/tidy.js';
 import { loadRole, mountSalt } from './roles.js';
@@ -15,13 +16,15 @@ import { SecretIds } from './secret-ids.js';
 
 export function createApproleEngine(): LockoutEngine {
   const secretIds = new SecretIds(new KeyedMutex());
+  const roleLocks = new KeyedMutex();
   // Keyed on the role ID exactly as sent: role IDs are case-sensitive.
   const userLockout = new UserLockout();
   const engine = defineEngine({
     type: 'approle',
     help: 'Authenticates machines and applications with a role ID and a secret ID.',
     paths: [
-      ...rolePaths(new KeyedMutex(), secretIds),
+      ...rolePaths(roleLocks, secretIds),
+      ...roleSettingPaths(roleLocks),
       ...secretIdPaths(secretIds),
       ...tidyPaths(secretIds),
       ...loginPaths(secretIds, userLockout),

@@ -19,14 +19,14 @@ import {
 } from '../roles.js';
 import type { SecretIds } from '../secret-ids.js';
 
-const roleNameField = { role_name: field.name('Name of the role (case-insensitive).') };
+export const roleNameField = { role_name: field.name('Name of the role (case-insensitive).') };
 const roleIdField = {
   role_id: field.string('Identifier of the role; a UUID is made when none is given.', {
     max: MAX_CREDENTIAL_LENGTH,
   }),
 };
 
-const roleFields = {
+export const roleFields = {
   ...roleNameField,
   ...roleIdField,
   ...tokenFields,
@@ -39,9 +39,9 @@ const roleFields = {
   period: field.duration('Deprecated: use token_period.'),
 };
 
-type RoleInput = Input<typeof roleFields>;
+export type RoleInput = Input<typeof roleFields>;
 
-function roleToWire(role: RoleEntry): Record<string, unknown> {
+export function roleToWire(role: RoleEntry): Record<string, unknown> {
   return {
     bind_secret_id: role.bindSecretId,
     local_secret_ids: role.localSecretIds,
@@ -57,7 +57,8 @@ function checkCidrs(cidrs: string[]): string[] {
   return cidrs;
 }
 
-function applyRoleInput(role: RoleEntry, input: RoleInput, creating: boolean): RoleEntry {
+/** Applies a role write (the full one or a one-setting endpoint's) over `role` and checks the result. */
+export function applyRoleInput(role: RoleEntry, input: Partial<RoleInput>, creating: boolean): RoleEntry {
   if (input.token_period !== undefined && input.period !== undefined)
     throw invalid('"token_period" and "period" cannot both be supplied');
   const next: RoleEntry = {
@@ -85,10 +86,13 @@ function applyRoleInput(role: RoleEntry, input: RoleInput, creating: boolean): R
   return next;
 }
 
+/** Role changes of one mount run one at a time: role IDs must stay unique across roles. */
+export function serialiseRoleWrites<T>(roleLocks: KeyedMutex, ctx: EngineContext, fn: () => Promise<T>) {
+  return roleLocks.run(`${ctx.system.mountUuid}/roles`, fn);
+}
+
 export function rolePaths(roleLocks: KeyedMutex, secretIds: SecretIds) {
-  /** Role changes of one mount run one at a time: role IDs must stay unique across roles. */
-  const serialise = <T>(ctx: EngineContext, fn: () => Promise<T>) =>
-    roleLocks.run(`${ctx.system.mountUuid}/roles`, fn);
+  const serialise = <T>(ctx: EngineContext, fn: () => Promise<T>) => serialiseRoleWrites(roleLocks, ctx, fn);
 
   const writeRole = (creating: boolean) => (ctx: EngineContext, input: RoleInput) =>
     serialise(ctx, async (): Promise<LogicalResponse | undefined> => {
