@@ -357,6 +357,42 @@ describe('approle', () => {
     assert.equal(login.body.auth.metadata.role_name, 'mixedcase');
   });
 
+  test("one-setting endpoints and missing roles on the wire: Vault's statuses and bodies", async () => {
+    await createRole('fields', { token_ttl: 1200 });
+    const setting = (method: string, role: string, body?: object) =>
+      server.api(method, `auth/approle/role/${role}/token-ttl`, body, root);
+    assert.deepEqual((await setting('GET', 'fields')).body.data, { token_ttl: 1200 });
+    assert.equal((await setting('POST', 'fields', { token_ttl: '30m' })).status, 204);
+    assert.deepEqual((await setting('GET', 'fields')).body.data, { token_ttl: 1800 });
+    assert.equal((await setting('DELETE', 'fields')).status, 204);
+    assert.deepEqual((await setting('GET', 'fields')).body.data, { token_ttl: 0 });
+    const answers = [
+      [await setting('GET', 'nope'), 404, []],
+      [await setting('POST', 'nope', { token_ttl: 60 }), 404, ['unsupported path']],
+      [
+        await server.api('POST', 'auth/approle/role/nope/secret-id', {}, root),
+        404,
+        ['role "nope" does not exist'],
+      ],
+      [
+        await server.api('POST', 'auth/approle/role/nope/secret-id/lookup', { secret_id: 'x' }, root),
+        500,
+        ['role "nope" does not exist'],
+      ],
+    ] as const;
+    for (const [res, status, errors] of answers) {
+      assert.equal(res.status, status, res.text);
+      assert.deepEqual(res.body.errors, errors);
+    }
+    assert.equal((await setting('DELETE', 'nope')).status, 204);
+    const custom = () =>
+      server.api('POST', 'auth/approle/role/fields/custom-secret-id', { secret_id: 'twice' }, root);
+    assert.equal((await custom()).status, 200);
+    const again = await custom();
+    assert.equal(again.status, 500, again.text);
+    assert.deepEqual(again.body.errors, ['failed to store secret_id: SecretID is already registered']);
+  });
+
   test('a response-wrapped secret ID is unwrapped, then logs in', async () => {
     const roleId = await createRole('wrapped');
     const wrapped = await server.api('POST', 'auth/approle/role/wrapped/secret-id', {}, root, {

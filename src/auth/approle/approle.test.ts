@@ -104,6 +104,13 @@ describe('approle roles', () => {
     assert.equal((await mount.request('read', 'role/A/role-id'))?.data?.role_id, 'new-id');
   });
 
+  test('setting the role ID of a role that does not exist is a 404, as in Vault', async () => {
+    const { mount } = await setup();
+    const refused = await rejection(mount.request('update', 'role/nope/role-id', { role_id: 'x' }));
+    assert.deepEqual([refused.status, refused.message], [404, 'unsupported path']);
+    assert.equal((await rejection(mount.request('update', 'role/nope/role-id', {}))).status, 404);
+  });
+
   test('deleting a role deletes its secret IDs and its role ID', async () => {
     const { engine, mount } = await setup();
     const { roleId, secretId } = await roleWithSecret(mount, 'a');
@@ -164,11 +171,17 @@ describe('approle secret IDs', () => {
     );
   });
 
-  test('custom secret IDs, and a duplicate is refused', async () => {
+  test("custom secret IDs, and a duplicate is refused with Vault's 500", async () => {
     const { engine, mount } = await setup();
     await mount.request('update', 'role/a', {});
     await mount.request('update', 'role/a/custom-secret-id', { secret_id: 'my-own-secret' });
-    await rejection(mount.request('update', 'role/a/custom-secret-id', { secret_id: 'my-own-secret' }));
+    const duplicate = await rejection(
+      mount.request('update', 'role/a/custom-secret-id', { secret_id: 'my-own-secret' }),
+    );
+    assert.deepEqual(
+      [duplicate.status, duplicate.message],
+      [500, 'failed to store secret_id: SecretID is already registered'],
+    );
     await rejection(mount.request('update', 'role/a/custom-secret-id', { secret_id: ' padded ' }));
     const roleId = (await mount.request('read', 'role/a/role-id'))?.data?.role_id;
     assert.ok((await login(engine, mount, { role_id: roleId, secret_id: 'my-own-secret' }))?.auth);
@@ -251,6 +264,25 @@ describe('approle secret IDs', () => {
     });
     assert.equal(found?.data?.secret_id_accessor, a.accessor);
   });
+});
+
+describe("approle: secret ID endpoints of a role that does not exist (Vault's statuses)", () => {
+  const cases: [string, 'list' | 'update', string, Record<string, string>, number][] = [
+    ['listing its secret IDs', 'list', 'secret-id/', {}, 400],
+    ['issuing a secret ID', 'update', 'secret-id', {}, 404],
+    ['registering a custom secret ID', 'update', 'custom-secret-id', { secret_id: 's' }, 404],
+    ['looking up a secret ID', 'update', 'secret-id/lookup', { secret_id: 's' }, 500],
+    ['destroying a secret ID', 'update', 'secret-id/destroy', { secret_id: 's' }, 500],
+    ['looking up an accessor', 'update', 'secret-id-accessor/lookup', { secret_id_accessor: 'a' }, 500],
+    ['destroying by accessor', 'update', 'secret-id-accessor/destroy', { secret_id_accessor: 'a' }, 500],
+  ];
+  for (const [name, op, path, body, status] of cases) {
+    test(`${name}: ${status} 'role "Nope" does not exist' (the name as sent)`, async () => {
+      const { mount } = await setup();
+      const refused = await rejection(mount.request(op, `role/Nope/${path}`, body));
+      assert.deepEqual([refused.status, refused.message], [status, 'role "Nope" does not exist']);
+    });
+  }
 });
 
 describe('approle login', () => {

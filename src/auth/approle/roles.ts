@@ -3,7 +3,7 @@
  * `role_id/<salted hash>` maps a role ID back to its role (role IDs never appear in storage keys).
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { invalid } from '../../core/errors.js';
+import { type CofferError, invalid } from '../../core/errors.js';
 import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
 import type { TxOp } from '../../storage/backend.js';
 import { defaultTokenParams, type TokenParams } from '../token-fields.js';
@@ -61,9 +61,17 @@ export function loadRole(storage: StorageView, name: string): Promise<RoleEntry 
   return storage.getJson<RoleEntry>(`role/${normaliseRoleName(name)}`);
 }
 
-export async function requireRole(storage: StorageView, name: string): Promise<RoleEntry> {
+/**
+ * The role, or Vault's `role "<name as sent>" does not exist` made by `refuse`: Vault answers it as 400,
+ * 404 or 500 depending on the endpoint.
+ */
+export async function requireRole(
+  storage: StorageView,
+  name: string,
+  refuse: (message: string) => CofferError = invalid,
+): Promise<RoleEntry> {
   const role = await loadRole(storage, name);
-  if (!role) throw invalid(`role "${normaliseRoleName(name)}" does not exist`);
+  if (!role) throw refuse(`role ${JSON.stringify(name)} does not exist`);
   return role;
 }
 

@@ -4,7 +4,7 @@
  * change to one secret ID runs under its lock, so a use count is spent exactly once.
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { invalid } from '../../core/errors.js';
+import { internal } from '../../core/errors.js';
 import type { KeyedMutex } from '../../framework/keyed-mutex.js';
 import type { EngineContext } from '../../framework/path.js';
 import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
@@ -61,7 +61,9 @@ export class SecretIds {
     const secretIdHmac = hmacHex(role.hmacKey, secretId);
     const key = folderOf(role) + secretIdHmac;
     return this.locks.run(lockKey(deps, secretIdHmac), async () => {
-      if (await deps.storage.has(key)) throw invalid('SecretID is already registered');
+      // Vault returns this as a plain error, so it is a 500.
+      if (await deps.storage.has(key))
+        throw internal('failed to store secret_id: SecretID is already registered');
       const now = deps.clock.now();
       const entry: SecretIdEntry = {
         ...settings,

@@ -1,7 +1,7 @@
 /** `role/`, `role/:role_name` and `role/:role_name/role-id`: AppRole role management. */
 import { randomUUID } from 'node:crypto';
 import { isValidCidr } from '../../../core/cidr.js';
-import { invalid } from '../../../core/errors.js';
+import { invalid, notFound } from '../../../core/errors.js';
 import { field, type Input } from '../../../framework/fields.js';
 import type { KeyedMutex } from '../../../framework/keyed-mutex.js';
 import type { LogicalResponse } from '../../../framework/logical.js';
@@ -14,7 +14,6 @@ import {
   newRole,
   normaliseRoleName,
   type RoleEntry,
-  requireRole,
   saveRole,
 } from '../roles.js';
 import type { SecretIds } from '../secret-ids.js';
@@ -145,8 +144,10 @@ export function rolePaths(roleLocks: KeyedMutex, secretIds: SecretIds) {
         },
         update: (ctx, input) =>
           serialise(ctx, async () => {
+            const role = await loadRole(ctx.storage, input.role_name!);
+            // Vault's ErrUnsupportedPath for a role that is not there, before it looks at the body.
+            if (!role) throw notFound('unsupported path');
             if (!input.role_id) throw invalid('missing role_id');
-            const role = await requireRole(ctx.storage, input.role_name!);
             await saveRole(ctx.storage, { ...role, roleId: input.role_id }, role.roleId);
           }),
       },

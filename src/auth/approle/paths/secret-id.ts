@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { cidrAllows, isValidCidr } from '../../../core/cidr.js';
-import { CofferError, invalid } from '../../../core/errors.js';
+import { CofferError, internal, invalid, notFound } from '../../../core/errors.js';
 import { field, type Input, isPlainObject } from '../../../framework/fields.js';
 import type { LogicalResponse } from '../../../framework/logical.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
@@ -105,7 +105,8 @@ function settingsFor(ctx: EngineContext, role: RoleEntry, input: IssueInput): Se
 
 export function secretIdPaths(secretIds: SecretIds) {
   async function issue(ctx: EngineContext, input: IssueInput, secretId: string): Promise<LogicalResponse> {
-    const role = await requireRole(ctx.storage, input.role_name!);
+    // Vault pairs this error response with ErrUnsupportedPath, so it is a 404.
+    const role = await requireRole(ctx.storage, input.role_name!, notFound);
     if (!role.bindSecretId) throw invalid('bind_secret_id is not set on the role');
     const entry = await secretIds.create(ctx, role, secretId, settingsFor(ctx, role, input));
     return {
@@ -123,7 +124,7 @@ export function secretIdPaths(secretIds: SecretIds) {
     input: { role_name?: string; secret_id_accessor?: string },
   ) {
     if (!input.secret_id_accessor) throw invalid('missing secret_id_accessor');
-    const role = await requireRole(ctx.storage, input.role_name!);
+    const role = await requireRole(ctx.storage, input.role_name!, internal);
     const found = await secretIds.byAccessor(ctx, role, input.secret_id_accessor);
     if (found.found === 'none') throw invalid('failed to find accessor entry for secret_id_accessor');
     // Another role's accessor: refused like Vault's fix for CVE-2023-24999, and nothing is touched.
@@ -134,7 +135,7 @@ export function secretIdPaths(secretIds: SecretIds) {
 
   async function destroyByValue(ctx: EngineContext, input: { role_name?: string; secret_id?: string }) {
     if (!input.secret_id) throw invalid('missing secret_id');
-    const role = await requireRole(ctx.storage, input.role_name!);
+    const role = await requireRole(ctx.storage, input.role_name!, internal);
     const entry = await secretIds.lookup(ctx, role, input.secret_id);
     if (entry) await secretIds.destroy(ctx, role, entry.secretIdHmac);
   }
@@ -177,7 +178,7 @@ export function secretIdPaths(secretIds: SecretIds) {
       operations: {
         update: async (ctx, input) => {
           if (!input.secret_id) throw invalid('missing secret_id');
-          const role = await requireRole(ctx.storage, input.role_name!);
+          const role = await requireRole(ctx.storage, input.role_name!, internal);
           const entry = await secretIds.lookup(ctx, role, input.secret_id);
           return entry && { data: secretIdToWire(entry) };
         },
@@ -196,7 +197,7 @@ export function secretIdPaths(secretIds: SecretIds) {
       operations: {
         update: async (ctx, input) => {
           if (!input.secret_id_accessor) throw invalid('missing secret_id_accessor');
-          const role = await requireRole(ctx.storage, input.role_name!);
+          const role = await requireRole(ctx.storage, input.role_name!, internal);
           const found = await secretIds.byAccessor(ctx, role, input.secret_id_accessor);
           // Another role's accessor reads as unknown here: a lookup must not confirm it exists.
           if (found.found !== 'own')
