@@ -239,6 +239,25 @@ describe('approle secret IDs', () => {
     await rejection(login(engine, mount, { role_id: b.roleId, secret_id: b.secretId }));
   });
 
+  test('an expired secret ID, before any tidy: lookup answers nothing, its accessor is unknown and unlisted', async () => {
+    const { mount, clock } = await setup();
+    await mount.request('update', 'role/a', {});
+    const keep = (await mount.request('update', 'role/a/secret-id', {}))?.data;
+    const gone = (await mount.request('update', 'role/a/secret-id', { ttl: 60 }))?.data;
+    clock.advance(60_000);
+    const byValue = { secret_id: gone?.secret_id };
+    assert.equal(await mount.request('update', 'role/a/secret-id/lookup', byValue), undefined);
+    const byAccessor = await rejection(
+      mount.request('update', 'role/a/secret-id-accessor/lookup', {
+        secret_id_accessor: gone?.secret_id_accessor,
+      }),
+    );
+    assert.equal(byAccessor.status, 404);
+    assert.deepEqual((await mount.request('list', 'role/a/secret-id/'))?.data?.keys, [
+      keep?.secret_id_accessor,
+    ]);
+  });
+
   test('tidy removes expired secret IDs and dangling accessors', async () => {
     const { mount, clock } = await setup();
     await mount.request('update', 'role/a', {});

@@ -45,7 +45,7 @@ async function accessorKey(storage: StorageView, accessor: string): Promise<stri
   return `accessor/${hmacHex(await mountSalt(storage), accessor)}`;
 }
 
-function isExpired(entry: SecretIdEntry, now: number): boolean {
+export function isExpired(entry: SecretIdEntry, now: number): boolean {
   return entry.expirationTime !== 0 && now >= entry.expirationTime;
 }
 
@@ -108,11 +108,13 @@ export class SecretIds {
     });
   }
 
-  async accessors(storage: StorageView, role: RoleEntry): Promise<string[]> {
+  /** The accessors of the role's live secret IDs (expired ones are gone once Vault's periodic tidy runs). */
+  async accessors(deps: Deps, role: RoleEntry): Promise<string[]> {
     const accessors: string[] = [];
-    for (const hmac of await storage.list(folderOf(role))) {
-      const entry = await this.read(storage, role, hmac);
-      if (entry) accessors.push(entry.accessor);
+    const now = deps.clock.now();
+    for (const hmac of await deps.storage.list(folderOf(role))) {
+      const entry = await this.read(deps.storage, role, hmac);
+      if (entry && !isExpired(entry, now)) accessors.push(entry.accessor);
     }
     return accessors.sort();
   }

@@ -9,7 +9,7 @@ import { field, type Input, isPlainObject } from '../../../framework/fields.js';
 import type { LogicalResponse } from '../../../framework/logical.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
 import { MAX_CREDENTIAL_LENGTH, type RoleEntry, requireRole } from '../roles.js';
-import type { SecretIdEntry, SecretIdSettings, SecretIds } from '../secret-ids.js';
+import { isExpired, type SecretIdEntry, type SecretIdSettings, type SecretIds } from '../secret-ids.js';
 
 const roleNameField = { role_name: field.name('Name of the role (case-insensitive).') };
 const secretIdField = {
@@ -147,7 +147,7 @@ export function secretIdPaths(secretIds: SecretIds) {
       operations: {
         list: async (ctx, input) => {
           const role = await requireRole(ctx.storage, input.role_name!);
-          return { data: { keys: await secretIds.accessors(ctx.storage, role) } };
+          return { data: { keys: await secretIds.accessors(ctx, role) } };
         },
       },
       help: "List the accessors of the role's secret IDs.",
@@ -179,6 +179,7 @@ export function secretIdPaths(secretIds: SecretIds) {
         update: async (ctx, input) => {
           if (!input.secret_id) throw invalid('missing secret_id');
           const role = await requireRole(ctx.storage, input.role_name!, internal);
+          // Nothing (204) for an expired secret ID, as in Vault once its periodic tidy has run.
           const entry = await secretIds.lookup(ctx, role, input.secret_id);
           return entry && { data: secretIdToWire(entry) };
         },
@@ -199,8 +200,9 @@ export function secretIdPaths(secretIds: SecretIds) {
           if (!input.secret_id_accessor) throw invalid('missing secret_id_accessor');
           const role = await requireRole(ctx.storage, input.role_name!, internal);
           const found = await secretIds.byAccessor(ctx, role, input.secret_id_accessor);
-          // Another role's accessor reads as unknown here: a lookup must not confirm it exists.
-          if (found.found !== 'own')
+          // Another role's accessor reads as unknown here: a lookup must not confirm it exists. An
+          // expired one too: Vault's periodic tidy removes its accessor within a minute of expiry.
+          if (found.found !== 'own' || isExpired(found.entry, ctx.clock.now()))
             throw new CofferError('not_found', 'failed to find accessor entry for secret_id_accessor');
           return { data: secretIdToWire(found.entry) };
         },
