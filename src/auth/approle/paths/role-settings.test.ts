@@ -82,15 +82,16 @@ describe('approle one-setting endpoints (role/:role_name/<setting>)', () => {
     });
   }
 
-  test('bound-cidr-list is a deprecated alias of secret-id-bound-cidrs, with a warning on read', async () => {
+  test("bound-cidr-list, deprecated: updates secret_id_bound_cidrs, reads null and deletes nothing, as Vault's", async () => {
     const { mount, full } = await mountWithRole();
     const read = await mount.request('read', 'role/app/bound-cidr-list');
-    assert.deepEqual(read?.data, { bound_cidr_list: ['10.0.0.0/8'] });
+    assert.deepEqual(read?.data, { bound_cidr_list: null });
     assert.match(read?.warnings?.[0] ?? '', /"bound_cidr_list" field is deprecated/);
     await mount.request('update', 'role/app/bound-cidr-list', { bound_cidr_list: '10.9.0.0/16' });
     assert.deepEqual((await full()).secret_id_bound_cidrs, ['10.9.0.0/16']);
-    await mount.request('delete', 'role/app/bound-cidr-list');
-    assert.deepEqual((await full()).secret_id_bound_cidrs, []);
+    // Vault's delete clears only the legacy field: the login restriction stays.
+    assert.equal(await mount.request('delete', 'role/app/bound-cidr-list'), undefined, 'a 204');
+    assert.deepEqual((await full()).secret_id_bound_cidrs, ['10.9.0.0/16']);
   });
 
   test('local-secret-ids is read-only', async () => {
@@ -198,10 +199,7 @@ describe('approle one-setting endpoints (role/:role_name/<setting>)', () => {
       secret_id_bound_cidrs: '10.0.0.0/8',
     });
     const before = await full();
-    for (const [op, path] of [
-      ['delete', 'role/app/secret-id-bound-cidrs'],
-      ['delete', 'role/app/bound-cidr-list'],
-    ] as const) {
+    for (const [op, path] of [['delete', 'role/app/secret-id-bound-cidrs']] as const) {
       const refused = await rejection(mount.request(op, path));
       assert.deepEqual(
         [refused.status, refused.message],

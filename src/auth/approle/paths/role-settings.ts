@@ -41,6 +41,8 @@ interface RoleSetting {
   read?(wire: Record<string, unknown>): Record<string, unknown>;
   readWarning?: string;
   readOnly?: boolean;
+  /** DELETE answers 204 and changes nothing (the setting it names no longer exists in storage). */
+  keepOnDelete?: boolean;
   help: string;
 }
 
@@ -116,12 +118,14 @@ const SETTINGS: RoleSetting[] = [
     help: 'Read, set or clear the CIDRs the tokens the role issues may be used from.',
   },
   {
-    // Vault's read of this deprecated endpoint answers null since its role storage moved the list to
-    // secret_id_bound_cidrs, and its delete clears nothing; here it is an alias of that setting.
+    // Deprecated. As in Vault: an update sets secret_id_bound_cidrs; the read shows the legacy field,
+    // which Vault's role upgrade always empties, so null; and a delete clears only that legacy field,
+    // so nothing: a caller used to Vault must not lift a login restriction by deleting it here.
     segment: 'bound-cidr-list',
     name: 'bound_cidr_list',
     refuse: refuseNoCidrs('bound_cidr_list'),
-    read: (wire) => ({ bound_cidr_list: wire.secret_id_bound_cidrs }),
+    read: () => ({ bound_cidr_list: null }),
+    keepOnDelete: true,
     readWarning:
       'The "bound_cidr_list" field is deprecated and will be removed. Please use "secret_id_bound_cidrs" instead.',
     help: 'Deprecated alias of secret-id-bound-cidrs.',
@@ -194,7 +198,7 @@ export function roleSettingPaths(roleLocks: KeyedMutex) {
       delete: (ctx: EngineContext, input: Change) =>
         serialiseRoleWrites(roleLocks, ctx, async () => {
           const role = await loadRole(ctx.storage, input.role_name!);
-          if (!role) return;
+          if (!role || setting.keepOnDelete) return;
           const reset = { [setting.name]: defaultOf(setting.name) } as Change;
           await saveRole(ctx.storage, applyRoleInput(role, reset, false), role.roleId);
         }),
