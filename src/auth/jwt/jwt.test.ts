@@ -532,6 +532,14 @@ describe('jwt login', () => {
       githubActionsClaims(idp.issuer, now, { aud: ['a', 'https://github.com/org'] }),
     );
     assert.ok((await mount.request('update', 'login', { role: 'glob', jwt: audList }))?.auth);
+    // Vault reads bound_claims_type with its default on every write: an update that leaves it out
+    // makes the glob patterns exact strings again, so the login they matched is refused.
+    await mount.request('update', 'role/glob', { role_type: 'jwt', user_claim: 'sub' });
+    assert.equal((await mount.request('read', 'role/glob'))?.data?.bound_claims_type, 'string');
+    assert.match(
+      (await rejection(mount.request('update', 'login', { role: 'glob', jwt: ok }))).message,
+      /repository/,
+    );
   });
 
   test('role, config and CIDR errors', async () => {

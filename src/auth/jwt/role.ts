@@ -108,12 +108,12 @@ export function applyRoleInput(existing: JwtRole | undefined, input: RoleInput):
   // role into an oidc one (refused below unless it has redirect URIs). Clients must resend role_type=jwt.
   role.roleType = parseRoleType(input.role_type || 'oidc');
   role.token = updateTokenParams(role.token, input);
-  if (input.bound_claims_type !== undefined) {
-    if (input.bound_claims_type !== 'string' && input.bound_claims_type !== 'glob') {
-      throw invalid(`invalid 'bound_claims_type': ${input.bound_claims_type}`);
-    }
-    role.boundClaimsType = input.bound_claims_type;
-  }
+  // Likewise bound_claims_type: Vault reads it with its default on every write, so an update that
+  // omits it makes a glob role match exactly again (stricter, never looser).
+  const claimsType = input.bound_claims_type ?? 'string';
+  if (claimsType !== 'string' && claimsType !== 'glob')
+    throw invalid(`invalid 'bound_claims_type': ${claimsType}`);
+  role.boundClaimsType = claimsType;
   if (input.bound_claims !== undefined)
     role.boundClaims = parseBoundClaims(input.bound_claims, role.boundClaimsType);
   else parseBoundClaims(role.boundClaims, role.boundClaimsType); // a type change must still fit the stored claims
