@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pgCreateRole } from './baselines.js';
 import { inParallel, type LoadResult, runLoad } from './load.js';
+import { quotaWorkload } from './quota.js';
 import { type BenchServer, pinPrefix, startBenchServer } from './server.js';
 import type { CustomContext, CustomResult, CustomWorkload } from './workloads.js';
 import { mountRedis, PG_URL, REDIS } from './workloads.js';
@@ -356,6 +357,7 @@ async function unsealAndRss(server: BenchServer, context: CustomContext): Promis
 export const CUSTOM_WORKLOADS: CustomWorkload[] = [
   pgCreds,
   massExpiry,
+  quotaWorkload,
   {
     name: 'unseal-100k-leases',
     also: ['rss-100k', 'unseal-first-read'],

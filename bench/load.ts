@@ -30,6 +30,8 @@ export interface LoadResult {
   errors: number;
   /** Mean latency in ms (for slow requests' rate: see closedLoopRate). */
   meanMs?: number;
+  /** Responses by status code (autocannon's statusCodeStats), for workloads that expect non-2xx answers. */
+  byStatus?: Record<string, number>;
 }
 
 /**
@@ -101,6 +103,9 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     ...percentiles(latencies),
     errors: result.errors + result.timeouts + result.non2xx,
     meanMs: mean(latencies),
+    byStatus: Object.fromEntries(
+      Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat.count ?? 0]),
+    ),
   };
 }
 

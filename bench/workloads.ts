@@ -93,7 +93,7 @@ function once<T>(server: BenchServer, key: string, make: () => Promise<T>): Prom
   return done.get(key) as Promise<T>;
 }
 
-async function ok(server: BenchServer, method: string, path: string, body?: unknown) {
+export async function ok(server: BenchServer, method: string, path: string, body?: unknown) {
   const res = await server.api(method, path, body, server.token);
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
   return res;
@@ -148,7 +148,7 @@ const kvReader = (server: BenchServer) =>
     'path "bench-kv2/data/*" { capabilities = ["read"] }\npath "bench-kv1/*" { capabilities = ["read"] }',
   );
 
-const kvRead = async (server: BenchServer, connections: number) => {
+export const kvRead = async (server: BenchServer, connections: number) => {
   const paths = await seedKv(server, 'bench-kv2', '2', 1000);
   return {
     connections,
