@@ -20,8 +20,9 @@ import { invalid } from './errors.js';
 import { ExpirationManager } from './expiration/manager.js';
 import { KeyRotation } from './key-rotation.js';
 import { MountManager } from './mount-manager.js';
-import type { MountEntry } from './mounts.js';
+import { type MountEntry, routePrefix } from './mounts.js';
 import { PolicyStore } from './policy-store.js';
+import { RateLimits } from './quotas/rate-limits.js';
 import { createSysEngine } from './sys/index.js';
 import { createTokenEngine } from './token/engine.js';
 import { type TokenEntry, TokenStore } from './token/store.js';
@@ -54,6 +55,7 @@ export interface UnsealedState {
   wrappingTokens: WrappingTokens;
   cluster: { name: string; id: string };
   keyRotation: KeyRotation;
+  rateLimits: RateLimits;
 }
 
 export class Core {
@@ -83,6 +85,11 @@ export class Core {
   get unsealed(): UnsealedState {
     if (!this.state) throw new Error('core is sealed');
     return this.state;
+  }
+
+  /** The rate-limit quotas while unsealed; the HTTP layer asks this before anything else. */
+  get rateLimits(): RateLimits | undefined {
+    return this.state?.rateLimits;
   }
 
   get clusterInfo(): { name: string; id: string } | undefined {
@@ -190,6 +197,15 @@ export class Core {
       },
     });
     const cluster = await this.loadCluster();
+    const rateLimits = new RateLimits({
+      storage: new StorageView(barrier, 'sys/quotas/'),
+      clock: this.clock,
+      log: this.log.child('quotas'),
+      mountOf: (path) => {
+        const entry = mounts?.table.match(path);
+        return entry && routePrefix(entry);
+      },
+    });
     const builtins = new Map([
       ['token', createTokenEngine(tokens)],
       ['system', createSysEngine(this)],
@@ -207,6 +223,7 @@ export class Core {
         // An auth mount's tokens go with it (Vault revokes their leases under the mount's path).
         if (prefix.startsWith('auth/')) await tokens.revokeByPathPrefix(prefix);
       },
+      mountMoved: (from, to) => rateLimits.mountMoved(from, to),
     });
     const mountManager = mounts;
     expiration = new ExpirationManager({
@@ -227,6 +244,7 @@ export class Core {
     const auditedHeaders = new AuditedHeaders(new StorageView(barrier, 'core/audited-headers/'));
     const keyRotation = new KeyRotation(barrier, this.clock, this.log.child('barrier'));
     if (!fresh) {
+      await rateLimits.load();
       await audit.load();
       await auditedHeaders.load();
       expiration.start();
@@ -250,6 +268,7 @@ export class Core {
       wrappingTokens,
       cluster,
       keyRotation,
+      rateLimits,
     };
   }
 

@@ -39,6 +39,8 @@ export interface MountManagerDeps {
   userLockout?: ServerLockoutSettings;
   /** Revokes every lease issued under a route prefix (disable, remount). */
   revokePrefix?: (prefix: string) => Promise<void>;
+  /** A mount left its route prefix: disabled (`to` undefined) or moved. Quotas on it follow. */
+  mountMoved?: (from: string, to: string | undefined) => Promise<void>;
 }
 
 export class MountManager {
@@ -105,6 +107,7 @@ export class MountManager {
     if (runtime) await runtime.engine.cleanup?.(runtime.ctx);
     this.runtimes.delete(entry.uuid);
     await this.table.remove(entry);
+    await this.deps.mountMoved?.(routePrefix(entry), undefined);
     await new StorageView(this.deps.barrier, storagePrefix(entry)).deleteAll();
   }
 
@@ -127,6 +130,7 @@ export class MountManager {
     await this.deps.revokePrefix?.(routePrefix(entry));
     const moved = { ...entry, table, path };
     await this.table.replace(moved);
+    await this.deps.mountMoved?.(routePrefix(entry), routePrefix(moved));
     const runtime = this.runtimes.get(entry.uuid);
     if (runtime) {
       runtime.entry = moved;

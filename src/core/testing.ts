@@ -29,7 +29,7 @@ export async function startDevCore(options: DevCoreOptions) {
     defaultLeaseTtl: 3600,
     maxLeaseTtl: 7200,
   });
-  const { rootToken } = await core.initializeDev();
+  const { key, rootToken } = await core.initializeDev();
   let requests = 0;
   const send = (
     operation: Operation,
@@ -48,5 +48,7 @@ export async function startDevCore(options: DevCoreOptions) {
       headers: {},
       ...extra,
     });
-  return { core, rootToken, send };
+  /** Unseals again after `core.sealVault()`. */
+  const unseal = () => core.submitUnsealKey(Buffer.from(key).toString('hex'));
+  return { core, rootToken, send, unseal };
 }

@@ -8,6 +8,7 @@ import { parseDurationSeconds } from './duration.js';
 export type FieldKind =
   | 'string'
   | 'int'
+  | 'float'
   | 'bool'
   | 'duration'
   | 'stringList'
@@ -53,6 +54,14 @@ function parseInteger(value: unknown, name: string): number {
   const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isInteger(number))
     throw invalid(`field "${name}" must be an integer`);
+  return number;
+}
+
+/** Go's float fields: a JSON number or its text; never NaN or an infinity. */
+function parseNumber(value: unknown, name: string): number {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isFinite(number))
+    throw invalid(`field "${name}" must be a number`);
   return number;
 }
 
@@ -154,6 +163,7 @@ export const field = {
       },
       options,
     ),
+  float: (description: string, options?: Options<number>) => make('float', description, parseNumber, options),
   bool: (description: string, options?: Options<boolean>) => make('bool', description, parseBool, options),
   duration: (description: string, options?: Options<number>) =>
     make<number>('duration', description, (value, name) => parseDurationSeconds(value, name), options),

@@ -9,6 +9,7 @@ import type { Logger } from '../framework/log.js';
 import type { Operation } from '../framework/logical.js';
 import { type Envelope, encodeEnvelope } from './envelope.js';
 import { writeError, writeJson } from './errors.js';
+import type { ClientAddress, ClientAddressOf } from './forwarded-for.js';
 import {
   operationFor,
   parseBody,
@@ -18,12 +19,15 @@ import {
   tokenFrom,
   wrapTtlFrom,
 } from './parse-request.js';
+import { refusedByQuota } from './rate-limit.js';
 import { RAW_PATHS, serveRaw } from './sys-raw.js';
 
 export interface HandlerOptions {
   maxRequestBytes: number;
   /** Passed to core as the request's deadline (Vault's max_request_duration). */
   maxRequestDurationMs?: number;
+  /** The listener's X-Forwarded-For handling; without it the client is the TCP peer. */
+  clientAddressOf?: ClientAddressOf;
   log: Logger;
 }
 
@@ -47,8 +51,24 @@ async function serve(
   req: IncomingMessage,
   res: ServerResponse,
 ) {
+  // Plain locals, not an object: no allocation per request unless X-Forwarded-For is configured.
+  let clientAddr = req.socket.remoteAddress ?? '';
+  let clientPort = req.socket.remotePort;
+  if (options.clientAddressOf) {
+    // Before anything else, as Vault's listener wraps its whole handler.
+    const client = forwardedClient(req, options.clientAddressOf);
+    clientAddr = client.address;
+    clientPort = client.port;
+  }
   const target = parseTarget(req.url ?? '/');
   if (!target) return writeJson(res, 404, { errors: [] });
+  // With no quota (or sealed) this is the only cost quotas add to a request.
+  const limits = core.rateLimits;
+  if (limits?.active) {
+    const client = { address: clientAddr, port: clientPort };
+    const quotaRequest = { id: requestId, path: target.path, query: target.query, client };
+    if (refusedByQuota(core, limits, quotaRequest, req, res, options.log)) return;
+  }
   const method = req.method ?? 'GET';
   const body = async () =>
     parseBody(await readBody(req, options.maxRequestBytes), req.headers['content-type']);
@@ -81,14 +101,24 @@ async function serve(
     operation,
     data,
     token: tokenFrom(req),
-    clientAddr: req.socket.remoteAddress ?? '',
-    clientPort: req.socket.remotePort,
+    clientAddr,
+    clientPort,
     headers: flatHeaders(req),
     wrapTtlSeconds: wrapTtlFrom(req),
     help: isHelp(target.query),
     maxDurationMs: options.maxRequestDurationMs,
   });
   respond(res, path, operation, result);
+}
+
+function forwardedClient(req: IncomingMessage, resolve: ClientAddressOf): ClientAddress {
+  // Node joins repeated X-Forwarded-For lines with ", ", which the resolver splits like one list.
+  const header = req.headers['x-forwarded-for'];
+  return resolve(
+    req.socket.remoteAddress,
+    req.socket.remotePort,
+    typeof header === 'string' ? header : undefined,
+  );
 }
 
 function isHelp(query: URLSearchParams): boolean {

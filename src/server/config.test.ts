@@ -123,3 +123,32 @@ test('max_request_duration: 90 s by default, default_max_request_duration for ev
   for (const zero of ['0s', '0h0m0s', '', '+0s'])
     assert.equal(durationOf({}, { max_request_duration: zero }), 90_000);
 });
+
+test('x_forwarded_for_*: off without authorized addresses; Vault defaults reject; lists as text or arrays', () => {
+  const listener = (extra: Record<string, unknown>) =>
+    configFromObject({ ...base, listener: { tcp: [{ tls_disable: true, ...extra }] } }).listeners[0];
+  assert.equal(listener({ x_forwarded_for_hop_skips: 2 }).forwardedFor, undefined);
+  assert.deepEqual(listener({ x_forwarded_for_authorized_addrs: '10.0.0.0/8, 192.0.2.1' }).forwardedFor, {
+    authorizedAddrs: ['10.0.0.0/8', '192.0.2.1'],
+    hopSkips: 0,
+    rejectNotAuthorized: true,
+    rejectNotPresent: true,
+  });
+  assert.deepEqual(
+    listener({
+      x_forwarded_for_authorized_addrs: ['::1/128'],
+      x_forwarded_for_hop_skips: '1',
+      x_forwarded_for_reject_not_authorized: 'false',
+      x_forwarded_for_reject_not_present: false,
+    }).forwardedFor,
+    { authorizedAddrs: ['::1/128'], hopSkips: 1, rejectNotAuthorized: false, rejectNotPresent: false },
+  );
+  assert.throws(
+    () => listener({ x_forwarded_for_authorized_addrs: '10.0.0.0/33' }),
+    /invalid CIDR "10.0.0.0\/33"/,
+  );
+  assert.throws(
+    () => listener({ x_forwarded_for_authorized_addrs: '10.0.0.0/8', x_forwarded_for_hop_skips: -1 }),
+    /cannot be negative/,
+  );
+});

@@ -4,10 +4,12 @@ import { readFile } from 'node:fs/promises';
 import type { SecureVersion } from 'node:tls';
 import { type LockoutSettings, parseLockoutThreshold } from '../auth/user-lockout.js';
 import { parseHcl } from '../config/hcl.js';
+import { isValidCidr } from '../core/cidr.js';
 import { invalid } from '../core/errors.js';
 import { parseDurationSeconds } from '../framework/duration.js';
 import { isPlainObject } from '../framework/fields.js';
 import type { LogLevel } from '../framework/log.js';
+import type { ForwardedForOptions } from '../http/forwarded-for.js';
 
 export interface ListenerConfig {
   address: string; // host:port
@@ -25,6 +27,8 @@ export interface ListenerConfig {
   readHeaderTimeoutMs?: number;
   readTimeoutMs?: number;
   idleTimeoutMs?: number;
+  /** Set only when `x_forwarded_for_authorized_addrs` lists at least one CIDR. */
+  forwardedFor?: ForwardedForOptions;
 }
 
 export interface ServerConfig {
@@ -149,11 +153,41 @@ function parseListener(
   listener.readHeaderTimeoutMs = timeout('http_read_header_timeout');
   listener.readTimeoutMs = timeout('http_read_timeout');
   listener.idleTimeoutMs = timeout('http_idle_timeout');
+  listener.forwardedFor = parseForwardedFor(body);
   if (!Number.isInteger(listener.maxRequestBytes) || listener.maxRequestBytes <= 0) {
     // Vault: a negative size disables the limit; Coffer keeps a limit and refuses such configs.
     throw invalid('listener "tcp": max_request_size must be a positive integer');
   }
   return listener;
+}
+
+/** A list setting given as a JSON/HCL list or as comma-separated text, as Vault takes its CIDR lists. */
+function listSetting(value: unknown): string[] {
+  const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
+  return items.map((item) => item.trim()).filter((item) => item !== '');
+}
+
+/** Vault's `x_forwarded_for_*` listener settings; the rest mean nothing without authorized addresses. */
+function parseForwardedFor(body: Record<string, unknown>): ForwardedForOptions | undefined {
+  const where = 'listener "tcp"';
+  if (body.x_forwarded_for_authorized_addrs === undefined) return undefined;
+  const authorizedAddrs = listSetting(body.x_forwarded_for_authorized_addrs);
+  const bad = authorizedAddrs.find((cidr) => !isValidCidr(cidr));
+  if (bad !== undefined) throw invalid(`${where}: x_forwarded_for_authorized_addrs: invalid CIDR "${bad}"`);
+  if (authorizedAddrs.length === 0) return undefined;
+  const skips = String(body.x_forwarded_for_hop_skips ?? '0').trim();
+  if (!/^-?\d+$/.test(skips))
+    throw invalid(`${where}: invalid value for x_forwarded_for_hop_skips: ${skips}`);
+  const hopSkips = Number(skips);
+  if (hopSkips < 0)
+    throw invalid(`${where}: x_forwarded_for_hop_skips cannot be negative but set to ${hopSkips}`);
+  const flag = (name: string) => (body[name] === undefined ? true : truthy(body[name]));
+  return {
+    authorizedAddrs,
+    hopSkips,
+    rejectNotAuthorized: flag('x_forwarded_for_reject_not_authorized'),
+    rejectNotPresent: flag('x_forwarded_for_reject_not_present'),
+  };
 }
 
 /** Vault's method types for `user_lockout` blocks; only userpass enforces lockout in Coffer. */

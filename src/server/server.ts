@@ -5,6 +5,7 @@ import { createRegistry } from '../core/engine-registry.js';
 import { newMountEntry } from '../core/mounts.js';
 import { builtinEngines } from '../engines/registry.js';
 import { createLogger, type Logger } from '../framework/log.js';
+import { forwardedForResolver } from '../http/forwarded-for.js';
 import { createHandler } from '../http/handler.js';
 import { createListener, type Listener } from '../http/listener/index.js';
 import { parseGoBool } from '../http/parse-request.js';
@@ -63,6 +64,7 @@ export async function startServer(
       const handler = createHandler(core, {
         maxRequestBytes: listenerConfig.maxRequestBytes,
         maxRequestDurationMs: listenerConfig.maxRequestDurationMs,
+        clientAddressOf: listenerConfig.forwardedFor && forwardedForResolver(listenerConfig.forwardedFor),
         log,
       });
       const tls = listenerConfig.tlsDisable

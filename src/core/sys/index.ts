@@ -9,6 +9,7 @@ import { leasePaths } from './leases.js';
 import { lockedUserPaths } from './locked-users.js';
 import { sysMountPaths } from './mounts.js';
 import { policyPaths } from './policies.js';
+import { quotaPaths } from './quotas.js';
 import { toolPaths } from './tools.js';
 import { wrappingPaths } from './wrapping.js';
 
@@ -26,6 +27,7 @@ export function createSysEngine(core: Core): Engine {
       ...wrappingPaths(core),
       ...auditPaths(core),
       ...lockedUserPaths(core),
+      ...quotaPaths(core),
     ],
     help: 'System endpoints used for control, policy and debugging.',
   });

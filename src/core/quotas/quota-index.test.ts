@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { QuotaIndex } from './quota-index.js';
+import { RateLimitQuota } from './rate-limit-quota.js';
+
+function indexOf(scopes: Record<string, [string, string]>): QuotaIndex {
+  const index = new QuotaIndex();
+  for (const [name, [mountPath, pathSuffix]] of Object.entries(scopes)) {
+    const spec = { name, mountPath, pathSuffix, rate: 1, intervalSeconds: 1, blockIntervalSeconds: 0 };
+    index.set(new RateLimitQuota(spec));
+  }
+  return index;
+}
+
+const mountOf = (path: string) =>
+  ['secret/', 'auth/approle/', 'sys/'].find((m) => path.startsWith(m) || `${path}/` === m);
+
+const all = {
+  global: ['', ''],
+  kv: ['secret/', ''],
+  app: ['secret/', 'data/app'],
+  team: ['secret/', 'data/team/*'],
+  teamA: ['secret/', 'data/team/a*'],
+} satisfies Record<string, [string, string]>;
+
+const cases = [
+  { name: 'an exact path beats its mount', path: 'secret/data/app', wins: 'app' },
+  { name: 'a trailing slash is ignored', path: 'secret/data/app/', wins: 'app' },
+  { name: 'the longest glob wins', path: 'secret/data/team/alpha', wins: 'teamA' },
+  { name: 'a shorter glob still beats the mount', path: 'secret/data/team/b', wins: 'team' },
+  { name: 'the mount beats the global quota', path: 'secret/data/other', wins: 'kv' },
+  { name: 'another mount falls to the global quota', path: 'auth/approle/login', wins: 'global' },
+  { name: 'an unmounted path falls to the global quota', path: 'nowhere/x', wins: 'global' },
+];
+
+for (const c of cases) {
+  test(`most specific quota: ${c.name}`, () => {
+    assert.equal(indexOf(all).find(c.path, mountOf)?.spec.name, c.wins);
+  });
+}
+
+test('without a global quota, other mounts are not limited; deleting a quota takes it out', () => {
+  const index = indexOf({ kv: ['secret/', ''], team: ['secret/', 'data/team/*'] });
+  assert.equal(index.find('sys/mounts', mountOf), undefined);
+  index.delete('team');
+  assert.equal(index.find('secret/data/team/a', mountOf)?.spec.name, 'kv');
+  assert.equal(index.holding({ mountPath: 'secret/', pathSuffix: '' })?.spec.name, 'kv');
+});
+
+test('with only a global quota, the mount is never looked up', () => {
+  const index = indexOf({ global: ['', ''] });
+  assert.equal(index.find('secret/x', () => assert.fail('mountOf was called'))?.spec.name, 'global');
+});

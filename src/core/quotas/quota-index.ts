@@ -1,0 +1,83 @@
+/**
+ * The rate-limit quotas in force, indexed for the lookup every request makes. The most specific
+ * quota wins, as in Vault: an exact path under a mount, then the longest path glob, then the mount,
+ * then the global quota.
+ */
+import type { RateLimitQuota, RateLimitQuotaSpec } from './rate-limit-quota.js';
+
+type Scope = Pick<RateLimitQuotaSpec, 'mountPath' | 'pathSuffix'>;
+
+/** One key per scope; two quotas may not share one (Vault: "similar properties"). */
+function scopeKey(scope: Scope): string {
+  return `${scope.mountPath}\n${scope.pathSuffix}`;
+}
+
+export class QuotaIndex {
+  private readonly byName = new Map<string, RateLimitQuota>();
+  private readonly byScope = new Map<string, RateLimitQuota>();
+  /** Glob quotas per mount, longest prefix first. */
+  private readonly globs = new Map<string, RateLimitQuota[]>();
+  /** Quotas narrower than global exist: only then does a request's mount need looking up. */
+  private scoped = 0;
+
+  get size(): number {
+    return this.byName.size;
+  }
+
+  get(name: string): RateLimitQuota | undefined {
+    return this.byName.get(name);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()].sort();
+  }
+
+  all(): RateLimitQuota[] {
+    return [...this.byName.values()];
+  }
+
+  /** The quota already holding this scope, if any. */
+  holding(scope: Scope): RateLimitQuota | undefined {
+    return this.byScope.get(scopeKey(scope));
+  }
+
+  set(quota: RateLimitQuota): void {
+    this.delete(quota.spec.name);
+    const { spec } = quota;
+    this.byName.set(spec.name, quota);
+    this.byScope.set(scopeKey(spec), quota);
+    if (spec.mountPath !== '') this.scoped++;
+    if (spec.pathSuffix.endsWith('*')) {
+      const list = [...(this.globs.get(spec.mountPath) ?? []), quota];
+      list.sort((a, b) => b.spec.pathSuffix.length - a.spec.pathSuffix.length);
+      this.globs.set(spec.mountPath, list);
+    }
+  }
+
+  delete(name: string): void {
+    const quota = this.byName.get(name);
+    if (!quota) return;
+    const { spec } = quota;
+    this.byName.delete(name);
+    this.byScope.delete(scopeKey(spec));
+    if (spec.mountPath !== '') this.scoped--;
+    const globs = this.globs.get(spec.mountPath)?.filter((q) => q !== quota);
+    if (globs?.length) this.globs.set(spec.mountPath, globs);
+    else this.globs.delete(spec.mountPath);
+  }
+
+  /** `mountOf` gives the route prefix of the mount serving a path, asked only when needed. */
+  find(path: string, mountOf: (path: string) => string | undefined): RateLimitQuota | undefined {
+    const global = this.byScope.get('\n');
+    if (this.scoped === 0) return global;
+    const mountPath = mountOf(path);
+    if (mountPath === undefined) return global;
+    const suffix = path.length > mountPath.length ? path.slice(mountPath.length).replace(/\/$/, '') : '';
+    return (
+      this.byScope.get(`${mountPath}\n${suffix}`) ??
+      this.globs.get(mountPath)?.find((q) => suffix.startsWith(q.spec.pathSuffix.slice(0, -1))) ??
+      this.byScope.get(`${mountPath}\n`) ??
+      global
+    );
+  }
+}
