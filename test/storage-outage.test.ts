@@ -31,7 +31,10 @@ const PG_PORT = Number(PG.port || 5432);
 async function timed(promise: Promise<ApiResult>, ms: number): Promise<ApiResult> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<ApiResult>((resolve) => {
-    timer = setTimeout(() => resolve({ status: 0, body: undefined, text: 'timed out' }), ms);
+    timer = setTimeout(
+      () => resolve({ status: 0, body: undefined, text: 'timed out', headers: new Headers() }),
+      ms,
+    );
   });
   try {
     return await Promise.race([promise, timeout]);

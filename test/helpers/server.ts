@@ -12,6 +12,7 @@ export interface ApiResult {
   // biome-ignore lint/suspicious/noExplicitAny: tests inspect arbitrary JSON bodies
   body: any;
   text: string;
+  headers: Headers;
 }
 
 export interface TestServerOptions {
@@ -77,7 +78,7 @@ export async function api(
   } catch {
     parsed = undefined;
   }
-  return { status: response.status, body: parsed, text };
+  return { status: response.status, body: parsed, text, headers: response.headers };
 }
 
 function configText(options: TestServerOptions, dir: string): string {
