@@ -48,12 +48,39 @@ const cases = [
     client: '2001:db8::7',
   },
   {
-    name: 'a hop with a port keeps it',
+    name: "a hop with a port: the connection's port is kept, as Vault does",
     options: strict,
     peer: '10.1.2.3',
     header: '[2001:db8::7]:4431',
     client: '2001:db8::7',
-    port: 4431,
+  },
+  {
+    name: 'an IPv4-mapped hop is its IPv4 address (one client, one bucket)',
+    options: strict,
+    peer: '10.1.2.3',
+    header: '::ffff:203.0.113.9',
+    client: '203.0.113.9',
+  },
+  {
+    name: 'an IPv6 hop is written canonically',
+    options: strict,
+    peer: '10.1.2.3',
+    header: '2001:0DB8:0:0:0:0:0:7',
+    client: '2001:db8::7',
+  },
+  {
+    name: 'a zone ID is refused (any length would be accepted by isIP)',
+    options: strict,
+    peer: '10.1.2.3',
+    header: `fe80::1%${'x'.repeat(4000)}`,
+    error: 'error parsing client address from x-forwarded-for header',
+  },
+  {
+    name: 'what the client wrote before the chosen hop cannot change the answer',
+    options: lenient,
+    peer: '10.1.2.3',
+    header: 'garbage, , 203.0.113.9',
+    client: '203.0.113.9',
   },
   {
     name: 'an untrusted peer is refused',
@@ -68,6 +95,7 @@ const cases = [
     peer: '192.0.2.1',
     header: '203.0.113.9',
     client: '192.0.2.1',
+    untrusted: true,
   },
   {
     name: 'a missing header is refused',
@@ -84,18 +112,19 @@ const cases = [
     client: '10.1.2.3',
   },
   {
-    name: 'a malformed hop is refused',
+    name: 'a malformed chosen hop is refused',
     options: strict,
     peer: '10.1.2.3',
     header: 'not-an-ip',
-    error: 'error parsing client address (not-an-ip) from header',
+    error: 'error parsing client address from x-forwarded-for header',
   },
   {
-    name: 'a malformed hop is ignored when so configured',
+    // The peer is the trusted proxy: falling back to it would hand the client the proxy's address.
+    name: 'a malformed chosen hop is refused even when a missing header is allowed',
     options: lenient,
     peer: '10.1.2.3',
-    header: 'not-an-ip',
-    client: '10.1.2.3',
+    header: '203.0.113.9, not-an-ip',
+    error: 'error parsing client address from x-forwarded-for header',
   },
   {
     name: 'too many hop skips are refused',
@@ -117,6 +146,7 @@ for (const c of cases) {
       );
       return;
     }
-    assert.deepEqual(resolve(c.peer, 5000, c.header), { address: c.client, port: c.port ?? 5000 });
+    const expected = { address: c.client, port: 5000, ...(c.untrusted ? { untrustedHeader: true } : {}) };
+    assert.deepEqual(resolve(c.peer, 5000, c.header), expected);
   });
 }

@@ -59,6 +59,8 @@ async function serve(
     const client = forwardedClient(req, options.clientAddressOf);
     clientAddr = client.address;
     clientPort = client.port;
+    // Vault deletes an untrusted peer's header, so an audited x-forwarded-for never logs its claim.
+    if (client.untrustedHeader) delete req.headers['x-forwarded-for'];
   }
   const target = parseTarget(req.url ?? '/');
   if (!target) return writeJson(res, 404, { errors: [] });

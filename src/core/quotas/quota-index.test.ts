@@ -29,6 +29,11 @@ const cases = [
   { name: 'the longest glob wins', path: 'secret/data/team/alpha', wins: 'teamA' },
   { name: 'a shorter glob still beats the mount', path: 'secret/data/team/b', wins: 'team' },
   { name: 'the mount beats the global quota', path: 'secret/data/other', wins: 'kv' },
+  {
+    name: "at the mount's root, the mount quota holds without a catch-all glob",
+    path: 'secret/',
+    wins: 'kv',
+  },
   { name: 'another mount falls to the global quota', path: 'auth/approle/login', wins: 'global' },
   { name: 'an unmounted path falls to the global quota', path: 'nowhere/x', wins: 'global' },
 ];
@@ -45,6 +50,13 @@ test('without a global quota, other mounts are not limited; deleting a quota tak
   index.delete('team');
   assert.equal(index.find('secret/data/team/a', mountOf)?.spec.name, 'kv');
   assert.equal(index.holding({ mountPath: 'secret/', pathSuffix: '' })?.spec.name, 'kv');
+});
+
+test("at the mount's root a `mount/*` glob beats the mount's own quota, as in Vault", () => {
+  const index = indexOf({ kv: ['secret/', ''], every: ['secret/', '*'] });
+  assert.equal(index.find('secret/', mountOf)?.spec.name, 'every');
+  assert.equal(index.find('secret', mountOf)?.spec.name, 'every');
+  assert.equal(index.find('secret/data/x', mountOf)?.spec.name, 'every');
 });
 
 test('with only a global quota, the mount is never looked up', () => {

@@ -59,7 +59,9 @@ export class QuotaIndex {
     if (!quota) return;
     const { spec } = quota;
     this.byName.delete(name);
-    this.byScope.delete(scopeKey(spec));
+    // Only its own scope entry: a scope is never shared (RateLimits checks), but deleting another
+    // quota's entry would leave that one listed and enforced nowhere.
+    if (this.byScope.get(scopeKey(spec)) === quota) this.byScope.delete(scopeKey(spec));
     if (spec.mountPath !== '') this.scoped--;
     const globs = this.globs.get(spec.mountPath)?.filter((q) => q !== quota);
     if (globs?.length) this.globs.set(spec.mountPath, globs);
@@ -73,8 +75,10 @@ export class QuotaIndex {
     const mountPath = mountOf(path);
     if (mountPath === undefined) return global;
     const suffix = path.length > mountPath.length ? path.slice(mountPath.length).replace(/\/$/, '') : '';
+    // At the mount's root (empty suffix) no exact path matches, so a `mount/*` glob beats the mount's
+    // own quota there, as in Vault (its index has no entry for an empty path).
     return (
-      this.byScope.get(`${mountPath}\n${suffix}`) ??
+      (suffix === '' ? undefined : this.byScope.get(`${mountPath}\n${suffix}`)) ??
       this.globs.get(mountPath)?.find((q) => suffix.startsWith(q.spec.pathSuffix.slice(0, -1))) ??
       this.byScope.get(`${mountPath}\n`) ??
       global

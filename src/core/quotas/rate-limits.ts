@@ -4,8 +4,10 @@
  * so a sealed server limits nothing (as Vault, whose quota manager is reset on seal).
  */
 import type { Clock } from '../../framework/clock.js';
+import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import type { Logger } from '../../framework/log.js';
 import type { StorageView } from '../../framework/storage-view.js';
+import { invalid } from '../errors.js';
 import { DEFAULT_EXEMPT_PATHS, ExemptPaths } from './exempt-paths.js';
 import { QuotaIndex } from './quota-index.js';
 import { RateLimitQuota, type RateLimitQuotaSpec, type RateLimitVerdict } from './rate-limit-quota.js';
@@ -43,6 +45,11 @@ export class RateLimits {
   config: QuotaConfig = { auditRejections: false, responseHeaders: false, exemptPaths: DEFAULT_EXEMPT_PATHS };
   /** Whether any quota exists: the one check a request makes when none does. */
   active = false;
+  /**
+   * Every change runs alone: a scope check and its write must not interleave with another's, or two
+   * concurrent creates (Terraform applies ten at a time) both pass the check and share one scope.
+   */
+  private readonly writes = new KeyedMutex();
 
   constructor(private readonly deps: RateLimitsDeps) {}
 
@@ -53,7 +60,18 @@ export class RateLimits {
     for (const name of await this.deps.storage.list(QUOTA_FOLDER)) {
       try {
         const spec = await this.deps.storage.getJson<RateLimitQuotaSpec>(QUOTA_FOLDER + name);
-        if (spec) this.index.set(new RateLimitQuota(spec));
+        if (!spec) continue;
+        // Only a store written before writes were serialised can hold two; the first one loaded keeps
+        // the scope, and the other is reported rather than silently shadowed.
+        const holder = this.sameScope(spec);
+        if (holder) {
+          this.deps.log.warn('skipping a rate-limit quota whose scope another quota already holds', {
+            name,
+            holder,
+          });
+          continue;
+        }
+        this.index.set(new RateLimitQuota(spec));
       } catch (error) {
         this.deps.log.warn('skipping a rate-limit quota that cannot be read', {
           name,
@@ -73,13 +91,15 @@ export class RateLimits {
     return this.index.find(path, this.deps.mountOf)?.allow(client, this.deps.clock.now());
   }
 
-  async writeConfig(config: QuotaConfig): Promise<void> {
-    await this.deps.storage.putJson(CONFIG_KEY, {
-      enable_rate_limit_audit_logging: config.auditRejections,
-      enable_rate_limit_response_headers: config.responseHeaders,
-      rate_limit_exempt_paths: [...config.exemptPaths],
-    } satisfies StoredConfig);
-    this.applyConfig(config);
+  writeConfig(config: QuotaConfig): Promise<void> {
+    return this.serialised(async () => {
+      await this.deps.storage.putJson(CONFIG_KEY, {
+        enable_rate_limit_audit_logging: config.auditRejections,
+        enable_rate_limit_response_headers: config.responseHeaders,
+        rate_limit_exempt_paths: [...config.exemptPaths],
+      } satisfies StoredConfig);
+      this.applyConfig(config);
+    });
   }
 
   get(name: string): RateLimitQuotaSpec | undefined {
@@ -91,31 +111,53 @@ export class RateLimits {
   }
 
   /** The name of another quota on the same scope, which Vault refuses to duplicate. */
-  sameScope(spec: RateLimitQuotaSpec): string | undefined {
+  private sameScope(spec: RateLimitQuotaSpec): string | undefined {
     const holder = this.index.holding(spec);
     return holder && holder.spec.name !== spec.name ? holder.spec.name : undefined;
   }
 
-  /** Creates or replaces a quota; a replaced quota's counters start afresh, as in Vault. */
-  async put(spec: RateLimitQuotaSpec): Promise<void> {
+  /**
+   * Creates or replaces a quota; a replaced quota's counters start afresh, as in Vault. Refused when
+   * another quota holds the same scope.
+   */
+  create(spec: RateLimitQuotaSpec): Promise<void> {
+    return this.serialised(() => {
+      const holder = this.sameScope(spec);
+      if (holder)
+        throw invalid(`quota rule with similar properties exists under the name ${JSON.stringify(holder)}`);
+      return this.put(spec);
+    });
+  }
+
+  remove(name: string): Promise<void> {
+    return this.serialised(() => this.removeNow(name));
+  }
+
+  /** A mount was disabled (`to` undefined) or moved: its quotas go with it, as in Vault. */
+  mountMoved(from: string, to: string | undefined): Promise<void> {
+    return this.serialised(async () => {
+      for (const quota of this.index.all()) {
+        if (quota.spec.mountPath !== from) continue;
+        if (to === undefined) await this.removeNow(quota.spec.name);
+        else await this.put({ ...quota.spec, mountPath: to });
+      }
+    });
+  }
+
+  private serialised<T>(change: () => Promise<T>): Promise<T> {
+    return this.writes.run('quotas', change);
+  }
+
+  private async put(spec: RateLimitQuotaSpec): Promise<void> {
     await this.deps.storage.putJson(QUOTA_FOLDER + spec.name, spec);
     this.index.set(new RateLimitQuota(spec));
     this.active = true;
   }
 
-  async remove(name: string): Promise<void> {
+  private async removeNow(name: string): Promise<void> {
     await this.deps.storage.delete(QUOTA_FOLDER + name);
     this.index.delete(name);
     this.active = this.index.size > 0;
-  }
-
-  /** A mount was disabled (`to` undefined) or moved: its quotas go with it, as in Vault. */
-  async mountMoved(from: string, to: string | undefined): Promise<void> {
-    for (const quota of this.index.all()) {
-      if (quota.spec.mountPath !== from) continue;
-      if (to === undefined) await this.remove(quota.spec.name);
-      else await this.put({ ...quota.spec, mountPath: to });
-    }
   }
 
   private applyConfig(config: QuotaConfig): void {

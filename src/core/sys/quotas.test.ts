@@ -124,6 +124,20 @@ describe('sys/quotas', () => {
     assert.equal((await dev.send('delete', 'sys/quotas/rate-limit/never-was', root)).response, undefined);
   });
 
+  test("concurrent creates on one scope: exactly one is stored, the other gets Vault's 400", async () => {
+    const body = (rate: number) => ({ path: 'kv/data/race', rate, interval: '1h' });
+    const outcomes = await Promise.all([
+      status(dev.send('update', 'sys/quotas/rate-limit/race-a', root, body(1))),
+      status(dev.send('update', 'sys/quotas/rate-limit/race-b', root, body(1000))),
+    ]);
+    assert.deepEqual([...outcomes].sort(), [200, 400]);
+    const winner = outcomes[0] === 200 ? 'race-a' : 'race-b';
+    const limits = dev.core.rateLimits!;
+    assert.equal(limits.check('kv/data/race', '192.0.2.9')?.limit, winner === 'race-a' ? 1 : 1000);
+    await dev.send('delete', `sys/quotas/rate-limit/${winner}`, root);
+    assert.notEqual(limits.check('kv/data/race', '192.0.2.9')?.limit, winner === 'race-a' ? 1 : 1000);
+  });
+
   test('the checks the HTTP layer asks for: the most specific quota, exempt paths', async () => {
     const limits = dev.core.rateLimits!;
     // app: 2 per second on kv/data/app/*; kv-limit: 897 per 2 minutes; global: 50 per second.

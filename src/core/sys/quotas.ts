@@ -88,11 +88,7 @@ function specOf(core: Core, input: Input<typeof quotaFields>): RateLimitQuotaSpe
 
 async function writeQuota(core: Core, input: Input<typeof quotaFields>) {
   const spec = specOf(core, input);
-  const limits = core.unsealed.rateLimits;
-  const holder = limits.sameScope(spec);
-  if (holder)
-    throw invalid(`quota rule with similar properties exists under the name ${JSON.stringify(holder)}`);
-  await limits.put(spec);
+  await core.unsealed.rateLimits.create(spec);
 }
 
 function readQuota(core: Core, input: { name?: string }) {
