@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import nodeVault from 'node-vault';
+import { registerCanary } from './helpers/canary.js';
 import { removeServerDir, startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
@@ -18,6 +19,7 @@ test('node-vault: init, unseal, status, health', async () => {
   assert.equal((await vault.initialized()).initialized, false);
   const init = await vault.init({ secret_shares: 3, secret_threshold: 2 });
   assert.equal(init.keys.length, 3);
+  for (const secret of [init.root_token, ...init.keys]) registerCanary(secret, 'init'); // for the K1 sweep
   vault.token = init.root_token;
   assert.equal((await vault.status()).sealed, true);
   await vault.unseal({ secret_shares: 1, key: init.keys[0] });

@@ -1,12 +1,17 @@
 /** `coffer kv` against a real server, on a KV v1 and a KV v2 mount: every subcommand, its output and its errors. */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type CliResult, runCli } from '../src/cli/testing.js';
+import { registerCanary } from './helpers/canary.js';
 import { removeServerDir, startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
+/** A value the CLI writes: the K1 sweep checks the server's output and audit log never show it. */
+const SECRET = `s3cret-${randomBytes(6).toString('hex')}`;
+registerCanary(SECRET, 'kv value written by the CLI');
 let env: Record<string, string>;
 
 /** Runs `coffer kv …`; `ok` asserts exit 0 and shows stderr when it is not. */
@@ -51,12 +56,12 @@ for (const m of mounts) {
       const jsonFile = join(server.dir, `${m.name}-data.json`);
       await writeFile(certFile, '-----BEGIN CERT-----\n');
       await writeFile(jsonFile, '{"nested": {"n": 1}}');
-      const put = await ok(['put', `${m.mount}/app`, 'user=alice', `cert=@${certFile}`, 'token=-'], 's3cret');
+      const put = await ok(['put', `${m.mount}/app`, 'user=alice', `cert=@${certFile}`, 'token=-'], SECRET);
       assert.match(
         put.stdout,
         m.name === 'v2' ? /^== Secret Path ==\nkv2\/data\/app\n/ : /^Success! Data written to: kv1\/app\n$/,
       );
-      assert.equal((await ok(['get', '-field=token', `${m.mount}/app`])).stdout, 's3cret');
+      assert.equal((await ok(['get', '-field=token', `${m.mount}/app`])).stdout, SECRET);
       assert.equal(
         (await ok(['get', '-mount', m.mount, '-field=cert', 'app'])).stdout,
         '-----BEGIN CERT-----\n',

@@ -326,7 +326,7 @@ path "sys/leases/revoke/database/creds/mine/*" { capabilities = ["update"] }
 
 /** A userpass login whose display name is `userpass-<name>`, so odd characters reach the username template. */
 async function loginAs(name: string, policies: string[]): Promise<string> {
-  const password = `pw-${run}`;
+  const password = `login-pw-${run}`; // not `pw-${run}`: the hostile name below holds that
   await ok('POST', `auth/userpass/users/${encodeURIComponent(name)}`, { password, token_policies: policies });
   const login = await call('POST', `auth/userpass/login/${encodeURIComponent(name)}`, { password }, '');
   assert.equal(login.status, 200, login.text);

@@ -10,6 +10,7 @@ import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { findCanaries, watchOutput } from './helpers/canary.js';
 import {
   type ApiResult,
   api,
@@ -24,16 +25,14 @@ const PG_URL = process.env.COFFER_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:
 
 const canary = () => `CANARY_${randomBytes(10).toString('hex')}`;
 
-function encodings(secret: string): string[] {
-  return [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('hex')];
-}
-
+/** No secret in `text`, raw, base64 or hex (the K1 sweep's search, helpers/canary.ts). */
 function assertNoCanary(text: string, secrets: readonly string[], where: string): void {
-  for (const secret of secrets) {
-    for (const form of encodings(secret)) {
-      assert.equal(text.includes(form), false, `${where} holds a secret (${form.slice(0, 14)}…): ${text}`);
-    }
-  }
+  const hits = findCanaries(
+    text,
+    secrets.map((value) => ({ value, label: 'a secret' })),
+    where,
+  );
+  assert.deepEqual(hits, [], `${where} holds a secret: ${text}`);
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 30_000) {
@@ -191,6 +190,7 @@ describe('K5: cores and inspector', {
     child.stderr!.on('data', (chunk) => {
       output += chunk;
     });
+    watchOutput('the K5 server', () => output);
     address = await until('the server to listen', () => /Listener: (http\S+)/.exec(output)?.[1]);
   });
 

@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { registerCanary } from './helpers/canary.js';
 import { spawnServer } from './helpers/server.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: arbitrary JSON bodies
@@ -74,6 +75,8 @@ test('TLS listener from the HCL config', async () => {
       secret_threshold: 1,
     });
     assert.equal(init.status, 200);
+    registerCanary(init.json.root_token, 'root token'); // for the K1 sweep of the server's output
+    for (const key of init.json.keys) registerCanary(key, 'unseal key');
     await tlsRequest(`${address}/v1/sys/unseal`, 'PUT', ca, { key: init.json.keys[0] });
     const health = await tlsRequest(`${address}/v1/sys/health`, 'GET', ca);
     assert.equal(health.json.sealed, false);

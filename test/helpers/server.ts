@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { noteExchange, registerCanary, snapshotLogsUnder, watchOutput } from './canary.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const BIN = join(ROOT, 'bin/coffer.js');
@@ -33,6 +34,13 @@ export interface TestServerOptions {
    * fails with EFBIG. Only the soft limit is set, so a test can lift it (`prlimit --pid`) to free space.
    */
   fileSizeLimit?: number;
+  /**
+   * Enables a file audit device (`sys/audit/k1-sweep`, `k1-sweep-audit.log` in the server's
+   * directory) once the server is unsealed, so that the K1 canary sweep (helpers/canary.ts) searches
+   * an audit log of everything the test does. On by default for an initialized inmem, sqlite or dev
+   * server without a file size limit; tests that need to be the only audit device turn it off.
+   */
+  audit?: boolean;
 }
 
 export interface TestServer {
@@ -78,6 +86,16 @@ export async function api(
   } catch {
     parsed = undefined;
   }
+  noteExchange({
+    method,
+    path,
+    token,
+    headers,
+    requestBody: body,
+    status: response.status,
+    responseBody: parsed,
+    responseText: text,
+  });
   return { status: response.status, body: parsed, text, headers: response.headers };
 }
 
@@ -93,7 +111,8 @@ function configText(options: TestServerOptions, dir: string): string {
   const listener = Object.entries(options.listenerOptions ?? {})
     .map(([k, v]) => `  ${k} = ${JSON.stringify(v)}\n`)
     .join('');
-  return `storage "${storage}" {\n${body}\n}\n\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n${listener}}\n\nlog_level = "warn"\n${options.extraConfig ?? ''}\n`;
+  // log_level info, the default: the K1 canary sweep reads what an operator's log would show.
+  return `storage "${storage}" {\n${body}\n}\n\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n${listener}}\n\nlog_level = "info"\n${options.extraConfig ?? ''}\n`;
 }
 
 export async function spawnServer(
@@ -126,6 +145,12 @@ export async function spawnServer(
     output += chunk;
     if (process.env.DEBUG_SERVER) process.stderr.write(chunk);
   });
+  const dev = args.includes('-dev');
+  // Dev mode's banner shows its unseal key and root token, as Vault's does: the sweep skips those two lines.
+  const banner = /^(Unseal Key|Root Token): (\S+)$/gm;
+  watchOutput(`server ${args.join(' ')} (pid ${child.pid})`, () =>
+    dev ? output.replace(/^Unseal Key: \S+$/m, '').replace(/^Root Token: \S+$/m, '') : output,
+  );
   const address = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000);
     const check = () => {
@@ -141,6 +166,8 @@ export async function spawnServer(
       reject(new Error(`server exited with ${code}:\n${output}`));
     });
   });
+  if (dev)
+    for (const [, what, value] of output.matchAll(banner)) registerCanary(value, `dev ${what.toLowerCase()}`);
   return { child, address, output: () => output };
 }
 
@@ -187,6 +214,10 @@ function wrapProcess(
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'coffer-e2e-'));
+  const connectionUrl = options.storageOptions?.connection_url;
+  if (connectionUrl && URL.canParse(connectionUrl)) {
+    registerCanary(decodeURIComponent(new URL(connectionUrl).password), 'storage password');
+  }
   const keys = { rootToken: '', unsealKeys: [] as string[] };
   let started: Started;
   if (options.dev) {
@@ -207,7 +238,23 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     keys.unsealKeys = init.body.keys;
     await server.unseal();
   }
+  const storage = options.dev ? 'inmem' : (options.storage ?? 'sqlite');
+  const audit =
+    options.audit ??
+    (!options.uninitialized && options.fileSizeLimit === undefined && storage !== 'postgresql');
+  if (audit) await enableSweepAudit(server, keys.rootToken);
   return server;
+}
+
+/** The file audit device of `TestServerOptions.audit`, for a server a test initializes itself. */
+export async function enableSweepAudit(server: TestServer, rootToken: string): Promise<void> {
+  const enable = await server.api(
+    'PUT',
+    'sys/audit/k1-sweep',
+    { type: 'file', options: { file_path: join(server.dir, 'k1-sweep-audit.log') } },
+    rootToken,
+  );
+  if (enable.status !== 204) throw new Error(`enabling the sweep's audit device failed: ${enable.text}`);
 }
 
 /** Starts a new process on the same sqlite data directory (after stop or kill -9); it comes up sealed. */
@@ -231,5 +278,6 @@ export async function restartOnSameStorage(
 
 /** Removes a test server's data directory once every process on it has stopped. */
 export async function removeServerDir(server: TestServer): Promise<void> {
+  await snapshotLogsUnder(server.dir); // for the K1 canary sweep at exit (helpers/canary.ts)
   await rm(server.dir, { recursive: true, force: true });
 }
