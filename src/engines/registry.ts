@@ -7,6 +7,7 @@ import type { Engine } from '../framework/engine.js';
 import { cubbyholeEngine } from './cubbyhole/index.js';
 import { databaseEngine } from './database/index.js';
 import { kvEngine } from './kv/index.js';
+import { transitEngine } from './transit/index.js';
 
 export const builtinEngines: Engine[] = [
   kvEngine,
@@ -17,4 +18,5 @@ export const builtinEngines: Engine[] = [
   oidcEngine,
   kubernetesEngine,
   databaseEngine,
+  transitEngine,
 ];

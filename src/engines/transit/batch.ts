@@ -1,0 +1,112 @@
+/**
+ * Vault's `batch_input`: items decoded field by field (strings must be strings), answered in order,
+ * each with its own `error`. Any failed item makes the answer a 400 (500 for a server fault), unless
+ * `partial_failure_response_code` is given and some item succeeded.
+ */
+import { CofferError, invalid } from '../../core/errors.js';
+import { isPlainObject } from '../../framework/fields.js';
+import type { LogicalResponse } from '../../framework/logical.js';
+
+const STRING_FIELDS = [
+  'context',
+  'plaintext',
+  'ciphertext',
+  'nonce',
+  'associated_data',
+  'reference',
+  'input',
+  'hmac',
+  'signature',
+] as const;
+
+export type BatchItem = Partial<Record<(typeof STRING_FIELDS)[number], string>> & { key_version?: number };
+
+export const MAX_BATCH_ITEMS = 10_000;
+
+export function parseBatch(raw: unknown): BatchItem[] {
+  if (!Array.isArray(raw))
+    throw invalid('failed to parse batch input: source data must be an array or slice');
+  if (raw.length === 0) throw invalid('missing batch input to process');
+  if (raw.length > MAX_BATCH_ITEMS) throw invalid(`batch_input holds more than ${MAX_BATCH_ITEMS} items`);
+  const errors: string[] = [];
+  const items = raw.map((value, i) => {
+    if (!isPlainObject(value)) throw invalid(`failed to parse batch input: [${i}] expected a map`);
+    const item: BatchItem = {};
+    for (const name of STRING_FIELDS) {
+      const v = value[name];
+      if (v === undefined || v === null) continue;
+      if (typeof v === 'string') item[name] = v;
+      else errors.push(`'[${i}].${name}' expected type 'string', got unconvertible type '${typeof v}'`);
+    }
+    const version = value.key_version;
+    if (version !== undefined && version !== null) {
+      const n = typeof version === 'string' && version.trim() !== '' ? Number(version) : version;
+      if (typeof n === 'number' && Number.isInteger(n)) item.key_version = n;
+      else errors.push(`'[${i}].key_version' expected type 'int'`);
+    }
+    return item;
+  });
+  if (errors.length) throw invalid(`failed to parse batch input: ${errors.join('; ')}`);
+  return items;
+}
+
+/** Runs `fn` for an item; a request error becomes the item's `error`, anything else fails the request. */
+export function tryItem<T>(fn: () => T): Outcome<T> {
+  try {
+    return { value: fn() };
+  } catch (error) {
+    if (error instanceof CofferError && error.code === 'invalid_request') return { error: error.message };
+    throw error;
+  }
+}
+
+export type Outcome<T> = { value: T } | { error: string };
+
+export interface Answer<T> {
+  items: BatchItem[];
+  outcomes: Outcome<T>[];
+  /** Whether the request came as `batch_input`; otherwise the only item's error is the request's 400. */
+  batch: boolean;
+  /** The answer's data for one item, single or in `batch_results`. */
+  toData: (value: T) => Record<string, unknown>;
+  /** Fields a failed batch item still carries (Vault's non-omitempty fields). */
+  failedFields?: Record<string, unknown>;
+  partialFailureCode?: number;
+  warnings?: string[];
+}
+
+/** The response to a request that may have been a batch, with Vault's status for mixed outcomes. */
+export function answer<T>(a: Answer<T>): LogicalResponse {
+  if (!a.batch) {
+    const only = a.outcomes[0];
+    if ('error' in only) throw invalid(only.error);
+    return { data: a.toData(only.value), warnings: a.warnings };
+  }
+  const results = a.outcomes.map((o, i) => {
+    const reference = a.items[i].reference ?? '';
+    return 'error' in o
+      ? { ...a.failedFields, error: o.error, reference }
+      : { ...a.toData(o.value), reference };
+  });
+  const okays = a.outcomes.map((o) => ({ ok: 'value' in o }));
+  return batchStatus({ data: { batch_results: results }, warnings: a.warnings }, okays, a.partialFailureCode);
+}
+
+/** The status Vault's batchRequestResponse picks for a batch with these outcomes. */
+function batchStatus(
+  response: LogicalResponse,
+  outcomes: { ok: boolean }[],
+  partialFailureCode: number | undefined,
+): LogicalResponse {
+  const failed = outcomes.some((o) => !o.ok);
+  if (!failed) return response;
+  const succeeded = outcomes.some((o) => o.ok);
+  let status = 400;
+  if (partialFailureCode !== undefined && succeeded) {
+    if (partialFailureCode < 1 || partialFailureCode > 599) {
+      const warning = `invalid HTTP response code override from partial_failure_response_code, reverting to ${status}`;
+      response.warnings = [...(response.warnings ?? []), warning];
+    } else status = partialFailureCode;
+  }
+  return { ...response, httpStatus: status };
+}

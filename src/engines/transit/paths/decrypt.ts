@@ -1,0 +1,56 @@
+/** `decrypt/:name`: one ciphertext or a batch; never creates a key. */
+import { invalid } from '../../../core/errors.js';
+import type { Input } from '../../../framework/fields.js';
+import type { LogicalResponse } from '../../../framework/logical.js';
+import { definePath, type EngineContext } from '../../../framework/path.js';
+import { answer, type BatchItem, parseBatch, tryItem } from '../batch.js';
+import { decryptValue } from '../cipher.js';
+import type { StoredKey } from '../store.js';
+import { cipherFields, cipherInputOf, contextSetInAll, requireKey, valueField } from './common.js';
+
+const decryptFields = {
+  ...cipherFields,
+  ciphertext: valueField('The ciphertext, "vault:v<N>:<base64>".'),
+};
+
+function itemsOf(input: Input<typeof decryptFields>): { items: BatchItem[]; batch: boolean } {
+  if (input.batch_input !== undefined) {
+    const items = parseBatch(input.batch_input);
+    items.forEach((item, i) => {
+      if (item.ciphertext === undefined)
+        throw invalid(`failed to parse batch input: '[${i}].ciphertext' missing ciphertext to decrypt`);
+    });
+    return { items, batch: true };
+  }
+  if (!input.ciphertext) throw invalid('missing ciphertext to decrypt');
+  const { ciphertext, context, nonce, associated_data } = input;
+  return { items: [{ ciphertext, context, nonce, associated_data }], batch: false };
+}
+
+export function decryptItem(key: StoredKey, item: BatchItem, index: number): string {
+  return decryptValue(key, item.ciphertext ?? '', cipherInputOf(key, item, index)).toString('base64');
+}
+
+async function decrypt(ctx: EngineContext, input: Input<typeof decryptFields>): Promise<LogicalResponse> {
+  const { items, batch } = itemsOf(input);
+  contextSetInAll(items);
+  const key = await requireKey(ctx, input.name!);
+  const outcomes = items.map((item, i) => tryItem(() => decryptItem(key, item, i)));
+  return answer({
+    items,
+    outcomes,
+    batch,
+    toData: (plaintext) => ({ plaintext }),
+    failedFields: { plaintext: '' },
+    partialFailureCode: input.partial_failure_response_code,
+  });
+}
+
+export const decryptPaths = [
+  definePath({
+    pattern: 'decrypt/:name',
+    fields: decryptFields,
+    operations: { update: decrypt },
+    help: 'Decrypt a ciphertext, or a batch, with the named key; the plaintext comes back base64.',
+  }),
+];

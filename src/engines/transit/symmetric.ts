@@ -1,0 +1,68 @@
+/**
+ * AES-GCM and ChaCha20-Poly1305 as Vault's keysutil lays them out: a 12-byte nonce, then the
+ * ciphertext, then the 16-byte tag. Keys for derived policies come from HKDF-SHA256 (no salt, the
+ * context as info); convergent (v3) nonces are the first 12 bytes of HMAC-SHA256(plaintext) under a
+ * second derived key.
+ */
+import {
+  type CipherGCMTypes,
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+} from 'node:crypto';
+import { invalid } from '../../core/errors.js';
+import type { SymmetricType } from './key-types.js';
+
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** Node's name for each type; both AEADs take the same GCM-style calls (setAAD, auth tag). */
+const CIPHERS: Record<SymmetricType, CipherGCMTypes> = {
+  'aes128-gcm96': 'aes-128-gcm',
+  'aes256-gcm96': 'aes-256-gcm',
+  'chacha20-poly1305': 'chacha20-poly1305' as CipherGCMTypes,
+};
+
+export const keyBytesOf = (type: SymmetricType) => (type === 'aes128-gcm96' ? 16 : 32);
+
+export function deriveBytes(secret: Uint8Array, context: Uint8Array, length: number): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), context, length));
+}
+
+/** The nonce of a convergent (version 3) encryption: deterministic per key and plaintext. */
+export function convergentNonce(hmacKey: Uint8Array, plaintext: Uint8Array): Buffer {
+  return createHmac('sha256', hmacKey).update(plaintext).digest().subarray(0, NONCE_BYTES);
+}
+
+export function seal(
+  type: SymmetricType,
+  key: Uint8Array,
+  plaintext: Uint8Array,
+  nonce: Uint8Array = randomBytes(NONCE_BYTES),
+  aad?: Uint8Array,
+): Buffer {
+  const cipher = createCipheriv(CIPHERS[type], key, nonce, { authTagLength: TAG_BYTES });
+  if (aad) cipher.setAAD(aad, { plaintextLength: plaintext.length });
+  const body = cipher.update(plaintext);
+  const final = cipher.final();
+  return Buffer.concat([nonce, body, final, cipher.getAuthTag()]);
+}
+
+/** Opens `nonce || ciphertext || tag`; a wrong key or any changed byte is Go's AEAD error, a 400. */
+export function open(type: SymmetricType, key: Uint8Array, data: Uint8Array, aad?: Uint8Array): Buffer {
+  if (data.length < NONCE_BYTES) throw invalid('invalid ciphertext length');
+  if (data.length < NONCE_BYTES + TAG_BYTES) throw invalid('cipher: message authentication failed');
+  const nonce = data.subarray(0, NONCE_BYTES);
+  const body = data.subarray(NONCE_BYTES, data.length - TAG_BYTES);
+  const decipher = createDecipheriv(CIPHERS[type], key, nonce, { authTagLength: TAG_BYTES });
+  decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
+  if (aad) decipher.setAAD(aad, { plaintextLength: body.length });
+  try {
+    return Buffer.concat([decipher.update(body), decipher.final()]);
+  } catch {
+    // Node's own text names nothing secret either, but clients expect Go's.
+    throw invalid('cipher: message authentication failed');
+  }
+}
