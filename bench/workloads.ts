@@ -158,6 +158,41 @@ export const kvRead = async (server: BenchServer, connections: number) => {
 };
 
 /**
+ * PERFORMANCE.md's transit rows: a `transit` mount with one aes256-gcm96 key, a token whose only policy
+ * is encrypt and decrypt on it, and 64 different 256-byte plaintexts with their ciphertexts.
+ */
+const transitSetup = (server: BenchServer) =>
+  once(server, 'transit', async () => {
+    await ok(server, 'POST', 'sys/mounts/bench-transit', { type: 'transit' });
+    await ok(server, 'POST', 'bench-transit/keys/bench', {});
+    const token = await policyToken(
+      server,
+      'bench-transit',
+      'path "bench-transit/encrypt/bench" { capabilities = ["update"] }\npath "bench-transit/decrypt/bench" { capabilities = ["update"] }',
+    );
+    const plaintexts = Array.from({ length: 64 }, (_, i) => Buffer.alloc(256, i).toString('base64'));
+    const ciphertexts: string[] = [];
+    for (const plaintext of plaintexts) {
+      const res = await ok(server, 'POST', 'bench-transit/encrypt/bench', { plaintext });
+      ciphertexts.push((res.body as { data: { ciphertext: string } }).data.ciphertext);
+    }
+    return { token, plaintexts, ciphertexts };
+  });
+
+const transitLoad = async (server: BenchServer, op: 'encrypt' | 'decrypt') => {
+  const { token, plaintexts, ciphertexts } = await transitSetup(server);
+  const bodies =
+    op === 'encrypt'
+      ? plaintexts.map((plaintext) => JSON.stringify({ plaintext }))
+      : ciphertexts.map((ciphertext) => JSON.stringify({ ciphertext }));
+  return {
+    connections: 64,
+    headers: { 'X-Vault-Token': token, 'Content-Type': 'application/json' },
+    sequence: bodies.map((body) => ({ path: `/v1/bench-transit/${op}/bench`, method: 'POST', body })),
+  };
+};
+
+/**
  * A Redis admin user (`admin`) the database engine manages users with, and the engine mounted at
  * `mount` with a role `role` for read-only users. Returns the role's creds path.
  */
@@ -217,6 +252,18 @@ export const WORKLOADS: (Workload | CustomWorkload)[] = [
     prepare: async () => ({ connections: 10, sequence: [{ path: '/v1/sys/health' }] }),
   },
   { name: 'kv2-read', baseline: 'bare-http', target: 0.5, prepare: (server) => kvRead(server, 64) },
+  {
+    name: 'transit-encrypt',
+    baseline: 'bare-http',
+    target: 0.4,
+    prepare: (server) => transitLoad(server, 'encrypt'),
+  },
+  {
+    name: 'transit-decrypt',
+    baseline: 'bare-http',
+    target: 0.4,
+    prepare: (server) => transitLoad(server, 'decrypt'),
+  },
   {
     name: 'kv2-read@10',
     baseline: 'bare-http@10',
