@@ -16,7 +16,16 @@ import { Keyring, type RotationConfig } from './keyring.js';
 import { ABSENT, ByteLru, MISS } from './lru.js';
 
 /** Physical keys outside the barrier; logical callers may never touch them. */
-export const RESERVED_KEYS = new Set(['core/seal-config', 'core/keyring', 'core/root-key', 'core/lock']);
+export const RESERVED_KEYS = new Set([
+  'core/seal-config',
+  'core/keyring',
+  'core/root-key',
+  'core/lock',
+  // An auto seal's entries, encrypted by the remote seal or in clear (the recovery split).
+  'core/hsm/barrier-unseal-keys',
+  'core/recovery-config',
+  'core/recovery-key',
+]);
 const KEYRING_PATH = 'core/keyring';
 
 const corruptKeyring = (why: string) =>

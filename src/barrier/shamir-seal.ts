@@ -2,12 +2,14 @@
  * Vault's Shamir seal: a random unseal key split into shares, which decrypts the root key, which
  * decrypts the barrier's keyring. Collects shares across requests until the threshold is met.
  */
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { combine, split } from 'shamir-secret-sharing';
+import { randomBytes } from 'node:crypto';
+import { split } from 'shamir-secret-sharing';
 import { CofferError, internal, invalid } from '../core/errors.js';
 import type { StorageBackend } from '../storage/backend.js';
 import { decryptEntry, encryptEntry, termOf } from './aes-gcm.js';
 import type { Barrier } from './barrier.js';
+import type { Seal, SealInitParams, SealInitResult, SealStatus } from './seal.js';
+import { checkShareLength, decodeShare, ShareCollector, validateSplit } from './shares.js';
 
 interface SealConfig {
   type: 'shamir';
@@ -21,12 +23,7 @@ const DECRYPT_FAILED =
   'unable to retrieve stored keys: failed to decrypt keys from storage: cipher: message authentication failed';
 
 export function validateSealConfig(shares: number, threshold: number): void {
-  const bad = (why: string) => invalid(`invalid seal configuration: ${why}`);
-  if (shares < 1) throw bad('shares must be at least one');
-  if (threshold < 1) throw bad('threshold must be at least one');
-  if (shares > 255) throw bad('shares must be less than 256');
-  if (threshold > shares) throw bad('threshold cannot be larger than shares');
-  if (shares > 1 && threshold === 1) throw bad('threshold must be greater than one for multiple shares');
+  validateSplit(shares, threshold);
 }
 
 /**
@@ -42,6 +39,9 @@ function parseSealConfig(raw: Uint8Array): SealConfig {
     // Not the parser's message: it quotes the stored text.
     throw corrupt('not valid JSON');
   }
+  // Written by an auto seal: Vault's words for a server started with the wrong seal block.
+  if (typeof config?.type === 'string' && config.type !== 'shamir')
+    throw invalid(`barrier seal type of "${config.type}" does not match loaded type of "shamir"`);
   if (config?.type !== 'shamir') throw corrupt('unknown seal type');
   const { secret_shares: shares, secret_threshold: threshold } = config;
   if (!Number.isInteger(shares) || !Number.isInteger(threshold))
@@ -54,19 +54,10 @@ function parseSealConfig(raw: Uint8Array): SealConfig {
   return { type: 'shamir', secret_shares: shares!, secret_threshold: threshold! };
 }
 
-const MIN_SHARE_BYTES = 16;
-const MAX_SHARE_BYTES = 33;
-
-export function decodeShare(key: string): Buffer {
-  const text = key.trim();
-  if (/^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0) return Buffer.from(text, 'hex');
-  if (/^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0) return Buffer.from(text, 'base64');
-  throw invalid("'key' must be a valid hex or base64 string");
-}
-
-export class ShamirSeal {
-  private shares: Buffer[] = [];
-  private nonce = '';
+export class ShamirSeal implements Seal {
+  readonly type = 'shamir';
+  readonly recoverySeal = false;
+  private readonly shares = new ShareCollector();
   /** Written once, at init, and never changed (no rekey): once read, health and status need no storage read. */
   private knownConfig?: SealConfig;
 
@@ -87,21 +78,23 @@ export class ShamirSeal {
     return (await this.config()) !== undefined;
   }
 
-  async status() {
+  async status(): Promise<SealStatus> {
     const config = await this.config();
     return {
-      type: 'shamir' as const,
+      type: 'shamir',
       initialized: config !== undefined,
       sealed: this.barrier.isSealed(),
       t: config?.secret_threshold ?? 0,
       n: config?.secret_shares ?? 0,
-      progress: this.shares.length,
-      nonce: this.nonce,
+      progress: this.shares.progress,
+      nonce: this.shares.nonce,
     };
   }
 
   /** Creates the keys; leaves the barrier unsealed so the caller can write the root token, then seal. */
-  async initialize(params: { secretShares: number; secretThreshold: number }) {
+  async initialize(
+    params: Pick<SealInitParams, 'secretShares' | 'secretThreshold'>,
+  ): Promise<SealInitResult> {
     if (await this.isInitialized()) throw invalid('Vault is already initialized');
     validateSealConfig(params.secretShares, params.secretThreshold);
     const rootKey = randomBytes(32);
@@ -120,13 +113,12 @@ export class ShamirSeal {
     await this.physical.put(CONFIG_PATH, Buffer.from(JSON.stringify(config)));
     this.knownConfig = config;
     unsealKey.fill(0);
-    return { keys, rootKey };
+    rootKey.fill(0);
+    return { keys, recoveryKeys: [] };
   }
 
   resetProgress(): void {
-    for (const share of this.shares) share.fill(0);
-    this.shares = [];
-    this.nonce = '';
+    this.shares.reset();
   }
 
   /** Adds a share; true once the barrier is unsealed. A wrong set of shares restarts the attempt. */
@@ -136,19 +128,12 @@ export class ShamirSeal {
     if (!this.barrier.isSealed()) return true;
     const config = await this.config();
     if (!config) throw invalid('Vault is not initialized');
-    // Vault's bounds, checked before the share counts: an AES key (16 to 32 bytes) plus Shamir's byte.
-    if (share.length < MIN_SHARE_BYTES) throw invalid(`key is shorter than minimum ${MIN_SHARE_BYTES} bytes`);
-    if (share.length > MAX_SHARE_BYTES) throw invalid(`key is longer than maximum ${MAX_SHARE_BYTES} bytes`);
-    // constant-time: shares are secrets.
-    if (this.shares.some((s) => s.length === share.length && timingSafeEqual(s, share))) return false;
-    if (!this.nonce) this.nonce = randomUUID();
-    this.shares.push(share);
-    if (this.shares.length < config.secret_threshold) return false;
+    checkShareLength(share);
+    if (!this.shares.add(share)) return false;
+    if (this.shares.progress < config.secret_threshold) return false;
+    let unsealKey: Buffer | undefined;
     try {
-      const unsealKey =
-        config.secret_shares === 1
-          ? this.shares[0]
-          : Buffer.from(await combine(this.shares.map((s) => new Uint8Array(s))));
+      unsealKey = (await this.shares.combined(config.secret_threshold))!;
       const stored = await this.physical.get(ROOT_KEY_PATH);
       // A missing or malformed root key entry is damaged storage whatever the shares: name it. One
       // that fails authentication looks exactly like wrong shares, so Vault's text stays first and
@@ -175,6 +160,7 @@ export class ShamirSeal {
     } catch (error) {
       throw error instanceof Error && 'code' in error ? error : invalid(DECRYPT_FAILED);
     } finally {
+      unsealKey?.fill(0);
       this.resetProgress();
     }
   }

@@ -7,7 +7,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { AuditBroker } from '../audit/broker.js';
 import { AuditedHeaders } from '../audit/request-headers.js';
 import type { ServerLockoutSettings } from '../auth/user-lockout.js';
+import { AutoSeal } from '../barrier/auto-seal.js';
 import { Barrier } from '../barrier/barrier.js';
+import type { Seal, SealInitParams, SealWrapper } from '../barrier/seal.js';
 import { ShamirSeal } from '../barrier/shamir-seal.js';
 import { cubbyholeFolder } from '../engines/cubbyhole/index.js';
 import { type Clock, systemClock } from '../framework/clock.js';
@@ -15,6 +17,7 @@ import type { Logger } from '../framework/log.js';
 import { StorageView } from '../framework/storage-view.js';
 import { RESPONSE_WRAPPING_POLICY_NAME } from '../policy/builtin.js';
 import type { StorageBackend } from '../storage/backend.js';
+import { AutoUnsealLoop } from './auto-unseal.js';
 import type { EngineRegistry } from './engine-registry.js';
 import { invalid } from './errors.js';
 import { ExpirationManager } from './expiration/manager.js';
@@ -42,6 +45,8 @@ export interface CoreOptions {
   userLockout?: ServerLockoutSettings;
   /** Mounts created on a brand-new barrier besides the built-ins (dev mode's `secret/`). */
   initialMounts?: () => MountEntry[];
+  /** The remote half of an auto seal (`seal "transit"`); without it the seal is Shamir. */
+  sealWrapper?: SealWrapper;
 }
 
 export interface UnsealedState {
@@ -60,17 +65,27 @@ export interface UnsealedState {
 
 export class Core {
   readonly barrier: Barrier;
-  readonly seal: ShamirSeal;
+  readonly seal: Seal;
   readonly clock: Clock;
   readonly log: Logger;
   private state?: UnsealedState;
   private transition: Promise<unknown> = Promise.resolve();
+  private readonly autoUnseal?: AutoUnsealLoop;
 
   constructor(readonly options: CoreOptions) {
     this.clock = options.clock ?? systemClock;
     this.log = options.log;
     this.barrier = new Barrier(options.physical);
-    this.seal = new ShamirSeal(options.physical, this.barrier);
+    const wrapper = options.sealWrapper;
+    this.seal = wrapper
+      ? new AutoSeal(options.physical, this.barrier, wrapper)
+      : new ShamirSeal(options.physical, this.barrier);
+    if (wrapper)
+      this.autoUnseal = new AutoUnsealLoop({
+        attempt: () => this.unsealWithStoredKeys(),
+        clock: this.clock,
+        log: this.log,
+      });
   }
 
   get storageType(): string {
@@ -96,39 +111,83 @@ export class Core {
     return this.state?.cluster;
   }
 
-  /** `sys/init`: splits a new unseal key, writes the root token, and leaves the server sealed. */
-  async initialize(params: { secretShares: number; secretThreshold: number; rootTokenId?: string }) {
+  /**
+   * `sys/init`: makes the keys and writes the root token. A Shamir server stays sealed; an auto seal
+   * then unseals at once with the stored keys, through the remote seal, as Vault does.
+   */
+  async initialize(params: Partial<SealInitParams> & { rootTokenId?: string }) {
     return this.serialized(async () => {
-      const { keys } = await this.seal.initialize(params);
+      const { keys, recoveryKeys } = await this.seal.initialize({
+        secretShares: params.secretShares ?? 0,
+        secretThreshold: params.secretThreshold ?? 0,
+        recoveryShares: params.recoveryShares ?? 0,
+        recoveryThreshold: params.recoveryThreshold ?? 0,
+      });
+      let rootToken: string;
       try {
         const state = await this.buildState(true);
-        const { token } = await state.tokens.createRoot(params.rootTokenId);
+        ({ token: rootToken } = await state.tokens.createRoot(params.rootTokenId));
         await state.mounts.stop();
-        return { keys, rootToken: token };
       } finally {
         this.barrier.seal();
       }
+      if (this.seal.unsealWithStoredKeys) {
+        await this.seal.unsealWithStoredKeys();
+        await this.openState();
+      }
+      return { keys, recoveryKeys, rootToken };
     });
   }
 
-  /** Adds one unseal share; resolves true once the barrier is open and the state is built. */
+  /** Adds one unseal (or, under an auto seal, recovery) share; true once the state is built. */
   async submitUnsealKey(key: string): Promise<boolean> {
     return this.serialized(async () => {
       if (this.state) return true;
       const unsealed = await this.seal.submitShare(key);
       if (!unsealed) return false;
-      try {
-        this.state = await this.buildState(false);
-      } catch (error) {
-        this.barrier.seal();
-        throw error;
-      }
-      this.log.info('vault is unsealed');
+      await this.openState();
       return true;
     });
   }
 
+  /**
+   * Auto seals: one attempt to unseal with the stored root key, which the remote seal decrypts.
+   * True once unsealed; false while the storage is not initialised (another server may do it).
+   */
+  async unsealWithStoredKeys(): Promise<boolean> {
+    return this.serialized(async () => {
+      if (this.state) return true;
+      if (!this.seal.unsealWithStoredKeys) return true;
+      if (!(await this.seal.isInitialized())) {
+        this.log.debug('stored unseal keys are supported, but none were found');
+        return false;
+      }
+      await this.seal.unsealWithStoredKeys();
+      await this.openState();
+      this.log.info('unsealed with stored keys');
+      return true;
+    });
+  }
+
+  /** Auto seals: unseal in the background, retrying until the remote seal answers (server start). */
+  startAutoUnseal(): void {
+    this.autoUnseal?.start();
+  }
+
+  /** The barrier is open: build what lives only while unsealed, or close it again. */
+  private async openState(): Promise<void> {
+    try {
+      this.state = await this.buildState(false);
+    } catch (error) {
+      this.barrier.seal();
+      throw error;
+    }
+    this.log.info('vault is unsealed');
+  }
+
   async sealVault(): Promise<void> {
+    // Sealed on purpose: stays sealed until restarted or unsealed with keys (Vault).
+    this.autoUnseal?.stop();
     return this.serialized(async () => {
       const state = this.state;
       this.state = undefined;

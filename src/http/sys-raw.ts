@@ -17,7 +17,7 @@ type Body = Record<string, unknown>;
 export async function sealStatus(core: Core): Promise<Body> {
   const status = await core.seal.status();
   const body: Body = {
-    type: 'shamir',
+    type: status.type,
     initialized: status.initialized,
     sealed: core.isSealed(),
     t: status.t,
@@ -27,11 +27,13 @@ export async function sealStatus(core: Core): Promise<Body> {
     version: VERSION,
     build_date: BUILD_DATE,
     migration: false,
-    recovery_seal: false,
+    recovery_seal: core.seal.recoverySeal,
     storage_type: core.storageType,
   };
   const cluster = core.clusterInfo;
   if (cluster) Object.assign(body, { cluster_name: cluster.name, cluster_id: cluster.id });
+  // Vault names the recovery keys' seal only when there is one (omitted for Shamir).
+  if (core.seal.recoverySeal) body.recovery_seal_type = 'shamir';
   return body;
 }
 
@@ -47,21 +49,35 @@ function intOf(value: unknown, name: string): number {
   return n;
 }
 
+const BARRIER_FIELDS = ['secret_shares', 'secret_threshold', 'pgp_keys'];
+const RECOVERY_FIELDS = ['recovery_shares', 'recovery_threshold', 'recovery_pgp_keys'];
+
 async function initialize(core: Core, body: Body): Promise<Body> {
-  // The Go CLI always sends these fields, empty; only a non-empty value asks for something.
-  if (present(body.pgp_keys) || present(body.root_token_pgp_key)) {
+  // Vault's check: the fields of the other kind of seal are refused, by name. The Go CLI always
+  // sends every field, empty; only a non-empty value asks for something.
+  const misplaced = (core.seal.recoverySeal ? BARRIER_FIELDS : RECOVERY_FIELDS).filter((f) =>
+    present(body[f]),
+  );
+  if (misplaced.length > 0)
+    throw invalid(`parameters ${misplaced.join(',')} not applicable to seal type ${core.seal.type}`);
+  if (present(body.pgp_keys) || present(body.root_token_pgp_key) || present(body.recovery_pgp_keys)) {
     throw invalid('PGP-encrypted unseal keys are not supported by this server');
   }
-  if (present(body.recovery_shares) || present(body.recovery_threshold)) {
-    throw invalid('parameters recovery_shares,recovery_threshold not applicable to seal type shamir');
-  }
-  const { keys, rootToken } = await core.initialize({
+  const { keys, recoveryKeys, rootToken } = await core.initialize({
     secretShares: intOf(body.secret_shares, 'secret_shares'),
     secretThreshold: intOf(body.secret_threshold, 'secret_threshold'),
+    recoveryShares: intOf(body.recovery_shares, 'recovery_shares'),
+    recoveryThreshold: intOf(body.recovery_threshold, 'recovery_threshold'),
   });
+  const hex = (list: Uint8Array[]) => list.map((k) => Buffer.from(k).toString('hex'));
+  const base64 = (list: Uint8Array[]) => list.map((k) => Buffer.from(k).toString('base64'));
+  // Vault's field order; the recovery fields only when there are recovery keys.
   return {
-    keys: keys.map((k) => Buffer.from(k).toString('hex')),
-    keys_base64: keys.map((k) => Buffer.from(k).toString('base64')),
+    keys: hex(keys),
+    keys_base64: base64(keys),
+    ...(recoveryKeys.length > 0
+      ? { recovery_keys: hex(recoveryKeys), recovery_keys_base64: base64(recoveryKeys) }
+      : {}),
     root_token: rootToken,
   };
 }

@@ -105,11 +105,15 @@ async function startFromConfig(
 ) {
   if (typeof values.config !== 'string')
     throw new Error('a configuration file is required: -config=FILE (or -dev)');
-  const config = await loadConfigFile(values.config);
+  const config = await loadConfigFile(values.config, process.env);
+  // Read once, then gone: helpers this process starts must not inherit the seal's token (K3).
+  delete process.env.VAULT_TRANSIT_SEAL_TOKEN;
+  if (config.seal) delete process.env.VAULT_TOKEN;
   if (typeof values['log-level'] === 'string') config.logLevel = parseLogLevel(values['log-level']);
   await coreLimit;
   const server = await startServer(config);
   io.stdout.write(`==> Coffer server configuration:\n\n    Storage: ${config.storage.type}\n`);
+  if (config.seal) io.stdout.write('    Seal Type: transit\n');
   for (const address of server.addresses) io.stdout.write(`    Listener: ${address}\n`);
   io.stdout.write('\n==> Coffer server started! Log data will stream in below:\n\n');
   return server;

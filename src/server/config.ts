@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { SecureVersion } from 'node:tls';
 import { type LockoutSettings, parseLockoutThreshold } from '../auth/user-lockout.js';
+import type { TransitSealConfig } from '../barrier/transit-wrapper.js';
 import { parseHcl } from '../config/hcl.js';
 import { isValidCidr } from '../core/cidr.js';
 import { invalid } from '../core/errors.js';
@@ -10,6 +11,7 @@ import { parseDurationSeconds } from '../framework/duration.js';
 import { isPlainObject } from '../framework/fields.js';
 import type { LogLevel } from '../framework/log.js';
 import type { ForwardedForOptions } from '../http/forwarded-for.js';
+import { type Env, parseSeal } from './seal-config.js';
 
 export interface ListenerConfig {
   address: string; // host:port
@@ -41,6 +43,8 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** `user_lockout "<all|userpass|ldap|approle>" { … }` blocks, by label. */
   userLockout?: Record<string, LockoutSettings>;
+  /** `seal "transit" { … }`; absent for the default Shamir seal. */
+  seal?: TransitSealConfig;
 }
 
 const DEFAULT_TTL = 768 * 3600;
@@ -211,7 +215,8 @@ function parseUserLockout(label: string, body: Record<string, unknown>): Lockout
   return settings;
 }
 
-export function configFromObject(raw: Record<string, unknown>): ServerConfig {
+/** `env` holds the variables that may complete the `seal` block (Vault's VAULT_TRANSIT_SEAL_*). */
+export function configFromObject(raw: Record<string, unknown>, env: Env = {}): ServerConfig {
   const storage = singleBlock(raw.storage ?? raw.backend, 'storage');
   if (!storage) throw invalid('no storage block in configuration');
   const defaultDuration = requestDurationMs(
@@ -246,11 +251,12 @@ export function configFromObject(raw: Record<string, unknown>): ServerConfig {
         parseUserLockout(b.label.toLowerCase(), b.body),
       ]),
     ),
+    seal: parseSeal(blocks(raw.seal), env),
   };
 }
 
-export async function loadConfigFile(file: string): Promise<ServerConfig> {
+export async function loadConfigFile(file: string, env: Env = {}): Promise<ServerConfig> {
   const text = await readFile(file, 'utf8');
   const raw = await parseHcl(text, file.endsWith('.json') ? 'config.json' : 'config.hcl');
-  return configFromObject(raw);
+  return configFromObject(raw, env);
 }

@@ -1,9 +1,11 @@
 /** Wires a running server: storage → core → HTTP listeners. The one place where parts are assembled. */
 import { readFile } from 'node:fs/promises';
+import { TransitWrapper } from '../barrier/transit-wrapper.js';
 import { Core } from '../core/core.js';
 import { createRegistry } from '../core/engine-registry.js';
 import { newMountEntry } from '../core/mounts.js';
 import { builtinEngines } from '../engines/registry.js';
+import { systemClock } from '../framework/clock.js';
 import { createLogger, type Logger } from '../framework/log.js';
 import { forwardedForResolver } from '../http/forwarded-for.js';
 import { createHandler } from '../http/handler.js';
@@ -40,9 +42,12 @@ export async function startServer(
     config.storage.type as 'inmem' | 'sqlite' | 'postgresql',
     config.storage.options,
   );
+  const sealWrapper =
+    config.seal && new TransitWrapper(config.seal, { log: log.child('seal-transit'), clock: systemClock });
   const core = new Core({
     physical,
     log,
+    sealWrapper,
     registry: createRegistry(builtinEngines),
     defaultLeaseTtl: config.defaultLeaseTtl,
     maxLeaseTtl: config.maxLeaseTtl,
@@ -91,8 +96,15 @@ export async function startServer(
     // One listener failed (its port taken, a bad certificate): close what did open and the storage,
     // so the process ends with the error instead of serving on half its listeners.
     await Promise.all(listeners.map((l) => l.close()));
+    sealWrapper?.close();
     await physical.close();
     throw error;
+  }
+  if (sealWrapper) {
+    log.info('auto-unseal: transit seal configured', sealWrapper.describe());
+    sealWrapper.startRenewal();
+    // As Vault's runUnseal: unseal in the background, retrying while the seal cannot answer.
+    core.startAutoUnseal();
   }
   return {
     core,
@@ -104,6 +116,7 @@ export async function startServer(
     async stop() {
       await Promise.all(listeners.map((l) => l.close()));
       await core.sealVault();
+      sealWrapper?.close();
       await physical.close();
     },
   };
