@@ -30,6 +30,10 @@ class FakeWrapper implements SealWrapper {
     return Buffer.concat([decipher.update(body.subarray(12, body.length - 16)), decipher.final()]);
   }
 
+  describe(): Record<string, string> {
+    return { key_name: 'fake' };
+  }
+
   close(): void {}
 
   private check(): void {

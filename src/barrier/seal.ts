@@ -54,5 +54,7 @@ export interface SealWrapper {
   readonly type: string;
   encrypt(plaintext: Uint8Array): Promise<string>;
   decrypt(ciphertext: string): Promise<Uint8Array>;
+  /** Where the seal points, for log lines: never the token. */
+  describe(): Record<string, string>;
   close(): void;
 }

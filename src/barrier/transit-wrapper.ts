@@ -173,7 +173,9 @@ export class TransitWrapper implements SealWrapper {
     }
     if (response.status >= 400) {
       const errors = Array.isArray(body.errors) ? body.errors.filter((e) => typeof e === 'string') : [];
-      const reason = errors.length > 0 ? `: ${errors.join('; ').slice(0, 200)}` : '';
+      // One line: a Vault multi-error ("2 errors occurred:\n\t* …") is flattened.
+      const reason =
+        errors.length > 0 ? `: ${errors.join('; ').replace(/\s+/g, ' ').trim().slice(0, 200)}` : '';
       throw new SealWrapperError(
         `transit seal: ${what} was refused (HTTP ${response.status})${reason}`,
         response.status < 500 && response.status !== 429,

@@ -11,6 +11,8 @@ export interface AutoUnsealOptions {
   attempt: () => Promise<boolean>;
   clock: Clock;
   log: Logger;
+  /** Names what is being waited for in each failure's log line (the seal's address, mount and key). */
+  fields?: Record<string, unknown>;
   baseMs?: number;
   maxMs?: number;
   random?: () => number;
@@ -54,7 +56,10 @@ export class AutoUnsealLoop {
       done = await this.options.attempt();
     } catch (error) {
       // Never the error object: its fields could carry more than its message.
-      this.options.log.warn('failed to unseal core', { error: (error as Error).message });
+      this.options.log.warn('failed to unseal core', {
+        error: (error as Error).message,
+        ...this.options.fields,
+      });
     }
     if (done || !this.running) {
       this.running = false;

@@ -85,6 +85,7 @@ export class Core {
         attempt: () => this.unsealWithStoredKeys(),
         clock: this.clock,
         log: this.log,
+        fields: { seal: wrapper.describe() },
       });
   }
 
