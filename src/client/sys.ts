@@ -21,8 +21,11 @@ export interface SealStatus {
 }
 
 export interface InitRequest {
-  secret_shares: number;
-  secret_threshold: number;
+  secret_shares?: number;
+  secret_threshold?: number;
+  /** Auto seals only. */
+  recovery_shares?: number;
+  recovery_threshold?: number;
   pgp_keys?: string[];
   root_token_pgp_key?: string;
 }

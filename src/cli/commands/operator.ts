@@ -10,18 +10,42 @@ const DEFAULT_SHARES = 5;
 const DEFAULT_THRESHOLD = 3;
 
 /** The object `operator init -format=json` prints (vault's `machineInit`). */
-function machineInit(shares: number, threshold: number, res: InitResponse) {
+function machineInit(split: Split, res: InitResponse) {
   return {
     unseal_keys_b64: res.keys_base64 ?? [],
     unseal_keys_hex: res.keys ?? [],
-    unseal_shares: shares,
-    unseal_threshold: threshold,
+    unseal_shares: split.auto ? 1 : split.shares,
+    unseal_threshold: split.auto ? 1 : split.threshold,
     recovery_keys_b64: res.recovery_keys_base64 ?? [],
     recovery_keys_hex: res.recovery_keys ?? [],
-    recovery_keys_shares: 0,
-    recovery_keys_threshold: 0,
+    recovery_keys_shares: split.auto ? split.shares : 0,
+    recovery_keys_threshold: split.auto ? split.threshold : 0,
     root_token: res.root_token,
   };
+}
+
+interface Split {
+  /** An auto seal (seal-status' recovery_seal): the split is of the recovery key. */
+  auto: boolean;
+  shares: number;
+  threshold: number;
+}
+
+function printRecoveryInit(ctx: Context, split: Split, res: InitResponse): number {
+  (res.recovery_keys_base64 ?? []).forEach((key, i) => {
+    ctx.ui.output(`Recovery Key ${i + 1}: ${key}`);
+  });
+  ctx.ui.output('');
+  ctx.ui.output(`Initial Root Token: ${res.root_token}`);
+  ctx.ui.output('');
+  ctx.ui.output(
+    wrapAtLength(
+      `Success! The server was initialised with ${split.shares} recovery key shares and a recovery key ` +
+        `threshold of ${split.threshold}. It unseals itself through its seal. Recovery keys authorise ` +
+        'operations; they cannot decrypt the root key: if the seal is lost, the data is lost.',
+    ),
+  );
+  return 0;
 }
 
 function printInit(ctx: Context, shares: number, threshold: number, res: InitResponse): number {
@@ -67,17 +91,33 @@ async function init(ctx: Context, args: string[]): Promise<number> {
     else outputData(ctx.out, { initialized });
     return initialized ? 0 : 2;
   }
-  const shares = ctx.flags.int('key-shares') || DEFAULT_SHARES;
-  const threshold = ctx.flags.int('key-threshold') || DEFAULT_THRESHOLD;
   let res: InitResponse;
+  let split: Split;
   try {
-    // Only the fields Coffer's Shamir seal takes: PGP and recovery fields are refused by the server.
-    res = await client.sys.init({ secret_shares: shares, secret_threshold: threshold });
+    // As the vault CLI: an auto seal takes the recovery split, a Shamir seal the unseal-key split.
+    const auto = (await client.sys.sealStatus()).recovery_seal === true;
+    split = auto
+      ? {
+          auto,
+          shares: ctx.flags.int('recovery-shares') || DEFAULT_SHARES,
+          threshold: ctx.flags.int('recovery-threshold') || DEFAULT_THRESHOLD,
+        }
+      : {
+          auto,
+          shares: ctx.flags.int('key-shares') || DEFAULT_SHARES,
+          threshold: ctx.flags.int('key-threshold') || DEFAULT_THRESHOLD,
+        };
+    res = await client.sys.init(
+      auto
+        ? { recovery_shares: split.shares, recovery_threshold: split.threshold }
+        : { secret_shares: split.shares, secret_threshold: split.threshold },
+    );
   } catch (error) {
     return ctx.fail('Error initializing', error);
   }
-  if (ctx.format !== 'table') return outputData(ctx.out, machineInit(shares, threshold, res));
-  return printInit(ctx, shares, threshold, res);
+  if (ctx.format !== 'table') return outputData(ctx.out, machineInit(split, res));
+  if (split.auto) return printRecoveryInit(ctx, split, res);
+  return printInit(ctx, split.shares, split.threshold, res);
 }
 
 async function unseal(ctx: Context, args: string[]): Promise<number> {
@@ -136,6 +176,16 @@ export const operatorCommands: Command[] = [
     flags: [
       { name: 'key-shares', aliases: ['n'], kind: 'int', usage: 'Number of unseal key shares (default 5).' },
       { name: 'key-threshold', aliases: ['t'], kind: 'int', usage: 'Shares needed to unseal (default 3).' },
+      {
+        name: 'recovery-shares',
+        kind: 'int',
+        usage: 'Auto seal: number of recovery key shares (default 5).',
+      },
+      {
+        name: 'recovery-threshold',
+        kind: 'int',
+        usage: 'Auto seal: recovery shares needed to authorise (default 3).',
+      },
       { name: 'status', kind: 'bool', usage: 'Only report: exit 0 initialised, 2 not initialised, 1 error.' },
     ],
     run: init,

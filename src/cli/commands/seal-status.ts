@@ -41,7 +41,9 @@ export async function sealStatusOutput(
 function rows(s: Record<string, unknown>): string[][] {
   const prefix = s.recovery_seal === true ? 'Recovery ' : '';
   const out = [
-    [`${prefix}Seal Type`, String(s.type ?? '')],
+    ['Seal Type', String(s.type ?? '')],
+    // An auto seal's recovery keys are a Shamir split of their own (vault status shows both).
+    ...(s.recovery_seal === true ? [['Recovery Seal Type', String(s.recovery_seal_type ?? 'shamir')]] : []),
     ['Initialized', String(s.initialized === true)],
     ['Sealed', String(s.sealed === true)],
     [`Total ${prefix}Shares`, String(s.n ?? 0)],
