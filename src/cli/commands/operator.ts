@@ -31,13 +31,18 @@ interface Split {
   threshold: number;
 }
 
-function printRecoveryInit(ctx: Context, split: Split, res: InitResponse): number {
-  (res.recovery_keys_base64 ?? []).forEach((key, i) => {
-    ctx.ui.output(`Recovery Key ${i + 1}: ${key}`);
+/** The key lines (base64 where the server sent it, as vault prints them), then the root token. */
+function printKeys(ctx: Context, label: string, hex: string[], base64: string[] | undefined, root: string) {
+  hex.forEach((key, i) => {
+    ctx.ui.output(`${label} ${i + 1}: ${base64?.length === hex.length ? base64[i] : key}`);
   });
   ctx.ui.output('');
-  ctx.ui.output(`Initial Root Token: ${res.root_token}`);
+  ctx.ui.output(`Initial Root Token: ${root}`);
   ctx.ui.output('');
+}
+
+function printRecoveryInit(ctx: Context, split: Split, res: InitResponse): number {
+  printKeys(ctx, 'Recovery Key', res.recovery_keys ?? [], res.recovery_keys_base64, res.root_token);
   ctx.ui.output(
     wrapAtLength(
       `Success! The server was initialised with ${split.shares} recovery key shares and a recovery key ` +
@@ -49,14 +54,7 @@ function printRecoveryInit(ctx: Context, split: Split, res: InitResponse): numbe
 }
 
 function printInit(ctx: Context, shares: number, threshold: number, res: InitResponse): number {
-  const keys = res.keys ?? [];
-  keys.forEach((key, i) => {
-    const b64 = res.keys_base64?.length === keys.length ? res.keys_base64[i] : key;
-    ctx.ui.output(`Unseal Key ${i + 1}: ${b64}`);
-  });
-  ctx.ui.output('');
-  ctx.ui.output(`Initial Root Token: ${res.root_token}`);
-  ctx.ui.output('');
+  printKeys(ctx, 'Unseal Key', res.keys ?? [], res.keys_base64, res.root_token);
   ctx.ui.output(
     wrapAtLength(
       `The server was initialised with ${shares} key shares and a key threshold of ${threshold}. Hand the key ` +
