@@ -36,6 +36,7 @@ const MOUNT_OF: Record<string, string> = {
   kv: 'secret/',
   cubbyhole: 'cubbyhole/',
   database: 'database/',
+  transit: 'transit/',
   userpass: 'auth/userpass/',
   approle: 'auth/approle/',
   jwt: 'auth/jwt/',
