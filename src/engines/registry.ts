@@ -2,6 +2,7 @@
 import { approleEngine } from '../auth/approle/index.js';
 import { jwtEngine, oidcEngine } from '../auth/jwt/index.js';
 import { kubernetesEngine } from '../auth/kubernetes/index.js';
+import { ldapEngine } from '../auth/ldap/index.js';
 import { userpassEngine } from '../auth/userpass/index.js';
 import type { Engine } from '../framework/engine.js';
 import { cubbyholeEngine } from './cubbyhole/index.js';
@@ -17,6 +18,7 @@ export const builtinEngines: Engine[] = [
   jwtEngine,
   oidcEngine,
   kubernetesEngine,
+  ldapEngine,
   databaseEngine,
   transitEngine,
 ];

@@ -24,11 +24,8 @@ export const tuneFields = {
   ),
 };
 
-/**
- * Auth methods whose logins count failures here. Vault also takes this tuning for approle and ldap;
- * Coffer locks out userpass users only, and refuses a setting it would not enforce.
- */
-const LOCKOUT_TYPES = new Set(['userpass', 'approle']);
+/** Auth methods whose logins count failures here (as in Vault); others refuse the setting. */
+const LOCKOUT_TYPES = new Set(['userpass', 'approle', 'ldap']);
 
 /** A duration field of `user_lockout_config`: "" leaves it, "system" resets it to the server's. */
 function lockoutDuration(value: unknown, name: string, previous: number | undefined): number | undefined {

@@ -1,0 +1,220 @@
+/**
+ * The conversation with the directory at login (Vault's `ldaputil` client): connect to the first
+ * URL that answers (StartTLS or ldaps as configured), find the user's bind DN (built from `userdn`,
+ * `upndomain`, or searched for with `binddn`/`bindpass` or anonymously with `discoverdn`), bind as
+ * the user with their password, then resolve their groups with `groupfilter`/`groupattr`. Every
+ * caller-supplied value is escaped on its way into a filter or a DN.
+ */
+import type { ConnectionOptions } from 'node:tls';
+import { Client, type Entry, ResultCodeError } from 'ldapts';
+import { CofferError, invalid } from '../../core/errors.js';
+import { type LdapConfig, TLS_VERSIONS } from './config.js';
+import { commonName, escapeDnValue, renderFilter } from './escape.js';
+
+/** The one answer for a wrong password and an unknown user alike (Vault's errUserBindFailed). */
+export const USER_BIND_FAILED = 'ldap operation failed: failed to bind as user';
+
+/** The directory refused the credentials (or knows no such user): a failed login that counts toward lockout. */
+export class CredentialsRejected extends Error {
+  constructor() {
+    super(USER_BIND_FAILED);
+  }
+}
+
+export interface DirectoryLogin {
+  userDn: string;
+  /** Group names as the directory gives them (the `groupattr` value, or a DN's `cn`). */
+  groups: string[];
+  /** The `userattr` value of the user's entry: the entity alias when not `username_as_alias`. */
+  aliasName: string;
+}
+
+function tlsOptions(config: LdapConfig, host: string): ConnectionOptions {
+  return {
+    servername: host,
+    minVersion: TLS_VERSIONS[config.tlsMinVersion],
+    maxVersion: TLS_VERSIONS[config.tlsMaxVersion],
+    rejectUnauthorized: !config.insecureTls,
+    ...(config.certificate ? { ca: [config.certificate] } : {}),
+    ...(config.clientTlsCert ? { cert: config.clientTlsCert, key: config.clientTlsKey } : {}),
+  };
+}
+
+/**
+ * Connects to the first URL where `first` (the session's first operation) gets an answer from a
+ * server. An LDAP result (wrong password, say) is an answer and is not retried elsewhere; a refused
+ * or timed-out connection moves on to the next URL, as Vault does.
+ */
+async function connect(config: LdapConfig, first: (client: Client) => Promise<void>): Promise<Client> {
+  const failures: string[] = [];
+  for (const raw of config.url.split(',')) {
+    const url = raw.trim();
+    const host = new URL(url).hostname;
+    const tls = tlsOptions(config, host);
+    const client = new Client({
+      url,
+      timeout: config.requestTimeoutSeconds * 1000,
+      connectTimeout: config.connectionTimeoutSeconds * 1000,
+      // ldapts speaks TLS from the first byte whenever it is given TLS options, even on ldap://.
+      ...(url.startsWith('ldaps:') ? { tlsOptions: tls } : {}),
+    });
+    try {
+      if (config.startTls && url.startsWith('ldap:')) await client.startTLS(tls);
+      await first(client);
+      return client;
+    } catch (error) {
+      if (
+        error instanceof ResultCodeError ||
+        error instanceof CredentialsRejected ||
+        error instanceof CofferError
+      ) {
+        await close(client);
+        throw error;
+      }
+      await close(client);
+      failures.push(`error connecting to host ${JSON.stringify(url)}: ${(error as Error).message}`);
+    }
+  }
+  throw invalid(failures.join('; ') || 'ldap operation failed: failed to connect to LDAP server');
+}
+
+async function close(client: Client): Promise<void> {
+  await client.unbind().catch(() => undefined);
+}
+
+/** Binds as `dn`; an empty password makes it an unauthenticated bind (only reached when deny_null_bind is off). */
+async function bindAs(client: Client, dn: string, password: string): Promise<void> {
+  await client.bind(dn, password);
+}
+
+function attributeValues(entry: Entry, name: string): string[] {
+  const key = Object.keys(entry).find((k) => k.toLowerCase() === name.toLowerCase());
+  if (!key || key === 'dn') return [];
+  const value = entry[key];
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((v) => (Buffer.isBuffer(v) ? v.toString('utf8') : v));
+}
+
+async function search(
+  client: Client,
+  config: LdapConfig,
+  base: string,
+  filter: string,
+  attributes: string[],
+) {
+  const paged = config.maxPageSize > 0 ? { pageSize: config.maxPageSize } : undefined;
+  const { searchEntries } = await client.search(base, { scope: 'sub', filter, attributes, paged });
+  return searchEntries;
+}
+
+function userSearchFilter(config: LdapConfig, username: string): string {
+  if (config.upnDomain) {
+    return renderFilter(config.userFilter, {
+      UserAttr: 'userPrincipalName',
+      Username: `${username}@${config.upnDomain}`,
+    });
+  }
+  return renderFilter(config.userFilter, { UserAttr: config.userAttr, Username: username });
+}
+
+function searchesForUser(config: LdapConfig): boolean {
+  return config.discoverDn || (config.bindDn !== '' && config.bindPassword !== '');
+}
+
+/** Binds as the service account (or anonymously) and finds the one entry the user filter names. */
+async function discoverBindDn(client: Client, config: LdapConfig, username: string): Promise<string> {
+  // A failing service bind or search is the operator's problem, not the caller's guess: Vault's
+  // text, but no lockout count.
+  const entries = await (async () => {
+    await bindAs(client, config.bindDn, config.bindPassword);
+    return search(client, config, config.userDn, userSearchFilter(config, username), ['1.1']);
+  })().catch((error: unknown) => {
+    if (error instanceof ResultCodeError) throw invalid(USER_BIND_FAILED);
+    throw error;
+  });
+  // None, or more than one (a filter the name widened, a duplicate): never guess which user this is.
+  if (entries.length !== 1) throw new CredentialsRejected();
+  return entries[0].dn;
+}
+
+function constructedBindDn(config: LdapConfig, username: string): string {
+  if (config.upnDomain) return `${escapeDnValue(username)}@${config.upnDomain}`;
+  return `${config.userAttr}=${escapeDnValue(username)},${config.userDn}`;
+}
+
+async function groupsOf(client: Client, config: LdapConfig, userDn: string, username: string) {
+  if (!config.groupFilter || !config.groupDn) return [];
+  const filter = renderFilter(config.groupFilter, { UserDN: userDn, Username: username });
+  const entries = await search(client, config, config.groupDn, filter, [config.groupAttr]);
+  const groups = new Set<string>();
+  for (const entry of entries) {
+    const values = attributeValues(entry, config.groupAttr);
+    for (const value of values.length ? values : [entry.dn]) groups.add(commonName(value));
+  }
+  return [...groups];
+}
+
+async function aliasOf(client: Client, config: LdapConfig, userDn: string, username: string) {
+  if (config.upnDomain) return `${username}@${config.upnDomain}`;
+  const { searchEntries } = await client.search(userDn, {
+    scope: 'base',
+    filter: '(objectClass=*)',
+    attributes: [config.userAttr],
+  });
+  return searchEntries[0] ? (attributeValues(searchEntries[0], config.userAttr)[0] ?? '') : '';
+}
+
+/** Rethrows an LDAP failure during the user's own bind as a rejected login; anything else as is. */
+function asRejection(error: unknown): never {
+  if (error instanceof ResultCodeError) throw new CredentialsRejected();
+  throw error;
+}
+
+/**
+ * Authenticates `username` with `password` and resolves their groups. Throws CredentialsRejected
+ * for a wrong password or an unknown user, and a 400 naming the step for anything else.
+ */
+export async function authenticate(
+  config: LdapConfig,
+  username: string,
+  password: string,
+): Promise<DirectoryLogin> {
+  let userBindDn = searchesForUser(config) ? '' : constructedBindDn(config, username);
+  const client = await connect(config, async (c) => {
+    if (searchesForUser(config)) userBindDn = await discoverBindDn(c, config, username);
+    await bindAs(c, userBindDn, password).catch(asRejection);
+  });
+  try {
+    if (config.bindDn && config.bindPassword) {
+      await bindAs(client, config.bindDn, config.bindPassword).catch(() => {
+        throw invalid('ldap operation failed: failed to re-bind with the BindDN user');
+      });
+    }
+    const userDn = config.upnDomain ? await upnUserDn(client, config, username, userBindDn) : userBindDn;
+    const aliasName = await aliasOf(client, config, userDn, username);
+    const groups = config.anonymousGroupSearch
+      ? await anonymousGroups(config, userDn, username)
+      : await groupsOf(client, config, userDn, username);
+    return { userDn, groups, aliasName };
+  } catch (error) {
+    if (error instanceof ResultCodeError) throw invalid(`LDAP search failed: ${error.message}`);
+    throw error;
+  } finally {
+    await close(client);
+  }
+}
+
+async function upnUserDn(client: Client, config: LdapConfig, username: string, fallback: string) {
+  const filter = `(userPrincipalName=${renderFilter('{{.Username}}', { Username: `${username}@${config.upnDomain}` })})`;
+  const entries = await search(client, config, config.userDn, filter, ['1.1']);
+  return entries.at(-1)?.dn ?? fallback;
+}
+
+async function anonymousGroups(config: LdapConfig, userDn: string, username: string): Promise<string[]> {
+  const client = await connect(config, async () => undefined);
+  try {
+    return await groupsOf(client, config, userDn, username);
+  } finally {
+    await close(client);
+  }
+}

@@ -1,0 +1,258 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { FakeClock } from '../../framework/clock.js';
+import { mountForTest, rejection, type TestMount } from '../../framework/testing.js';
+import { USER_BIND_FAILED } from './directory.js';
+import { createLdapEngine } from './index.js';
+import { NULL_BIND_DENIED } from './login.js';
+import { GROUPS, PEOPLE, startSlapd, type TestDirectory, userDn } from './testing.js';
+
+let directory: TestDirectory;
+
+before(async () => {
+  directory = await startSlapd();
+  await directory.addUser('alice', 'alice-pw-1');
+  await directory.addUser('bob', 'bob-pw-1');
+  await directory.addUser('carol', 'carol-pw-1');
+  await directory.addGroup('dev', ['alice', 'bob']);
+  await directory.addGroup('ops', ['alice']);
+  await directory.addGroup('a)b', ['bob']);
+});
+after(() => directory?.stop());
+
+/** A mount configured to bind users directly (`uid=<name>,ou=people,…`) and search groups as the user. */
+async function setup(extra: Record<string, unknown> = {}) {
+  const engine = createLdapEngine();
+  const clock = new FakeClock();
+  const mount = await mountForTest(engine, { clock, mountPath: 'ldap/' });
+  await mount.request('update', 'config', {
+    url: directory.url,
+    userdn: PEOPLE,
+    userattr: 'uid',
+    groupdn: GROUPS,
+    groupfilter: '(&(objectClass=groupOfNames)(member={{.UserDN}}))',
+    groupattr: 'cn',
+    ...extra,
+  });
+  await mount.request('update', 'groups/dev', { policies: 'dev-read' });
+  await mount.request('update', 'groups/ops', { policies: 'ops-admin,dev-read' });
+  return { engine, mount, clock };
+}
+
+function login(mount: TestMount, username: string, password: string) {
+  return mount.request('update', `login/${username}`, { password });
+}
+
+describe('ldap config', () => {
+  test('read never returns bindpass or the client key; defaults are Vault’s', async () => {
+    const { mount } = await setup({ binddn: directory.rootDn, bindpass: directory.rootPassword });
+    const data = (await mount.request('read', 'config'))?.data ?? {};
+    assert.equal(data.bindpass, undefined);
+    assert.equal(data.client_tls_key, undefined);
+    assert.equal(JSON.stringify(data).includes(directory.rootPassword), false);
+    assert.equal(data.binddn, directory.rootDn);
+    assert.equal(data.deny_null_bind, true);
+    assert.equal(data.groupattr, 'cn');
+    assert.equal(data.request_timeout, 90);
+    assert.equal(data.tls_min_version, 'tls12');
+  });
+
+  test('a write changes only what it names; bad templates, TLS versions and URLs are refused', async () => {
+    const { mount } = await setup();
+    await mount.request('update', 'config', { starttls: false });
+    assert.equal((await mount.request('read', 'config'))?.data?.userdn, PEOPLE);
+    const cases = [
+      { groupfilter: '(member={{.Password}})' },
+      { userfilter: '({{ if .X }})' },
+      { tls_min_version: 'tls14' },
+      { tls_min_version: 'tls13', tls_max_version: 'tls12' },
+      { url: 'http://127.0.0.1' },
+      { certificate: 'not a pem' },
+    ];
+    for (const body of cases) {
+      assert.equal(
+        (await rejection(mount.request('update', 'config', body))).status,
+        400,
+        JSON.stringify(body),
+      );
+    }
+  });
+});
+
+describe('ldap groups and users', () => {
+  test('CRUD and LIST; names are case-insensitive unless case_sensitive_names', async () => {
+    const { mount } = await setup();
+    await mount.request('update', 'users/Alice', { policies: 'Personal, extra', groups: 'Local1,local2' });
+    assert.deepEqual((await mount.request('read', 'users/alice'))?.data, {
+      policies: ['extra', 'personal'],
+      groups: 'local1,local2',
+    });
+    assert.deepEqual((await mount.request('read', 'groups/DEV'))?.data, { policies: ['dev-read'] });
+    assert.deepEqual((await mount.request('list', 'groups/'))?.data?.keys, ['dev', 'ops']);
+    assert.deepEqual((await mount.request('list', 'users/'))?.data?.keys, ['alice']);
+    await mount.request('delete', 'groups/Ops');
+    assert.equal(await mount.request('read', 'groups/ops'), undefined);
+  });
+});
+
+describe('ldap login', () => {
+  test('binds as the user; policies = config + user + every group’s', async () => {
+    const { mount } = await setup({ token_policies: 'base' });
+    await mount.request('update', 'users/alice', { policies: 'personal', groups: 'extra' });
+    await mount.request('update', 'groups/extra', { policies: 'from-local-group' });
+    const response = await login(mount, 'alice', 'alice-pw-1');
+    const auth = response?.auth;
+    assert.deepEqual(auth?.policies, ['base', 'dev-read', 'from-local-group', 'ops-admin', 'personal']);
+    assert.deepEqual(auth?.metadata, { username: 'alice' });
+    assert.deepEqual(auth?.alias, { name: 'alice' });
+    assert.equal(auth?.displayName, 'alice');
+  });
+
+  test('search-then-bind with binddn/bindpass finds the same user', async () => {
+    const { mount } = await setup({ binddn: directory.rootDn, bindpass: directory.rootPassword });
+    const auth = (await login(mount, 'bob', 'bob-pw-1'))?.auth;
+    assert.deepEqual(auth?.policies, ['dev-read']);
+  });
+
+  test('groups found through memberOf-style groupattr on the group DN (cn of the DN)', async () => {
+    const { mount } = await setup({ groupattr: 'memberOfNone' });
+    const auth = (await login(mount, 'alice', 'alice-pw-1'))?.auth;
+    assert.deepEqual(auth?.policies, ['dev-read', 'ops-admin']);
+  });
+
+  const failures = [
+    { name: 'wrong password', username: 'alice', password: 'nope' },
+    { name: 'unknown user', username: 'mallory', password: 'nope' },
+    { name: 'filter injection in the name', username: '*)(uid=*))(|(uid=*', password: 'alice-pw-1' },
+    { name: 'DN injection in the name', username: 'alice,ou=people', password: 'alice-pw-1' },
+    { name: 'a name of specials', username: '#x\\00 a,b=c+', password: 'x' },
+  ];
+  for (const binding of ['direct bind', 'search then bind']) {
+    for (const c of failures) {
+      test(`${binding}: ${c.name} → 400 "${USER_BIND_FAILED}"`, async () => {
+        const extra =
+          binding === 'direct bind' ? {} : { binddn: directory.rootDn, bindpass: directory.rootPassword };
+        const { mount } = await setup(extra);
+        const error = await rejection(login(mount, c.username, c.password));
+        assert.equal(error.status, 400);
+        assert.equal(error.message, USER_BIND_FAILED);
+        assert.equal(error.message.includes(c.password), false);
+      });
+    }
+  }
+
+  test('the injected filter reaches slapd escaped', async () => {
+    const { mount } = await setup({ binddn: directory.rootDn, bindpass: directory.rootPassword });
+    await rejection(login(mount, 'zed*)(uid=*', 'x'));
+    assert.match(directory.log(), /filter="\(uid=zed\\2A\\29\\28uid=\\2A\)"/i);
+  });
+
+  test('empty password: refused before the directory is asked (deny_null_bind), allowed only when turned off', async () => {
+    const { mount } = await setup();
+    const error = await rejection(login(mount, 'alice', ''));
+    assert.equal(error.status, 400);
+    assert.equal(error.message, NULL_BIND_DENIED);
+    // This slapd accepts unauthenticated binds: with deny_null_bind off the login would pass.
+    await mount.request('update', 'config', { deny_null_bind: false });
+    assert.ok((await login(mount, 'alice', ''))?.auth, 'the fixture allows unauthenticated binds');
+  });
+
+  test('a group DN with a ")" resolves to its own group and widens nothing', async () => {
+    const { mount } = await setup();
+    await mount.request('update', 'groups/a)b', { policies: 'odd' });
+    assert.deepEqual((await login(mount, 'bob', 'bob-pw-1'))?.auth?.policies, ['dev-read', 'odd']);
+    assert.deepEqual((await login(mount, 'alice', 'alice-pw-1'))?.auth?.policies, ['dev-read', 'ops-admin']);
+  });
+
+  test('a user without groups gets Vault’s warning', async () => {
+    const { mount } = await setup();
+    const response = await login(mount, 'carol', 'carol-pw-1');
+    assert.deepEqual(response?.auth?.policies, []);
+    assert.match(response?.warnings?.[0] ?? '', /no LDAP groups found/);
+  });
+
+  test('no server at the URL: a 400 that names the host, not the user', async () => {
+    const { mount } = await setup({ url: 'ldap://127.0.0.1:1', connection_timeout: 2 });
+    const error = await rejection(login(mount, 'alice', 'alice-pw-1'));
+    assert.equal(error.status, 400);
+    assert.match(error.message, /error connecting to host "ldap:\/\/127\.0\.0\.1:1"/);
+    assert.equal(error.message.includes('alice'), false);
+  });
+
+  test('a dead first URL falls through to the next', async () => {
+    const { mount } = await setup({ url: `ldap://127.0.0.1:1,${directory.url}`, connection_timeout: 2 });
+    assert.ok((await login(mount, 'alice', 'alice-pw-1'))?.auth);
+  });
+});
+
+describe('ldap lockout', () => {
+  test('5 failures across case and space variants lock the name; the directory is not asked while locked', async () => {
+    const { engine, mount } = await setup();
+    for (const variant of ['Alice', 'alice', ' alice ', 'ALICE', 'aLiCe']) {
+      await rejection(login(mount, variant, 'wrong'));
+    }
+    const binds = (directory.log().match(/BIND dn="uid=alice,/gi) ?? []).length;
+    const locked = await rejection(login(mount, 'alice', 'alice-pw-1'));
+    assert.equal(locked.status, 400);
+    assert.equal(locked.message, USER_BIND_FAILED);
+    assert.equal((directory.log().match(/BIND dn="uid=alice,/gi) ?? []).length, binds);
+    assert.deepEqual(await engine.userLockout.lockedUsers(mount.ctx), ['alice']);
+  });
+
+  test('the lock ends after 15 minutes; a success clears the counter', async () => {
+    const { mount, clock } = await setup();
+    for (let i = 0; i < 5; i++) await rejection(login(mount, 'bob', 'wrong'));
+    clock.advance(15 * 60_000);
+    assert.ok((await login(mount, 'bob', 'bob-pw-1'))?.auth);
+    for (let i = 0; i < 4; i++) await rejection(login(mount, 'bob', 'wrong'));
+    assert.ok((await login(mount, 'bob', 'bob-pw-1'))?.auth);
+  });
+
+  test('an empty password does not count (it never reaches the directory)', async () => {
+    const { engine, mount } = await setup();
+    for (let i = 0; i < 6; i++) await rejection(login(mount, 'alice', ''));
+    assert.deepEqual(await engine.userLockout.lockedUsers(mount.ctx), []);
+  });
+});
+
+describe('ldap renewal', () => {
+  async function loginView(mount: TestMount, username: string, password: string) {
+    const auth = (await login(mount, username, password))?.auth;
+    assert.ok(auth);
+    return {
+      internalData: auth.internalData ?? {},
+      metadata: auth.metadata ?? null,
+      policies: auth.policies,
+    };
+  }
+
+  test('renews while nothing changed, with the config’s token settings', async () => {
+    const { engine, mount } = await setup({ token_ttl: '1h', token_max_ttl: '2h' });
+    const view = await loginView(mount, 'alice', 'alice-pw-1');
+    const renewal = await engine.renewLogin?.(mount.ctx, view);
+    assert.deepEqual(renewal, { ttlSeconds: 3600, maxTtlSeconds: 7200, periodSeconds: 0 });
+  });
+
+  test('refused when a group’s policies or the membership changed', async () => {
+    const { engine, mount } = await setup();
+    const view = await loginView(mount, 'alice', 'alice-pw-1');
+    await mount.request('update', 'groups/ops', { policies: 'ops-admin,dev-read,more' });
+    const error = await rejection(engine.renewLogin?.(mount.ctx, view) ?? Promise.resolve());
+    assert.equal(error.message, 'policies have changed, not renewing');
+  });
+
+  test('refused when the user is gone from the directory', async () => {
+    const { engine, mount } = await setup();
+    await directory.addUser('leaving', 'leaving-pw-1');
+    await directory.addMember('dev', 'leaving');
+    const view = await loginView(mount, 'leaving', 'leaving-pw-1');
+    await directory.deleteUser('leaving');
+    const error = await rejection(engine.renewLogin?.(mount.ctx, view) ?? Promise.resolve());
+    assert.equal(error.status, 400);
+    assert.equal(error.message, USER_BIND_FAILED);
+  });
+});
+
+test('the fixture’s user DNs are what the direct bind builds', () => {
+  assert.equal(userDn('alice'), `uid=alice,${PEOPLE}`);
+});

@@ -1,0 +1,91 @@
+/**
+ * `login/:username`: bind to the directory as the user. A wrong password and an unknown user get
+ * the same 400 and text (CVE-2020-35177, CVE-2023-3462); so does a locked-out user, who is refused
+ * before the directory is asked. The lockout counter is keyed on the trimmed, lower-cased name, so
+ * `Alice`, ` alice ` and `ALICE` share one (CVE-2025-6004). Neither the name nor the password is
+ * logged or put in an error.
+ */
+import { invalid } from '../../../core/errors.js';
+import { field } from '../../../framework/fields.js';
+import type { LogicalRequest, LogicalResponse } from '../../../framework/logical.js';
+import { definePath, type EngineContext } from '../../../framework/path.js';
+import { authFromTokenParams, checkLoginCidrs } from '../../token-fields.js';
+import type { UserLockout } from '../../user-lockout.js';
+import { canonicalName, defaultConfig, loadConfig } from '../config.js';
+import { CredentialsRejected, USER_BIND_FAILED } from '../directory.js';
+import { type LoginOutcome, loginWithDirectory, NULL_BIND_DENIED } from '../login.js';
+import { parsePolicies } from './users-groups.js';
+
+/** The one spelling of a login name for lockout: trimmed and lower-cased. */
+export function lockoutKey(username: string): string {
+  return username.trim().toLowerCase();
+}
+
+const passwordField = { password: field.string('Password of the user.', { max: 4096 }) };
+const loginFields = { username: field.string('Login name of the user.', { max: 1024 }), ...passwordField };
+
+async function login(
+  ctx: EngineContext,
+  lockout: UserLockout,
+  rawUsername: string,
+  password: string,
+  req: LogicalRequest,
+): Promise<LogicalResponse> {
+  const config = (await loadConfig(ctx.storage)) ?? defaultConfig();
+  checkLoginCidrs(config.token, req);
+  if (config.denyNullBind && password === '') throw invalid(NULL_BIND_DENIED);
+  const username = rawUsername.trim();
+  if (username === '') throw invalid(USER_BIND_FAILED);
+  let outcome: LoginOutcome | undefined;
+  const verify = async () => {
+    try {
+      outcome = await loginWithDirectory(ctx.storage, config, username, password);
+      return true;
+    } catch (error) {
+      if (error instanceof CredentialsRejected) return false;
+      throw error;
+    }
+  };
+  // A locked name is refused without asking the directory, so guesses cannot reach its own lockout.
+  const result = await lockout.attempt(ctx, lockoutKey(username), verify, { verifyWhenLocked: false });
+  if (result !== 'ok' || !outcome) throw invalid(USER_BIND_FAILED);
+  const alias = config.usernameAsAlias ? canonicalName(config, username) : outcome.aliasName;
+  if (!alias) throw invalid('missing entity alias attribute value');
+  const auth = authFromTokenParams(config.token, {
+    // core prefixes the mount path: the token's display name reads `ldap-<name>`.
+    displayName: username,
+    metadata: { username },
+    alias: { name: alias },
+    // Vault keeps the password so a renewal can bind again and see the user's current groups.
+    internalData: { username, password },
+    policies: parsePolicies([...config.token.tokenPolicies, ...outcome.policies]),
+  });
+  const warnings = outcome.groups.length
+    ? undefined
+    : [
+        `no LDAP groups found in groupDN '${config.groupDn}'; only policies from locally-defined groups available`,
+      ];
+  return { auth, ...(warnings ? { warnings } : {}) };
+}
+
+export function loginPaths(lockout: UserLockout) {
+  return [
+    definePath({
+      pattern: 'login/:username',
+      fields: loginFields,
+      unauthenticated: true,
+      operations: {
+        update: (ctx, input, req) => login(ctx, lockout, input.username ?? '', input.password ?? '', req),
+      },
+      help: 'Log in with an LDAP username and password.',
+    }),
+    definePath({
+      // `login/` with no name answers like a wrong password rather than 404.
+      pattern: 'login/',
+      fields: passwordField,
+      unauthenticated: true,
+      operations: { update: (ctx, input, req) => login(ctx, lockout, '', input.password ?? '', req) },
+      help: 'Log in with an LDAP username and password.',
+    }),
+  ];
+}
