@@ -177,6 +177,8 @@ export async function snapshotLogsUnder(dir: string): Promise<void> {
 // What a request or response carries that is a secret, by field name.
 const SECRET_FIELDS = new Set([
   'password',
+  'bindpass',
+  'client_tls_key',
   'secret_id',
   'client_token',
   'root_token',

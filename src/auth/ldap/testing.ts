@@ -102,12 +102,13 @@ function slapdConfig(dir: string, rootDn: string, rootPassword: string): string 
   ].join('\n');
 }
 
-export async function startSlapd(): Promise<TestDirectory> {
+/** `rootPassword` defaults to a random one; e2e tests pass a `CANARY_…` value so the leak sweep watches it. */
+export async function startSlapd(options: { rootPassword?: string } = {}): Promise<TestDirectory> {
   const binary = slapdPath();
   const dir = await mkdtemp(join(tmpdir(), 'coffer-slapd-'));
   await mkdir(join(dir, 'db'));
   const rootDn = `cn=admin,${SUFFIX}`;
-  const rootPassword = randomBytes(12).toString('hex');
+  const rootPassword = options.rootPassword ?? randomBytes(12).toString('hex');
   await writeFile(join(dir, 'slapd.conf'), slapdConfig(dir, rootDn, rootPassword));
   const port = await freePort();
   const url = `ldap://127.0.0.1:${port}`;
