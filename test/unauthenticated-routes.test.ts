@@ -21,11 +21,12 @@ const DOCUMENTED_ALLOW_LIST = [
   /^sys\/leader$/,
   /^sys\/wrapping\/lookup$/,
   /^sys\/internal\/ui\/mounts(\/.*)?$/,
-  // Login paths: the caller has no token yet. Vault: userpass `login/*`, the others `login`.
+  // Login paths: the caller has no token yet. Vault: userpass and ldap `login/*`, the others `login`.
   /^auth\/userpass\/login(\/[^/]+)?$/,
   /^auth\/approle\/login$/,
   /^auth\/(jwt|oidc)\/login$/,
   /^auth\/kubernetes\/login$/,
+  /^auth\/ldap\/login(\/[^/]+)?$/,
 ];
 
 /**
@@ -39,6 +40,7 @@ const MOUNT_OF: Record<string, string> = {
   transit: 'transit/',
   userpass: 'auth/userpass/',
   approle: 'auth/approle/',
+  ldap: 'auth/ldap/',
   jwt: 'auth/jwt/',
   oidc: 'auth/oidc/',
   kubernetes: 'auth/kubernetes/',

@@ -63,16 +63,13 @@ async function connect(config: LdapConfig, first: (client: Client) => Promise<vo
       await first(client);
       return client;
     } catch (error) {
-      if (
-        error instanceof ResultCodeError ||
-        error instanceof CredentialsRejected ||
-        error instanceof CofferError
-      ) {
-        await close(client);
-        throw error;
-      }
       await close(client);
-      failures.push(`error connecting to host ${JSON.stringify(url)}: ${(error as Error).message}`);
+      if (error instanceof CredentialsRejected || error instanceof CofferError) throw error;
+      // The server answered (StartTLS refused, say): no other URL is tried.
+      if (error instanceof ResultCodeError) throw invalid(`ldap operation failed: result code ${error.code}`);
+      // The error's code (ECONNREFUSED, a TLS verification code), never its text, which could quote a DN.
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
+      failures.push(`error connecting to host ${JSON.stringify(url)}: ${reason}`);
     }
   }
   throw invalid(failures.join('; ') || 'ldap operation failed: failed to connect to LDAP server');
@@ -123,18 +120,29 @@ function searchesForUser(config: LdapConfig): boolean {
 
 /** Binds as the service account (or anonymously) and finds the one entry the user filter names. */
 async function discoverBindDn(client: Client, config: LdapConfig, username: string): Promise<string> {
-  // A failing service bind or search is the operator's problem, not the caller's guess: Vault's
-  // text, but no lockout count.
-  const entries = await (async () => {
-    await bindAs(client, config.bindDn, config.bindPassword);
-    return search(client, config, config.userDn, userSearchFilter(config, username), ['1.1']);
-  })().catch((error: unknown) => {
-    if (error instanceof ResultCodeError) throw invalid(USER_BIND_FAILED);
-    throw error;
+  // A refused service bind or search is the operator's problem, not the caller's guess: Vault's
+  // text, but no lockout count. A network error goes up so that connect() tries the next URL.
+  await bindAs(client, config.bindDn, config.bindPassword).catch((error: unknown) => {
+    throw error instanceof ResultCodeError ? invalid(USER_BIND_FAILED) : error;
+  });
+  const entries = await search(client, config, config.userDn, userSearchFilter(config, username), [
+    '1.1',
+  ]).catch((error: unknown) => {
+    throw searchFailure(error);
   });
   // None, or more than one (a filter the name widened, a duplicate): never guess which user this is.
   if (entries.length !== 1) throw new CredentialsRejected();
   return entries[0].dn;
+}
+
+/**
+ * A failed search as a 400 that carries neither the filter nor the server's diagnostic text, either
+ * of which may hold the login name.
+ */
+function searchFailure(error: unknown): Error {
+  if (error instanceof CofferError) return error;
+  if (error instanceof ResultCodeError) return invalid(`LDAP search failed: result code ${error.code}`);
+  return invalid('LDAP search failed');
 }
 
 function constructedBindDn(config: LdapConfig, username: string): string {
@@ -197,8 +205,7 @@ export async function authenticate(
       : await groupsOf(client, config, userDn, username);
     return { userDn, groups, aliasName };
   } catch (error) {
-    if (error instanceof ResultCodeError) throw invalid(`LDAP search failed: ${error.message}`);
-    throw error;
+    throw searchFailure(error);
   } finally {
     await close(client);
   }

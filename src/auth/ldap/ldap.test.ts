@@ -179,6 +179,15 @@ describe('ldap login', () => {
     assert.equal(error.message.includes('alice'), false);
   });
 
+  test('starttls against a server without TLS: a 400, never a plain-text bind', async () => {
+    const { mount } = await setup({ starttls: true });
+    const binds = (directory.log().match(/BIND dn="uid=alice,/gi) ?? []).length;
+    const error = await rejection(login(mount, 'alice', 'alice-pw-1'));
+    assert.equal(error.status, 400);
+    assert.match(error.message, /^ldap operation failed: result code \d+$/);
+    assert.equal((directory.log().match(/BIND dn="uid=alice,/gi) ?? []).length, binds);
+  });
+
   test('a dead first URL falls through to the next', async () => {
     const { mount } = await setup({ url: `ldap://127.0.0.1:1,${directory.url}`, connection_timeout: 2 });
     assert.ok((await login(mount, 'alice', 'alice-pw-1'))?.auth);

@@ -22,7 +22,10 @@ export function lockoutKey(username: string): string {
 }
 
 const passwordField = { password: field.string('Password of the user.', { max: 4096 }) };
-const loginFields = { username: field.string('Login name of the user.', { max: 1024 }), ...passwordField };
+// Any length is accepted here (the URL bounds it): an over-long name gets the wrong-password answer,
+// not a validation error that reads differently.
+const loginFields = { username: field.string('Login name of the user.'), ...passwordField };
+const MAX_USERNAME = 1024;
 
 async function login(
   ctx: EngineContext,
@@ -35,7 +38,7 @@ async function login(
   checkLoginCidrs(config.token, req);
   if (config.denyNullBind && password === '') throw invalid(NULL_BIND_DENIED);
   const username = rawUsername.trim();
-  if (username === '') throw invalid(USER_BIND_FAILED);
+  if (username === '' || username.length > MAX_USERNAME) throw invalid(USER_BIND_FAILED);
   let outcome: LoginOutcome | undefined;
   const verify = async () => {
     try {
