@@ -114,6 +114,30 @@ describe('ldap login', () => {
     assert.deepEqual(auth?.policies, ['dev-read']);
   });
 
+  test('discoverdn: the user DN found with an anonymous search; anonymous_group_search', async () => {
+    const { mount } = await setup({ discoverdn: true, anonymous_group_search: true });
+    assert.deepEqual((await login(mount, 'alice', 'alice-pw-1'))?.auth?.policies, ['dev-read', 'ops-admin']);
+    assert.equal((await rejection(login(mount, 'alice', 'wrong'))).message, USER_BIND_FAILED);
+  });
+
+  test('case_sensitive_names: local names must then match the directory’s spelling', async () => {
+    const { mount } = await setup({ case_sensitive_names: true });
+    await mount.request('update', 'users/Alice', { policies: 'capital' });
+    assert.deepEqual((await login(mount, 'alice', 'alice-pw-1'))?.auth?.policies, ['dev-read', 'ops-admin']);
+    assert.deepEqual((await login(mount, 'Alice', 'alice-pw-1'))?.auth?.policies, [
+      'capital',
+      'dev-read',
+      'ops-admin',
+    ]);
+  });
+
+  test('username_as_alias: the alias is the login name, one spelling for every variant', async () => {
+    const { mount } = await setup({ username_as_alias: true });
+    for (const variant of ['ALICE', ' alice ']) {
+      assert.deepEqual((await login(mount, variant, 'alice-pw-1'))?.auth?.alias, { name: 'alice' });
+    }
+  });
+
   test('groups found through memberOf-style groupattr on the group DN (cn of the DN)', async () => {
     const { mount } = await setup({ groupattr: 'memberOfNone' });
     const auth = (await login(mount, 'alice', 'alice-pw-1'))?.auth;
