@@ -8,6 +8,7 @@ import type { Engine } from '../framework/engine.js';
 import { cubbyholeEngine } from './cubbyhole/index.js';
 import { databaseEngine } from './database/index.js';
 import { kvEngine } from './kv/index.js';
+import { pkiEngine } from './pki/index.js';
 import { transitEngine } from './transit/index.js';
 
 export const builtinEngines: Engine[] = [
@@ -21,4 +22,5 @@ export const builtinEngines: Engine[] = [
   ldapEngine,
   databaseEngine,
   transitEngine,
+  pkiEngine,
 ];

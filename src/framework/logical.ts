@@ -83,4 +83,9 @@ export interface LogicalResponse {
    * e.g. KV v2 answering 404 with the metadata of a deleted version).
    */
   httpStatus?: number;
+  /**
+   * A body sent as is instead of the envelope, with its own content type (Vault's HTTPRawBody: PKI's
+   * `ca/pem`, `crl`). Status 200 unless `httpStatus` says otherwise.
+   */
+  raw?: { contentType: string; body: Uint8Array | string };
 }

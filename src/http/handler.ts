@@ -141,6 +141,10 @@ function flatHeaders(req: IncomingMessage): Record<string, string> {
 
 function respond(res: ServerResponse, path: string, operation: Operation, result: CoreResponse): void {
   const response = result.response;
+  if (response?.raw && !result.wrapInfo) {
+    writeRaw(res, response.raw, response.httpStatus ?? 200);
+    return;
+  }
   const hasContent =
     response &&
     (response.data || response.auth || response.lease || response.warnings?.length || result.auth);
@@ -180,4 +184,19 @@ function respond(res: ServerResponse, path: string, operation: Operation, result
     'Content-Length': Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+/** Vault's raw responses (a DER certificate, a PEM CRL): the body as the engine gave it. */
+function writeRaw(
+  res: ServerResponse,
+  raw: { contentType: string; body: Uint8Array | string },
+  status: number,
+) {
+  const body = typeof raw.body === 'string' ? Buffer.from(raw.body) : raw.body;
+  res.writeHead(status, {
+    'Content-Type': raw.contentType,
+    'Cache-Control': 'no-store',
+    'Content-Length': body.byteLength,
+  });
+  res.end(body);
 }

@@ -1,0 +1,168 @@
+/** `root/generate/:exported` (a new self-signed CA, the default issuer if there is none) and `config/urls`. */
+import { invalid } from '../../../core/errors.js';
+import { field, type Input } from '../../../framework/fields.js';
+import { definePath, type EngineContext } from '../../../framework/path.js';
+import { rebuildCrl, type SignerCache } from '../ca.js';
+import { pemOf, signCertificate } from '../certs.js';
+import { capTtl } from '../issuing.js';
+import {
+  checkKeyBits,
+  checkKeyFormat,
+  generateKey,
+  type KeyType,
+  privateKeyPem,
+  toSigningKey,
+} from '../keys.js';
+import {
+  defaultIssuerId,
+  formatSerial,
+  type Issuer,
+  loadUrls,
+  newId,
+  newSerialHex,
+  saveIssuer,
+  saveKey,
+  saveUrls,
+  setDefaultIssuer,
+} from '../store.js';
+
+const rootFields = {
+  exported: field.string('internal (the key never leaves) or exported (the key is in the response once).', {
+    max: 16,
+  }),
+  common_name: field.string('Common name of the CA certificate.', { max: 1024 }),
+  alt_names: field.stringList('DNS or email subject alternative names.'),
+  ip_sans: field.stringList('IP subject alternative names.'),
+  ttl: field.duration('Validity of the CA certificate; defaults to the mount TTL, capped by its maximum.'),
+  key_type: field.string('rsa (default), ec or ed25519.', { max: 16 }),
+  key_bits: field.int('RSA bits (2048 default) or EC curve size (256 default).'),
+  issuer_name: field.string('Name for the new issuer.', { max: 128 }),
+  key_name: field.string('Name for the new key.', { max: 128 }),
+  private_key_format: field.string('der (the type’s own PEM, default) or pkcs8.', { max: 16 }),
+  not_before_duration: field.duration('How far before now the certificate becomes valid (30s default).'),
+};
+
+function generateRoot(cache: SignerCache) {
+  return async (ctx: EngineContext, input: Input<typeof rootFields>) => {
+    const mode = input.exported!;
+    if (mode !== 'internal' && mode !== 'exported')
+      throw invalid(`unsupported type "${mode}": this server supports internal and exported`);
+    if (!input.common_name) throw invalid('the common_name field is required');
+    const keyType = input.key_type ?? 'rsa';
+    const keyBits = checkKeyBits(keyType, input.key_bits ?? 0);
+    const keyFormat = checkKeyFormat(input.private_key_format);
+    const { ttl, warnings } = capTtl(input.ttl || ctx.system.defaultLeaseTtl(), ctx.system.maxLeaseTtl());
+    const pair = await generateKey(keyType as KeyType, keyBits);
+    const now = ctx.clock.now();
+    const serialHex = newSerialHex();
+    const names = input.alt_names ?? [];
+    const keyObject = pair.privateKey;
+    const certificate = await signCertificate(
+      {
+        serialHex,
+        commonName: input.common_name,
+        notBefore: new Date(now - (input.not_before_duration ?? 30) * 1000),
+        notAfter: new Date(now + ttl * 1000),
+        publicKey: pair.publicKey,
+        dnsNames: names.filter((n) => !n.includes('@')),
+        emails: names.filter((n) => n.includes('@')),
+        ips: input.ip_sans ?? [],
+        uris: [],
+        isCa: true,
+        keyUsage: 32 | 64, // certificate and CRL signing
+        extKeyUsage: [],
+        urls: await loadUrls(ctx.storage),
+      },
+      { key: await toSigningKey(keyObject), keyObject },
+    );
+    const keyId = newId();
+    const issuer: Issuer = {
+      id: newId(),
+      name: input.issuer_name ?? '',
+      keyId,
+      keyName: input.key_name ?? '',
+      certificate: pemOf(certificate),
+      serialNumber: formatSerial(serialHex),
+      notAfter: Math.floor(certificate.notAfter.getTime() / 1000),
+    };
+    const pkcs8 = privateKeyPem(keyObject, 'pkcs8');
+    await saveKey(ctx.storage, { id: keyId, name: issuer.keyName, type: keyType, privateKey: pkcs8 });
+    await saveIssuer(ctx.storage, issuer);
+    if (!(await defaultIssuerId(ctx.storage))) await setDefaultIssuer(ctx.storage, issuer.id);
+    await rebuildCrl(ctx, await cache.load(ctx, issuer));
+    const data: Record<string, unknown> = {
+      certificate: issuer.certificate,
+      issuing_ca: issuer.certificate,
+      serial_number: issuer.serialNumber,
+      expiration: issuer.notAfter,
+      issuer_id: issuer.id,
+      issuer_name: issuer.name,
+      key_id: keyId,
+      key_name: issuer.keyName,
+    };
+    if (mode === 'exported') {
+      data.private_key = privateKeyPem(keyObject, keyFormat);
+      data.private_key_type = keyType;
+    }
+    return { data, ...(warnings.length ? { warnings } : {}) };
+  };
+}
+
+const urlFields = {
+  issuing_certificates: field.stringList('URLs of the issuing CA certificate (AIA caIssuers).'),
+  crl_distribution_points: field.stringList('URLs of the CRL (CRL distribution points).'),
+  ocsp_servers: field.stringList('URLs of OCSP responders (AIA OCSP).'),
+  enable_templating: field.bool('Accepted for compatibility; templated URLs are not expanded.'),
+};
+
+function checkUrls(name: string, urls: string[]): string[] {
+  for (const url of urls) {
+    if (!URL.canParse(url)) throw invalid(`invalid URL found in ${name}: ${url}`);
+  }
+  return urls;
+}
+
+async function writeUrls(ctx: EngineContext, input: Input<typeof urlFields>) {
+  const current = await loadUrls(ctx.storage);
+  await saveUrls(ctx.storage, {
+    issuingCertificates: checkUrls(
+      'issuing_certificates',
+      input.issuing_certificates ?? current.issuingCertificates,
+    ),
+    crlDistributionPoints: checkUrls(
+      'crl_distribution_points',
+      input.crl_distribution_points ?? current.crlDistributionPoints,
+    ),
+    ocspServers: checkUrls('ocsp_servers', input.ocsp_servers ?? current.ocspServers),
+    enableTemplating: input.enable_templating ?? current.enableTemplating,
+  });
+}
+
+async function readUrls(ctx: EngineContext) {
+  const urls = await loadUrls(ctx.storage);
+  return {
+    data: {
+      issuing_certificates: urls.issuingCertificates,
+      crl_distribution_points: urls.crlDistributionPoints,
+      ocsp_servers: urls.ocspServers,
+      enable_templating: urls.enableTemplating,
+    },
+  };
+}
+
+export function rootPaths(cache: SignerCache) {
+  return [
+    definePath({
+      pattern: 'root/generate/:exported',
+      fields: rootFields,
+      operations: { update: generateRoot(cache) },
+      help: 'Generate a self-signed root CA; it becomes the default issuer when there is none.',
+    }),
+    definePath({
+      pattern: 'config/urls',
+      fields: urlFields,
+      operations: { read: readUrls, update: writeUrls },
+      help: 'URLs put in issued certificates: issuing CA, CRL distribution points, OCSP servers.',
+    }),
+  ];
+}
