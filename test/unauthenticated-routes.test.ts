@@ -27,6 +27,8 @@ const DOCUMENTED_ALLOW_LIST = [
   /^auth\/(jwt|oidc)\/login$/,
   /^auth\/kubernetes\/login$/,
   /^auth\/ldap\/login(\/[^/]+)?$/,
+  // PKI's public material, as Vault's pki backend lists it: the CA, the CRL and `cert/*`.
+  /^pki\/(ca|ca\/pem|ca_chain|crl|crl\/pem|cert\/[^/]+)$/,
 ];
 
 /**
@@ -44,6 +46,7 @@ const MOUNT_OF: Record<string, string> = {
   jwt: 'auth/jwt/',
   oidc: 'auth/oidc/',
   kubernetes: 'auth/kubernetes/',
+  pki: 'pki/',
 };
 
 /** Mounted by a dev server already. */
