@@ -1,6 +1,6 @@
 /**
  * Ceilings measured in the same run: a bare node:http server, fdatasync, the store's own insert rate,
- * the password KDF and PostgreSQL's CREATE ROLE.
+ * the password KDF, raw EC P-256 keygen plus certificate signing, and PostgreSQL's CREATE ROLE.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, fdatasyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -70,18 +70,24 @@ export function rawStore(seconds: number): number {
   return count / seconds;
 }
 
-/** Password verifications per second on the server's core (bench/kdf.ts, the userpass hasher and cost). */
-export function kdfRate(seconds: number, pin: string[]): number {
-  const script = new URL('./kdf.ts', import.meta.url).pathname;
+/** Runs a baseline script (`bench/<script>`) pinned like the server and reads the rate it prints after `label`. */
+function scriptRate(script: string, label: string, seconds: number, pin: string[]): number {
+  const path = new URL(`./${script}`, import.meta.url).pathname;
   const child = spawnSync(
     pin[0] ?? process.execPath,
-    [...pin.slice(1), ...(pin.length ? [process.execPath] : []), '--import', 'tsx', script, String(seconds)],
+    [...pin.slice(1), ...(pin.length ? [process.execPath] : []), '--import', 'tsx', path, String(seconds)],
     { encoding: 'utf8' },
   );
-  const match = /KDF ([\d.]+)/.exec(child.stdout ?? '');
-  if (!match) throw new Error(`kdf baseline failed: ${child.stderr}`);
+  const match = new RegExp(`${label} ([\\d.]+)`).exec(child.stdout ?? '');
+  if (!match) throw new Error(`${script} baseline failed: ${child.stderr}`);
   return Number(match[1]);
 }
+
+/** Password verifications per second on the server's core (bench/kdf.ts, the userpass hasher and cost). */
+export const kdfRate = (seconds: number, pin: string[]) => scriptRate('kdf.ts', 'KDF', seconds, pin);
+
+/** Raw EC P-256 keygen + certificate signature per second on the server's core (bench/pki-sign.ts). */
+export const pkiSignRate = (seconds: number, pin: string[]) => scriptRate('pki-sign.ts', 'PKI', seconds, pin);
 
 /** PostgreSQL's own CREATE ROLE + DROP ROLE rate over 10 connections: the ceiling for `pg-creds`. */
 export async function pgCreateRole(seconds: number, url: string): Promise<number> {

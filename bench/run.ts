@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { kdfRate, pgCreateRole, rawFsync, rawStore, startBareHttp } from './baselines.js';
+import { kdfRate, pgCreateRole, pkiSignRate, rawFsync, rawStore, startBareHttp } from './baselines.js';
 import { conditionRows, timeBoundRow } from './conditions.js';
 import { CUSTOM_WORKLOADS } from './custom-workloads.js';
 import { closedLoopRate, formatLine, type LoadResult, medianOf, probeLatency, runLoad } from './load.js';
@@ -162,7 +162,7 @@ async function measureDrift(
   rows.push({ ...baselineRow('bare-http-end', end), note: `drift ${drift.toFixed(1)}% from the start` });
 }
 
-/** The baselines only some workloads need (kdf, pg-create-role), measured when one of them is selected. */
+/** The baselines only some workloads need (kdf, pki-sign, pg-create-role), measured when one of them is selected. */
 async function optionalBaselines(
   selected: (Workload | CustomWorkload)[],
   seconds: number,
@@ -176,6 +176,11 @@ async function optionalBaselines(
       `kdf: ${baselines.kdf.toFixed(1)} verifications/s (userpass scrypt cost, its worker thread, server core)`,
     );
     rows.push({ name: 'kdf', rps: baselines.kdf, p50: 0, p99: 0, errors: 0 });
+  }
+  if (needs.has('pki-sign')) {
+    baselines['pki-sign'] = pkiSignRate(seconds < 10 ? 2 : 3, pinPrefix(0));
+    console.log(`pki-sign: ${baselines['pki-sign'].toFixed(1)} EC P-256 keygen+sign/s (server core)`);
+    rows.push({ name: 'pki-sign', rps: baselines['pki-sign'], p50: 0, p99: 0, errors: 0 });
   }
   if (needs.has('pg-create-role')) {
     baselines['pg-create-role'] = await pgCreateRole(seconds < 10 ? 1.5 : 3, PG_URL);

@@ -193,6 +193,29 @@ const transitLoad = async (server: BenchServer, op: 'encrypt' | 'decrypt') => {
 };
 
 /**
+ * PERFORMANCE.md's pki-issue row: a `pki` mount with an EC P-256 root, a role issuing EC P-256 leaf
+ * certificates for any name (stored, as by default), and a token whose only policy is issue on it.
+ */
+const pkiIssue = async (server: BenchServer) => {
+  const token = await once(server, 'pki', async () => {
+    await ok(server, 'POST', 'sys/mounts/bench-pki', { type: 'pki' });
+    await ok(server, 'POST', 'bench-pki/root/generate/internal', {
+      common_name: 'Bench Root',
+      key_type: 'ec',
+      ttl: '720h',
+    });
+    await ok(server, 'POST', 'bench-pki/roles/bench', { allow_any_name: true, key_type: 'ec', ttl: '1h' });
+    return policyToken(server, 'bench-pki', 'path "bench-pki/issue/bench" { capabilities = ["update"] }');
+  });
+  const body = JSON.stringify({ common_name: 'bench.example.com' });
+  return {
+    connections: 16,
+    headers: { 'X-Vault-Token': token, 'Content-Type': 'application/json' },
+    sequence: [{ path: '/v1/bench-pki/issue/bench', method: 'POST', body }],
+  };
+};
+
+/**
  * A Redis admin user (`admin`) the database engine manages users with, and the engine mounted at
  * `mount` with a role `role` for read-only users. Returns the role's creds path.
  */
@@ -264,6 +287,7 @@ export const WORKLOADS: (Workload | CustomWorkload)[] = [
     target: 0.4,
     prepare: (server) => transitLoad(server, 'decrypt'),
   },
+  { name: 'pki-issue', baseline: 'pki-sign', target: 0.1, prepare: pkiIssue },
   {
     name: 'kv2-read@10',
     baseline: 'bare-http@10',
