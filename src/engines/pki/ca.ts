@@ -4,6 +4,7 @@
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { invalid } from '../../core/errors.js';
+import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import type { EngineContext } from '../../framework/path.js';
 import { parseCertificate, pemOf, type Signer, signCrl, type x509 } from './certs.js';
 import { toSigningKey } from './keys.js';
@@ -17,9 +18,21 @@ export interface LoadedIssuer {
   signer: Required<Signer>;
 }
 
-/** Signers by mount and issuer: importing the key costs more than signing one leaf. */
+/**
+ * Signers by mount and issuer (importing the key costs more than signing one leaf), and the lock that
+ * makes revocations and tidy rebuild a mount's CRL one at a time.
+ */
 export class SignerCache {
   private readonly entries = new Map<string, Promise<LoadedIssuer>>();
+  private readonly crlMutex = new KeyedMutex();
+
+  /**
+   * Two revocations rebuilding at once could each list the entries before the other's was saved, and
+   * the later save would drop a revoked serial from the CRL.
+   */
+  withCrlLock<T>(ctx: EngineContext, fn: () => Promise<T>): Promise<T> {
+    return this.crlMutex.run(ctx.system.mountUuid, fn);
+  }
 
   async defaultIssuer(ctx: EngineContext): Promise<LoadedIssuer> {
     const issuer = await defaultIssuer(ctx.storage);

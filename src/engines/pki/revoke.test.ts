@@ -100,3 +100,17 @@ test('a generate_lease role gives a lease whose revocation revokes the certifica
   });
   assert.deepEqual(await crlSerials(t), [hex(response?.data?.serial_number)]);
 });
+
+test('concurrent revocations all end up on the CRL', async () => {
+  const { t } = await setup();
+  const serials: string[] = [];
+  for (let i = 0; i < 6; i++)
+    serials.push(
+      String(
+        (await t.request('update', 'issue/web', { common_name: `c${i}.test`, ttl: '1h' }))?.data
+          ?.serial_number,
+      ),
+    );
+  await Promise.all(serials.map((serial_number) => t.request('update', 'revoke', { serial_number })));
+  assert.deepEqual((await crlSerials(t)).sort(), serials.map(hex).sort());
+});

@@ -28,6 +28,12 @@ async function caPem(ctx: EngineContext): Promise<string | undefined> {
   return (await defaultIssuer(ctx.storage))?.certificate;
 }
 
+/** The CA as a PEM file: with the trailing newline Go's pem encoder writes. */
+async function caPemFile(ctx: EngineContext): Promise<string | undefined> {
+  const pem = await caPem(ctx);
+  return pem && `${pem}\n`;
+}
+
 async function crlDer(ctx: EngineContext): Promise<Buffer | undefined> {
   const issuer = await defaultIssuer(ctx.storage);
   const crl = issuer && (await loadCrl(ctx.storage, issuer.id));
@@ -73,13 +79,13 @@ export const fetchPaths = [
   definePath({
     pattern: 'ca/pem',
     ...open,
-    operations: { read: async (ctx) => raw(PEM_FILE, (await caPem(ctx)) && `${await caPem(ctx)}\n`) },
+    operations: { read: async (ctx) => raw(PEM_FILE, await caPemFile(ctx)) },
     help: 'The default issuer’s certificate, PEM.',
   }),
   definePath({
     pattern: 'ca_chain',
     ...open,
-    operations: { read: async (ctx) => raw(PEM_FILE, (await caPem(ctx)) && `${await caPem(ctx)}\n`) },
+    operations: { read: async (ctx) => raw(PEM_FILE, await caPemFile(ctx)) },
     help: 'The default issuer’s chain, PEM (a root is its own chain).',
   }),
   definePath({

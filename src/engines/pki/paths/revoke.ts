@@ -23,7 +23,11 @@ const revokeFields = {
   serial_number: field.string('Serial number of the certificate to revoke.', { max: 256 }),
 };
 
-async function revoke(cache: SignerCache, ctx: EngineContext, serialText: string) {
+function revoke(cache: SignerCache, ctx: EngineContext, serialText: string) {
+  return cache.withCrlLock(ctx, () => revokeLocked(cache, ctx, serialText));
+}
+
+async function revokeLocked(cache: SignerCache, ctx: EngineContext, serialText: string) {
   const serial = serialFromKey(serialKey(serialText));
   const existing = await loadRevocation(ctx.storage, serial);
   if (existing) {
@@ -72,6 +76,10 @@ const tidyFields = {
 
 /** Runs to completion before answering 202, so its effects are visible to the next request. */
 async function tidy(cache: SignerCache, ctx: EngineContext, input: Input<typeof tidyFields>) {
+  return cache.withCrlLock(ctx, () => tidyLocked(cache, ctx, input));
+}
+
+async function tidyLocked(cache: SignerCache, ctx: EngineContext, input: Input<typeof tidyFields>) {
   const certStore = input.tidy_cert_store ?? false;
   const revoked = input.tidy_revoked_certs ?? false;
   if (!certStore && !revoked)
