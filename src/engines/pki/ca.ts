@@ -3,10 +3,11 @@
  * cached per mount and issuer), and rebuilding the issuer's CRL from the revocation entries.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import type * as X509 from '@peculiar/x509';
 import { invalid } from '../../core/errors.js';
 import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import type { EngineContext } from '../../framework/path.js';
-import { parseCertificate, pemOf, type Signer, signCrl, type x509 } from './certs.js';
+import { parseCertificate, pemOf, type Signer, signCrl } from './certs.js';
 import { toSigningKey } from './keys.js';
 import { defaultIssuer, type Issuer, listRevocations, loadCrl, loadKey, saveCrl } from './store.js';
 
@@ -61,11 +62,11 @@ async function loadSigner(ctx: EngineContext, issuer: Issuer): Promise<LoadedIss
   if (!stored) throw invalid(`unable to fetch corresponding key for issuer ${issuer.id}`);
   const keyObject: KeyObject = createPrivateKey(stored.privateKey);
   const key = await toSigningKey(keyObject);
-  return { issuer, signer: { key, keyObject, issuer: parseCertificate(issuer.certificate) } };
+  return { issuer, signer: { key, keyObject, issuer: await parseCertificate(issuer.certificate) } };
 }
 
 /** Re-signs the issuer's CRL with every revocation it made that is still on record. */
-export async function rebuildCrl(ctx: EngineContext, loaded: LoadedIssuer): Promise<x509.X509Crl> {
+export async function rebuildCrl(ctx: EngineContext, loaded: LoadedIssuer): Promise<X509.X509Crl> {
   const revocations = (await listRevocations(ctx.storage)).filter((r) => r.issuerId === loaded.issuer.id);
   const previous = await loadCrl(ctx.storage, loaded.issuer.id);
   const number = (previous?.number ?? 0) + 1;

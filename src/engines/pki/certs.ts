@@ -2,22 +2,35 @@
  * Certificates and CRLs in X.509 DER, built and signed with @peculiar/x509 over Node's WebCrypto. No
  * HTTP, no storage: the paths decide what goes in, this module only encodes and signs.
  */
-// The certificate library's dependency injection needs the Reflect metadata API loaded first.
-import 'reflect-metadata';
 import { createPublicKey, type KeyObject, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { signingAlgorithm } from './keys.js';
 import type { UrlConfig } from './store.js';
 
-// The library signs through a WebCrypto provider; Node's is the only one this process uses.
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+let loading: Promise<typeof X509> | undefined;
+
+/**
+ * The certificate library, loaded on first use: importing it takes about 0.3 s, which a server start
+ * should not pay for an engine that may never be mounted (PERFORMANCE.md's cold-start).
+ */
+export function x509Library(): Promise<typeof X509> {
+  loading ??= (async () => {
+    // Its dependency injection needs the Reflect metadata API loaded first.
+    await import('reflect-metadata');
+    const lib = await import('@peculiar/x509');
+    // It signs through a WebCrypto provider; Node's is the only one this process uses.
+    lib.cryptoProvider.set(webcrypto as unknown as Crypto);
+    return lib;
+  })();
+  return loading;
+}
 
 export interface Signer {
   /** The CA key as a WebCrypto key, and the KeyObject it came from (to pick the algorithm). */
   key: CryptoKey;
   keyObject: KeyObject;
   /** The issuing CA certificate; absent when the certificate signs itself (a new root). */
-  issuer?: x509.X509Certificate;
+  issuer?: X509.X509Certificate;
 }
 
 export interface CertificateSpec {
@@ -44,7 +57,7 @@ function algorithmOf(keyObject: KeyObject): Algorithm | EcdsaParams {
   return { name: algorithm.name, hash: algorithm.hash } as Algorithm;
 }
 
-function altNames(spec: CertificateSpec): x509.JsonGeneralName[] {
+function altNames(spec: CertificateSpec): X509.JsonGeneralName[] {
   return [
     ...spec.dnsNames.map((value) => ({ type: 'dns' as const, value })),
     ...spec.emails.map((value) => ({ type: 'email' as const, value })),
@@ -53,8 +66,8 @@ function altNames(spec: CertificateSpec): x509.JsonGeneralName[] {
   ];
 }
 
-function urlExtensions(urls: UrlConfig | undefined): x509.Extension[] {
-  const out: x509.Extension[] = [];
+function urlExtensions(x509: typeof X509, urls: UrlConfig | undefined): X509.Extension[] {
+  const out: X509.Extension[] = [];
   if (!urls) return out;
   if (urls.issuingCertificates.length || urls.ocspServers.length) {
     out.push(
@@ -69,12 +82,13 @@ function urlExtensions(urls: UrlConfig | undefined): x509.Extension[] {
 const spki = (key: KeyObject) =>
   (key.type === 'public' ? key : createPublicKey(key)).export({ type: 'spki', format: 'der' });
 
-export async function signCertificate(spec: CertificateSpec, signer: Signer): Promise<x509.X509Certificate> {
+export async function signCertificate(spec: CertificateSpec, signer: Signer): Promise<X509.X509Certificate> {
+  const x509 = await x509Library();
   const publicKey = spki(spec.publicKey);
-  const subject: x509.JsonName = [{ CN: [spec.commonName] }];
+  const subject: X509.JsonName = [{ CN: [spec.commonName] }];
   const ski = await x509.SubjectKeyIdentifierExtension.create(publicKey);
   const issuerSki = signer.issuer?.getExtension(x509.SubjectKeyIdentifierExtension);
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     new x509.BasicConstraintsExtension(spec.isCa, undefined, true),
     ski,
     new x509.AuthorityKeyIdentifierExtension(issuerSki?.keyId ?? ski.keyId),
@@ -83,7 +97,7 @@ export async function signCertificate(spec: CertificateSpec, signer: Signer): Pr
   if (spec.extKeyUsage.length) extensions.push(new x509.ExtendedKeyUsageExtension([...spec.extKeyUsage]));
   const names = altNames(spec);
   if (names.length) extensions.push(new x509.SubjectAlternativeNameExtension(names));
-  extensions.push(...urlExtensions(spec.urls));
+  extensions.push(...urlExtensions(x509, spec.urls));
   return x509.X509CertificateGenerator.create({
     serialNumber: spec.serialHex,
     subject,
@@ -117,9 +131,10 @@ export async function signCrl(
   number: number,
   now: Date,
   nextUpdate: Date,
-): Promise<x509.X509Crl> {
+): Promise<X509.X509Crl> {
+  const x509 = await x509Library();
   const ski = signer.issuer.getExtension(x509.SubjectKeyIdentifierExtension);
-  const extensions: x509.Extension[] = [new x509.Extension('2.5.29.20', false, derInteger(number))];
+  const extensions: X509.Extension[] = [new x509.Extension('2.5.29.20', false, derInteger(number))];
   if (ski) extensions.push(new x509.AuthorityKeyIdentifierExtension(ski.keyId));
   return x509.X509CrlGenerator.create({
     issuer: signer.issuer.subjectName,
@@ -135,6 +150,6 @@ export async function signCrl(
 /** PEM with no trailing newline, as Vault's JSON fields carry it. */
 export const pemOf = (item: { toString(format: 'pem'): string }) => item.toString('pem').trim();
 
-export const parseCertificate = (pem: string) => new x509.X509Certificate(pem);
-export const parseCsr = (pem: string) => new x509.Pkcs10CertificateRequest(pem);
-export { x509 };
+export async function parseCertificate(pem: string): Promise<X509.X509Certificate> {
+  return new (await x509Library()).X509Certificate(pem);
+}

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { mountForTest, rejection, type TestMount } from '../../framework/testing.js';
-import { x509 } from './certs.js';
+import { x509Library } from './certs.js';
 import { createPkiEngine } from './index.js';
+
+const x509 = await x509Library();
 
 async function withCa(role: Record<string, unknown> = {}): Promise<TestMount & { ca: X509Certificate }> {
   const t = await mountForTest(createPkiEngine());

@@ -5,11 +5,12 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
+import type * as X509 from '@peculiar/x509';
 import { invalid } from '../../core/errors.js';
 import { formatGoDuration } from '../../framework/duration.js';
 import type { EngineContext } from '../../framework/path.js';
 import type { LoadedIssuer } from './ca.js';
-import { signCertificate, x509 } from './certs.js';
+import { signCertificate, x509Library } from './certs.js';
 import { keyBitsOf, keyTypeOf } from './keys.js';
 import { checkIpSans, firstRefusedName } from './names.js';
 import { EXT_KEY_USAGES, KEY_USAGES, type Role, usageKey } from './role.js';
@@ -74,26 +75,42 @@ function splitAltNames(names: readonly string[]): { dnsNames: string[]; emails: 
   };
 }
 
-function csrSans(csr: x509.Pkcs10CertificateRequest) {
-  const san = csr.extensions.find((ext) => ext instanceof x509.SubjectAlternativeNameExtension);
+/** A CSR, parsed once: the request (for its key and signature), its common name and SANs. */
+export interface ParsedCsr {
+  request: X509.Pkcs10CertificateRequest;
+  commonName: string;
+  sans: { dnsNames: string[]; emails: string[]; ips: string[]; uris: string[] };
+}
+
+export async function parseCsrPem(pem: string): Promise<ParsedCsr> {
+  const x509 = await x509Library();
+  let request: X509.Pkcs10CertificateRequest;
+  try {
+    request = new x509.Pkcs10CertificateRequest(pem);
+  } catch {
+    throw invalid('certificate request could not be parsed');
+  }
+  const san = request.extensions.find((ext) => ext instanceof x509.SubjectAlternativeNameExtension);
   const items = san instanceof x509.SubjectAlternativeNameExtension ? san.names.items : [];
   const of = (type: string) => items.filter((item) => item.type === type).map((item) => item.value);
-  return { dnsNames: of('dns'), emails: of('email'), ips: of('ip'), uris: of('url') };
+  return {
+    request,
+    commonName: request.subjectName.getField('CN')[0] ?? '',
+    sans: { dnsNames: of('dns'), emails: of('email'), ips: of('ip'), uris: of('url') },
+  };
 }
 
 /** The names a leaf will carry, each checked against the role. */
-export function leafNames(role: Role, req: LeafRequest, csr?: x509.Pkcs10CertificateRequest): Names {
+export function leafNames(role: Role, req: LeafRequest, csr?: ParsedCsr): Names {
   let commonName = '';
-  if (csr && role.useCsrCommonName) commonName = csr.subjectName.getField('CN')[0] ?? '';
+  if (csr && role.useCsrCommonName) commonName = csr.commonName;
   if (!commonName) commonName = req.commonName ?? '';
   if (!commonName && role.requireCn)
     throw invalid(
       'the common_name field is required, or must be provided in a CSR with "use_csr_common_name" set to true, unless "require_cn" is set to false',
     );
   const fromCsr = csr !== undefined && role.useCsrSans;
-  const sans = fromCsr
-    ? csrSans(csr)
-    : { ...splitAltNames(req.altNames), ips: req.ipSans, uris: req.uriSans };
+  const sans = fromCsr ? csr.sans : { ...splitAltNames(req.altNames), ips: req.ipSans, uris: req.uriSans };
   if (commonName && firstRefusedName(role, [commonName]))
     throw invalid(`common name ${commonName} not allowed by this role`);
   const refused = firstRefusedName(role, [...sans.dnsNames, ...sans.emails]);
@@ -125,7 +142,7 @@ function usageFlags(role: Role): { keyUsage: number; extKeyUsage: string[] } {
 }
 
 export interface SignedLeaf {
-  certificate: x509.X509Certificate;
+  certificate: X509.X509Certificate;
   serialHex: string;
   notAfter: Date;
   warnings: string[];
@@ -160,7 +177,7 @@ export async function signLeaf(
 }
 
 /** A CSR's public key, after its signature and the role's key type and size checks. */
-export async function csrPublicKey(role: Role, csr: x509.Pkcs10CertificateRequest): Promise<KeyObject> {
+export async function csrPublicKey(role: Role, csr: X509.Pkcs10CertificateRequest): Promise<KeyObject> {
   let ok = false;
   try {
     ok = await csr.verify();
@@ -176,12 +193,4 @@ export async function csrPublicKey(role: Role, csr: x509.Pkcs10CertificateReques
   if (role.keyType !== 'any' && type !== 'ed25519' && bits < role.keyBits)
     throw invalid(`role requires a minimum of a ${role.keyBits}-bit key, but CSR's key is ${bits} bits`);
   return key;
-}
-
-export function parseCsrPem(pem: string): x509.Pkcs10CertificateRequest {
-  try {
-    return new x509.Pkcs10CertificateRequest(pem);
-  } catch {
-    throw invalid('certificate request could not be parsed');
-  }
 }

@@ -3,8 +3,10 @@ import { X509Certificate } from 'node:crypto';
 import { test } from 'node:test';
 import { FakeClock } from '../../framework/clock.js';
 import { mountForTest, rejection } from '../../framework/testing.js';
-import { x509 } from './certs.js';
+import { x509Library } from './certs.js';
 import { createPkiEngine } from './index.js';
+
+const x509 = await x509Library();
 
 const HOUR = 3600 * 1000;
 

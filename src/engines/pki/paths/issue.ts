@@ -114,8 +114,8 @@ function sign(cache: SignerCache) {
     const role = await requireRole(ctx, input.role!);
     const format = checkFormat(input.format);
     if (!input.csr) throw invalid('"csr" is empty');
-    const csr = parseCsrPem(input.csr);
-    const publicKey = await csrPublicKey(role, csr);
+    const csr = await parseCsrPem(input.csr);
+    const publicKey = await csrPublicKey(role, csr.request);
     const names = leafNames(role, leafRequest(input), csr);
     const ca = await cache.defaultIssuer(ctx);
     const leaf = await signLeaf(ctx, ca, role, names, publicKey, input.ttl);
