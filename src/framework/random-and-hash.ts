@@ -56,7 +56,8 @@ const hashFields = {
 
 function hashInput(input: { urlalgorithm?: string; input?: string; algorithm?: string; format?: string }) {
   const algorithm = input.urlalgorithm ?? input.algorithm ?? 'sha2-256';
-  const nodeName = HASHES[algorithm];
+  // Own keys only: the caller's text must never reach Object.prototype ("constructor", "__proto__").
+  const nodeName = Object.hasOwn(HASHES, algorithm) ? HASHES[algorithm] : undefined;
   if (!nodeName) throw invalid(`unsupported algorithm type "${algorithm}"`);
   const text = input.input ?? '';
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {

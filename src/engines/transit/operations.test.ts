@@ -127,4 +127,17 @@ describe('transit rewrap, datakey, hmac, sign, random, hash', () => {
       'unsupported algorithm type "md5"',
     );
   });
+
+  for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+    test(`hash and hmac refuse the algorithm "${name}" as unsupported, not as a server fault`, async () => {
+      const t = await mount();
+      await t.request('update', 'keys/k');
+      const hash = await rejection(t.request('update', `hash/${name}`, { input: b64('abc') }));
+      assert.equal(hash.message, `unsupported algorithm type "${name}"`);
+      const hashBody = await rejection(t.request('update', 'hash', { input: b64('abc'), algorithm: name }));
+      assert.equal(hashBody.status, 400);
+      const hmac = await rejection(t.request('update', `hmac/k/${name}`, { input: b64('abc') }));
+      assert.equal(hmac.message, `unsupported algorithm ${name}`);
+    });
+  }
 });
