@@ -169,6 +169,34 @@ describe('transit keys', () => {
     );
   });
 
+  test('versions below min_decryption_version are retired: refused for every use, and not listed', async () => {
+    const t = await mount();
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    await t.request('update', 'keys/aes');
+    await t.request('update', 'keys/ec', { type: 'ecdsa-p256' });
+    for (const name of ['aes', 'ec']) {
+      await t.request('update', `keys/${name}/rotate`);
+      await t.request('update', `keys/${name}/rotate`);
+      const tuned = await t.request('update', `keys/${name}/config`, { min_decryption_version: 3 });
+      assert.deepEqual(Object.keys(tuned?.data?.keys as object), ['3'], `${name} lists only live versions`);
+    }
+    const current = await t.request('update', 'encrypt/aes', { plaintext: b64('x') });
+    const uses: [string, Record<string, unknown>][] = [
+      ['encrypt/aes', { plaintext: b64('x'), key_version: 1 }],
+      ['datakey/wrapped/aes', { key_version: 2 }],
+      ['hmac/aes', { input: b64('x'), key_version: 1 }],
+      ['rewrap/aes', { ciphertext: current?.data?.ciphertext, key_version: 2 }],
+      ['sign/ec', { input: b64('x'), key_version: 1 }],
+    ];
+    for (const [path, data] of uses)
+      assert.equal((await rejection(t.request('update', path, data))).message, 'no such key version', path);
+    // As Vault brings archived versions back, lowering the minimum makes them usable again.
+    const lowered = await t.request('update', 'keys/aes/config', { min_decryption_version: 1 });
+    assert.deepEqual(Object.keys(lowered?.data?.keys as object), ['1', '2', '3']);
+    const old = await t.request('update', 'encrypt/aes', { plaintext: b64('x'), key_version: 1 });
+    assert.match(old?.data?.ciphertext as string, /^vault:v1:/);
+  });
+
   test('a derived ed25519 key shows a public key only for a context', async () => {
     const t = await mount();
     await t.request('update', 'keys/d', { type: 'ed25519', derived: true });

@@ -100,12 +100,19 @@ export async function rotateKey(key: TransitKey, now: number): Promise<TransitKe
   return key;
 }
 
-/** Key material for one version, refusing versions that do not exist (Vault's safeGetKeyEntry). */
+/**
+ * Key material for one version, refusing versions that do not exist (Vault's safeGetKeyEntry). A
+ * version below min_decryption_version counts as absent: Vault moves it to its archive, out of reach
+ * of every operation, and brings it back only if the minimum is lowered again.
+ */
 export function versionOf(key: StoredKey, version: number): DeepReadonly<KeyVersion> {
-  const entry = key.versions[String(version)];
+  const entry = isLive(key, version) ? key.versions[String(version)] : undefined;
   if (!entry) throw invalid('no such key version');
   return entry;
 }
+
+/** Whether a version is outside Vault's archive, so it may be used and is listed on read. */
+export const isLive = (key: StoredKey, version: number) => version >= key.minDecryptionVersion;
 
 /** Vault's rule for the version an encrypt, sign, HMAC or datakey uses; `what` names the operation. */
 export function pickWriteVersion(key: StoredKey, requested: number | undefined, what: string): number {

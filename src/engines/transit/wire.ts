@@ -1,7 +1,7 @@
 /** A key as `keys/:name` answers it: Vault's formatKeyPolicy shape (never any private material). */
 import { ed25519FromSeed, ed25519PublicBytes } from './asymmetric.js';
 import { abilitiesOf, isSymmetric, type KeyType } from './key-types.js';
-import type { StoredKey } from './store.js';
+import { isLive, type StoredKey } from './store.js';
 import { deriveBytes } from './symmetric.js';
 
 const CURVE_NAMES: Partial<Record<KeyType, string>> = { 'ecdsa-p256': 'P-256', 'ecdsa-p384': 'P-384' };
@@ -39,16 +39,19 @@ export function keyToWire(key: StoredKey, context?: Uint8Array): Record<string, 
   return data;
 }
 
+/** Vault lists only the versions in its key map: the archived ones, below the minimum, are left out. */
+const liveVersions = (key: StoredKey) =>
+  Object.entries(key.versions).filter(([version]) => isLive(key, Number(version)));
+
 function creationSeconds(key: StoredKey): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [version, entry] of Object.entries(key.versions))
-    out[version] = Math.floor(entry.createdAt / 1000);
+  for (const [version, entry] of liveVersions(key)) out[version] = Math.floor(entry.createdAt / 1000);
   return out;
 }
 
 function publicKeys(key: StoredKey, context?: Uint8Array): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
-  for (const [version, entry] of Object.entries(key.versions)) {
+  for (const [version, entry] of liveVersions(key)) {
     let publicKey = entry.publicKey ?? '';
     // A derived Ed25519 key has a public key per context; without one there is nothing to show.
     if (key.derived) publicKey = context?.length ? derivedEd25519Public(entry.seed!, context) : '';
