@@ -4,14 +4,7 @@
  * context as info); convergent (v3) nonces are the first 12 bytes of HMAC-SHA256(plaintext) under a
  * second derived key.
  */
-import {
-  type CipherGCMTypes,
-  createCipheriv,
-  createDecipheriv,
-  createHmac,
-  hkdfSync,
-  randomBytes,
-} from 'node:crypto';
+import { type CipherGCMTypes, createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { invalid } from '../../core/errors.js';
 import type { SymmetricType } from './key-types.js';
 
@@ -27,8 +20,25 @@ const CIPHERS: Record<SymmetricType, CipherGCMTypes> = {
 
 export const keyBytesOf = (type: SymmetricType) => (type === 'aes128-gcm96' ? 16 : 32);
 
+const HASH_BYTES = 32;
+
+/**
+ * HKDF-SHA256 (RFC 5869) with no salt and the context as info, as Go's hkdf.New. Written out over
+ * HMAC because Node's hkdfSync refuses an info longer than 1024 bytes, and Go sets no limit on the
+ * contexts callers send.
+ */
 export function deriveBytes(secret: Uint8Array, context: Uint8Array, length: number): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), context, length));
+  if (length > 255 * HASH_BYTES) throw new RangeError('HKDF-SHA256 output is at most 8160 bytes');
+  // Extract: an absent salt is a string of HashLen zeros.
+  const prk = createHmac('sha256', Buffer.alloc(HASH_BYTES)).update(secret).digest();
+  // Expand: T(i) = HMAC(PRK, T(i-1) || info || i).
+  const blocks: Buffer[] = [];
+  let previous = Buffer.alloc(0);
+  for (let i = 1; blocks.length * HASH_BYTES < length; i++) {
+    previous = createHmac('sha256', prk).update(previous).update(context).update(Buffer.of(i)).digest();
+    blocks.push(previous);
+  }
+  return Buffer.concat(blocks).subarray(0, length);
 }
 
 /** The nonce of a convergent (version 3) encryption: deterministic per key and plaintext. */
