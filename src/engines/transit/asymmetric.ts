@@ -23,7 +23,7 @@ export interface KeyPairMaterial {
   publicKey: string; // Vault's formatted public key: base64 for Ed25519, SPKI PEM otherwise
 }
 
-const RSA_BITS: Record<RsaType, number> = { 'rsa-2048': 2048, 'rsa-3072': 3072, 'rsa-4096': 4096 };
+export const RSA_BITS: Record<RsaType, number> = { 'rsa-2048': 2048, 'rsa-3072': 3072, 'rsa-4096': 4096 };
 
 export async function generateKeyPairFor(type: KeyType): Promise<KeyPairMaterial> {
   if (type === 'ed25519') {
@@ -54,22 +54,32 @@ export function ed25519PublicBytes(key: KeyObject): Buffer {
   return Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x!, 'base64url');
 }
 
-export function privateKeyOf(material: { privateKey?: string; seed?: string }): KeyObject {
-  if (material.seed) return ed25519FromSeed(Buffer.from(material.seed, 'base64').subarray(0, 32));
-  return createPrivateKey(material.privateKey!);
+type StoredPair = Readonly<{ privateKey?: string; seed?: string }>;
+
+/**
+ * Parsed keys by stored key version. Parsing a PEM costs more than an Ed25519 or ECDSA signature, so
+ * a batch parses each version once; the loaded key is frozen and shared, so its entries make
+ * stable keys, and an entry dropped with its key takes the parsed key with it.
+ */
+const parsed = new WeakMap<StoredPair, KeyObject>();
+
+export function privateKeyOf(material: StoredPair): KeyObject {
+  let key = parsed.get(material);
+  if (!key) {
+    key = material.seed
+      ? ed25519FromSeed(Buffer.from(material.seed, 'base64').subarray(0, 32))
+      : createPrivateKey(material.privateKey!);
+    parsed.set(material, key);
+  }
+  return key;
 }
 
-/** RSA-OAEP with SHA-256 and no label, as Vault encrypts with an RSA key. */
-export function rsaEncrypt(privateKeyPem: string, plaintext: Uint8Array): Buffer {
-  return publicEncrypt(
-    { key: createPublicKey(privateKeyPem), padding: NODE.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
-    plaintext,
-  );
+/** RSA-OAEP with SHA-256 and no label, as Vault encrypts with an RSA key (Node takes the public half). */
+export function rsaEncrypt(key: KeyObject, plaintext: Uint8Array): Buffer {
+  return publicEncrypt({ key, padding: NODE.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, plaintext);
 }
 
-export function rsaDecrypt(privateKeyPem: string, ciphertext: Uint8Array): Buffer {
-  return privateDecrypt(
-    { key: privateKeyPem, padding: NODE.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
-    ciphertext,
-  );
+/** Synchronous, as Node has no other form: callers with many to do yield between items. */
+export function rsaDecrypt(key: KeyObject, ciphertext: Uint8Array): Buffer {
+  return privateDecrypt({ key, padding: NODE.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, ciphertext);
 }

@@ -55,10 +55,44 @@ export function tryItem<T>(fn: () => T): Outcome<T> {
   try {
     return { value: fn() };
   } catch (error) {
-    if (error instanceof CofferError && error.code === 'invalid_request') return { error: error.message };
-    throw error;
+    return failedItem(error);
   }
 }
+
+/** tryItem for work that runs off the event loop. */
+export async function tryItemAsync<T>(fn: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { value: await fn() };
+  } catch (error) {
+    return failedItem(error);
+  }
+}
+
+function failedItem(error: unknown): { error: string } {
+  if (error instanceof CofferError && error.code === 'invalid_request') return { error: error.message };
+  throw error;
+}
+
+/**
+ * `fn` over the items, in order, `size` at a time, yielding to the event loop between chunks. Keeps a
+ * batch of slow items (RSA) from stalling every other request, and from filling the thread pool.
+ */
+export async function mapInChunks<T, R>(
+  items: readonly T[],
+  size: number,
+  fn: (item: T, index: number) => R | Promise<R>,
+): Promise<R[]> {
+  const out: R[] = [];
+  for (let start = 0; start < items.length; start += size) {
+    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const chunk = items.slice(start, start + size).map((item, j) => fn(item, start + j));
+    out.push(...(await Promise.all(chunk)));
+  }
+  return out;
+}
+
+/** Items per chunk for work Node can only do synchronously: one RSA private-key operation at a time. */
+export const syncChunkSize = (slow: boolean) => (slow ? 1 : 256);
 
 export type Outcome<T> = { value: T } | { error: string };
 

@@ -1,6 +1,7 @@
 /** Encrypting and decrypting one value with a named key, in Vault's `vault:v<N>:<base64>` format. */
+import type { KeyObject } from 'node:crypto';
 import { invalid } from '../../core/errors.js';
-import { rsaDecrypt, rsaEncrypt } from './asymmetric.js';
+import { privateKeyOf, rsaDecrypt, rsaEncrypt } from './asymmetric.js';
 import { decodeBase64, encodeBase64, splitVersioned, versionPrefix } from './encoding.js';
 import { abilitiesOf, isRsa, isSymmetric, type SymmetricType } from './key-types.js';
 import { checkReadVersion, pickWriteVersion, type StoredKey, versionOf } from './store.js';
@@ -38,7 +39,7 @@ export function encryptValue(
   const version = pickWriteVersion(key, requestedVersion, 'encryption');
   let body: Buffer;
   if (isSymmetric(key.type)) body = sealSymmetric(key, key.type, version, plaintext, input);
-  else body = encryptRsa(versionOf(key, version).privateKey!, plaintext);
+  else body = encryptRsa(privateKeyOf(versionOf(key, version)), plaintext);
   return { ciphertext: versionPrefix(version) + encodeBase64(body), version };
 }
 
@@ -58,9 +59,9 @@ function sealSymmetric(
   return seal(type, material.subarray(0, encBytes), plaintext, nonce, input.aad);
 }
 
-function encryptRsa(privateKeyPem: string, plaintext: Uint8Array): Buffer {
+function encryptRsa(rsaKey: KeyObject, plaintext: Uint8Array): Buffer {
   try {
-    return rsaEncrypt(privateKeyPem, plaintext);
+    return rsaEncrypt(rsaKey, plaintext);
   } catch {
     throw invalid('failed to RSA encrypt the plaintext: crypto/rsa: message too long for RSA key size');
   }
@@ -70,7 +71,8 @@ export function decryptValue(key: StoredKey, ciphertext: string, input: CipherIn
   if (!abilitiesOf(key.type).encryption)
     throw invalid(`message decryption not supported for key type ${key.type}`);
   const parts = splitVersioned(ciphertext, 'ciphertext');
-  const version = checkReadVersion(key, parts.version, 'ciphertext');
+  // Vault's first ciphertexts counted versions from 0; signatures and HMACs never did, so only here.
+  const version = checkReadVersion(key, parts.version === 0 ? 1 : parts.version, 'ciphertext');
   let body: Buffer;
   try {
     body = decodeBase64(parts.body);
@@ -79,7 +81,7 @@ export function decryptValue(key: StoredKey, ciphertext: string, input: CipherIn
   }
   if (isRsa(key.type)) {
     try {
-      return rsaDecrypt(versionOf(key, version).privateKey!, body);
+      return rsaDecrypt(privateKeyOf(versionOf(key, version)), body);
     } catch {
       throw invalid('failed to RSA decrypt the ciphertext: crypto/rsa: decryption error');
     }

@@ -3,15 +3,21 @@ import { invalid } from '../../core/errors.js';
 
 const ALPHABET = /[A-Za-z0-9+/=]/;
 
-function inAlphabet(code: number): boolean {
+const STANDARD = [43, 47]; // + and /
+const URL_SAFE = [45, 95]; // - and _
+
+function inAlphabet(code: number, lastTwo: readonly number[]): boolean {
   return (
     (code >= 65 && code <= 90) || // A-Z
     (code >= 97 && code <= 122) || // a-z
     (code >= 48 && code <= 57) || // 0-9
-    code === 43 || // +
-    code === 47 // /
+    code === lastTwo[0] ||
+    code === lastTwo[1]
   );
 }
+
+const withoutLineBreaks = (text: string) =>
+  text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]/g, '') : text;
 
 /**
  * Whole groups of four, with `=` only as the last one or two characters. A loop, not a regex: a
@@ -22,7 +28,7 @@ function isStrictBase64(text: string): boolean {
   let end = text.length;
   if (text.endsWith('==')) end -= 2;
   else if (text.endsWith('=')) end -= 1;
-  for (let i = 0; i < end; i++) if (!inAlphabet(text.charCodeAt(i))) return false;
+  for (let i = 0; i < end; i++) if (!inAlphabet(text.charCodeAt(i), STANDARD)) return false;
   return true;
 }
 
@@ -31,7 +37,7 @@ function isStrictBase64(text: string): boolean {
  * own decoder skips any character it does not know, which would accept tampered input silently.
  */
 export function decodeBase64(text: string): Buffer {
-  const clean = text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]/g, '') : text;
+  const clean = withoutLineBreaks(text);
   if (isStrictBase64(clean)) return Buffer.from(clean, 'base64');
   throw invalid(`illegal base64 data at input byte ${badByteOffset(clean)}`);
 }
@@ -43,6 +49,19 @@ function badByteOffset(text: string): number {
     if (!ALPHABET.test(text[i]) || (padding && i < text.length - 2)) return i;
   }
   return text.length - (text.length % 4 || 4);
+}
+
+/**
+ * Decodes unpadded url-safe base64 as Go's base64.RawURLEncoding does (JWS signatures), or throws.
+ * Node's base64url decoder skips unknown characters and padding, so a mangled signature would pass.
+ */
+export function decodeBase64Url(text: string): Buffer {
+  const clean = withoutLineBreaks(text);
+  for (let i = 0; i < clean.length; i++)
+    if (!inAlphabet(clean.charCodeAt(i), URL_SAFE)) throw invalid(`illegal base64 data at input byte ${i}`);
+  // One character left over carries fewer than 8 bits: no byte ends there.
+  if (clean.length % 4 === 1) throw invalid(`illegal base64 data at input byte ${clean.length - 1}`);
+  return Buffer.from(clean, 'base64url');
 }
 
 export function encodeBase64(bytes: Uint8Array): string {

@@ -126,11 +126,10 @@ export function pickWriteVersion(key: StoredKey, requested: number | undefined, 
   return version;
 }
 
-/** Vault's checks on the version named in a ciphertext or signature. */
+/** Vault's checks on the version named in a ciphertext, signature or HMAC. */
 export function checkReadVersion(key: StoredKey, version: number, what: string): number {
-  const v = version === 0 ? 1 : version; // Vault's first ciphertexts counted from 0
-  if (v > key.latestVersion) throw invalid(`invalid ${what}: version is too new`);
-  if (v < key.minDecryptionVersion)
+  if (version > key.latestVersion) throw invalid(`invalid ${what}: version is too new`);
+  if (version < key.minDecryptionVersion)
     throw invalid('ciphertext or signature version is disallowed by policy (too old)');
-  return v;
+  return version;
 }

@@ -3,8 +3,9 @@ import { invalid } from '../../../core/errors.js';
 import type { Input } from '../../../framework/fields.js';
 import type { LogicalResponse } from '../../../framework/logical.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
-import { answer, type BatchItem, parseBatch, tryItem } from '../batch.js';
+import { answer, type BatchItem, mapInChunks, parseBatch, syncChunkSize, tryItem } from '../batch.js';
 import { decryptValue } from '../cipher.js';
+import { isRsa } from '../key-types.js';
 import type { StoredKey } from '../store.js';
 import { cipherFields, cipherInputOf, contextSetInAll, requireKey, valueField } from './common.js';
 
@@ -35,7 +36,9 @@ async function decrypt(ctx: EngineContext, input: Input<typeof decryptFields>): 
   const { items, batch } = itemsOf(input);
   contextSetInAll(items);
   const key = await requireKey(ctx, input.name!);
-  const outcomes = items.map((item, i) => tryItem(() => decryptItem(key, item, i)));
+  const outcomes = await mapInChunks(items, syncChunkSize(isRsa(key.type)), (item, i) =>
+    tryItem(() => decryptItem(key, item, i)),
+  );
   return answer({
     items,
     outcomes,

@@ -2,8 +2,9 @@
 import { invalid } from '../../../core/errors.js';
 import type { Input } from '../../../framework/fields.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
-import { answer, type BatchItem, parseBatch, tryItem } from '../batch.js';
+import { answer, type BatchItem, mapInChunks, parseBatch, syncChunkSize, tryItem } from '../batch.js';
 import { decryptValue, encryptValue } from '../cipher.js';
+import { isRsa } from '../key-types.js';
 import {
   cipherFields,
   cipherInputOf,
@@ -29,7 +30,7 @@ async function rewrap(ctx: EngineContext, input: Input<typeof rewrapFields>) {
   }
   contextSetInAll(items);
   const key = await requireKey(ctx, input.name!);
-  const outcomes = items.map((item, i) =>
+  const outcomes = await mapInChunks(items, syncChunkSize(isRsa(key.type)), (item, i) =>
     tryItem(() => {
       const cipherInput = cipherInputOf(key, item, i);
       const plaintext = decryptValue(key, item.ciphertext ?? '', cipherInput);

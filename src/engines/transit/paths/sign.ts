@@ -2,10 +2,10 @@
 import { invalid } from '../../../core/errors.js';
 import { field, type Input } from '../../../framework/fields.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
-import { answer, type BatchItem, parseBatch, tryItem } from '../batch.js';
+import { answer, type BatchItem, mapInChunks, parseBatch, tryItemAsync } from '../batch.js';
 import { nodeHashOf } from '../digest.js';
 import { decodeBase64 } from '../encoding.js';
-import { type SignOptions, signValue, verifyHmac, verifyValue } from '../signing.js';
+import { SALT_AUTO, SALT_HASH, type SignOptions, signValue, verifyHmac, verifyValue } from '../signing.js';
 import type { StoredKey } from '../store.js';
 import { cipherFields, keyVersionField, requireKey, valueField } from './common.js';
 
@@ -24,7 +24,12 @@ const signFields = {
   algorithm: field.string('Deprecated name of hash_algorithm.', { max: 32 }),
   signature_algorithm: field.string('RSA padding: pss (default) or pkcs1v15.', { max: 16 }),
   marshaling_algorithm: field.string('ECDSA signature encoding: asn1 (default) or jws.', { max: 16 }),
-  salt_length: field.string('RSA-PSS salt length: auto (default), hash, or a number of bytes.', { max: 16 }),
+  salt_length: field.string(
+    'RSA-PSS salt length: auto (default, or 0), hash (or -1), or a number of bytes.',
+    {
+      max: 16,
+    },
+  ),
   prehashed: field.bool('The input is already a digest (not supported yet).'),
   signature: valueField('The signature to verify, "vault:v<N>:...".'),
   hmac: valueField('The HMAC to verify, "vault:v<N>:...".'),
@@ -38,12 +43,21 @@ function optionsOf(input: SignInput): SignOptions {
   const rsaPadding = input.signature_algorithm || 'pss';
   if (rsaPadding !== 'pss' && rsaPadding !== 'pkcs1v15')
     throw invalid(`unsupported rsa signature algorithm ${rsaPadding}`);
-  const salt = input.salt_length ?? 'auto';
-  const saltLength = salt === 'auto' || salt === 'hash' ? salt : Number(salt);
-  if (typeof saltLength === 'number' && !(Number.isInteger(saltLength) && saltLength >= 0))
-    throw invalid(`invalid salt_length: ${salt}`);
+  const saltLength = saltLengthOf(input.salt_length ?? 'auto');
   const algorithm = input.urlalgorithm ?? input.hash_algorithm ?? input.algorithm ?? 'sha2-256';
   return { hash: nodeHashOf(algorithm), marshaling, rsaPadding, saltLength };
+}
+
+/** Vault's getSaltLength, in Go's terms: "auto" is 0, "hash" is -1, else a decimal int from -1 up. */
+function saltLengthOf(text: string): number {
+  const lower = text.toLowerCase();
+  if (lower === 'auto') return SALT_AUTO;
+  if (lower === 'hash') return SALT_HASH;
+  if (!/^[+-]?\d{1,15}$/.test(lower))
+    throw invalid(`salt length neither 'auto', 'hash', nor an int: ${text}`);
+  const n = Number(lower);
+  if (n < SALT_HASH) throw invalid(`salt length is invalid: ${n}`);
+  return n;
 }
 
 function itemsOf(input: SignInput): { items: BatchItem[]; batch: boolean } {
@@ -53,14 +67,17 @@ function itemsOf(input: SignInput): { items: BatchItem[]; batch: boolean } {
   return { items: [{ input: input.input, context: ctxText, signature, hmac, key_version }], batch: false };
 }
 
+/** Signatures a batch keeps on the thread pool at once: about its size, leaving room for other work. */
+const IN_FLIGHT = 4;
+
 const contextOf = (item: BatchItem) => (item.context ? decodeBase64(item.context) : undefined);
 
 async function signInput(ctx: EngineContext, input: SignInput) {
   const options = optionsOf(input);
   const { items, batch } = itemsOf(input);
   const key = await requireKey(ctx, input.name!);
-  const outcomes = items.map((item) =>
-    tryItem(() => {
+  const outcomes = await mapInChunks(items, IN_FLIGHT, (item) =>
+    tryItemAsync(async () => {
       const data = decodeBase64(item.input ?? '');
       return signValue(key, item.key_version, data, { ...options, context: contextOf(item) });
     }),
@@ -74,7 +91,7 @@ async function signInput(ctx: EngineContext, input: SignInput) {
   });
 }
 
-function verifyItem(key: StoredKey, item: BatchItem, options: SignOptions): boolean {
+async function verifyItem(key: StoredKey, item: BatchItem, options: SignOptions): Promise<boolean> {
   const data = decodeBase64(item.input ?? '');
   if (item.signature && item.hmac) throw invalid('provide one of "signature" or "hmac", not both');
   if (item.hmac) return verifyHmac(key, data, item.hmac, options.hash);
@@ -88,7 +105,9 @@ async function verifyInput(ctx: EngineContext, input: SignInput) {
   const key = await requireKey(ctx, input.name!);
   return answer({
     items,
-    outcomes: items.map((item) => tryItem(() => verifyItem(key, item, options))),
+    outcomes: await mapInChunks(items, IN_FLIGHT, (item) =>
+      tryItemAsync(() => verifyItem(key, item, options)),
+    ),
     batch,
     toData: (valid) => ({ valid }),
     failedFields: { valid: false },
