@@ -147,3 +147,62 @@ describe('transit RSA-PSS salt length', () => {
     );
   });
 });
+
+const resultsOf = <T>(response: { data?: Record<string, unknown> } | undefined) =>
+  (response?.data?.batch_results ?? []) as T[];
+
+describe('transit RSA batches and the event loop', () => {
+  /** Starts `slow`, then a cheap request once the loop is free; returns which finished first. */
+  async function finishOrder(t: Awaited<ReturnType<typeof mountForTest>>, slow: () => Promise<unknown>) {
+    const order: string[] = [];
+    const batch = slow().then((result) => {
+      order.push('batch');
+      return result;
+    });
+    // setImmediate runs only once the loop gets a turn, which a synchronous batch never gives it.
+    const cheap = new Promise((resolve) => setImmediate(resolve))
+      .then(() => t.request('update', 'random/8'))
+      .then(() => order.push('cheap'));
+    const [result] = await Promise.all([batch, cheap]);
+    return { order, result: result as Awaited<ReturnType<typeof t.request>> };
+  }
+
+  test('a batch of RSA signatures is answered correctly and lets another request through meanwhile', async () => {
+    const t = await mountForTest(createTransitEngine());
+    await t.request('update', 'keys/r', { type: 'rsa-2048' });
+    const items = Array.from({ length: 40 }, (_, i) => ({ input: b64(`item ${i}`), reference: `${i}` }));
+    const { order, result } = await finishOrder(t, () =>
+      t.request('update', 'sign/r', { batch_input: items }),
+    );
+    assert.deepEqual(order, ['cheap', 'batch']);
+    const results = resultsOf<{ signature: string; reference: string }>(result);
+    assert.equal(results.length, 40);
+    const verified = await t.request('update', 'verify/r', {
+      batch_input: results.map((r, i) => ({ input: items[i].input, signature: r.signature })),
+    });
+    const valid = resultsOf<{ valid: boolean }>(verified).map((r) => r.valid);
+    assert.deepEqual(valid, Array(40).fill(true));
+    assert.deepEqual(
+      results.map((r) => r.reference),
+      items.map((item) => item.reference),
+    );
+  });
+
+  test('a batch of RSA decryptions yields between items', async () => {
+    const t = await mountForTest(createTransitEngine());
+    await t.request('update', 'keys/r', { type: 'rsa-2048' });
+    const plaintexts = Array.from({ length: 20 }, (_, i) => ({ plaintext: b64(`secret ${i}`) }));
+    const enc = await t.request('update', 'encrypt/r', { batch_input: plaintexts });
+    const ciphertexts = resultsOf<{ ciphertext: string }>(enc).map((r) => ({
+      ciphertext: r.ciphertext,
+    }));
+    const { order, result } = await finishOrder(t, () =>
+      t.request('update', 'decrypt/r', { batch_input: ciphertexts }),
+    );
+    assert.deepEqual(order, ['cheap', 'batch']);
+    assert.deepEqual(
+      resultsOf<{ plaintext: string }>(result).map((r) => r.plaintext),
+      plaintexts.map((p) => p.plaintext),
+    );
+  });
+});
