@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { createDecipheriv, randomUUID } from 'node:crypto';
+import { createDecipheriv, createHmac, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { LogicalRequest } from '../../framework/logical.js';
 import { mountForTest, rejection } from '../../framework/testing.js';
 import { createTransitEngine } from './index.js';
 import type { TransitKey } from './store.js';
+import { deriveBytes } from './symmetric.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 const SECRET = 'the launch code is 0000';
@@ -144,6 +145,36 @@ describe('transit encrypt and decrypt', () => {
     const three = await roundTrip(t, 'c', { context: b64('other') });
     assert.equal(one, two);
     assert.notEqual(one, three);
+  });
+
+  test("convergent encryption with associated data: a nonce per AAD; without AAD, Vault's nonce", async () => {
+    const t = await mount();
+    await t.request('update', 'keys/c', { derived: true, convergent_encryption: true });
+    const context = b64('ctx');
+    const encrypt = async (extra: Record<string, unknown>) => {
+      const enc = await t.request('update', 'encrypt/c', { plaintext: b64(SECRET), context, ...extra });
+      return String(enc?.data?.ciphertext);
+    };
+    const nonceOf = (ciphertext: string) =>
+      Buffer.from(ciphertext.slice('vault:v1:'.length), 'base64').subarray(0, 12).toString('hex');
+    const [a, a2, b, none] = [
+      await encrypt({ associated_data: b64('aad one') }),
+      await encrypt({ associated_data: b64('aad one') }),
+      await encrypt({ associated_data: b64('aad two') }),
+      await encrypt({}),
+    ];
+    assert.equal(a, a2, 'still convergent for one AAD');
+    assert.notEqual(nonceOf(a), nonceOf(b), 'a GCM nonce is never reused under another AAD');
+    assert.notEqual(nonceOf(a), nonceOf(none));
+    // Without AAD the nonce is Vault's: HMAC-SHA256(plaintext) under the second half of the HKDF output.
+    const stored = (await t.ctx.storage.getJson<TransitKey>('policy/c'))!;
+    const material = deriveBytes(Buffer.from(stored.versions['1'].key!, 'base64'), Buffer.from('ctx'), 64);
+    const vaultNonce = createHmac('sha256', material.subarray(32)).update(SECRET).digest().subarray(0, 12);
+    assert.equal(nonceOf(none), vaultNonce.toString('hex'));
+    const decrypt = (ciphertext: string, aad: string) =>
+      t.request('update', 'decrypt/c', { ciphertext, context, associated_data: b64(aad) });
+    assert.equal((await decrypt(b, 'aad two'))?.data?.plaintext, b64(SECRET));
+    assert.equal((await rejection(decrypt(b, 'aad one'))).message, 'cipher: message authentication failed');
   });
 
   test('rotation: old versions decrypt until min_decryption_version passes them', async () => {

@@ -55,7 +55,7 @@ function sealSymmetric(
     return seal(type, symmetricKey(key, version, input.context, encBytes), plaintext, undefined, input.aad);
   // Convergent v3: one HKDF output gives the encryption key and, after it, the key of the nonce's HMAC.
   const material = symmetricKey(key, version, input.context, encBytes + 32);
-  const nonce = convergentNonce(material.subarray(encBytes), plaintext);
+  const nonce = convergentNonce(material.subarray(encBytes), plaintext, input.aad);
   return seal(type, material.subarray(0, encBytes), plaintext, nonce, input.aad);
 }
 

@@ -41,9 +41,26 @@ export function deriveBytes(secret: Uint8Array, context: Uint8Array, length: num
   return Buffer.concat(blocks).subarray(0, length);
 }
 
-/** The nonce of a convergent (version 3) encryption: deterministic per key and plaintext. */
-export function convergentNonce(hmacKey: Uint8Array, plaintext: Uint8Array): Buffer {
-  return createHmac('sha256', hmacKey).update(plaintext).digest().subarray(0, NONCE_BYTES);
+const AAD_NONCE_LABEL = 'coffer transit convergent nonce with associated data';
+
+/**
+ * The nonce of a convergent (version 3) encryption: deterministic per key and plaintext, and per
+ * associated data when there is some. Vault hashes the plaintext alone, so one plaintext under two
+ * AADs reuses a GCM nonce, which gives away the authentication key and lets tags be forged. With AAD
+ * the HMAC here also covers it, length-prefixed, under a key of its own (so no AAD-less plaintext can
+ * be built to collide); without AAD the nonce, and so the ciphertext, is Vault's.
+ */
+export function convergentNonce(hmacKey: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Buffer {
+  if (!aad?.length) return createHmac('sha256', hmacKey).update(plaintext).digest().subarray(0, NONCE_BYTES);
+  const aadKey = createHmac('sha256', hmacKey).update(AAD_NONCE_LABEL).digest();
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64BE(BigInt(aad.length));
+  return createHmac('sha256', aadKey)
+    .update(length)
+    .update(aad)
+    .update(plaintext)
+    .digest()
+    .subarray(0, NONCE_BYTES);
 }
 
 export function seal(
