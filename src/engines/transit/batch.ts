@@ -101,8 +101,8 @@ export interface Answer<T> {
   outcomes: Outcome<T>[];
   /** Whether the request came as `batch_input`; otherwise the only item's error is the request's 400. */
   batch: boolean;
-  /** The answer's data for one item, single or in `batch_results`. */
-  toData: (value: T) => Record<string, unknown>;
+  /** The answer's data for one item, single or (`inBatch`) in `batch_results`. */
+  toData: (value: T, inBatch: boolean) => Record<string, unknown>;
   /** Fields a failed batch item still carries (Vault's non-omitempty fields). */
   failedFields?: Record<string, unknown>;
   partialFailureCode?: number;
@@ -114,13 +114,13 @@ export function answer<T>(a: Answer<T>): LogicalResponse {
   if (!a.batch) {
     const only = a.outcomes[0];
     if ('error' in only) throw invalid(only.error);
-    return { data: a.toData(only.value), warnings: a.warnings };
+    return { data: a.toData(only.value, false), warnings: a.warnings };
   }
   const results = a.outcomes.map((o, i) => {
     const reference = a.items[i].reference ?? '';
     return 'error' in o
       ? { ...a.failedFields, error: o.error, reference }
-      : { ...a.toData(o.value), reference };
+      : { ...a.toData(o.value, true), reference };
   });
   const okays = a.outcomes.map((o) => ({ ok: 'value' in o }));
   return batchStatus({ data: { batch_results: results }, warnings: a.warnings }, okays, a.partialFailureCode);

@@ -89,6 +89,33 @@ describe('transit encrypt and decrypt', () => {
       t.request('update', 'encrypt/e', { plaintext: b64('x'), type: 'ecdsa-p256' }),
     );
     assert.equal(ecdsa.message, 'key type ecdsa-p256 not supported for this operation');
+    for (const [type, message] of [
+      ['ed25519', 'unknown key type ed25519'],
+      ['hmac', 'unknown key type hmac'],
+    ])
+      assert.equal(
+        (await rejection(t.request('update', `encrypt/${type}`, { plaintext: b64('x'), type }))).message,
+        message,
+      );
+  });
+
+  test('encrypt upsert creates an RSA key, as current Vault does, but never a derived one', async () => {
+    const t = await mount();
+    const ciphertext = await roundTrip(t, 'rsa', { type: 'rsa-2048' });
+    assert.match(ciphertext, /^vault:v1:/);
+    assert.equal((await t.request('read', 'keys/rsa'))?.data?.type, 'rsa-2048');
+    const derived = await rejection(
+      t.request('update', 'encrypt/rsa-derived', {
+        plaintext: b64('x'),
+        type: 'rsa-2048',
+        context: b64('c'),
+      }),
+    );
+    assert.equal(
+      derived.message,
+      'key derivation and convergent encryption not supported for keys of type rsa-2048',
+    );
+    assert.equal(await t.request('read', 'keys/rsa-derived'), undefined);
   });
 
   test('without create capability (an update) a missing key is not created', async () => {
@@ -117,8 +144,33 @@ describe('transit encrypt and decrypt', () => {
       assert.equal(error.message, 'provided nonce not allowed for this key');
     }
     const ciphertext = await roundTrip(t, 'plain');
-    const dec = await rejection(t.request('update', 'decrypt/plain', { ciphertext, nonce }));
-    assert.equal(dec.message, 'provided nonce not allowed for this key');
+    const rewrap = await rejection(t.request('update', 'rewrap/plain', { ciphertext, nonce }));
+    assert.equal(rewrap.message, 'provided nonce not allowed for this key');
+  });
+
+  test('decrypt ignores a nonce, as Vault does for every key but convergent version 1, once it decodes', async () => {
+    const t = await mount();
+    await t.request('update', 'keys/plain');
+    const ciphertext = await roundTrip(t, 'plain');
+    const nonce = Buffer.alloc(12, 1).toString('base64');
+    const dec = await t.request('update', 'decrypt/plain', { ciphertext, nonce });
+    assert.equal(dec?.data?.plaintext, b64(SECRET));
+    const batch = await t.request('update', 'decrypt/plain', { batch_input: [{ ciphertext, nonce }] });
+    assert.equal(((batch?.data?.batch_results ?? []) as { plaintext: string }[])[0]?.plaintext, b64(SECRET));
+    const bad = await rejection(t.request('update', 'decrypt/plain', { ciphertext, nonce: 'not*base64' }));
+    assert.equal(bad.message, 'illegal base64 data at input byte 3');
+  });
+
+  test('a single rewrap uses associated_data, as a batch item does', async () => {
+    const t = await mount();
+    await t.request('update', 'keys/k');
+    const associated_data = b64('row 7');
+    const enc = await t.request('update', 'encrypt/k', { plaintext: b64(SECRET), associated_data });
+    await t.request('update', 'keys/k/rotate');
+    const re = await t.request('update', 'rewrap/k', { ciphertext: enc?.data?.ciphertext, associated_data });
+    assert.match(String(re?.data?.ciphertext), /^vault:v2:/);
+    const dec = await t.request('update', 'decrypt/k', { ciphertext: re?.data?.ciphertext, associated_data });
+    assert.equal(dec?.data?.plaintext, b64(SECRET));
   });
 
   test('a derived key needs a context, and each context is its own key', async () => {

@@ -99,6 +99,24 @@ describe('transit rewrap, datakey, hmac, sign, random, hash', () => {
     assert.equal((await rejection(t.request('update', 'sign/d', { input: b64('x') }))).status, 400);
   });
 
+  test('a derived ed25519 signature comes with the public key of its context, as in Vault', async () => {
+    const t = await mount();
+    await t.request('update', 'keys/d', { type: 'ed25519', derived: true });
+    const context = b64('a');
+    const read = (await t.request('read', 'keys/d', { context }))?.data?.keys as Record<
+      string,
+      { public_key: string }
+    >;
+    const single = await t.request('update', 'sign/d', { input: b64('x'), context });
+    assert.equal(single?.data?.public_key, read['1'].public_key);
+    const batch = await t.request('update', 'sign/d', { batch_input: [{ input: b64('x'), context }] });
+    const [item] = (batch?.data?.batch_results ?? []) as { publickey: string }[];
+    assert.equal(item.publickey, read['1'].public_key, 'Vault names it publickey in batch results');
+    await t.request('update', 'keys/plain', { type: 'ed25519' });
+    const plain = await t.request('update', 'sign/plain', { input: b64('x') });
+    assert.equal(plain?.data?.public_key, undefined);
+  });
+
   test('symmetric keys refuse to sign; signing keys refuse old versions after config', async () => {
     const t = await mount();
     await t.request('update', 'keys/a');

@@ -9,7 +9,7 @@ import {
   verify,
 } from 'node:crypto';
 import { invalid } from '../../core/errors.js';
-import { ed25519FromSeed, privateKeyOf, RSA_BITS } from './asymmetric.js';
+import { ed25519FromSeed, ed25519PublicBytes, privateKeyOf, RSA_BITS } from './asymmetric.js';
 import { ecdsaFromDer, ecdsaFromJws } from './ecdsa-signature.js';
 import { decodeBase64, decodeBase64Url, encodeBase64, splitVersioned, versionPrefix } from './encoding.js';
 import { abilitiesOf, isRsa, type KeyType } from './key-types.js';
@@ -30,7 +30,7 @@ export const SALT_HASH = -1;
 
 const MISSING_CONTEXT = 'missing context for a derived key';
 
-function signingKey(key: StoredKey, version: number, context: Uint8Array | undefined): KeyObject {
+function signingKey(key: StoredKey, version: number, context?: Uint8Array): KeyObject {
   const entry = versionOf(key, version);
   if (!key.derived) return privateKeyOf(entry);
   if (!context?.length) throw invalid(MISSING_CONTEXT);
@@ -93,7 +93,9 @@ export async function signValue(
   const privateKey = signingKey(key, version, options.context);
   const { hash, extra } = algorithmOf(key, options, true);
   const signature = await signOffLoop(hash, input, { key: privateKey, ...extra } as SignKey);
-  return { signature: versionPrefix(version) + encodeSig(signature, options.marshaling), version };
+  // Vault shows a derived key's public half with its signature: the caller has no other way to get it.
+  const publicKey = key.derived ? ed25519PublicBytes(privateKey).toString('base64') : undefined;
+  return { signature: versionPrefix(version) + encodeSig(signature, options.marshaling), version, publicKey };
 }
 
 export async function verifyValue(

@@ -16,7 +16,7 @@ export const contextField = field.string('Base64 context for key derivation; req
   max: 65536,
 });
 export const nonceField = field.string(
-  'Refused: a caller-chosen nonce is never used for keys this server creates (CVE-2023-4680).',
+  'Refused on encrypt and rewrap, ignored on decrypt: a caller-chosen nonce is never used (CVE-2023-4680).',
   { max: 1024 },
 );
 export const keyVersionField = field.int('Key version to use; 0 or absent means the latest.');

@@ -7,7 +7,14 @@ import { answer, type BatchItem, mapInChunks, parseBatch, syncChunkSize, tryItem
 import { decryptValue } from '../cipher.js';
 import { isRsa } from '../key-types.js';
 import type { StoredKey } from '../store.js';
-import { cipherFields, cipherInputOf, contextSetInAll, requireKey, valueField } from './common.js';
+import {
+  cipherFields,
+  cipherInputOf,
+  contextSetInAll,
+  decodeOptional,
+  requireKey,
+  valueField,
+} from './common.js';
 
 const decryptFields = {
   ...cipherFields,
@@ -29,7 +36,11 @@ function itemsOf(input: Input<typeof decryptFields>): { items: BatchItem[]; batc
 }
 
 export function decryptItem(key: StoredKey, item: BatchItem, index: number): string {
-  return decryptValue(key, item.ciphertext ?? '', cipherInputOf(key, item, index)).toString('base64');
+  // Vault decodes a nonce here but uses it only with convergent version 1 keys, which this server
+  // never creates; encrypt and rewrap still refuse one (CVE-2023-4680).
+  decodeOptional(item.nonce);
+  const input = cipherInputOf(key, { ...item, nonce: undefined }, index);
+  return decryptValue(key, item.ciphertext ?? '', input).toString('base64');
 }
 
 async function decrypt(ctx: EngineContext, input: Input<typeof decryptFields>): Promise<LogicalResponse> {

@@ -6,7 +6,7 @@ import { definePath, type EngineContext } from '../../../framework/path.js';
 import { answer, type BatchItem, parseBatch, tryItem } from '../batch.js';
 import { encryptValue } from '../cipher.js';
 import { decodeBase64 } from '../encoding.js';
-import { isSymmetric, parseKeyType } from '../key-types.js';
+import { checkKeyOptions, isRsa, isSymmetric, parseKeyType } from '../key-types.js';
 import type { KeyLocks } from '../locks.js';
 import { createKey, loadKey, type StoredKey, saveKey } from '../store.js';
 import {
@@ -49,7 +49,9 @@ async function upsertKey(
   const typeName = input.type ?? 'aes256-gcm96';
   if (typeName.startsWith('ecdsa-')) throw invalid(`key type ${typeName} not supported for this operation`);
   const type = parseKeyType(typeName);
-  if (!isSymmetric(type)) throw invalid(`unknown key type ${typeName}`);
+  // Current Vault (path_encrypt.go) upserts the AEAD and RSA types, the ones encrypt can use.
+  if (!isSymmetric(type) && !isRsa(type)) throw invalid(`unknown key type ${typeName}`);
+  checkKeyOptions(type, derived, convergent);
   return locks.run(ctx, input.name!, async () => {
     const existing = await loadKey(ctx.storage, input.name!);
     if (existing) return { key: existing, created: false };

@@ -25,8 +25,8 @@ async function rewrap(ctx: EngineContext, input: Input<typeof rewrapFields>) {
   if (input.batch_input !== undefined) items = parseBatch(input.batch_input);
   else if (!input.ciphertext) throw invalid('missing ciphertext to decrypt');
   else {
-    const { ciphertext, context, nonce, key_version } = input;
-    items = [{ ciphertext, context, nonce, key_version }];
+    const { ciphertext, context, nonce, key_version, associated_data } = input;
+    items = [{ ciphertext, context, nonce, key_version, associated_data }];
   }
   contextSetInAll(items);
   const key = await requireKey(ctx, input.name!);

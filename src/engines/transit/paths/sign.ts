@@ -86,7 +86,12 @@ async function signInput(ctx: EngineContext, input: SignInput) {
     items,
     outcomes,
     batch,
-    toData: (v) => ({ signature: v.signature, key_version: v.version }),
+    toData: (v, inBatch) => ({
+      signature: v.signature,
+      key_version: v.version,
+      // Vault's batch item spells it `publickey`, its single answer `public_key`.
+      ...(v.publicKey && { [inBatch ? 'publickey' : 'public_key']: v.publicKey }),
+    }),
     partialFailureCode: input.partial_failure_response_code,
   });
 }
