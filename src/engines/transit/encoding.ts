@@ -1,36 +1,11 @@
 /** Go's strict standard base64 (padding required, CR and LF skipped) and Vault's `vault:v<N>:` prefix. */
 import { invalid } from '../../core/errors.js';
+import { firstNonBase64UrlChar, isStrictBase64 } from '../../framework/strict-base64.js';
 
 const ALPHABET = /[A-Za-z0-9+/=]/;
 
-const STANDARD = [43, 47]; // + and /
-const URL_SAFE = [45, 95]; // - and _
-
-function inAlphabet(code: number, lastTwo: readonly number[]): boolean {
-  return (
-    (code >= 65 && code <= 90) || // A-Z
-    (code >= 97 && code <= 122) || // a-z
-    (code >= 48 && code <= 57) || // 0-9
-    code === lastTwo[0] ||
-    code === lastTwo[1]
-  );
-}
-
 const withoutLineBreaks = (text: string) =>
   text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]/g, '') : text;
-
-/**
- * Whole groups of four, with `=` only as the last one or two characters. A loop, not a regex: a
- * pattern repeating 4-character groups overflows V8's backtracking stack from about 4.4 M characters.
- */
-function isStrictBase64(text: string): boolean {
-  if (text.length % 4 !== 0) return false;
-  let end = text.length;
-  if (text.endsWith('==')) end -= 2;
-  else if (text.endsWith('=')) end -= 1;
-  for (let i = 0; i < end; i++) if (!inAlphabet(text.charCodeAt(i), STANDARD)) return false;
-  return true;
-}
 
 /**
  * Decodes base64 as Go's base64.StdEncoding does, or throws its "illegal base64 data" error. Node's
@@ -57,8 +32,8 @@ function badByteOffset(text: string): number {
  */
 export function decodeBase64Url(text: string): Buffer {
   const clean = withoutLineBreaks(text);
-  for (let i = 0; i < clean.length; i++)
-    if (!inAlphabet(clean.charCodeAt(i), URL_SAFE)) throw invalid(`illegal base64 data at input byte ${i}`);
+  const bad = firstNonBase64UrlChar(clean);
+  if (bad >= 0) throw invalid(`illegal base64 data at input byte ${bad}`);
   // One character left over carries fewer than 8 bits: no byte ends there.
   if (clean.length % 4 === 1) throw invalid(`illegal base64 data at input byte ${clean.length - 1}`);
   return Buffer.from(clean, 'base64url');

@@ -2,15 +2,14 @@
  * How SQL plugins read a role's statements, as Vault's do: each entry may be base64, a JSON array or
  * a `;`-separated list, and `{{name}}`-style placeholders are replaced verbatim (no quoting).
  */
-
-// Go's base64.StdEncoding.DecodeString is strict; Buffer's decoder is not, so check the shape first.
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+import { isStrictBase64 } from '../../../framework/strict-base64.js';
 
 /** One role entry as Vault's strutil.ParseArbitraryStringSlice(entry, ";") reads it. */
 function parseEntry(entry: string): string[] {
   let input = entry.trim();
   if (input === '') return [];
-  if (STRICT_BASE64.test(input)) input = Buffer.from(input, 'base64').toString('utf8');
+  // Go's base64.StdEncoding.DecodeString is strict; Buffer's decoder is not, so check the shape first.
+  if (isStrictBase64(input)) input = Buffer.from(input, 'base64').toString('utf8');
   try {
     const parsed: unknown = JSON.parse(input);
     if (Array.isArray(parsed) && parsed.every((item) => typeof item === 'string')) return parsed;

@@ -1,0 +1,35 @@
+/**
+ * The shape checks behind Go's strict base64 decoders (base64.StdEncoding, RawURLEncoding): Node's
+ * Buffer decoder skips any character it does not know, so input Vault refuses would pass silently.
+ * Loops, not regular expressions: a pattern repeating 4-character groups overflows V8's backtracking
+ * stack from about 4.4 M characters.
+ */
+
+const STANDARD = [43, 47]; // + and /
+const URL_SAFE = [45, 95]; // - and _
+
+function inAlphabet(code: number, lastTwo: readonly number[]): boolean {
+  return (
+    (code >= 65 && code <= 90) || // A-Z
+    (code >= 97 && code <= 122) || // a-z
+    (code >= 48 && code <= 57) || // 0-9
+    code === lastTwo[0] ||
+    code === lastTwo[1]
+  );
+}
+
+/** Standard base64 as Go's StdEncoding reads it: whole groups of four, `=` only as the last one or two. */
+export function isStrictBase64(text: string): boolean {
+  if (text.length % 4 !== 0) return false;
+  let end = text.length;
+  if (text.endsWith('==')) end -= 2;
+  else if (text.endsWith('=')) end -= 1;
+  for (let i = 0; i < end; i++) if (!inAlphabet(text.charCodeAt(i), STANDARD)) return false;
+  return true;
+}
+
+/** The offset of the first character outside the unpadded url-safe alphabet (RawURLEncoding), or -1. */
+export function firstNonBase64UrlChar(text: string): number {
+  for (let i = 0; i < text.length; i++) if (!inAlphabet(text.charCodeAt(i), URL_SAFE)) return i;
+  return -1;
+}
