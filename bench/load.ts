@@ -21,6 +21,8 @@ export interface LoadSpec {
    * connection (its `onResponse` and `setupRequest` share a per-connection context).
    */
   requests?: autocannon.Request[];
+  /** Called with each response's status code as it arrives (quota-admitted times the admitted ones). */
+  onResponse?: (status: number) => void;
 }
 
 export interface LoadResult {
@@ -96,7 +98,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       (error, done) => (error ? reject(error) : resolve(done)),
     );
     // Each response's own time, in fractional ms (see percentiles).
-    instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
+    instance.on('response', (_client, status, _bytes, ms) => {
+      latencies.push(ms);
+      spec.onResponse?.(status);
+    });
   });
   return {
     rps: result.requests.average,
