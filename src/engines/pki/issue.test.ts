@@ -235,6 +235,60 @@ describe('pki issue and sign', () => {
     assert.equal(error.message, 'IP Subject Alternative Name 172.16.0.1 not allowed by this role');
   });
 
+  test('IPv4-mapped IP SANs are checked and issued as their IPv4 address, from the API and from CSRs', async () => {
+    const t = await withCa({ allowed_ip_sans_cidr: ['10.0.0.0/8'] });
+    const issued = await t.request('update', 'issue/web', {
+      common_name: 'a.example.com',
+      ip_sans: ['::ffff:10.1.2.3'],
+    });
+    const cert = new X509Certificate(String(issued?.data?.certificate));
+    assert.equal(cert.subjectAltName, 'DNS:a.example.com, IP Address:10.1.2.3');
+    const outside = await rejection(
+      t.request('update', 'issue/web', { common_name: 'a.example.com', ip_sans: ['::ffff:192.168.1.1'] }),
+    );
+    assert.equal(outside.message, 'IP Subject Alternative Name 192.168.1.1 not allowed by this role');
+    const zone = await rejection(
+      t.request('update', 'issue/web', { common_name: 'a.example.com', ip_sans: ['fe80::1%eth0'] }),
+    );
+    assert.equal(zone.message, 'the value "fe80::1%eth0" is not a valid IP address');
+    const csr = await csrFor({ cn: 'a.example.com', ips: ['::ffff:a01:203'] });
+    const signed = await t.request('update', 'sign/web', { csr });
+    const fromCsr = new X509Certificate(String(signed?.data?.certificate));
+    assert.equal(fromCsr.subjectAltName, 'DNS:a.example.com, IP Address:10.1.2.3');
+  });
+
+  test('an embedded dotted quad in an IPv6 SAN is issued as that address', async () => {
+    const t = await withCa();
+    const issued = await t.request('update', 'issue/web', {
+      common_name: 'a.example.com',
+      ip_sans: ['2001:db8::1.2.3.4'],
+    });
+    const cert = new X509Certificate(String(issued?.data?.certificate));
+    assert.equal(cert.subjectAltName, 'DNS:a.example.com, IP Address:2001:DB8:0:0:0:0:102:304');
+  });
+
+  test('a key_type=any role never signs an RSA key under 2048 bits', async () => {
+    const t = await withCa({ key_type: 'any' });
+    const algorithm = {
+      name: 'RSASSA-PKCS1-v1_5',
+      hash: 'SHA-256',
+      publicExponent: new Uint8Array([1, 0, 1]),
+      modulusLength: 1024,
+    };
+    const keys = (await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
+    const weak = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: 'CN=a.example.com',
+      keys,
+      signingAlgorithm: algorithm,
+    });
+    const error = await rejection(t.request('update', 'sign/web', { csr: weak.toString('pem') }));
+    assert.equal(error.status, 400);
+    assert.equal(error.message, 'RSA keys < 2048 bits are unsafe and not supported');
+    assert.ok(
+      (await t.request('update', 'sign/web', { csr: await csrFor({ cn: 'a.example.com' }, 'rsa') }))?.data,
+    );
+  });
+
   test('sign refuses a wildcard CSR under allow_subdomains=false, a wrong key type and a garbled CSR', async () => {
     const t = await withCa({ allow_subdomains: false, allow_bare_domains: true });
     const wildcard = await csrFor({ cn: '*.example.com' });

@@ -4,7 +4,6 @@
  * Vault's TTL rules; usages from the role. Then the CA signs it.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { isIP } from 'node:net';
 import type * as X509 from '@peculiar/x509';
 import { invalid } from '../../core/errors.js';
 import { formatGoDuration } from '../../framework/duration.js';
@@ -12,7 +11,7 @@ import type { EngineContext } from '../../framework/path.js';
 import type { LoadedIssuer } from './ca.js';
 import { signCertificate, x509Library } from './certs.js';
 import { keyBitsOf, keyTypeOf } from './keys.js';
-import { checkIpSans, firstRefusedName } from './names.js';
+import { canonicalIps, checkIpSans, firstRefusedName } from './names.js';
 import { EXT_KEY_USAGES, KEY_USAGES, type Role, usageKey } from './role.js';
 import { loadUrls, newSerialHex } from './store.js';
 
@@ -115,8 +114,8 @@ export function leafNames(role: Role, req: LeafRequest, csr?: ParsedCsr): Names 
     throw invalid(`common name ${commonName} not allowed by this role`);
   const refused = firstRefusedName(role, [...sans.dnsNames, ...sans.emails]);
   if (refused) throw invalid(`subject alternate name ${refused} not allowed by this role`);
-  for (const ip of sans.ips) if (!isIP(ip)) throw invalid(`the value "${ip}" is not a valid IP address`);
-  checkIpSans(role, sans.ips, fromCsr ? 'csr' : 'api');
+  const ips = canonicalIps(sans.ips);
+  checkIpSans(role, ips, fromCsr ? 'csr' : 'api');
   if (sans.uris.length)
     throw invalid(
       `URI Subject Alternative Names are not allowed in this role, but were provided via ${fromCsr ? 'CSR' : 'the API'}`,
@@ -127,7 +126,7 @@ export function leafNames(role: Role, req: LeafRequest, csr?: ParsedCsr): Names 
     const list = commonName.includes('@') ? emails : dnsNames;
     if (!list.includes(commonName)) list.unshift(commonName);
   }
-  return { commonName, dnsNames, emails, ips: [...sans.ips], uris: [] };
+  return { commonName, dnsNames, emails, ips, uris: [] };
 }
 
 function usageFlags(role: Role): { keyUsage: number; extKeyUsage: string[] } {
@@ -190,6 +189,8 @@ export async function csrPublicKey(role: Role, csr: X509.Pkcs10CertificateReques
   if (role.keyType !== 'any' && type !== role.keyType)
     throw invalid(`role requires keys of type ${role.keyType}`);
   const bits = keyBitsOf(key);
+  // Vault's signCert: whatever the role's type, an RSA key under 2048 bits is never signed.
+  if (type === 'rsa' && bits < 2048) throw invalid('RSA keys < 2048 bits are unsafe and not supported');
   if (role.keyType !== 'any' && type !== 'ed25519' && bits < role.keyBits)
     throw invalid(`role requires a minimum of a ${role.keyBits}-bit key, but CSR's key is ${bits} bits`);
   return key;

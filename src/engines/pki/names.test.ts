@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CofferError } from '../../core/errors.js';
-import { checkIpSans, type NameRules, nameAllowed } from './names.js';
+import { canonicalIp, checkIpSans, type NameRules, nameAllowed } from './names.js';
 
 const base: NameRules = {
   allowLocalhost: true,
@@ -69,6 +69,20 @@ const cases: { name: string; rules: Partial<NameRules>; value: string; allowed: 
   { name: 'a look-alike suffix', rules: { allowSubdomains: true }, value: 'badexample.com', allowed: false },
   { name: 'another domain', rules: { allowSubdomains: true }, value: 'a.example.org', allowed: false },
   { name: 'localhost by default', rules: {}, value: 'localhost', allowed: true },
+  { name: 'a wildcard localhost without allow_subdomains', rules: {}, value: '*.localhost', allowed: false },
+  {
+    name: 'a partial wildcard localdomain without allow_subdomains',
+    rules: {},
+    value: 'web*.localdomain',
+    allowed: false,
+  },
+  {
+    name: 'a wildcard localhost with allow_subdomains',
+    rules: { allowSubdomains: true },
+    value: '*.localhost',
+    allowed: true,
+  },
+  { name: 'an email at localhost', rules: {}, value: 'root@localhost', allowed: true },
   { name: 'localhost when disallowed', rules: { allowLocalhost: false }, value: 'localhost', allowed: false },
   {
     name: 'a glob domain',
@@ -128,4 +142,14 @@ test('IP SANs outside allowed_ip_sans_cidr are refused, from the API and from CS
     () => checkIpSans({ allowIpSans: false, allowedIpSansCidr: [] }, ['10.0.0.1'], 'csr'),
     /via CSR/,
   );
+});
+
+test('IP SANs are read as Go reads them: IPv4-mapped as IPv4, IPv6 in hex, zones and junk refused', () => {
+  assert.equal(canonicalIp('10.1.2.3'), '10.1.2.3');
+  assert.equal(canonicalIp('::ffff:10.1.2.3'), '10.1.2.3');
+  assert.equal(canonicalIp('::FFFF:a01:203'), '10.1.2.3');
+  assert.equal(canonicalIp('2001:db8::1.2.3.4'), '2001:db8::102:304');
+  assert.equal(canonicalIp('2001:0DB8:0:0::1'), '2001:db8::1');
+  assert.equal(canonicalIp('::ffff:1'), '::ffff:1');
+  for (const bad of ['fe80::1%eth0', '10.1.2', 'a01:203', '']) assert.equal(canonicalIp(bad), undefined);
 });

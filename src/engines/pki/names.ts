@@ -62,10 +62,11 @@ function allowedByDomains(
   return false;
 }
 
-function allowedAsLocalhost(rules: NameRules, reduced: string, email: string | undefined, wildcard: boolean) {
+function allowedAsLocalhost(rules: NameRules, reduced: string, wildcard: boolean) {
   if (!rules.allowLocalhost) return false;
   for (const base of ['localhost', 'localdomain']) {
-    if (reduced === base || email === base) return true;
+    // The whole name (or an email's domain), as Vault: `*.localhost` needs allow_subdomains.
+    if (!wildcard && reduced === base) return true;
     if (rules.allowSubdomains && (reduced.endsWith(`.${base}`) || (wildcard && reduced === base)))
       return true;
   }
@@ -96,7 +97,7 @@ export function nameAllowed(rules: NameRules, name: string): boolean {
     if (wildcard && !WILDCARD_LABEL.test(label)) return false;
   }
   if (rules.allowAnyName) return true;
-  if (allowedAsLocalhost(rules, reduced, email, wildcard)) return true;
+  if (allowedAsLocalhost(rules, reduced, wildcard)) return true;
   return allowedByDomains(rules, name, reduced, email, wildcard);
 }
 
@@ -118,6 +119,36 @@ export function parseCidrs(cidrs: readonly string[]): BlockList {
     list.addSubnet(address, bits, family === 6 ? 'ipv6' : 'ipv4');
   }
   return list;
+}
+
+/**
+ * An IP SAN as Go's net.ParseIP and x509 encoder see it: undefined when not an address (zones included),
+ * IPv6 in its canonical hex form (the certificate library misreads an embedded dotted quad), and an
+ * IPv4-mapped IPv6 address as the IPv4 address it is, which Go's encoder writes as four bytes.
+ */
+export function canonicalIp(text: string): string | undefined {
+  const family = isIP(text);
+  if (family === 4) return text;
+  if (family !== 6 || text.includes('%')) return undefined;
+  let host: string;
+  try {
+    host = new URL(`http://[${text}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+  if (!mapped) return host;
+  const [high, low] = [Number.parseInt(mapped[1], 16), Number.parseInt(mapped[2], 16)];
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
+}
+
+/** Canonical IP SANs; a value that is not an address is a 400, as Vault's. */
+export function canonicalIps(ips: readonly string[]): string[] {
+  return ips.map((ip) => {
+    const canonical = canonicalIp(ip);
+    if (canonical === undefined) throw invalid(`the value "${ip}" is not a valid IP address`);
+    return canonical;
+  });
 }
 
 /** Checks IP SANs against the role, wherever they came from (API or CSR). */

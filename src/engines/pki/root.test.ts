@@ -91,6 +91,11 @@ describe('pki root CA', () => {
       error: 'unsupported bit length for EC key: 255',
     },
     {
+      name: 'an IP SAN that is not an address (a 400, not a 500)',
+      body: { common_name: 'x', key_type: 'ec', ip_sans: ['1:2:3:4:5:6:7'] },
+      error: 'the value "1:2:3:4:5:6:7" is not a valid IP address',
+    },
+    {
       name: 'an unknown key type',
       body: { common_name: 'x', key_type: 'dsa' },
       error: 'unknown key type dsa',

@@ -13,6 +13,7 @@ import {
   privateKeyPem,
   toSigningKey,
 } from '../keys.js';
+import { canonicalIps } from '../names.js';
 import {
   defaultIssuerId,
   formatSerial,
@@ -51,6 +52,7 @@ function generateRoot(cache: SignerCache) {
     const keyType = input.key_type ?? 'rsa';
     const keyBits = checkKeyBits(keyType, input.key_bits ?? 0);
     const keyFormat = checkKeyFormat(input.private_key_format);
+    const ips = canonicalIps(input.ip_sans ?? []);
     const { ttl, warnings } = capTtl(input.ttl || ctx.system.defaultLeaseTtl(), ctx.system.maxLeaseTtl());
     const pair = await generateKey(keyType as KeyType, keyBits);
     const now = ctx.clock.now();
@@ -66,7 +68,7 @@ function generateRoot(cache: SignerCache) {
         publicKey: pair.publicKey,
         dnsNames: names.filter((n) => !n.includes('@')),
         emails: names.filter((n) => n.includes('@')),
-        ips: input.ip_sans ?? [],
+        ips,
         uris: [],
         isCa: true,
         keyUsage: 32 | 64, // certificate and CRL signing
