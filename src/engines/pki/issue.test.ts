@@ -127,7 +127,9 @@ describe('pki issue and sign', () => {
     const stored = (await t.request('read', `cert/${data?.serial_number}`))?.data;
     assert.equal(String(stored?.certificate).trim(), data?.certificate);
     assert.equal(stored?.revocation_time, 0);
-    assert.deepEqual((await t.request('list', 'certs/'))?.data?.keys, [data?.serial_number]);
+    const caSerial = t.ca.serialNumber.toLowerCase().match(/../g)?.join(':');
+    const listed = (await t.request('list', 'certs/'))?.data?.keys as string[];
+    assert.deepEqual([...listed].sort(), [data?.serial_number, caSerial].sort());
     const dump = JSON.stringify(
       await t.ctx.storage.getJson(`certs/${String(data?.serial_number).replaceAll(':', '-')}`),
     );
@@ -302,5 +304,22 @@ describe('pki issue and sign', () => {
       'role requires keys of type ec',
     );
     assert.equal((await rejection(t.request('update', 'sign/web', { csr: 'nonsense' }))).status, 400);
+  });
+
+  test('a CSR with a malformed extension is a 400, not a 500', async () => {
+    const t = await withCa();
+    const algorithm = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+    const keys = (await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
+    for (const oid of ['2.5.29.17', '2.5.29.19']) {
+      const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+        name: 'CN=a.example.com',
+        keys,
+        signingAlgorithm: algorithm,
+        extensions: [new x509.Extension(oid, false, new Uint8Array([1, 2, 3]))],
+      });
+      const error = await rejection(t.request('update', 'sign/web', { csr: csr.toString('pem') }));
+      assert.equal(error.status, 400);
+      assert.equal(error.message, 'certificate request could not be parsed');
+    }
   });
 });

@@ -83,20 +83,21 @@ export interface ParsedCsr {
 
 export async function parseCsrPem(pem: string): Promise<ParsedCsr> {
   const x509 = await x509Library();
-  let request: X509.Pkcs10CertificateRequest;
+  // The library decodes extensions and names lazily: a malformed one throws on first access, so every
+  // access is inside the try (as Go's ParseCertificateRequest, a bad extension is the CSR's fault, a 400).
   try {
-    request = new x509.Pkcs10CertificateRequest(pem);
+    const request = new x509.Pkcs10CertificateRequest(pem);
+    const san = request.extensions.find((ext) => ext instanceof x509.SubjectAlternativeNameExtension);
+    const items = san instanceof x509.SubjectAlternativeNameExtension ? san.names.items : [];
+    const of = (type: string) => items.filter((item) => item.type === type).map((item) => item.value);
+    return {
+      request,
+      commonName: request.subjectName.getField('CN')[0] ?? '',
+      sans: { dnsNames: of('dns'), emails: of('email'), ips: of('ip'), uris: of('url') },
+    };
   } catch {
     throw invalid('certificate request could not be parsed');
   }
-  const san = request.extensions.find((ext) => ext instanceof x509.SubjectAlternativeNameExtension);
-  const items = san instanceof x509.SubjectAlternativeNameExtension ? san.names.items : [];
-  const of = (type: string) => items.filter((item) => item.type === type).map((item) => item.value);
-  return {
-    request,
-    commonName: request.subjectName.getField('CN')[0] ?? '',
-    sans: { dnsNames: of('dns'), emails: of('email'), ips: of('ip'), uris: of('url') },
-  };
 }
 
 /** The names a leaf will carry, each checked against the role. */

@@ -52,6 +52,12 @@ describe('pki root CA', () => {
     const crl = (await t.request('read', 'crl'))?.raw;
     assert.equal(crl?.contentType, 'application/pkix-crl');
     assert.match(String((await t.request('read', 'crl/pem'))?.raw?.body), /BEGIN X509 CRL/);
+    // As Vault, the CA is also stored by serial: fetchable and listed, and still never revocable.
+    const bySerial = (await t.request('read', `cert/${data?.serial_number}`))?.data;
+    assert.equal(String(bySerial?.certificate).trim(), data?.certificate);
+    assert.deepEqual((await t.request('list', 'certs/'))?.data?.keys, [data?.serial_number]);
+    const error = await rejection(t.request('update', 'revoke', { serial_number: data?.serial_number }));
+    assert.equal(error.message, 'adding issuer to its own CRL is not allowed');
   });
 
   test('the CA read paths are unauthenticated, as in Vault; issuing is not', () => {

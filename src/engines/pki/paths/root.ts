@@ -21,6 +21,7 @@ import {
   loadUrls,
   newId,
   newSerialHex,
+  saveCert,
   saveIssuer,
   saveKey,
   saveUrls,
@@ -90,6 +91,12 @@ function generateRoot(cache: SignerCache) {
     const pkcs8 = privateKeyPem(keyObject, 'pkcs8');
     await saveKey(ctx.storage, { id: keyId, name: issuer.keyName, type: keyType, privateKey: pkcs8 });
     await saveIssuer(ctx.storage, issuer);
+    // Vault also stores the CA by serial (`cert/:serial` fetches it, `certs/` lists it).
+    await saveCert(ctx.storage, issuer.serialNumber, {
+      certificate: issuer.certificate,
+      issuerId: issuer.id,
+      notAfter: issuer.notAfter,
+    });
     if (!(await defaultIssuerId(ctx.storage))) await setDefaultIssuer(ctx.storage, issuer.id);
     await rebuildCrl(ctx, await cache.load(ctx, issuer));
     const data: Record<string, unknown> = {
