@@ -140,6 +140,38 @@ describe('auto seal', () => {
     assert.deepEqual(await physical.list(''), []);
   });
 
+  test('a storage failure midway through init leaves a store that can be initialised again', async () => {
+    const physical = new InmemBackend();
+    let full = true;
+    // The disk fills at the recovery configuration, whether written alone or in a transaction.
+    const put = physical.put.bind(physical);
+    const transaction = physical.transaction.bind(physical);
+    const refuses = (key: string) => full && key === AUTO_SEAL_PATHS.recoveryConfig;
+    physical.put = async (key, value) => {
+      if (refuses(key)) throw new Error('disk full');
+      return put(key, value);
+    };
+    physical.transaction = async (ops) => {
+      if (ops.some((op) => refuses(op.key))) throw new Error('disk full');
+      return transaction(ops);
+    };
+    const wrapper = new FakeWrapper();
+    const params = { secretShares: 0, secretThreshold: 0, recoveryShares: 1, recoveryThreshold: 1 };
+    await assert.rejects(
+      new AutoSeal(physical, new Barrier(physical), wrapper).initialize(params),
+      /disk full/,
+    );
+    assert.deepEqual(await physical.list('core/'), [], 'nothing of the failed init is left');
+    full = false;
+    const barrier = new Barrier(physical);
+    const seal = new AutoSeal(physical, barrier, wrapper);
+    assert.equal(await seal.isInitialized(), false);
+    await seal.initialize(params);
+    barrier.seal();
+    await seal.unsealWithStoredKeys();
+    assert.equal(barrier.isSealed(), false);
+  });
+
   test('with the remote down it stays sealed, and recovery keys do not unseal', async () => {
     const { seal, barrier, wrapper, hex } = await initAutoSeal(3, 2);
     wrapper.down = true;

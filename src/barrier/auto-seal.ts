@@ -7,7 +7,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { split } from 'shamir-secret-sharing';
 import { CofferError, internal, invalid } from '../core/errors.js';
-import type { StorageBackend } from '../storage/backend.js';
+import type { StorageBackend, TxOp } from '../storage/backend.js';
 import type { Barrier } from './barrier.js';
 import type { Seal, SealInitParams, SealInitResult, SealStatus, SealWrapper } from './seal.js';
 import { checkShareLength, decodeShare, ShareCollector, validateSplit } from './shares.js';
@@ -107,21 +107,27 @@ export class AutoSeal implements Seal {
         params.recoveryShares === 1
           ? [new Uint8Array(recoveryKey)]
           : await split(new Uint8Array(recoveryKey), params.recoveryShares, params.recoveryThreshold);
-      await this.barrier.initialize(rootKey);
-      const put = (path: string, value: unknown) =>
-        this.physical.put(path, Buffer.from(JSON.stringify(value)));
-      await put(AUTO_SEAL_PATHS.storedKeys, storedKeys);
-      await put(AUTO_SEAL_PATHS.recoveryKey, storedRecovery);
       const recovery = {
         type: 'shamir',
         secret_shares: params.recoveryShares,
         secret_threshold: params.recoveryThreshold,
       };
-      await put(AUTO_SEAL_PATHS.recoveryConfig, recovery);
       // Vault forces the barrier split of an auto seal to one share, stored.
       const barrier = { type: this.type, secret_shares: 1, secret_threshold: 1, stored_shares: 1 };
-      // Last: its presence is what "initialised" means.
-      await put(AUTO_SEAL_PATHS.sealConfig, barrier);
+      const put = (key: string, value: unknown): TxOp => ({
+        op: 'put',
+        key,
+        value: Buffer.from(JSON.stringify(value)),
+      });
+      // One transaction with the keyring: a storage failure midway leaves nothing, so init can be
+      // retried (entries written one by one left a keyring that made every later init refuse).
+      await this.barrier.initialize(rootKey, [
+        put(AUTO_SEAL_PATHS.storedKeys, storedKeys),
+        put(AUTO_SEAL_PATHS.recoveryKey, storedRecovery),
+        put(AUTO_SEAL_PATHS.recoveryConfig, recovery),
+        // Its presence is what "initialised" means.
+        put(AUTO_SEAL_PATHS.sealConfig, barrier),
+      ]);
       this.known = { barrier, recovery };
       return { keys: [], recoveryKeys };
     } finally {

@@ -73,11 +73,17 @@ export class Barrier implements StorageBackend {
     return this.keyring === undefined;
   }
 
-  /** Creates term 1 and stores the keyring under the root key. Leaves the barrier unsealed. */
-  async initialize(rootKey: Uint8Array): Promise<void> {
+  /**
+   * Creates term 1 and stores the keyring under the root key, with the seal's own entries (`entries`)
+   * in the same transaction: a failure midway must not leave a keyring without its seal entries, a
+   * store no seal calls initialised and this barrier refuses to initialise again. Leaves it unsealed.
+   */
+  async initialize(rootKey: Uint8Array, entries: TxOp[] = []): Promise<void> {
     if (await this.isInitialized()) throw invalid('Vault is already initialized');
     const keyring = Keyring.create();
-    await this.physical.put(KEYRING_PATH, encryptEntry(rootKey, 0, KEYRING_PATH, keyring.serialize()));
+    const stored = encryptEntry(rootKey, 0, KEYRING_PATH, keyring.serialize());
+    if (entries.length === 0) await this.physical.put(KEYRING_PATH, stored);
+    else await this.physical.transaction([{ op: 'put', key: KEYRING_PATH, value: stored }, ...entries]);
     this.open(keyring, rootKey);
   }
 

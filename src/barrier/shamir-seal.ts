@@ -103,14 +103,16 @@ export class ShamirSeal implements Seal {
       params.secretShares === 1
         ? [new Uint8Array(unsealKey)]
         : await split(new Uint8Array(unsealKey), params.secretShares, params.secretThreshold);
-    await this.barrier.initialize(rootKey);
-    await this.physical.put(ROOT_KEY_PATH, encryptEntry(unsealKey, 0, ROOT_KEY_PATH, rootKey));
     const config: SealConfig = {
       type: 'shamir',
       secret_shares: params.secretShares,
       secret_threshold: params.secretThreshold,
     };
-    await this.physical.put(CONFIG_PATH, Buffer.from(JSON.stringify(config)));
+    // One transaction with the keyring, so a failed init can be retried.
+    await this.barrier.initialize(rootKey, [
+      { op: 'put', key: ROOT_KEY_PATH, value: encryptEntry(unsealKey, 0, ROOT_KEY_PATH, rootKey) },
+      { op: 'put', key: CONFIG_PATH, value: Buffer.from(JSON.stringify(config)) },
+    ]);
     this.knownConfig = config;
     unsealKey.fill(0);
     rootKey.fill(0);
