@@ -170,6 +170,29 @@ export class Core {
     });
   }
 
+  /**
+   * Vault's start-up check (`adjustForSealMigration`): storage initialised under another kind of seal
+   * than the configured one stops the server with the reason. Coffer has no seal migration, so
+   * Shamir storage under a `seal "transit"` block is refused too, where Vault would migrate; without
+   * this the server served, sealed for good, with every seal-status a 400 and an endless retry loop.
+   */
+  async checkSealType(): Promise<void> {
+    const raw = await this.options.physical.get('core/seal-config');
+    if (!raw) return;
+    let stored: unknown;
+    try {
+      stored = (JSON.parse(Buffer.from(raw).toString('utf8')) as { type?: unknown } | null)?.type;
+    } catch {
+      return; // a corrupt entry: the seal names it when it reads it
+    }
+    if (typeof stored !== 'string' || stored === this.seal.type) return;
+    if (this.seal.type === 'shamir')
+      throw invalid(`cannot seal migrate from "${stored}" to Shamir, no disabled seal in configuration`);
+    throw invalid(
+      `cannot seal migrate from "${stored}" to "${this.seal.type}": the storage was initialised with a ${stored} seal, and seal migration is not supported`,
+    );
+  }
+
   /** Auto seals: unseal in the background, retrying until the remote seal answers (server start). */
   startAutoUnseal(): void {
     this.autoUnseal?.start();

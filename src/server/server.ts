@@ -62,6 +62,13 @@ export async function startServer(
         ]
       : undefined,
   });
+  try {
+    await core.checkSealType();
+  } catch (error) {
+    sealWrapper?.close();
+    await physical.close();
+    throw error;
+  }
   const listeners: Listener[] = [];
   const addresses: string[] = [];
   try {
