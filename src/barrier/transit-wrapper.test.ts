@@ -86,6 +86,49 @@ describe('transit seal wrapper', () => {
     w.close();
   });
 
+  for (const c of [
+    { name: 'trickling a byte at a time', code: 'ERR_CLIENT_TIMEOUT' },
+    { name: 'streaming without end', code: 'ERR_RESPONSE_TOO_LARGE' },
+  ]) {
+    test(`a remote ${c.name} is cut off, not waited on for ever`, async () => {
+      const timers: NodeJS.Timeout[] = [];
+      const hostile = createServer((_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.write('{"data":{"plaintext":"');
+        // Each write well inside the idle timeout, so only a bound on the whole exchange ends it.
+        const chunk = c.code === 'ERR_CLIENT_TIMEOUT' ? 'A' : 'A'.repeat(64 * 1024);
+        timers.push(setInterval(() => res.write(chunk), c.code === 'ERR_CLIENT_TIMEOUT' ? 50 : 1));
+      });
+      await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+      const w = new TransitWrapper(
+        {
+          address: `http://127.0.0.1:${(hostile.address() as { port: number }).port}`,
+          token: new SealToken(TOKEN),
+          keyName: 'k',
+          mountPath: 't',
+          tls: {},
+          disableRenewal: false,
+        },
+        { log: recordingLog([]), clock: new FakeClock(), timeoutMs: 500 },
+      );
+      try {
+        const outcome = await Promise.race([
+          w.decrypt('vault:v1:x').then(
+            () => 'answered',
+            (error: Error) => error.message,
+          ),
+          sleep(5000).then(() => 'still waiting after 5 s'),
+        ]);
+        assert.equal(outcome, `transit seal: the transit server could not be reached (${c.code})`);
+      } finally {
+        for (const t of timers) clearInterval(t);
+        w.close();
+        hostile.closeAllConnections();
+        hostile.close();
+      }
+    });
+  }
+
   test('an unreachable server is an error with the code only', async () => {
     const w = new TransitWrapper(
       {

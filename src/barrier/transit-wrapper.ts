@@ -51,6 +51,8 @@ export class SealWrapperError extends Error {
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
+/** A transit answer is a few hundred bytes; anything near this is not one. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
 /** Renewal retries after a failure to reach the remote (Vault's renewer gives up; this one waits). */
 const RENEW_RETRY_MS = 30_000;
 
@@ -151,6 +153,7 @@ export class TransitWrapper implements SealWrapper {
 
   private async call(what: string, path: string, payload: unknown): Promise<Record<string, unknown>> {
     let response: RawResponse;
+    const timeoutMs = this.deps.timeoutMs ?? REQUEST_TIMEOUT_MS;
     try {
       response = await send(
         this.agent,
@@ -158,7 +161,10 @@ export class TransitWrapper implements SealWrapper {
         'POST',
         { 'X-Vault-Token': this.config.token.reveal(), 'Content-Type': 'application/json' },
         JSON.stringify(payload),
-        this.deps.timeoutMs ?? REQUEST_TIMEOUT_MS,
+        timeoutMs,
+        // The whole exchange and its size bounded: a remote trickling bytes or streaming without end
+        // would otherwise hold the core's transitions (unseal, seal, stop) behind this call for ever.
+        { deadlineMs: timeoutMs, maxBytes: MAX_RESPONSE_BYTES },
       );
     } catch (error) {
       // The code only (ECONNREFUSED, a TLS failure): messages can carry addresses.

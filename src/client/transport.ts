@@ -55,6 +55,12 @@ export function send(
   headers: Record<string, string>,
   body: string | undefined,
   timeoutMs: number,
+  /**
+   * For peers that may not be trusted (an auto seal's remote): `deadlineMs` bounds the whole exchange
+   * (`timeoutMs` is an idle timeout, which a peer trickling a byte at a time never trips), and
+   * `maxBytes` the response body.
+   */
+  limits: { deadlineMs?: number; maxBytes?: number } = {},
 ): Promise<RawResponse> {
   const lib = url.protocol === 'https:' ? https : http;
   // An explicit length keeps Node from switching to chunked encoding for bodyless custom verbs (LIST).
@@ -62,24 +68,42 @@ export function send(
     body === undefined ? (method === 'GET' || method === 'HEAD' ? undefined : 0) : Buffer.byteLength(body);
   const allHeaders = length === undefined ? headers : { ...headers, 'Content-Length': String(length) };
   return new Promise((resolve, reject) => {
+    const fail = (message: string, code: string) => {
+      const error: NodeJS.ErrnoException = new Error(message);
+      error.code = code;
+      req.destroy(error);
+    };
+    let deadline: NodeJS.Timeout | undefined;
+    const settle =
+      <T>(fn: (value: T) => void) =>
+      (value: T) => {
+        clearTimeout(deadline);
+        fn(value);
+      };
+    const done = settle(resolve);
+    const failed = settle(reject);
     const req = lib.request(url, { method, headers: allHeaders, agent, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
+      let received = 0;
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (limits.maxBytes !== undefined && received > limits.maxBytes)
+          return fail('response too large', 'ERR_RESPONSE_TOO_LARGE');
+        chunks.push(chunk);
+      });
+      res.on('error', failed);
       res.on('end', () =>
-        resolve({
+        done({
           status: res.statusCode ?? 0,
           headers: res.headers,
           text: Buffer.concat(chunks).toString('utf8'),
         }),
       );
     });
-    req.on('timeout', () => {
-      const error: NodeJS.ErrnoException = new Error('request timed out');
-      error.code = 'ERR_CLIENT_TIMEOUT';
-      req.destroy(error);
-    });
-    req.on('error', reject);
+    if (limits.deadlineMs !== undefined)
+      deadline = setTimeout(() => fail('request timed out', 'ERR_CLIENT_TIMEOUT'), limits.deadlineMs);
+    req.on('timeout', () => fail('request timed out', 'ERR_CLIENT_TIMEOUT'));
+    req.on('error', failed);
     req.end(body);
   });
 }
