@@ -59,7 +59,11 @@ async function connect(config: LdapConfig, first: (client: Client) => Promise<vo
       ...(url.startsWith('ldaps:') ? { tlsOptions: tls } : {}),
     });
     try {
-      if (config.startTls && url.startsWith('ldap:')) await client.startTLS(tls);
+      if (config.startTls && url.startsWith('ldap:')) {
+        // ldapts times the StartTLS request but not the handshake after it: a server that accepts
+        // StartTLS and then stays silent would hold the login (and the socket) forever.
+        await withinTimeout(client.startTLS(tls), config.requestTimeoutSeconds * 1000);
+      }
       await first(client);
       return client;
     } catch (error) {
@@ -73,6 +77,19 @@ async function connect(config: LdapConfig, first: (client: Client) => Promise<vo
     }
   }
   throw invalid(failures.join('; ') || 'ldap operation failed: failed to connect to LDAP server');
+}
+
+/** `work`, or an ETIMEDOUT error once `ms` have passed (the caller then closes the client). */
+async function withinTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), ms);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function close(client: Client): Promise<void> {

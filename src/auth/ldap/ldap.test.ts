@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { FakeClock } from '../../framework/clock.js';
 import { mountForTest, rejection, type TestMount } from '../../framework/testing.js';
@@ -210,6 +211,41 @@ describe('ldap login', () => {
     assert.equal(error.status, 400);
     assert.match(error.message, /^ldap operation failed: result code \d+$/);
     assert.equal((directory.log().match(/BIND dn="uid=alice,/gi) ?? []).length, binds);
+  });
+
+  test('starttls accepted, then a silent handshake: request_timeout ends the login', async () => {
+    // A server that answers the StartTLS request with success and never speaks TLS.
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+      socket.once('data', (request) => {
+        const id = request[4]; // 30 len 02 01 <id>: the StartTLS request's message ID
+        socket.write(
+          Buffer.from([0x30, 0x0c, 0x02, 0x01, id, 0x78, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const { mount } = await setup({ url: `ldap://127.0.0.1:${port}`, starttls: true, request_timeout: 1 });
+      const started = Date.now();
+      const outcome = await Promise.race([
+        rejection(login(mount, 'alice', 'alice-pw-1')),
+        new Promise<undefined>((resolve) => void setTimeout(resolve, 10_000)),
+      ]);
+      assert.ok(outcome, 'the login hung past request_timeout');
+      assert.equal(outcome.status, 400);
+      assert.match(outcome.message, /^error connecting to host "ldap:\/\/127\.0\.0\.1:\d+": ETIMEDOUT$/);
+      assert.ok(Date.now() - started < 5_000);
+      // The client closed its socket: the server sees the connection end.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.ok(sockets.every((socket) => socket.destroyed || socket.readableEnded));
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    }
   });
 
   test('a dead first URL falls through to the next', async () => {
