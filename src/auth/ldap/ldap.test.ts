@@ -268,6 +268,24 @@ describe('ldap lockout', () => {
     assert.deepEqual(await engine.userLockout.lockedUsers(mount.ctx), ['alice']);
   });
 
+  test('spellings the directory folds together share the counter: compatibility forms, inner spaces, zero-width characters', async () => {
+    const { engine, mount } = await setup();
+    await directory.addUser('dana lee', 'dana-pw-1');
+    // slapd binds these as the same entries (NFKC-folded, inner spaces insignificant).
+    assert.ok((await login(mount, 'ａｌｉｃｅ', 'alice-pw-1'))?.auth);
+    assert.ok((await login(mount, 'dana   lee', 'dana-pw-1'))?.auth);
+    for (const variant of ['ａｌｉｃｅ', 'Ａlice', 'aｌice', 'al\u200bice', 'ALIＣＥ']) {
+      await rejection(login(mount, variant, 'wrong'));
+    }
+    for (const variant of ['dana lee', 'dana  lee', 'Dana\u00a0Lee', 'dana\u3000lee', 'ｄａｎａ lee']) {
+      await rejection(login(mount, variant, 'wrong'));
+    }
+    assert.equal((await rejection(login(mount, 'alice', 'alice-pw-1'))).message, USER_BIND_FAILED);
+    assert.equal((await rejection(login(mount, 'ａｌｉｃｅ', 'alice-pw-1'))).message, USER_BIND_FAILED);
+    assert.equal((await rejection(login(mount, 'dana    lee', 'dana-pw-1'))).message, USER_BIND_FAILED);
+    assert.deepEqual(await engine.userLockout.lockedUsers(mount.ctx), ['alice', 'dana lee']);
+  });
+
   test('the lock ends after 15 minutes; a success clears the counter', async () => {
     const { mount, clock } = await setup();
     for (let i = 0; i < 5; i++) await rejection(login(mount, 'bob', 'wrong'));

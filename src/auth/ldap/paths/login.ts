@@ -1,8 +1,8 @@
 /**
  * `login/:username`: bind to the directory as the user. A wrong password and an unknown user get
  * the same 400 and text (CVE-2020-35177, CVE-2023-3462); so does a locked-out user, who is refused
- * before the directory is asked. The lockout counter is keyed on the trimmed, lower-cased name, so
- * `Alice`, ` alice ` and `ALICE` share one (CVE-2025-6004). Neither the name nor the password is
+ * before the directory is asked. The lockout counter is keyed on the normalised name (see lockoutKey), so
+ * `Alice`, ` alice `, `ALICE` and `ａｌｉｃｅ` share one (CVE-2025-6004). Neither the name nor the password is
  * logged or put in an error.
  */
 import { invalid } from '../../../core/errors.js';
@@ -16,9 +16,27 @@ import { CredentialsRejected, USER_BIND_FAILED } from '../directory.js';
 import { type LoginOutcome, loginWithDirectory, NULL_BIND_DENIED } from '../login.js';
 import { parsePolicies } from './users-groups.js';
 
-/** The one spelling of a login name for lockout: trimmed and lower-cased. */
+/**
+ * Characters RFC 4518 (§2.2) maps to nothing when a directory compares names: controls, the soft
+ * hyphen, zero-width characters, variation selectors, the byte-order mark.
+ */
+const MAPPED_TO_NOTHING =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
+  /[\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f\u00ad\u034f\u1806\u180b-\u180e\u200b-\u200d\u2060\ufe00-\ufe0f\ufeff\ufffc]/gu;
+
+/**
+ * The one spelling of a login name for lockout: every spelling the directory takes for the same
+ * entry must share it, or each spelling gets its own five guesses. A directory compares names with
+ * compatibility normalisation (`ａｌｉｃｅ` binds as `alice`), case folding and insignificant spaces
+ * (`john  smith` finds `john smith`), so the key is NFKC, case-folded, without the characters mapped
+ * to nothing, with each run of spaces as one space, and trimmed.
+ */
 export function lockoutKey(username: string): string {
-  return username.trim().toLowerCase();
+  const folded = username.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
+  return folded
+    .replace(MAPPED_TO_NOTHING, '')
+    .replace(/[\s\u0085]+/gu, ' ')
+    .trim();
 }
 
 const passwordField = { password: field.string('Password of the user.', { max: 4096 }) };
