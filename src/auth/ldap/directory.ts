@@ -179,6 +179,11 @@ async function groupsOf(client: Client, config: LdapConfig, userDn: string, user
   return [...groups];
 }
 
+/**
+ * The entity alias: the one `userattr` value of the user's entry. Several values are refused, as
+ * Vault refuses them: which one the server lists first is not stable, and a user who can add a
+ * value to their own entry (`cn: alice`) would otherwise take another user's alias and entity.
+ */
 async function aliasOf(client: Client, config: LdapConfig, userDn: string, username: string) {
   if (config.upnDomain) return `${username}@${config.upnDomain}`;
   const { searchEntries } = await client.search(userDn, {
@@ -186,7 +191,13 @@ async function aliasOf(client: Client, config: LdapConfig, userDn: string, usern
     filter: '(objectClass=*)',
     attributes: [config.userAttr],
   });
-  return searchEntries[0] ? (attributeValues(searchEntries[0], config.userAttr)[0] ?? '') : '';
+  const values = searchEntries[0] ? attributeValues(searchEntries[0], config.userAttr) : [];
+  if (values.length > 1) {
+    throw invalid(
+      `LDAP entity alias attribute ${config.userAttr} empty or not unique for entity alias mapping`,
+    );
+  }
+  return values[0] ?? '';
 }
 
 /** Rethrows an LDAP failure during the user's own bind as a rejected login; anything else as is. */
@@ -216,7 +227,8 @@ export async function authenticate(
       });
     }
     const userDn = config.upnDomain ? await upnUserDn(client, config, username, userBindDn) : userBindDn;
-    const aliasName = await aliasOf(client, config, userDn, username);
+    // username_as_alias needs no alias from the directory (Vault does not ask for one either).
+    const aliasName = config.usernameAsAlias ? '' : await aliasOf(client, config, userDn, username);
     const groups = config.anonymousGroupSearch
       ? await anonymousGroups(config, userDn, username)
       : await groupsOf(client, config, userDn, username);

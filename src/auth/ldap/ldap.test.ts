@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { Client } from 'ldapts';
 import { FakeClock } from '../../framework/clock.js';
 import { mountForTest, rejection, type TestMount } from '../../framework/testing.js';
 import { USER_BIND_FAILED } from './directory.js';
@@ -136,6 +137,36 @@ describe('ldap login', () => {
     const { mount } = await setup({ username_as_alias: true });
     for (const variant of ['ALICE', ' alice ']) {
       assert.deepEqual((await login(mount, variant, 'alice-pw-1'))?.auth?.alias, { name: 'alice' });
+    }
+  });
+
+  test('a userattr with several values is no alias: a user who adds "uid: alice" to their entry does not become alice', async () => {
+    const client = new Client({ url: directory.url });
+    await client.bind(directory.rootDn, directory.rootPassword);
+    await client.add(userDn('mallory'), {
+      objectClass: 'inetOrgPerson',
+      uid: ['alice', 'mallory'],
+      cn: 'mallory',
+      sn: 'mallory',
+      userPassword: 'mallory-pw-1',
+    });
+    await client.unbind();
+    // slapd lists uid "alice" first: the old code made it mallory's alias, so alice's entity.
+    try {
+      const { mount } = await setup();
+      assert.deepEqual((await login(mount, 'alice', 'alice-pw-1'))?.auth?.alias, { name: 'alice' });
+      const error = await rejection(login(mount, 'mallory', 'mallory-pw-1'));
+      assert.equal(error.status, 400);
+      assert.equal(
+        error.message,
+        'LDAP entity alias attribute uid empty or not unique for entity alias mapping',
+      );
+      // username_as_alias does not read the attribute.
+      await mount.request('update', 'config', { username_as_alias: true });
+      assert.deepEqual((await login(mount, 'mallory', 'mallory-pw-1'))?.auth?.alias, { name: 'mallory' });
+    } finally {
+      // A second uid=alice would make every later search for alice ambiguous.
+      await directory.deleteUser('mallory');
     }
   });
 
