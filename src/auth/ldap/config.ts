@@ -98,7 +98,11 @@ export function parseTlsVersion(value: string, name: string): TlsVersion {
 export function validateConfig(config: LdapConfig): void {
   if (config.url.trim() === '') throw invalid('at least one url must be provided');
   for (const url of config.url.split(',')) {
-    if (!/^ldaps?:\/\/[^/]+\/?$/.test(url.trim())) throw invalid(`invalid LDAP URL ${JSON.stringify(url)}`);
+    // The login parses each URL again (new URL): one it cannot parse (`ldap://a b`, a port past
+    // 65535) would make every login a 500.
+    if (!/^ldaps?:\/\/[^/]+\/?$/.test(url.trim()) || !URL.canParse(url.trim())) {
+      throw invalid(`invalid LDAP URL ${JSON.stringify(url)}`);
+    }
   }
   validateTemplate(config.userFilter, ['UserAttr', 'Username'], 'userfilter');
   validateTemplate(config.groupFilter, ['UserDN', 'Username'], 'groupfilter');

@@ -69,6 +69,8 @@ describe('ldap config', () => {
       { tls_min_version: 'tls14' },
       { tls_min_version: 'tls13', tls_max_version: 'tls12' },
       { url: 'http://127.0.0.1' },
+      { url: 'ldap://a b' },
+      { url: `${directory.url},ldap://127.0.0.1:99999` },
       { certificate: 'not a pem' },
     ];
     for (const body of cases) {
@@ -225,6 +227,17 @@ describe('ldap login', () => {
     const response = await login(mount, 'carol', 'carol-pw-1');
     assert.deepEqual(response?.auth?.policies, []);
     assert.match(response?.warnings?.[0] ?? '', /no LDAP groups found/);
+  });
+
+  test('the warning is about directory groups: local groups from users/ do not silence it (as in Vault)', async () => {
+    const { mount } = await setup();
+    await mount.request('update', 'users/carol', { groups: 'dev' });
+    const response = await login(mount, 'carol', 'carol-pw-1');
+    assert.deepEqual(response?.auth?.policies, ['dev-read']);
+    assert.deepEqual(response?.warnings, [
+      `no LDAP groups found in groupDN '${GROUPS}'; only policies from locally-defined groups available`,
+    ]);
+    assert.equal((await login(mount, 'alice', 'alice-pw-1'))?.warnings, undefined);
   });
 
   test('no server at the URL: a 400 that names the host, not the user', async () => {

@@ -16,6 +16,8 @@ export interface LoginOutcome {
   policies: string[];
   /** Every group name, local ones first, as the directory or the user entry spells them. */
   groups: string[];
+  /** How many groups the directory named (Vault's warning is about these alone). */
+  directoryGroups: number;
   aliasName: string;
 }
 
@@ -34,7 +36,12 @@ export async function loginWithDirectory(
   for (const name of new Set(groups.map((group) => canonicalName(config, group)))) {
     policies.push(...((await loadGroup(storage, name))?.policies ?? []));
   }
-  return { policies: parsePolicies(policies), groups, aliasName: found.aliasName };
+  return {
+    policies: parsePolicies(policies),
+    groups,
+    directoryGroups: found.groups.length,
+    aliasName: found.aliasName,
+  };
 }
 
 /** Policies compared as Vault's EquivalentPolicies does: as sets, `default` ignored. */

@@ -81,7 +81,8 @@ async function login(
     internalData: { username, password },
     policies: parsePolicies([...config.token.tokenPolicies, ...outcome.policies]),
   });
-  const warnings = outcome.groups.length
+  // Vault warns when the directory found no group, whatever groups `users/` adds.
+  const warnings = outcome.directoryGroups
     ? undefined
     : [
         `no LDAP groups found in groupDN '${config.groupDn}'; only policies from locally-defined groups available`,
