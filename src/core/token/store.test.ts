@@ -1,5 +1,6 @@
 /** Token tree revocation racing with child creation: no child may outlive a revoked parent. */
 import assert from 'node:assert/strict';
+import { createDecipheriv } from 'node:crypto';
 import { test } from 'node:test';
 import { FakeClock } from '../../framework/clock.js';
 import { silentLogger } from '../../framework/log.js';
@@ -133,6 +134,26 @@ test('a batch child stops working when its parent is revoked; an orphan batch to
   assert.equal(await store.lookup(child.token), undefined);
   assert.deepEqual(await store.batchLeaseScope(child.token), { gone: true });
   assert.ok(await store.lookup(orphan.token));
+});
+
+test('a batch token does not carry the internal data kept for renewals (an LDAP password)', async () => {
+  const { store, backend } = newStore();
+  const canary = 'CANARY-ldap-password-5e1';
+  const batch = await store.create({ ...base, type: 'batch', internalData: { password: canary } });
+  assert.equal(batch.entry.internalData, undefined);
+  assert.equal((await store.lookup(batch.token))?.internalData, undefined);
+  // Decrypted with the batch key, the token holds no trace of it.
+  const { batch_key } = JSON.parse(Buffer.from((await backend.get('token/salt')) ?? []).toString('utf8')) as {
+    batch_key: string;
+  };
+  const raw = Buffer.from(batch.token.slice(4), 'base64url');
+  const decipher = createDecipheriv('aes-256-gcm', Buffer.from(batch_key, 'base64'), raw.subarray(0, 12));
+  decipher.setAuthTag(raw.subarray(raw.length - 16));
+  const plain = Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
+  assert.equal(plain.toString('utf8').includes(canary), false);
+  // A service token keeps it for its renewal.
+  const service = await store.create({ ...base, internalData: { password: canary } });
+  assert.deepEqual((await store.lookup(service.token))?.internalData, { password: canary });
 });
 
 test('an interrupted tree revocation keeps the parent, so running it again finishes the job', async () => {

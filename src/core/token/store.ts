@@ -235,8 +235,12 @@ export class TokenStore {
       orphan: !params.parent,
       boundCidrs: params.boundCidrs?.length ? params.boundCidrs : undefined,
       role: params.role,
+      // A batch token is never renewed, and it carries its entry to the client: what an auth method
+      // keeps for a renewal (the LDAP login's password) must not travel with it, even encrypted.
       internalData:
-        params.internalData && Object.keys(params.internalData).length ? params.internalData : undefined,
+        type !== 'batch' && params.internalData && Object.keys(params.internalData).length
+          ? params.internalData
+          : undefined,
       entityId: params.entityId ?? '',
     };
     for (const name of params.policies) {
