@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'ldapts';
 import { FakeClock } from '../../framework/clock.js';
 import { mountForTest, rejection, type TestMount } from '../../framework/testing.js';
@@ -275,10 +276,11 @@ describe('ldap login', () => {
     try {
       const { mount } = await setup({ url: `ldap://127.0.0.1:${port}`, starttls: true, request_timeout: 1 });
       const started = Date.now();
+      const guard = new AbortController();
       const outcome = await Promise.race([
         rejection(login(mount, 'alice', 'alice-pw-1')),
-        new Promise<undefined>((resolve) => void setTimeout(resolve, 10_000)),
-      ]);
+        sleep(10_000, undefined, { signal: guard.signal }).catch(() => undefined),
+      ]).finally(() => guard.abort());
       assert.ok(outcome, 'the login hung past request_timeout');
       assert.equal(outcome.status, 400);
       assert.match(outcome.message, /^error connecting to host "ldap:\/\/127\.0\.0\.1:\d+": ETIMEDOUT$/);
