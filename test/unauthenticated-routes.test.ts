@@ -26,7 +26,7 @@ const DOCUMENTED_ALLOW_LIST = [
   /^auth\/approle\/login$/,
   /^auth\/(jwt|oidc)\/login$/,
   /^auth\/kubernetes\/login$/,
-  /^auth\/ldap\/login(\/[^/]+)?$/,
+  /^auth\/ldap\/login(\/.+)?$/,
   // PKI's public material, as Vault's pki backend lists it: the CA, the CRL and `cert/*`.
   /^pki\/(ca|ca\/pem|ca_chain|crl|crl\/pem|cert\/[^/]+)$/,
 ];

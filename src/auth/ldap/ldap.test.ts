@@ -113,6 +113,16 @@ describe('ldap login', () => {
     assert.equal(auth?.displayName, 'alice');
   });
 
+  test('a name with a slash logs in, as Vault’s login/(?P<username>.+) allows (it was a 404)', async () => {
+    const { mount } = await setup();
+    await directory.addUser('smith/john', 'smith-pw-1');
+    const auth = (await login(mount, 'smith/john', 'smith-pw-1'))?.auth;
+    assert.deepEqual(auth?.alias, { name: 'smith/john' });
+    const error = await rejection(login(mount, 'smith/john', 'wrong'));
+    assert.equal(error.status, 400);
+    assert.equal(error.message, USER_BIND_FAILED);
+  });
+
   test('search-then-bind with binddn/bindpass finds the same user', async () => {
     const { mount } = await setup({ binddn: directory.rootDn, bindpass: directory.rootPassword });
     const auth = (await login(mount, 'bob', 'bob-pw-1'))?.auth;

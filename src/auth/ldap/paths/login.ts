@@ -93,7 +93,8 @@ async function login(
 export function loginPaths(lockout: UserLockout) {
   return [
     definePath({
-      pattern: 'login/:username',
+      // Vault's login/(?P<username>.+): a name may hold a slash (cn=Smith/John).
+      pattern: 'login/*username',
       fields: loginFields,
       unauthenticated: true,
       operations: {
