@@ -3,7 +3,7 @@
  * token settings every login gets. Stored under `config`; `bindpass` and the client key never leave
  * the server. Vault's defaults (`sdk/helper/ldaputil` ConfigFields) apply to a mount never configured.
  */
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { invalid } from '../../core/errors.js';
 import type { StorageView } from '../../framework/storage-view.js';
 import { defaultTokenParams, type TokenParams, tokenParamsToWire } from '../token-fields.js';
@@ -118,6 +118,23 @@ export function validateConfig(config: LdapConfig): void {
   }
   if (Boolean(config.clientTlsCert) !== Boolean(config.clientTlsKey)) {
     throw invalid('both client_tls_cert and client_tls_key must be set');
+  }
+  if (config.clientTlsCert && !isKeyPair(config.clientTlsCert, config.clientTlsKey)) {
+    throw invalid('failed to parse client X509 key pair');
+  }
+  // Vault's check: with none of these, a login would bind as `<userattr>=<name>,` (no base DN).
+  const searches = config.discoverDn || (config.bindDn !== '' && config.bindPassword !== '');
+  if (!searches && config.upnDomain === '' && config.userDn === '') {
+    throw invalid('cannot derive UserBindDN');
+  }
+}
+
+/** A PEM certificate and the private key that belongs to it (Go's tls.X509KeyPair). */
+function isKeyPair(certificate: string, key: string): boolean {
+  try {
+    return new X509Certificate(certificate).checkPrivateKey(createPrivateKey(key));
+  } catch {
+    return false;
   }
 }
 

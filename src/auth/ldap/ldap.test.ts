@@ -71,6 +71,8 @@ describe('ldap config', () => {
       { tls_min_version: 'tls13', tls_max_version: 'tls12' },
       { url: 'http://127.0.0.1' },
       { url: 'ldap://a b' },
+      { client_tls_cert: 'x', client_tls_key: 'y' },
+      { userdn: '' },
       { url: `${directory.url},ldap://127.0.0.1:99999` },
       { certificate: 'not a pem' },
     ];
