@@ -53,8 +53,8 @@ async function connect(config: LdapConfig, first: (client: Client) => Promise<vo
     const tls = tlsOptions(config, host);
     const client = new Client({
       url,
-      timeout: config.requestTimeoutSeconds * 1000,
-      connectTimeout: config.connectionTimeoutSeconds * 1000,
+      timeout: timerMs(config.requestTimeoutSeconds),
+      connectTimeout: timerMs(config.connectionTimeoutSeconds),
       // ldapts speaks TLS from the first byte whenever it is given TLS options, even on ldap://.
       ...(url.startsWith('ldaps:') ? { tlsOptions: tls } : {}),
     });
@@ -62,7 +62,7 @@ async function connect(config: LdapConfig, first: (client: Client) => Promise<vo
       if (config.startTls && url.startsWith('ldap:')) {
         // ldapts times the StartTLS request but not the handshake after it: a server that accepts
         // StartTLS and then stays silent would hold the login (and the socket) forever.
-        await withinTimeout(client.startTLS(tls), config.requestTimeoutSeconds * 1000);
+        await withinTimeout(client.startTLS(tls), timerMs(config.requestTimeoutSeconds));
       }
       await first(client);
       return client;
@@ -77,6 +77,13 @@ async function connect(config: LdapConfig, first: (client: Client) => Promise<vo
     }
   }
   throw invalid(failures.join('; ') || 'ldap operation failed: failed to connect to LDAP server');
+}
+
+/** Node's timers hold at most 2^31-1 ms; a longer delay (request_timeout=720h) fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function timerMs(seconds: number): number {
+  return Math.min(seconds * 1000, MAX_TIMER_MS);
 }
 
 /** `work`, or an ETIMEDOUT error once `ms` have passed (the caller then closes the client). */

@@ -72,6 +72,8 @@ describe('ldap config', () => {
       { url: 'http://127.0.0.1' },
       { url: 'ldap://a b' },
       { client_tls_cert: 'x', client_tls_key: 'y' },
+      { request_timeout: -1 },
+      { connection_timeout: '-5s' },
       { userdn: '' },
       { url: `${directory.url},ldap://127.0.0.1:99999` },
       { certificate: 'not a pem' },
@@ -300,6 +302,51 @@ describe('ldap login', () => {
       // The client closed its socket: the server sees the connection end.
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.ok(sockets.every((socket) => socket.destroyed || socket.readableEnded));
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    }
+  });
+
+  test('a request_timeout past 24.8 days (720h) is no 1 ms timer: a server that answers in 50 ms still logs in', async () => {
+    // Answers every bind with success after 50 ms (30 0c 02 01 <id> 61 07 0a 01 00 04 00 04 00).
+    const sockets: Socket[] = [];
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+      socket.on('data', (request) => {
+        if (request[5] !== 0x60) return; // not a BindRequest (the unbind)
+        const id = request[4];
+        const reply = Buffer.from([
+          0x30,
+          0x0c,
+          0x02,
+          0x01,
+          id,
+          0x61,
+          0x07,
+          0x0a,
+          0x01,
+          0x00,
+          0x04,
+          0x00,
+          0x04,
+          0x00,
+        ]);
+        setTimeout(() => socket.write(reply), 50);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const { mount } = await setup({
+        url: `ldap://127.0.0.1:${port}`,
+        groupdn: '',
+        username_as_alias: true,
+        request_timeout: '720h',
+        connection_timeout: '720h',
+      });
+      assert.deepEqual((await login(mount, 'alice', 'alice-pw-1'))?.auth?.alias, { name: 'alice' });
     } finally {
       for (const socket of sockets) socket.destroy();
       server.close();

@@ -1,4 +1,5 @@
 /** `config`: the directory and how to search it. A write changes only the fields it names, as in Vault. */
+import { invalid } from '../../../core/errors.js';
 import { field, type Input } from '../../../framework/fields.js';
 import { definePath } from '../../../framework/path.js';
 import { tokenFields, updateTokenParams } from '../../token-fields.js';
@@ -78,6 +79,9 @@ function applyOthers(config: LdapConfig, input: ConfigInput): void {
   if (input.username_as_alias !== undefined) config.usernameAsAlias = input.username_as_alias;
   if (input.starttls !== undefined) config.startTls = input.starttls;
   if (input.insecure_tls !== undefined) config.insecureTls = input.insecure_tls;
+  // A negative timeout would fire at once: every login would time out.
+  if ((input.request_timeout ?? 0) < 0) throw invalid("'request_timeout' must not be negative");
+  if ((input.connection_timeout ?? 0) < 0) throw invalid("'connection_timeout' must not be negative");
   if (input.request_timeout !== undefined) config.requestTimeoutSeconds = input.request_timeout || 90;
   if (input.connection_timeout !== undefined)
     config.connectionTimeoutSeconds = input.connection_timeout || 30;
