@@ -42,6 +42,57 @@ async function setup(extra: Record<string, unknown> = {}) {
   return { engine, mount, clock };
 }
 
+const BIND_REQUEST = 0x60;
+const BIND_RESPONSE = 0x61;
+const EXTENDED_RESPONSE = 0x78;
+
+/**
+ * A scripted LDAP server for what slapd will not do (stall, answer late). `onRequest` sees each
+ * request (short form: 30 <len> 02 01 <id> <op> …) and may `reply` with a success of the given
+ * response type after `delayMs`: 30 0c 02 01 <id> <op> 07 0a 01 00 04 00 04 00.
+ */
+async function fakeLdapServer(
+  onRequest: (request: Buffer, reply: (op: number, delayMs: number) => void) => void,
+) {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    socket.on('data', (request) => {
+      onRequest(request, (op, delayMs) => {
+        const id = request[4];
+        const answer = Buffer.from([
+          0x30,
+          0x0c,
+          0x02,
+          0x01,
+          id,
+          op,
+          0x07,
+          0x0a,
+          0x01,
+          0x00,
+          0x04,
+          0x00,
+          0x04,
+          0x00,
+        ]);
+        setTimeout(() => socket.write(answer), delayMs);
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `ldap://127.0.0.1:${port}`,
+    sockets,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
 function login(mount: TestMount, username: string, password: string) {
   return mount.request('update', `login/${username}`, { password });
 }
@@ -274,21 +325,14 @@ describe('ldap login', () => {
 
   test('starttls accepted, then a silent handshake: request_timeout ends the login', async () => {
     // A server that answers the StartTLS request with success and never speaks TLS.
-    const sockets: Socket[] = [];
-    const server = createServer((socket) => {
-      sockets.push(socket);
-      socket.on('error', () => undefined);
-      socket.once('data', (request) => {
-        const id = request[4]; // 30 len 02 01 <id>: the StartTLS request's message ID
-        socket.write(
-          Buffer.from([0x30, 0x0c, 0x02, 0x01, id, 0x78, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]),
-        );
-      });
+    let answered = false;
+    const fake = await fakeLdapServer((request, reply) => {
+      if (answered) return;
+      answered = true;
+      reply(EXTENDED_RESPONSE, 0);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
     try {
-      const { mount } = await setup({ url: `ldap://127.0.0.1:${port}`, starttls: true, request_timeout: 1 });
+      const { mount } = await setup({ url: fake.url, starttls: true, request_timeout: 1 });
       const started = Date.now();
       const guard = new AbortController();
       const outcome = await Promise.race([
@@ -300,47 +344,20 @@ describe('ldap login', () => {
       assert.match(outcome.message, /^error connecting to host "ldap:\/\/127\.0\.0\.1:\d+": ETIMEDOUT$/);
       assert.ok(Date.now() - started < 5_000);
       // The client closed its socket: the server sees the connection end.
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      assert.ok(sockets.every((socket) => socket.destroyed || socket.readableEnded));
+      await sleep(200);
+      assert.ok(fake.sockets.every((socket) => socket.destroyed || socket.readableEnded));
     } finally {
-      for (const socket of sockets) socket.destroy();
-      server.close();
+      fake.close();
     }
   });
 
   test('a request_timeout past 24.8 days (720h) is no 1 ms timer: a server that answers in 50 ms still logs in', async () => {
-    // Answers every bind with success after 50 ms (30 0c 02 01 <id> 61 07 0a 01 00 04 00 04 00).
-    const sockets: Socket[] = [];
-    const server = createServer((socket) => {
-      sockets.push(socket);
-      socket.on('error', () => undefined);
-      socket.on('data', (request) => {
-        if (request[5] !== 0x60) return; // not a BindRequest (the unbind)
-        const id = request[4];
-        const reply = Buffer.from([
-          0x30,
-          0x0c,
-          0x02,
-          0x01,
-          id,
-          0x61,
-          0x07,
-          0x0a,
-          0x01,
-          0x00,
-          0x04,
-          0x00,
-          0x04,
-          0x00,
-        ]);
-        setTimeout(() => socket.write(reply), 50);
-      });
+    const fake = await fakeLdapServer((request, reply) => {
+      if (request[5] === BIND_REQUEST) reply(BIND_RESPONSE, 50);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
     try {
       const { mount } = await setup({
-        url: `ldap://127.0.0.1:${port}`,
+        url: fake.url,
         groupdn: '',
         username_as_alias: true,
         request_timeout: '720h',
@@ -348,8 +365,7 @@ describe('ldap login', () => {
       });
       assert.deepEqual((await login(mount, 'alice', 'alice-pw-1'))?.auth?.alias, { name: 'alice' });
     } finally {
-      for (const socket of sockets) socket.destroy();
-      server.close();
+      fake.close();
     }
   });
 
