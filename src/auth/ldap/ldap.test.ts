@@ -326,7 +326,7 @@ describe('ldap login', () => {
   test('starttls accepted, then a silent handshake: request_timeout ends the login', async () => {
     // A server that answers the StartTLS request with success and never speaks TLS.
     let answered = false;
-    const fake = await fakeLdapServer((request, reply) => {
+    const fake = await fakeLdapServer((_request, reply) => {
       if (answered) return;
       answered = true;
       reply(EXTENDED_RESPONSE, 0);
