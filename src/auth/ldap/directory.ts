@@ -6,10 +6,25 @@
  * caller-supplied value is escaped on its way into a filter or a DN.
  */
 import type { ConnectionOptions } from 'node:tls';
-import { Client, type Entry, ResultCodeError } from 'ldapts';
+import type { Client, Entry } from 'ldapts';
 import { CofferError, invalid } from '../../core/errors.js';
 import { type LdapConfig, TLS_VERSIONS } from './config.js';
 import { commonName, escapeDnValue, renderFilter } from './escape.js';
+
+/**
+ * ldapts, loaded at the first login rather than at server start (31 ms of every cold start, for a
+ * method many servers never mount). Everything that inspects its errors runs after connect().
+ */
+let ldapts: typeof import('ldapts') | undefined;
+const loadLdapts = async () => {
+  ldapts ??= await import('ldapts');
+  return ldapts;
+};
+
+/** An LDAP result the server sent (a refused bind, a failed search): an answer, not a network error. */
+function isResultCodeError(error: unknown): error is { code: number } {
+  return ldapts !== undefined && error instanceof ldapts.ResultCodeError;
+}
 
 /** The one answer for a wrong password and an unknown user alike (Vault's errUserBindFailed). */
 export const USER_BIND_FAILED = 'ldap operation failed: failed to bind as user';
@@ -46,6 +61,7 @@ function tlsOptions(config: LdapConfig, host: string): ConnectionOptions {
  * or timed-out connection moves on to the next URL, as Vault does.
  */
 async function connect(config: LdapConfig, first: (client: Client) => Promise<void>): Promise<Client> {
+  const { Client } = await loadLdapts();
   const failures: string[] = [];
   for (const raw of config.url.split(',')) {
     const url = raw.trim();
@@ -70,7 +86,7 @@ async function connect(config: LdapConfig, first: (client: Client) => Promise<vo
       await close(client);
       if (error instanceof CredentialsRejected || error instanceof CofferError) throw error;
       // The server answered (StartTLS refused, say): no other URL is tried.
-      if (error instanceof ResultCodeError) throw invalid(`ldap operation failed: result code ${error.code}`);
+      if (isResultCodeError(error)) throw invalid(`ldap operation failed: result code ${error.code}`);
       // The error's code (ECONNREFUSED, a TLS verification code), never its text, which could quote a DN.
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
       failures.push(`error connecting to host ${JSON.stringify(url)}: ${reason}`);
@@ -147,7 +163,7 @@ async function discoverBindDn(client: Client, config: LdapConfig, username: stri
   // A refused service bind or search is the operator's problem, not the caller's guess: Vault's
   // text, but no lockout count. A network error goes up so that connect() tries the next URL.
   await bindAs(client, config.bindDn, config.bindPassword).catch((error: unknown) => {
-    throw error instanceof ResultCodeError ? invalid(USER_BIND_FAILED) : error;
+    throw isResultCodeError(error) ? invalid(USER_BIND_FAILED) : error;
   });
   const entries = await search(client, config, config.userDn, userSearchFilter(config, username), [
     '1.1',
@@ -165,7 +181,7 @@ async function discoverBindDn(client: Client, config: LdapConfig, username: stri
  */
 function searchFailure(error: unknown): Error {
   if (error instanceof CofferError) return error;
-  if (error instanceof ResultCodeError) return invalid(`LDAP search failed: result code ${error.code}`);
+  if (isResultCodeError(error)) return invalid(`LDAP search failed: result code ${error.code}`);
   return invalid('LDAP search failed');
 }
 
@@ -209,7 +225,7 @@ async function aliasOf(client: Client, config: LdapConfig, userDn: string, usern
 
 /** Rethrows an LDAP failure during the user's own bind as a rejected login; anything else as is. */
 function asRejection(error: unknown): never {
-  if (error instanceof ResultCodeError) throw new CredentialsRejected();
+  if (isResultCodeError(error)) throw new CredentialsRejected();
   throw error;
 }
 
