@@ -82,6 +82,12 @@ export async function mapInChunks<T, R>(
   size: number,
   fn: (item: T, index: number) => R | Promise<R>,
 ): Promise<R[]> {
+  // One chunk (every single request, most batches): no slicing and no Promise.all per item; the async
+  // path cost a single-item decrypt ~5% of its CPU (bench/cpu.ts, 97 against 103 us).
+  if (items.length <= size) {
+    const results = items.map(fn);
+    return results.some((r) => r instanceof Promise) ? Promise.all(results) : (results as R[]);
+  }
   const out: R[] = [];
   for (let start = 0; start < items.length; start += size) {
     if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
