@@ -3,31 +3,13 @@
  * with a fresh random nonce and the storage path as additional data, so an entry copied to another
  * path fails authentication.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { internal } from '../core/errors.js';
+import { freshNonce } from '../framework/nonce-pool.js';
 
 const VERSION = 1;
 const HEADER = 4 + 1 + 12;
 const TAG = 16;
-
-/**
- * Nonces come from the CSPRNG 4 KiB at a time instead of one 12-byte call per entry (a call into
- * OpenSSL per write was ~5% of a token creation). Each nonce is used once, in order; nonces are public
- * (stored in the entry header), so holding the next ones in memory reveals nothing.
- */
-const NONCE_POOL_BYTES = 12 * 341;
-let noncePool = Buffer.alloc(0);
-let nonceOffset = 0;
-
-function freshNonce(): Buffer {
-  if (nonceOffset + 12 > noncePool.length) {
-    noncePool = randomBytes(NONCE_POOL_BYTES);
-    nonceOffset = 0;
-  }
-  const nonce = noncePool.subarray(nonceOffset, nonceOffset + 12);
-  nonceOffset += 12;
-  return nonce;
-}
 
 export function encryptEntry(key: Uint8Array, term: number, path: string, plaintext: Uint8Array): Uint8Array {
   const nonce = freshNonce();

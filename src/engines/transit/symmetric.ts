@@ -4,8 +4,9 @@
  * context as info); convergent (v3) nonces are the first 12 bytes of HMAC-SHA256(plaintext) under a
  * second derived key.
  */
-import { type CipherGCMTypes, createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { type CipherGCMTypes, createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
 import { invalid } from '../../core/errors.js';
+import { freshNonce } from '../../framework/nonce-pool.js';
 import type { SymmetricType } from './key-types.js';
 
 const NONCE_BYTES = 12;
@@ -67,7 +68,7 @@ export function seal(
   type: SymmetricType,
   key: Uint8Array,
   plaintext: Uint8Array,
-  nonce: Uint8Array = randomBytes(NONCE_BYTES),
+  nonce: Uint8Array = freshNonce(),
   aad?: Uint8Array,
 ): Buffer {
   const cipher = createCipheriv(CIPHERS[type], key, nonce, { authTagLength: TAG_BYTES });
