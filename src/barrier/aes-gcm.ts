@@ -32,6 +32,9 @@ export function termOf(entry: Uint8Array): number {
   return Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength).readUInt32BE(0);
 }
 
+/** The error of an entry whose authentication fails: a wrong key, or tampered bytes. */
+export const AUTH_FAILED = 'failed to decrypt: message authentication failed';
+
 export function decryptEntry(key: Uint8Array, path: string, entry: Uint8Array): Uint8Array {
   const bytes = Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength);
   if (bytes.length < HEADER + TAG || bytes[4] !== VERSION) throw internal('failed to decrypt: invalid entry');
@@ -44,6 +47,6 @@ export function decryptEntry(key: Uint8Array, path: string, entry: Uint8Array): 
     return plain;
   } catch {
     // The message names no data: a tampered or misplaced entry is refused, nothing more.
-    throw internal('failed to decrypt: message authentication failed');
+    throw internal(AUTH_FAILED);
   }
 }

@@ -221,4 +221,48 @@ describe('auto seal', () => {
       message: 'barrier seal type of "shamir" does not match loaded type of "transit"',
     });
   });
+
+  const damagedRecovery = [
+    { name: 'threshold 0', config: { type: 'shamir', secret_shares: 3, secret_threshold: 0 } },
+    {
+      name: 'fewer shares than the threshold',
+      config: { type: 'shamir', secret_shares: 2, secret_threshold: 3 },
+    },
+    { name: 'shares not a number', config: { type: 'shamir', secret_shares: '5', secret_threshold: 3 } },
+    { name: 'no type', config: { secret_shares: 5, secret_threshold: 3 } },
+  ];
+  for (const c of damagedRecovery) {
+    test(`a stored recovery configuration with ${c.name} stops the unseal, naming the entry`, async () => {
+      const { physical, wrapper, hex } = await initAutoSeal(5, 3);
+      await physical.put(AUTO_SEAL_PATHS.recoveryConfig, Buffer.from(JSON.stringify(c.config)));
+      // A fresh server on that storage: nothing remembered from init.
+      const barrier = new Barrier(physical);
+      const seal = new AutoSeal(physical, barrier, wrapper);
+      const named = { message: /the recovery configuration \(core\/recovery-config\) is corrupt: / };
+      await assert.rejects(seal.status(), named);
+      await assert.rejects(seal.unsealWithStoredKeys(), named);
+      await assert.rejects(seal.submitShare(hex[0]), named);
+      assert.equal(barrier.isSealed(), true);
+    });
+  }
+
+  test('a root key from the remote that does not open the keyring is named as such, not as a corrupt keyring', async () => {
+    const { physical, wrapper, barrier, seal } = await initAutoSeal();
+    const otherKey = randomBytes(32);
+    await physical.put(
+      AUTO_SEAL_PATHS.storedKeys,
+      Buffer.from(JSON.stringify({ ciphertext: await wrapper.encrypt(otherKey) })),
+    );
+    const error = await seal.unsealWithStoredKeys().then(
+      () => assert.fail('unsealed with another root key'),
+      (e: Error) => e,
+    );
+    assert.equal(
+      error.message,
+      'the root key returned by the transit seal does not open the barrier keyring (core/keyring)',
+    );
+    assert.equal(error.message.includes(otherKey.toString('hex')), false);
+    assert.equal(error.message.includes(otherKey.toString('base64')), false);
+    assert.equal(barrier.isSealed(), true);
+  });
 });

@@ -10,7 +10,7 @@ import { CofferError, internal, invalid } from '../core/errors.js';
 import type { StorageBackend, TxOp } from '../storage/backend.js';
 import type { Barrier } from './barrier.js';
 import type { Seal, SealInitParams, SealInitResult, SealStatus, SealWrapper } from './seal.js';
-import { checkShareLength, decodeShare, ShareCollector, validateSplit } from './shares.js';
+import { checkShareLength, checkStoredSplit, decodeShare, ShareCollector, validateSplit } from './shares.js';
 
 /** Vault's paths. All are outside the barrier; the two key entries are encrypted by the remote seal. */
 export const AUTO_SEAL_PATHS = {
@@ -58,6 +58,21 @@ export class AutoSeal implements Seal {
     }
   }
 
+  /**
+   * The stored recovery split, checked as the Shamir seal checks its configuration: a damaged one
+   * (threshold 0, fewer shares than the threshold) stops the unseal naming the entry, instead of
+   * unsealing on no recovery key at all or never unsealing.
+   */
+  private async readRecoveryConfig(): Promise<SplitConfig | undefined> {
+    const path = AUTO_SEAL_PATHS.recoveryConfig;
+    const config = (await this.readConfig(path)) as Partial<SplitConfig> | null | undefined;
+    if (config === undefined) return undefined;
+    const corrupt = (why: string) => internal(`the recovery configuration (${path}) is corrupt: ${why}`);
+    if (config?.type !== 'shamir') throw corrupt('unknown seal type');
+    const { shares, threshold } = checkStoredSplit(config, corrupt);
+    return { type: 'shamir', secret_shares: shares, secret_threshold: threshold };
+  }
+
   private async configs(): Promise<{ barrier: SplitConfig; recovery: SplitConfig } | undefined> {
     if (this.known) return this.known;
     const barrier = await this.readConfig(AUTO_SEAL_PATHS.sealConfig);
@@ -67,7 +82,7 @@ export class AutoSeal implements Seal {
       // Vault's words; seal migration is not supported, so this server cannot open that storage.
       throw invalid(`barrier seal type of "${barrier.type}" does not match loaded type of "${this.type}"`);
     }
-    const recovery = await this.readConfig(AUTO_SEAL_PATHS.recoveryConfig);
+    const recovery = await this.readRecoveryConfig();
     if (!recovery)
       throw internal(`the recovery configuration (${AUTO_SEAL_PATHS.recoveryConfig}) is missing`);
     this.known = { barrier, recovery };
@@ -167,7 +182,13 @@ export class AutoSeal implements Seal {
     if (!(await this.configs())) throw invalid('Vault is not initialized');
     const rootKey = await this.unwrap(AUTO_SEAL_PATHS.storedKeys);
     try {
-      await this.barrier.unseal(rootKey);
+      // The remote decrypted its ciphertext, but what it returned is not the key of this keyring
+      // (another key, another storage): saying the keyring is corrupt sent operators restoring it.
+      await this.barrier.unseal(rootKey, () =>
+        internal(
+          `the root key returned by the ${this.type} seal does not open the barrier keyring (core/keyring)`,
+        ),
+      );
     } finally {
       rootKey.fill(0);
     }

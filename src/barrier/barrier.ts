@@ -11,7 +11,7 @@ import {
   type StorageBackend,
   type TxOp,
 } from '../storage/backend.js';
-import { decryptEntry, encryptEntry, termOf } from './aes-gcm.js';
+import { AUTH_FAILED, decryptEntry, encryptEntry, termOf } from './aes-gcm.js';
 import { Keyring, type RotationConfig } from './keyring.js';
 import { ABSENT, ByteLru, MISS } from './lru.js';
 
@@ -87,7 +87,11 @@ export class Barrier implements StorageBackend {
     this.open(keyring, rootKey);
   }
 
-  async unseal(rootKey: Uint8Array): Promise<void> {
+  /**
+   * `notOpened` is the error for a keyring whose authentication fails under `rootKey`: a seal that
+   * did not authenticate the root key itself (an auto seal) says that its key does not open it.
+   */
+  async unseal(rootKey: Uint8Array, notOpened?: () => CofferError): Promise<void> {
     const stored = await this.physical.get(KEYRING_PATH);
     // The seal authenticated the root key before this runs, so a keyring that is missing or does not
     // decrypt is damaged storage, not wrong unseal keys: say which entry, and keep the text free of
@@ -97,6 +101,7 @@ export class Barrier implements StorageBackend {
     try {
       plain = decryptEntry(rootKey, KEYRING_PATH, stored);
     } catch (error) {
+      if (notOpened && error instanceof CofferError && error.message === AUTH_FAILED) throw notOpened();
       throw corruptKeyring(error instanceof CofferError ? error.message : 'failed to decrypt');
     }
     let keyring: Keyring;

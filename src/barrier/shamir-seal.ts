@@ -9,7 +9,7 @@ import type { StorageBackend } from '../storage/backend.js';
 import { decryptEntry, encryptEntry, termOf } from './aes-gcm.js';
 import type { Barrier } from './barrier.js';
 import type { Seal, SealInitParams, SealInitResult, SealStatus } from './seal.js';
-import { checkShareLength, decodeShare, ShareCollector, validateSplit } from './shares.js';
+import { checkShareLength, checkStoredSplit, decodeShare, ShareCollector, validateSplit } from './shares.js';
 
 interface SealConfig {
   type: 'shamir';
@@ -43,15 +43,8 @@ function parseSealConfig(raw: Uint8Array): SealConfig {
   if (typeof config?.type === 'string' && config.type !== 'shamir')
     throw invalid(`barrier seal type of "${config.type}" does not match loaded type of "shamir"`);
   if (config?.type !== 'shamir') throw corrupt('unknown seal type');
-  const { secret_shares: shares, secret_threshold: threshold } = config;
-  if (!Number.isInteger(shares) || !Number.isInteger(threshold))
-    throw corrupt('shares and threshold must be integers');
-  try {
-    validateSealConfig(shares!, threshold!);
-  } catch (error) {
-    throw corrupt((error as Error).message.replace(/^invalid seal configuration: /, ''));
-  }
-  return { type: 'shamir', secret_shares: shares!, secret_threshold: threshold! };
+  const { shares, threshold } = checkStoredSplit(config, corrupt);
+  return { type: 'shamir', secret_shares: shares, secret_threshold: threshold };
 }
 
 export class ShamirSeal implements Seal {

@@ -23,6 +23,25 @@ export function validateSplit(
   if (shares > 1 && threshold === 1) throw bad('threshold must be greater than one for multiple shares');
 }
 
+/**
+ * A split read back from storage, checked: `corrupt(why)` is the error naming the damaged entry (a
+ * threshold of 0 or fewer shares than the threshold must stop the unseal, not pass for wrong keys).
+ */
+export function checkStoredSplit(
+  config: { secret_shares?: unknown; secret_threshold?: unknown },
+  corrupt: (why: string) => Error,
+): { shares: number; threshold: number } {
+  const { secret_shares: shares, secret_threshold: threshold } = config;
+  if (!Number.isInteger(shares) || !Number.isInteger(threshold))
+    throw corrupt('shares and threshold must be integers');
+  try {
+    validateSplit(shares as number, threshold as number);
+  } catch (error) {
+    throw corrupt((error as Error).message.replace(/^invalid seal configuration: /, ''));
+  }
+  return { shares: shares as number, threshold: threshold as number };
+}
+
 export function decodeShare(key: string): Buffer {
   const text = key.trim();
   if (/^[0-9a-fA-F]+$/.test(text) && text.length % 2 === 0) return Buffer.from(text, 'hex');
