@@ -58,7 +58,9 @@ function tlsOptions(config: LdapConfig, host: string): ConnectionOptions {
 /**
  * Connects to the first URL where `first` (the session's first operation) gets an answer from a
  * server. An LDAP result (wrong password, say) is an answer and is not retried elsewhere; a refused
- * or timed-out connection moves on to the next URL, as Vault does.
+ * or timed-out connection moves on to the next URL, as Vault does. So does a server that refuses
+ * StartTLS (Vault's DialLDAP counts it as a failed dial): the next URL gets its own StartTLS, and no
+ * URL is ever used without it.
  */
 async function connect(config: LdapConfig, first: (client: Client) => Promise<void>): Promise<Client> {
   const { Client } = await loadLdapts();
@@ -74,21 +76,27 @@ async function connect(config: LdapConfig, first: (client: Client) => Promise<vo
       // ldapts speaks TLS from the first byte whenever it is given TLS options, even on ldap://.
       ...(url.startsWith('ldaps:') ? { tlsOptions: tls } : {}),
     });
+    let dialled = false;
     try {
       if (config.startTls && url.startsWith('ldap:')) {
         // ldapts times the StartTLS request but not the handshake after it: a server that accepts
         // StartTLS and then stays silent would hold the login (and the socket) forever.
         await withinTimeout(client.startTLS(tls), timerMs(config.requestTimeoutSeconds));
       }
+      dialled = true;
       await first(client);
       return client;
     } catch (error) {
       await close(client);
       if (error instanceof CredentialsRejected || error instanceof CofferError) throw error;
-      // The server answered (StartTLS refused, say): no other URL is tried.
-      if (isResultCodeError(error)) throw invalid(`ldap operation failed: result code ${error.code}`);
-      // The error's code (ECONNREFUSED, a TLS verification code), never its text, which could quote a DN.
-      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
+      // The server answered the session's first operation: no other URL is tried.
+      if (dialled && isResultCodeError(error))
+        throw invalid(`ldap operation failed: result code ${error.code}`);
+      // The error's code (ECONNREFUSED, a TLS verification code, StartTLS's result code), never its
+      // text, which could quote a DN.
+      const reason = isResultCodeError(error)
+        ? `result code ${error.code}`
+        : ((error as NodeJS.ErrnoException).code ?? (error as Error).name);
       failures.push(`error connecting to host ${JSON.stringify(url)}: ${reason}`);
     }
   }

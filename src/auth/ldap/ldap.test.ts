@@ -153,6 +153,26 @@ describe('ldap groups and users', () => {
     await mount.request('delete', 'groups/Ops');
     assert.equal(await mount.request('read', 'groups/ops'), undefined);
   });
+
+  test('names with a slash are accepted, as Vault’s groups/(?P<name>.+) and users/(?P<name>.+)', async () => {
+    const { mount } = await setup();
+    await mount.request('update', 'groups/Eng/Platform', { policies: 'platform' });
+    await mount.request('update', 'users/ou=x/carol', { policies: 'own', groups: 'eng/platform' });
+    assert.deepEqual((await mount.request('read', 'groups/eng/platform'))?.data, { policies: ['platform'] });
+    assert.deepEqual((await mount.request('read', 'users/ou=x/carol'))?.data, {
+      policies: ['own'],
+      groups: 'eng/platform',
+    });
+    // LIST gives every name whole, as Vault's CollectKeysWithPrefix.
+    assert.deepEqual((await mount.request('list', 'groups/'))?.data?.keys, ['dev', 'eng/platform', 'ops']);
+    assert.deepEqual((await mount.request('list', 'users/'))?.data?.keys, ['ou=x/carol']);
+    // A local group with a slash brings its policies to a login.
+    await mount.request('update', 'users/carol', { groups: 'Eng/Platform' });
+    assert.deepEqual((await login(mount, 'carol', 'carol-pw-1'))?.auth?.policies, ['platform']);
+    await mount.request('delete', 'groups/eng/platform');
+    assert.equal(await mount.request('read', 'groups/eng/platform'), undefined);
+    assert.deepEqual((await mount.request('list', 'groups/'))?.data?.keys, ['dev', 'ops']);
+  });
 });
 
 describe('ldap login', () => {
@@ -314,13 +334,45 @@ describe('ldap login', () => {
     assert.equal(error.message.includes('alice'), false);
   });
 
-  test('starttls against a server without TLS: a 400, never a plain-text bind', async () => {
+  test('starttls against a server without TLS: a 400 naming the host, never a plain-text bind', async () => {
     const { mount } = await setup({ starttls: true });
     const binds = (directory.log().match(/BIND dn="uid=alice,/gi) ?? []).length;
     const error = await rejection(login(mount, 'alice', 'alice-pw-1'));
     assert.equal(error.status, 400);
-    assert.match(error.message, /^ldap operation failed: result code \d+$/);
+    assert.equal(error.message, `error connecting to host "${directory.url}": result code 2`);
     assert.equal((directory.log().match(/BIND dn="uid=alice,/gi) ?? []).length, binds);
+  });
+
+  test('starttls refused by the first URL: the next URL is tried, with StartTLS too (Vault’s DialLDAP)', async () => {
+    // The second server accepts StartTLS and then never speaks TLS: it records what reached it.
+    const requests: Buffer[] = [];
+    const fake = await fakeLdapServer((request, reply) => {
+      requests.push(request);
+      if (requests.length === 1) reply(EXTENDED_RESPONSE, 0);
+    });
+    try {
+      const { mount } = await setup({
+        url: `${directory.url},${fake.url}`,
+        starttls: true,
+        request_timeout: 1,
+      });
+      const binds = (directory.log().match(/BIND dn="uid=alice,/gi) ?? []).length;
+      const error = await rejection(login(mount, 'alice', 'alice-pw-1'));
+      assert.equal(error.status, 400);
+      assert.equal(
+        error.message,
+        `error connecting to host "${directory.url}": result code 2; ` +
+          `error connecting to host "${fake.url}": ETIMEDOUT`,
+      );
+      // The second server was asked for StartTLS (an extended request), then got the TLS handshake
+      // (a record of type 0x16), and no bind in the clear (the client's unbind on close is all else).
+      assert.equal(requests[0]?.[5], 0x77);
+      assert.equal(requests[1]?.[0], 0x16);
+      assert.ok(requests.every((r) => !(r[0] === 0x30 && r[5] === BIND_REQUEST)));
+      assert.equal((directory.log().match(/BIND dn="uid=alice,/gi) ?? []).length, binds);
+    } finally {
+      fake.close();
+    }
   });
 
   test('starttls accepted, then a silent handshake: request_timeout ends the login', async () => {

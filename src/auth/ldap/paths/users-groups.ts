@@ -1,5 +1,5 @@
 /**
- * `groups/:name` and `users/:name` (with LIST at `groups/` and `users/`): the policies a directory
+ * `groups/*name` and `users/*name` (with LIST at `groups/` and `users/`): the policies a directory
  * group or user brings to a login, and extra groups for a user. Names are stored lower-cased unless
  * `case_sensitive_names`, so they match however the directory spells them.
  */
@@ -21,12 +21,29 @@ export function parsePolicies(policies: readonly string[]): string[] {
   return [...new Set(policies.map((p) => p.trim().toLowerCase()).filter((p) => p !== ''))].sort();
 }
 
+/** A name that can be a stored entry: not empty, not a folder (a directory group named `a/`). */
+const isKeyName = (name: string) => name !== '' && !name.endsWith('/');
+
+/** Names may contain `/`, as Vault's `groups/(?P<name>.+)` and `users/(?P<name>.+)` allow. */
 export function loadGroup(storage: StorageView, name: string): Promise<GroupEntry | undefined> {
-  return name.includes('/') ? Promise.resolve(undefined) : storage.getJson<GroupEntry>(`group/${name}`);
+  return isKeyName(name) ? storage.getJson<GroupEntry>(`group/${name}`) : Promise.resolve(undefined);
 }
 
 export function loadUser(storage: StorageView, name: string): Promise<UserEntry | undefined> {
-  return name.includes('/') ? Promise.resolve(undefined) : storage.getJson<UserEntry>(`user/${name}`);
+  return isKeyName(name) ? storage.getJson<UserEntry>(`user/${name}`) : Promise.resolve(undefined);
+}
+
+/** Every key under `folder`, at any depth, relative to it (Vault's CollectKeysWithPrefix): `a/b` too. */
+async function listAll(storage: StorageView, folder: string): Promise<string[]> {
+  const keys: string[] = [];
+  const walk = async (prefix: string): Promise<void> => {
+    for (const child of await storage.list(folder + prefix)) {
+      if (child.endsWith('/')) await walk(prefix + child);
+      else keys.push(prefix + child);
+    }
+  };
+  await walk('');
+  return keys;
 }
 
 async function keyOf(ctx: EngineContext, name: string | undefined): Promise<string> {
@@ -34,12 +51,13 @@ async function keyOf(ctx: EngineContext, name: string | undefined): Promise<stri
   return canonicalName(config, name ?? '');
 }
 
+// Not field.name: a name may contain `/`.
 const groupFields = {
-  name: field.name('Name of the LDAP group.'),
+  name: field.string('Name of the LDAP group.', { max: 512 }),
   policies: field.stringList('Policies of the group; a list or "a,b".'),
 };
 const userFields = {
-  name: field.name('Name of the LDAP user.'),
+  name: field.string('Name of the LDAP user.', { max: 512 }),
   policies: field.stringList('Policies of the user; a list or "a,b".'),
   groups: field.stringList('Extra groups of the user, whose policies it gets too; a list or "a,b".'),
 };
@@ -54,11 +72,12 @@ async function writeUser(ctx: EngineContext, input: Input<typeof userFields>) {
 export const userGroupPaths = [
   definePath({
     pattern: 'groups/',
-    operations: { list: async (ctx) => ({ data: { keys: await ctx.storage.list('group/') } }) },
+    operations: { list: async (ctx) => ({ data: { keys: await listAll(ctx.storage, 'group/') } }) },
     help: 'List the LDAP groups that have policies here.',
   }),
   definePath({
-    pattern: 'groups/:name',
+    pattern: 'groups/*name',
+    keyOnly: true,
     fields: groupFields,
     exists: async (ctx, input) => ctx.storage.has(`group/${await keyOf(ctx, input.name)}`),
     operations: {
@@ -78,11 +97,12 @@ export const userGroupPaths = [
   }),
   definePath({
     pattern: 'users/',
-    operations: { list: async (ctx) => ({ data: { keys: await ctx.storage.list('user/') } }) },
+    operations: { list: async (ctx) => ({ data: { keys: await listAll(ctx.storage, 'user/') } }) },
     help: 'List the LDAP users that have policies or groups here.',
   }),
   definePath({
-    pattern: 'users/:name',
+    pattern: 'users/*name',
+    keyOnly: true,
     fields: userFields,
     exists: async (ctx, input) => ctx.storage.has(`user/${await keyOf(ctx, input.name)}`),
     operations: {
