@@ -286,6 +286,12 @@ describe('pki issue and sign', () => {
     const error = await rejection(t.request('update', 'sign/web', { csr: weak.toString('pem') }));
     assert.equal(error.status, 400);
     assert.equal(error.message, 'RSA keys < 2048 bits are unsafe and not supported');
+    // A CSR without its PEM armour (bare base64, as Vault's pem.Decode finds no block in it) is refused.
+    const pem = await csrFor({ cn: 'a.example.com' }, 'rsa');
+    const bare = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+    const unarmoured = await rejection(t.request('update', 'sign/web', { csr: bare }));
+    assert.equal(unarmoured.status, 400);
+    assert.equal(unarmoured.message, 'csr contains no data');
     assert.ok(
       (await t.request('update', 'sign/web', { csr: await csrFor({ cn: 'a.example.com' }, 'rsa') }))?.data,
     );

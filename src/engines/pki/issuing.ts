@@ -82,6 +82,10 @@ export interface ParsedCsr {
 }
 
 export async function parseCsrPem(pem: string): Promise<ParsedCsr> {
+  // Vault decodes a PEM block (Go's pem.Decode) and finds none in bare base64 or hex, which the
+  // library would take: the same 400 as Vault for a CSR without its armour.
+  if (!/-----BEGIN [^\r\n-]*-----[\s\S]*-----END [^\r\n-]*-----/.test(pem))
+    throw invalid('csr contains no data');
   const x509 = await x509Library();
   // The library decodes extensions and names lazily: a malformed one throws on first access, so every
   // access is inside the try (as Go's ParseCertificateRequest, a bad extension is the CSR's fault, a 400).

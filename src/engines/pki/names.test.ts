@@ -14,6 +14,14 @@ const base: NameRules = {
   enforceHostnames: true,
 };
 
+/** A case of allowed_domains holding one glob, with allow_glob_domains on. */
+const glob = (name: string, pattern: string, value: string, allowed: boolean) => ({
+  name,
+  rules: { allowGlobDomains: true, allowedDomains: [pattern] },
+  value,
+  allowed,
+});
+
 const cases: { name: string; rules: Partial<NameRules>; value: string; allowed: boolean }[] = [
   { name: 'a subdomain without allow_subdomains', rules: {}, value: 'a.example.com', allowed: false },
   {
@@ -84,18 +92,16 @@ const cases: { name: string; rules: Partial<NameRules>; value: string; allowed: 
   },
   { name: 'an email at localhost', rules: {}, value: 'root@localhost', allowed: true },
   { name: 'localhost when disallowed', rules: { allowLocalhost: false }, value: 'localhost', allowed: false },
-  {
-    name: 'a glob domain',
-    rules: { allowGlobDomains: true, allowedDomains: ['web-*.example.com'] },
-    value: 'web-1.example.com',
-    allowed: true,
-  },
-  {
-    name: 'a glob that does not match',
-    rules: { allowGlobDomains: true, allowedDomains: ['web-*.example.com'] },
-    value: 'db-1.example.com',
-    allowed: false,
-  },
+  glob('a glob domain', 'web-*.example.com', 'web-1.example.com', true),
+  glob('a glob that does not match', 'web-*.example.com', 'db-1.example.com', false),
+  // Vault's glob.Glob is case-sensitive, in the name and in the pattern alike.
+  glob('a glob matched in another case', 'web-*.example.com', 'WEB-1.example.com', false),
+  glob(
+    'a glob domain in capitals against a lower-case name',
+    'Web-*.Example.com',
+    'web-1.example.com',
+    false,
+  ),
   { name: 'any name', rules: { allowAnyName: true }, value: 'anything.test', allowed: true },
   {
     name: 'any name still needs a hostname',

@@ -56,8 +56,8 @@ function allowedByDomains(
       (reduced.endsWith(`.${domain}`) || (wildcard && lower(reduced) === lower(domain)))
     )
       return true;
-    if (rules.allowGlobDomains && domain.includes('*') && globMatches(lower(domain), lower(name)))
-      return true;
+    // Vault's glob.Glob is case-sensitive: `web-*.example.com` does not allow `WEB-1.example.com`.
+    if (rules.allowGlobDomains && domain.includes('*') && globMatches(domain, name)) return true;
   }
   return false;
 }

@@ -144,4 +144,39 @@ describe('pki root CA', () => {
     const error = await rejection(t.request('update', 'config/urls', { ocsp_servers: 'not a url' }));
     assert.equal(error.status, 400);
   });
+
+  test('config/urls are checked as Vault checks them: javascript: and other non-URLs are refused', async () => {
+    const t = await mount();
+    for (const url of [
+      'javascript:alert(1)',
+      'data:text/html,x',
+      'http://exa mple.com/ca',
+      'http://example.com:80x/ca',
+      '.example.com/ca',
+      'http://.example.com/ca',
+      'abc',
+      '/relative/path',
+      'http://example.com/{{issuer_id}}/ca',
+      'http://example.com/%zz',
+    ]) {
+      const error = await rejection(t.request('update', 'config/urls', { issuing_certificates: [url] }));
+      assert.equal(error.status, 400, url);
+      assert.equal(
+        error.message,
+        `invalid URL found in Authority Information Access (AIA) parameter issuing_certificates: ${url}`,
+      );
+    }
+    // What Vault's check lets through: absolute URLs of any scheme, host:port, a dotted bare path.
+    const accepted = [
+      'http://127.0.0.1:8200/v1/pki/ca',
+      'ldap://ldap.example.com/cn=ca',
+      'example.com:8200/ca',
+    ];
+    await t.request('update', 'config/urls', { ocsp_servers: accepted });
+    assert.deepEqual((await t.request('read', 'config/urls'))?.data?.ocsp_servers, accepted);
+    // A placeholder is a template's, allowed once templating is on.
+    const templated = 'http://example.com/{{issuer_id}}/ca';
+    await t.request('update', 'config/urls', { enable_templating: true, issuing_certificates: [templated] });
+    assert.deepEqual((await t.request('read', 'config/urls'))?.data?.issuing_certificates, [templated]);
+  });
 });

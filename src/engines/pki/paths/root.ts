@@ -124,26 +124,88 @@ const urlFields = {
   enable_templating: field.bool('Accepted for compatibility; templated URLs are not expanded.'),
 };
 
-function checkUrls(name: string, urls: string[]): string[] {
+/** The host of a URL's authority (`user@host:port`) as Go's url package checks it; undefined if refused. */
+function hostOf(authority: string): string | undefined {
+  const at = authority.lastIndexOf('@');
+  const userinfo = at < 0 ? '' : authority.slice(0, at);
+  const host = authority.slice(at + 1);
+  if (!/^[A-Za-z0-9\-._~!$&'()*+,;=:%]*$/.test(userinfo)) return undefined;
+  if (host.startsWith('[')) {
+    const close = host.indexOf(']');
+    return close >= 0 && /^(:\d*)?$/.test(host.slice(close + 1)) ? host : undefined;
+  }
+  const colon = host.lastIndexOf(':');
+  if (colon >= 0 && !/^\d*$/.test(host.slice(colon + 1))) return undefined;
+  // The characters Go leaves unescaped in a host; anything else (a space, `{`, `|`) is refused.
+  return /^[A-Za-z0-9\-._~!$&'()*+,;=:<>"%\x80-\u{10ffff}]*$/u.test(host) ? host : undefined;
+}
+
+/** Go's url.ParseRequestURI, as far as Vault's check needs it: the host and path, or undefined if refused. */
+function parseRequestUri(raw: string): { host: string; path: string } | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: Go refuses ASCII control characters.
+  if (/[\x00-\x1f\x7f]/.test(raw)) return undefined;
+  if (raw === '*') return { host: '', path: '*' };
+  let rest = raw;
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(raw);
+  if (scheme) rest = raw.slice(scheme[0].length);
+  else if (raw.startsWith(':')) return undefined; // missing protocol scheme
+  const query = rest.indexOf('?');
+  if (query >= 0) rest = rest.slice(0, query);
+  // An opaque URL (`javascript:alert(1)`) or a relative path is no request URI.
+  if (!rest.startsWith('/')) return undefined;
+  let host = '';
+  if (scheme && rest.startsWith('//') && !rest.startsWith('///')) {
+    const end = rest.indexOf('/', 2);
+    const authority = end < 0 ? rest.slice(2) : rest.slice(2, end);
+    rest = end < 0 ? '' : rest.slice(end);
+    const parsed = hostOf(authority);
+    if (parsed === undefined) return undefined;
+    host = parsed;
+  }
+  if (/%(?![0-9A-Fa-f]{2})/.test(host + rest)) return undefined;
+  return { host, path: rest };
+}
+
+/**
+ * Vault's check of an AIA URL (pki's isURL, after govalidator): 4 to 2082 characters, not starting
+ * with `.`; `host:port` without a scheme is taken as http; it must then be an absolute request URI,
+ * whose host does not start with `.`, and without a host its path must contain a dot.
+ */
+export function isVaultUrl(url: string): boolean {
+  if ([...url].length >= 2083 || url.length <= 3 || url.startsWith('.')) return false;
+  const parsed = parseRequestUri(url.includes(':') && !url.includes('://') ? `http://${url}` : url);
+  if (!parsed || parsed.host.startsWith('.')) return false;
+  return !(parsed.host === '' && parsed.path !== '' && !parsed.path.includes('.'));
+}
+
+/** Placeholders only a templated configuration may hold (Vault refuses them otherwise). */
+const TEMPLATE_PLACEHOLDERS = ['{{issuer_id}}', '{{cluster_path}}', '{{cluster_aia_path}}'];
+
+function checkUrls(name: string, urls: string[], templating: boolean): string[] {
   for (const url of urls) {
-    if (!URL.canParse(url)) throw invalid(`invalid URL found in ${name}: ${url}`);
+    const bad = !isVaultUrl(url) || (!templating && TEMPLATE_PLACEHOLDERS.some((p) => url.includes(p)));
+    if (bad)
+      throw invalid(`invalid URL found in Authority Information Access (AIA) parameter ${name}: ${url}`);
   }
   return urls;
 }
 
 async function writeUrls(ctx: EngineContext, input: Input<typeof urlFields>) {
   const current = await loadUrls(ctx.storage);
+  const templating = input.enable_templating ?? current.enableTemplating;
   await saveUrls(ctx.storage, {
     issuingCertificates: checkUrls(
       'issuing_certificates',
       input.issuing_certificates ?? current.issuingCertificates,
+      templating,
     ),
     crlDistributionPoints: checkUrls(
       'crl_distribution_points',
       input.crl_distribution_points ?? current.crlDistributionPoints,
+      templating,
     ),
-    ocspServers: checkUrls('ocsp_servers', input.ocsp_servers ?? current.ocspServers),
-    enableTemplating: input.enable_templating ?? current.enableTemplating,
+    ocspServers: checkUrls('ocsp_servers', input.ocsp_servers ?? current.ocspServers, templating),
+    enableTemplating: templating,
   });
 }
 
