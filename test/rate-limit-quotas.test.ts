@@ -282,3 +282,94 @@ describe('X-Forwarded-For and quotas', () => {
     );
   });
 });
+
+describe('role-scoped rate-limit quotas', () => {
+  let server: TestServer;
+  let root: string;
+  before(async () => {
+    server = await startTestServer({ storage: 'sqlite' });
+    root = server.rootToken;
+  });
+  after(async () => {
+    await server.stop();
+    await removeServerDir(server);
+  });
+
+  test("approle: a 1/interval quota for role A refuses A's second login with 429; role B logs in freely", async () => {
+    assert.equal((await server.api('POST', 'sys/auth/approle', { type: 'approle' }, root)).status, 204);
+    const roleIds: Record<string, string> = {};
+    for (const name of ['a', 'b']) {
+      const made = await server.api(
+        'POST',
+        `auth/approle/role/${name}`,
+        {
+          bind_secret_id: false,
+          secret_id_bound_cidrs: ['127.0.0.0/8', '::1/128'],
+        },
+        root,
+      );
+      assert.equal(made.status, 204, made.text);
+      roleIds[name] = (
+        await server.api('GET', `auth/approle/role/${name}/role-id`, undefined, root)
+      ).body.data.role_id;
+    }
+    const quota = { path: 'auth/approle/', role: 'a', rate: 1, interval: '1h' };
+    const created = await server.api('POST', 'sys/quotas/rate-limit/role-a', quota, root);
+    assert.equal(created.status, 204, created.text);
+    const read = await server.api('GET', 'sys/quotas/rate-limit/role-a', undefined, root);
+    assert.equal(read.body.data.role, 'a');
+    assert.equal(read.body.data.path, 'auth/approle/');
+    const login = (name: string) => server.api('POST', 'auth/approle/login', { role_id: roleIds[name] });
+    const first = await login('a');
+    assert.equal(first.status, 200, first.text);
+    assert.ok(first.body.auth.client_token, 'the parsed body reached the login');
+    const second = await login('a');
+    assert.equal(second.status, 429, second.text);
+    assert.deepEqual(second.body, {
+      errors: ['request path "auth/approle/login": rate limit quota exceeded'],
+    });
+    for (let i = 0; i < 3; i++) assert.equal((await login('b')).status, 200, 'role B is not limited');
+    // A second quota on the same role is the same scope; the mount itself is a different one.
+    const twin = await server.api('POST', 'sys/quotas/rate-limit/twin', quota, root);
+    assert.equal(twin.status, 400);
+    assert.deepEqual(twin.body, {
+      errors: ['quota rule with similar properties exists under the name "role-a"'],
+    });
+  });
+
+  test("a role quota is refused where Vault refuses it, with Vault's errors", async () => {
+    await server.api('POST', 'sys/auth/userpass', { type: 'userpass' }, root);
+    await server.api('POST', 'sys/mounts/kv', { type: 'kv' }, root);
+    const cases = [
+      {
+        path: 'auth/approle/login',
+        error:
+          'Quotas cannot contain both a path suffix and a role. If a role is provided, path must be a valid auth mount with a concept of roles',
+      },
+      {
+        path: 'kv/',
+        error:
+          'Mount path "kv/" is not a valid auth method and therefore unsuitable for use with role-based quotas',
+      },
+      {
+        path: '',
+        error:
+          'Mount path "" is not a valid auth method and therefore unsuitable for use with role-based quotas',
+      },
+      {
+        path: 'auth/userpass/',
+        error: 'Mount path "auth/userpass/" does not support use with role-based quotas',
+      },
+    ];
+    for (const c of cases) {
+      const refused = await server.api(
+        'POST',
+        'sys/quotas/rate-limit/bad',
+        { path: c.path, role: 'x', rate: 1 },
+        root,
+      );
+      assert.equal(refused.status, 400, c.path);
+      assert.deepEqual(refused.body, { errors: [c.error] }, c.path);
+    }
+  });
+});

@@ -288,6 +288,10 @@ export class Core {
         const entry = mounts?.table.match(path);
         return entry && routePrefix(entry);
       },
+      resolveRole: async (mountPath, data) => {
+        const runtime = mounts?.route(mountPath);
+        return runtime?.engine.resolveRole?.(runtime.ctx, data);
+      },
     });
     const builtins = new Map([
       ['token', createTokenEngine(tokens)],

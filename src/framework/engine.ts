@@ -46,6 +46,11 @@ export interface EngineDefinition {
    * role is gone), else gives the role's current token settings, which the renewal follows.
    */
   renewLogin?(ctx: EngineContext, login: LoginView): Promise<LoginRenewal>;
+  /**
+   * The role a login request's body names (Vault's ResolveRoleOperation), for role-scoped rate-limit
+   * quotas; undefined when it names none that exists. Absent: the method has no roles to limit.
+   */
+  resolveRole?(ctx: EngineContext, data: Record<string, unknown>): Promise<string | undefined>;
   /** Runs when the mount is set up (and after every unseal). */
   initialize?(ctx: EngineContext): Promise<void>;
   /** Runs when the mount is torn down (seal, disable): close pools, stop timers. */

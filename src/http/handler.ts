@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Core } from '../core/core.js';
 import { CofferError } from '../core/errors.js';
 import { handleRequest } from '../core/pipeline.js';
+import type { RateLimits } from '../core/quotas/rate-limits.js';
 import type { CoreResponse } from '../core/request-types.js';
 import type { Logger } from '../framework/log.js';
 import type { Operation } from '../framework/logical.js';
@@ -19,7 +20,7 @@ import {
   tokenFrom,
   wrapTtlFrom,
 } from './parse-request.js';
-import { refusedByQuota } from './rate-limit.js';
+import { type QuotaRequest, refusedByQuota } from './rate-limit.js';
 import { RAW_PATHS, serveRaw } from './sys-raw.js';
 
 export interface HandlerOptions {
@@ -64,16 +65,19 @@ async function serve(
   }
   const target = parseTarget(req.url ?? '/');
   if (!target) return writeJson(res, 404, { errors: [] });
+  const method = req.method ?? 'GET';
+  const body = async () =>
+    parseBody(await readBody(req, options.maxRequestBytes), req.headers['content-type']);
+  // A login body read for a role quota, handed on rather than read twice.
+  let loginBody: Record<string, unknown> | undefined;
   // With no quota (or sealed) this is the only cost quotas add to a request.
   const limits = core.rateLimits;
   if (limits?.active) {
     const client = { address: clientAddr, port: clientPort };
-    const quotaRequest = { id: requestId, path: target.path, query: target.query, client };
+    const quotaRequest: QuotaRequest = { id: requestId, path: target.path, query: target.query, client };
+    loginBody = await resolveLoginRole(limits, quotaRequest, method, body);
     if (refusedByQuota(core, limits, quotaRequest, req, res, options.log)) return;
   }
-  const method = req.method ?? 'GET';
-  const body = async () =>
-    parseBody(await readBody(req, options.maxRequestBytes), req.headers['content-type']);
   if (RAW_PATHS.has(target.path)) return serveRaw(core, target.path, req, res, target.query, body);
   if (method === 'HEAD' || method === 'OPTIONS') return writeJson(res, 405, { errors: [] });
   const operation = operationFor(method, target.query);
@@ -88,7 +92,7 @@ async function serve(
     }
   }
   const hasBody = operation === 'update' || operation === 'patch' || operation === 'create';
-  const data = hasBody ? await body() : queryData(target.query);
+  const data = hasBody ? (loginBody ?? (await body())) : queryData(target.query);
   // Drain so keep-alive stays in sync; without Content-Length or Transfer-Encoding there is no body.
   if (
     !hasBody &&
@@ -111,6 +115,24 @@ async function serve(
     maxDurationMs: options.maxRequestDurationMs,
   });
   respond(res, path, operation, result);
+}
+
+/**
+ * A login to an auth mount with a role quota: its body is read (with the usual limits) and the role it
+ * names set on the quota request, as Vault's wrapper does. Returns the body to hand on, else nothing.
+ */
+async function resolveLoginRole(
+  limits: RateLimits,
+  request: QuotaRequest,
+  method: string,
+  body: () => Promise<Record<string, unknown>>,
+): Promise<Record<string, unknown> | undefined> {
+  if (method !== 'POST' && method !== 'PUT') return undefined;
+  const mountPath = limits.loginWithRoles(request.path);
+  if (mountPath === undefined) return undefined;
+  const data = await body();
+  request.role = await limits.roleOf(mountPath, data);
+  return data;
 }
 
 function forwardedClient(req: IncomingMessage, resolve: ClientAddressOf): ClientAddress {

@@ -1,6 +1,7 @@
 /**
  * Rate-limit quotas at the door, where Vault's HTTP wrapper applies them: before the body is read or a
- * token looked up, for unauthenticated requests too. Over the limit is a 429 with Vault's text.
+ * token looked up, for unauthenticated requests too. Only a login to an auth mount with a role quota
+ * has its body read first, to resolve the role. Over the limit is a 429 with Vault's text.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Core } from '../core/core.js';
@@ -17,6 +18,8 @@ export interface QuotaRequest {
   path: string;
   query: URLSearchParams;
   client: ClientAddress;
+  /** The login role the body resolved to, read only when a role quota exists on the auth mount. */
+  role?: string;
 }
 
 /** Answers 429 and returns true when a quota refuses the request; sets the headers either way if asked. */
@@ -28,7 +31,7 @@ export function refusedByQuota(
   res: ServerResponse,
   log: Logger,
 ): boolean {
-  const verdict = limits.check(request.path, request.client.address);
+  const verdict = limits.check(request.path, request.client.address, request.role);
   if (verdict === undefined) return false;
   if (limits.config.responseHeaders) setHeaders(res, verdict);
   if (verdict.allowed) return false;

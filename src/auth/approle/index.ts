@@ -11,7 +11,7 @@ import { rolePaths } from './paths/role.js';
 import { roleSettingPaths } from './paths/role-settings.js';
 import { secretIdPaths } from './paths/secret-id.js';
 import { tidyPaths } from './paths/tidy.js';
-import { loadRole, mountSalt } from './roles.js';
+import { loadRole, mountSalt, roleByRoleId } from './roles.js';
 import { SecretIds } from './secret-ids.js';
 
 export function createApproleEngine(): LockoutEngine {
@@ -30,6 +30,11 @@ export function createApproleEngine(): LockoutEngine {
       ...loginPaths(secretIds, userLockout),
     ],
     renewLogin: renewByTokenParams(loadRole, 'role_name'),
+    // Vault maps the login's role_id to the role's name.
+    async resolveRole(ctx, data) {
+      const roleId = typeof data.role_id === 'string' ? data.role_id.trim() : '';
+      return roleId ? (await roleByRoleId(ctx.storage, roleId))?.name : undefined;
+    },
     async initialize(ctx) {
       // Made here, before any request, so two first requests cannot race to create different salts.
       await mountSalt(ctx.storage);

@@ -4,6 +4,7 @@
  */
 import { defineEngine, type Engine } from '../../framework/engine.js';
 import { renewByTokenParams } from '../token-fields.js';
+import { loadConfig } from './config.js';
 import { KeyResolverCache } from './key-set.js';
 import { configPaths } from './paths/config.js';
 import { loginPaths } from './paths/login.js';
@@ -21,6 +22,12 @@ export function createJwtEngine(type: 'jwt' | 'oidc'): Engine {
       resolvers.forget(ctx.system.mountUuid);
     },
     renewLogin: renewByTokenParams(loadRole, 'role'),
+    // As login names it: the `role` field, else the config's default_role.
+    async resolveRole(ctx, data) {
+      const given = typeof data.role === 'string' ? data.role : '';
+      const name = (given || (await loadConfig(ctx.storage))?.defaultRole || '').toLowerCase();
+      return name && (await loadRole(ctx.storage, name)) ? name : undefined;
+    },
   });
 }
 

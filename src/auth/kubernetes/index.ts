@@ -19,6 +19,11 @@ export function createKubernetesEngine(options: Partial<LoginOptions> = {}): Eng
       ...loginPaths({ reviewTimeoutMs: options.reviewTimeoutMs ?? DEFAULT_REVIEW_TIMEOUT_MS }),
     ],
     renewLogin: renewByTokenParams(loadRole, 'role'),
+    // The login's `role` field (the method has no default role).
+    async resolveRole(ctx, data) {
+      const name = typeof data.role === 'string' ? data.role.toLowerCase() : '';
+      return name && (await loadRole(ctx.storage, name)) ? name : undefined;
+    },
   });
 }
 

@@ -63,3 +63,30 @@ test('with only a global quota, the mount is never looked up', () => {
   const index = indexOf({ global: ['', ''] });
   assert.equal(index.find('secret/x', () => assert.fail('mountOf was called'))?.spec.name, 'global');
 });
+
+test("a login role's quota beats the mount's and its paths' quotas; other roles fall back", () => {
+  const index = indexOf({ mount: ['auth/approle/', ''], login: ['auth/approle/', 'login'] });
+  const spec = { mountPath: 'auth/approle/', pathSuffix: '', rate: 1, intervalSeconds: 1 };
+  index.set(new RateLimitQuota({ ...spec, name: 'roleA', role: 'a', blockIntervalSeconds: 0 }));
+  assert.equal(index.find('auth/approle/login', mountOf, 'a')?.spec.name, 'roleA');
+  assert.equal(index.find('auth/approle/login', mountOf, 'b')?.spec.name, 'login');
+  assert.equal(index.find('auth/approle/login', mountOf)?.spec.name, 'login');
+  assert.equal(index.find('auth/approle/role/x', mountOf, 'a')?.spec.name, 'roleA');
+  assert.equal(index.find('auth/approle/role/x', mountOf)?.spec.name, 'mount');
+});
+
+test('role quotas: their own scope per role, known per mount, gone when deleted', () => {
+  const index = indexOf({ mount: ['auth/approle/', ''] });
+  assert.equal(index.hasRoles, false);
+  const spec = { mountPath: 'auth/approle/', pathSuffix: '', rate: 1, intervalSeconds: 1 };
+  index.set(new RateLimitQuota({ ...spec, name: 'roleA', role: 'a', blockIntervalSeconds: 0 }));
+  assert.equal(index.hasRoles, true);
+  assert.equal(index.hasRolesOn('auth/approle/'), true);
+  assert.equal(index.hasRolesOn('secret/'), false);
+  assert.equal(index.holding({ mountPath: 'auth/approle/', pathSuffix: '' })?.spec.name, 'mount');
+  assert.equal(index.holding({ mountPath: 'auth/approle/', pathSuffix: '', role: 'a' })?.spec.name, 'roleA');
+  assert.equal(index.holding({ mountPath: 'auth/approle/', pathSuffix: '', role: 'b' }), undefined);
+  index.delete('roleA');
+  assert.equal(index.hasRoles, false);
+  assert.equal(index.find('auth/approle/login', mountOf, 'a')?.spec.name, 'mount');
+});

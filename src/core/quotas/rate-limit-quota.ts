@@ -12,6 +12,8 @@ export interface RateLimitQuotaSpec {
   mountPath: string;
   /** What follows the mount (`data/app`), no trailing slash; a trailing `*` makes it a prefix. */
   pathSuffix: string;
+  /** A login role of an auth mount (then `pathSuffix` is ''); absent or '' for none. */
+  role?: string;
   rate: number;
   intervalSeconds: number;
   blockIntervalSeconds: number;

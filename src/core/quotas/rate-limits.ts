@@ -37,6 +37,8 @@ export interface RateLimitsDeps {
   log: Logger;
   /** The route prefix of the mount serving a request path. */
   mountOf(path: string): string | undefined;
+  /** The role a login body names on this auth mount (the engine's resolveRole); undefined for none. */
+  resolveRole(mountPath: string, data: Record<string, unknown>): Promise<string | undefined>;
 }
 
 export class RateLimits {
@@ -86,9 +88,29 @@ export class RateLimits {
    * The verdict for one request, or undefined when no quota applies (an exempt path, or no quota for
    * its scope). `client` is the address the listener trusts (X-Forwarded-For resolved).
    */
-  check(path: string, client: string): RateLimitVerdict | undefined {
+  check(path: string, client: string, role?: string): RateLimitVerdict | undefined {
     if (this.exempt.has(path)) return undefined;
-    return this.index.find(path, this.deps.mountOf)?.allow(client, this.deps.clock.now());
+    return this.index.find(path, this.deps.mountOf, role)?.allow(client, this.deps.clock.now());
+  }
+
+  /**
+   * The auth mount whose role quotas apply to this request, when it is a login there: only then is
+   * its body worth reading before the check. Without any role quota this is one property read.
+   */
+  loginWithRoles(path: string): string | undefined {
+    if (!this.index.hasRoles || this.exempt.has(path)) return undefined;
+    const mountPath = this.deps.mountOf(path);
+    if (mountPath === undefined || !this.index.hasRolesOn(mountPath)) return undefined;
+    return path.slice(mountPath.length).replace(/\/$/, '') === 'login' ? mountPath : undefined;
+  }
+
+  /** The role a login body resolves to; a failure resolves none, as in Vault. */
+  async roleOf(mountPath: string, data: Record<string, unknown>): Promise<string | undefined> {
+    try {
+      return await this.deps.resolveRole(mountPath, data);
+    } catch {
+      return undefined;
+    }
   }
 
   writeConfig(config: QuotaConfig): Promise<void> {

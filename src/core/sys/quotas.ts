@@ -21,7 +21,9 @@ const quotaFields = {
   rate: field.float('Requests allowed per interval from one client address; must be positive.'),
   interval: field.duration('The window the rate counts over; "1s" when unset.'),
   block_interval: field.duration('How long a client that went over the rate is refused outright.'),
-  role: field.string('Login role to limit (not supported by this server).', { max: 512 }),
+  role: field.string('Login role of the auth mount at `path` to limit; its logins get this quota.', {
+    max: 512,
+  }),
   inheritable: field.bool('Whether child namespaces inherit the quota (only global quotas are).'),
 };
 
@@ -76,14 +78,38 @@ function specOf(core: Core, input: Input<typeof quotaFields>): RateLimitQuotaSpe
   const blockInterval = input.block_interval ?? 0;
   if (blockInterval < 0) throw invalid("'block' is invalid");
   const scope = scopeOf(core, input.path ?? '');
-  // Vault resolves the role of each login request; Coffer does not, so it refuses such quotas.
-  if (input.role) throw invalid('role-based rate limit quotas are not supported by this server');
+  const role = input.role ?? '';
+  if (role) checkRoleScope(core, scope);
   // Without namespaces, the global quota is the only namespace quota, and it is always inherited.
   if (input.inheritable === true && scope.mountPath !== '')
     throw invalid('only namespace quotas can be configured as inheritable');
   if (input.inheritable === false && scope.mountPath === '')
     throw invalid('all global quotas must be inheritable');
-  return { name, ...scope, rate, intervalSeconds: interval || 1, blockIntervalSeconds: blockInterval };
+  return {
+    name,
+    ...scope,
+    ...(role ? { role } : {}),
+    rate,
+    intervalSeconds: interval || 1,
+    blockIntervalSeconds: blockInterval,
+  };
+}
+
+/** Vault's checks for a role quota: a whole auth mount whose method resolves a login's role. */
+function checkRoleScope(core: Core, scope: Pick<RateLimitQuotaSpec, 'mountPath' | 'pathSuffix'>): void {
+  if (scope.pathSuffix !== '')
+    throw invalid(
+      'Quotas cannot contain both a path suffix and a role. If a role is provided, path must be a valid auth mount with a concept of roles',
+    );
+  const runtime = scope.mountPath === '' ? undefined : core.unsealed.mounts.route(scope.mountPath);
+  if (!runtime || !scope.mountPath.startsWith('auth/'))
+    throw invalid(
+      `Mount path ${JSON.stringify(scope.mountPath)} is not a valid auth method and therefore unsuitable for use with role-based quotas`,
+    );
+  if (!runtime.engine.resolveRole)
+    throw invalid(
+      `Mount path ${JSON.stringify(scope.mountPath)} does not support use with role-based quotas`,
+    );
 }
 
 async function writeQuota(core: Core, input: Input<typeof quotaFields>) {
@@ -102,7 +128,7 @@ function readQuota(core: Core, input: { name?: string }) {
       name: spec.name,
       path: spec.mountPath + spec.pathSuffix,
       rate: spec.rate,
-      role: '',
+      role: spec.role ?? '',
       type: 'rate-limit',
     },
   };
