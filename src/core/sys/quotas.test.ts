@@ -91,9 +91,16 @@ describe('sys/quotas', () => {
     { name: 'a negative block interval', body: { rate: 1, block_interval: -5 }, error: "'block' is invalid" },
     { name: 'an unknown mount', body: { rate: 1, path: 'nope/x' }, error: 'invalid mount path "nope/x/"' },
     {
-      name: 'a role',
-      body: { rate: 1, path: 'auth/approle/', role: 'r' },
-      error: 'role-based rate limit quotas are not supported by this server',
+      name: 'a role with a path below the auth mount',
+      body: { rate: 1, path: 'auth/approle/login', role: 'r' },
+      error:
+        'Quotas cannot contain both a path suffix and a role. If a role is provided, path must be a valid auth mount with a concept of roles',
+    },
+    {
+      name: 'a role on a secrets mount',
+      body: { rate: 1, path: 'kv/', role: 'r' },
+      error:
+        'Mount path "kv/" is not a valid auth method and therefore unsuitable for use with role-based quotas',
     },
     {
       name: 'an inheritable mount quota',
