@@ -329,6 +329,17 @@ describe('jwt login', () => {
     assert.ok((await mount.request('update', 'login', { jwt: token }))?.auth);
   });
 
+  test('role quotas: the role a login body names, else default_role, and only roles that exist', async () => {
+    const { mount } = await mountWithJwks();
+    const resolve = (data: Record<string, unknown>) => jwtEngine.resolveRole!(mount.ctx, data);
+    assert.equal(await resolve({ role: 'GitHub', jwt: 'x' }), 'github');
+    assert.equal(await resolve({ role: 'nope' }), undefined);
+    assert.equal(await resolve({ jwt: 'x' }), undefined, 'no role and no default_role');
+    await mount.request('update', 'config', { jwks_url: idp.jwksUrl, default_role: 'github' });
+    assert.equal(await resolve({ jwt: 'x' }), 'github');
+    assert.equal(await resolve({ role: 7 }), 'github', 'a non-string role is no role');
+  });
+
   test('A4: hostile and invalid tokens are refused with 400 and never echoed', async () => {
     const { mount, now } = await mountWithJwks();
     await mount.request('update', 'role/noaud', {

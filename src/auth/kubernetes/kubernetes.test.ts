@@ -47,6 +47,14 @@ function assertNoToken(error: Error, token: string, name: string) {
   assert.ok(!error.message.includes(REVIEWER_JWT), `${name}: the error echoes the reviewer JWT`);
 }
 
+test('role quotas: the role a login body names, case-folded as login reads it; none for an unknown one', async () => {
+  const mount = await configured();
+  const resolve = (data: Record<string, unknown>) => kubernetesEngine.resolveRole!(mount.ctx, data);
+  assert.equal(await resolve({ role: 'APP', jwt: 'x' }), 'app');
+  assert.equal(await resolve({ role: 'other' }), undefined);
+  assert.equal(await resolve({ jwt: 'x' }), undefined, 'the method has no default role');
+});
+
 describe('kubernetes config', () => {
   test('validates on write; read never answers the reviewer JWT', async () => {
     const mount = await mountForTest(kubernetesEngine);
