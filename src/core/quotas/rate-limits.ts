@@ -46,7 +46,9 @@ export class RateLimits {
   private exempt = new ExemptPaths(DEFAULT_EXEMPT_PATHS);
   config: QuotaConfig = { auditRejections: false, responseHeaders: false, exemptPaths: DEFAULT_EXEMPT_PATHS };
   /** Whether any quota exists: the one check a request makes when none does. */
-  active = false;
+  get active(): boolean {
+    return this.index.size > 0;
+  }
   /**
    * Every change runs alone: a scope check and its write must not interleave with another's, or two
    * concurrent creates (Terraform applies ten at a time) both pass the check and share one scope.
@@ -81,7 +83,6 @@ export class RateLimits {
         });
       }
     }
-    this.active = this.index.size > 0;
   }
 
   /**
@@ -173,13 +174,11 @@ export class RateLimits {
   private async put(spec: RateLimitQuotaSpec): Promise<void> {
     await this.deps.storage.putJson(QUOTA_FOLDER + spec.name, spec);
     this.index.set(new RateLimitQuota(spec));
-    this.active = true;
   }
 
   private async removeNow(name: string): Promise<void> {
     await this.deps.storage.delete(QUOTA_FOLDER + name);
     this.index.delete(name);
-    this.active = this.index.size > 0;
   }
 
   private applyConfig(config: QuotaConfig): void {
