@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { CofferError } from '../core/errors.js';
+import type { StorageBackend } from '../storage/backend.js';
 import { InmemBackend } from '../storage/inmem.js';
 import { type Clock, FakeClock } from './clock.js';
 import type { Engine } from './engine.js';
@@ -23,12 +24,18 @@ export interface TestMount {
 
 export async function mountForTest(
   engine: Engine,
-  options: { clock?: Clock; mountPath?: string; options?: Record<string, string> } = {},
+  options: {
+    clock?: Clock;
+    mountPath?: string;
+    options?: Record<string, string>;
+    /** Storage under the mount's view; in-memory by default. Tests that need to order writes wrap it. */
+    backend?: StorageBackend;
+  } = {},
 ): Promise<TestMount> {
   const clock = options.clock ?? new FakeClock();
   const mountPath = options.mountPath ?? `${engine.type}/`;
   const ctx: EngineContext = {
-    storage: new StorageView(new InmemBackend(), 'logical/test/'),
+    storage: new StorageView(options.backend ?? new InmemBackend(), 'logical/test/'),
     log: silentLogger,
     clock,
     system: {

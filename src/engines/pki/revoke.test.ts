@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { FakeClock } from '../../framework/clock.js';
 import { mountForTest, rejection } from '../../framework/testing.js';
+import { InmemBackend } from '../../storage/inmem.js';
 import { x509Library } from './certs.js';
 import { createPkiEngine } from './index.js';
 
@@ -103,16 +105,48 @@ test('a generate_lease role gives a lease whose revocation revokes the certifica
   assert.deepEqual(await crlSerials(t), [hex(response?.data?.serial_number)]);
 });
 
-test('concurrent revocations all end up on the CRL', async () => {
-  const { t } = await setup();
+/**
+ * Storage that forces the interleaving a CRL lock must survive: the first revocation's entry is saved at
+ * once, later ones only after a short delay (so the first rebuild lists only its own), and the first
+ * CRL save waits until every other revocation's CRL has been saved (or 100 ms). Without the lock the
+ * first rebuild's stale CRL lands last and drops the other serials; with it, each rebuild runs alone.
+ */
+class InterleavingBackend extends InmemBackend {
+  /** Set once the CA and the certificates exist: root generation saves a CRL of its own. */
+  concurrentRevocations = 0;
+  private revocations = 0;
+  private crls = 0;
+  private crlSaved: () => void = () => undefined;
+  private readonly laterCrlSaved = new Promise<void>((resolve) => {
+    this.crlSaved = resolve;
+  });
+
+  override async put(key: string, value: Uint8Array): Promise<void> {
+    if (this.concurrentRevocations === 0) return super.put(key, value);
+    if (key.includes('/revoked/') && this.revocations++ > 0) await delay(20);
+    if (key.includes('/crls/')) {
+      if (this.crls++ === 0) await Promise.race([this.laterCrlSaved, delay(100)]);
+      else if (this.crls === this.concurrentRevocations) this.crlSaved();
+    }
+    return super.put(key, value);
+  }
+}
+
+test('concurrent revocations all end up on the CRL, whatever order their writes land in', async () => {
+  const clock = new FakeClock();
+  const backend = new InterleavingBackend();
+  const t = await mountForTest(createPkiEngine(), { clock, backend });
+  await t.request('update', 'root/generate/internal', { common_name: 'Root', key_type: 'ec', ttl: '720h' });
+  await t.request('update', 'roles/web', { allow_any_name: true, key_type: 'ec' });
   const serials: string[] = [];
-  for (let i = 0; i < 6; i++)
+  for (let i = 0; i < 3; i++)
     serials.push(
       String(
         (await t.request('update', 'issue/web', { common_name: `c${i}.test`, ttl: '1h' }))?.data
           ?.serial_number,
       ),
     );
+  backend.concurrentRevocations = serials.length;
   await Promise.all(serials.map((serial_number) => t.request('update', 'revoke', { serial_number })));
   assert.deepEqual((await crlSerials(t)).sort(), serials.map(hex).sort());
 });
