@@ -44,7 +44,11 @@ export const COMMANDS: Command[] = [
 ];
 
 /** Commands that are not in the table: they run outside the HTTP client. */
-const SPECIAL = { server: 'Start a Coffer server', version: 'Print the Coffer version' };
+const SPECIAL = {
+  scan: 'Scan files and git history for hard-coded secrets',
+  server: 'Start a Coffer server',
+  version: 'Print the Coffer version',
+};
 
 const GROUPS: Record<string, string> = {
   audit: 'Interact with audit devices',
@@ -133,6 +137,10 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     return 0;
   }
   if (first === 'help') return main([...rest, '-h'], io);
+  if (first === 'scan') {
+    const { scanCommand } = await import('./commands/scan.js');
+    return scanCommand(rest, io);
+  }
   if (first === 'server') {
     const { serverCommand } = await import('../server/command.js');
     return serverCommand(rest, io);

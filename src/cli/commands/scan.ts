@@ -1,0 +1,112 @@
+/**
+ * `coffer scan`: secrets hard-coded in files, in git history or in the staged diff. It runs without a
+ * server, so it parses its own flags (no HTTP options) and has its own exit codes: 0 clean, 1 findings,
+ * 2 error (bad flag, unreadable path, git failure).
+ */
+
+import type { Finding } from '../../scan/finding.js';
+import { runScan, type ScanMode } from '../../scan/scan.js';
+import { type FlagDef, FlagError, flagHelp, parseFlags } from '../flags.js';
+import type { CliIo } from '../io.js';
+
+export const EXIT_CLEAN = 0;
+export const EXIT_FOUND = 1;
+export const EXIT_ERROR = 2;
+
+const DEFAULT_MAX_FILE_SIZE = '10M';
+
+const FLAGS: FlagDef[] = [
+  { name: 'git', kind: 'bool', usage: 'Scan the lines every commit of the repository added (all refs).' },
+  { name: 'staged', kind: 'bool', usage: 'Scan the staged changes (for a pre-commit hook).' },
+  { name: 'format', kind: 'string', default: 'text', usage: 'Output format: text or json.' },
+  {
+    name: 'max-file-size',
+    kind: 'string',
+    default: DEFAULT_MAX_FILE_SIZE,
+    usage: `Skip files larger than this many bytes; K, M and G suffixes (default ${DEFAULT_MAX_FILE_SIZE}).`,
+  },
+  {
+    name: 'ignore-file',
+    kind: 'string',
+    usage: 'Allow-list of fingerprints and path:GLOB lines (default: .coffer-scan-ignore at the scan root).',
+  },
+];
+
+const HELP = `Usage: coffer scan [options] [PATH ...]
+       coffer scan -git [REPO]
+       coffer scan -staged [REPO]
+
+  Reports secrets hard-coded in files (default: the current folder), in every commit of a git
+  repository (-git) or in the staged changes (-staged). Each finding prints as
+  path:line: rule: description: redacted; the secret itself is never printed.
+
+  A line containing coffer-scan:allow is never reported. .coffer-scan-ignore at the scan root
+  lists fingerprints to accept and path:GLOB lines to skip.
+
+  Exit codes: 0 nothing found, 1 secrets found, 2 error.
+
+Command Options:
+
+${flagHelp(FLAGS)}
+`;
+
+/** `512`, `64K`, `10M`, `1G` (binary multiples). */
+export function parseSize(text: string): number {
+  const m = /^(\d+)([kmg]?)i?b?$/i.exec(text.trim());
+  if (!m) throw new FlagError(`invalid value ${JSON.stringify(text)} for flag -max-file-size`);
+  const power = ' kmg'.indexOf(m[2].toLowerCase() || ' ');
+  return Number(m[1]) * 1024 ** power;
+}
+
+function textLine(f: Finding): string {
+  const where = f.commit ? ` (commit ${f.commit} ${f.date})` : '';
+  return `${f.file}:${f.line}: ${f.rule}: ${f.description}: ${f.redacted}${where}`;
+}
+
+export async function scanCommand(args: string[], io: CliIo): Promise<number> {
+  let mode: ScanMode;
+  let format: string;
+  let maxFileBytes: number;
+  let flags: ReturnType<typeof parseFlags>;
+  try {
+    flags = parseFlags(FLAGS, args);
+    format = flags.string('format').toLowerCase();
+    if (format !== 'text' && format !== 'json') throw new FlagError(`Invalid output format: ${format}`);
+    if (flags.bool('git') && flags.bool('staged')) throw new FlagError('-git and -staged exclude each other');
+    mode = flags.bool('git') ? 'history' : flags.bool('staged') ? 'staged' : 'files';
+    if (mode !== 'files' && flags.args.length > 1)
+      throw new FlagError('-git and -staged take one repository');
+    maxFileBytes = parseSize(flags.string('max-file-size'));
+  } catch (error) {
+    if (error instanceof FlagError && error.help) {
+      io.stdout.write(HELP);
+      return EXIT_CLEAN;
+    }
+    io.stderr.write(`${(error as Error).message}\n`);
+    return EXIT_ERROR;
+  }
+  let errors = 0;
+  let first = true;
+  if (format === 'json') io.stdout.write('[');
+  const sink = {
+    finding(f: Finding) {
+      if (format === 'text') io.stdout.write(`${textLine(f)}\n`);
+      else io.stdout.write(`${first ? '\n' : ',\n'}${JSON.stringify(f)}`);
+      first = false;
+    },
+    error(message: string) {
+      errors += 1;
+      io.stderr.write(`coffer scan: ${message}\n`);
+    },
+  };
+  let findings = 0;
+  try {
+    const ignoreFile = flags.isSet('ignore-file') ? flags.string('ignore-file') : undefined;
+    ({ findings } = await runScan({ mode, paths: flags.args, maxFileBytes, ignoreFile }, sink));
+  } catch (error) {
+    sink.error((error as Error).message);
+  }
+  if (format === 'json') io.stdout.write(first ? ']\n' : '\n]\n');
+  if (errors > 0) return EXIT_ERROR;
+  return findings > 0 ? EXIT_FOUND : EXIT_CLEAN;
+}

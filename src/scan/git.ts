@@ -1,0 +1,138 @@
+/**
+ * Scans the lines that commits added (`git log -p`) or that are staged (`git diff --cached`). git runs with an
+ * argument array, never a shell, and its output is parsed as it streams, so history size does not matter.
+ */
+import { spawn } from 'node:child_process';
+import type { FindingCollector, Place } from './collect.js';
+import { LineDetector } from './detect.js';
+import { readLines } from './lines.js';
+
+/** Commit headers start with a NUL byte, which git never prints inside a text diff. */
+const COMMIT_FORMAT = '--format=%x00%H %aI';
+/** Plain paths, our own diff format whatever the user's config (external diff tools, textconv, colour). */
+const DIFF_OPTIONS = ['--no-color', '--no-ext-diff', '--no-textconv', '-U0'];
+const GIT_CONFIG = ['-c', 'core.quotepath=off'];
+
+export const HISTORY_ARGS = ['log', '-p', '--all', COMMIT_FORMAT, ...DIFF_OPTIONS];
+export const STAGED_ARGS = ['diff', '--cached', ...DIFF_OPTIONS];
+
+/** `b/src/x.ts` or a C-quoted `"b/a\tb.ts"`; undefined for `/dev/null` (a deleted file). */
+export function diffPath(raw: string): string | undefined {
+  let path = raw.trim();
+  if (path.startsWith('"')) {
+    try {
+      path = JSON.parse(path) as string;
+    } catch {
+      path = path.slice(1, -1);
+    }
+  }
+  if (path === '/dev/null') return undefined;
+  return path.startsWith('b/') ? path.slice(2) : path;
+}
+
+/** Reads a unified diff line by line; added lines go to the detector with their new line numbers. */
+export class DiffParser {
+  private place: Place | undefined;
+  private commit: { commit: string; date: string } | undefined;
+  private oldLeft = 0;
+  private newLeft = 0;
+  private newLine = 0;
+  private inAddedLine = false;
+  private readonly detector = new LineDetector();
+
+  constructor(private readonly collector: FindingCollector) {}
+
+  line(text: string, continued: boolean): void {
+    if (continued) {
+      if (this.inAddedLine) this.scan(text, this.newLine - 1);
+      return;
+    }
+    if (this.oldLeft > 0 || this.newLeft > 0) {
+      this.hunkLine(text);
+      return;
+    }
+    this.inAddedLine = false;
+    if (text.startsWith('\0')) {
+      const [commit, date] = text.slice(1).split(' ');
+      this.commit = { commit, date };
+      this.startFile(undefined);
+    } else if (text.startsWith('diff --git ')) this.startFile(undefined);
+    else if (text.startsWith('+++ ')) this.startFile(diffPath(text.slice(4)));
+    else if (text.startsWith('@@ ')) this.startHunk(text);
+  }
+
+  private startFile(path: string | undefined): void {
+    this.detector.end();
+    const wanted = path !== undefined && this.collector.wants(path);
+    this.place = wanted ? { file: path, key: path, ...this.commit } : undefined;
+  }
+
+  private startHunk(text: string): void {
+    const m = /^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(text);
+    if (!m) return;
+    this.oldLeft = m[1] === undefined ? 1 : Number(m[1]);
+    this.newLine = Number(m[2]);
+    this.newLeft = m[3] === undefined ? 1 : Number(m[3]);
+    this.detector.end();
+  }
+
+  private hunkLine(text: string): void {
+    const kind = text[0];
+    this.inAddedLine = kind === '+';
+    if (kind === '+') {
+      this.scan(text.slice(1), this.newLine);
+      this.newLine += 1;
+      this.newLeft -= 1;
+    } else if (kind === '-') this.oldLeft -= 1;
+    else if (kind === ' ') {
+      this.oldLeft -= 1;
+      this.newLeft -= 1;
+      this.newLine += 1;
+    }
+  }
+
+  private scan(text: string, line: number): void {
+    if (!this.place) return;
+    for (const match of this.detector.line(text, line)) this.collector.add(this.place, match);
+  }
+}
+
+/** Runs git in `cwd` with `args` and feeds its diff output to the collector; rejects when git fails. */
+export async function scanGitDiff(cwd: string, args: string[], collector: FindingCollector): Promise<void> {
+  const child = spawn('git', [...GIT_CONFIG, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    if (stderr.length < 4096) stderr += chunk;
+  });
+  // Settles with an Error rather than rejecting: git may fail to start while stdout is still being read.
+  const exited = new Promise<number | Error>((resolve) => {
+    child.on('error', (error: NodeJS.ErrnoException) => resolve(new Error(`cannot run git: ${error.code}`)));
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+  const parser = new DiffParser(collector);
+  try {
+    for await (const { text, continued } of readLines(child.stdout, false)) parser.line(text, continued);
+  } catch (error) {
+    child.kill();
+    throw error;
+  }
+  const code = await exited;
+  if (code instanceof Error) throw code;
+  if (code !== 0) throw new Error(`git ${args[0]} failed: ${stderr.trim().split('\n')[0] || `exit ${code}`}`);
+}
+
+/** The repository's top folder: ignore files and reported paths are relative to it. */
+export async function gitTopLevel(cwd: string): Promise<string> {
+  const child = spawn('git', ['rev-parse', '--show-toplevel'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const code = await new Promise<number>((resolve, reject) => {
+    child.on('error', (error: NodeJS.ErrnoException) => reject(new Error(`cannot run git: ${error.code}`)));
+    child.on('close', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) throw new Error(err.trim().split('\n')[0] || 'not a git repository');
+  return out.trim();
+}
