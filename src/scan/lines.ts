@@ -17,7 +17,7 @@ export class BinaryFileError extends Error {}
 
 /** With `sniffBinary`, throws BinaryFileError before the first line when the stream starts with binary. */
 export async function* readLines(
-  chunks: AsyncIterable<Buffer>,
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>,
   sniffBinary = true,
 ): AsyncGenerator<TextLine> {
   const decoder = new StringDecoder('utf8');
@@ -33,17 +33,18 @@ export async function* readLines(
     carry += decoder.write(chunk);
     let start = 0;
     for (let nl = carry.indexOf('\n'); nl !== -1; nl = carry.indexOf('\n', start)) {
+      for (; nl - start > MAX_LINE_CHARS; start += MAX_LINE_CHARS, continued = true) {
+        yield { text: carry.slice(start, start + MAX_LINE_CHARS), line, continued };
+      }
       yield { text: stripCr(carry.slice(start, nl)), line, continued };
       line += 1;
       continued = false;
       start = nl + 1;
     }
-    carry = carry.slice(start);
-    while (carry.length > MAX_LINE_CHARS) {
-      yield { text: carry.slice(0, MAX_LINE_CHARS), line, continued };
-      continued = true;
-      carry = carry.slice(MAX_LINE_CHARS);
+    for (; carry.length - start > MAX_LINE_CHARS; start += MAX_LINE_CHARS, continued = true) {
+      yield { text: carry.slice(start, start + MAX_LINE_CHARS), line, continued };
     }
+    carry = carry.slice(start);
   }
   carry += decoder.end();
   if (carry !== '') yield { text: stripCr(carry), line, continued };

@@ -1,0 +1,75 @@
+/** The diff parser: new line numbers, commits, paths, and diff lines that look like headers. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FindingCollector } from './collect.js';
+import type { Finding } from './finding.js';
+import { DiffParser, diffPath } from './git.js';
+import { EMPTY_IGNORE, parseIgnore } from './ignore.js';
+import { fake, randomish } from './testing.js';
+
+function parse(diff: string, ignore = EMPTY_IGNORE): Finding[] {
+  const found: Finding[] = [];
+  const parser = new DiffParser(
+    new FindingCollector(ignore, { finding: (f) => found.push(f), error: assert.fail }),
+  );
+  for (const text of diff.split('\n')) parser.line(text, false);
+  return found;
+}
+
+const token = fake('gh', 'p_', randomish(36));
+const commit = 'a'.repeat(40);
+
+const history = [
+  `\0${commit} 2026-01-02T03:04:05+00:00`,
+  'diff --git a/app.env b/app.env',
+  'new file mode 100644',
+  '--- /dev/null',
+  '+++ b/app.env',
+  '@@ -0,0 +1,3 @@',
+  '+first',
+  `++++ GH=${token}`,
+  '+-- not a header',
+  'diff --git a/src/x.ts b/src/x.ts',
+  '--- a/src/x.ts',
+  '+++ b/src/x.ts',
+  '@@ -10,2 +10,0 @@',
+  `-const old = '${fake('gl', 'pat-', randomish(20))}';`,
+  '-gone',
+  '@@ -40 +38 @@',
+  `-x`,
+  `+const t = '${token}';`,
+  '\\ No newline at end of file',
+].join('\n');
+
+test('added lines are reported with their new line numbers, commit and date; removed lines are not', () => {
+  const found = parse(history);
+  assert.deepEqual(
+    found.map((f) => [f.file, f.line, f.rule, f.commit, f.date]),
+    [
+      ['app.env', 2, 'github-token', commit, '2026-01-02T03:04:05+00:00'],
+      ['src/x.ts', 38, 'github-token', commit, '2026-01-02T03:04:05+00:00'],
+    ],
+  );
+});
+
+test('an ignored path glob skips that file of the diff', () => {
+  const found = parse(history, parseIgnore('path:*.env\n'));
+  assert.deepEqual(
+    found.map((f) => f.file),
+    ['src/x.ts'],
+  );
+});
+
+test('staged diffs have no commit header', () => {
+  const found = parse(
+    ['diff --git a/a b/a', '--- a/a', '+++ b/a', '@@ -1 +1 @@', '-x', `+${token}`].join('\n'),
+  );
+  assert.equal(found.length, 1);
+  assert.equal(found[0].commit, undefined);
+});
+
+test('diff paths: b/ prefix, C-quoted names, deleted files', () => {
+  assert.equal(diffPath('b/src/a.ts'), 'src/a.ts');
+  assert.equal(diffPath('"b/with\\ttab.ts"'), 'with\ttab.ts');
+  assert.equal(diffPath('/dev/null'), undefined);
+});
