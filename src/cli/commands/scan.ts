@@ -4,9 +4,10 @@
  * 2 error (bad flag, unreadable path, git failure).
  */
 
+import type { ScanSink } from '../../scan/collect.js';
 import type { Finding } from '../../scan/finding.js';
-import { runScan, type ScanMode } from '../../scan/scan.js';
-import { type FlagDef, FlagError, flagHelp, parseFlags } from '../flags.js';
+import { runScan, type ScanMode, type ScanOptions } from '../../scan/scan.js';
+import { type FlagDef, FlagError, flagHelp, parseFlags, trailingFlagWarning } from '../flags.js';
 import type { CliIo } from '../io.js';
 
 export const EXIT_CLEAN = 0;
@@ -28,7 +29,8 @@ const FLAGS: FlagDef[] = [
   {
     name: 'ignore-file',
     kind: 'string',
-    usage: 'Allow-list of fingerprints and path:GLOB lines (default: .coffer-scan-ignore at the scan root).',
+    usage:
+      'Allow-list of fingerprints and path:GLOB lines (default: .coffer-scan-ignore in the current folder, or at the top of the repository with -git and -staged).',
   },
 ];
 
@@ -40,8 +42,9 @@ const HELP = `Usage: coffer scan [options] [PATH ...]
   repository (-git) or in the staged changes (-staged). Each finding prints as
   path:line: rule: description: redacted; the secret itself is never printed.
 
-  A line containing coffer-scan:allow is never reported. .coffer-scan-ignore at the scan root
-  lists fingerprints to accept and path:GLOB lines to skip.
+  A line containing coffer-scan:allow is never reported. .coffer-scan-ignore in the current
+  folder (the repository's top with -git and -staged) lists fingerprints to accept and
+  path:GLOB lines to skip. See docs/scan.md.
 
   Exit codes: 0 nothing found, 1 secrets found, 2 error.
 
@@ -63,20 +66,57 @@ function textLine(f: Finding): string {
   return `${f.file}:${f.line}: ${f.rule}: ${f.description}: ${f.redacted}${where}`;
 }
 
+type Format = 'text' | 'json';
+
+/** The flags as scan options; throws FlagError on a bad flag or combination. */
+export function parseScanArgs(args: string[]): { options: ScanOptions; format: Format } {
+  const flags = parseFlags(FLAGS, args);
+  const format = flags.string('format').toLowerCase();
+  if (format !== 'text' && format !== 'json') throw new FlagError(`Invalid output format: ${format}`);
+  if (flags.bool('git') && flags.bool('staged')) throw new FlagError('-git and -staged exclude each other');
+  const mode: ScanMode = flags.bool('git') ? 'history' : flags.bool('staged') ? 'staged' : 'files';
+  if (mode !== 'files' && flags.args.length > 1) throw new FlagError('-git and -staged take one repository');
+  const options: ScanOptions = {
+    mode,
+    paths: flags.args,
+    maxFileBytes: parseSize(flags.string('max-file-size')),
+    ignoreFile: flags.isSet('ignore-file') ? flags.string('ignore-file') : undefined,
+  };
+  return { options, format };
+}
+
+/** Prints findings as they come (JSON as one array written piece by piece) and counts errors. */
+class FindingPrinter implements ScanSink {
+  errors = 0;
+  private first = true;
+
+  constructor(
+    private readonly io: CliIo,
+    private readonly format: Format,
+  ) {
+    if (format === 'json') io.stdout.write('[');
+  }
+
+  finding(f: Finding): void {
+    if (this.format === 'text') this.io.stdout.write(`${textLine(f)}\n`);
+    else this.io.stdout.write(`${this.first ? '\n' : ',\n'}${JSON.stringify(f)}`);
+    this.first = false;
+  }
+
+  error(message: string): void {
+    this.errors += 1;
+    this.io.stderr.write(`coffer scan: ${message}\n`);
+  }
+
+  close(): void {
+    if (this.format === 'json') this.io.stdout.write(this.first ? ']\n' : '\n]\n');
+  }
+}
+
 export async function scanCommand(args: string[], io: CliIo): Promise<number> {
-  let mode: ScanMode;
-  let format: string;
-  let maxFileBytes: number;
-  let flags: ReturnType<typeof parseFlags>;
+  let parsed: ReturnType<typeof parseScanArgs>;
   try {
-    flags = parseFlags(FLAGS, args);
-    format = flags.string('format').toLowerCase();
-    if (format !== 'text' && format !== 'json') throw new FlagError(`Invalid output format: ${format}`);
-    if (flags.bool('git') && flags.bool('staged')) throw new FlagError('-git and -staged exclude each other');
-    mode = flags.bool('git') ? 'history' : flags.bool('staged') ? 'staged' : 'files';
-    if (mode !== 'files' && flags.args.length > 1)
-      throw new FlagError('-git and -staged take one repository');
-    maxFileBytes = parseSize(flags.string('max-file-size'));
+    parsed = parseScanArgs(args);
   } catch (error) {
     if (error instanceof FlagError && error.help) {
       io.stdout.write(HELP);
@@ -85,28 +125,16 @@ export async function scanCommand(args: string[], io: CliIo): Promise<number> {
     io.stderr.write(`${(error as Error).message}\n`);
     return EXIT_ERROR;
   }
-  let errors = 0;
-  let first = true;
-  if (format === 'json') io.stdout.write('[');
-  const sink = {
-    finding(f: Finding) {
-      if (format === 'text') io.stdout.write(`${textLine(f)}\n`);
-      else io.stdout.write(`${first ? '\n' : ',\n'}${JSON.stringify(f)}`);
-      first = false;
-    },
-    error(message: string) {
-      errors += 1;
-      io.stderr.write(`coffer scan: ${message}\n`);
-    },
-  };
+  const warning = trailingFlagWarning(parsed.options.paths);
+  if (warning) io.stderr.write(`${warning}\n`);
+  const printer = new FindingPrinter(io, parsed.format);
   let findings = 0;
   try {
-    const ignoreFile = flags.isSet('ignore-file') ? flags.string('ignore-file') : undefined;
-    ({ findings } = await runScan({ mode, paths: flags.args, maxFileBytes, ignoreFile }, sink));
+    ({ findings } = await runScan(parsed.options, printer));
   } catch (error) {
-    sink.error((error as Error).message);
+    printer.error((error as Error).message);
   }
-  if (format === 'json') io.stdout.write(first ? ']\n' : '\n]\n');
-  if (errors > 0) return EXIT_ERROR;
+  printer.close();
+  if (printer.errors > 0) return EXIT_ERROR;
   return findings > 0 ? EXIT_FOUND : EXIT_CLEAN;
 }
