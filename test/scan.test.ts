@@ -151,7 +151,7 @@ describe('coffer scan', () => {
   });
 
   test('-git finds a secret that a later commit removed, with its commit and date; the tree scan does not', async () => {
-    const repo = await project('repo', { 'README.md': 'hello\n' });
+    const repo = await project('repo', { 'README.md': 'hello\n', 'old.env': `API_TOKEN=${githubToken}\n` });
     git(repo, '2026-01-01T10:00:00Z', 'init', '-q');
     git(repo, '2026-01-01T10:00:00Z', 'add', '.');
     git(repo, '2026-01-01T10:00:00Z', 'commit', '-q', '-m', 'first');
@@ -161,14 +161,25 @@ describe('coffer scan', () => {
     const leaked = git(repo, '2026-01-02T10:00:00Z', 'rev-parse', 'HEAD');
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell-style reference the scanner must ignore
     await writeFile(join(repo, 'config.yml'), 'db:\n  url: ${DATABASE_URL}\n');
+    git(repo, '2026-01-03T10:00:00Z', 'rm', '-q', 'old.env');
     git(repo, '2026-01-03T10:00:00Z', 'commit', '-q', '-am', 'use env');
+    const root = git(repo, '2026-01-03T10:00:00Z', 'rev-list', '--max-parents=0', 'HEAD');
 
     assert.equal(scan(repo, '.').code, 0);
     const history = scan(repo, '-git');
     assert.equal(history.code, 1, history.stderr);
-    assert.match(history.stdout, new RegExp(`^config\\.yml:2: connection-url-password: .*commit ${leaked}`));
-    const [finding] = JSON.parse(scan(repo, '-git', '-format=json').stdout);
-    assert.equal(finding.commit, leaked);
+    assert.match(
+      history.stdout,
+      new RegExp(`^config\\.yml:2: connection-url-password: .*commit ${leaked}`, 'm'),
+    );
+    assert.match(
+      history.stdout,
+      new RegExp(`^old\\.env:1: github-token: .*commit ${root}`, 'm'),
+      'the root commit too',
+    );
+    const findings = JSON.parse(scan(repo, '-git', '-format=json').stdout);
+    assert.equal(findings.length, 2);
+    const finding = findings.find((f: { commit: string }) => f.commit === leaked);
     assert.equal(finding.date, '2026-01-02T10:00:00Z'.replace('Z', '+00:00'));
     assert.equal(finding.line, 2);
   });

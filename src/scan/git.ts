@@ -10,7 +10,15 @@ import { readLines } from './lines.js';
 /** Commit headers start with a NUL byte, which git never prints inside a text diff. */
 const COMMIT_FORMAT = '--format=%x00%H %aI';
 /** Plain paths, our own diff format whatever the user's config (external diff tools, textconv, colour). */
-const DIFF_OPTIONS = ['--no-color', '--no-ext-diff', '--no-textconv', '-U0'];
+const DIFF_OPTIONS = [
+  '--no-color',
+  '--no-ext-diff',
+  '--no-textconv',
+  // diff.noprefix or diff.mnemonicPrefix would change the `b/` that paths are read after.
+  '--src-prefix=a/',
+  '--dst-prefix=b/',
+  '-U0',
+];
 const GIT_CONFIG = ['-c', 'core.quotepath=off'];
 
 export const HISTORY_ARGS = ['log', '-p', '--all', COMMIT_FORMAT, ...DIFF_OPTIONS];
