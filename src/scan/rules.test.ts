@@ -96,6 +96,10 @@ const cases: Case[] = [
   hit('connection-url-password', 'amqp://guest:', r(12), '@mq', 'amqp://mq:5672'),
   hit('connection-url-password', 'mysql://root:', r(12), '@db/app', 'mysql://root:changeme@db/app'),
   hit('dotenv-secret', 'DB_PASSWORD=', r(16), '', 'DB_PASSWORD=$FROM_ENV'),
+  hit('dotenv-secret', 'ENV STRIPE_SECRET=', r(16), '', 'ENV STRIPE_SECRET=""'),
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression the scanner must ignore
+  hit('dotenv-secret', '      DEPLOY_TOKEN: ', r(16), '', '      DEPLOY_TOKEN: ${{ secrets.DEPLOY_TOKEN }}'),
+  hit('dotenv-secret', '  - REGISTRY_PASSWORD=', r(16), '', '  - REGISTRY_PASSWORD'),
   hit('generic-secret', 'const apiKey = "', r(20), '";', 'const apiKey = "aaaaaaaabbbbbbbb";'),
   hit('generic-secret', "  password: '", r(16), "',", "  password_file: '/run/secrets/db-password-file',"),
 ];

@@ -178,10 +178,11 @@ export const RULES: Rule[] = [
     severity: 'high',
   },
   {
+    // `.env` and shell `export`, Dockerfile `ENV`/`ARG`, and CI YAML (`env:` / `variables:` maps, `- NAME=v`).
     id: 'dotenv-secret',
-    description: '.env-style secret variable',
+    description: 'Secret in an environment variable (.env, Dockerfile, CI file)',
     pattern:
-      /^\s*(?:export\s+)?[A-Z0-9_]*(?:SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)[A-Z0-9_]*\s*=\s*(?<q>["']?)(?<secret>[^\s"'#$]{6,})\k<q>\s*(?:#.*)?$/g,
+      /^\s*(?:-\s+)?(?:export\s+|ENV\s+|ARG\s+)?[A-Z0-9_]*(?:SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)[A-Z0-9_]*(?:\s*=|:)\s*(?<q>["']?)(?<secret>[^\s"'#$]{6,})\k<q>\s*(?:#.*)?$/g,
     keywords: ['secret', 'pass', 'token', 'key', 'credential'],
     minEntropy: 3,
     allow: PLACEHOLDER,
