@@ -3,9 +3,10 @@
  * argument array, never a shell, and its output is parsed as it streams, so history size does not matter.
  */
 import { spawn } from 'node:child_process';
+import { stat } from 'node:fs/promises';
 import type { FindingCollector, Place } from './collect.js';
 import { LineDetector } from './detect.js';
-import { readLines } from './lines.js';
+import { readLines, type TextLine } from './lines.js';
 
 /** Commit headers start with a NUL byte, which git never prints inside a text diff. */
 const COMMIT_FORMAT = '--format=%x00%H %aI';
@@ -105,8 +106,12 @@ export class DiffParser {
   }
 }
 
-/** Runs git in `cwd` with `args` and feeds its diff output to the collector; rejects when git fails. */
-export async function scanGitDiff(cwd: string, args: string[], collector: FindingCollector): Promise<void> {
+/** Runs git with an argument array (never a shell), hands it each line of stdout; rejects when git fails. */
+async function runGit(cwd: string, args: string[], onLine: (line: TextLine) => void): Promise<void> {
+  const folder = await stat(cwd).catch((error: NodeJS.ErrnoException) => error);
+  if (folder instanceof Error || !folder.isDirectory()) {
+    throw new Error(`cannot read ${cwd}: ${folder instanceof Error ? folder.code : 'not a folder'}`);
+  }
   const child = spawn('git', [...GIT_CONFIG, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -118,9 +123,8 @@ export async function scanGitDiff(cwd: string, args: string[], collector: Findin
     child.on('error', (error: NodeJS.ErrnoException) => resolve(new Error(`cannot run git: ${error.code}`)));
     child.on('close', (code) => resolve(code ?? 1));
   });
-  const parser = new DiffParser(collector);
   try {
-    for await (const { text, continued } of readLines(child.stdout, false)) parser.line(text, continued);
+    for await (const line of readLines(child.stdout, false)) onLine(line);
   } catch (error) {
     child.kill();
     throw error;
@@ -130,17 +134,17 @@ export async function scanGitDiff(cwd: string, args: string[], collector: Findin
   if (code !== 0) throw new Error(`git ${args[0]} failed: ${stderr.trim().split('\n')[0] || `exit ${code}`}`);
 }
 
+/** Feeds the diff that git prints for `args` (HISTORY_ARGS or STAGED_ARGS), run in `cwd`, to the collector. */
+export async function scanGitDiff(cwd: string, args: string[], collector: FindingCollector): Promise<void> {
+  const parser = new DiffParser(collector);
+  await runGit(cwd, args, ({ text, continued }) => parser.line(text, continued));
+}
+
 /** The repository's top folder: ignore files and reported paths are relative to it. */
 export async function gitTopLevel(cwd: string): Promise<string> {
-  const child = spawn('git', ['rev-parse', '--show-toplevel'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
-  const code = await new Promise<number>((resolve, reject) => {
-    child.on('error', (error: NodeJS.ErrnoException) => reject(new Error(`cannot run git: ${error.code}`)));
-    child.on('close', (c) => resolve(c ?? 1));
+  let top = '';
+  await runGit(cwd, ['rev-parse', '--show-toplevel'], ({ text }) => {
+    top ||= text;
   });
-  if (code !== 0) throw new Error(err.trim().split('\n')[0] || 'not a git repository');
-  return out.trim();
+  return top;
 }
