@@ -1,6 +1,6 @@
 /** Scans files and directory trees, streaming each file, skipping what cannot hold source secrets. */
 import { createReadStream } from 'node:fs';
-import { lstat, opendir, stat } from 'node:fs/promises';
+import { opendir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import type { FindingCollector } from './collect.js';
 import { LineDetector } from './detect.js';
@@ -71,7 +71,7 @@ async function scanOneFile(
   const key = keyOf(options.root, file);
   if (!collector.wants(key)) return;
   try {
-    const info = await lstat(file);
+    const info = await stat(file);
     if (info.size > options.maxFileBytes) return;
   } catch (error) {
     collector.error(`cannot read ${file}: ${errorCode(error)}`);
