@@ -89,3 +89,33 @@ test('two secrets on one line are both reported', () => {
     ['github-token', 'gitlab-token'],
   );
 });
+
+test('unseal and recovery key shares in pretty-printed init JSON, one finding per share', () => {
+  const b64 = fake(randomish(43, BASE64, 5), '=');
+  const hex = randomish(66, '0123456789abcdef', 6);
+  const lines = [
+    '{',
+    '  "unseal_keys_b64": [',
+    `    "${b64}",`,
+    `    "${randomish(43, BASE64, 8)}="`,
+    '  ],',
+    '  "unseal_keys_hex": [',
+    `    "${hex}"`,
+    '  ],',
+    '  "unseal_shares": 3,',
+    '  "keys": [',
+    `    "${hex}"`,
+    '  ]',
+    '}',
+  ];
+  const found = detectAll(lines);
+  assert.deepEqual(
+    found.map((f) => [f.ruleId, f.line, f.column]),
+    [
+      ['coffer-unseal-key', 3, 6],
+      ['coffer-unseal-key', 4, 6],
+      ['coffer-unseal-key', 7, 6],
+    ],
+  );
+  assert.equal(found[0].secret, b64);
+});

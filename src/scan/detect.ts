@@ -9,6 +9,7 @@ import {
   PRIVATE_KEY_RULE,
 } from './private-key.js';
 import { RULES, type Rule } from './rules.js';
+import { keyListEntry, opensKeyList } from './unseal-keys.js';
 
 /** A comment with this text on a line silences every finding on that line. */
 export const ALLOW_MARKER = 'coffer-scan:allow';
@@ -52,9 +53,16 @@ export function matchLine(text: string, rules: Rule[] = RULES): Match[] {
 /** Detection over consecutive lines of one file or one diff hunk; call `end()` when they stop. */
 export class LineDetector {
   private pending: PendingKey | undefined;
+  private inKeyList = false;
 
   line(text: string, line: number): LineMatch[] {
+    if (this.inKeyList) {
+      const entry = keyListEntry(text);
+      if (entry !== 'end') return text.includes(ALLOW_MARKER) ? [] : [{ ...entry, line }];
+      this.inKeyList = false;
+    }
     const found: LineMatch[] = matchLine(text).map((m) => ({ ...m, line }));
+    if (opensKeyList(text)) this.inKeyList = true;
     const pending = this.pending;
     if (pending) {
       const key = keyContinue(pending, text);
@@ -79,5 +87,6 @@ export class LineDetector {
 
   end(): void {
     this.pending = undefined;
+    this.inKeyList = false;
   }
 }
