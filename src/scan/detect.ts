@@ -31,8 +31,15 @@ function overlaps(found: Match[], column: number, length: number): boolean {
   return found.some((f) => column < f.column + f.secret.length && f.column < column + length);
 }
 
+/** The single-line rules that apply to a file (all but the file-specific ones when the path is unknown). */
+export function rulesFor(file?: string): Rule[] {
+  return RULES.filter((rule) => !rule.files || (file !== undefined && rule.files.test(file)));
+}
+
+const CODE_RULES = rulesFor();
+
 /** The single-line rules' matches on one line; earlier (more specific) rules win where matches overlap. */
-export function matchLine(text: string, rules: Rule[] = RULES): Match[] {
+export function matchLine(text: string, rules: Rule[] = CODE_RULES): Match[] {
   if (text.includes(ALLOW_MARKER)) return [];
   const lower = text.toLowerCase();
   const found: Match[] = [];
@@ -54,6 +61,12 @@ export function matchLine(text: string, rules: Rule[] = RULES): Match[] {
 export class LineDetector {
   private pending: PendingKey | undefined;
   private inKeyList = false;
+  private readonly rules: Rule[];
+
+  /** `file` chooses the rules that apply to its format. */
+  constructor(file?: string) {
+    this.rules = rulesFor(file);
+  }
 
   line(text: string, line: number): LineMatch[] {
     if (this.inKeyList) {
@@ -61,7 +74,7 @@ export class LineDetector {
       if (entry !== 'end') return text.includes(ALLOW_MARKER) ? [] : [{ ...entry, line }];
       this.inKeyList = false;
     }
-    const found: LineMatch[] = matchLine(text).map((m) => ({ ...m, line }));
+    const found: LineMatch[] = matchLine(text, this.rules).map((m) => ({ ...m, line }));
     if (opensKeyList(text)) this.inKeyList = true;
     const pending = this.pending;
     if (pending) {

@@ -27,7 +27,7 @@ function keyOf(root: string, file: string): string {
 }
 
 async function scanFile(file: string, key: string, collector: FindingCollector): Promise<void> {
-  const detector = new LineDetector();
+  const detector = new LineDetector(file);
   const stream = createReadStream(file);
   try {
     for await (const { text, line } of readLines(stream)) {

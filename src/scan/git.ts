@@ -47,7 +47,7 @@ export class DiffParser {
   private newLeft = 0;
   private newLine = 0;
   private inAddedLine = false;
-  private readonly detector = new LineDetector();
+  private detector = new LineDetector();
 
   constructor(private readonly collector: FindingCollector) {}
 
@@ -71,7 +71,7 @@ export class DiffParser {
   }
 
   private startFile(path: string | undefined): void {
-    this.detector.end();
+    this.detector = new LineDetector(path);
     const wanted = path !== undefined && this.collector.wants(path);
     this.place = wanted ? { file: path, key: path, ...this.commit } : undefined;
   }

@@ -1,7 +1,7 @@
 /** Each rule against a line it must report and a near miss it must not. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { matchLine } from './detect.js';
+import { matchLine, rulesFor } from './detect.js';
 import { RULES } from './rules.js';
 import { BASE64, BASE64URL, DIGITS, fake, fakeJwt, randomish } from './testing.js';
 
@@ -14,6 +14,8 @@ interface Case {
   /** The part of `hit` the rule must report as the secret. */
   secret: string;
   miss: string;
+  /** The scanned file, for rules limited to some formats. */
+  file?: string;
 }
 
 function hit(rule: string, before: string, secret: string, after: string, miss: string): Case {
@@ -100,20 +102,31 @@ const cases: Case[] = [
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression the scanner must ignore
   hit('dotenv-secret', '      DEPLOY_TOKEN: ', r(16), '', '      DEPLOY_TOKEN: ${{ secrets.DEPLOY_TOKEN }}'),
   hit('dotenv-secret', '  - REGISTRY_PASSWORD=', r(16), '', '  - REGISTRY_PASSWORD'),
+  {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a reference the scanner must ignore
+    ...hit('config-secret', '  password: ', r(16), '', '  password: ${DB_PASSWORD}'),
+    file: 'app/config.yml',
+  },
+  {
+    ...hit('config-secret', 'db.password=', r(16), ' # prod', 'db.password='),
+    file: 'application.properties',
+  },
+  { ...hit('config-secret', 'api_key = ', r(16), '', 'api_key = changeme-changeme'), file: 'conf/app.ini' },
   hit('generic-secret', 'const apiKey = "', r(20), '";', 'const apiKey = "aaaaaaaabbbbbbbb";'),
   hit('generic-secret', "  password: '", r(16), "',", "  password_file: '/run/secrets/db-password-file',"),
+  hit('generic-secret', 'token = "', r(16), '"', 'credentials: `withCredentials`'),
 ];
 
 for (const c of cases) {
   test(`${c.rule} reports ${c.hit.slice(0, 24)}…`, () => {
-    const found = matchLine(c.hit);
+    const found = matchLine(c.hit, rulesFor(c.file));
     assert.equal(found.length, 1, JSON.stringify(found.map((f) => f.ruleId)));
     assert.equal(found[0].ruleId, c.rule);
     assert.equal(found[0].secret, c.secret);
     assert.equal(found[0].column, c.hit.indexOf(c.secret) + 1);
   });
   test(`${c.rule} ignores the near miss ${c.miss.slice(0, 24)}…`, () => {
-    assert.deepEqual(matchLine(c.miss), []);
+    assert.deepEqual(matchLine(c.miss, rulesFor(c.file)), []);
   });
 }
 
@@ -128,4 +141,11 @@ test('every rule has a true-positive case', () => {
 test('every rule regex is global (matchAll needs it) and ids are unique', () => {
   for (const rule of RULES) assert.ok(rule.pattern.global, rule.id);
   assert.equal(new Set(RULES.map((rule) => rule.id)).size, RULES.length);
+});
+
+test('config-secret reads configuration files only: in code, `password: value` is usually a type or a variable', () => {
+  const line = `  password: ${r(16)}`;
+  assert.equal(matchLine(line, rulesFor('deploy/values.yaml')).length, 1);
+  assert.deepEqual(matchLine(line, rulesFor('src/types.ts')), []);
+  assert.deepEqual(matchLine(line), []);
 });

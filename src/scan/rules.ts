@@ -20,6 +20,8 @@ export interface Rule {
   minEntropy?: number;
   /** Matched secrets that are documented examples or placeholders, not secrets. */
   allow?: RegExp;
+  /** Only in files whose path matches: configuration formats, where values go unquoted. */
+  files?: RegExp;
   severity: Severity;
 }
 
@@ -33,6 +35,9 @@ const PLACEHOLDER =
 
 /** Assignment operators of code, YAML, JSON and shells: `=`, `:`, `:=`, `=>`, `==` is excluded below. */
 const ASSIGN = String.raw`["'\x60]?\s*(?::=|=>|=(?!=)|:)\s*`;
+
+/** The generic rules also pass over values of letters only: identifiers and words (`withCredentials`). */
+const WORD_OR_PLACEHOLDER = new RegExp(`${PLACEHOLDER.source}|^[A-Za-z]+$`, 'i');
 
 /** `token_name`, `secret_path`, `password_file`: names whose value names a secret rather than holding it. */
 const NOT_A_VALUE_NAME = '(?<![_.-](?:name|id|path|file|type|url|ref|header|field))';
@@ -189,6 +194,20 @@ export const RULES: Rule[] = [
     severity: 'medium',
   },
   {
+    // Unquoted values are normal in these formats; in code `password: string` is a type, hence `files`.
+    id: 'config-secret',
+    description: 'Secret in a configuration file (YAML, properties, INI, TOML)',
+    pattern: new RegExp(
+      String.raw`^\s*(?:-\s+)?[\w.-]*(?:password|passwd|pwd|secret|token|api_?key|apikey|access_?key|credential)[\w.-]*${NOT_A_VALUE_NAME}\s*[:=]\s*(?<secret>[^\s"'\x60#{}$|>&*!][^\s#]{7,199})\s*(?:#.*)?$`,
+      'gi',
+    ),
+    keywords: ['pass', 'pwd', 'secret', 'token', 'key', 'credential'],
+    minEntropy: 3.5,
+    allow: WORD_OR_PLACEHOLDER,
+    files: /\.(?:ya?ml|properties|ini|toml|conf|cfg)$/i,
+    severity: 'medium',
+  },
+  {
     id: 'generic-secret',
     description: 'Hard-coded password, secret, token or API key',
     pattern: new RegExp(
@@ -197,7 +216,7 @@ export const RULES: Rule[] = [
     ),
     keywords: ['pass', 'pwd', 'secret', 'token', 'key', 'credential'],
     minEntropy: 3.5,
-    allow: PLACEHOLDER,
+    allow: WORD_OR_PLACEHOLDER,
     severity: 'medium',
   },
 ];
