@@ -72,6 +72,11 @@ async function scanOneFile(
   if (!collector.wants(key)) return;
   try {
     const info = await stat(file);
+    // A FIFO or a device named on the command line could block the scan or never end.
+    if (!info.isFile()) {
+      collector.error(`cannot read ${file}: not a regular file`);
+      return;
+    }
     if (info.size > options.maxFileBytes) return;
   } catch (error) {
     collector.error(`cannot read ${file}: ${errorCode(error)}`);
