@@ -22,6 +22,7 @@ import {
 } from './parse-request.js';
 import { type QuotaRequest, refusedByQuota } from './rate-limit.js';
 import { RAW_PATHS, serveRaw } from './sys-raw.js';
+import { serveUi, type UiAssets } from './ui.js';
 
 export interface HandlerOptions {
   maxRequestBytes: number;
@@ -29,6 +30,8 @@ export interface HandlerOptions {
   maxRequestDurationMs?: number;
   /** The listener's X-Forwarded-For handling; without it the client is the TCP peer. */
   clientAddressOf?: ClientAddressOf;
+  /** The web UI's files when `ui = true`; without them `/` and `/ui` are 404s like any unknown path. */
+  ui?: UiAssets;
   log: Logger;
 }
 
@@ -63,6 +66,7 @@ async function serve(
     // Vault deletes an untrusted peer's header, so an audited x-forwarded-for never logs its claim.
     if (client.untrustedHeader) delete req.headers['x-forwarded-for'];
   }
+  if (options.ui && serveUi(options.ui, req, res)) return;
   const target = parseTarget(req.url ?? '/');
   if (!target) return writeJson(res, 404, { errors: [] });
   const method = req.method ?? 'GET';

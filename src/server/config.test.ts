@@ -152,3 +152,11 @@ test('x_forwarded_for_*: off without authorized addresses; Vault defaults reject
     /cannot be negative/,
   );
 });
+
+test('ui: off unless set; true, "true" and 1 turn it on; a value that is not a boolean stops the server', () => {
+  assert.equal(configFromObject(base).ui, false);
+  for (const on of [true, 'true', 1, 't']) assert.equal(configFromObject({ ...base, ui: on }).ui, true);
+  for (const off of [false, 'false', 0]) assert.equal(configFromObject({ ...base, ui: off }).ui, false);
+  for (const bad of ['yes', 'on', 2, ['true']])
+    assert.throws(() => configFromObject({ ...base, ui: bad }), /ui: expected a boolean/);
+});

@@ -99,6 +99,16 @@ function truthy(value: unknown): boolean {
   return value === true || value === 1 || ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(String(value));
 }
 
+/** A top-level flag such as `ui`: absent is false; anything ParseBool refuses stops the server, as in Vault. */
+function flagSetting(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (value === true || value === false) return value;
+  const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
+  throw invalid(`${name}: expected a boolean, got ${JSON.stringify(text.slice(0, 40))}`);
+}
+
 function stringOptions(body: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, String(v)]));
 }
@@ -241,7 +251,7 @@ export function configFromObject(raw: Record<string, unknown>, env: Env = {}): S
     storage: { type: storage.label, options: stringOptions(storage.body) },
     listeners,
     apiAddr: typeof raw.api_addr === 'string' ? raw.api_addr : undefined,
-    ui: truthy(raw.ui),
+    ui: flagSetting(raw.ui, 'ui'),
     defaultLeaseTtl,
     maxLeaseTtl,
     logLevel,

@@ -11,6 +11,7 @@ import { forwardedForResolver } from '../http/forwarded-for.js';
 import { createHandler } from '../http/handler.js';
 import { createListener, type Listener } from '../http/listener/index.js';
 import { parseGoBool } from '../http/parse-request.js';
+import { defaultUiDirectories, loadUiAssets } from '../http/ui.js';
 import { openStorage } from '../storage/index.js';
 import type { ServerConfig } from './config.js';
 
@@ -72,11 +73,13 @@ export async function startServer(
   const listeners: Listener[] = [];
   const addresses: string[] = [];
   try {
+    const ui = config.ui ? await loadUiAssets(defaultUiDirectories()) : undefined;
     for (const listenerConfig of config.listeners) {
       const handler = createHandler(core, {
         maxRequestBytes: listenerConfig.maxRequestBytes,
         maxRequestDurationMs: listenerConfig.maxRequestDurationMs,
         clientAddressOf: listenerConfig.forwardedFor && forwardedForResolver(listenerConfig.forwardedFor),
+        ui,
         log,
       });
       const tls = listenerConfig.tlsDisable
