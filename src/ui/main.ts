@@ -20,6 +20,8 @@ const nav = document.getElementById('nav')!;
 const notice = document.getElementById('notice')!;
 /** Bumped on every render and on sign-out: a slow response for an older view is dropped. */
 let generation = 0;
+/** A message that outlives the next render (why the user was signed out). */
+let carriedNotice: string | undefined;
 
 const routes: Record<string, View> = {
   'sign-in': signIn,
@@ -77,7 +79,7 @@ export async function signOut(message?: string): Promise<void> {
   main.replaceChildren();
   notice.replaceChildren();
   if (token && loggedIn) await api('POST', 'auth/token/revoke-self', { token }).catch(() => undefined);
-  if (message) showNotice(message, 'info');
+  carriedNotice = message;
   if (location.hash === '#/sign-in') await render();
   else location.replace('#/sign-in');
 }
@@ -122,6 +124,8 @@ async function render(): Promise<void> {
     location.replace(currentToken() ? '#/secrets' : '#/sign-in');
     return;
   }
+  if (carriedNotice) showNotice(carriedNotice, 'info');
+  carriedNotice = undefined;
   const context: ViewContext = {
     route: route.name,
     params: route.params,

@@ -1,0 +1,237 @@
+/**
+ * The web UI in a real browser (Debian's Chromium through playwright-core) against a real server with
+ * `ui = true`: sign-in, KV v2 end to end, and SECURITY.md K6 (HTML in values stays text, the CSP,
+ * nothing of one user left for the next after sign-out, the token never in localStorage).
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { removeServerDir, startTestServer, type TestServer } from './helpers/server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+let server: TestServer;
+let browser: Browser;
+
+before(async () => {
+  server = await startTestServer({ storage: 'inmem', extraConfig: 'ui = true' });
+  const root = server.rootToken;
+  const ok = async (method: string, path: string, body: unknown) => {
+    const res = await server.api(method, path, body, root);
+    assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${res.text}`);
+  };
+  await ok('POST', 'sys/mounts/secret', { type: 'kv', options: { version: '2' } });
+  await ok('POST', 'sys/auth/userpass', { type: 'userpass' });
+  await ok('PUT', 'sys/policies/acl/alice', {
+    policy:
+      'path "secret/data/alice/*" { capabilities = ["read", "list"] }\npath "secret/metadata/*" { capabilities = ["read", "list"] }',
+  });
+  await ok('PUT', 'sys/policies/acl/bob', { policy: 'path "secret/data/bob/*" { capabilities = ["read"] }' });
+  await ok('POST', 'auth/userpass/users/alice', { password: 'alice-password-1', policies: 'alice' });
+  await ok('POST', 'auth/userpass/users/bob', { password: 'bob-password-22', policies: 'bob' });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (server) await removeServerDir(server);
+});
+
+async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ baseURL: server.address });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  page.on('dialog', (dialog) => void dialog.accept());
+  return { context, page };
+}
+
+async function signInWithToken(page: Page, token: string) {
+  await page.goto('/');
+  await page.locator('#token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Secrets engines' }).waitFor();
+}
+
+async function signInWithPassword(page: Page, username: string, password: string) {
+  await page.goto('/ui/');
+  await page.locator('#method').selectOption('userpass');
+  assert.equal(await page.locator('#mount').inputValue(), 'userpass');
+  await page.locator('#username').fill(username);
+  await page.locator('#password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Secrets engines' }).waitFor();
+}
+
+/** Everything the tab keeps: the page's text and both web storages. */
+async function tabContents(page: Page): Promise<string> {
+  // textContent, not innerText: hidden elements count too.
+  const text = (await page.locator('body').textContent()) ?? '';
+  const storage = await page.evaluate('JSON.stringify([{ ...sessionStorage }, { ...localStorage }])');
+  return `${text}\n${String(storage)}`;
+}
+
+test('happy path: sign in with a token, create a KV v2 secret, read it, write a version, delete it', async () => {
+  const { context, page } = await newPage();
+  try {
+    await signInWithToken(page, server.rootToken);
+    await page.getByRole('link', { name: 'secret/' }).click();
+    await page.getByRole('link', { name: 'Create secret' }).click();
+    await page.locator('#path').fill('app/db');
+    await page.getByLabel('Key').fill('password');
+    await page.locator('input.kv-value').fill('first-value-123');
+    await page.getByRole('button', { name: 'Save' }).click();
+    const value = page.getByTestId('value-password');
+    await value.waitFor();
+    assert.equal(await value.textContent(), '••••••••', 'masked until revealed');
+    await page.getByRole('button', { name: 'Reveal password' }).click();
+    assert.equal(await value.textContent(), 'first-value-123');
+
+    await page.getByRole('link', { name: 'Create new version' }).click();
+    await page.locator('input.kv-value').fill('second-value-456');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Versions (current: 2)').waitFor();
+    await page.getByRole('button', { name: 'Reveal password' }).click();
+    assert.equal(await page.getByTestId('value-password').textContent(), 'second-value-456');
+    const read = await server.api('GET', 'secret/data/app/db', undefined, server.rootToken);
+    assert.deepEqual(read.body.data.data, { password: 'second-value-456' });
+    assert.equal(read.body.data.metadata.version, 2);
+
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByTestId('deleted').waitFor();
+    const deleted = await server.api('GET', 'secret/metadata/app/db', undefined, server.rootToken);
+    assert.notEqual(deleted.body.data.versions['2'].deletion_time, '');
+    assert.equal(deleted.body.data.versions['1'].deletion_time, '');
+
+    // Check-and-set: an edit opened at version 2 is refused once someone else wrote version 3.
+    await page.getByRole('link', { name: 'Create new version' }).click();
+    await page.locator('input.kv-key').fill('password');
+    await page.locator('input.kv-value').fill('third-from-ui');
+    const other = await server.api(
+      'POST',
+      'secret/data/app/db',
+      { data: { password: 'v3' } },
+      server.rootToken,
+    );
+    assert.equal(other.status, 200);
+    await page.getByRole('button', { name: 'Save' }).click();
+    assert.match(String(await page.getByTestId('notice').textContent()), /check-and-set/);
+    const latest = await server.api('GET', 'secret/data/app/db', undefined, server.rootToken);
+    assert.deepEqual(latest.body.data.data, { password: 'v3' });
+  } finally {
+    await context.close();
+  }
+});
+
+test('K6: HTML and script in a KV value are shown as text, never run, under a strict CSP', async () => {
+  const html = '<img src=x onerror="window.__xss=1">';
+  const script = '<script>window.__xss=2</script>';
+  const write = await server.api(
+    'POST',
+    'secret/data/xss',
+    { data: { html, script, '<b onmouseover="window.__xss=3">key</b>': 'v' } },
+    server.rootToken,
+  );
+  assert.equal(write.status, 200);
+  const { context, page } = await newPage();
+  try {
+    const response = await page.goto('/ui/');
+    const csp = response?.headers()['content-security-policy'] ?? '';
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-inline/);
+    await signInWithToken(page, server.rootToken);
+    await page.goto('/ui/#/show/secret/xss');
+    await page.getByRole('button', { name: 'Reveal html' }).click();
+    await page.getByRole('button', { name: 'Reveal script' }).click();
+    assert.equal(await page.getByTestId('value-html').textContent(), html);
+    assert.equal(await page.getByTestId('value-script').textContent(), script);
+    assert.ok(await page.getByText(html, { exact: true }).isVisible(), 'the markup is visible as text');
+    await page.getByText('<b onmouseover="window.__xss=3">key</b>').hover();
+    assert.equal(await page.locator('table.secret img, table.secret script, table.secret b').count(), 0);
+    assert.equal(await page.evaluate('typeof window.__xss'), 'undefined');
+    // The CSP itself: an inline script injected by any other means would not run either.
+    const blocked = await page.evaluate(`(() => {
+      const s = document.createElement('script');
+      s.textContent = 'window.__inline = 1';
+      document.body.appendChild(s);
+      return typeof window.__inline;
+    })()`);
+    assert.equal(blocked, 'undefined');
+  } finally {
+    await context.close();
+  }
+});
+
+test('K6: after alice signs out, bob in the same tab sees nothing of hers, even with the back button', async () => {
+  const aliceValue = 'alice-only-value-7f3a';
+  const write = await server.api(
+    'POST',
+    'secret/data/alice/cfg',
+    { data: { api_key: aliceValue } },
+    server.rootToken,
+  );
+  assert.equal(write.status, 200);
+  const { context, page } = await newPage();
+  try {
+    await signInWithPassword(page, 'alice', 'alice-password-1');
+    const aliceToken = String(await page.evaluate("sessionStorage.getItem('coffer.token')"));
+    assert.match(aliceToken, /^hvs\./);
+    assert.equal(await page.evaluate('localStorage.length'), 0, 'the token is never in localStorage');
+    await page.getByRole('link', { name: 'secret/' }).click();
+    await page.getByRole('link', { name: 'alice/' }).click();
+    await page.getByRole('link', { name: 'cfg' }).click();
+    await page.getByRole('button', { name: 'Reveal api_key' }).click();
+    assert.equal(await page.getByTestId('value-api_key').textContent(), aliceValue);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('#token').waitFor();
+    const afterSignOut = await tabContents(page);
+    assert.ok(!afterSignOut.includes(aliceValue));
+    assert.ok(!afterSignOut.includes(aliceToken));
+    // Signing out revoked the token the UI logged in for.
+    assert.equal((await server.api('GET', 'auth/token/lookup-self', undefined, aliceToken)).status, 403);
+
+    await signInWithPassword(page, 'bob', 'bob-password-22');
+    for (let step = 0; step < 3; step++) {
+      await page.goBack();
+      await page.waitForTimeout(300);
+      assert.ok(!(await tabContents(page)).includes(aliceValue), `back ${step + 1}`);
+    }
+    await page.goto('/ui/#/show/secret/alice%2Fcfg');
+    await page.getByTestId('notice').waitFor();
+    assert.match(String(await page.getByTestId('notice').textContent()), /permission denied/);
+    const bobsTab = await tabContents(page);
+    assert.ok(!bobsTab.includes(aliceValue), 'no value of alice on screen or in storage');
+    assert.ok(!bobsTab.includes(aliceToken));
+    assert.ok(!bobsTab.includes('api_key'));
+  } finally {
+    await context.close();
+  }
+});
+
+test('a token revoked elsewhere ends the session on its next 403', async () => {
+  const { context, page } = await newPage();
+  try {
+    await signInWithPassword(page, 'bob', 'bob-password-22');
+    const token = String(await page.evaluate("sessionStorage.getItem('coffer.token')"));
+    const revoke = await server.api('POST', 'auth/token/revoke', { token }, server.rootToken);
+    assert.equal(revoke.status, 204);
+    await page.getByRole('link', { name: 'Token' }).click();
+    await page.locator('#token').waitFor();
+    assert.match(String(await page.getByTestId('notice').textContent()), /session has ended/);
+    assert.equal(await page.evaluate('sessionStorage.length'), 0);
+  } finally {
+    await context.close();
+  }
+});
