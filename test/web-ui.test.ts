@@ -21,10 +21,15 @@ const ARGS = [
 ];
 
 let server: TestServer;
+/** The same server without `ui = true`, Coffer's default. */
+let noUi: TestServer;
 let browser: Browser;
 
 before(async () => {
-  server = await startTestServer({ storage: 'inmem', extraConfig: 'ui = true' });
+  [server, noUi] = await Promise.all([
+    startTestServer({ storage: 'inmem', extraConfig: 'ui = true' }),
+    startTestServer({ storage: 'inmem' }),
+  ]);
   const root = server.rootToken;
   const ok = async (method: string, path: string, body: unknown) => {
     const res = await server.api(method, path, body, root);
@@ -44,8 +49,26 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await server?.stop();
-  if (server) await removeServerDir(server);
+  for (const s of [server, noUi]) {
+    await s?.stop();
+    if (s) await removeServerDir(s);
+  }
+});
+
+test('/ redirects to /ui/ with ui = true; without it neither is served; the API is never cached', async () => {
+  const root = await fetch(`${server.address}/`, { redirect: 'manual' });
+  assert.equal(root.status, 307);
+  assert.equal(root.headers.get('location'), '/ui/');
+  const page = await fetch(`${server.address}/ui/`);
+  assert.equal(page.status, 200);
+  assert.equal(page.headers.get('cache-control'), 'no-store');
+  assert.equal(page.headers.get('x-frame-options'), 'DENY');
+  assert.match(await page.text(), /<script type="module" src="\/ui\/main.js">/);
+  for (const path of ['/', '/ui', '/ui/', '/ui/main.js'])
+    assert.equal((await fetch(`${noUi.address}${path}`, { redirect: 'manual' })).status, 404, path);
+  await server.api('POST', 'secret/data/cache-check', { data: { k: 'v' } }, server.rootToken);
+  const read = await server.api('GET', 'secret/data/cache-check', undefined, server.rootToken);
+  assert.equal(read.headers.get('cache-control'), 'no-store');
 });
 
 async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
@@ -133,6 +156,50 @@ test('happy path: sign in with a token, create a KV v2 secret, read it, write a 
   }
 });
 
+test('policies: create, read, edit and delete an ACL policy; the token panel shows root', async () => {
+  const { context, page } = await newPage();
+  const policyOf = async () =>
+    await server.api('GET', 'sys/policies/acl/ui-made', undefined, server.rootToken);
+  try {
+    await signInWithToken(page, server.rootToken);
+    await page.getByRole('link', { name: 'Policies' }).click();
+    await page.getByRole('link', { name: 'Create policy' }).click();
+    await page.locator('#policy-name').fill('ui-made');
+    await page.locator('#policy-body').fill('path "secret/data/ui/*" { capabilities = ["read"] }');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('policy-text').waitFor();
+    assert.match(String(await page.getByTestId('policy-text').textContent()), /secret\/data\/ui\/\*/);
+    assert.match((await policyOf()).body.data.policy, /secret\/data\/ui/);
+
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.locator('#policy-body').fill('path "secret/data/other/*" { capabilities = ["list"] }');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('secret/data/other/*', { exact: false }).waitFor();
+    assert.match((await policyOf()).body.data.policy, /secret\/data\/other/);
+
+    // A policy that does not parse is refused with the server's own error.
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.locator('#policy-body').fill('path "x" { capabilities = ');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByTestId('notice').waitFor();
+    assert.match((await policyOf()).body.data.policy, /secret\/data\/other/);
+
+    await page.goto('/ui/#/policy/ui-made');
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByTestId('policies').waitFor();
+    assert.equal((await policyOf()).status, 404);
+    assert.equal(await page.getByRole('link', { name: 'ui-made' }).count(), 0);
+
+    await page.getByRole('link', { name: 'Token' }).click();
+    const panel = page.getByTestId('token');
+    await panel.waitFor();
+    assert.match(String(await panel.textContent()), /Policiesroot/);
+    assert.match(String(await panel.textContent()), /never expires/);
+  } finally {
+    await context.close();
+  }
+});
+
 test('K6: HTML and script in a KV value are shown as text, never run, under a strict CSP', async () => {
   const html = '<img src=x onerror="window.__xss=1">';
   const script = '<script>window.__xss=2</script>';
@@ -205,7 +272,7 @@ test('K6: after alice signs out, bob in the same tab sees nothing of hers, even 
     await signInWithPassword(page, 'bob', 'bob-password-22');
     for (let step = 0; step < 3; step++) {
       await page.goBack();
-      await page.waitForTimeout(300);
+      await page.waitForTimeout(200);
       assert.ok(!(await tabContents(page)).includes(aliceValue), `back ${step + 1}`);
     }
     await page.goto('/ui/#/show/secret/alice%2Fcfg');
@@ -223,11 +290,28 @@ test('K6: after alice signs out, bob in the same tab sees nothing of hers, even 
 test('a token revoked elsewhere ends the session on its next 403', async () => {
   const { context, page } = await newPage();
   try {
+    // A wrong password: the API's own error, and no session.
+    await page.goto('/ui/');
+    await page.locator('#method').selectOption('userpass');
+    await page.locator('#username').fill('bob');
+    await page.locator('#password').fill('not-bobs-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    assert.match(String(await page.getByTestId('notice').textContent()), /invalid username or password/);
+    assert.equal(await page.evaluate('sessionStorage.length'), 0);
     await signInWithPassword(page, 'bob', 'bob-password-22');
     const token = String(await page.evaluate("sessionStorage.getItem('coffer.token')"));
+    await page.getByRole('link', { name: 'Token' }).click();
+    await page.getByTestId('token').waitFor();
+    assert.match(
+      String(await page.getByTestId('token').textContent()),
+      /Policiesbob, default|Policiesdefault, bob/,
+    );
+    await page.getByRole('button', { name: 'Renew' }).click();
+    await page.getByTestId('token').waitFor();
+    assert.equal(await page.getByTestId('notice').count(), 0, 'renewing raised no error');
     const revoke = await server.api('POST', 'auth/token/revoke', { token }, server.rootToken);
     assert.equal(revoke.status, 204);
-    await page.getByRole('link', { name: 'Token' }).click();
+    await page.getByRole('link', { name: 'Secrets' }).click();
     await page.locator('#token').waitFor();
     assert.match(String(await page.getByTestId('notice').textContent()), /session has ended/);
     assert.equal(await page.evaluate('sessionStorage.length'), 0);
