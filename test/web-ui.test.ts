@@ -36,6 +36,7 @@ before(async () => {
     assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${res.text}`);
   };
   await ok('POST', 'sys/mounts/secret', { type: 'kv', options: { version: '2' } });
+  await ok('POST', 'sys/mounts/kv1', { type: 'kv', options: { version: '1' } });
   await ok('POST', 'sys/auth/userpass', { type: 'userpass' });
   await ok('PUT', 'sys/policies/acl/alice', {
     policy:
@@ -151,6 +152,24 @@ test('happy path: sign in with a token, create a KV v2 secret, read it, write a 
     assert.match(String(await page.getByTestId('notice').textContent()), /check-and-set/);
     const latest = await server.api('GET', 'secret/data/app/db', undefined, server.rootToken);
     assert.deepEqual(latest.body.data.data, { password: 'v3' });
+
+    // KV v1: the same screens on the mount's own paths.
+    await page.locator('#nav').getByRole('link', { name: 'Secrets' }).click();
+    await page.getByRole('link', { name: 'kv1/' }).click();
+    await page.getByText('No secrets here yet.').waitFor();
+    await page.getByRole('link', { name: 'Create secret' }).click();
+    await page.locator('#path').fill('team/token');
+    await page.locator('input.kv-key').fill('value');
+    await page.locator('input.kv-value').fill('v1-value-789');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Reveal value' }).click();
+    assert.equal(await page.getByTestId('value-value').textContent(), 'v1-value-789');
+    assert.deepEqual((await server.api('GET', 'kv1/team/token', undefined, server.rootToken)).body.data, {
+      value: 'v1-value-789',
+    });
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No secrets here yet.').waitFor();
+    assert.equal((await server.api('GET', 'kv1/team/token', undefined, server.rootToken)).status, 404);
   } finally {
     await context.close();
   }
@@ -311,7 +330,7 @@ test('a token revoked elsewhere ends the session on its next 403', async () => {
     assert.equal(await page.getByTestId('notice').count(), 0, 'renewing raised no error');
     const revoke = await server.api('POST', 'auth/token/revoke', { token }, server.rootToken);
     assert.equal(revoke.status, 204);
-    await page.getByRole('link', { name: 'Secrets' }).click();
+    await page.locator('#nav').getByRole('link', { name: 'Secrets' }).click();
     await page.locator('#token').waitFor();
     assert.match(String(await page.getByTestId('notice').textContent()), /session has ended/);
     assert.equal(await page.evaluate('sessionStorage.length'), 0);
