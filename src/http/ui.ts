@@ -5,6 +5,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 interface Asset {
   body: Buffer;
@@ -26,7 +27,7 @@ export interface UiDirectories {
 
 /** The UI's own files where both `src/http/ui.ts` (tsx) and `dist/http/ui.js` find them. */
 export function defaultUiDirectories(): UiDirectories {
-  const root = new URL('../../', import.meta.url).pathname;
+  const root = fileURLToPath(new URL('../../', import.meta.url));
   return { pages: join(root, 'src/ui'), scripts: join(root, 'dist/ui') };
 }
 

@@ -61,3 +61,8 @@ export function link(segments: string[], label: Child, props: Props = {}): HTMLA
 export function routeHref(segments: string[]): string {
   return `#/${segments.map((s) => encodeURIComponent(s)).join('/')}`;
 }
+
+/** A labelled form control. */
+export function field(label: string, id: string, input: HTMLElement): HTMLElement {
+  return el('div', { class: 'field' }, el('label', { for: id }, label), input);
+}

@@ -4,10 +4,9 @@
  * other silently.
  */
 import { api } from '../api.js';
-import { el } from '../dom.js';
+import { el, field } from '../dom.js';
 import { dataPath, mountVersion } from '../kv.js';
 import { breadcrumbs } from './kv-list.js';
-import { field } from './sign-in.js';
 import type { ViewContext } from './view.js';
 
 export async function kvEdit(context: ViewContext): Promise<Node> {
@@ -24,7 +23,7 @@ export async function kvEdit(context: ViewContext): Promise<Node> {
   const pathInput = el('input', {
     id: 'path',
     name: 'path',
-    value: creating ? param : param,
+    value: param,
     autocomplete: 'off',
   });
   pathInput.readOnly = !creating;
@@ -59,7 +58,7 @@ export async function kvEdit(context: ViewContext): Promise<Node> {
   return el(
     'form',
     { class: 'card', onsubmit: (event) => void submit(event) },
-    breadcrumbs(mount, creating ? param : param),
+    breadcrumbs(mount, param),
     el(
       'h2',
       {},

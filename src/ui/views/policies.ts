@@ -1,7 +1,6 @@
 /** ACL policies (sys/policies/acl): list, read, create, edit and delete. */
 import { api, apiPath } from '../api.js';
-import { el, link } from '../dom.js';
-import { field } from './sign-in.js';
+import { el, field, link } from '../dom.js';
 import type { ViewContext } from './view.js';
 
 export async function policyList(): Promise<Node> {

@@ -1,6 +1,6 @@
 /** Sign in with a token, or with userpass or LDAP on a mount path of the user's choice. */
 import { api, apiPath } from '../api.js';
-import { el } from '../dom.js';
+import { el, field } from '../dom.js';
 import { currentToken, keepToken, type SignInMethod } from '../session.js';
 import type { ViewContext } from './view.js';
 
@@ -68,8 +68,4 @@ export async function signIn(context: ViewContext): Promise<Node> {
     loginFields,
     el('button', { type: 'submit', class: 'primary' }, 'Sign in'),
   );
-}
-
-export function field(label: string, id: string, input: HTMLElement): HTMLElement {
-  return el('div', { class: 'field' }, el('label', { for: id }, label), input);
 }
