@@ -309,6 +309,26 @@ test('K6: after alice signs out, bob in the same tab sees nothing of hers, even 
 test('a token revoked elsewhere ends the session on its next 403', async () => {
   const { context, page } = await newPage();
   try {
+    // A token that is not valid never becomes the session; one without the default policy (so without
+    // lookup-self) can still sign in, and a 403 on what it may not read does not sign it out.
+    await page.goto('/ui/');
+    await page.locator('#token').fill('hvs.not-a-real-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    assert.match(String(await page.getByTestId('notice').textContent()), /permission denied/);
+    assert.equal(await page.evaluate('sessionStorage.length'), 0);
+    const bare = await server.api(
+      'POST',
+      'auth/token/create',
+      { policies: ['bob'], no_default_policy: true, ttl: '10m' },
+      server.rootToken,
+    );
+    await signInWithToken(page, bare.body.auth.client_token);
+    await page.locator('#nav').getByRole('link', { name: 'Token' }).click();
+    await page.getByTestId('notice').waitFor();
+    assert.equal(await page.evaluate("sessionStorage.getItem('coffer.token')"), bare.body.auth.client_token);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('#token').waitFor();
+
     // A wrong password: the API's own error, and no session.
     await page.goto('/ui/');
     await page.locator('#method').selectOption('userpass');

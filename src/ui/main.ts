@@ -84,20 +84,27 @@ export async function signOut(message?: string): Promise<void> {
   else location.replace('#/sign-in');
 }
 
-/** A 403 may mean the token itself is gone (expired, revoked): then the session ends. */
+/**
+ * A 403 may mean the token itself is gone (expired, revoked): then the session ends. The probe is
+ * sys/internal/ui/mounts, which any valid token may read (whatever its policies) and which refuses
+ * only a token that is not valid.
+ */
 async function handleError(error: unknown, view: number): Promise<void> {
   if (error instanceof ApiError && error.status === 403 && currentToken()) {
-    const stillValid = await api('GET', 'auth/token/lookup-self').then(
-      () => true,
-      (e: unknown) => !(e instanceof ApiError && e.status === 403),
-    );
-    if (!stillValid) {
+    if (!(await tokenIsValid())) {
       await signOut('Your session has ended. Sign in again.');
       return;
     }
   }
   if (view !== generation) return;
   showNotice(messageOf(error));
+}
+
+function tokenIsValid(): Promise<boolean> {
+  return api('GET', 'sys/internal/ui/mounts').then(
+    () => true,
+    (e: unknown) => !(e instanceof ApiError && e.status === 403),
+  );
 }
 
 export function messageOf(error: unknown): string {

@@ -43,8 +43,9 @@ export async function signIn(context: ViewContext): Promise<Node> {
     const chosen = method.value as SignInMethod;
     try {
       if (chosen === 'token') {
-        // Checked before it is kept, so a mistyped token never becomes the session.
-        await api('GET', 'auth/token/lookup-self', { token: token.value.trim() });
+        // Checked before it is kept, so a mistyped token never becomes the session. The probe works for
+        // a valid token whatever its policies (lookup-self needs the default policy).
+        await api('GET', 'sys/internal/ui/mounts', { token: token.value.trim() });
         keepToken(token.value.trim(), 'token');
       } else {
         const path = apiPath('auth', mount.value.trim() || DEFAULT_MOUNTS[chosen], 'login', username.value);
