@@ -43,6 +43,7 @@ before(async () => {
       'path "secret/data/alice/*" { capabilities = ["read", "list"] }\npath "secret/metadata/*" { capabilities = ["read", "list"] }',
   });
   await ok('PUT', 'sys/policies/acl/bob', { policy: 'path "secret/data/bob/*" { capabilities = ["read"] }' });
+  await ok('POST', 'secret/data/bob/note', { data: { text: 'for bob' } });
   await ok('POST', 'auth/userpass/users/alice', { password: 'alice-password-1', policies: 'alice' });
   await ok('POST', 'auth/userpass/users/bob', { password: 'bob-password-22', policies: 'bob' });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
@@ -339,7 +340,12 @@ test('a token revoked elsewhere ends the session on its next 403', async () => {
     assert.equal(await page.evaluate('sessionStorage.length'), 0);
     await signInWithPassword(page, 'bob', 'bob-password-22');
     const token = String(await page.evaluate("sessionStorage.getItem('coffer.token')"));
-    await page.getByRole('link', { name: 'Token' }).click();
+    // bob may read data/ but not metadata/: the secret shows, without its versions, and no error.
+    await page.goto('/ui/#/show/secret/bob%2Fnote');
+    await page.getByTestId('value-text').waitFor();
+    assert.equal(await page.getByTestId('notice').count(), 0);
+    assert.equal(await page.getByTestId('versions').count(), 0);
+    await page.locator('#nav').getByRole('link', { name: 'Token' }).click();
     await page.getByTestId('token').waitFor();
     assert.match(
       String(await page.getByTestId('token').textContent()),

@@ -2,7 +2,7 @@
  * One KV secret: its keys with values masked until revealed, copy buttons, and for v2 its versions,
  * a soft delete and undelete. A value is put into the page only when revealed, and only as text.
  */
-import { api, apiPath } from '../api.js';
+import { ApiError, api, apiPath } from '../api.js';
 import { el, link } from '../dom.js';
 import { dataPath, type KvVersion, metadataPath, mountVersion } from '../kv.js';
 import { breadcrumbs } from './kv-list.js';
@@ -46,7 +46,7 @@ export async function kvSecret(context: ViewContext): Promise<Node> {
   } else {
     section.append(valueTable(context, data ?? {}));
   }
-  if (kv === 2) section.append(await versionList(mount, path, Number(meta?.version ?? 0)));
+  if (kv === 2) section.append(await versionList(mount, path, Number(meta?.version ?? 0)).catch(noVersions));
   return section;
 }
 
@@ -108,6 +108,12 @@ async function versionList(mount: string, path: string, shownVersion: number): P
     el('h2', {}, `Versions (current: ${String(body?.data?.current_version ?? '')})`),
     el('table', {}, el('tbody', {}, ...rows)),
   );
+}
+
+/** A policy may allow reading data/ but not metadata/: the secret is still shown, without its history. */
+function noVersions(error: unknown): Node {
+  if (!(error instanceof ApiError && error.status === 403)) throw error;
+  return el('p', { class: 'muted' }, 'Versions are not shown: this token cannot read the metadata.');
 }
 
 async function remove(context: ViewContext, kv: KvVersion, mount: string, path: string, parent: string) {
