@@ -23,6 +23,12 @@ test('dev mode prints an address and a root token that work, and stores it for t
     assert.equal(mounts.body.data['secret/'].options.version, '2');
     assert.equal(await readFile(tokenPath, 'utf8'), 'dev-root');
     assert.equal((await stat(tokenPath)).mode & 0o777, 0o600);
+    // As Vault's dev server: the web UI is on, and / leads to it.
+    const root = await fetch(`${address}/`, { redirect: 'manual' });
+    assert.equal(root.headers.get('location'), '/ui/');
+    const ui = await fetch(`${address}/ui/`);
+    assert.equal(ui.status, 200);
+    assert.match(ui.headers.get('content-security-policy') ?? '', /default-src 'none'/);
   } finally {
     child.kill('SIGTERM');
     await rm(dir, { recursive: true, force: true });
