@@ -81,6 +81,17 @@ async function newPage(): Promise<{ context: BrowserContext; page: Page }> {
   return { context, page };
 }
 
+let rootSession: { context: BrowserContext; page: Page } | undefined;
+
+/** One tab signed in as root, shared by the tests that act as root; the K6 tests open their own. */
+async function rootPage(): Promise<Page> {
+  if (!rootSession) {
+    rootSession = await newPage();
+    await signInWithToken(rootSession.page, server.rootToken);
+  }
+  return rootSession.page;
+}
+
 async function signInWithToken(page: Page, token: string) {
   await page.goto('/');
   await page.locator('#token').fill(token);
@@ -107,117 +118,107 @@ async function tabContents(page: Page): Promise<string> {
 }
 
 test('happy path: sign in with a token, create a KV v2 secret, read it, write a version, delete it', async () => {
-  const { context, page } = await newPage();
-  try {
-    await signInWithToken(page, server.rootToken);
-    await page.getByRole('link', { name: 'secret/' }).click();
-    await page.getByRole('link', { name: 'Create secret' }).click();
-    await page.locator('#path').fill('app/db');
-    await page.getByLabel('Key').fill('password');
-    await page.locator('input.kv-value').fill('first-value-123');
-    await page.getByRole('button', { name: 'Save' }).click();
-    const value = page.getByTestId('value-password');
-    await value.waitFor();
-    assert.equal(await value.textContent(), '••••••••', 'masked until revealed');
-    await page.getByRole('button', { name: 'Reveal password' }).click();
-    assert.equal(await value.textContent(), 'first-value-123');
+  const page = await rootPage();
+  await page.getByRole('link', { name: 'secret/' }).click();
+  await page.getByRole('link', { name: 'Create secret' }).click();
+  await page.locator('#path').fill('app/db');
+  await page.getByLabel('Key').fill('password');
+  await page.locator('input.kv-value').fill('first-value-123');
+  await page.getByRole('button', { name: 'Save' }).click();
+  const value = page.getByTestId('value-password');
+  await value.waitFor();
+  assert.equal(await value.textContent(), '••••••••', 'masked until revealed');
+  await page.getByRole('button', { name: 'Reveal password' }).click();
+  assert.equal(await value.textContent(), 'first-value-123');
 
-    await page.getByRole('link', { name: 'Create new version' }).click();
-    await page.locator('input.kv-value').fill('second-value-456');
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByText('Versions (current: 2)').waitFor();
-    await page.getByRole('button', { name: 'Reveal password' }).click();
-    assert.equal(await page.getByTestId('value-password').textContent(), 'second-value-456');
-    const read = await server.api('GET', 'secret/data/app/db', undefined, server.rootToken);
-    assert.deepEqual(read.body.data.data, { password: 'second-value-456' });
-    assert.equal(read.body.data.metadata.version, 2);
+  await page.getByRole('link', { name: 'Create new version' }).click();
+  await page.locator('input.kv-value').fill('second-value-456');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('Versions (current: 2)').waitFor();
+  await page.getByRole('button', { name: 'Reveal password' }).click();
+  assert.equal(await page.getByTestId('value-password').textContent(), 'second-value-456');
+  const read = await server.api('GET', 'secret/data/app/db', undefined, server.rootToken);
+  assert.deepEqual(read.body.data.data, { password: 'second-value-456' });
+  assert.equal(read.body.data.metadata.version, 2);
 
-    await page.getByRole('button', { name: 'Delete' }).click();
-    await page.getByTestId('deleted').waitFor();
-    const deleted = await server.api('GET', 'secret/metadata/app/db', undefined, server.rootToken);
-    assert.notEqual(deleted.body.data.versions['2'].deletion_time, '');
-    assert.equal(deleted.body.data.versions['1'].deletion_time, '');
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await page.getByTestId('deleted').waitFor();
+  const deleted = await server.api('GET', 'secret/metadata/app/db', undefined, server.rootToken);
+  assert.notEqual(deleted.body.data.versions['2'].deletion_time, '');
+  assert.equal(deleted.body.data.versions['1'].deletion_time, '');
 
-    // Check-and-set: an edit opened at version 2 is refused once someone else wrote version 3.
-    await page.getByRole('link', { name: 'Create new version' }).click();
-    await page.locator('input.kv-key').fill('password');
-    await page.locator('input.kv-value').fill('third-from-ui');
-    const other = await server.api(
-      'POST',
-      'secret/data/app/db',
-      { data: { password: 'v3' } },
-      server.rootToken,
-    );
-    assert.equal(other.status, 200);
-    await page.getByRole('button', { name: 'Save' }).click();
-    assert.match(String(await page.getByTestId('notice').textContent()), /check-and-set/);
-    const latest = await server.api('GET', 'secret/data/app/db', undefined, server.rootToken);
-    assert.deepEqual(latest.body.data.data, { password: 'v3' });
+  // Check-and-set: an edit opened at version 2 is refused once someone else wrote version 3.
+  await page.getByRole('link', { name: 'Create new version' }).click();
+  await page.locator('input.kv-key').fill('password');
+  await page.locator('input.kv-value').fill('third-from-ui');
+  const other = await server.api(
+    'POST',
+    'secret/data/app/db',
+    { data: { password: 'v3' } },
+    server.rootToken,
+  );
+  assert.equal(other.status, 200);
+  await page.getByRole('button', { name: 'Save' }).click();
+  assert.match(String(await page.getByTestId('notice').textContent()), /check-and-set/);
+  const latest = await server.api('GET', 'secret/data/app/db', undefined, server.rootToken);
+  assert.deepEqual(latest.body.data.data, { password: 'v3' });
 
-    // KV v1: the same screens on the mount's own paths.
-    await page.locator('#nav').getByRole('link', { name: 'Secrets' }).click();
-    await page.getByRole('link', { name: 'kv1/' }).click();
-    await page.getByText('No secrets here yet.').waitFor();
-    await page.getByRole('link', { name: 'Create secret' }).click();
-    await page.locator('#path').fill('team/token');
-    await page.locator('input.kv-key').fill('value');
-    await page.locator('input.kv-value').fill('v1-value-789');
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByRole('button', { name: 'Reveal value' }).click();
-    assert.equal(await page.getByTestId('value-value').textContent(), 'v1-value-789');
-    assert.deepEqual((await server.api('GET', 'kv1/team/token', undefined, server.rootToken)).body.data, {
-      value: 'v1-value-789',
-    });
-    await page.getByRole('button', { name: 'Delete' }).click();
-    await page.getByText('No secrets here yet.').waitFor();
-    assert.equal((await server.api('GET', 'kv1/team/token', undefined, server.rootToken)).status, 404);
-  } finally {
-    await context.close();
-  }
+  // KV v1: the same screens on the mount's own paths.
+  await page.locator('#nav').getByRole('link', { name: 'Secrets' }).click();
+  await page.getByRole('link', { name: 'kv1/' }).click();
+  await page.getByText('No secrets here yet.').waitFor();
+  await page.getByRole('link', { name: 'Create secret' }).click();
+  await page.locator('#path').fill('team/token');
+  await page.locator('input.kv-key').fill('value');
+  await page.locator('input.kv-value').fill('v1-value-789');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('button', { name: 'Reveal value' }).click();
+  assert.equal(await page.getByTestId('value-value').textContent(), 'v1-value-789');
+  assert.deepEqual((await server.api('GET', 'kv1/team/token', undefined, server.rootToken)).body.data, {
+    value: 'v1-value-789',
+  });
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await page.getByText('No secrets here yet.').waitFor();
+  assert.equal((await server.api('GET', 'kv1/team/token', undefined, server.rootToken)).status, 404);
 });
 
 test('policies: create, read, edit and delete an ACL policy; the token panel shows root', async () => {
-  const { context, page } = await newPage();
+  const page = await rootPage();
   const policyOf = async () =>
     await server.api('GET', 'sys/policies/acl/ui-made', undefined, server.rootToken);
-  try {
-    await signInWithToken(page, server.rootToken);
-    await page.getByRole('link', { name: 'Policies' }).click();
-    await page.getByRole('link', { name: 'Create policy' }).click();
-    await page.locator('#policy-name').fill('ui-made');
-    await page.locator('#policy-body').fill('path "secret/data/ui/*" { capabilities = ["read"] }');
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByTestId('policy-text').waitFor();
-    assert.match(String(await page.getByTestId('policy-text').textContent()), /secret\/data\/ui\/\*/);
-    assert.match((await policyOf()).body.data.policy, /secret\/data\/ui/);
+  await page.getByRole('link', { name: 'Policies' }).click();
+  await page.getByRole('link', { name: 'Create policy' }).click();
+  await page.locator('#policy-name').fill('ui-made');
+  await page.locator('#policy-body').fill('path "secret/data/ui/*" { capabilities = ["read"] }');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByTestId('policy-text').waitFor();
+  assert.match(String(await page.getByTestId('policy-text').textContent()), /secret\/data\/ui\/\*/);
+  assert.match((await policyOf()).body.data.policy, /secret\/data\/ui/);
 
-    await page.getByRole('link', { name: 'Edit' }).click();
-    await page.locator('#policy-body').fill('path "secret/data/other/*" { capabilities = ["list"] }');
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByText('secret/data/other/*', { exact: false }).waitFor();
-    assert.match((await policyOf()).body.data.policy, /secret\/data\/other/);
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await page.locator('#policy-body').fill('path "secret/data/other/*" { capabilities = ["list"] }');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('secret/data/other/*', { exact: false }).waitFor();
+  assert.match((await policyOf()).body.data.policy, /secret\/data\/other/);
 
-    // A policy that does not parse is refused with the server's own error.
-    await page.getByRole('link', { name: 'Edit' }).click();
-    await page.locator('#policy-body').fill('path "x" { capabilities = ');
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.getByTestId('notice').waitFor();
-    assert.match((await policyOf()).body.data.policy, /secret\/data\/other/);
+  // A policy that does not parse is refused with the server's own error.
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await page.locator('#policy-body').fill('path "x" { capabilities = ');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByTestId('notice').waitFor();
+  assert.match((await policyOf()).body.data.policy, /secret\/data\/other/);
 
-    await page.goto('/ui/#/policy/ui-made');
-    await page.getByRole('button', { name: 'Delete' }).click();
-    await page.getByTestId('policies').waitFor();
-    assert.equal((await policyOf()).status, 404);
-    assert.equal(await page.getByRole('link', { name: 'ui-made' }).count(), 0);
+  await page.goto('/ui/#/policy/ui-made');
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await page.getByTestId('policies').waitFor();
+  assert.equal((await policyOf()).status, 404);
+  assert.equal(await page.getByRole('link', { name: 'ui-made' }).count(), 0);
 
-    await page.getByRole('link', { name: 'Token' }).click();
-    const panel = page.getByTestId('token');
-    await panel.waitFor();
-    assert.match(String(await panel.textContent()), /Policiesroot/);
-    assert.match(String(await panel.textContent()), /never expires/);
-  } finally {
-    await context.close();
-  }
+  await page.getByRole('link', { name: 'Token' }).click();
+  const panel = page.getByTestId('token');
+  await panel.waitFor();
+  assert.match(String(await panel.textContent()), /Policiesroot/);
+  assert.match(String(await panel.textContent()), /never expires/);
 });
 
 test('K6: HTML and script in a KV value are shown as text, never run, under a strict CSP', async () => {
@@ -230,34 +231,29 @@ test('K6: HTML and script in a KV value are shown as text, never run, under a st
     server.rootToken,
   );
   assert.equal(write.status, 200);
-  const { context, page } = await newPage();
-  try {
-    const response = await page.goto('/ui/');
-    const csp = response?.headers()['content-security-policy'] ?? '';
-    assert.match(csp, /default-src 'none'/);
-    assert.match(csp, /script-src 'self'/);
-    assert.doesNotMatch(csp, /unsafe-inline/);
-    await signInWithToken(page, server.rootToken);
-    await page.goto('/ui/#/show/secret/xss');
-    await page.getByRole('button', { name: 'Reveal html' }).click();
-    await page.getByRole('button', { name: 'Reveal script' }).click();
-    assert.equal(await page.getByTestId('value-html').textContent(), html);
-    assert.equal(await page.getByTestId('value-script').textContent(), script);
-    assert.ok(await page.getByText(html, { exact: true }).isVisible(), 'the markup is visible as text');
-    await page.getByText('<b onmouseover="window.__xss=3">key</b>').hover();
-    assert.equal(await page.locator('table.secret img, table.secret script, table.secret b').count(), 0);
-    assert.equal(await page.evaluate('typeof window.__xss'), 'undefined');
-    // The CSP itself: an inline script injected by any other means would not run either.
-    const blocked = await page.evaluate(`(() => {
-      const s = document.createElement('script');
-      s.textContent = 'window.__inline = 1';
-      document.body.appendChild(s);
-      return typeof window.__inline;
-    })()`);
-    assert.equal(blocked, 'undefined');
-  } finally {
-    await context.close();
-  }
+  const page = await rootPage();
+  const response = await page.goto('/ui/');
+  const csp = response?.headers()['content-security-policy'] ?? '';
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /script-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+  await page.goto('/ui/#/show/secret/xss');
+  await page.getByRole('button', { name: 'Reveal html' }).click();
+  await page.getByRole('button', { name: 'Reveal script' }).click();
+  assert.equal(await page.getByTestId('value-html').textContent(), html);
+  assert.equal(await page.getByTestId('value-script').textContent(), script);
+  assert.ok(await page.getByText(html, { exact: true }).isVisible(), 'the markup is visible as text');
+  await page.getByText('<b onmouseover="window.__xss=3">key</b>').hover();
+  assert.equal(await page.locator('table.secret img, table.secret script, table.secret b').count(), 0);
+  assert.equal(await page.evaluate('typeof window.__xss'), 'undefined');
+  // The CSP itself: an inline script injected by any other means would not run either.
+  const blocked = await page.evaluate(`(() => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__inline = 1';
+    document.body.appendChild(s);
+    return typeof window.__inline;
+  })()`);
+  assert.equal(blocked, 'undefined');
 });
 
 test('K6: after alice signs out, bob in the same tab sees nothing of hers, even with the back button', async () => {
