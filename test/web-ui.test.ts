@@ -1,9 +1,11 @@
 /**
  * The web UI in a real browser (Debian's Chromium through playwright-core) against a real server with
  * `ui = true`: sign-in, KV v2 end to end, and SECURITY.md K6 (HTML in values stays text, the CSP,
- * nothing of one user left for the next after sign-out, the token never in localStorage).
+ * nothing of one user left for the next after sign-out, the token never in localStorage). Like the LDAP
+ * tests with slapd, it fails rather than skips without Chromium: .ci/run installs it.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { removeServerDir, startTestServer, type TestServer } from './helpers/server.js';
@@ -26,6 +28,7 @@ let noUi: TestServer;
 let browser: Browser;
 
 before(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`no ${CHROMIUM}: apt-get install chromium (.ci/run does)`);
   [server, noUi] = await Promise.all([
     startTestServer({ storage: 'inmem', extraConfig: 'ui = true' }),
     startTestServer({ storage: 'inmem' }),
