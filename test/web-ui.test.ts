@@ -149,6 +149,11 @@ test('happy path: sign in with a token, create a KV v2 secret, read it, write a 
   const deleted = await server.api('GET', 'secret/metadata/app/db', undefined, server.rootToken);
   assert.notEqual(deleted.body.data.versions['2'].deletion_time, '');
   assert.equal(deleted.body.data.versions['1'].deletion_time, '');
+  await page.getByRole('button', { name: 'Undelete' }).click();
+  await page.getByRole('button', { name: 'Reveal password' }).click();
+  assert.equal(await page.getByTestId('value-password').textContent(), 'second-value-456');
+  const restored = await server.api('GET', 'secret/metadata/app/db', undefined, server.rootToken);
+  assert.equal(restored.body.data.versions['2'].deletion_time, '');
 
   // Check-and-set: an edit opened at version 2 is refused once someone else wrote version 3.
   await page.getByRole('link', { name: 'Create new version' }).click();
