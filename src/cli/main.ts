@@ -45,6 +45,7 @@ export const COMMANDS: Command[] = [
 
 /** Commands that are not in the table: they run outside the HTTP client. */
 const SPECIAL = {
+  agent: 'Start a Coffer agent',
   scan: 'Scan files and git history for hard-coded secrets',
   server: 'Start a Coffer server',
   version: 'Print the Coffer version',
@@ -144,6 +145,10 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   if (first === 'server') {
     const { serverCommand } = await import('../server/command.js');
     return serverCommand(rest, io);
+  }
+  if (first === 'agent') {
+    const { agentCommand } = await import('./commands/agent.js');
+    return agentCommand(rest, io);
   }
   const { command, args, group } = findCommand(argv);
   if (!command) {

@@ -1,0 +1,132 @@
+/**
+ * The auto-auth loop: log in (backing off on failure), publish the token and write it to the sinks,
+ * keep it renewed, and log in again when the lifetime watcher says so.
+ */
+import type { VaultClient } from '../client/client.js';
+import type { Logger } from '../framework/log.js';
+import { type AuthMethod, createAuthMethod, type LoginResult } from './auth/index.js';
+import type { AutoAuthConfig, FileSinkConfig } from './auth-config.js';
+import { Backoff, sleep } from './backoff.js';
+import { type TokenLifetime, watchLifetime } from './lifetime.js';
+import { writeSinkFile } from './sink/file-sink.js';
+import type { AutoAuthTokens } from './token-store.js';
+
+export interface AutoAuthDeps {
+  config: AutoAuthConfig;
+  /** A client for the server that carries no token of its own; one per call is fine. */
+  client: () => VaultClient;
+  tokens: AutoAuthTokens;
+  log: Logger;
+  signal: AbortSignal;
+  /** Called once the first token is published and written to every sink. */
+  onFirstAuth?: () => void;
+  random?: () => number;
+}
+
+/** `exit_on_err`: a login failure ends the agent. The message is the failure's, which holds no secret. */
+export class AutoAuthError extends Error {
+  override readonly name = 'AutoAuthError';
+}
+
+/** Runs until the signal aborts; rejects with AutoAuthError when `exit_on_err` is set and a login fails. */
+export async function runAutoAuth(deps: AutoAuthDeps): Promise<void> {
+  const { config, log, signal } = deps;
+  const method = createAuthMethod(config.method, log.child('method'));
+  const backoff = new Backoff(config.method.minBackoffMs, config.method.maxBackoffMs, deps.random);
+  let first = true;
+  while (!signal.aborted) {
+    const login = await tryLogin(method, deps);
+    if (signal.aborted) return;
+    if (!login) {
+      const wait = backoff.next();
+      log.info('backing off before the next login attempt', { backoff_ms: wait });
+      await sleep(wait, signal);
+      continue;
+    }
+    backoff.reset();
+    deps.tokens.publish(login.token);
+    await writeSinks(config.sinks, login.token, deps);
+    log.info('authentication successful, token published', {
+      ttl_seconds: login.leaseSeconds,
+      renewable: login.renewable,
+    });
+    if (first) {
+      first = false;
+      deps.onFirstAuth?.();
+    }
+    const end = await watchLifetime({
+      initial: login,
+      renew: () => renewSelf(deps.client(), login.token),
+      signal,
+      random: deps.random,
+      onRenewed: (lifetime) => log.debug('token renewed', { ttl_seconds: lifetime.leaseSeconds }),
+      onRenewalError: (error) => log.warn('renewing the token failed', { error: (error as Error).message }),
+    });
+    if (end !== 'stopped') log.info('re-authenticating', { reason: end });
+  }
+}
+
+async function tryLogin(method: AuthMethod, deps: AutoAuthDeps): Promise<LoginResult | undefined> {
+  const client = deps.client();
+  try {
+    return await method.login(client);
+  } catch (error) {
+    const message = (error as Error).message;
+    deps.log.error('authentication failed', { error: message });
+    if (deps.config.method.exitOnErr) throw new AutoAuthError(`authentication failed: ${message}`);
+    return undefined;
+  } finally {
+    client.close();
+  }
+}
+
+async function renewSelf(client: VaultClient, token: string): Promise<TokenLifetime> {
+  try {
+    const response = await client.request({
+      method: 'PUT',
+      path: 'auth/token/renew-self',
+      body: {},
+      token,
+      wrapTtl: null,
+    });
+    const auth = response.body?.auth;
+    if (!auth) throw new Error('the renewal carried no auth data');
+    return { leaseSeconds: Number(auth.lease_duration) || 0, renewable: auth.renewable === true };
+  } finally {
+    client.close();
+  }
+}
+
+/** A sink that cannot be written is logged and skipped: the others, and the token, still work. */
+async function writeSinks(sinks: FileSinkConfig[], token: string, deps: AutoAuthDeps): Promise<void> {
+  for (const sink of sinks) {
+    try {
+      const content = sink.wrapTtl ? await wrapToken(deps.client(), token, sink.wrapTtl) : token;
+      await writeSinkFile(sink.path, content, sink.mode);
+      deps.log.info('token written', { path: sink.path });
+    } catch (error) {
+      deps.log.error('writing the token to a sink failed', {
+        path: sink.path,
+        error: (error as Error).message,
+      });
+    }
+  }
+}
+
+/** `wrap_ttl` on a sink: the sink gets the wrap info as JSON, as Vault writes it, not the token. */
+async function wrapToken(client: VaultClient, token: string, wrapTtl: string): Promise<string> {
+  try {
+    const response = await client.request({
+      method: 'PUT',
+      path: 'sys/wrapping/wrap',
+      body: { token },
+      token,
+      wrapTtl,
+    });
+    const wrapInfo = response.body?.wrap_info;
+    if (!wrapInfo?.token) throw new Error('the server did not wrap the token');
+    return JSON.stringify(wrapInfo);
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * `coffer agent` configuration in Vault Agent's HCL: the server connection, auto-auth, the API proxy
+ * listeners. Template and exec blocks are kept raw for the modules that render and supervise them.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseHcl } from '../config/hcl.js';
+import { invalid } from '../core/errors.js';
+import type { LogLevel } from '../framework/log.js';
+import { parseLogLevel } from '../server/config.js';
+import { type AutoAuthConfig, parseAutoAuth } from './auth-config.js';
+import { type Body, optionalBool, optionalString, refuseUnknown, singleBody } from './config-fields.js';
+import { type AgentListenerConfig, parseListeners } from './listener-config.js';
+
+export interface VaultConnection {
+  /** The server's address; VAULT_ADDR when the block leaves it out. */
+  address?: string;
+  caCert?: string;
+  caPath?: string;
+  clientCert?: string;
+  clientKey?: string;
+  tlsServerName?: string;
+  tlsSkipVerify: boolean;
+  /** Retries of the proxy's and templates' requests (Vault: 12 by default, 0 means 12, -1 none). */
+  numRetries: number;
+}
+
+export type UseAutoAuthToken = boolean | 'force';
+
+/** The blocks this module does not interpret, kept as the HCL parser gave them. */
+export interface RawTemplateStanzas {
+  template?: unknown;
+  template_config?: unknown;
+  env_template?: unknown;
+  exec?: unknown;
+}
+
+export interface AgentConfig {
+  vault: VaultConnection;
+  autoAuth?: AutoAuthConfig;
+  listeners: AgentListenerConfig[];
+  useAutoAuthToken: UseAutoAuthToken;
+  pidFile?: string;
+  exitAfterAuth: boolean;
+  logLevel: LogLevel;
+  rawTemplateStanzas: RawTemplateStanzas;
+}
+
+const DEFAULT_NUM_RETRIES = 12;
+
+/** Vault keys the agent accepts and does not act on: Coffer has no mlock, and logs to stderr. */
+const IGNORED_KEYS = ['disable_mlock', 'log_format', 'log_file', 'telemetry', 'disable_idle_connections'];
+const TEMPLATE_KEYS = ['template', 'template_config', 'env_template', 'exec'] as const;
+const KNOWN_KEYS = [
+  ...IGNORED_KEYS,
+  ...TEMPLATE_KEYS,
+  'vault',
+  'auto_auth',
+  'listener',
+  'api_proxy',
+  'cache',
+  'pid_file',
+  'exit_after_auth',
+  'log_level',
+];
+
+function parseVault(value: unknown): VaultConnection {
+  const where = 'vault';
+  const body = singleBody(value, where) ?? {};
+  refuseUnknown(
+    body,
+    [
+      'address',
+      'ca_cert',
+      'ca_path',
+      'client_cert',
+      'client_key',
+      'tls_server_name',
+      'tls_skip_verify',
+      'retry',
+    ],
+    where,
+  );
+  const retry = singleBody(body.retry, 'vault retry') ?? {};
+  refuseUnknown(retry, ['num_retries'], 'vault retry');
+  let numRetries = DEFAULT_NUM_RETRIES;
+  if (retry.num_retries !== undefined) {
+    const n = Number(retry.num_retries);
+    if (!Number.isInteger(n) || n < -1 || n > 100)
+      throw invalid('vault retry: "num_retries" must be a whole number from -1 to 100');
+    numRetries = n === 0 ? DEFAULT_NUM_RETRIES : n === -1 ? 0 : n;
+  }
+  return {
+    address: optionalString(body, 'address', where) || undefined,
+    caCert: optionalString(body, 'ca_cert', where) || undefined,
+    caPath: optionalString(body, 'ca_path', where) || undefined,
+    clientCert: optionalString(body, 'client_cert', where) || undefined,
+    clientKey: optionalString(body, 'client_key', where) || undefined,
+    tlsServerName: optionalString(body, 'tls_server_name', where) || undefined,
+    tlsSkipVerify: optionalBool(body, 'tls_skip_verify', where, false),
+    numRetries,
+  };
+}
+
+/** `api_proxy { use_auto_auth_token }`, or the older `cache { use_auto_auth_token }`. */
+function parseUseAutoAuthToken(raw: Body): UseAutoAuthToken {
+  const apiProxy = singleBody(raw.api_proxy, 'api_proxy');
+  const cache = singleBody(raw.cache, 'cache');
+  if (apiProxy && cache?.use_auto_auth_token !== undefined)
+    throw invalid('use_auto_auth_token is set in both api_proxy and cache; keep the api_proxy one');
+  const body = apiProxy ?? cache ?? {};
+  const where = apiProxy ? 'api_proxy' : 'cache';
+  if (apiProxy)
+    refuseUnknown(apiProxy, ['use_auto_auth_token', 'enforce_consistency', 'when_inconsistent'], where);
+  const value = body.use_auto_auth_token;
+  if (typeof value === 'string' && value.toLowerCase() === 'force') return 'force';
+  return optionalBool(body, 'use_auto_auth_token', where, false);
+}
+
+export function agentConfigFromObject(raw: Body): AgentConfig {
+  refuseUnknown(raw, KNOWN_KEYS, 'agent configuration');
+  const autoAuth = parseAutoAuth(raw.auto_auth);
+  const useAutoAuthToken = parseUseAutoAuthToken(raw);
+  if (useAutoAuthToken !== false && !autoAuth)
+    throw invalid('use_auto_auth_token requires an auto_auth block');
+  const exitAfterAuth = optionalBool(raw, 'exit_after_auth', 'agent configuration', false);
+  if (exitAfterAuth && !autoAuth) throw invalid('exit_after_auth requires an auto_auth block');
+  const rawTemplateStanzas: RawTemplateStanzas = {};
+  for (const key of TEMPLATE_KEYS) if (raw[key] !== undefined) rawTemplateStanzas[key] = raw[key];
+  return {
+    vault: parseVault(raw.vault),
+    autoAuth,
+    listeners: parseListeners(raw.listener),
+    useAutoAuthToken,
+    pidFile: optionalString(raw, 'pid_file', 'agent configuration') || undefined,
+    exitAfterAuth,
+    logLevel: parseLogLevel(raw.log_level ?? 'info'),
+    rawTemplateStanzas,
+  };
+}
+
+export async function loadAgentConfig(file: string): Promise<AgentConfig> {
+  const text = await readFile(file, 'utf8');
+  const raw = await parseHcl(text, file.endsWith('.json') ? 'agent.json' : 'agent.hcl');
+  return agentConfigFromObject(raw);
+}

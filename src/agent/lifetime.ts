@@ -1,0 +1,77 @@
+/**
+ * Keeps the auto-auth token alive the way Vault's LifetimeWatcher does, and says when to log in again.
+ * It renews at about 2/3 of the TTL (plus a third of a 10-20% grace period, the jitter). Once a renewal
+ * no longer extends the TTL (the max TTL is near), or the token cannot be renewed, it waits until the
+ * grace period and hands back, so the agent logs in again before the token expires. A failed renewal
+ * (the server refused it, or the token was revoked) hands back at once.
+ */
+import { sleep } from './backoff.js';
+
+export interface TokenLifetime {
+  /** Seconds the token lives from now; 0 means it never expires. */
+  leaseSeconds: number;
+  renewable: boolean;
+}
+
+export type LifetimeEnd = 'stopped' | 'expiring' | 'renewal failed';
+
+export interface LifetimeOptions {
+  initial: TokenLifetime;
+  /** Renews the token (`auth/token/renew-self`); throws on any failure. */
+  renew: () => Promise<TokenLifetime>;
+  signal: AbortSignal;
+  random?: () => number;
+  now?: () => number;
+  onRenewed?: (lifetime: TokenLifetime) => void;
+  onRenewalError?: (error: unknown) => void;
+}
+
+/** Vault's grace: 10% of the lease plus a random share of another 10%, so clients do not renew in step. */
+export function graceMs(leaseMs: number, random: () => number): number {
+  if (leaseMs <= 0) return 0;
+  const jitterMax = 0.1 * leaseMs;
+  return jitterMax + Math.floor(random() * jitterMax);
+}
+
+/** Resolves when the agent should log in again (or was stopped), with the reason. */
+export async function watchLifetime(options: LifetimeOptions): Promise<LifetimeEnd> {
+  const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
+  const { signal } = options;
+  if (options.initial.leaseSeconds <= 0) {
+    // A token without a TTL never needs renewing nor replacing.
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    return 'stopped';
+  }
+  let renewable = options.initial.renewable;
+  let issuedAt = now();
+  let leaseMs = options.initial.leaseSeconds * 1000;
+  let priorMs = leaseMs;
+  let grace = graceMs(leaseMs, random);
+  while (!signal.aborted) {
+    let remainingMs: number;
+    if (!renewable) {
+      remainingMs = issuedAt + leaseMs - now();
+    } else {
+      let renewed: TokenLifetime;
+      try {
+        renewed = await options.renew();
+      } catch (error) {
+        options.onRenewalError?.(error);
+        return signal.aborted ? 'stopped' : 'renewal failed';
+      }
+      options.onRenewed?.(renewed);
+      renewable = renewed.renewable;
+      issuedAt = now();
+      leaseMs = renewed.leaseSeconds * 1000;
+      remainingMs = leaseMs;
+    }
+    // While renewals extend the lease the grace follows it; once they stop, the max TTL is near.
+    if (remainingMs > priorMs) grace = graceMs(remainingMs, random);
+    const sleepMs = (remainingMs * 2) / 3 + grace / 3;
+    priorMs = remainingMs;
+    if (remainingMs <= grace || remainingMs - sleepMs <= grace) return 'expiring';
+    if (!(await sleep(sleepMs, signal))) return 'stopped';
+  }
+  return 'stopped';
+}

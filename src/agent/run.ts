@@ -1,0 +1,174 @@
+/**
+ * Runs the agent: the API proxy listeners, auto-auth, and whatever other tasks are plugged in
+ * (templates, exec), all sharing one TokenSource, one logger and one AbortSignal.
+ */
+import { rm, writeFile } from 'node:fs/promises';
+import type http from 'node:http';
+import { VaultClient, type VaultClientOptions } from '../client/client.js';
+import { DEFAULT_ADDRESS, envValue } from '../client/env.js';
+import { createAgent } from '../client/transport.js';
+import type { Logger } from '../framework/log.js';
+import { AutoAuthError, runAutoAuth } from './auto-auth.js';
+import type { AgentConfig } from './config.js';
+import { type RunningListener, startListener } from './listener.js';
+import { createProxyHandler, type ProxyUpstream } from './proxy.js';
+import type { TokenSource } from './token-source.js';
+import { AutoAuthTokens } from './token-store.js';
+
+/** What a plugged-in task (template rendering, exec supervision) is handed. */
+export interface AgentTaskContext {
+  /** The whole parsed config; `rawTemplateStanzas` holds the template, template_config, env_template and exec blocks. */
+  config: AgentConfig;
+  /** A new client for the server carrying the current auto-auth token; close it when done. */
+  client: () => VaultClient;
+  tokens: TokenSource;
+  log: Logger;
+  /** Aborts when the agent shuts down; a task should then settle promptly. */
+  signal: AbortSignal;
+}
+
+/**
+ * A task runs alongside auto-auth. Rejecting stops the agent with exit code 1 (its message is logged,
+ * so it must hold no secret). With `exit_after_auth`, the agent exits 0 once auto-auth has succeeded
+ * and every task has resolved.
+ */
+export type AgentTask = (context: AgentTaskContext) => Promise<void>;
+
+export interface RunAgentOptions {
+  log: Logger;
+  extraTasks?: AgentTask[];
+  /** Where VAULT_ADDR is read when the vault block names no address. */
+  env?: Record<string, string | undefined>;
+  /** Called with each listener's address once it listens. */
+  onListening?: (address: string) => void;
+}
+
+export interface RunningAgent {
+  tokens: TokenSource;
+  listeners: string[];
+  /** Resolves with the exit code once the agent has stopped. */
+  done: Promise<number>;
+  /** Stops everything; `done` then resolves with 0 unless something had already failed. */
+  stop(): void;
+}
+
+function clientOptions(config: AgentConfig, env: Record<string, string | undefined>): VaultClientOptions {
+  const { vault } = config;
+  return {
+    // VAULT_AGENT_ADDR is not read: it names an agent, maybe this one.
+    address: vault.address ?? envValue(env, 'ADDR') ?? DEFAULT_ADDRESS,
+    caCert: vault.caCert,
+    caPath: vault.caPath,
+    clientCert: vault.clientCert,
+    clientKey: vault.clientKey,
+    tlsServerName: vault.tlsServerName,
+    tlsSkipVerify: vault.tlsSkipVerify,
+  };
+}
+
+/** The server as the proxy reaches it: one keep-alive agent per scheme, with the vault block's TLS. */
+function proxyUpstream(base: VaultClientOptions, numRetries: number): ProxyUpstream & { destroy(): void } {
+  const agents = new Map<boolean, http.Agent>();
+  return {
+    address: base.address,
+    numRetries,
+    agent(secure) {
+      const existing = agents.get(secure);
+      if (existing) return existing;
+      const created = createAgent(secure, base);
+      agents.set(secure, created);
+      return created;
+    },
+    destroy() {
+      for (const agent of agents.values()) agent.destroy();
+    },
+  };
+}
+
+/** Every listener of the config, or none: one that fails to start closes those already open. */
+async function startListeners(
+  config: AgentConfig,
+  deps: RunAgentOptions & { tokens: TokenSource; upstream: ProxyUpstream },
+): Promise<RunningListener[]> {
+  const listeners: RunningListener[] = [];
+  try {
+    for (const listener of config.listeners) {
+      const handler = createProxyHandler({
+        upstream: deps.upstream,
+        tokens: deps.tokens,
+        useAutoAuthToken: config.useAutoAuthToken,
+        requireRequestHeader: listener.requireRequestHeader,
+        maxRequestBytes: listener.maxRequestBytes,
+        log: deps.log.child('proxy'),
+      });
+      const running = await startListener(listener, handler);
+      listeners.push(running);
+      deps.onListening?.(running.address);
+    }
+    if (config.pidFile) await writeFile(config.pidFile, `${process.pid}`, { mode: 0o600 });
+  } catch (error) {
+    await Promise.all(listeners.map((l) => l.close()));
+    throw error;
+  }
+  return listeners;
+}
+
+export async function runAgent(config: AgentConfig, options: RunAgentOptions): Promise<RunningAgent> {
+  const { log } = options;
+  const controller = new AbortController();
+  const { signal } = controller;
+  const tokens = new AutoAuthTokens();
+  const base = clientOptions(config, options.env ?? {});
+  // Auto-auth retries through its own backoff, so its client makes one attempt per login (J2).
+  const authClient = () => new VaultClient({ ...base, maxRetries: 0 });
+  const taskClient = () =>
+    new VaultClient({ ...base, token: tokens.current(), maxRetries: config.vault.numRetries });
+
+  const upstream = proxyUpstream(base, config.vault.numRetries);
+  const listeners = await startListeners(config, { ...options, tokens, upstream });
+
+  let exitCode = 0;
+  const fail = (what: string, error: unknown) => {
+    const message = error instanceof AutoAuthError ? error.message : (error as Error).message;
+    log.error(`${what} failed`, { error: message });
+    exitCode = 1;
+    controller.abort();
+  };
+  const context: AgentTaskContext = { config, client: taskClient, tokens, log, signal };
+  let authenticated!: () => void;
+  const firstAuth = new Promise<void>((resolve) => {
+    authenticated = resolve;
+  });
+  const authDone = config.autoAuth
+    ? runAutoAuth({
+        config: config.autoAuth,
+        client: authClient,
+        tokens,
+        log: log.child('auth'),
+        signal,
+        onFirstAuth: authenticated,
+      }).catch((error) => fail('auto-auth', error))
+    : Promise.resolve();
+  const tasksDone = Promise.all(
+    (options.extraTasks ?? []).map((task, i) =>
+      task({ ...context, log: log.child(`task${i}`) }).catch((error) => fail('a task', error)),
+    ),
+  );
+  if (config.exitAfterAuth) {
+    void Promise.all([firstAuth, tasksDone]).then(() => {
+      log.info('exit_after_auth is set: exiting after authentication');
+      controller.abort();
+    });
+  }
+
+  const done = (async () => {
+    if (!signal.aborted)
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    await Promise.all([authDone, tasksDone]);
+    await Promise.all(listeners.map((l) => l.close()));
+    upstream.destroy();
+    if (config.pidFile) await rm(config.pidFile, { force: true });
+    return exitCode;
+  })();
+  return { tokens, listeners: listeners.map((l) => l.address), done, stop: () => controller.abort() };
+}

@@ -1,0 +1,104 @@
+/** `coffer agent -config=FILE`: Vault Agent's auto-auth, token sinks and API proxy. */
+import { parseArgs } from 'node:util';
+import { loadAgentConfig } from '../../agent/config.js';
+import { type AgentTask, runAgent } from '../../agent/run.js';
+import { createLogger } from '../../framework/log.js';
+import { parseLogLevel } from '../../server/config.js';
+import { disableCoreDumps, refuseInspectorSignal } from '../../server/harden.js';
+
+export interface AgentIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  env: Record<string, string | undefined>;
+}
+
+const USAGE = `Usage: coffer agent [options]
+
+  Starts an agent that logs in to the server (auto_auth), keeps its token renewed, writes it to
+  sinks, and proxies API requests from local clients.
+
+  -config=FILE          Path to the agent's configuration file (HCL or JSON). Required.
+  -log-level=LEVEL      trace, debug, info, warn or error.
+  -exit-after-auth      Exit with code 0 after the first successful authentication.
+`;
+
+/** Go-style single-dash flags (`-config=x`) become the double-dash form parseArgs reads. */
+function normalizeFlags(args: string[]): string[] {
+  return args.map((a) => (/^-[a-z]/.test(a) ? `-${a}` : a));
+}
+
+export async function agentCommand(
+  args: string[],
+  io: AgentIo = process,
+  extraTasks: AgentTask[] = [],
+): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: normalizeFlags(args),
+      options: {
+        config: { type: 'string' },
+        'log-level': { type: 'string' },
+        'exit-after-auth': { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (error) {
+    io.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if (typeof values.config !== 'string') {
+    io.stderr.write(`a configuration file is required: -config=FILE\n\n${USAGE}`);
+    return 1;
+  }
+  refuseInspectorSignal(() => io.stderr.write('SIGUSR1 received: the Node.js inspector stays closed\n'));
+  const coreLimit = disableCoreDumps();
+  let config: Awaited<ReturnType<typeof loadAgentConfig>>;
+  try {
+    config = await loadAgentConfig(values.config);
+    if (typeof values['log-level'] === 'string') config.logLevel = parseLogLevel(values['log-level']);
+    if (values['exit-after-auth']) config.exitAfterAuth = true;
+    if (config.exitAfterAuth && !config.autoAuth)
+      throw new Error('exit_after_auth requires an auto_auth block');
+    if (
+      !config.autoAuth &&
+      config.listeners.length === 0 &&
+      Object.keys(config.rawTemplateStanzas).length === 0
+    )
+      throw new Error('no auto_auth, listener, template or exec block found in the configuration');
+  } catch (error) {
+    io.stderr.write(`Error loading configuration from ${values.config}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const log = createLogger(config.logLevel, 'agent', (line) => {
+    io.stderr.write(line);
+    return true;
+  });
+  const warning = await coreLimit;
+  if (warning) log.warn(warning);
+  io.stdout.write('==> Coffer agent configuration:\n\n');
+  let agent: Awaited<ReturnType<typeof runAgent>>;
+  try {
+    agent = await runAgent(config, {
+      log,
+      env: io.env,
+      extraTasks,
+      onListening: (address) => io.stdout.write(`    Api Address: ${address}\n`),
+    });
+  } catch (error) {
+    io.stderr.write(`Error starting the agent: ${(error as Error).message}\n`);
+    return 1;
+  }
+  io.stdout.write('\n==> Coffer agent started! Log data will stream in below:\n\n');
+  const stop = (signal: string) => {
+    io.stdout.write(`==> Coffer agent shutdown triggered (${signal})\n`);
+    agent.stop();
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  return agent.done;
+}
