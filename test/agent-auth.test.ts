@@ -333,6 +333,39 @@ listener "unix" {
   });
 });
 
+describe('token_file auto-auth and a response-wrapped sink', () => {
+  test('the token from the file goes to the sink wrapped; unwrapping it gives the token back', async () => {
+    const created = await server.api('POST', 'auth/token/create', { policies: ['agent'], ttl: '1h' }, root);
+    const token = created.body.auth.client_token;
+    registerCanary(token, 'token_file token');
+    const tokenFile = join(server.dir, 'tf-token');
+    await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
+    const sink = join(server.dir, 'tf-sink');
+    const agent = await run(
+      `${vaultBlock()}
+exit_after_auth = true
+auto_auth {
+  method "token_file" {
+    config = { token_file_path = "${tokenFile}" }
+  }
+  sink "file" {
+    wrap_ttl = "5m"
+    config = { path = "${sink}" }
+  }
+}
+`,
+      { noWait: true },
+    );
+    assert.equal(await agent.exited, 0, agent.output());
+    const wrapInfo = JSON.parse((await readSink(sink)) ?? '{}');
+    assert.equal(wrapInfo.creation_path, 'sys/wrapping/wrap');
+    assert.ok(wrapInfo.ttl > 0 && wrapInfo.ttl <= 300);
+    const unwrapped = await server.api('PUT', 'sys/wrapping/unwrap', undefined, wrapInfo.token);
+    assert.equal(unwrapped.body.data.token, token);
+    assert.equal((await stat(sink)).mode & 0o777, 0o600);
+  });
+});
+
 describe('configuration errors', () => {
   const cases = [
     {
