@@ -10,6 +10,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createSigningKey, signToken } from '../src/auth/jwt/testing.js';
 import { startAgent, type TestAgent } from './helpers/agent.js';
 import { registerCanary } from './helpers/canary.js';
 import { eventually } from './helpers/eventually.js';
@@ -363,6 +364,53 @@ auto_auth {
     const unwrapped = await server.api('PUT', 'sys/wrapping/unwrap', undefined, wrapInfo.token);
     assert.equal(unwrapped.body.data.token, token);
     assert.equal((await stat(sink)).mode & 0o777, 0o600);
+  });
+});
+
+describe('jwt auto-auth', () => {
+  test('logs in with the JWT from the file and removes the file after reading it', async () => {
+    const key = await createSigningKey('agent-key');
+    for (const [path, body] of [
+      ['sys/auth/jwt', { type: 'jwt' }],
+      ['auth/jwt/config', { jwt_validation_pubkeys: [key.publicPem] }],
+      [
+        'auth/jwt/role/agent',
+        { role_type: 'jwt', user_claim: 'sub', bound_audiences: 'coffer-agent', token_policies: 'agent' },
+      ],
+    ] as const) {
+      const res = await server.api('POST', path, body, root);
+      assert.ok(res.status < 300, `${path}: ${res.text}`);
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = await signToken(key, { sub: 'agent', aud: 'coffer-agent', iat: now, exp: now + 300 });
+    registerCanary(jwt, 'agent JWT');
+    const jwtFile = join(server.dir, 'agent.jwt');
+    await writeFile(jwtFile, jwt, { mode: 0o600 });
+    const sink = join(server.dir, 'jwt-sink');
+    const agent = await run(
+      `${vaultBlock()}
+exit_after_auth = true
+auto_auth {
+  method "jwt" {
+    exit_on_err = true
+    config = {
+      path = "${jwtFile}"
+      role = "agent"
+    }
+  }
+  sink "file" {
+    config = { path = "${sink}" }
+  }
+}
+`,
+      { noWait: true },
+    );
+    assert.equal(await agent.exited, 0, agent.output());
+    const token = (await readSink(sink)) ?? '';
+    registerCanary(token, 'agent token');
+    const lookup = await server.api('GET', 'auth/token/lookup-self', undefined, token);
+    assert.deepEqual(lookup.body.data.policies, ['agent', 'default']);
+    assert.equal(existsSync(jwtFile), false, 'the JWT file is removed after reading');
   });
 });
 
