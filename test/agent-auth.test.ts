@@ -335,7 +335,7 @@ listener "unix" {
 });
 
 describe('token_file auto-auth and a response-wrapped sink', () => {
-  test('the token from the file goes to the sink wrapped; unwrapping it gives the token back', async () => {
+  test('the token from the file goes to the sink wrapped (server from VAULT_ADDR); unwrapping gives it back', async () => {
     const created = await server.api('POST', 'auth/token/create', { policies: ['agent'], ttl: '1h' }, root);
     const token = created.body.auth.client_token;
     registerCanary(token, 'token_file token');
@@ -343,8 +343,7 @@ describe('token_file auto-auth and a response-wrapped sink', () => {
     await writeFile(tokenFile, `${token}\n`, { mode: 0o600 });
     const sink = join(server.dir, 'tf-sink');
     const agent = await run(
-      `${vaultBlock()}
-exit_after_auth = true
+      `exit_after_auth = true
 auto_auth {
   method "token_file" {
     config = { token_file_path = "${tokenFile}" }
@@ -355,7 +354,7 @@ auto_auth {
   }
 }
 `,
-      { noWait: true },
+      { noWait: true, env: { VAULT_ADDR: server.address } },
     );
     assert.equal(await agent.exited, 0, agent.output());
     const wrapInfo = JSON.parse((await readSink(sink)) ?? '{}');

@@ -21,6 +21,7 @@ export interface AgentStartOptions {
   args?: string[];
   /** Resolve as soon as the process runs, without waiting for the start-up banner. */
   noWait?: boolean;
+  env?: Record<string, string>;
 }
 
 /** Writes `config` to `dir/agent.hcl` and starts `coffer agent -config=…` on it. */
@@ -38,7 +39,7 @@ export async function startAgent(
       : ['/bin/sh', ['-c', `umask ${options.umask.toString(8).padStart(3, '0')}; exec "$0" "$@"`, ...argv]];
   // VAULT_TOKEN from the test's own environment must not reach the agent: it never needs one.
   const { VAULT_TOKEN: _token, ...env } = process.env;
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env: { ...env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const collect = (chunk: Buffer) => {
     output += chunk;

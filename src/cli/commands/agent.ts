@@ -100,5 +100,7 @@ export async function agentCommand(
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  // Node's default for SIGHUP ends the process; Vault's agent reloads instead. Nothing is reloaded here yet.
+  process.on('SIGHUP', () => log.warn('SIGHUP received: reloading the configuration is not supported'));
   return agent.done;
 }
