@@ -5,10 +5,10 @@
 import type { VaultClient } from '../client/client.js';
 import type { Logger } from '../framework/log.js';
 import { type AuthMethod, createAuthMethod, type LoginResult } from './auth/index.js';
-import type { AutoAuthConfig, FileSinkConfig } from './auth-config.js';
+import type { AutoAuthConfig } from './auth-config.js';
 import { Backoff, sleep } from './backoff.js';
 import { type TokenLifetime, watchLifetime } from './lifetime.js';
-import { writeSinkFile } from './sink/file-sink.js';
+import { SinkWriter } from './sink/sink-writer.js';
 import type { AutoAuthTokens } from './token-store.js';
 
 export interface AutoAuthDeps {
@@ -33,7 +33,8 @@ export async function runAutoAuth(deps: AutoAuthDeps): Promise<void> {
   const { config, log, signal } = deps;
   const method = createAuthMethod(config.method, log.child('method'));
   const backoff = new Backoff(config.method.minBackoffMs, config.method.maxBackoffMs, deps.random);
-  let first = true;
+  const sinks = new SinkWriter(config.sinks, { client: deps.client, log, signal });
+  let announced = false;
   while (!signal.aborted) {
     const login = await tryLogin(method, deps);
     if (signal.aborted) return;
@@ -45,15 +46,18 @@ export async function runAutoAuth(deps: AutoAuthDeps): Promise<void> {
     }
     backoff.reset();
     deps.tokens.publish(login.token);
-    await writeSinks(config.sinks, login.token, deps);
+    const { allWritten } = await sinks.write(login.token);
     log.info('authentication successful, token published', {
       ttl_seconds: login.leaseSeconds,
       renewable: login.renewable,
     });
-    if (first) {
-      first = false;
-      deps.onFirstAuth?.();
-    }
+    // Vault's exit_after_auth counts a login as done once every sink holds its token.
+    void allWritten.then((written) => {
+      if (written && !announced) {
+        announced = true;
+        deps.onFirstAuth?.();
+      }
+    });
     const end = await watchLifetime({
       initial: login,
       renew: () => renewSelf(deps.client(), login.token),
@@ -92,40 +96,6 @@ async function renewSelf(client: VaultClient, token: string): Promise<TokenLifet
     const auth = response.body?.auth;
     if (!auth) throw new Error('the renewal carried no auth data');
     return { leaseSeconds: Number(auth.lease_duration) || 0, renewable: auth.renewable === true };
-  } finally {
-    client.close();
-  }
-}
-
-/** A sink that cannot be written is logged and skipped: the others, and the token, still work. */
-async function writeSinks(sinks: FileSinkConfig[], token: string, deps: AutoAuthDeps): Promise<void> {
-  for (const sink of sinks) {
-    try {
-      const content = sink.wrapTtl ? await wrapToken(deps.client(), token, sink.wrapTtl) : token;
-      await writeSinkFile(sink.path, content, sink.mode);
-      deps.log.info('token written', { path: sink.path });
-    } catch (error) {
-      deps.log.error('writing the token to a sink failed', {
-        path: sink.path,
-        error: (error as Error).message,
-      });
-    }
-  }
-}
-
-/** `wrap_ttl` on a sink: the sink gets the wrap info as JSON, as Vault writes it, not the token. */
-async function wrapToken(client: VaultClient, token: string, wrapTtl: string): Promise<string> {
-  try {
-    const response = await client.request({
-      method: 'PUT',
-      path: 'sys/wrapping/wrap',
-      body: { token },
-      token,
-      wrapTtl,
-    });
-    const wrapInfo = response.body?.wrap_info;
-    if (!wrapInfo?.token) throw new Error('the server did not wrap the token');
-    return JSON.stringify(wrapInfo);
   } finally {
     client.close();
   }
