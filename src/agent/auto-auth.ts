@@ -86,10 +86,11 @@ async function tryLogin(method: AuthMethod, deps: AutoAuthDeps): Promise<LoginRe
 
 async function renewSelf(client: VaultClient, token: string): Promise<TokenLifetime> {
   try {
+    // As Vault's RenewTokenAsSelf sends it: increment 0 asks for the token's own TTL again.
     const response = await client.request({
       method: 'PUT',
       path: 'auth/token/renew-self',
-      body: {},
+      body: { increment: 0 },
       token,
       wrapTtl: null,
     });
