@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSigningKey, signToken } from '../src/auth/jwt/testing.js';
+import { startTokenReviewServer } from '../src/auth/kubernetes/testing.js';
 import { startAgent, type TestAgent } from './helpers/agent.js';
 import { registerCanary } from './helpers/canary.js';
 import { eventually } from './helpers/eventually.js';
@@ -410,6 +411,73 @@ auto_auth {
     const lookup = await server.api('GET', 'auth/token/lookup-self', undefined, token);
     assert.deepEqual(lookup.body.data.policies, ['agent', 'default']);
     assert.equal(existsSync(jwtFile), false, 'the JWT file is removed after reading');
+  });
+});
+
+describe('kubernetes auto-auth', () => {
+  test('logs in with the service account token from token_path, which stays in place', async () => {
+    const k8s = await startTokenReviewServer();
+    after(() => k8s.close());
+    const reviewerJwt = 'eyJhbGciOiJSUzI1NiJ9.agent-reviewer-canary-51c2.signature';
+    registerCanary(reviewerJwt, 'token reviewer JWT');
+    for (const [path, body] of [
+      ['sys/auth/kubernetes', { type: 'kubernetes' }],
+      [
+        'auth/kubernetes/config',
+        {
+          kubernetes_host: k8s.url,
+          kubernetes_ca_cert: k8s.caPem,
+          token_reviewer_jwt: reviewerJwt,
+          disable_local_ca_jwt: true,
+        },
+      ],
+      [
+        'auth/kubernetes/role/web',
+        {
+          bound_service_account_names: ['web'],
+          bound_service_account_namespaces: ['apps'],
+          token_policies: 'agent',
+        },
+      ],
+    ] as const) {
+      const res = await server.api('POST', path, body, root);
+      assert.ok(res.status < 300, `${path}: ${res.text}`);
+    }
+    const serviceAccountToken = await k8s.issueToken({
+      namespace: 'apps',
+      name: 'web',
+      uid: 'b3e1c0de-0000-4000-8000-000000000001',
+    });
+    registerCanary(serviceAccountToken, 'service account token');
+    const tokenPath = join(server.dir, 'sa-token');
+    await writeFile(tokenPath, serviceAccountToken, { mode: 0o600 });
+    const sink = join(server.dir, 'k8s-sink');
+    const agent = await run(
+      `${vaultBlock()}
+exit_after_auth = true
+auto_auth {
+  method "kubernetes" {
+    exit_on_err = true
+    config = {
+      role       = "web"
+      token_path = "${tokenPath}"
+    }
+  }
+  sink "file" {
+    config = { path = "${sink}" }
+  }
+}
+`,
+      { noWait: true },
+    );
+    assert.equal(await agent.exited, 0, agent.output());
+    const token = (await readSink(sink)) ?? '';
+    registerCanary(token, 'agent token');
+    assert.deepEqual(
+      (await server.api('GET', 'auth/token/lookup-self', undefined, token)).body.data.policies,
+      ['agent', 'default'],
+    );
+    assert.equal(existsSync(tokenPath), true, "the projected token is not the agent's to remove");
   });
 });
 
