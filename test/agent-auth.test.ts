@@ -367,6 +367,36 @@ auto_auth {
   });
 });
 
+/** Runs an agent with exit_after_auth and this method; it must exit 0 with a token of the `agent` policy. */
+async function authenticateOnce(type: string, config: Record<string, string>): Promise<void> {
+  const sink = join(server.dir, `${type}-sink`);
+  const settings = Object.entries(config)
+    .map(([key, value]) => `      ${key} = "${value}"`)
+    .join('\n');
+  const agent = await run(
+    `${vaultBlock()}
+exit_after_auth = true
+auto_auth {
+  method "${type}" {
+    exit_on_err = true
+    config = {
+${settings}
+    }
+  }
+  sink "file" {
+    config = { path = "${sink}" }
+  }
+}
+`,
+    { noWait: true },
+  );
+  assert.equal(await agent.exited, 0, agent.output());
+  const token = (await readSink(sink)) ?? '';
+  registerCanary(token, 'agent token');
+  const lookup = await server.api('GET', 'auth/token/lookup-self', undefined, token);
+  assert.deepEqual(lookup.body.data.policies, ['agent', 'default']);
+}
+
 describe('jwt auto-auth', () => {
   test('logs in with the JWT from the file and removes the file after reading it', async () => {
     const key = await createSigningKey('agent-key');
@@ -386,30 +416,7 @@ describe('jwt auto-auth', () => {
     registerCanary(jwt, 'agent JWT');
     const jwtFile = join(server.dir, 'agent.jwt');
     await writeFile(jwtFile, jwt, { mode: 0o600 });
-    const sink = join(server.dir, 'jwt-sink');
-    const agent = await run(
-      `${vaultBlock()}
-exit_after_auth = true
-auto_auth {
-  method "jwt" {
-    exit_on_err = true
-    config = {
-      path = "${jwtFile}"
-      role = "agent"
-    }
-  }
-  sink "file" {
-    config = { path = "${sink}" }
-  }
-}
-`,
-      { noWait: true },
-    );
-    assert.equal(await agent.exited, 0, agent.output());
-    const token = (await readSink(sink)) ?? '';
-    registerCanary(token, 'agent token');
-    const lookup = await server.api('GET', 'auth/token/lookup-self', undefined, token);
-    assert.deepEqual(lookup.body.data.policies, ['agent', 'default']);
+    await authenticateOnce('jwt', { path: jwtFile, role: 'agent' });
     assert.equal(existsSync(jwtFile), false, 'the JWT file is removed after reading');
   });
 });
@@ -451,32 +458,7 @@ describe('kubernetes auto-auth', () => {
     registerCanary(serviceAccountToken, 'service account token');
     const tokenPath = join(server.dir, 'sa-token');
     await writeFile(tokenPath, serviceAccountToken, { mode: 0o600 });
-    const sink = join(server.dir, 'k8s-sink');
-    const agent = await run(
-      `${vaultBlock()}
-exit_after_auth = true
-auto_auth {
-  method "kubernetes" {
-    exit_on_err = true
-    config = {
-      role       = "web"
-      token_path = "${tokenPath}"
-    }
-  }
-  sink "file" {
-    config = { path = "${sink}" }
-  }
-}
-`,
-      { noWait: true },
-    );
-    assert.equal(await agent.exited, 0, agent.output());
-    const token = (await readSink(sink)) ?? '';
-    registerCanary(token, 'agent token');
-    assert.deepEqual(
-      (await server.api('GET', 'auth/token/lookup-self', undefined, token)).body.data.policies,
-      ['agent', 'default'],
-    );
+    await authenticateOnce('kubernetes', { role: 'web', token_path: tokenPath });
     assert.equal(existsSync(tokenPath), true, "the projected token is not the agent's to remove");
   });
 });
