@@ -41,13 +41,14 @@ export async function agentCommand(
         'log-level': { type: 'string' },
         'exit-after-auth': { type: 'boolean' },
         help: { type: 'boolean' },
+        h: { type: 'boolean' },
       },
     }));
   } catch (error) {
     io.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
     return 1;
   }
-  if (values.help) {
+  if (values.help || values.h) {
     io.stdout.write(USAGE);
     return 0;
   }

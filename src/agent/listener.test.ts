@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import https from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { makeCertificate } from '../auth/kubernetes/testing.js';
+import { startListener } from './listener.js';
+import type { AgentListenerConfig } from './listener-config.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'coffer-agent-listener-'));
+after(() => rm(dir, { recursive: true, force: true }));
+
+const base: AgentListenerConfig = {
+  type: 'tcp',
+  address: '127.0.0.1:0',
+  tlsDisable: true,
+  requireRequestHeader: false,
+  socketMode: 0o600,
+  maxRequestBytes: 1024,
+};
+const hello = (_req: unknown, res: { end(text: string): void }) => res.end('hello');
+
+test('a tcp listener with TLS serves HTTPS with the configured certificate', async () => {
+  const { certPem, keyPem } = await makeCertificate();
+  await writeFile(join(dir, 'cert.pem'), certPem);
+  await writeFile(join(dir, 'key.pem'), keyPem, { mode: 0o600 });
+  const listener = await startListener(
+    { ...base, tlsDisable: false, tlsCertFile: join(dir, 'cert.pem'), tlsKeyFile: join(dir, 'key.pem') },
+    hello,
+  );
+  try {
+    assert.match(listener.address, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const body = await new Promise<string>((resolve, reject) => {
+      https
+        .get(listener.address, { ca: certPem }, (res) => {
+          let text = '';
+          res.on('data', (chunk) => {
+            text += chunk;
+          });
+          res.on('end', () => resolve(text));
+        })
+        .on('error', reject);
+    });
+    assert.equal(body, 'hello');
+  } finally {
+    await listener.close();
+  }
+});
+
+test('a unix socket gets its configured mode whatever the umask, replaces a stale socket, and is removed on close', async () => {
+  const path = join(dir, 'agent.sock');
+  // A socket left by a process that died: bound, then its server closed without unlinking.
+  const stale = createServer();
+  await new Promise<void>((resolve) => stale.listen(path, resolve));
+  const previous = process.umask(0);
+  try {
+    const listener = await startListener({ ...base, type: 'unix', address: path, socketMode: 0o660 }, hello);
+    assert.equal((await stat(path)).mode & 0o777, 0o660);
+    await listener.close();
+    await assert.rejects(stat(path), { code: 'ENOENT' });
+  } finally {
+    process.umask(previous);
+    stale.close();
+  }
+});
+
+test('a regular file at the socket path is left alone and refused', async () => {
+  const path = join(dir, 'not-a-socket');
+  await writeFile(path, 'keep me');
+  await assert.rejects(
+    startListener({ ...base, type: 'unix', address: path }, hello),
+    /exists and is not a socket/,
+  );
+  assert.ok((await stat(path)).isFile());
+});
