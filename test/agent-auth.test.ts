@@ -268,6 +268,7 @@ ${approleBlock(roleFile, secretFile)}
     config = { path = "${sink}" }
   }
 }
+pid_file = "${join(server.dir, 'agent.pid')}"
 api_proxy {
   use_auto_auth_token = true
 }
@@ -332,6 +333,10 @@ listener "unix" {
     assert.ok(token !== '' && !cmdline.includes(token));
     assert.doesNotMatch(cmdline, /hvs\./);
     assert.match(cmdline, /agent\0-config=/);
+  });
+
+  test('pid_file holds the agent pid', async () => {
+    assert.equal(await readFile(join(server.dir, 'agent.pid'), 'utf8'), String(agent.process.pid));
   });
 });
 

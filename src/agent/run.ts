@@ -8,7 +8,7 @@ import { VaultClient, type VaultClientOptions } from '../client/client.js';
 import { DEFAULT_ADDRESS, envValue } from '../client/env.js';
 import { createAgent } from '../client/transport.js';
 import type { Logger } from '../framework/log.js';
-import { AutoAuthError, runAutoAuth } from './auto-auth.js';
+import { runAutoAuth } from './auto-auth.js';
 import type { AgentConfig } from './config.js';
 import { type RunningListener, startListener } from './listener.js';
 import { createProxyHandler, type ProxyUpstream } from './proxy.js';
@@ -25,14 +25,23 @@ export interface AgentTaskContext {
   log: Logger;
   /** Aborts when the agent shuts down; a task should then settle promptly. */
   signal: AbortSignal;
+  /** Resolves once auto-auth has published its first token and written every sink (never without auto_auth). */
+  authenticated: Promise<void>;
+}
+
+/** A task that resolves with an exit code stops the agent with it (exec mode passes on its child's). */
+export interface AgentTaskResult {
+  exitCode: number;
 }
 
 /**
  * A task runs alongside auto-auth. Rejecting stops the agent with exit code 1 (its message is logged,
- * so it must hold no secret). With `exit_after_auth`, the agent exits 0 once auto-auth has succeeded
+ * so it must hold no secret); resolving with `{ exitCode }` stops it with that code; resolving with
+ * nothing just ends the task. With `exit_after_auth`, the agent exits 0 once auto-auth has succeeded
  * and every task has resolved.
  */
-export type AgentTask = (context: AgentTaskContext) => Promise<void>;
+// biome-ignore lint/suspicious/noConfusingVoidType: void lets a plain `async () => {}` task type-check, which undefined would not
+export type AgentTask = (context: AgentTaskContext) => Promise<void | AgentTaskResult>;
 
 export interface RunAgentOptions {
   log: Logger;
@@ -113,6 +122,22 @@ async function startListeners(
   return listeners;
 }
 
+/** Runs every task; settles when all have, each outcome reported through `exit` or `fail`. */
+function startTasks(
+  tasks: AgentTask[],
+  context: AgentTaskContext,
+  outcome: { exit: (code: number) => void; fail: (error: unknown) => void },
+): Promise<unknown> {
+  return Promise.all(
+    tasks.map((task, i) =>
+      task({ ...context, log: context.log.child(`task${i}`) }).then(
+        (result) => result && outcome.exit(result.exitCode),
+        outcome.fail,
+      ),
+    ),
+  );
+}
+
 export async function runAgent(config: AgentConfig, options: RunAgentOptions): Promise<RunningAgent> {
   const { log } = options;
   const controller = new AbortController();
@@ -129,16 +154,22 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
 
   let exitCode = 0;
   const fail = (what: string, error: unknown) => {
-    const message = error instanceof AutoAuthError ? error.message : (error as Error).message;
-    log.error(`${what} failed`, { error: message });
+    log.error(`${what} failed`, { error: (error as Error).message });
     exitCode = 1;
     controller.abort();
   };
-  const context: AgentTaskContext = { config, client: taskClient, tokens, log, signal };
   let authenticated!: () => void;
   const firstAuth = new Promise<void>((resolve) => {
     authenticated = resolve;
   });
+  const context: AgentTaskContext = {
+    config,
+    client: taskClient,
+    tokens,
+    log,
+    signal,
+    authenticated: firstAuth,
+  };
   const authDone = config.autoAuth
     ? runAutoAuth({
         config: config.autoAuth,
@@ -149,11 +180,13 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         onFirstAuth: authenticated,
       }).catch((error) => fail('auto-auth', error))
     : Promise.resolve();
-  const tasksDone = Promise.all(
-    (options.extraTasks ?? []).map((task, i) =>
-      task({ ...context, log: log.child(`task${i}`) }).catch((error) => fail('a task', error)),
-    ),
-  );
+  const tasksDone = startTasks(options.extraTasks ?? [], context, {
+    exit: (code) => {
+      exitCode = code;
+      controller.abort();
+    },
+    fail: (error) => fail('a task', error),
+  });
   if (config.exitAfterAuth) {
     void Promise.all([firstAuth, tasksDone]).then(() => {
       log.info('exit_after_auth is set: exiting after authentication');

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { silentLogger } from '../framework/log.js';
+import type { AgentConfig } from './config.js';
+import { type AgentTaskContext, runAgent } from './run.js';
+
+/** No auto-auth and no listener: only the plugged-in tasks run. */
+const config: AgentConfig = {
+  vault: { address: 'http://127.0.0.1:1', tlsSkipVerify: false, numRetries: 0 },
+  listeners: [],
+  useAutoAuthToken: false,
+  exitAfterAuth: false,
+  logLevel: 'info',
+  rawTemplateStanzas: { template: [{ contents: 'x' }] },
+};
+
+test('a task gets the config with its raw template blocks, a client, the tokens and the signal', async () => {
+  let seen: AgentTaskContext | undefined;
+  const agent = await runAgent(config, {
+    log: silentLogger,
+    extraTasks: [
+      async (context) => {
+        seen = context;
+        await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+      },
+    ],
+  });
+  agent.stop();
+  assert.equal(await agent.done, 0);
+  assert.deepEqual(seen?.config.rawTemplateStanzas, { template: [{ contents: 'x' }] });
+  assert.equal(seen?.tokens.current(), undefined);
+  const client = seen!.client();
+  assert.equal(client.address, 'http://127.0.0.1:1');
+  client.close();
+  assert.equal(seen?.signal.aborted, true);
+});
+
+test('a task that resolves with an exit code stops the agent with it, and the others are stopped', async () => {
+  let otherStopped = false;
+  const agent = await runAgent(config, {
+    log: silentLogger,
+    extraTasks: [
+      async () => ({ exitCode: 3 }),
+      async ({ signal }) => {
+        await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        otherStopped = true;
+      },
+    ],
+  });
+  assert.equal(await agent.done, 3);
+  assert.equal(otherStopped, true);
+});
+
+test('a task that fails stops the agent with exit code 1', async () => {
+  const agent = await runAgent(config, {
+    log: silentLogger,
+    extraTasks: [
+      async () => {
+        throw new Error('template failed');
+      },
+    ],
+  });
+  assert.equal(await agent.done, 1);
+});
