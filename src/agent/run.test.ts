@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { silentLogger } from '../framework/log.js';
 import type { AgentConfig } from './config.js';
-import { type AgentTaskContext, runAgent } from './run.js';
+import { type AgentTaskContext, clientOptions, runAgent } from './run.js';
 
 /** No auto-auth and no listener: only the plugged-in tasks run. */
 const config: AgentConfig = {
@@ -61,4 +61,23 @@ test('a task that fails stops the agent with exit code 1', async () => {
     ],
   });
   assert.equal(await agent.done, 1);
+});
+
+test('the vault block wins over VAULT_ADDR and friends; VAULT_AGENT_ADDR is never the server', () => {
+  const env = {
+    VAULT_ADDR: 'https://coffer.internal:8200',
+    VAULT_AGENT_ADDR: 'http://127.0.0.1:8100',
+    VAULT_CACERT: '/etc/ca.pem',
+    VAULT_SKIP_VERIFY: 'true',
+  };
+  const fromEnv = clientOptions({ ...config, vault: { tlsSkipVerify: false, numRetries: 0 } }, env);
+  assert.deepEqual(
+    [fromEnv.address, fromEnv.caCert, fromEnv.tlsSkipVerify],
+    ['https://coffer.internal:8200', '/etc/ca.pem', true],
+  );
+  assert.equal(clientOptions(config, env).address, 'http://127.0.0.1:1');
+  assert.equal(
+    clientOptions({ ...config, vault: { tlsSkipVerify: false, numRetries: 0 } }, {}).address,
+    'https://127.0.0.1:8200',
+  );
 });

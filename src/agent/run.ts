@@ -5,7 +5,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import type http from 'node:http';
 import { VaultClient, type VaultClientOptions } from '../client/client.js';
-import { DEFAULT_ADDRESS, envValue } from '../client/env.js';
+import { DEFAULT_ADDRESS, envValue, parseGoBool } from '../client/env.js';
 import { createAgent } from '../client/transport.js';
 import type { Logger } from '../framework/log.js';
 import { runAutoAuth } from './auto-auth.js';
@@ -61,17 +61,25 @@ export interface RunningAgent {
   stop(): void;
 }
 
-function clientOptions(config: AgentConfig, env: Record<string, string | undefined>): VaultClientOptions {
+/**
+ * The vault block, completed from the environment as Vault's agent does (api.DefaultConfig reads
+ * VAULT_ADDR, VAULT_CACERT, …); the block wins. VAULT_AGENT_ADDR is not read: it names an agent,
+ * maybe this one. VAULT_TOKEN is not read either: the agent's token comes from auto-auth.
+ */
+export function clientOptions(
+  config: AgentConfig,
+  env: Record<string, string | undefined>,
+): VaultClientOptions {
   const { vault } = config;
+  const skipVerify = envValue(env, 'SKIP_VERIFY');
   return {
-    // VAULT_AGENT_ADDR is not read: it names an agent, maybe this one.
     address: vault.address ?? envValue(env, 'ADDR') ?? DEFAULT_ADDRESS,
-    caCert: vault.caCert,
-    caPath: vault.caPath,
-    clientCert: vault.clientCert,
-    clientKey: vault.clientKey,
-    tlsServerName: vault.tlsServerName,
-    tlsSkipVerify: vault.tlsSkipVerify,
+    caCert: vault.caCert ?? envValue(env, 'CACERT'),
+    caPath: vault.caPath ?? envValue(env, 'CAPATH'),
+    clientCert: vault.clientCert ?? envValue(env, 'CLIENT_CERT'),
+    clientKey: vault.clientKey ?? envValue(env, 'CLIENT_KEY'),
+    tlsServerName: vault.tlsServerName ?? envValue(env, 'TLS_SERVER_NAME'),
+    tlsSkipVerify: vault.tlsSkipVerify || (skipVerify !== undefined && parseGoBool(skipVerify) === true),
   };
 }
 
