@@ -206,6 +206,38 @@ ${approleBlock(roleFile, file, `secret_id_response_wrapping_path = "${path}"`, '
     assert.notEqual(await third.exited, 0);
     assert.match(third.output(), /unable to validate wrapping token creation path/);
   });
+  test('a revoked token is replaced: the failed renewal sends the agent back to login', async () => {
+    const { roleFile, secretFile } = await credentialFiles('short', 'j1r');
+    const sink = join(server.dir, 'j1r-token');
+    const agent = await run(`${vaultBlock()}
+auto_auth {
+${approleBlock(roleFile, secretFile)}
+  sink "file" {
+    config = { path = "${sink}" }
+  }
+}
+`);
+    await eventually(async () => TOKEN_SHAPE.test((await readSink(sink)) ?? ''), 15_000, 'first token');
+    const revoked = (await readSink(sink)) ?? '';
+    registerCanary(revoked, 'agent token');
+    assert.equal((await server.api('PUT', 'auth/token/revoke', { token: revoked }, root)).status, 204);
+    await eventually(
+      async () => {
+        const current = (await readSink(sink)) ?? '';
+        return current !== revoked && TOKEN_SHAPE.test(current);
+      },
+      5000,
+      'a new token after the revocation',
+    );
+    const current = (await readSink(sink)) ?? '';
+    registerCanary(current, 'agent token');
+    assert.equal((await server.api('GET', 'auth/token/lookup-self', undefined, current)).status, 200);
+    assert.match(
+      agent.output(),
+      /renewing the token failed[\s\S]*re-authenticating \{"reason":"renewal failed"\}/,
+    );
+    await agent.stop();
+  });
 });
 
 describe('J2: the server refuses connections', () => {
@@ -223,7 +255,19 @@ ${approleBlock(roleFile, secretFile, '', 'max_backoff = "4s"')}
   }
 }
 `);
-    await sleep(30_000);
+    // When each attempt arrived, to see the waits between them grow.
+    const arrivals: number[] = [];
+    const started = Date.now();
+    while (Date.now() - started < 30_000) {
+      while (arrivals.length < proxy.refused) arrivals.push(Date.now());
+      await sleep(50);
+    }
+    const gaps = arrivals.slice(1).map((at, i) => at - arrivals[i]);
+    assert.ok(gaps[0] < 1600, `first wait ${gaps[0]} ms (min_backoff 1 s)`);
+    assert.ok(
+      gaps.slice(-2).every((gap) => gap >= 2800 && gap <= 4600),
+      `last waits ${gaps.slice(-2)} (max_backoff 4 s)`,
+    );
     const attempts = proxy.refused;
     assert.ok(attempts >= 5, `only ${attempts} attempts in 30 s: the agent stopped trying`);
     assert.ok(attempts <= 20, `${attempts} attempts in 30 s`);
