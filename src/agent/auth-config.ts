@@ -2,6 +2,7 @@
 import { invalid } from '../core/errors.js';
 import {
   type Body,
+  type ConfigSyntax,
   nestedObject,
   optionalBool,
   optionalDurationMs,
@@ -152,7 +153,7 @@ function parseMethod(value: unknown): MethodConfig {
   };
 }
 
-function parseSink(label: string, body: Body): FileSinkConfig {
+function parseSink(label: string, body: Body, syntax: ConfigSyntax): FileSinkConfig {
   const where = `auto_auth sink "${label}"`;
   if (label !== 'file') throw invalid(`${where}: unknown sink type (supported: file)`);
   for (const unsupported of ['dh_type', 'dh_path', 'aad', 'aad_env_var', 'derive_key'])
@@ -165,17 +166,17 @@ function parseSink(label: string, body: Body): FileSinkConfig {
     throw invalid(`${where}: "wrap_ttl" must be a duration such as "5m"`);
   return {
     path: requiredString(config, 'path', `${where} config`),
-    mode: optionalFileMode(config, 'mode', `${where} config`),
+    mode: optionalFileMode(config, 'mode', `${where} config`, syntax),
     wrapTtl,
   };
 }
 
-export function parseAutoAuth(value: unknown): AutoAuthConfig | undefined {
+export function parseAutoAuth(value: unknown, syntax: ConfigSyntax = 'hcl'): AutoAuthConfig | undefined {
   const body = singleBody(value, 'auto_auth');
   if (!body) return undefined;
   refuseUnknown(body, ['method', 'sink'], 'auto_auth');
   return {
     method: parseMethod(body.method),
-    sinks: typedBlocks(body.sink, 'auto_auth sink').map((sink) => parseSink(sink.label, sink.body)),
+    sinks: typedBlocks(body.sink, 'auto_auth sink').map((sink) => parseSink(sink.label, sink.body, syntax)),
   };
 }

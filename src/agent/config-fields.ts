@@ -25,6 +25,8 @@ export function singleBody(value: unknown, where: string): Body | undefined {
  */
 export function typedBlocks(value: unknown, where: string): LabelledBlock[] {
   if (value === undefined) return [];
+  // JSON's `"method": { "type": "approle", … }`: one unlabelled block, not a map of labels.
+  if (isPlainObject(value) && typeof value.type === 'string') return typedBlocks([value], where);
   if (Array.isArray(value)) {
     return value.map((body) => {
       if (!isPlainObject(body) || typeof body.type !== 'string' || body.type === '')
@@ -90,16 +92,28 @@ export function optionalDurationMs(body: Body, name: string, where: string, fall
   return seconds === 0 ? fallbackMs : seconds * 1000;
 }
 
+/** How a config file writes numbers: JSON has no octal literals, so a JSON mode is a plain (decimal) number. */
+export type ConfigSyntax = 'hcl' | 'json';
+
 /**
  * A file mode such as 0640. HCL 2 reads `mode = 0640` as the decimal number 640 (Vault's HCL 1 read
- * it as octal), so a number's decimal digits are taken as octal digits, as the user wrote them; a
- * string ("0640") is octal too.
+ * it as octal), so in HCL a number's decimal digits are taken as the octal digits the user wrote; in
+ * JSON a number is the mode itself (`"mode": 416` is 0640), as in Vault. A string ("0640") is octal.
  */
-export function optionalFileMode(body: Body, name: string, where: string): number | undefined {
+export function optionalFileMode(
+  body: Body,
+  name: string,
+  where: string,
+  syntax: ConfigSyntax = 'hcl',
+): number | undefined {
   const value = body[name];
   if (value === undefined) return undefined;
+  const invalidMode = () => invalid(`${where}: "${name}" must be an octal file mode such as 0600`);
+  if (syntax === 'json' && typeof value === 'number') {
+    if (!Number.isInteger(value) || value < 0 || value > 0o7777) throw invalidMode();
+    return value;
+  }
   const text = typeof value === 'number' && Number.isInteger(value) ? String(value) : value;
-  if (typeof text !== 'string' || !/^0?[0-7]{1,4}$/.test(text.trim()))
-    throw invalid(`${where}: "${name}" must be an octal file mode such as 0600`);
+  if (typeof text !== 'string' || !/^0?[0-7]{1,4}$/.test(text.trim())) throw invalidMode();
   return Number.parseInt(text.trim(), 8);
 }

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
 import { parseHcl } from '../config/hcl.js';
-import { type AgentConfig, agentConfigFromObject } from './config.js';
+import { type AgentConfig, agentConfigFromObject, loadAgentConfig } from './config.js';
 
 const parse = async (text: string): Promise<AgentConfig> => agentConfigFromObject(await parseHcl(text));
 
@@ -109,6 +112,24 @@ auto_auth {
         [0o400, undefined],
       ],
     );
+  });
+
+  test('in a JSON config a sink mode is a plain number, as in Vault ("mode": 416 is 0640)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'coffer-agent-config-'));
+    after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'agent.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        auto_auth: {
+          method: { type: 'token_file', config: { token_file_path: '/t' } },
+          sink: [{ type: 'file', config: { path: '/a', mode: 416 } }],
+        },
+      }),
+    );
+    const config = await loadAgentConfig(file);
+    assert.equal(config.autoAuth?.method.settings.type, 'token_file');
+    assert.equal(config.autoAuth?.sinks[0].mode, 0o640);
   });
 
   test('listeners, api_proxy force, the older cache form, vault retry and template blocks kept raw', async () => {

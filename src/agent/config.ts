@@ -5,10 +5,18 @@
 import { readFile } from 'node:fs/promises';
 import { parseHcl } from '../config/hcl.js';
 import { invalid } from '../core/errors.js';
+import { isPlainObject } from '../framework/fields.js';
 import type { LogLevel } from '../framework/log.js';
 import { parseLogLevel } from '../server/config.js';
 import { type AutoAuthConfig, parseAutoAuth } from './auth-config.js';
-import { type Body, optionalBool, optionalString, refuseUnknown, singleBody } from './config-fields.js';
+import {
+  type Body,
+  type ConfigSyntax,
+  optionalBool,
+  optionalString,
+  refuseUnknown,
+  singleBody,
+} from './config-fields.js';
 import { type AgentListenerConfig, parseListeners } from './listener-config.js';
 
 export interface VaultConnection {
@@ -116,9 +124,9 @@ function parseUseAutoAuthToken(raw: Body): UseAutoAuthToken {
   return optionalBool(body, 'use_auto_auth_token', where, false);
 }
 
-export function agentConfigFromObject(raw: Body): AgentConfig {
+export function agentConfigFromObject(raw: Body, syntax: ConfigSyntax = 'hcl'): AgentConfig {
   refuseUnknown(raw, KNOWN_KEYS, 'agent configuration');
-  const autoAuth = parseAutoAuth(raw.auto_auth);
+  const autoAuth = parseAutoAuth(raw.auto_auth, syntax);
   const useAutoAuthToken = parseUseAutoAuthToken(raw);
   if (useAutoAuthToken !== false && !autoAuth)
     throw invalid('use_auto_auth_token requires an auto_auth block');
@@ -140,6 +148,14 @@ export function agentConfigFromObject(raw: Body): AgentConfig {
 
 export async function loadAgentConfig(file: string): Promise<AgentConfig> {
   const text = await readFile(file, 'utf8');
-  const raw = await parseHcl(text, file.endsWith('.json') ? 'agent.json' : 'agent.hcl');
-  return agentConfigFromObject(raw);
+  if (!file.endsWith('.json')) return agentConfigFromObject(await parseHcl(text, 'agent.hcl'), 'hcl');
+  // The HCL parser reads only HCL's native syntax; Vault also takes the same blocks as JSON.
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw invalid('the configuration is not valid JSON');
+  }
+  if (!isPlainObject(raw)) throw invalid('the configuration must be a JSON object');
+  return agentConfigFromObject(raw, 'json');
 }
