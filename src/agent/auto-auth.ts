@@ -7,6 +7,7 @@ import type { Logger } from '../framework/log.js';
 import { type AuthMethod, createAuthMethod, type LoginResult } from './auth/index.js';
 import type { AutoAuthConfig } from './auth-config.js';
 import { Backoff, sleep } from './backoff.js';
+import { describeFailure } from './failure.js';
 import { type TokenLifetime, watchLifetime } from './lifetime.js';
 import { SinkWriter } from './sink/sink-writer.js';
 import type { AutoAuthTokens } from './token-store.js';
@@ -64,7 +65,7 @@ export async function runAutoAuth(deps: AutoAuthDeps): Promise<void> {
       signal,
       random: deps.random,
       onRenewed: (lifetime) => log.debug('token renewed', { ttl_seconds: lifetime.leaseSeconds }),
-      onRenewalError: (error) => log.warn('renewing the token failed', { error: (error as Error).message }),
+      onRenewalError: (error) => log.warn('renewing the token failed', { error: describeFailure(error) }),
     });
     if (end !== 'stopped') log.info('re-authenticating', { reason: end });
   }
@@ -75,7 +76,7 @@ async function tryLogin(method: AuthMethod, deps: AutoAuthDeps): Promise<LoginRe
   try {
     return await method.login(client);
   } catch (error) {
-    const message = (error as Error).message;
+    const message = describeFailure(error);
     deps.log.error('authentication failed', { error: message });
     if (deps.config.method.exitOnErr) throw new AutoAuthError(`authentication failed: ${message}`);
     return undefined;

@@ -10,6 +10,7 @@ import { createAgent } from '../client/transport.js';
 import type { Logger } from '../framework/log.js';
 import { runAutoAuth } from './auto-auth.js';
 import type { AgentConfig } from './config.js';
+import { describeFailure } from './failure.js';
 import { type RunningListener, startListener } from './listener.js';
 import { createProxyHandler, type ProxyUpstream } from './proxy.js';
 import type { TokenSource } from './token-source.js';
@@ -162,7 +163,7 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
 
   let exitCode = 0;
   const fail = (what: string, error: unknown) => {
-    log.error(`${what} failed`, { error: (error as Error).message });
+    log.error(`${what} failed`, { error: describeFailure(error) });
     exitCode = 1;
     controller.abort();
   };

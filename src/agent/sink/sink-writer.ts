@@ -7,6 +7,7 @@ import type { VaultClient } from '../../client/client.js';
 import type { Logger } from '../../framework/log.js';
 import type { FileSinkConfig } from '../auth-config.js';
 import { Backoff, sleep } from '../backoff.js';
+import { describeFailure } from '../failure.js';
 import { writeSinkFile } from './file-sink.js';
 
 export interface SinkWriterDeps {
@@ -62,7 +63,7 @@ export class SinkWriter {
     } catch (error) {
       this.deps.log.error('writing the token to a sink failed; retrying', {
         path: sink.path,
-        error: (error as Error).message,
+        error: describeFailure(error),
       });
       return false;
     }
