@@ -162,8 +162,8 @@ function parseSink(label: string, body: Body, syntax: ConfigSyntax): FileSinkCon
   const config = nestedObject(body.config, `${where} config`);
   refuseUnknown(config, ['path', 'mode'], `${where} config`);
   const wrapTtl = body.wrap_ttl === undefined ? undefined : String(body.wrap_ttl);
-  if (wrapTtl !== undefined && !/^\d+[smh]?$/.test(wrapTtl))
-    throw invalid(`${where}: "wrap_ttl" must be a duration such as "5m"`);
+  if (wrapTtl !== undefined && optionalDurationMs(body, 'wrap_ttl', where, 0) <= 0)
+    throw invalid(`${where}: "wrap_ttl" must be a positive duration such as "5m"`);
   return {
     path: requiredString(config, 'path', `${where} config`),
     mode: optionalFileMode(config, 'mode', `${where} config`, syntax),

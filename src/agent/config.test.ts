@@ -225,6 +225,11 @@ exec {
       error: /"min_backoff" cannot be greater than "max_backoff"/,
     },
     {
+      name: 'a wrap_ttl that is no duration',
+      text: 'auto_auth {\n  method "kubernetes" {\n    config = { role = "a" }\n  }\n  sink "file" {\n    wrap_ttl = "soon"\n    config = { path = "/p" }\n  }\n}',
+      error: /wrap_ttl/,
+    },
+    {
       name: 'unknown listener type',
       text: 'listener "udp" {\n}',
       error: /listener "udp": unknown listener type/,
