@@ -8,6 +8,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parseExecStanzas } from '../src/agent/exec/config.js';
+import { runExec } from '../src/agent/exec/supervisor.js';
 import { parseTemplateStanzas } from '../src/agent/template/config.js';
 import { runTemplates } from '../src/agent/template/runner.js';
 import { staticTokenSource } from '../src/agent/token-source.js';
@@ -192,6 +194,131 @@ describe('agent templates (end to end)', () => {
     });
     await assert.rejects(runner.done, /no secret exists at secret\/nothing-here/);
     await assert.rejects(stat(join(dir, 'none')), { code: 'ENOENT' });
+  });
+
+  describe('exec mode', () => {
+    /** A child that records its pid and DB_PASSWORD, and records the stop signal before it exits. */
+    const CHILD = `
+      const { appendFileSync } = require('node:fs');
+      const out = process.argv[1];
+      appendFileSync(out, JSON.stringify({ pid: process.pid, password: process.env.DB_PASSWORD }) + '\\n');
+      process.on('SIGTERM', () => { appendFileSync(out, JSON.stringify({ pid: process.pid, stopped: 'SIGTERM' }) + '\\n'); process.exit(0); });
+      setInterval(() => {}, 1000);
+    `;
+    const lines = async (file: string) =>
+      (await readFile(file, 'utf8').catch(() => ''))
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { pid: number; password?: string; stopped?: string });
+
+    function startExec(raw: Record<string, unknown>, pids: number[] = []) {
+      const controller = new AbortController();
+      const config = parseExecStanzas(raw);
+      assert.ok(config);
+      const done = runExec(config, {
+        client,
+        tokens: staticTokenSource(server.rootToken),
+        log,
+        signal: controller.signal,
+        retry: FAST_RETRY,
+        onStart: (pid) => pid && pids.push(pid),
+      });
+      done.catch(() => {});
+      return {
+        done,
+        stop: () => {
+          controller.abort();
+          return done;
+        },
+      };
+    }
+
+    test('J4: the child sees the secret in its environment, not its argv, and is restarted with the new value', async () => {
+      const first = canary('exec_first');
+      const second = canary('exec_second');
+      await write('secret/data/exec', { data: { password: first } });
+      const out = join(dir, 'exec-child.jsonl');
+      const pids: number[] = [];
+      const runner = startExec(
+        {
+          template_config: [{ static_secret_render_interval: '1s' }],
+          env_template: {
+            DB_PASSWORD: [{ contents: '{{ with secret "secret/exec" }}{{ .Data.data.password }}{{ end }}' }],
+          },
+          exec: [{ command: [process.execPath, '-e', CHILD, out], restart_stop_signal: 'SIGTERM' }],
+        },
+        pids,
+      );
+      try {
+        await eventually(async () => (await lines(out)).length === 1, 10_000, 'child started');
+        const [started] = await lines(out);
+        assert.equal(started.password, first);
+        assert.equal(started.pid, pids[0]);
+        const cmdline = await readFile(`/proc/${started.pid}/cmdline`, 'utf8');
+        assert.ok(!cmdline.includes(first), "the secret is not in the child's argv");
+        assert.ok((await readFile(`/proc/${started.pid}/environ`, 'utf8')).includes(`DB_PASSWORD=${first}`));
+
+        await write('secret/data/exec', { data: { password: second } });
+        await eventually(
+          async () => (await lines(out)).some((l) => l.password === second),
+          10_000,
+          'restart',
+        );
+        const events = await lines(out);
+        assert.deepEqual(
+          events[1],
+          { pid: started.pid, stopped: 'SIGTERM' },
+          'the old child got the stop signal first',
+        );
+        assert.equal(events[2].password, second);
+        assert.notEqual(events[2].pid, started.pid);
+        assert.ok(!(await readFile(`/proc/${events[2].pid}/cmdline`, 'utf8')).includes(second));
+      } finally {
+        assert.equal(await runner.stop(), 0, 'a child stopped with the agent exits 0 here');
+      }
+      assert.ok(!logText().includes(first) && !logText().includes(second));
+    });
+
+    test('J4: when the child exits on its own, runExec ends with its exit code', async () => {
+      await write('secret/data/exit', { data: { code: '7' } });
+      const runner = startExec({
+        env_template: {
+          CODE: [{ contents: '{{ with secret "secret/exit" }}{{ .Data.data.code }}{{ end }}' }],
+        },
+        exec: [{ command: [process.execPath, '-e', 'process.exit(Number(process.env.CODE))'] }],
+      });
+      assert.equal(await runner.done, 7);
+    });
+
+    test('J4: a template that breaks stops the child and fails, and no rendered secret reaches the agent log', async () => {
+      const good = canary('exec_good');
+      const other = canary('exec_other');
+      await write('secret/data/exec-break', { data: { password: good } });
+      const out = join(dir, 'exec-break.jsonl');
+      const runner = startExec({
+        template_config: [{ static_secret_render_interval: '1s', exit_on_retry_failure: true }],
+        env_template: {
+          DB_PASSWORD: [
+            {
+              contents: '{{ with secret "secret/exec-break" }}{{ .Data.data.password }}{{ end }}',
+              error_on_missing_key: true,
+            },
+          ],
+          DUMP: [{ contents: '{{ with secret "secret/exec-break" }}{{ .Data.data }}{{ end }}' }],
+        },
+        exec: [{ command: [process.execPath, '-e', CHILD, out] }],
+      });
+      await eventually(async () => (await lines(out)).length === 1, 10_000, 'child started');
+      await write('secret/data/exec-break', { data: { renamed: other } });
+      await assert.rejects(runner.done, /map has no entry for key "password"/);
+      const events = await lines(out);
+      assert.equal(events.at(-1)?.stopped, 'SIGTERM', 'the child was stopped');
+      assert.match(logText(), /rendering env_template "DB_PASSWORD" failed/);
+      assert.ok(
+        !logText().includes(good) && !logText().includes(other),
+        'no rendered value in the agent log',
+      );
+    });
   });
 
   describe('a PostgreSQL credential', () => {

@@ -26,7 +26,13 @@ export interface TemplateTaskOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export async function compileStanza(stanza: TemplateStanza): Promise<CompiledTemplate> {
+/** What compiling needs of a `template` or an `env_template` block. */
+export type TemplateSource = Pick<
+  TemplateStanza,
+  'name' | 'source' | 'contents' | 'errorOnMissingKey' | 'leftDelimiter' | 'rightDelimiter'
+>;
+
+export async function compileStanza(stanza: TemplateSource): Promise<CompiledTemplate> {
   const source = stanza.source === undefined ? stanza.contents! : await readSource(stanza);
   return compileTemplate(stanza.source ?? stanza.name, source, {
     errorOnMissingKey: stanza.errorOnMissingKey,
@@ -34,7 +40,7 @@ export async function compileStanza(stanza: TemplateStanza): Promise<CompiledTem
   });
 }
 
-async function readSource(stanza: TemplateStanza): Promise<string> {
+async function readSource(stanza: TemplateSource): Promise<string> {
   try {
     return await readFile(stanza.source!, 'utf8');
   } catch (error) {
