@@ -18,7 +18,7 @@ export type SecretRequest =
   | { kind: 'list'; path: string; key: string };
 
 export interface SecretStoreOptions {
-  client: VaultClient;
+  client: Pick<VaultClient, 'request'>;
   tokens: TokenSource;
   log: Logger;
   signal: AbortSignal;

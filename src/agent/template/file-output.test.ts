@@ -1,0 +1,60 @@
+/** Rendered files: atomic replacement, the configured mode whatever the umask, backups, no rewrite when unchanged. */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { writeOutput } from './file-output.js';
+
+describe('writeOutput', () => {
+  let dir: string;
+  let umask: number;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'coffer-output-'));
+    umask = process.umask(0o077);
+  });
+  after(async () => {
+    process.umask(umask);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('writes with the mode asked for, not the mode less the umask, and leaves no temp file', async () => {
+    const destination = join(dir, 'a', 'b', 'out');
+    assert.equal(
+      await writeOutput({ destination, perms: 0o644, createDestDirs: true, backup: false }, 'x'),
+      true,
+    );
+    assert.equal((await stat(destination)).mode & 0o777, 0o644);
+    assert.deepEqual(await readdir(join(dir, 'a', 'b')), ['out']);
+  });
+
+  test('an unchanged render is not written again', async () => {
+    const destination = join(dir, 'same');
+    const file = { destination, perms: 0o600, createDestDirs: false, backup: false };
+    assert.equal(await writeOutput(file, 'v1'), true);
+    const before = (await stat(destination)).ino;
+    assert.equal(await writeOutput(file, 'v1'), false);
+    assert.equal((await stat(destination)).ino, before);
+    assert.equal(await writeOutput(file, 'v2'), true);
+    assert.notEqual((await stat(destination)).ino, before, 'replaced by rename, never rewritten in place');
+  });
+
+  test('backup keeps the previous contents in <destination>.bak with the same mode', async () => {
+    const destination = join(dir, 'backed');
+    await writeFile(destination, 'old');
+    await writeOutput({ destination, perms: 0o600, createDestDirs: false, backup: true }, 'new');
+    assert.equal(await readFile(`${destination}.bak`, 'utf8'), 'old');
+    assert.equal((await stat(`${destination}.bak`)).mode & 0o777, 0o600);
+    assert.equal(await readFile(destination, 'utf8'), 'new');
+  });
+
+  test('without create_dest_dirs a missing directory is an error', async () => {
+    const file = {
+      destination: join(dir, 'missing', 'x'),
+      perms: 0o600,
+      createDestDirs: false,
+      backup: false,
+    };
+    await assert.rejects(writeOutput(file, 'x'), { code: 'ENOENT' });
+  });
+});
