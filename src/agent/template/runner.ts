@@ -16,7 +16,8 @@ import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { SecretStore } from './secret-store.js';
 
 export interface TemplateTaskOptions {
-  client: VaultClient;
+  /** Only `request` is used: each call carries the token source's current token. */
+  client: Pick<VaultClient, 'request'>;
   tokens: TokenSource;
   log: Logger;
   signal: AbortSignal;
@@ -174,6 +175,7 @@ export async function runTemplates(config: TemplateStanzas, options: TemplateTas
       return;
     }
     let failed = false;
+    const changed: TemplateStanza[] = [];
     for (const [i, result] of results.entries()) {
       const stanza = config.templates[i];
       if (!result.ok) {
@@ -185,8 +187,12 @@ export async function runTemplates(config: TemplateStanzas, options: TemplateTas
         if (engine.exitOnRetryFailure) throw result.error;
         continue;
       }
-      await writeAndNotify(stanza, result.text, options);
+      if (await writeOutput(stanza, result.text)) {
+        log.info(`rendered ${stanza.destination}`);
+        changed.push(stanza);
+      }
     }
+    await runCommands(changed, options);
     if (failed) loop.retryLater();
     else loop.succeeded();
   };
@@ -198,22 +204,23 @@ export async function runTemplates(config: TemplateStanzas, options: TemplateTas
   }
 }
 
-async function writeAndNotify(
-  stanza: TemplateStanza,
-  text: string,
-  options: TemplateTaskOptions,
-): Promise<void> {
+/** Runs the commands of the templates that changed, after all were written; the same command once, as consul-template does. */
+async function runCommands(changed: readonly TemplateStanza[], options: TemplateTaskOptions): Promise<void> {
   const { log } = options;
-  const wrote = await writeOutput(stanza, text);
-  if (!wrote) return;
-  log.info(`rendered ${stanza.destination}`);
-  if (!stanza.command) return;
-  try {
-    const result = await runCommand(stanza.command, stanza.commandTimeoutMs, options.signal);
-    if (result.timedOut) log.error(`the command of ${stanza.name} timed out`);
-    else if (result.code !== 0)
-      log.error(`the command of ${stanza.name} failed`, { code: result.code, signal: result.signal });
-  } catch (error) {
-    log.error(`the command of ${stanza.name} failed`, { error: (error as Error).message });
+  const seen = new Set<string>();
+  for (const stanza of changed) {
+    if (!stanza.command) continue;
+    const key = JSON.stringify(stanza.command);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    try {
+      const result = await runCommand(stanza.command, stanza.commandTimeoutMs, options.signal);
+      if (result.timedOut) log.error(`the command of ${stanza.name} timed out`);
+      else if (result.code !== 0) {
+        log.error(`the command of ${stanza.name} failed`, { code: result.code, signal: result.signal });
+      }
+    } catch (error) {
+      log.error(`the command of ${stanza.name} failed`, { error: (error as Error).message });
+    }
   }
 }
