@@ -34,10 +34,12 @@ describe('parseExecStanzas', () => {
   test('restart_on_secret_changes = "never" and another stop signal', () => {
     const parsed = parseExecStanzas({
       env_template: { A: [{ contents: 'x' }] },
-      exec: [{ command: 'app --serve', restart_on_secret_changes: 'never', restart_stop_signal: 'SIGINT' }],
+      exec: [
+        { command: ['app', '--serve'], restart_on_secret_changes: 'never', restart_stop_signal: 'SIGINT' },
+      ],
     });
     assert.deepEqual(parsed?.exec, {
-      command: ['/bin/sh', '-c', 'app --serve'],
+      command: ['app', '--serve'],
       restartOnSecretChanges: 'never',
       restartStopSignal: 'SIGINT',
     });
@@ -48,6 +50,20 @@ describe('parseExecStanzas', () => {
       name: 'exec without env_template',
       raw: { exec: [{ command: ['a'] }] },
       error: /exec: needs at least one env_template/,
+    },
+    {
+      name: 'a command string (Vault takes a list only)',
+      raw: { env_template: { A: [{ contents: 'x' }] }, exec: [{ command: 'app --serve' }] },
+      error: /exec: command: expected a non-empty list of strings$/,
+    },
+    {
+      name: 'exec with file templates',
+      raw: {
+        env_template: { A: [{ contents: 'x' }] },
+        template: [{ contents: 'x', destination: 'f' }],
+        exec: [{ command: ['a'] }],
+      },
+      error: /exec: cannot be combined with template blocks/,
     },
     {
       name: 'exec without command',

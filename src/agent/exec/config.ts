@@ -55,7 +55,8 @@ function parseEnvTemplate(name: string, body: Attributes): EnvTemplateStanza {
 
 function parseExec(body: Attributes): ExecStanza {
   const fields = new FieldReader(body, 'exec');
-  const command = fields.command('command');
+  // Vault takes only the list form here (no shell).
+  const command = fields.command('command', false);
   if (!command) return fields.fail('command', 'is required');
   const restart = fields.string('restart_on_secret_changes', 16) ?? 'always';
   if (restart !== 'always' && restart !== 'never') {
@@ -77,5 +78,7 @@ export function parseExecStanzas(raw: Attributes): ExecStanzas | undefined {
   if (!body) return undefined;
   const envTemplates = labelledBlocks(raw, 'env_template').map(([name, b]) => parseEnvTemplate(name, b));
   if (envTemplates.length === 0) throw new AgentConfigError('exec: needs at least one env_template block');
+  // As in Vault, process-supervisor mode does not render files.
+  if (raw.template !== undefined) throw new AgentConfigError('exec: cannot be combined with template blocks');
   return { envTemplates, exec: parseExec(body), templateConfig: parseTemplateConfig(raw) };
 }

@@ -118,13 +118,20 @@ export class FieldReader {
     return Number(ns / 1_000_000n);
   }
 
-  /** A command: a list of arguments, or a string that runs through `sh -c` as Vault does. */
-  command(field: string): string[] | undefined {
+  /** A command: a list of arguments, or (where Vault takes one) a string that runs through `sh -c`. */
+  command(field: string, allowString = true): string[] | undefined {
     const value = this.get(field);
     if (value === undefined) return undefined;
-    if (typeof value === 'string') return value.trim() === '' ? undefined : ['/bin/sh', '-c', value];
+    if (typeof value === 'string' && allowString) {
+      return value.trim() === '' ? undefined : ['/bin/sh', '-c', value];
+    }
     if (!Array.isArray(value) || value.length === 0 || value.some((arg) => typeof arg !== 'string')) {
-      this.fail(field, 'expected a non-empty list of strings or a string');
+      this.fail(
+        field,
+        allowString
+          ? 'expected a non-empty list of strings or a string'
+          : 'expected a non-empty list of strings',
+      );
     }
     return value as string[];
   }
