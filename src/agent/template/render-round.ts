@@ -26,7 +26,9 @@ export async function renderRound(
     });
     // Errors in a pass that still misses secrets come from the placeholders; only the final pass counts.
     if (session.missing.size === 0) {
-      store.retain(session.used);
+      // A template that failed may have stopped before some of its secrets: keep those (and their
+      // leases) rather than re-issue them on the next round.
+      if (results.every((result) => result.ok)) store.retain(session.used);
       return results;
     }
     await store.load(session.missing.values());
