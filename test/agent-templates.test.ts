@@ -319,6 +319,21 @@ describe('agent templates (end to end)', () => {
         'no rendered value in the agent log',
       );
     });
+    test('J4: a value an environment cannot hold fails by name, never quoting the value', async () => {
+      const nul = `${canary('exec_nul')}\u0000tail`;
+      await write('secret/data/nul', { data: { v: nul } });
+      const runner = startExec({
+        env_template: {
+          WITH_NUL: [{ contents: '{{ with secret "secret/nul" }}{{ .Data.data.v }}{{ end }}' }],
+        },
+        exec: [{ command: [process.execPath, '-e', ''] }],
+      });
+      await assert.rejects(runner.done, (error: Error) => {
+        assert.match(error.message, /env_template "WITH_NUL" rendered a value with a NUL byte/);
+        assert.ok(!error.message.includes('CANARY_exec_nul'));
+        return true;
+      });
+    });
   });
 
   describe('a PostgreSQL credential', () => {

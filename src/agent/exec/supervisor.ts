@@ -49,6 +49,15 @@ class Child {
   }
 }
 
+/** Node's own error for a NUL byte in the environment quotes the value: refuse it first, by name only. */
+function refuseNulBytes(env: Record<string, string>): void {
+  const bad = Object.keys(env).find((name) => env[name].includes('\0'));
+  if (bad)
+    throw new Error(
+      `env_template "${bad}" rendered a value with a NUL byte, which an environment cannot hold`,
+    );
+}
+
 function sameEnv(a: Record<string, string>, b: Record<string, string>): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
@@ -99,6 +108,7 @@ export async function runExec(config: ExecStanzas, options: ExecTaskOptions): Pr
   const round = async () => {
     const env = await renderEnv(compiled, config, inner, store, loop);
     if (!env || finished.signal.aborted) return;
+    refuseNulBytes(env);
     if (!child) {
       start(env);
       return;

@@ -99,6 +99,10 @@ describe('SecretStore', () => {
     );
     const [again] = await readAll(store, 'secret/data/app');
     assert.deepEqual(data(again), { data: { v: 2 } }, 'a path that has data/ already is kept');
+    await readAll(store, 'secret/app?version=1');
+    const versioned = requests.at(-1)!;
+    assert.equal(versioned.path, 'secret/data/app');
+    assert.equal(String(versioned.query), 'version=1');
   });
 
   test('a secret without a lease is read again every static_secret_render_interval; a change is reported', async () => {

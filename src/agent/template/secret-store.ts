@@ -274,12 +274,7 @@ export class SecretStore {
     }
     const response =
       request.kind === 'read'
-        ? await client.request({
-            method: 'GET',
-            path: await this.kvPath(request.path, token, 'data/'),
-            token,
-            accept: [404],
-          })
+        ? await this.read(request.path, token)
         : await client.request({
             method: 'PUT',
             path: request.path,
@@ -291,6 +286,20 @@ export class SecretStore {
     // consul-template: nothing at the path is an error, retried like any other.
     if (response.status === 404 || !secret) throw new Error(`no secret exists at ${request.path}`);
     return { value: toStruct(secret), secret };
+  }
+
+  /** A read; `secret/data/app?version=2` (consul-template's form) sends the query as a query. */
+  private async read(pathWithQuery: string, token: string) {
+    const at = pathWithQuery.indexOf('?');
+    const path = at === -1 ? pathWithQuery : pathWithQuery.slice(0, at);
+    const query = at === -1 ? undefined : new URLSearchParams(pathWithQuery.slice(at + 1));
+    return this.options.client.request({
+      method: 'GET',
+      path: await this.kvPath(path, token, 'data/'),
+      query,
+      token,
+      accept: [404],
+    });
   }
 
   /** consul-template's KV v2 handling: `data/` (or `metadata/` for a list) goes after the mount. */
