@@ -13,7 +13,7 @@ describe('parseTemplateStanzas', () => {
       leaseRenewalThreshold: 0.9,
     });
     const [t] = parsed.templates;
-    assert.equal(t.perms, 0o600);
+    assert.equal(t.perms, undefined, "unset: the existing file's mode, else 0600 (file-output.ts)");
     assert.equal(t.createDestDirs, true);
     assert.equal(t.commandTimeoutMs, 30_000);
     assert.equal(t.errorOnMissingKey, false);
@@ -62,6 +62,17 @@ describe('parseTemplateStanzas', () => {
     assert.equal(a.leftDelimiter, '[[');
     assert.equal(b.perms, 0o644);
     assert.deepEqual(b.command, ['/bin/true', 'x']);
+  });
+
+  test('wait also takes consul-template\'s "min:max" string', () => {
+    const parsed = parseTemplateStanzas({
+      template: [
+        { contents: 'x', destination: 'a', wait: '2s:10s' },
+        { contents: 'x', destination: 'b', wait: '3s' },
+      ],
+    });
+    assert.deepEqual(parsed.templates[0].wait, { minMs: 2000, maxMs: 10_000 });
+    assert.deepEqual(parsed.templates[1].wait, { minMs: 3000, maxMs: 12_000 });
   });
 
   test('template-level exec { command timeout } is the newer spelling of command', () => {

@@ -15,7 +15,8 @@ export interface TemplateStanza {
   source?: string;
   contents?: string;
   destination: string;
-  perms: number;
+  /** Unset: keep the mode of the file already there, as Vault does; a new file gets DEFAULT_PERMS. */
+  perms?: number;
   createDestDirs: boolean;
   /** argv; a string command is `['/bin/sh', '-c', command]`, as Vault runs it. */
   command?: string[];
@@ -41,8 +42,8 @@ export interface TemplateStanzas {
 }
 
 /**
- * Vault's default is 0644; Coffer writes 0600 unless told otherwise, since a rendered template almost
- * always holds a secret (SECURITY.md K4).
+ * The mode of a new file when `perms` is unset. Vault's is 0644; Coffer's is 0600, since a rendered
+ * template almost always holds a secret (SECURITY.md K4).
  */
 export const DEFAULT_PERMS = 0o600;
 const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
@@ -55,16 +56,23 @@ export const DEFAULT_TEMPLATE_CONFIG: TemplateEngineConfig = {
 };
 
 /** `perms = "0640"`, or `perms = 0640`, which HCL reads as the number 640: the digits are octal either way. */
-function parsePerms(fields: FieldReader): number {
+function parsePerms(fields: FieldReader): number | undefined {
   const value = fields.scalar('perms');
-  if (value === undefined) return DEFAULT_PERMS;
+  if (value === undefined) return undefined;
   const text = String(value);
   if (!/^0?[0-7]{1,4}$/.test(text)) fields.fail('perms', 'expected an octal mode such as "0600"');
   return Number.parseInt(text, 8);
 }
 
 function parseWait(fields: FieldReader): TemplateWait | undefined {
-  const body = fields.block('wait');
+  const text = typeof fields.peek('wait') === 'string' ? fields.string('wait', 64) : undefined;
+  // consul-template's short form: `wait = "5s:30s"` (min:max) or `wait = "5s"`.
+  const body =
+    text === undefined
+      ? fields.block('wait')
+      : Object.fromEntries(
+          text.split(':').map((part, i) => [i === 0 ? 'min' : i === 1 ? 'max' : `part${i}`, part]),
+        );
   if (!body) return undefined;
   const wait = new FieldReader(body, `${fields.where}.wait`);
   const minMs = wait.durationMs('min', 0);

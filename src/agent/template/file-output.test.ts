@@ -1,6 +1,6 @@
 /** Rendered files: atomic replacement, the configured mode whatever the umask, backups, no rewrite when unchanged. */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -26,6 +26,18 @@ describe('writeOutput', () => {
     );
     assert.equal((await stat(destination)).mode & 0o777, 0o644);
     assert.deepEqual(await readdir(join(dir, 'a', 'b')), ['out']);
+  });
+
+  test('perms unset: a new file is 0600, an existing file keeps its mode (as Vault matches it)', async () => {
+    const fresh = join(dir, 'fresh');
+    await writeOutput({ destination: fresh, createDestDirs: false, backup: false }, 'x');
+    assert.equal((await stat(fresh)).mode & 0o777, 0o600);
+    const kept = join(dir, 'kept');
+    await writeFile(kept, 'old');
+    await chmod(kept, 0o640);
+    await writeOutput({ destination: kept, createDestDirs: false, backup: false }, 'new');
+    assert.equal((await stat(kept)).mode & 0o777, 0o640);
+    assert.equal(await readFile(kept, 'utf8'), 'new');
   });
 
   test('an unchanged render is not written again', async () => {

@@ -1,11 +1,13 @@
 /** Writes a rendered template: atomically (temp file + rename in the same directory), with its mode whatever the umask. */
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { DEFAULT_PERMS } from './config.js';
 
 export interface OutputFile {
   destination: string;
-  perms: number;
+  /** Unset: the mode of the file already there, else `DEFAULT_PERMS`. */
+  perms?: number;
   createDestDirs: boolean;
   backup: boolean;
 }
@@ -23,6 +25,8 @@ async function currentContents(path: string): Promise<string | undefined> {
 export async function writeOutput(file: OutputFile, contents: string): Promise<boolean> {
   const existing = await currentContents(file.destination);
   if (existing === contents) return false;
+  const perms =
+    file.perms ?? (existing === undefined ? DEFAULT_PERMS : (await stat(file.destination)).mode & 0o7777);
   const dir = dirname(file.destination);
   // 0700: the directory of a secrets file is private too (SECURITY.md K4); Vault uses 0755.
   if (file.createDestDirs) await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -31,7 +35,7 @@ export async function writeOutput(file: OutputFile, contents: string): Promise<b
   try {
     await handle.writeFile(contents);
     // fchmod after creating: the mode asked for, not the mode less the umask.
-    await handle.chmod(file.perms);
+    await handle.chmod(perms);
     await handle.sync();
   } catch (error) {
     await handle.close();
@@ -42,7 +46,7 @@ export async function writeOutput(file: OutputFile, contents: string): Promise<b
   if (file.backup && existing !== undefined) {
     const backup = `${file.destination}.bak`;
     await copyFile(file.destination, backup);
-    await chmod(backup, file.perms);
+    await chmod(backup, perms);
   }
   await rename(temp, file.destination);
   return true;

@@ -107,9 +107,7 @@ describe('SecretStore', () => {
 
   test('a secret without a lease is read again every static_secret_render_interval; a change is reported', async () => {
     let value = 'a';
-    const { client, requests } = fakeServer({
-      'GET kv1/app': () => ({ body: { lease_duration: 2764800, data: { value } } }),
-    });
+    const { client, requests } = fakeServer({ 'GET kv1/app': () => ({ body: { data: { value } } }) });
     const { store, changes } = storeOn(client);
     await readAll(store, 'kv1/app');
     const reads = () => requests.filter((r) => r.path === 'kv1/app').length;
@@ -196,6 +194,29 @@ describe('SecretStore', () => {
     const { store, changes } = storeOn(client, { leaseRenewalThreshold: 0.85 });
     await readAll(store, 'aws/creds/x');
     await assertIssuedAgainAfter(85_000, () => issued);
+    assert.equal(changes.length, 1);
+  });
+
+  test('KV v1 (a lease duration, no lease id) is leased and non-renewable: fetched again at the threshold', async () => {
+    let reads = 0;
+    const { client } = fakeServer({
+      'GET kv1/app': () => ({ body: { lease_duration: 1000, data: { n: ++reads } } }),
+    });
+    const { store } = storeOn(client);
+    await readAll(store, 'kv1/app');
+    await assertIssuedAgainAfter(900_000, () => reads);
+  });
+
+  test('a database static role is fetched again when its ttl runs out', async () => {
+    let reads = 0;
+    const { client } = fakeServer({
+      'GET database/static-creds/app': () => ({
+        body: { data: { password: `p${++reads}`, rotation_period: 3600, ttl: 42 } },
+      }),
+    });
+    const { store, changes } = storeOn(client);
+    await readAll(store, 'database/static-creds/app');
+    await assertIssuedAgainAfter(42_000, () => reads);
     assert.equal(changes.length, 1);
   });
 

@@ -67,6 +67,13 @@ function requestFor(kind: 'secret' | 'secrets', args: unknown[]): SecretRequest 
   return { kind: 'write', path: clean, data, key: `write ${clean} ${JSON.stringify(data)}` };
 }
 
+/** The `ttl` of a secret that rotates on a schedule (one with a `rotation_period`), in seconds. */
+function rotatingTtl(secret: Secret): number {
+  const data = secret.data ?? {};
+  if (data.rotation_period === undefined && data.rotation_schedule === undefined) return 0;
+  return typeof data.ttl === 'number' ? data.ttl : 0;
+}
+
 function toStruct(secret: Secret): GoStruct {
   return new GoStruct('*dependency.Secret', {
     RequestID: secret.request_id,
@@ -168,8 +175,13 @@ export class SecretStore {
       // The Go client's lifetime watcher: about 2/3 of the lease, less up to 10% of jitter.
       delayMs = secret.lease_duration * 1000 * (2 / 3) * (0.9 + 0.1 * this.random());
       action = () => this.renew(entry);
-    } else if (secret?.lease_id && secret.lease_duration > 0) {
+    } else if (secret && secret.lease_duration > 0) {
+      // Leased but not renewable, KV v1's 32-day refresh interval included (Vault's docs).
       delayMs = secret.lease_duration * 1000 * this.refetchFraction();
+      action = () => this.refresh(entry);
+    } else if (secret && rotatingTtl(secret) > 0) {
+      // A database static role: its password changes when its ttl runs out.
+      delayMs = rotatingTtl(secret) * 1000;
       action = () => this.refresh(entry);
     } else {
       delayMs = this.options.staticIntervalMs;

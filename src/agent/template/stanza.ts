@@ -68,6 +68,11 @@ export class FieldReader {
     return this.body[field];
   }
 
+  /** The raw value, without marking the field as read. */
+  peek(field: string): unknown {
+    return this.body[field];
+  }
+
   has(field: string): boolean {
     return this.body[field] !== undefined;
   }
