@@ -279,6 +279,26 @@ describe('agent templates (end to end)', () => {
       assert.ok(!logText().includes(first) && !logText().includes(second));
     });
 
+    test('restart_on_secret_changes = "never" leaves the child running after a change', async () => {
+      await write('secret/data/never', { data: { password: canary('never_first') } });
+      const out = join(dir, 'exec-never.jsonl');
+      const runner = startExec({
+        template_config: [{ static_secret_render_interval: '500ms' }],
+        env_template: {
+          DB_PASSWORD: [{ contents: '{{ with secret "secret/never" }}{{ .Data.data.password }}{{ end }}' }],
+        },
+        exec: [{ command: [process.execPath, '-e', CHILD, out], restart_on_secret_changes: 'never' }],
+      });
+      try {
+        await eventually(async () => (await lines(out)).length === 1, 10_000, 'child started');
+        await write('secret/data/never', { data: { password: canary('never_second') } });
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        assert.equal((await lines(out)).length, 1, 'no stop, no restart');
+      } finally {
+        assert.equal(await runner.stop(), 0);
+      }
+    });
+
     test('J4: when the child exits on its own, runExec ends with its exit code', async () => {
       await write('secret/data/exit', { data: { code: '7' } });
       const runner = startExec({
