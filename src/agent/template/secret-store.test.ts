@@ -1,11 +1,15 @@
 /** When the secret store fetches, renews and fetches again, on a fake clock and a fake server. */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { afterEach, beforeEach, describe, mock, test } from 'node:test';
+import { promisify } from 'node:util';
 import type { ApiResponse, RequestOptions } from '../../client/client.js';
 import { silentLogger } from '../../framework/log.js';
 import type { TokenSource } from '../token-source.js';
 import { SecretStore, type SecretStoreOptions } from './secret-store.js';
 import { GoStruct } from './values.js';
+
+const run = promisify(execFile);
 
 type Route = (request: RequestOptions) => { status?: number; body?: unknown };
 
@@ -218,6 +222,38 @@ describe('SecretStore', () => {
     await readAll(store, 'database/static-creds/app');
     await assertIssuedAgainAfter(42_000, () => reads);
     assert.equal(changes.length, 1);
+  });
+
+  test('a certificate issued without a lease is issued again before it expires, not every interval', async () => {
+    const { stdout: pem } = await run('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      '/dev/null',
+      '-subj',
+      '/CN=a.example.com',
+      '-days',
+      '1',
+    ]);
+    let issued = 0;
+    const { client } = fakeServer({
+      'PUT pki/issue/web': () => ({ body: { data: { certificate: pem, n: ++issued } } }),
+    });
+    const { store } = storeOn(client);
+    const session = store.session();
+    session.server.secret('pki/issue/web', 'common_name=a.example.com');
+    await store.load(session.missing.values());
+    mock.timers.tick(0.85 * 86_400_000);
+    await flush();
+    assert.equal(issued, 1, 'not at the static interval, nor before 85% of its validity');
+    mock.timers.tick(0.1 * 86_400_000);
+    await flush();
+    assert.equal(issued, 2);
   });
 
   test('each fetch sends the token the token source holds now', async () => {

@@ -5,6 +5,7 @@
  * its TTL; anything without a lease (KV) is read again every `static_secret_render_interval`.
  */
 
+import { X509Certificate } from 'node:crypto';
 import type { VaultClient } from '../../client/client.js';
 import { parseSecret, type Secret } from '../../client/secret.js';
 import type { Logger } from '../../framework/log.js';
@@ -65,6 +66,17 @@ function requestFor(kind: 'secret' | 'secrets', args: unknown[]): SecretRequest 
     data[(pair as string).slice(0, at)] = (pair as string).slice(at + 1);
   });
   return { kind: 'write', path: clean, data, key: `write ${clean} ${JSON.stringify(data)}` };
+}
+
+/** Seconds until the `certificate` in a secret's data expires; 0 when there is none or it cannot be read. */
+function certificateSeconds(secret: Secret): number {
+  const pem = secret.data?.certificate;
+  if (typeof pem !== 'string' || !pem.includes('BEGIN CERTIFICATE')) return 0;
+  try {
+    return Math.max(0, (Date.parse(new X509Certificate(pem).validTo) - Date.now()) / 1000);
+  } catch {
+    return 0;
+  }
 }
 
 /** The `ttl` of a secret that rotates on a schedule (one with a `rotation_period`), in seconds. */
@@ -178,6 +190,10 @@ export class SecretStore {
     } else if (secret && secret.lease_duration > 0) {
       // Leased but not renewable, KV v1's 32-day refresh interval included (Vault's docs).
       delayMs = secret.lease_duration * 1000 * this.refetchFraction();
+      action = () => this.refresh(entry);
+    } else if (secret && certificateSeconds(secret) > 0) {
+      // A certificate issued through `secret` (PKI without a lease): fetched again before it expires.
+      delayMs = certificateSeconds(secret) * 1000 * this.refetchFraction();
       action = () => this.refresh(entry);
     } else if (secret && rotatingTtl(secret) > 0) {
       // A database static role: its password changes when its ttl runs out.
