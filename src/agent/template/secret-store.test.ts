@@ -275,6 +275,16 @@ describe('SecretStore', () => {
     );
   });
 
+  test('a write answered 204 gives an empty secret', async () => {
+    const { client } = fakeServer({ 'PUT transit/keys/k': () => ({ status: 204 }) });
+    const { store } = storeOn(client);
+    const session = store.session();
+    session.server.secret('transit/keys/k', 'type=aes256-gcm96');
+    await store.load(session.missing.values());
+    const value = store.session().server.secret('transit/keys/k', 'type=aes256-gcm96');
+    assert.deepEqual(data(value), {});
+  });
+
   test('nothing at the path is an error naming the path', async () => {
     const { client } = fakeServer({});
     const { store } = storeOn(client);

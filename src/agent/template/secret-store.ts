@@ -310,7 +310,8 @@ export class SecretStore {
             token,
             accept: [404],
           });
-    const secret = parseSecret(response.body);
+    // A write answered 204 has no body: an empty secret, not a missing one.
+    const secret = parseSecret(response.body ?? (request.kind === 'write' ? {} : undefined));
     // consul-template: nothing at the path is an error, retried like any other.
     if (response.status === 404 || !secret) throw new Error(`no secret exists at ${request.path}`);
     return { value: toStruct(secret), secret };
