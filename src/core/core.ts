@@ -12,6 +12,7 @@ import { Barrier } from '../barrier/barrier.js';
 import type { Seal, SealInitParams, SealWrapper } from '../barrier/seal.js';
 import { ShamirSeal } from '../barrier/shamir-seal.js';
 import { cubbyholeFolder } from '../engines/cubbyhole/index.js';
+import { createIdentityEngine, IdentityStore } from '../engines/identity/index.js';
 import { type Clock, systemClock } from '../framework/clock.js';
 import type { Logger } from '../framework/log.js';
 import { StorageView } from '../framework/storage-view.js';
@@ -20,6 +21,7 @@ import type { StorageBackend } from '../storage/backend.js';
 import { AutoUnsealLoop } from './auto-unseal.js';
 import type { EngineRegistry } from './engine-registry.js';
 import { invalid } from './errors.js';
+import { identityPoliciesOf } from './identity-acl.js';
 import { ExpirationManager } from './expiration/manager.js';
 import { KeyRotation } from './key-rotation.js';
 import { MountManager } from './mount-manager.js';
@@ -61,6 +63,8 @@ export interface UnsealedState {
   cluster: { name: string; id: string };
   keyRotation: KeyRotation;
   rateLimits: RateLimits;
+  /** Entities, aliases and groups; the `identity/` mount serves them. */
+  identity: IdentityStore;
 }
 
 export class Core {
@@ -293,8 +297,16 @@ export class Core {
         return runtime?.engine.resolveRole?.(runtime.ctx, data);
       },
     });
+    const identity = new IdentityStore({
+      clock: this.clock,
+      authMount: (accessor) => {
+        const entry = mounts?.table.all('auth').find((m) => m.accessor === accessor);
+        return entry && { path: entry.path, type: entry.type, local: entry.local };
+      },
+    });
     const builtins = new Map([
-      ['token', createTokenEngine(tokens)],
+      ['token', createTokenEngine(tokens, (entityId) => identityPoliciesOf({ identity }, entityId))],
+      ['identity', createIdentityEngine(identity)],
       ['system', createSysEngine(this)],
     ]);
     mounts = new MountManager({
@@ -356,6 +368,7 @@ export class Core {
       cluster,
       keyRotation,
       rateLimits,
+      identity,
     };
   }
 

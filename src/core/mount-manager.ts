@@ -56,6 +56,9 @@ export class MountManager {
     const existed = await this.table.load();
     if (!existed) {
       for (const entry of [...defaultMounts(), ...extraDefaults]) await this.table.add(entry);
+    } else if (!this.table.all('mounts').some((entry) => entry.type === 'identity')) {
+      // A barrier initialised before identity existed gets the built-in mount on its next unseal.
+      await this.table.add(identityMount());
     }
     for (const entry of this.table.all()) await this.startRuntime(entry);
   }
@@ -203,9 +206,14 @@ function defaultMounts(): MountEntry[] {
       description: 'per-token private secret storage',
       local: true,
     }),
+    identityMount(),
     newMountEntry('mounts', 'sys/', 'system', {
       description: 'system endpoints used for control, policy and debugging',
     }),
     newMountEntry('auth', 'token/', 'token', { description: 'token based credentials' }),
   ];
+}
+
+function identityMount(): MountEntry {
+  return newMountEntry('mounts', 'identity/', 'identity', { description: 'identity store' });
 }

@@ -26,6 +26,7 @@ import { cidrAllows } from './cidr.js';
 import type { Core } from './core.js';
 import { withDeadline } from './deadline.js';
 import { CofferError, denied, deniedByPolicy, invalid, invalidToken, sealedError } from './errors.js';
+import { aclForToken, identityPoliciesOf } from './identity-acl.js';
 import type { MountRuntime } from './mount-manager.js';
 import { routePrefix } from './mounts.js';
 import type { CoreResponse, IncomingRequest } from './request-types.js';
@@ -85,7 +86,7 @@ async function refuseUnrouted(core: Core, req: IncomingRequest): Promise<never> 
 
 /** What the token's policies say of this request's path and operation. */
 async function aclVerdict(core: Core, entry: TokenEntry, req: IncomingRequest, operation: Operation) {
-  const acl = await core.unsealed.policies.aclFor(entry.policies);
+  const acl = await aclForToken(core.unsealed, entry.policies, entry.entityId);
   return acl.allowOperation({
     path: req.path,
     operation,
@@ -358,14 +359,33 @@ async function mintLoginToken(
 ): Promise<Record<string, unknown>> {
   const state = core.unsealed;
   const mounts = state.mounts;
+  const entityId = await loginEntity(core, runtime, response);
   const created = await state.tokens.createForLogin(response.auth!, {
     path: `${runtime.entry.table === 'auth' ? 'auth/' : ''}${runtime.entry.path}${logical.path}`,
     mountDefaultTtl: mounts.defaultTtl(runtime.entry),
     mountMaxTtl: mounts.maxTtl(runtime.entry),
     displayNamePrefix: runtime.entry.path.replace(/\/$/, '').replaceAll('/', '-'),
+    entityId,
+    identityPolicies: entityId ? identityPoliciesOf(state, entityId) : undefined,
   });
   if (created.warnings.length) response.warnings = [...(response.warnings ?? []), ...created.warnings];
   return created.wire;
+}
+
+/**
+ * The entity of a login's alias on this auth mount, made with the alias on first login (Vault's
+ * CreateOrFetchEntity). A disabled entity cannot log in, as in Vault.
+ */
+async function loginEntity(
+  core: Core,
+  runtime: MountRuntime,
+  response: LogicalResponse,
+): Promise<string | undefined> {
+  const alias = response.auth?.alias;
+  if (!alias?.name || runtime.entry.table !== 'auth') return undefined;
+  const entity = await core.unsealed.identity.entityForLogin(runtime.entry.accessor, alias);
+  if (entity.disabled) throw deniedByPolicy();
+  return entity.id;
 }
 
 function wrapResponse(

@@ -4,6 +4,7 @@ import type { StorageView } from '../framework/storage-view.js';
 import { Acl } from '../policy/acl.js';
 import { DEFAULT_POLICY, RESPONSE_WRAPPING_POLICY } from '../policy/builtin.js';
 import { type Policy, parsePolicy } from '../policy/parse.js';
+import type { IdentityContext } from '../policy/template.js';
 import { invalid } from './errors.js';
 
 interface StoredPolicy {
@@ -21,6 +22,11 @@ export class PolicyStore {
    * every request, and sorting and joining it for the key was a measurable share of a KV read.
    */
   private aclsByList = new WeakMap<readonly string[], Acl>();
+  /**
+   * ACLs of tokens with an entity, by the entity's resolved identity (a new object after every identity
+   * write, so a change to an entity or group applies at once) and then by the token's policy list.
+   */
+  private identityAcls = new WeakMap<object, WeakMap<readonly string[], Acl>>();
 
   constructor(private readonly storage: StorageView) {}
 
@@ -75,6 +81,7 @@ export class PolicyStore {
   private forgetAcls(): void {
     this.acls.clear();
     this.aclsByList = new WeakMap();
+    this.identityAcls = new WeakMap();
   }
 
   /** The compiled ACL of a token's policy set; unknown policy names contribute nothing. */
@@ -96,6 +103,33 @@ export class PolicyStore {
     if (this.acls.size > 10_000) this.acls.clear(); // bounded: policy sets are few in practice
     this.acls.set(key, acl);
     this.aclsByList.set(names, acl);
+    return acl;
+  }
+
+  /**
+   * The ACL of a token with an entity: its own policies plus the identity's, with `{{identity.…}}`
+   * templates rendered for that entity.
+   */
+  async aclWithIdentity(
+    names: readonly string[],
+    identity: { readonly policies: readonly string[]; readonly context: IdentityContext },
+  ): Promise<Acl> {
+    // Taken before any await: a policy change meanwhile replaces the map, so this result is not kept.
+    const byIdentity = this.identityAcls;
+    const cached = byIdentity.get(identity)?.get(names);
+    if (cached) return cached;
+    const policies: Policy[] = [];
+    for (const name of new Set([...names, ...identity.policies])) {
+      const policy = await this.load(name);
+      if (policy) policies.push(policy);
+    }
+    const acl = new Acl(policies, identity.context);
+    let byList = byIdentity.get(identity);
+    if (!byList) {
+      byList = new WeakMap();
+      byIdentity.set(identity, byList);
+    }
+    byList.set(names, acl);
     return acl;
   }
 

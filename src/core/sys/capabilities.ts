@@ -4,6 +4,7 @@ import { definePath } from '../../framework/path.js';
 import type { Core } from '../core.js';
 import { invalid } from '../errors.js';
 import type { TokenEntry } from '../token/store.js';
+import { aclForToken } from '../identity-acl.js';
 
 const pathFields = {
   paths: field.stringList('Paths to check.'),
@@ -18,7 +19,7 @@ async function capabilitiesOf(
 ) {
   if (!entry) throw invalid(what);
   if (!paths?.length) throw invalid('paths must be supplied');
-  const acl = await core.unsealed.policies.aclFor(entry.policies);
+  const acl = await aclForToken(core.unsealed, entry.policies, entry.entityId);
   const data: Record<string, unknown> = {};
   for (const path of paths) data[path] = acl.capabilities(path.replace(/^\/+/, ''));
   if (paths.length === 1) data.capabilities = data[paths[0]];

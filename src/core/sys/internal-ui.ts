@@ -5,6 +5,7 @@ import { definePath } from '../../framework/path.js';
 import type { Core } from '../core.js';
 import { CofferError, denied } from '../errors.js';
 import { type MountEntry, mountToWire, routePrefix } from '../mounts.js';
+import { aclForToken } from '../identity-acl.js';
 
 /**
  * The caller's ACL, or undefined when no token was sent. A token that was sent but is not valid is
@@ -12,7 +13,7 @@ import { type MountEntry, mountToWire, routePrefix } from '../mounts.js';
  */
 async function callerAcl(core: Core, req: LogicalRequest) {
   if (req.staleToken) throw denied();
-  return req.caller ? core.unsealed.policies.aclFor(req.caller.policies ?? []) : undefined;
+  return req.caller ? aclForToken(core.unsealed, req.caller.policies ?? [], req.caller.entityId) : undefined;
 }
 
 async function visibleMounts(core: Core, req: LogicalRequest) {

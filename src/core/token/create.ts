@@ -204,6 +204,8 @@ export async function createToken(
     type,
     // A batch child is tied to its parent as in Vault: it stops working when the parent is revoked.
     parent: orphan ? undefined : parent,
+    // Vault: a child (not an orphan) acts for its parent's entity.
+    entityId: orphan ? undefined : parent.entityId || undefined,
     // A child keeps its parent's network bounds; a role sets its own (Vault's rule).
     boundCidrs: role ? role.tokenBoundCidrs : orphan ? undefined : parent.boundCidrs,
     role: role?.name,

@@ -26,12 +26,16 @@ function requireSudo(req: LogicalRequest): void {
   if (!req.caller?.hasSudo) throw deniedByPolicy();
 }
 
-export function createTokenEngine(store: TokenStore): Engine {
+/** `identityPolicies`: the policies a token's entity and its groups add (none without an identity store). */
+export function createTokenEngine(
+  store: TokenStore,
+  identityPolicies: (entityId: string) => string[] = () => [],
+): Engine {
   const lookupOf = async (token: string | undefined, now: number) => {
     if (!token) throw invalid('missing token ID');
     const entry = await store.lookup(token);
     if (!entry) throw badToken();
-    return { data: lookupData(token, entry, now) };
+    return { data: lookupData(token, entry, now, identityPolicies(entry.entityId)) };
   };
   const accessorEntry = async (accessor: string | undefined): Promise<TokenEntry> => {
     if (!accessor) throw invalid('missing accessor');
@@ -94,9 +98,10 @@ export function createTokenEngine(store: TokenStore): Engine {
         pattern: 'lookup-accessor',
         fields: accessorField,
         operations: {
-          update: async (ctx, input) => ({
-            data: lookupData('', await accessorEntry(input.accessor), ctx.clock.now()),
-          }),
+          update: async (ctx, input) => {
+            const entry = await accessorEntry(input.accessor);
+            return { data: lookupData('', entry, ctx.clock.now(), identityPolicies(entry.entityId)) };
+          },
         },
         help: 'Look up a token by accessor; the token itself is never returned.',
       }),

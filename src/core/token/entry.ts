@@ -40,13 +40,22 @@ export function ttlLeft(entry: TokenEntry, now: number): number {
   return entry.expireTime === undefined ? 0 : Math.max(0, Math.round((entry.expireTime - now) / 1000));
 }
 
-/** API.md 4.2: the `auth` block of a login or token creation. */
-export function authBlock(token: string, entry: TokenEntry, now: number): Record<string, unknown> {
+/**
+ * API.md 4.2: the `auth` block of a login or token creation. `identityPolicies` are those of the token's
+ * entity and its groups: listed apart, and in `policies` with the token's own.
+ */
+export function authBlock(
+  token: string,
+  entry: TokenEntry,
+  now: number,
+  identityPolicies: readonly string[] = [],
+): Record<string, unknown> {
   return {
     client_token: token,
     accessor: entry.accessor,
-    policies: [...entry.policies].sort(),
+    policies: [...new Set([...entry.policies, ...identityPolicies])].sort(),
     token_policies: [...entry.policies].sort(),
+    ...(identityPolicies.length ? { identity_policies: [...identityPolicies] } : {}),
     metadata: entry.meta && Object.keys(entry.meta).length ? entry.meta : null,
     lease_duration: ttlLeft(entry, now),
     renewable: entry.renewable,
@@ -59,7 +68,12 @@ export function authBlock(token: string, entry: TokenEntry, now: number): Record
 }
 
 /** API.md 4.4: the `data` of a token lookup (`id` empty when looked up by accessor). */
-export function lookupData(id: string, entry: TokenEntry, now: number): Record<string, unknown> {
+export function lookupData(
+  id: string,
+  entry: TokenEntry,
+  now: number,
+  identityPolicies: readonly string[] = [],
+): Record<string, unknown> {
   const data: Record<string, unknown> = {
     accessor: entry.accessor,
     creation_time: Math.floor(entry.creationTime / 1000),
@@ -81,6 +95,7 @@ export function lookupData(id: string, entry: TokenEntry, now: number): Record<s
     data.issue_time = iso(entry.creationTime);
     data.renewable = entry.renewable;
   }
+  if (identityPolicies.length) data.identity_policies = [...identityPolicies];
   if (entry.period) data.period = entry.period;
   if (entry.role) data.role = entry.role;
   if (entry.boundCidrs?.length) data.bound_cidrs = entry.boundCidrs;

@@ -287,7 +287,15 @@ export class TokenStore {
   /** Mints the token of a successful login (auth methods return an AuthResult). */
   async createForLogin(
     auth: AuthResult,
-    options: { path: string; mountDefaultTtl: number; mountMaxTtl: number; displayNamePrefix: string },
+    options: {
+      path: string;
+      mountDefaultTtl: number;
+      mountMaxTtl: number;
+      displayNamePrefix: string;
+      /** The entity of the login's alias, and the policies it and its groups add. */
+      entityId?: string;
+      identityPolicies?: readonly string[];
+    },
   ) {
     // Vault's SanitizePolicies: trimmed, lower-cased, deduplicated, so `Root` is `root` here too.
     const policies = [
@@ -315,12 +323,14 @@ export class TokenStore {
       renewable: auth.renewable ?? true,
       type: auth.tokenType === 'batch' ? 'batch' : 'service',
       boundCidrs: auth.boundCidrs,
+      entityId: options.entityId,
       mountDefaultTtl: options.mountDefaultTtl,
       mountMaxTtl: auth.maxTtlSeconds
         ? Math.min(auth.maxTtlSeconds, options.mountMaxTtl)
         : options.mountMaxTtl,
     });
-    return { token, entry, warnings, wire: authBlock(token, entry, this.deps.clock.now()) };
+    const now = this.deps.clock.now();
+    return { token, entry, warnings, wire: authBlock(token, entry, now, options.identityPolicies) };
   }
 
   /** Revokes a token and its whole subtree; each revoked entry goes through `onRevoke`. */

@@ -1,0 +1,29 @@
+/**
+ * The `identity/` built-in mount: entities, their aliases on auth mounts, and groups. Bound to the
+ * core's identity store, which logins and the ACL read too. The OIDC provider (oidc/) reads it through
+ * `IdentityReader`.
+ */
+import { defineEngine, type Engine } from '../../framework/engine.js';
+import { aliasPaths } from './paths/alias.js';
+import { entityPaths } from './paths/entity.js';
+import { groupPaths } from './paths/group.js';
+import { lookupPaths } from './paths/lookup.js';
+import type { IdentityStore } from './store.js';
+
+export type { AuthMountInfo } from './records.js';
+export {
+  type EntityView,
+  type GroupView,
+  type IdentityReader,
+  IdentityStore,
+  type ResolvedIdentity,
+} from './store.js';
+
+export function createIdentityEngine(store: IdentityStore): Engine {
+  return defineEngine({
+    type: 'identity',
+    help: 'Entities, entity aliases and groups: who a token belongs to, whichever way it logged in.',
+    paths: [...entityPaths(store), ...aliasPaths(store), ...groupPaths(store), ...lookupPaths(store)],
+    initialize: (ctx) => store.open(ctx.storage),
+  });
+}

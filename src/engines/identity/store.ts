@@ -1,0 +1,356 @@
+/**
+ * The identity store: entities (with their aliases) and groups, kept whole in memory as Vault keeps
+ * them in memdb and written through to storage. A login looks its alias up in memory and writes only
+ * when the alias is new or its metadata changed. Each entity's resolved identity (policies, template
+ * context) is cached until the next identity write.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../framework/clock.js';
+import type { StorageView } from '../../framework/storage-view.js';
+import type { IdentityContext } from '../../policy/template.js';
+import { membershipsOf } from './groups.js';
+import type { AliasRecord, AuthMountInfo, EntityRecord, GroupRecord } from './records.js';
+
+/** An entity as the ACL and token lookups see it; replaced (never changed) after any identity write. */
+export interface ResolvedIdentity {
+  entity: EntityRecord;
+  /** The entity's and all its groups' policies, sorted; `root` never appears. */
+  policies: string[];
+  context: IdentityContext;
+  directGroupIds: string[];
+  inheritedGroupIds: string[];
+}
+
+/** The read side the identity OIDC provider uses (see the README of this folder in the report). */
+export interface EntityView {
+  id: string;
+  name: string;
+  metadata: Record<string, string>;
+  /** Direct and inherited groups. */
+  groupIds: string[];
+  disabled: boolean;
+}
+
+export interface GroupView {
+  id: string;
+  name: string;
+  metadata: Record<string, string>;
+}
+
+export interface IdentityReader {
+  entityById(id: string): EntityView | undefined;
+  /** Direct and inherited groups of the entity; empty when there is no such entity. */
+  groupsOfEntity(id: string): GroupView[];
+}
+
+export interface IdentityStoreDeps {
+  clock: Clock;
+  /** The auth mount holding this accessor, or undefined: aliases may only name existing auth mounts. */
+  authMount: (accessor: string) => AuthMountInfo | undefined;
+}
+
+const factorsKey = (mountAccessor: string, name: string) => `${mountAccessor}\n${name.toLowerCase()}`;
+const sameMap = (a: Record<string, string>, b: Record<string, string>) =>
+  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
+
+export class IdentityStore implements IdentityReader {
+  private storage?: StorageView;
+  private readonly entities = new Map<string, EntityRecord>();
+  private readonly entityIdByName = new Map<string, string>();
+  private readonly aliasOwner = new Map<string, string>();
+  private readonly aliasIdByFactors = new Map<string, string>();
+  private readonly groupsById = new Map<string, GroupRecord>();
+  private readonly groupIdByName = new Map<string, string>();
+  private readonly resolvedCache = new Map<string, ResolvedIdentity | null>();
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly deps: IdentityStoreDeps) {}
+
+  /** Binds the identity mount's storage and loads everything (each unseal). */
+  async open(storage: StorageView): Promise<void> {
+    this.storage = storage;
+    for (const map of [this.entities, this.entityIdByName, this.aliasOwner, this.aliasIdByFactors]) map.clear();
+    this.groupsById.clear();
+    this.groupIdByName.clear();
+    this.resolvedCache.clear();
+    for (const key of await storage.list('entity/')) {
+      const record = await storage.getJson<EntityRecord>(`entity/${key}`);
+      if (record) this.index(record);
+    }
+    for (const key of await storage.list('group/')) {
+      const record = await storage.getJson<GroupRecord>(`group/${key}`);
+      if (record) this.indexGroup(record);
+    }
+  }
+
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  newId(): string {
+    return randomUUID();
+  }
+
+  /** Identity writes run one at a time, so checks and the write they guard see the same state. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  authMount(accessor: string): AuthMountInfo | undefined {
+    return this.deps.authMount(accessor);
+  }
+
+  // ---- reads -------------------------------------------------------------------------------------
+
+  entity(id: string): EntityRecord | undefined {
+    return this.entities.get(id);
+  }
+
+  /** Names are case-insensitive, as Vault's identity store is by default. */
+  entityByName(name: string): EntityRecord | undefined {
+    const id = this.entityIdByName.get(name.toLowerCase());
+    return id === undefined ? undefined : this.entities.get(id);
+  }
+
+  entityIds(): string[] {
+    return [...this.entities.keys()];
+  }
+
+  entityNames(): string[] {
+    return [...this.entities.values()].map((e) => e.name);
+  }
+
+  alias(id: string): { alias: AliasRecord; entity: EntityRecord } | undefined {
+    const owner = this.aliasOwner.get(id);
+    const entity = owner === undefined ? undefined : this.entities.get(owner);
+    const alias = entity?.aliases.find((a) => a.id === id);
+    return alias && entity && { alias, entity };
+  }
+
+  aliasByFactors(mountAccessor: string, name: string): { alias: AliasRecord; entity: EntityRecord } | undefined {
+    const id = this.aliasIdByFactors.get(factorsKey(mountAccessor, name));
+    return id === undefined ? undefined : this.alias(id);
+  }
+
+  aliasIds(): string[] {
+    return [...this.aliasOwner.keys()];
+  }
+
+  group(id: string): GroupRecord | undefined {
+    return this.groupsById.get(id);
+  }
+
+  groupByName(name: string): GroupRecord | undefined {
+    const id = this.groupIdByName.get(name.toLowerCase());
+    return id === undefined ? undefined : this.groupsById.get(id);
+  }
+
+  groups(): GroupRecord[] {
+    return [...this.groupsById.values()];
+  }
+
+  get groupMap(): ReadonlyMap<string, GroupRecord> {
+    return this.groupsById;
+  }
+
+  // ---- writes (callers hold `exclusive`) ---------------------------------------------------------
+
+  async putEntity(record: EntityRecord): Promise<void> {
+    await this.view().putJson(`entity/${record.id}`, record);
+    this.unindex(record.id);
+    this.index(record);
+    this.resolvedCache.clear();
+  }
+
+  /** Deletes the entity and its aliases, and takes it out of every group that lists it. */
+  async deleteEntity(id: string): Promise<void> {
+    for (const group of this.groups()) {
+      if (!group.memberEntityIds.includes(id)) continue;
+      await this.putGroup({ ...group, memberEntityIds: group.memberEntityIds.filter((m) => m !== id) });
+    }
+    await this.view().delete(`entity/${id}`);
+    this.unindex(id);
+    this.resolvedCache.clear();
+  }
+
+  async putGroup(record: GroupRecord): Promise<void> {
+    await this.view().putJson(`group/${record.id}`, record);
+    const previous = this.groupsById.get(record.id);
+    if (previous) this.groupIdByName.delete(previous.name.toLowerCase());
+    this.indexGroup(record);
+    this.resolvedCache.clear();
+  }
+
+  /** Deletes the group and takes it out of every group that lists it as a member. */
+  async deleteGroup(id: string): Promise<void> {
+    for (const group of this.groups()) {
+      if (!group.memberGroupIds.includes(id)) continue;
+      await this.putGroup({ ...group, memberGroupIds: group.memberGroupIds.filter((m) => m !== id) });
+    }
+    const previous = this.groupsById.get(id);
+    await this.view().delete(`group/${id}`);
+    if (previous) this.groupIdByName.delete(previous.name.toLowerCase());
+    this.groupsById.delete(id);
+    this.resolvedCache.clear();
+  }
+
+  /** A fresh entity with Vault's generated name (`entity_` and the first part of its ID). */
+  blankEntity(): EntityRecord {
+    const id = this.newId();
+    const now = this.clock.now();
+    return {
+      id,
+      name: `entity_${id.split('-')[0]}`,
+      policies: [],
+      metadata: {},
+      disabled: false,
+      aliases: [],
+      creationTime: now,
+      lastUpdateTime: now,
+    };
+  }
+
+  // ---- login -------------------------------------------------------------------------------------
+
+  /**
+   * The entity of a login's alias on this auth mount, created with the alias when it is new. The alias
+   * keeps the metadata of the latest login; storage is written only when something changed.
+   */
+  async entityForLogin(
+    mountAccessor: string,
+    login: { name: string; metadata?: Record<string, string> },
+  ): Promise<EntityRecord> {
+    const metadata = login.metadata ?? {};
+    const known = this.aliasByFactors(mountAccessor, login.name);
+    if (known && sameMap(known.alias.metadata, metadata)) return known.entity;
+    return this.exclusive(async () => {
+      const now = this.clock.now();
+      const found = this.aliasByFactors(mountAccessor, login.name);
+      if (found) {
+        if (sameMap(found.alias.metadata, metadata)) return found.entity;
+        const aliases = found.entity.aliases.map((a) =>
+          a.id === found.alias.id ? { ...a, metadata, lastUpdateTime: now } : a,
+        );
+        const next = { ...found.entity, aliases };
+        await this.putEntity(next);
+        return next;
+      }
+      const entity = this.blankEntity();
+      entity.aliases = [
+        {
+          id: this.newId(),
+          canonicalId: entity.id,
+          mountAccessor,
+          name: login.name,
+          metadata,
+          customMetadata: {},
+          creationTime: now,
+          lastUpdateTime: now,
+        },
+      ];
+      await this.putEntity(entity);
+      return entity;
+    });
+  }
+
+  // ---- resolution (hot path) ---------------------------------------------------------------------
+
+  /** The entity with its groups' policies and template context; undefined when it no longer exists. */
+  resolve(entityId: string): ResolvedIdentity | undefined {
+    const cached = this.resolvedCache.get(entityId);
+    if (cached !== undefined) return cached ?? undefined;
+    const entity = this.entities.get(entityId);
+    const resolved = entity ? this.build(entity) : undefined;
+    this.resolvedCache.set(entityId, resolved ?? null);
+    return resolved;
+  }
+
+  private build(entity: EntityRecord): ResolvedIdentity {
+    const { direct, inherited } = membershipsOf(entity.id, this.groupsById.values());
+    const groups = [...direct, ...inherited];
+    const names = new Set([...entity.policies, ...groups.flatMap((g) => g.policies)]);
+    // Written names were refused already; this keeps a hand-edited record from granting root.
+    names.delete('root');
+    return {
+      entity,
+      policies: [...names].sort(),
+      directGroupIds: direct.map((g) => g.id),
+      inheritedGroupIds: inherited.map((g) => g.id),
+      context: {
+        entity: {
+          id: entity.id,
+          name: entity.name,
+          metadata: entity.metadata,
+          aliases: entity.aliases.map((a) => ({
+            mountAccessor: a.mountAccessor,
+            id: a.id,
+            name: a.name,
+            metadata: a.metadata,
+            customMetadata: a.customMetadata,
+          })),
+        },
+        groups: groups.map((g) => ({ id: g.id, name: g.name, metadata: g.metadata })),
+      },
+    };
+  }
+
+  // ---- the OIDC provider's read interface ---------------------------------------------------------
+
+  entityById(id: string): EntityView | undefined {
+    const resolved = this.resolve(id);
+    if (!resolved) return undefined;
+    const { entity } = resolved;
+    return {
+      id: entity.id,
+      name: entity.name,
+      metadata: { ...entity.metadata },
+      groupIds: [...resolved.directGroupIds, ...resolved.inheritedGroupIds],
+      disabled: entity.disabled,
+    };
+  }
+
+  groupsOfEntity(id: string): GroupView[] {
+    const resolved = this.resolve(id);
+    if (!resolved) return [];
+    return [...resolved.directGroupIds, ...resolved.inheritedGroupIds].flatMap((groupId) => {
+      const group = this.groupsById.get(groupId);
+      return group ? [{ id: group.id, name: group.name, metadata: { ...group.metadata } }] : [];
+    });
+  }
+
+  // ---- indexes -----------------------------------------------------------------------------------
+
+  private view(): StorageView {
+    if (!this.storage) throw new Error('identity store is not open');
+    return this.storage;
+  }
+
+  private index(record: EntityRecord): void {
+    this.entities.set(record.id, record);
+    this.entityIdByName.set(record.name.toLowerCase(), record.id);
+    for (const alias of record.aliases) {
+      this.aliasOwner.set(alias.id, record.id);
+      this.aliasIdByFactors.set(factorsKey(alias.mountAccessor, alias.name), alias.id);
+    }
+  }
+
+  private unindex(id: string): void {
+    const previous = this.entities.get(id);
+    if (!previous) return;
+    this.entities.delete(id);
+    if (this.entityIdByName.get(previous.name.toLowerCase()) === id)
+      this.entityIdByName.delete(previous.name.toLowerCase());
+    for (const alias of previous.aliases) {
+      this.aliasOwner.delete(alias.id);
+      const key = factorsKey(alias.mountAccessor, alias.name);
+      if (this.aliasIdByFactors.get(key) === alias.id) this.aliasIdByFactors.delete(key);
+    }
+  }
+
+  private indexGroup(record: GroupRecord): void {
+    this.groupsById.set(record.id, record);
+    this.groupIdByName.set(record.name.toLowerCase(), record.id);
+  }
+}
