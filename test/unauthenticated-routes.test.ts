@@ -8,6 +8,7 @@ import type { Core } from '../src/core/core.js';
 import { createSysEngine } from '../src/core/sys/index.js';
 import { createTokenEngine } from '../src/core/token/engine.js';
 import type { TokenStore } from '../src/core/token/store.js';
+import { createIdentityEngine, type IdentityStore } from '../src/engines/identity/index.js';
 import { builtinEngines } from '../src/engines/registry.js';
 import type { Engine } from '../src/framework/engine.js';
 import { removeServerDir, startTestServer, type TestServer } from './helpers/server.js';
@@ -70,9 +71,11 @@ function mountedEngines(): { mount: string; engine: Engine }[] {
   // Route tables are data; building them touches no core state, so placeholders are enough here.
   const sys = createSysEngine({} as Core);
   const token = createTokenEngine({} as TokenStore);
+  const identity = createIdentityEngine({} as IdentityStore);
   return [
     { mount: 'sys/', engine: sys },
     { mount: 'auth/token/', engine: token },
+    { mount: 'identity/', engine: identity },
     ...builtinEngines.map((engine) => {
       const mount = MOUNT_OF[engine.type];
       assert.ok(mount, `engine type ${engine.type} has no mount in MOUNT_OF, so its routes go unwalked`);

@@ -3,8 +3,8 @@ import { field } from '../../framework/fields.js';
 import { definePath } from '../../framework/path.js';
 import type { Core } from '../core.js';
 import { invalid } from '../errors.js';
-import type { TokenEntry } from '../token/store.js';
 import { aclForToken } from '../identity-acl.js';
+import type { TokenEntry } from '../token/store.js';
 
 const pathFields = {
   paths: field.stringList('Paths to check.'),

@@ -4,8 +4,8 @@ import type { LogicalRequest } from '../../framework/logical.js';
 import { definePath } from '../../framework/path.js';
 import type { Core } from '../core.js';
 import { CofferError, denied } from '../errors.js';
-import { type MountEntry, mountToWire, routePrefix } from '../mounts.js';
 import { aclForToken } from '../identity-acl.js';
+import { type MountEntry, mountToWire, routePrefix } from '../mounts.js';
 
 /**
  * The caller's ACL, or undefined when no token was sent. A token that was sent but is not valid is

@@ -69,7 +69,8 @@ export class IdentityStore implements IdentityReader {
   /** Binds the identity mount's storage and loads everything (each unseal). */
   async open(storage: StorageView): Promise<void> {
     this.storage = storage;
-    for (const map of [this.entities, this.entityIdByName, this.aliasOwner, this.aliasIdByFactors]) map.clear();
+    for (const map of [this.entities, this.entityIdByName, this.aliasOwner, this.aliasIdByFactors])
+      map.clear();
     this.groupsById.clear();
     this.groupIdByName.clear();
     this.resolvedCache.clear();
@@ -129,7 +130,10 @@ export class IdentityStore implements IdentityReader {
     return alias && entity && { alias, entity };
   }
 
-  aliasByFactors(mountAccessor: string, name: string): { alias: AliasRecord; entity: EntityRecord } | undefined {
+  aliasByFactors(
+    mountAccessor: string,
+    name: string,
+  ): { alias: AliasRecord; entity: EntityRecord } | undefined {
     const id = this.aliasIdByFactors.get(factorsKey(mountAccessor, name));
     return id === undefined ? undefined : this.alias(id);
   }

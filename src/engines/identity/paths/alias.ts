@@ -17,7 +17,12 @@ const aliasFields = {
 };
 
 type AliasInput = Input<typeof aliasFields>;
-type Change = { canonicalId: string; name: string; mountAccessor: string; customMetadata: Record<string, string> };
+type Change = {
+  canonicalId: string;
+  name: string;
+  mountAccessor: string;
+  customMetadata: Record<string, string>;
+};
 
 /** Vault's custom metadata limits (sdk/helper/custommetadata). */
 function checkCustomMetadata(metadata: Record<string, string> | undefined): void {
@@ -25,8 +30,10 @@ function checkCustomMetadata(metadata: Record<string, string> | undefined): void
   const keys = Object.keys(metadata);
   if (keys.length > 64) throw invalid('custom_metadata must have at most 64 keys');
   for (const key of keys) {
-    if (key.length > 128) throw invalid(`custom_metadata key "${key.slice(0, 16)}…" is longer than 128 bytes`);
-    if (metadata[key].length > 512) throw invalid(`custom_metadata value of "${key}" is longer than 512 bytes`);
+    if (key.length > 128)
+      throw invalid(`custom_metadata key "${key.slice(0, 16)}…" is longer than 128 bytes`);
+    if (metadata[key].length > 512)
+      throw invalid(`custom_metadata value of "${key}" is longer than 512 bytes`);
   }
 }
 
@@ -73,7 +80,9 @@ async function updateAlias(
   if (!moving && !renamed && sameMap(change.customMetadata, alias.customMetadata)) return undefined;
   if (change.mountAccessor !== alias.mountAccessor && !moving) {
     if (current.aliases.some((a) => a.mountAccessor === change.mountAccessor))
-      throw invalid("Alias cannot be updated as the entity already has an alias for the given 'mount_accessor' ");
+      throw invalid(
+        "Alias cannot be updated as the entity already has an alias for the given 'mount_accessor' ",
+      );
   }
   requireMount(store, change.mountAccessor);
   const clash = store.aliasByFactors(change.mountAccessor, change.name);

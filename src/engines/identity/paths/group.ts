@@ -51,7 +51,8 @@ async function writeGroup(
   const type = groupType(input.type, existing);
   if (type === 'external' && input.member_entity_ids)
     throw invalid("member entities can't be set manually for external groups");
-  if (type === 'external' && input.member_group_ids) throw invalid("member groups can't be set for external groups");
+  if (type === 'external' && input.member_group_ids)
+    throw invalid("member groups can't be set for external groups");
   if (input.name) {
     const byName = store.groupByName(input.name);
     if (byName && byName.id !== existing?.id) throw invalid('group name is already in use');
@@ -64,8 +65,12 @@ async function writeGroup(
     type,
     policies: input.policies !== undefined ? identityPolicies(input.policies) : (existing?.policies ?? []),
     metadata: input.metadata ?? existing?.metadata ?? {},
-    memberEntityIds: input.member_entity_ids ? [...new Set(input.member_entity_ids)] : (existing?.memberEntityIds ?? []),
-    memberGroupIds: input.member_group_ids ? [...new Set(input.member_group_ids)] : (existing?.memberGroupIds ?? []),
+    memberEntityIds: input.member_entity_ids
+      ? [...new Set(input.member_entity_ids)]
+      : (existing?.memberEntityIds ?? []),
+    memberGroupIds: input.member_group_ids
+      ? [...new Set(input.member_group_ids)]
+      : (existing?.memberGroupIds ?? []),
     creationTime: existing?.creationTime ?? now,
     lastUpdateTime: now,
     modifyIndex: (existing?.modifyIndex ?? 0) + 1,

@@ -54,7 +54,11 @@ export function lookupPaths(store: IdentityStore) {
         update: (_ctx, input) => {
           checkCriteria(input);
           // Internal groups have no aliases: an alias criterion finds nothing.
-          const group = input.id ? store.group(input.id) : input.name ? store.groupByName(input.name) : undefined;
+          const group = input.id
+            ? store.group(input.id)
+            : input.name
+              ? store.groupByName(input.name)
+              : undefined;
           return group && { data: groupToWire(group) };
         },
       },

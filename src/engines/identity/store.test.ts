@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FakeClock } from '../../framework/clock.js';
+import { mountForTest, rejection } from '../../framework/testing.js';
+import { createIdentityEngine, IdentityStore } from './index.js';
+
+const MOUNTS: Record<string, { path: string; type: string; local: boolean }> = {
+  auth_userpass_1: { path: 'userpass/', type: 'userpass', local: false },
+  auth_userpass_2: { path: 'other/', type: 'userpass', local: false },
+};
+
+async function setup() {
+  const store = new IdentityStore({ clock: new FakeClock(), authMount: (accessor) => MOUNTS[accessor] });
+  const mount = await mountForTest(createIdentityEngine(store));
+  return { store, mount };
+}
+
+test('a login alias makes one entity, reused by later logins; a metadata change is kept', async () => {
+  const { store } = await setup();
+  const first = await store.entityForLogin('auth_userpass_1', { name: 'alice', metadata: { team: 'a' } });
+  const again = await store.entityForLogin('auth_userpass_1', { name: 'alice', metadata: { team: 'a' } });
+  assert.equal(again, first, 'an unchanged login returns the stored entity without a write');
+  const changed = await store.entityForLogin('auth_userpass_1', { name: 'alice', metadata: { team: 'b' } });
+  assert.equal(changed.id, first.id);
+  assert.deepEqual(changed.aliases[0].metadata, { team: 'b' });
+  assert.equal(store.entityIds().length, 1);
+});
+
+test('concurrent first logins of one alias make a single entity', async () => {
+  const { store } = await setup();
+  const entities = await Promise.all(
+    Array.from({ length: 5 }, () => store.entityForLogin('auth_userpass_1', { name: 'bob' })),
+  );
+  assert.equal(new Set(entities.map((e) => e.id)).size, 1);
+});
+
+test('the same alias name on two mounts is two entities, each with its own metadata', async () => {
+  const { store } = await setup();
+  const a = await store.entityForLogin('auth_userpass_1', { name: 'same', metadata: { k: 'one' } });
+  const b = await store.entityForLogin('auth_userpass_2', { name: 'same', metadata: { k: 'two' } });
+  assert.notEqual(a.id, b.id);
+  assert.deepEqual(
+    store.resolve(a.id)?.context.entity?.aliases?.map((x) => x.metadata),
+    [{ k: 'one' }],
+  );
+  assert.deepEqual(
+    store.resolve(b.id)?.context.entity?.aliases?.map((x) => x.metadata),
+    [{ k: 'two' }],
+  );
+});
+
+test('resolved identities merge entity and group policies and follow every write', async () => {
+  const { store, mount } = await setup();
+  const entity = await mount.request('update', 'entity', { name: 'e', policies: 'dev' });
+  const id = entity?.data?.id as string;
+  const before = store.resolve(id);
+  assert.deepEqual(before?.policies, ['dev']);
+  const inner = await mount.request('update', 'group', {
+    name: 'inner',
+    member_entity_ids: [id],
+    policies: 'ops',
+  });
+  await mount.request('update', 'group', {
+    name: 'outer',
+    member_group_ids: [inner?.data?.id],
+    policies: 'audit,dev',
+  });
+  const after = store.resolve(id);
+  assert.notEqual(after, before, 'a write replaces the cached identity');
+  assert.deepEqual(after?.policies, ['audit', 'dev', 'ops']);
+  assert.deepEqual(store.entityById(id)?.groupIds.length, 2);
+  assert.deepEqual(
+    store
+      .groupsOfEntity(id)
+      .map((g) => g.name)
+      .sort(),
+    ['inner', 'outer'],
+  );
+});
+
+test('an alias must name an existing auth mount, once per entity per mount', async () => {
+  const { mount } = await setup();
+  const bad = await rejection(mount.request('update', 'entity-alias', { name: 'x', mount_accessor: 'nope' }));
+  assert.equal(bad.message, 'invalid mount accessor "nope"');
+  const made = await mount.request('update', 'entity-alias', {
+    name: 'x',
+    mount_accessor: 'auth_userpass_1',
+  });
+  const entityId = made?.data?.canonical_id as string;
+  const twice = await rejection(
+    mount.request('update', 'entity-alias', {
+      name: 'y',
+      mount_accessor: 'auth_userpass_1',
+      canonical_id: entityId,
+    }),
+  );
+  assert.equal(twice.message, 'Alias already exists for requested entity and mount accessor');
+});
+
+test('an alias moved to another entity leaves the old one and is found under the new one', async () => {
+  const { store, mount } = await setup();
+  const made = await mount.request('update', 'entity-alias', {
+    name: 'x',
+    mount_accessor: 'auth_userpass_1',
+  });
+  const target = await mount.request('update', 'entity', { name: 'target' });
+  await mount.request('update', `entity-alias/id/${made?.data?.id}`, { canonical_id: target?.data?.id });
+  assert.equal(store.aliasByFactors('auth_userpass_1', 'x')?.entity.id, target?.data?.id);
+  assert.equal(store.entity(made?.data?.canonical_id as string)?.aliases.length, 0);
+});
+
+test('the store reloads what it wrote', async () => {
+  const { store, mount } = await setup();
+  const e = await store.entityForLogin('auth_userpass_1', { name: 'alice' });
+  await mount.request('update', 'group', { name: 'g', member_entity_ids: [e.id], policies: 'dev' });
+  const reopened = new IdentityStore(store.deps);
+  await reopened.open(mount.ctx.storage);
+  assert.equal(reopened.aliasByFactors('auth_userpass_1', 'ALICE')?.entity.id, e.id);
+  assert.deepEqual(reopened.resolve(e.id)?.policies, ['dev']);
+});
