@@ -316,3 +316,23 @@ describe('API', () => {
     assert.equal(await status('GET', `identity/entity/id/${bob.entityId}`, alice.token), 403);
   });
 });
+
+describe('SECURITY.md B5: merge', () => {
+  test("merging another user's entity gives the target none of its policies, nor its alias without asking", async () => {
+    await ok('POST', 'auth/userpass/users/mallory', { password: 'pw' });
+    await ok('POST', 'auth/userpass/users/victim', { password: 'pw' });
+    const mallory = await login('userpass', 'mallory');
+    const victim = await login('userpass', 'victim');
+    await ok('POST', `identity/entity/id/${victim.entityId}`, { policies: ['shared'] });
+    const merge = { to_entity_id: mallory.entityId, from_entity_ids: [victim.entityId] };
+    const refused = await server.api('POST', 'identity/entity/merge', merge, root);
+    assert.equal(refused.status, 400, refused.text);
+    assert.match(refused.body.errors[0], /^conflicting mount accessors/);
+    const malloryAlias = (await ok('GET', `identity/entity/id/${mallory.entityId}`)).body.data.aliases[0].id;
+    await ok('POST', 'identity/entity/merge', { ...merge, conflicting_alias_ids_to_keep: [malloryAlias] });
+    assert.equal(await status('GET', 'secret/data/shared', mallory.token), 403);
+    const merged = (await ok('GET', `identity/entity/id/${mallory.entityId}`)).body.data;
+    assert.deepEqual(merged.policies, []);
+    assert.deepEqual(merged.merged_entity_ids, [victim.entityId]);
+  });
+});

@@ -8,6 +8,7 @@ import { aliasPaths } from './paths/alias.js';
 import { entityPaths } from './paths/entity.js';
 import { groupPaths } from './paths/group.js';
 import { lookupPaths } from './paths/lookup.js';
+import { mergePaths } from './paths/merge.js';
 import type { IdentityStore } from './store.js';
 
 export type { AuthMountInfo } from './records.js';
@@ -23,7 +24,13 @@ export function createIdentityEngine(store: IdentityStore): Engine {
   return defineEngine({
     type: 'identity',
     help: 'Entities, entity aliases and groups: who a token belongs to, whichever way it logged in.',
-    paths: [...entityPaths(store), ...aliasPaths(store), ...groupPaths(store), ...lookupPaths(store)],
+    paths: [
+      ...entityPaths(store),
+      ...aliasPaths(store),
+      ...mergePaths(store),
+      ...groupPaths(store),
+      ...lookupPaths(store),
+    ],
     initialize: (ctx) => store.open(ctx.storage),
   });
 }

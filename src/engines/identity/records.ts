@@ -22,6 +22,8 @@ export interface EntityRecord {
   /** Tokens of a disabled entity are refused (not revoked), as Vault does. */
   disabled: boolean;
   aliases: AliasRecord[];
+  /** Entities merged into this one (`entity/merge`). */
+  mergedEntityIds?: string[];
   creationTime: number;
   lastUpdateTime: number;
 }

@@ -118,3 +118,28 @@ test('the store reloads what it wrote', async () => {
   assert.equal(reopened.aliasByFactors('auth_userpass_1', 'ALICE')?.entity.id, e.id);
   assert.deepEqual(reopened.resolve(e.id)?.policies, ['dev']);
 });
+
+test('merge: aliases move, policies do not, and two aliases on one mount need the operator to choose', async () => {
+  const { store, mount } = await setup();
+  const alice = await store.entityForLogin('auth_userpass_1', { name: 'alice' });
+  const mallory = await store.entityForLogin('auth_userpass_1', { name: 'mallory' });
+  await mount.request('update', `entity/id/${alice.id}`, { policies: 'admin' });
+  const conflict = await rejection(
+    mount.request('update', 'entity/merge', { to_entity_id: mallory.id, from_entity_ids: [alice.id] }),
+  );
+  assert.match(conflict.message, /^conflicting mount accessors in following alias IDs/);
+  assert.ok(store.entity(alice.id), 'a refused merge changes nothing');
+  const keep = mallory.aliases[0].id;
+  await mount.request('update', 'entity/merge', {
+    to_entity_id: mallory.id,
+    from_entity_ids: [alice.id],
+    conflicting_alias_ids_to_keep: [keep],
+  });
+  assert.equal(store.entity(alice.id), undefined);
+  assert.deepEqual(store.resolve(mallory.id)?.policies, [], "alice's policies are not copied");
+  assert.equal(store.aliasByFactors('auth_userpass_1', 'alice'), undefined, 'the dropped alias is gone');
+  const other = await store.entityForLogin('auth_userpass_2', { name: 'alice2' });
+  await mount.request('update', 'entity/merge', { to_entity_id: mallory.id, from_entity_ids: other.id });
+  assert.equal(store.aliasByFactors('auth_userpass_2', 'alice2')?.entity.id, mallory.id);
+  assert.deepEqual(store.entity(mallory.id)?.mergedEntityIds, [alice.id, other.id]);
+});

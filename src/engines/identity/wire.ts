@@ -33,7 +33,7 @@ export function entityToWire(store: IdentityStore, entity: EntityRecord): Record
     policies: entity.policies,
     disabled: entity.disabled,
     namespace_id: 'root',
-    merged_entity_ids: null,
+    merged_entity_ids: entity.mergedEntityIds?.length ? entity.mergedEntityIds : null,
     creation_time: iso(entity.creationTime),
     last_update_time: iso(entity.lastUpdateTime),
     aliases: entity.aliases.map((alias) => aliasToWire(store, alias)),
