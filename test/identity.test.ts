@@ -105,8 +105,15 @@ describe('login', () => {
 
   test('a child token acts for its parent entity; an orphan does not', async () => {
     const { token, entityId } = await login('userpass', 'gina');
+    await ok('POST', `identity/entity/id/${entityId}`, { policies: ['shared'] });
     const child = await ok('POST', 'auth/token/create', { policies: ['default'] }, token);
     assert.equal(child.body.auth.entity_id, entityId);
+    assert.deepEqual(child.body.auth.identity_policies, ['shared']);
+    assert.deepEqual(child.body.auth.policies, ['default', 'shared']);
+    const childToken = child.body.auth.client_token as string;
+    assert.equal(await status('GET', 'secret/data/shared', childToken), 200, 'the child acts for the entity');
+    const renewed = await ok('POST', 'auth/token/renew-self', {}, childToken);
+    assert.deepEqual(renewed.body.auth.identity_policies, ['shared']);
     const orphan = await ok('POST', 'auth/token/create-orphan', {}, root);
     assert.equal(orphan.body.auth.entity_id, '');
   });

@@ -5,7 +5,7 @@ import type { LogicalRequest } from '../../framework/logical.js';
 import { definePath } from '../../framework/path.js';
 import { CofferError, deniedByPolicy, invalid } from '../errors.js';
 import { createFields, createToken } from './create.js';
-import { lookupData, type TokenEntry } from './entry.js';
+import { lookupData, type TokenEntry, withIdentityPolicies } from './entry.js';
 import { rolePaths } from './roles.js';
 import type { TokenStore } from './store.js';
 
@@ -48,9 +48,23 @@ export function createTokenEngine(
     wire: Record<string, unknown>;
     entry: TokenEntry;
   }) => ({
-    auth: { policies: result.entry.policies, wire: result.wire },
+    auth: {
+      policies: result.entry.policies,
+      wire: withIdentityPolicies(result.wire, identityPolicies(result.entry.entityId)),
+    },
     warnings: result.warnings.length ? result.warnings : undefined,
   });
+  /** A new child token shows the policies its (inherited) entity adds, as a login does. */
+  const create = async (...args: Parameters<typeof createToken>) => {
+    const response = await createToken(...args);
+    const auth = response.auth;
+    if (!auth?.wire) return response;
+    const entityId = String(auth.wire.entity_id ?? '');
+    return {
+      ...response,
+      auth: { ...auth, wire: withIdentityPolicies(auth.wire, identityPolicies(entityId)) },
+    };
+  };
 
   return defineEngine({
     type: 'token',
@@ -60,7 +74,7 @@ export function createTokenEngine(
         pattern: 'create',
         fields: createFields,
         operations: {
-          update: (ctx, input, req) => createToken(store, ctx, req, input, { orphanEndpoint: false }),
+          update: (ctx, input, req) => create(store, ctx, req, input, { orphanEndpoint: false }),
         },
         help: 'Create a child token.',
       }),
@@ -68,7 +82,7 @@ export function createTokenEngine(
         pattern: 'create-orphan',
         fields: createFields,
         operations: {
-          update: (ctx, input, req) => createToken(store, ctx, req, input, { orphanEndpoint: true }),
+          update: (ctx, input, req) => create(store, ctx, req, input, { orphanEndpoint: true }),
         },
         help: 'Create a token without a parent (root or sudo).',
       }),
@@ -76,7 +90,7 @@ export function createTokenEngine(
         pattern: 'create/:role_name',
         fields: createFields,
         operations: {
-          update: (ctx, input, req) => createToken(store, ctx, req, input, { orphanEndpoint: false }),
+          update: (ctx, input, req) => create(store, ctx, req, input, { orphanEndpoint: false }),
         },
         help: 'Create a token shaped by a role.',
       }),

@@ -50,12 +50,11 @@ export function authBlock(
   now: number,
   identityPolicies: readonly string[] = [],
 ): Record<string, unknown> {
-  return {
+  const wire = {
     client_token: token,
     accessor: entry.accessor,
-    policies: [...new Set([...entry.policies, ...identityPolicies])].sort(),
+    policies: [...entry.policies].sort(),
     token_policies: [...entry.policies].sort(),
-    ...(identityPolicies.length ? { identity_policies: [...identityPolicies] } : {}),
     metadata: entry.meta && Object.keys(entry.meta).length ? entry.meta : null,
     lease_duration: ttlLeft(entry, now),
     renewable: entry.renewable,
@@ -64,6 +63,21 @@ export function authBlock(
     orphan: entry.orphan,
     mfa_requirement: null,
     num_uses: entry.numUses,
+  };
+  return withIdentityPolicies(wire, identityPolicies);
+}
+
+/** An `auth` block (authBlock's) with its entity's identity policies added, as a login's has them. */
+export function withIdentityPolicies(
+  wire: Record<string, unknown>,
+  identityPolicies: readonly string[],
+): Record<string, unknown> {
+  if (!identityPolicies.length) return wire;
+  const own = (wire.token_policies as string[] | undefined) ?? [];
+  return {
+    ...wire,
+    policies: [...new Set([...own, ...identityPolicies])].sort(),
+    identity_policies: [...identityPolicies],
   };
 }
 
