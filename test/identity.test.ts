@@ -125,6 +125,13 @@ describe('identity policies', () => {
     assert.equal(await status('GET', 'secret/data/shared', token), 403);
     await ok('POST', `identity/entity/id/${entityId}`, { policies: ['shared'] });
     assert.equal(await status('GET', 'secret/data/shared', token), 200);
+    const audit = (await readFile(join(server.dir, 'k1-sweep-audit.log'), 'utf8')).trim().split('\n');
+    const read = audit
+      .map((line) => JSON.parse(line))
+      .filter((e) => e.request.path === 'secret/data/shared' && e.auth?.entity_id === entityId)
+      .at(-1);
+    assert.deepEqual(read?.auth.identity_policies, ['shared'], 'the audit entry shows the identity policies');
+    assert.deepEqual(read?.auth.policies, ['default', 'shared']);
     const lookup = (await ok('GET', 'auth/token/lookup-self', undefined, token)).body.data;
     assert.deepEqual(lookup.identity_policies, ['shared']);
     assert.deepEqual(lookup.policies, ['default'], 'policies stays the token policies');

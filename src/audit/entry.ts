@@ -17,6 +17,8 @@ export interface AuditInput {
     displayName?: string;
     policies?: string[];
     tokenPolicies?: string[];
+    /** The policies the token's entity and its groups add. */
+    identityPolicies?: string[];
     metadata?: Record<string, string>;
     entityId?: string;
     tokenType?: string;
@@ -54,6 +56,7 @@ export interface AuditResponseInput extends AuditInput {
       accessor?: string;
       policies?: string[];
       tokenPolicies?: string[];
+      identityPolicies?: string[];
       metadata?: Record<string, string>;
       displayName?: string;
       entityId?: string;
@@ -120,6 +123,7 @@ function authBlock(input: AuditInput, h: Hasher): Json {
     put(out, 'display_name', auth.displayName);
     put(out, 'policies', auth.policies);
     put(out, 'token_policies', auth.tokenPolicies);
+    put(out, 'identity_policies', auth.identityPolicies);
     if (auth.policyResults) {
       const results: Json = { allowed: auth.policyResults.allowed };
       put(
@@ -185,6 +189,7 @@ function responseAuthBlock(auth: ResponseAuth, h: Hasher): Json {
   put(out, 'display_name', auth.displayName);
   put(out, 'policies', auth.policies);
   put(out, 'token_policies', auth.tokenPolicies);
+  put(out, 'identity_policies', auth.identityPolicies);
   put(out, 'metadata', auth.metadata);
   put(out, 'entity_id', auth.entityId);
   out.token_type = auth.tokenType || 'default';

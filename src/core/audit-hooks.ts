@@ -19,6 +19,7 @@ export function auditInputOf(
   runtime: MountRuntime,
   entry: TokenEntry | undefined,
   auditedHeaders: AuditedHeaders,
+  identityPolicies: string[] = [],
 ): AuditInput {
   return {
     // The request headers `sys/config/auditing/request-headers` asks for, HMAC'd where it says so.
@@ -35,15 +36,19 @@ export function auditInputOf(
     mount: { point: routePrefix(runtime.entry), type: runtime.entry.type, accessor: runtime.entry.accessor },
     auth: entry && {
       displayName: entry.displayName,
-      policies: entry.policies,
+      policies: identityPolicies.length
+        ? [...new Set([...entry.policies, ...identityPolicies])].sort()
+        : entry.policies,
       tokenPolicies: entry.policies,
+      identityPolicies: identityPolicies.length ? identityPolicies : undefined,
       metadata: entry.meta ?? undefined,
       entityId: entry.entityId || undefined,
       tokenType: entry.type,
       numUses: entry.numUses,
     },
-    // The cached entry object is replaced whenever the token changes (a use spent, a renewal).
-    authIdentity: entry,
+    // The cached entry object is replaced whenever the token changes (a use spent, a renewal). A token
+    // with an entity is not cached: its identity policies change without its entry changing.
+    authIdentity: entry?.entityId ? undefined : entry,
     nonHmacRequestKeys: runtime.entry.config.auditNonHmacRequestKeys,
     nonHmacResponseKeys: runtime.entry.config.auditNonHmacResponseKeys,
   };
@@ -86,6 +91,7 @@ export async function auditResponse(
       accessor: String(auth.accessor ?? ''),
       policies: auth.policies as string[] | undefined,
       tokenPolicies: auth.token_policies as string[] | undefined,
+      identityPolicies: auth.identity_policies as string[] | undefined,
       metadata: (auth.metadata as Record<string, string> | null) ?? undefined,
       entityId: String(auth.entity_id ?? ''),
       tokenType: String(auth.token_type ?? ''),

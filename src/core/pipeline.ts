@@ -52,7 +52,15 @@ export async function handleRequest(core: Core, req: IncomingRequest): Promise<C
   if (entry && !tokenUsableFrom(entry, req.clientAddr)) throw invalidToken();
   const unauthenticated = runtime.engine.isUnauthenticated(logical.path);
   let auditInput: AuditInput | undefined;
-  const audited = () => (auditInput ??= auditInputOf(req, logical, runtime, entry, state.auditedHeaders));
+  const audited = () =>
+    (auditInput ??= auditInputOf(
+      req,
+      logical,
+      runtime,
+      entry,
+      state.auditedHeaders,
+      entry?.entityId ? identityPoliciesOf(state, entry.entityId) : undefined,
+    ));
   let lastUse = false;
   try {
     if (!unauthenticated) lastUse = await authorize(core, runtime, logical, req, entry);
