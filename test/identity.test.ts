@@ -315,6 +315,16 @@ describe('API', () => {
     assert.deepEqual(group.member_entity_ids, []);
   });
 
+  test("a deleted entity's token keeps its own policies; the next login makes a new entity", async () => {
+    await ok('POST', 'auth/userpass/users/hank', { password: 'pw', token_policies: 'shared' });
+    const first = await login('userpass', 'hank');
+    await ok('DELETE', `identity/entity/id/${first.entityId}`);
+    assert.equal(await status('GET', 'secret/data/shared', first.token), 200);
+    const second = await login('userpass', 'hank');
+    assert.notEqual(second.entityId, first.entityId);
+    assert.match(second.entityId, /^[0-9a-f-]{36}$/);
+  });
+
   test('identity/ cannot be disabled or moved', async () => {
     assert.equal((await server.api('DELETE', 'sys/mounts/identity', undefined, root)).status, 400);
     const moved = await server.api('POST', 'sys/remount', { from: 'identity', to: 'ident2' }, root);
