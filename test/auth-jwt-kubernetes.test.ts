@@ -124,6 +124,40 @@ async function nodeVaultLoginAndRead(login: (vault: nodeVault.client) => Promise
 }
 
 describe('jwt auth end to end', () => {
+  test('an external group aliased on the jwt mount follows the groups claim at each login', async () => {
+    await ok('PUT', 'auth/jwt/role/grouped', {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_audiences: ['https://github.com/org'],
+      groups_claim: 'groups',
+    });
+    const accessor = (await ok('GET', 'sys/auth')).body.data['jwt/'].accessor;
+    const group = (
+      await ok('POST', 'identity/group', { name: 'deployers', type: 'external', policies: 'app-read' })
+    ).body.data;
+    await ok('POST', 'identity/group-alias', {
+      name: 'deployers',
+      mount_accessor: accessor,
+      canonical_id: group.id,
+    });
+    const login = async (groups: string[]) => {
+      const res = await server.api('POST', 'auth/jwt/login', {
+        role: 'grouped',
+        jwt: await githubToken({ groups }),
+      });
+      assert.equal(res.status, 200, res.text);
+      return res.body.auth as { client_token: string; identity_policies?: string[] };
+    };
+    const member = await login(['deployers', 'other']);
+    assert.deepEqual(member.identity_policies, ['app-read']);
+    assert.equal((await server.api('GET', 'kv/app/config', undefined, member.client_token)).status, 200);
+    const left = await login([]);
+    assert.equal(left.identity_policies, undefined);
+    // The same user (same sub, same entity) left the group: the earlier token loses it at once.
+    assert.equal((await server.api('GET', 'kv/app/config', undefined, member.client_token)).status, 403);
+    await ok('DELETE', 'auth/jwt/role/grouped'); // the role list test below expects only its own roles
+  });
+
   test('coffer login -method=jwt with a GitHub Actions token, then read what the policy allows', async () => {
     const auth = await cliLoginAndRead('jwt', 'jwt', 'github', await githubToken());
     assert.deepEqual(auth.token_policies, ['app-read', 'default']);

@@ -143,7 +143,9 @@ export function requireAddressIn(
 /** The `auth` a login handler returns; core mints the token from it. */
 export function authFromTokenParams(
   params: TokenParams,
-  extra: Pick<AuthResult, 'displayName' | 'metadata' | 'alias' | 'internalData'> & { policies?: string[] },
+  extra: Pick<AuthResult, 'displayName' | 'metadata' | 'alias' | 'internalData' | 'groupAliases'> & {
+    policies?: string[];
+  },
 ): AuthResult {
   const policies = extra.policies ?? params.tokenPolicies;
   return {
@@ -152,6 +154,7 @@ export function authFromTokenParams(
     metadata: extra.metadata,
     displayName: extra.displayName,
     alias: extra.alias,
+    groupAliases: extra.groupAliases,
     internalData: extra.internalData,
     ttlSeconds: params.tokenTtl || undefined,
     maxTtlSeconds: params.tokenMaxTtl || undefined,

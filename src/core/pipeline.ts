@@ -391,8 +391,11 @@ async function loginEntity(
 ): Promise<string | undefined> {
   const alias = response.auth?.alias;
   if (!alias?.name || runtime.entry.table !== 'auth') return undefined;
-  const entity = await core.unsealed.identity.entityForLogin(runtime.entry.accessor, alias);
+  const identity = core.unsealed.identity;
+  const entity = await identity.entityForLogin(runtime.entry.accessor, alias);
   if (entity.disabled) throw deniedByPolicy();
+  const groups = response.auth?.groupAliases;
+  if (groups) await identity.syncExternalGroups(entity.id, runtime.entry.accessor, groups);
   return entity.id;
 }
 

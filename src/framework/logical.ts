@@ -59,6 +59,8 @@ export interface AuthResult {
   boundCidrs?: string[];
   noDefaultPolicy?: boolean;
   alias?: { name: string; metadata?: Record<string, string> };
+  /** Names of the groups the auth method found (JWT's groups claim): external groups' aliases on this mount. */
+  groupAliases?: string[];
   internalData?: Record<string, unknown>;
   /** A token the token store already minted: sent as the envelope's `auth` exactly as given. */
   wire?: Record<string, unknown>;

@@ -7,6 +7,7 @@ import { defineEngine, type Engine } from '../../framework/engine.js';
 import { aliasPaths } from './paths/alias.js';
 import { entityPaths } from './paths/entity.js';
 import { groupPaths } from './paths/group.js';
+import { groupAliasPaths } from './paths/group-alias.js';
 import { lookupPaths } from './paths/lookup.js';
 import { mergePaths } from './paths/merge.js';
 import type { IdentityStore } from './store.js';
@@ -29,6 +30,7 @@ export function createIdentityEngine(store: IdentityStore): Engine {
       ...aliasPaths(store),
       ...mergePaths(store),
       ...groupPaths(store),
+      ...groupAliasPaths(store),
       ...lookupPaths(store),
     ],
     initialize: (ctx) => store.open(ctx.storage),

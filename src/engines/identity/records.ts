@@ -30,6 +30,15 @@ export interface EntityRecord {
 
 export type GroupType = 'internal' | 'external';
 
+/** An external group's link to a group name on one auth mount. */
+export interface GroupAliasRecord {
+  id: string;
+  name: string;
+  mountAccessor: string;
+  creationTime: number;
+  lastUpdateTime: number;
+}
+
 export interface GroupRecord {
   id: string;
   name: string;
@@ -39,6 +48,8 @@ export interface GroupRecord {
   memberEntityIds: string[];
   /** Groups whose members are members of this one too. */
   memberGroupIds: string[];
+  /** External groups only: the auth-mount group whose members become this group's. */
+  alias?: GroupAliasRecord;
   creationTime: number;
   lastUpdateTime: number;
   modifyIndex: number;

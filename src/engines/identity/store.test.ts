@@ -143,3 +143,50 @@ test('merge: aliases move, policies do not, and two aliases on one mount need th
   assert.equal(store.aliasByFactors('auth_userpass_2', 'alice2')?.entity.id, mallory.id);
   assert.deepEqual(store.entity(mallory.id)?.mergedEntityIds, [alice.id, other.id]);
 });
+
+test('external groups: a group alias ties a mount group name; logins add and remove the entity', async () => {
+  const { store, mount } = await setup();
+  const internal = await mount.request('update', 'group', { name: 'internal' });
+  const onInternal = await rejection(
+    mount.request('update', 'group-alias', {
+      name: 'devs',
+      mount_accessor: 'auth_userpass_1',
+      canonical_id: internal?.data?.id,
+    }),
+  );
+  assert.equal(onInternal.status, 400);
+  const external = await mount.request('update', 'group', {
+    name: 'devs',
+    type: 'external',
+    policies: 'dev',
+  });
+  const groupId = external?.data?.id as string;
+  const members = await rejection(
+    mount.request('update', `group/id/${groupId}`, { member_entity_ids: ['x'] }),
+  );
+  assert.equal(members.message, "member entities can't be set manually for external groups");
+  const alias = await mount.request('update', 'group-alias', {
+    name: 'Devs',
+    mount_accessor: 'auth_userpass_1',
+    canonical_id: groupId,
+  });
+  assert.equal(alias?.data?.canonical_id, groupId);
+  const entity = await store.entityForLogin('auth_userpass_1', { name: 'alice' });
+  await store.syncExternalGroups(entity.id, 'auth_userpass_1', ['devs', 'unknown']);
+  assert.deepEqual(store.resolve(entity.id)?.policies, ['dev']);
+  await store.syncExternalGroups(entity.id, 'auth_userpass_2', []);
+  assert.deepEqual(
+    store.resolve(entity.id)?.policies,
+    ['dev'],
+    "another mount's login leaves the group alone",
+  );
+  await store.syncExternalGroups(entity.id, 'auth_userpass_1', []);
+  assert.deepEqual(store.resolve(entity.id)?.policies, [], 'a login without the group leaves it');
+  const read = await mount.request('read', `group/id/${groupId}`);
+  assert.equal((read?.data?.alias as { name: string }).name, 'Devs');
+  const found = await mount.request('update', 'lookup/group', {
+    alias_name: 'devs',
+    alias_mount_accessor: 'auth_userpass_1',
+  });
+  assert.equal(found?.data?.id, groupId);
+});

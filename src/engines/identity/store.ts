@@ -61,6 +61,9 @@ export class IdentityStore implements IdentityReader {
   private readonly aliasIdByFactors = new Map<string, string>();
   private readonly groupsById = new Map<string, GroupRecord>();
   private readonly groupIdByName = new Map<string, string>();
+  /** External groups by their alias's ID, and by its (mount accessor, name). */
+  private readonly groupIdByAliasId = new Map<string, string>();
+  private readonly groupIdByAliasFactors = new Map<string, string>();
   private readonly resolvedCache = new Map<string, ResolvedIdentity | null>();
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -71,8 +74,13 @@ export class IdentityStore implements IdentityReader {
     this.storage = storage;
     for (const map of [this.entities, this.entityIdByName, this.aliasOwner, this.aliasIdByFactors])
       map.clear();
-    this.groupsById.clear();
-    this.groupIdByName.clear();
+    for (const map of [
+      this.groupsById,
+      this.groupIdByName,
+      this.groupIdByAliasId,
+      this.groupIdByAliasFactors,
+    ])
+      map.clear();
     this.resolvedCache.clear();
     for (const key of await storage.list('entity/')) {
       const record = await storage.getJson<EntityRecord>(`entity/${key}`);
@@ -155,6 +163,16 @@ export class IdentityStore implements IdentityReader {
     return [...this.groupsById.values()];
   }
 
+  groupByAliasId(aliasId: string): GroupRecord | undefined {
+    const id = this.groupIdByAliasId.get(aliasId);
+    return id === undefined ? undefined : this.groupsById.get(id);
+  }
+
+  groupByAliasFactors(mountAccessor: string, name: string): GroupRecord | undefined {
+    const id = this.groupIdByAliasFactors.get(factorsKey(mountAccessor, name));
+    return id === undefined ? undefined : this.groupsById.get(id);
+  }
+
   get groupMap(): ReadonlyMap<string, GroupRecord> {
     return this.groupsById;
   }
@@ -181,8 +199,7 @@ export class IdentityStore implements IdentityReader {
 
   async putGroup(record: GroupRecord): Promise<void> {
     await this.view().putJson(`group/${record.id}`, record);
-    const previous = this.groupsById.get(record.id);
-    if (previous) this.groupIdByName.delete(previous.name.toLowerCase());
+    this.unindexGroup(record.id);
     this.indexGroup(record);
     this.resolvedCache.clear();
   }
@@ -193,10 +210,8 @@ export class IdentityStore implements IdentityReader {
       if (!group.memberGroupIds.includes(id)) continue;
       await this.putGroup({ ...group, memberGroupIds: group.memberGroupIds.filter((m) => m !== id) });
     }
-    const previous = this.groupsById.get(id);
     await this.view().delete(`group/${id}`);
-    if (previous) this.groupIdByName.delete(previous.name.toLowerCase());
-    this.groupsById.delete(id);
+    this.unindexGroup(id);
     this.resolvedCache.clear();
   }
 
@@ -256,6 +271,33 @@ export class IdentityStore implements IdentityReader {
       ];
       await this.putEntity(entity);
       return entity;
+    });
+  }
+
+  /**
+   * External groups follow the login (Vault's refreshExternalGroupMembershipsByEntityID): the entity is
+   * a member of each external group whose alias on this mount names one of `groupNames`, and of no
+   * other external group of this mount. Writes only what changed.
+   */
+  async syncExternalGroups(
+    entityId: string,
+    mountAccessor: string,
+    groupNames: readonly string[],
+  ): Promise<void> {
+    const wanted = new Set(groupNames.map((n) => n.toLowerCase()));
+    const changes = () =>
+      this.groups().filter((g) => {
+        if (g.type !== 'external' || g.alias?.mountAccessor !== mountAccessor) return false;
+        return wanted.has(g.alias.name.toLowerCase()) !== g.memberEntityIds.includes(entityId);
+      });
+    if (changes().length === 0) return;
+    await this.exclusive(async () => {
+      for (const group of changes()) {
+        const members = group.memberEntityIds.includes(entityId)
+          ? group.memberEntityIds.filter((m) => m !== entityId)
+          : [...group.memberEntityIds, entityId];
+        await this.putGroup({ ...group, memberEntityIds: members, lastUpdateTime: this.clock.now() });
+      }
     });
   }
 
@@ -356,5 +398,20 @@ export class IdentityStore implements IdentityReader {
   private indexGroup(record: GroupRecord): void {
     this.groupsById.set(record.id, record);
     this.groupIdByName.set(record.name.toLowerCase(), record.id);
+    if (record.alias) {
+      this.groupIdByAliasId.set(record.alias.id, record.id);
+      this.groupIdByAliasFactors.set(factorsKey(record.alias.mountAccessor, record.alias.name), record.id);
+    }
+  }
+
+  private unindexGroup(id: string): void {
+    const previous = this.groupsById.get(id);
+    if (!previous) return;
+    this.groupsById.delete(id);
+    this.groupIdByName.delete(previous.name.toLowerCase());
+    if (previous.alias) {
+      this.groupIdByAliasId.delete(previous.alias.id);
+      this.groupIdByAliasFactors.delete(factorsKey(previous.alias.mountAccessor, previous.alias.name));
+    }
   }
 }

@@ -1,4 +1,6 @@
 /** The wire shapes of identity records (Vault's field names, RFC 3339 times). */
+
+import { groupAliasToWire } from './paths/group-alias.js';
 import type { AliasRecord, EntityRecord, GroupRecord } from './records.js';
 import type { IdentityStore } from './store.js';
 
@@ -43,7 +45,7 @@ export function entityToWire(store: IdentityStore, entity: EntityRecord): Record
   };
 }
 
-export function groupToWire(group: GroupRecord): Record<string, unknown> {
+export function groupToWire(store: IdentityStore, group: GroupRecord): Record<string, unknown> {
   return {
     id: group.id,
     name: group.name,
@@ -54,7 +56,7 @@ export function groupToWire(group: GroupRecord): Record<string, unknown> {
     member_group_ids: group.memberGroupIds,
     parent_group_ids: null,
     namespace_id: 'root',
-    alias: {},
+    alias: groupAliasToWire(store, group),
     creation_time: iso(group.creationTime),
     last_update_time: iso(group.lastUpdateTime),
     modify_index: group.modifyIndex,

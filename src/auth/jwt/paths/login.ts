@@ -76,6 +76,7 @@ function authFor(roleName: string, role: JwtRole, claims: Claims): AuthResult {
     displayName: userName,
     metadata: { ...mapped, role: roleName },
     alias: { name: userName, metadata: mapped },
+    groupAliases: groups,
     internalData: { role: roleName, groups },
   });
 }

@@ -80,7 +80,8 @@ async function writeGroup(
   return { data: { id: group.id, name: group.name } };
 }
 
-const readGroup = (group: GroupRecord | undefined) => group && { data: groupToWire(group) };
+const readGroup = (store: IdentityStore, group: GroupRecord | undefined) =>
+  group && { data: groupToWire(store, group) };
 
 async function deleteGroup(store: IdentityStore, group: GroupRecord | undefined): Promise<void> {
   if (group) await store.exclusive(() => store.deleteGroup(group.id));
@@ -119,7 +120,7 @@ export function groupPaths(store: IdentityStore) {
       pattern: 'group/id/:id',
       fields: groupFields,
       operations: {
-        read: (_ctx, input) => readGroup(store.group(input.id!)),
+        read: (_ctx, input) => readGroup(store, store.group(input.id!)),
         update: (_ctx, input) => store.exclusive(() => writeGroup(store, input, byId(input))),
         delete: (_ctx, input) => deleteGroup(store, store.group(input.id!)),
       },
@@ -134,7 +135,7 @@ export function groupPaths(store: IdentityStore) {
       pattern: 'group/name/:name',
       fields: groupFields,
       operations: {
-        read: (_ctx, input) => readGroup(store.groupByName(input.name!)),
+        read: (_ctx, input) => readGroup(store, store.groupByName(input.name!)),
         update: (_ctx, input) =>
           store.exclusive(() => writeGroup(store, input, store.groupByName(input.name!))),
         delete: (_ctx, input) => deleteGroup(store, store.groupByName(input.name!)),

@@ -53,16 +53,17 @@ export function lookupPaths(store: IdentityStore) {
       operations: {
         update: (_ctx, input) => {
           checkCriteria(input);
-          // Internal groups have no aliases: an alias criterion finds nothing.
           const group = input.id
             ? store.group(input.id)
             : input.name
               ? store.groupByName(input.name)
-              : undefined;
-          return group && { data: groupToWire(group) };
+              : input.alias_id
+                ? store.groupByAliasId(input.alias_id)
+                : store.groupByAliasFactors(input.alias_mount_accessor!, input.alias_name!);
+          return group && { data: groupToWire(store, group) };
         },
       },
-      help: 'Find a group by ID or name.',
+      help: 'Find a group by ID, name or alias.',
     }),
   ];
 }
