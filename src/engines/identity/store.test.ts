@@ -183,7 +183,7 @@ test('external groups: a group alias ties a mount group name; logins add and rem
   await store.syncExternalGroups(entity.id, 'auth_userpass_1', []);
   assert.deepEqual(store.resolve(entity.id)?.policies, [], 'a login without the group leaves it');
   const read = await mount.request('read', `group/id/${groupId}`);
-  assert.equal((read?.data?.alias as { name: string }).name, 'Devs');
+  assert.equal((read?.data?.alias as { name?: string } | undefined)?.name, 'Devs');
   const found = await mount.request('update', 'lookup/group', {
     alias_name: 'devs',
     alias_mount_accessor: 'auth_userpass_1',
