@@ -12,14 +12,10 @@ import { lookupPaths } from './paths/lookup.js';
 import { mergePaths } from './paths/merge.js';
 import type { IdentityStore } from './store.js';
 
+export type { EntityView, GroupView, IdentityReader } from './reader.js';
 export type { AuthMountInfo } from './records.js';
-export {
-  type EntityView,
-  type GroupView,
-  type IdentityReader,
-  IdentityStore,
-  type ResolvedIdentity,
-} from './store.js';
+export type { ResolvedIdentity } from './resolve.js';
+export { IdentityStore } from './store.js';
 
 export function createIdentityEngine(store: IdentityStore): Engine {
   return defineEngine({

@@ -7,41 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../framework/clock.js';
 import type { StorageView } from '../../framework/storage-view.js';
-import type { IdentityContext } from '../../policy/template.js';
-import { membershipsOf } from './groups.js';
+import type { EntityView, GroupView, IdentityReader } from './reader.js';
 import type { AliasRecord, AuthMountInfo, EntityRecord, GroupRecord } from './records.js';
-
-/** An entity as the ACL and token lookups see it; replaced (never changed) after any identity write. */
-export interface ResolvedIdentity {
-  entity: EntityRecord;
-  /** The entity's and all its groups' policies, sorted; `root` never appears. */
-  policies: string[];
-  context: IdentityContext;
-  directGroupIds: string[];
-  inheritedGroupIds: string[];
-}
-
-/** The read side the identity OIDC provider uses (see the README of this folder in the report). */
-export interface EntityView {
-  id: string;
-  name: string;
-  metadata: Record<string, string>;
-  /** Direct and inherited groups. */
-  groupIds: string[];
-  disabled: boolean;
-}
-
-export interface GroupView {
-  id: string;
-  name: string;
-  metadata: Record<string, string>;
-}
-
-export interface IdentityReader {
-  entityById(id: string): EntityView | undefined;
-  /** Direct and inherited groups of the entity; empty when there is no such entity. */
-  groupsOfEntity(id: string): GroupView[];
-}
+import { type ResolvedIdentity, resolveIdentity } from './resolve.js';
 
 export interface IdentityStoreDeps {
   clock: Clock;
@@ -308,38 +276,9 @@ export class IdentityStore implements IdentityReader {
     const cached = this.resolvedCache.get(entityId);
     if (cached !== undefined) return cached ?? undefined;
     const entity = this.entities.get(entityId);
-    const resolved = entity ? this.build(entity) : undefined;
+    const resolved = entity ? resolveIdentity(entity, this.groupsById.values()) : undefined;
     this.resolvedCache.set(entityId, resolved ?? null);
     return resolved;
-  }
-
-  private build(entity: EntityRecord): ResolvedIdentity {
-    const { direct, inherited } = membershipsOf(entity.id, this.groupsById.values());
-    const groups = [...direct, ...inherited];
-    const names = new Set([...entity.policies, ...groups.flatMap((g) => g.policies)]);
-    // Written names were refused already; this keeps a hand-edited record from granting root.
-    names.delete('root');
-    return {
-      entity,
-      policies: [...names].sort(),
-      directGroupIds: direct.map((g) => g.id),
-      inheritedGroupIds: inherited.map((g) => g.id),
-      context: {
-        entity: {
-          id: entity.id,
-          name: entity.name,
-          metadata: entity.metadata,
-          aliases: entity.aliases.map((a) => ({
-            mountAccessor: a.mountAccessor,
-            id: a.id,
-            name: a.name,
-            metadata: a.metadata,
-            customMetadata: a.customMetadata,
-          })),
-        },
-        groups: groups.map((g) => ({ id: g.id, name: g.name, metadata: g.metadata })),
-      },
-    };
   }
 
   // ---- the OIDC provider's read interface ---------------------------------------------------------
