@@ -49,6 +49,8 @@ export interface CoreOptions {
   initialMounts?: () => MountEntry[];
   /** The remote half of an auto seal (`seal "transit"`); without it the seal is Shamir. */
   sealWrapper?: SealWrapper;
+  /** The address clients reach the server at (`api_addr`, else the first listener's). */
+  apiAddr?: () => string;
 }
 
 export interface UnsealedState {
@@ -317,6 +319,7 @@ export class Core {
       log: this.log,
       systemTtls: ttls,
       userLockout: this.options.userLockout,
+      apiAddr: this.options.apiAddr,
       revokePrefix: async (prefix) => {
         await expiration!.revokePrefix(prefix);
         // An auth mount's tokens go with it (Vault revokes their leases under the mount's path).

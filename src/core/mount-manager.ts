@@ -37,6 +37,8 @@ export interface MountManagerDeps {
   systemTtls: () => { defaultLeaseTtl: number; maxLeaseTtl: number };
   /** The server's user lockout settings (config file and environment), under each mount's tuning. */
   userLockout?: ServerLockoutSettings;
+  /** The address clients reach the server at; read when a mount asks (listeners bind after core starts). */
+  apiAddr?: () => string;
   /** Revokes every lease issued under a route prefix (disable, remount). */
   revokePrefix?: (prefix: string) => Promise<void>;
   /** A mount left its route prefix: disabled (`to` undefined) or moved. Quotas on it follow. */
@@ -171,6 +173,7 @@ export class MountManager {
           effectiveTtl(current().config.defaultLeaseTtl, ttls().defaultLeaseTtl, this.maxTtl(current())),
         maxLeaseTtl: () => this.maxTtl(current()),
         options: () => current().options ?? {},
+        apiAddr: () => this.deps.apiAddr?.() ?? '',
         userLockout: () => {
           const server = this.deps.userLockout;
           const type = current().type;

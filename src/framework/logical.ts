@@ -89,5 +89,10 @@ export interface LogicalResponse {
    * A body sent as is instead of the envelope, with its own content type (Vault's HTTPRawBody: PKI's
    * `ca/pem`, `crl`). Status 200 unless `httpStatus` says otherwise.
    */
-  raw?: { contentType: string; body: Uint8Array | string };
+  raw?: {
+    contentType: string;
+    body: Uint8Array | string;
+    /** Vault's HTTPCacheControlHeader (public OIDC documents); `no-store` when absent. */
+    cacheControl?: string;
+  };
 }

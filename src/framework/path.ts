@@ -29,6 +29,11 @@ export interface SystemView {
    * undefined when lockout is disabled. Absent outside a server (engine unit tests use their own).
    */
   userLockout?(): LockoutPolicy | undefined;
+  /**
+   * The address clients reach the server at (config `api_addr`, else the first listener's), for
+   * URLs a mount publishes (the identity token issuer). Absent outside a server.
+   */
+  apiAddr?(): string;
 }
 
 export interface EngineContext {

@@ -215,13 +215,13 @@ function respond(res: ServerResponse, path: string, operation: Operation, result
 /** Vault's raw responses (a DER certificate, a PEM CRL): the body as the engine gave it. */
 function writeRaw(
   res: ServerResponse,
-  raw: { contentType: string; body: Uint8Array | string },
+  raw: { contentType: string; body: Uint8Array | string; cacheControl?: string },
   status: number,
 ) {
   const body = typeof raw.body === 'string' ? Buffer.from(raw.body) : raw.body;
   res.writeHead(status, {
     'Content-Type': raw.contentType,
-    'Cache-Control': 'no-store',
+    'Cache-Control': raw.cacheControl ?? 'no-store',
     'Content-Length': body.byteLength,
   });
   res.end(body);

@@ -53,6 +53,8 @@ export async function startServer(
     defaultLeaseTtl: config.defaultLeaseTtl,
     maxLeaseTtl: config.maxLeaseTtl,
     userLockout: { blocks: config.userLockout, disabledByEnvironment: lockoutDisabledByEnvironment() },
+    // As Vault's dev server, without api_addr the first listener's address stands in (bound below).
+    apiAddr: () => config.apiAddr ?? addresses[0] ?? '',
     // Dev mode mounts KV v2 at secret/, as Vault's dev server does.
     initialMounts: options.dev
       ? () => [
