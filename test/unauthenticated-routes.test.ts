@@ -30,6 +30,8 @@ const DOCUMENTED_ALLOW_LIST = [
   /^auth\/ldap\/login(\/.+)?$/,
   // PKI's public material, as Vault's pki backend lists it: the CA, the CRL and `cert/*`.
   /^pki\/(ca|ca\/pem|ca_chain|crl|crl\/pem|cert\/[^/]+)$/,
+  // Identity tokens' public discovery document and JWKS (Vault: identity's `oidc/.well-known/*`).
+  /^identity\/oidc\/\.well-known\/(openid-configuration|keys)$/,
 ];
 
 /**
@@ -48,10 +50,11 @@ const MOUNT_OF: Record<string, string> = {
   oidc: 'auth/oidc/',
   kubernetes: 'auth/kubernetes/',
   pki: 'pki/',
+  identity: 'identity/',
 };
 
-/** Mounted by a dev server already. */
-const DEV_MOUNTS = new Set(['secret/', 'cubbyhole/']);
+/** Mounted by a dev server already (identity/ by every server). */
+const DEV_MOUNTS = new Set(['secret/', 'cubbyhole/', 'identity/']);
 
 const METHOD_OF: Record<string, string> = {
   read: 'GET',
