@@ -85,8 +85,16 @@ const problems = [
     template: '{"a": {{identity.entity.nope}}}',
     problem: 'error parsing template: no value could be found for one of the template directives',
   },
-  { name: 'not JSON', template: '{"a": {{identity.entity.id}}', problem: /^error parsing template JSON: / },
-  { name: 'a JSON array', template: '[1]', problem: /^error parsing template JSON: / },
+  {
+    name: 'not JSON, without echoing it',
+    template: '{"a": "s3cr3t-canary"',
+    problem: 'error parsing template JSON: the template is not valid JSON',
+  },
+  {
+    name: 'a JSON array',
+    template: '[1]',
+    problem: 'error parsing template JSON: the template is not a JSON object',
+  },
   {
     name: 'a reserved claim',
     template: '{"sub": {{identity.entity.name}}}',

@@ -29,10 +29,12 @@ export interface BaseClaims {
   iat: number;
 }
 
+class NotAnObject extends Error {}
+
 function parseObject(text: string): Record<string, unknown> {
   const parsed: unknown = JSON.parse(text);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new SyntaxError('the template is not a JSON object');
+    throw new NotAnObject('the template is not a JSON object');
   return parsed as Record<string, unknown>;
 }
 
@@ -52,7 +54,9 @@ export function templateProblem(template: string, nowSeconds: number): string | 
   try {
     claims = parseObject(rendered);
   } catch (error) {
-    return `error parsing template JSON: ${(error as Error).message}`;
+    // Not JSON.parse's own message: it quotes the input, and an error never echoes a value (K2).
+    const reason = error instanceof NotAnObject ? error.message : 'the template is not valid JSON';
+    return `error parsing template JSON: ${reason}`;
   }
   const reserved = Object.keys(claims).find((claim) => RESERVED_CLAIMS.includes(claim));
   if (reserved)

@@ -28,7 +28,8 @@ function parseProblem(token: string): string | undefined {
   if (token.split('.').length !== 3) return 'compact JWS format must have three parts';
   try {
     const { alg } = decodeProtectedHeader(token);
-    if (!alg || !isSigningAlgorithm(alg)) return `unexpected signature algorithm "${alg ?? ''}"`;
+    // The token's own header value is not echoed (K2): it is whatever the caller sent.
+    if (!alg || !isSigningAlgorithm(alg)) return 'unexpected signature algorithm';
   } catch {
     return 'invalid protected header';
   }
