@@ -7,7 +7,7 @@ import { handleRequest } from '../core/pipeline.js';
 import type { RateLimits } from '../core/quotas/rate-limits.js';
 import type { CoreResponse } from '../core/request-types.js';
 import type { Logger } from '../framework/log.js';
-import type { Operation } from '../framework/logical.js';
+import type { LogicalResponse, Operation } from '../framework/logical.js';
 import { type Envelope, encodeEnvelope } from './envelope.js';
 import { writeError, writeJson } from './errors.js';
 import type { ClientAddress, ClientAddressOf } from './forwarded-for.js';
@@ -213,11 +213,7 @@ function respond(res: ServerResponse, path: string, operation: Operation, result
 }
 
 /** Vault's raw responses (a DER certificate, a PEM CRL): the body as the engine gave it. */
-function writeRaw(
-  res: ServerResponse,
-  raw: { contentType: string; body: Uint8Array | string; cacheControl?: string },
-  status: number,
-) {
+function writeRaw(res: ServerResponse, raw: NonNullable<LogicalResponse['raw']>, status: number) {
   const body = typeof raw.body === 'string' ? Buffer.from(raw.body) : raw.body;
   res.writeHead(status, {
     'Content-Type': raw.contentType,
