@@ -7,21 +7,13 @@ import { after, test } from 'node:test';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { startDevCore } from '../../../core/testing.js';
 import { FakeClock } from '../../../framework/clock.js';
-import { defineEngine } from '../../../framework/engine.js';
 import { InMemoryEntitySource } from './entity-source.js';
 import { createOidc } from './index.js';
-import { testEntity } from './testing.js';
+import { identityEngineOf, testEntity } from './testing.js';
 
 const clock = new FakeClock(Date.now());
 const oidc = createOidc({ entities: new InMemoryEntitySource([testEntity()]) });
-const identity = defineEngine({
-  type: 'identity',
-  help: 'identity tokens under test',
-  paths: oidc.paths,
-  initialize: (ctx) => oidc.initialize(ctx),
-  cleanup: (ctx) => oidc.cleanup(ctx),
-});
-const { core, rootToken, send, unseal } = await startDevCore({ engines: [identity], clock });
+const { core, rootToken, send, unseal } = await startDevCore({ engines: [identityEngineOf(oidc)], clock });
 after(() => core.sealVault());
 
 async function entityToken(): Promise<string> {

@@ -1,6 +1,6 @@
 /** Mounts the identity token paths alone on in-memory storage with a fake clock, for their unit tests. */
 import { FakeClock } from '../../../framework/clock.js';
-import { defineEngine } from '../../../framework/engine.js';
+import { defineEngine, type Engine } from '../../../framework/engine.js';
 import { mountForTest, type TestMount } from '../../../framework/testing.js';
 import { type EntityView, InMemoryEntitySource } from './entity-source.js';
 import { createOidc, type Oidc } from './index.js';
@@ -24,19 +24,23 @@ export function testEntity(overrides: Partial<EntityView> = {}): EntityView {
   };
 }
 
-export async function mountOidcForTest(
-  entities = new InMemoryEntitySource([testEntity()]),
-): Promise<OidcTestMount> {
-  const clock = new FakeClock();
-  const oidc = createOidc({ entities });
-  const engine = defineEngine({
+/** An `identity` engine with only the token paths, as the identity store's engine will list them. */
+export function identityEngineOf(oidc: Oidc): Engine {
+  return defineEngine({
     type: 'identity',
     help: 'identity tokens under test',
     paths: oidc.paths,
     initialize: (ctx) => oidc.initialize(ctx),
     cleanup: (ctx) => oidc.cleanup(ctx),
   });
-  const mount = await mountForTest(engine, { clock, mountPath: 'identity/' });
+}
+
+export async function mountOidcForTest(
+  entities = new InMemoryEntitySource([testEntity()]),
+): Promise<OidcTestMount> {
+  const clock = new FakeClock();
+  const oidc = createOidc({ entities });
+  const mount = await mountForTest(identityEngineOf(oidc), { clock, mountPath: 'identity/' });
   return { ...mount, clock, oidc, entities };
 }
 
