@@ -50,7 +50,6 @@ const MOUNT_OF: Record<string, string> = {
   oidc: 'auth/oidc/',
   kubernetes: 'auth/kubernetes/',
   pki: 'pki/',
-  identity: 'identity/',
 };
 
 /** Mounted by a dev server already (identity/ by every server). */
