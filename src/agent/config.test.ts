@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { parseHcl } from '../config/hcl.js';
-import { type AgentConfig, agentConfigFromObject, loadAgentConfig } from './config.js';
+import { type AgentConfig, agentConfigFromObject, loadAgentConfig, validateAgentConfig } from './config.js';
 
 const parse = async (text: string): Promise<AgentConfig> => agentConfigFromObject(await parseHcl(text));
 
@@ -159,9 +159,6 @@ template {
 template_config {
   exit_on_retry_failure = true
 }
-exec {
-  command = ["app"]
-}
 `);
     assert.equal(config.useAutoAuthToken, 'force');
     assert.equal(config.vault.numRetries, 0);
@@ -173,7 +170,10 @@ exec {
         ['unix', '/run/agent.sock', false, 0o600],
       ],
     );
-    assert.deepEqual(Object.keys(config.rawTemplateStanzas).sort(), ['exec', 'template', 'template_config']);
+    assert.deepEqual(Object.keys(config.rawTemplateStanzas).sort(), ['template', 'template_config']);
+    assert.equal(config.templates.templates[0].destination, '/x');
+    assert.equal(config.templates.templateConfig.exitOnRetryFailure, true);
+    assert.equal(config.exec, undefined);
     const legacy = await parse(`${APPROLE}\ncache {\n  use_auto_auth_token = true\n}\n`);
     assert.equal(legacy.useAutoAuthToken, true);
   });
@@ -245,6 +245,36 @@ exec {
       error: /requires an auto_auth block/,
     },
     { name: 'unknown top-level key', text: 'auto_auths {\n}', error: /unknown field "auto_auths"/ },
+    {
+      name: 'a template without destination',
+      text: 'template {\n  contents = "CANARY-tmpl"\n}',
+      error: /template\[0\]: destination: is required/,
+    },
+    {
+      name: 'an unknown template field',
+      text: 'template {\n  contents = "x"\n  destination = "/x"\n  perm = "CANARY-0600"\n}',
+      error: /template\[0\]: perm: unknown field/,
+    },
+    {
+      name: 'exec with template',
+      text: 'exec {\n  command = ["app"]\n}\nenv_template "A" {\n  contents = "x"\n}\ntemplate {\n  contents = "x"\n  destination = "/x"\n}',
+      error: /exec: cannot be combined with template blocks/,
+    },
+    {
+      name: 'exec without env_template',
+      text: 'exec {\n  command = ["app"]\n}',
+      error: /exec: needs at least one env_template block/,
+    },
+    {
+      name: 'env_template without exec',
+      text: 'env_template "A" {\n  contents = "CANARY-x"\n}',
+      error: /env_template blocks require a top-level exec block/,
+    },
+    {
+      name: 'exec with api_proxy',
+      text: 'exec {\n  command = ["app"]\n}\nenv_template "A" {\n  contents = "x"\n}\napi_proxy {\n}',
+      error: /api_proxy cannot be combined with exec mode/,
+    },
   ];
   for (const c of errors) {
     test(`refused: ${c.name}`, async () => {
@@ -255,4 +285,55 @@ exec {
       });
     });
   }
+});
+
+describe('validateAgentConfig: Vault rules for a whole config', () => {
+  const cases = [
+    {
+      name: 'auto_auth with nothing to give its token to',
+      text: 'auto_auth {\n  method "token_file" {\n    config = { token_file_path = "/t" }\n  }\n}',
+      error: /auto_auth requires at least one sink, template or exec block/,
+    },
+    {
+      name: 'templates without auto_auth',
+      text: 'listener "unix" {\n  address = "/s"\n}\ntemplate {\n  contents = "x"\n  destination = "/x"\n}',
+      error: /template and exec blocks require an auto_auth block/,
+    },
+    { name: 'an empty config', text: 'log_level = "info"', error: /no auto_auth, listener/ },
+  ];
+  for (const c of cases) {
+    test(`refused: ${c.name}`, async () => {
+      assert.throws(() => validateAgentConfig(agentConfigFromObjectSync(c.text)), c.error);
+    });
+  }
+  const agentConfigFromObjectSync = (text: string) => parsed.get(text)!;
+  const parsed = new Map<string, AgentConfig>();
+  before(async () => {
+    for (const c of cases) parsed.set(c.text, await parse(c.text));
+  });
+
+  test('auto_auth with only a template is enough', async () => {
+    validateAgentConfig(
+      await parse(
+        'auto_auth {\n  method "token_file" {\n    config = { token_file_path = "/t" }\n  }\n}\ntemplate {\n  contents = "x"\n  destination = "/x"\n}',
+      ),
+    );
+  });
+
+  test('a template that does not compile is refused at load, by name and line, without its text', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'coffer-agent-config-'));
+    try {
+      const file = join(dir, 'agent.hcl');
+      await writeFile(
+        file,
+        'auto_auth {\n  method "token_file" {\n    config = { token_file_path = "/t" }\n  }\n}\ntemplate {\n  contents = "CANARY-a {{ with secret "\n  destination = "/x"\n}',
+      );
+      await assert.rejects(loadAgentConfig(file), (error: Error) => {
+        assert.doesNotMatch(error.message, /CANARY/);
+        return true;
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

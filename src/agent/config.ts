@@ -17,7 +17,10 @@ import {
   refuseUnknown,
   singleBody,
 } from './config-fields.js';
+import { type ExecStanzas, parseExecStanzas } from './exec/config.js';
 import { type AgentListenerConfig, parseListeners } from './listener-config.js';
+import { parseTemplateStanzas, type TemplateStanzas } from './template/config.js';
+import { compileStanza } from './template/runner.js';
 
 export interface VaultConnection {
   /** The server's address; VAULT_ADDR when the block leaves it out. */
@@ -51,6 +54,10 @@ export interface AgentConfig {
   exitAfterAuth: boolean;
   logLevel: LogLevel;
   rawTemplateStanzas: RawTemplateStanzas;
+  /** The `template` blocks and `template_config`, parsed (no templates: an empty list). */
+  templates: TemplateStanzas;
+  /** Exec (process-supervisor) mode: the `exec` block with its `env_template` blocks. */
+  exec?: ExecStanzas;
 }
 
 const DEFAULT_NUM_RETRIES = 12;
@@ -134,6 +141,12 @@ export function agentConfigFromObject(raw: Body, syntax: ConfigSyntax = 'hcl'): 
   if (exitAfterAuth && !autoAuth) throw invalid('exit_after_auth requires an auto_auth block');
   const rawTemplateStanzas: RawTemplateStanzas = {};
   for (const key of TEMPLATE_KEYS) if (raw[key] !== undefined) rawTemplateStanzas[key] = raw[key];
+  // Vault's rules for exec mode (validateEnvTemplateConfig); the messages name blocks, never values.
+  if (raw.env_template !== undefined && raw.exec === undefined)
+    throw invalid('env_template blocks require a top-level exec block');
+  const exec = parseExecStanzas(raw);
+  if (exec && raw.api_proxy !== undefined) throw invalid('api_proxy cannot be combined with exec mode');
+  const templates = parseTemplateStanzas(raw);
   return {
     vault: parseVault(raw.vault),
     autoAuth,
@@ -143,10 +156,46 @@ export function agentConfigFromObject(raw: Body, syntax: ConfigSyntax = 'hcl'): 
     exitAfterAuth,
     logLevel: parseLogLevel(raw.log_level ?? 'info'),
     rawTemplateStanzas,
+    templates,
+    exec,
   };
 }
 
+/**
+ * The checks Vault's agent makes on a whole config (ValidateConfig), after the command line has had its
+ * say (`-exit-after-auth`). Coffer also refuses templates and exec without auto_auth: they would have no token.
+ */
+export function validateAgentConfig(config: AgentConfig): void {
+  const rendering = config.templates.templates.length > 0 || config.exec !== undefined;
+  if (config.exitAfterAuth && !config.autoAuth) throw invalid('exit_after_auth requires an auto_auth block');
+  if (rendering && !config.autoAuth)
+    throw invalid('template and exec blocks require an auto_auth block to get their token');
+  if (
+    config.autoAuth &&
+    config.autoAuth.sinks.length === 0 &&
+    config.useAutoAuthToken === false &&
+    !rendering
+  )
+    throw invalid(
+      'auto_auth requires at least one sink, template or exec block, or api_proxy use_auto_auth_token = true',
+    );
+  if (!config.autoAuth && config.listeners.length === 0)
+    throw invalid('no auto_auth, listener, template or exec block found in the configuration');
+}
+
+/** Compiles every template and env_template once, so a broken one is a configuration error at start. */
+async function checkTemplates(config: AgentConfig): Promise<void> {
+  for (const stanza of [...config.templates.templates, ...(config.exec?.envTemplates ?? [])])
+    await compileStanza(stanza);
+}
+
 export async function loadAgentConfig(file: string): Promise<AgentConfig> {
+  const config = await readAgentConfig(file);
+  await checkTemplates(config);
+  return config;
+}
+
+async function readAgentConfig(file: string): Promise<AgentConfig> {
   const text = await readFile(file, 'utf8');
   if (!file.endsWith('.json')) return agentConfigFromObject(await parseHcl(text, 'agent.hcl'), 'hcl');
   // The HCL parser reads only HCL's native syntax; Vault also takes the same blocks as JSON.

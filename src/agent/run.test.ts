@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { silentLogger } from '../framework/log.js';
 import type { AgentConfig } from './config.js';
 import { type AgentTaskContext, clientOptions, runAgent } from './run.js';
+import { DEFAULT_TEMPLATE_CONFIG } from './template/config.js';
 
 /** No auto-auth and no listener: only the plugged-in tasks run. */
 const config: AgentConfig = {
@@ -12,6 +13,8 @@ const config: AgentConfig = {
   exitAfterAuth: false,
   logLevel: 'info',
   rawTemplateStanzas: { template: [{ contents: 'x' }] },
+  // Parsed as empty so that only the plugged-in tasks run.
+  templates: { templates: [], templateConfig: DEFAULT_TEMPLATE_CONFIG },
 };
 
 test('a task gets the config with its raw template blocks, a client, the tokens and the signal', async () => {

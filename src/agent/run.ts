@@ -13,6 +13,7 @@ import type { AgentConfig } from './config.js';
 import { describeFailure } from './failure.js';
 import { type RunningListener, startListener } from './listener.js';
 import { createProxyHandler, type ProxyUpstream } from './proxy.js';
+import { renderTasks } from './render-tasks.js';
 import type { TokenSource } from './token-source.js';
 import { AutoAuthTokens } from './token-store.js';
 
@@ -20,8 +21,11 @@ import { AutoAuthTokens } from './token-store.js';
 export interface AgentTaskContext {
   /** The whole parsed config; `rawTemplateStanzas` holds the template, template_config, env_template and exec blocks. */
   config: AgentConfig;
-  /** A new client for the server carrying the current auto-auth token; close it when done. */
-  client: () => VaultClient;
+  /**
+   * A new client for the server carrying the current auto-auth token, retrying `vault.retry.num_retries`
+   * times unless `maxRetries` says otherwise (0 for a caller that retries by itself); close it when done.
+   */
+  client: (overrides?: { maxRetries?: number }) => VaultClient;
   tokens: TokenSource;
   log: Logger;
   /** Aborts when the agent shuts down; a task should then settle promptly. */
@@ -133,15 +137,15 @@ async function startListeners(
 
 /** Runs every task; settles when all have, each outcome reported through `exit` or `fail`. */
 function startTasks(
-  tasks: AgentTask[],
+  tasks: { name: string; task: AgentTask }[],
   context: AgentTaskContext,
-  outcome: { exit: (code: number) => void; fail: (error: unknown) => void },
+  outcome: { exit: (code: number) => void; fail: (name: string, error: unknown) => void },
 ): Promise<unknown> {
   return Promise.all(
-    tasks.map((task, i) =>
-      task({ ...context, log: context.log.child(`task${i}`) }).then(
+    tasks.map(({ name, task }) =>
+      task({ ...context, log: context.log.child(name) }).then(
         (result) => result && outcome.exit(result.exitCode),
-        outcome.fail,
+        (error) => outcome.fail(name, error),
       ),
     ),
   );
@@ -155,8 +159,12 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
   const base = clientOptions(config, options.env ?? {});
   // Auto-auth retries through its own backoff, so its client makes one attempt per login (J2).
   const authClient = () => new VaultClient({ ...base, maxRetries: 0 });
-  const taskClient = () =>
-    new VaultClient({ ...base, token: tokens.current(), maxRetries: config.vault.numRetries });
+  const taskClient = (overrides: { maxRetries?: number } = {}) =>
+    new VaultClient({
+      ...base,
+      token: tokens.current(),
+      maxRetries: overrides.maxRetries ?? config.vault.numRetries,
+    });
 
   const upstream = proxyUpstream(base, config.vault.numRetries);
   const listeners = await startListeners(config, { ...options, tokens, upstream });
@@ -189,12 +197,17 @@ export async function runAgent(config: AgentConfig, options: RunAgentOptions): P
         onFirstAuth: authenticated,
       }).catch((error) => fail('auto-auth', error))
     : Promise.resolve();
-  const tasksDone = startTasks(options.extraTasks ?? [], context, {
+  const tasks = [
+    ...renderTasks(config),
+    ...(options.extraTasks ?? []).map((task, i) => ({ name: `task${i}`, task })),
+  ];
+  const tasksDone = startTasks(tasks, context, {
     exit: (code) => {
-      exitCode = code;
+      // A failure elsewhere keeps its 1; otherwise the task's code (exec mode: its child's) is the agent's.
+      if (exitCode === 0) exitCode = code;
       controller.abort();
     },
-    fail: (error) => fail('a task', error),
+    fail: (name, error) => fail(name, error),
   });
   if (config.exitAfterAuth) {
     void Promise.all([firstAuth, tasksDone]).then(() => {

@@ -25,6 +25,8 @@ export interface TemplateTaskOptions {
   retry?: RetryPolicy;
   /** What `env` reads; the agent's own environment by default. */
   env?: NodeJS.ProcessEnv;
+  /** Resolve after the first round that renders every template (`exit_after_auth`). */
+  once?: boolean;
 }
 
 /** What compiling needs of a `template` or an `env_template` block. */
@@ -150,10 +152,19 @@ export function createStore(config: TemplateEngineConfig, options: TemplateTaskO
 }
 
 /** Runs the `template` blocks until `options.signal` aborts. See the module comment for failures. */
-export async function runTemplates(config: TemplateStanzas, options: TemplateTaskOptions): Promise<void> {
-  const { log, signal } = options;
+export async function runTemplates(
+  config: TemplateStanzas,
+  outerOptions: TemplateTaskOptions,
+): Promise<void> {
   const engine = config.templateConfig;
   const compiled = await Promise.all(config.templates.map(compileStanza));
+  // The loop also ends after the first complete round with `once`.
+  const finished = new AbortController();
+  const stopOnAbort = () => finished.abort();
+  outerOptions.signal.addEventListener('abort', stopOnAbort, { once: true });
+  if (outerOptions.signal.aborted) finished.abort();
+  const options = { ...outerOptions, signal: finished.signal };
+  const { log, signal } = options;
   const loop = new RenderLoop(signal, engine.staticSecretRenderIntervalMs);
   const store = createStore(engine, options, loop);
   // A new token may not see the old one's leases: fetch everything again, as Vault Agent does.
@@ -194,13 +205,17 @@ export async function runTemplates(config: TemplateStanzas, options: TemplateTas
     }
     await runCommands(changed, options);
     if (failed) loop.retryLater();
-    else loop.succeeded();
+    else {
+      loop.succeeded();
+      if (options.once) finished.abort();
+    }
   };
   try {
     await loop.run(round, settleWait(config.templates));
   } finally {
     unsubscribe();
     store.clear();
+    outerOptions.signal.removeEventListener('abort', stopOnAbort);
   }
 }
 

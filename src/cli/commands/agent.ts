@@ -1,6 +1,6 @@
 /** `coffer agent -config=FILE`: Vault Agent's auto-auth, token sinks and API proxy. */
 import { parseArgs } from 'node:util';
-import { loadAgentConfig } from '../../agent/config.js';
+import { loadAgentConfig, validateAgentConfig } from '../../agent/config.js';
 import { type AgentTask, runAgent } from '../../agent/run.js';
 import { createLogger } from '../../framework/log.js';
 import { parseLogLevel } from '../../server/config.js';
@@ -15,11 +15,13 @@ export interface AgentIo {
 const USAGE = `Usage: coffer agent [options]
 
   Starts an agent that logs in to the server (auto_auth), keeps its token renewed, writes it to
-  sinks, and proxies API requests from local clients.
+  sinks, proxies API requests from local clients, renders templates to files, and runs a child
+  process with secrets in its environment (exec).
 
   -config=FILE          Path to the agent's configuration file (HCL or JSON). Required.
   -log-level=LEVEL      trace, debug, info, warn or error.
-  -exit-after-auth      Exit with code 0 after the first successful authentication.
+  -exit-after-auth      Exit with code 0 after the first successful authentication (and, with
+                        templates, once every template has been rendered).
 `;
 
 /** Go-style single-dash flags (`-config=x`) become the double-dash form parseArgs reads. */
@@ -63,14 +65,7 @@ export async function agentCommand(
     config = await loadAgentConfig(values.config);
     if (typeof values['log-level'] === 'string') config.logLevel = parseLogLevel(values['log-level']);
     if (values['exit-after-auth']) config.exitAfterAuth = true;
-    if (config.exitAfterAuth && !config.autoAuth)
-      throw new Error('exit_after_auth requires an auto_auth block');
-    if (
-      !config.autoAuth &&
-      config.listeners.length === 0 &&
-      Object.keys(config.rawTemplateStanzas).length === 0
-    )
-      throw new Error('no auto_auth, listener, template or exec block found in the configuration');
+    validateAgentConfig(config);
   } catch (error) {
     io.stderr.write(`Error loading configuration from ${values.config}: ${(error as Error).message}\n`);
     return 1;
