@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import http from 'node:http';
 import https from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -74,4 +75,46 @@ test('a regular file at the socket path is left alone and refused', async () => 
     /exists and is not a socket/,
   );
   assert.ok((await stat(path)).isFile());
+});
+
+test('binding a unix socket never changes the process umask (other parts write files meanwhile)', async () => {
+  const path = join(dir, 'umask.sock');
+  const original = process.umask;
+  const changes: number[] = [];
+  process.umask = ((mask?: number | string) => {
+    if (mask !== undefined) changes.push(Number(mask));
+    return mask === undefined ? (original as () => number).call(process) : original.call(process, mask);
+  }) as typeof process.umask;
+  let listener: Awaited<ReturnType<typeof startListener>> | undefined;
+  try {
+    listener = await startListener({ ...base, type: 'unix', address: path }, hello);
+  } finally {
+    process.umask = original;
+  }
+  try {
+    assert.deepEqual(changes, []);
+    const info = await stat(path);
+    assert.ok(info.isSocket());
+    assert.equal(info.mode & 0o777, 0o600);
+    const body = await new Promise<string>((resolve, reject) => {
+      http
+        .get({ socketPath: path, path: '/' }, (res) => {
+          let text = '';
+          res.on('data', (chunk) => {
+            text += chunk;
+          });
+          res.on('end', () => resolve(text));
+        })
+        .on('error', reject);
+    });
+    assert.equal(body, 'hello');
+    assert.deepEqual(
+      (await readdir(dir)).filter((name) => name.startsWith('.')),
+      [],
+      'no staging directory is left behind',
+    );
+  } finally {
+    await listener?.close();
+  }
+  await assert.rejects(stat(path), { code: 'ENOENT' });
 });

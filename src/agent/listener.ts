@@ -1,8 +1,9 @@
 /** Starts the API proxy's tcp and unix listeners; a unix socket gets its mode (0600 unless configured). */
-import { chmod, lstat, readFile, rm } from 'node:fs/promises';
+import { chmod, lstat, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import type { AgentListenerConfig } from './listener-config.js';
 
 export interface RunningListener {
@@ -67,6 +68,35 @@ async function removeStaleSocket(path: string): Promise<void> {
   await rm(path);
 }
 
+/** sockaddr_un holds 108 bytes with the terminating NUL. */
+const MAX_SOCKET_PATH_BYTES = 107;
+
+/**
+ * Binds the socket in a fresh 0700 directory next to `path`, gives it its mode, then renames it into
+ * place: no one else can connect before it has its mode, and the process umask is never touched (a
+ * process-wide umask would also apply to files other parts of the agent create meanwhile; SECURITY.md
+ * J5, K4, CVE-2021-38553). The rename is atomic and in the same directory, so on the same filesystem.
+ */
+async function bindUnixSocket(server: http.Server, path: string, mode: number): Promise<void> {
+  const staging = await mkdtemp(join(dirname(path), '.'));
+  try {
+    await chmod(staging, 0o700);
+    const temporary = join(staging, 's');
+    if (Buffer.byteLength(temporary) > MAX_SOCKET_PATH_BYTES)
+      throw new Error(`listener "unix": the socket's directory path is too long`);
+    await listen(server, temporary);
+    try {
+      await chmod(temporary, mode);
+      await rename(temporary, path);
+    } catch (error) {
+      server.close();
+      throw error;
+    }
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
 export async function startListener(config: AgentListenerConfig, handler: Handler): Promise<RunningListener> {
   const server = await createHttpServer(config, handler);
   if (config.type === 'tcp') {
@@ -76,15 +106,7 @@ export async function startListener(config: AgentListenerConfig, handler: Handle
     return { address: `${config.tlsDisable ? 'http' : 'https'}://${host}:${port}`, close: closer(server) };
   }
   await removeStaleSocket(config.address);
-  // The socket is bound under a umask that leaves only the owner's bits, so it is never wider than
-  // 0600 even for an instant (SECURITY.md J5, CVE-2021-38553); then it gets its configured mode.
-  const previous = process.umask(0o177);
-  try {
-    await listen(server, config.address);
-  } finally {
-    process.umask(previous);
-  }
-  await chmod(config.address, config.socketMode);
+  await bindUnixSocket(server, config.address, config.socketMode);
   return {
     address: `unix://${config.address}`,
     close: closer(server, () => rm(config.address, { force: true })),
