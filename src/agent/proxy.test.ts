@@ -141,3 +141,38 @@ describe('the API proxy', () => {
     );
   });
 });
+
+test('binary request and response bodies pass through the proxy byte for byte (e.g. a DER certificate)', async () => {
+  // Bytes that are not valid UTF-8: decoding them as text would replace them with U+FFFD.
+  const bytes = Buffer.from([0x30, 0x82, 0xff, 0xfe, 0x00, 0xc3, 0x28, 0xa0, 0x80]);
+  const binary = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const received = Buffer.concat(chunks);
+      res.writeHead(200, {
+        'Content-Type': 'application/pkix-cert',
+        'X-Received': received.toString('hex'),
+      });
+      res.end(bytes);
+    });
+  });
+  await new Promise<void>((resolve) => binary.listen(0, '127.0.0.1', resolve));
+  const agent = new http.Agent({ keepAlive: true });
+  agents.push(agent);
+  try {
+    const address = `http://127.0.0.1:${(binary.address() as AddressInfo).port}`;
+    await withProxy({ upstream: { address, agent: () => agent, numRetries: 0 } }, async (proxy) => {
+      const res = await fetch(`${proxy}/v1/pki/ca`, { method: 'PUT', body: bytes });
+      assert.equal(res.status, 200);
+      assert.equal(
+        res.headers.get('x-received'),
+        bytes.toString('hex'),
+        'the request body arrives unchanged',
+      );
+      assert.deepEqual(Buffer.from(await res.arrayBuffer()), bytes, 'the response body comes back unchanged');
+    });
+  } finally {
+    binary.close();
+  }
+});

@@ -1,7 +1,7 @@
 /**
  * The agent's API proxy: requests from local clients are forwarded to the server as they came, with
  * the auto-auth token attached when `use_auto_auth_token` says so. Bodies are read up to the
- * listener's limit before anything is forwarded.
+ * listener's limit before anything is forwarded, and passed on as bytes both ways.
  */
 
 import type http from 'node:http';
@@ -105,16 +105,16 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ProxyO
   const url = new URL(req.url ?? '/', options.upstream.address);
   const method = req.method ?? 'GET';
   const headers = forwardedHeaders(req, options);
-  const text =
-    body.length === 0 && (method === 'GET' || method === 'HEAD') ? undefined : body.toString('utf8');
-  const answer = await sendWithRetries(options.upstream, url, method, headers, text);
+  // Bodies are passed on as bytes: some are not UTF-8 (a DER certificate, a snapshot).
+  const forwarded = body.length === 0 && (method === 'GET' || method === 'HEAD') ? undefined : body;
+  const answer = await sendWithRetries(options.upstream, url, method, headers, forwarded);
   const outHeaders: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(answer.headers)) {
     if (value !== undefined && !NOT_FORWARDED.has(name)) outHeaders[name] = value;
   }
-  outHeaders['content-length'] = String(Buffer.byteLength(answer.text));
+  outHeaders['content-length'] = String(answer.bytes.length);
   res.writeHead(answer.status, outHeaders);
-  res.end(method === 'HEAD' ? undefined : answer.text);
+  res.end(method === 'HEAD' ? undefined : answer.bytes);
 }
 
 async function sendWithRetries(
@@ -122,7 +122,7 @@ async function sendWithRetries(
   url: URL,
   method: string,
   headers: Record<string, string>,
-  body: string | undefined,
+  body: Buffer | undefined,
 ) {
   const agent = upstream.agent(url.protocol === 'https:');
   for (let attempt = 0; ; attempt++) {

@@ -19,6 +19,8 @@ export interface RawResponse {
   status: number;
   headers: IncomingHttpHeaders;
   text: string;
+  /** The body as received, for callers that pass it on unchanged (the agent's API proxy). */
+  bytes: Buffer;
 }
 
 function pem(value: string | Buffer): string | Buffer {
@@ -53,7 +55,7 @@ export function send(
   url: URL,
   method: string,
   headers: Record<string, string>,
-  body: string | undefined,
+  body: string | Buffer | undefined,
   timeoutMs: number,
   /**
    * For peers that may not be trusted (an auto seal's remote): `deadlineMs` bounds the whole exchange
@@ -92,13 +94,10 @@ export function send(
         chunks.push(chunk);
       });
       res.on('error', failed);
-      res.on('end', () =>
-        done({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          text: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        done({ status: res.statusCode ?? 0, headers: res.headers, text: bytes.toString('utf8'), bytes });
+      });
     });
     if (limits.deadlineMs !== undefined)
       deadline = setTimeout(() => fail('request timed out', 'ERR_CLIENT_TIMEOUT'), limits.deadlineMs);
