@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ApiError } from '../client/errors.js';
 import { graceMs, type TokenLifetime, watchLifetime } from './lifetime.js';
 
 /** Answers the renewals in order (an Error is thrown) and records when each was asked for, in ms. */
@@ -50,8 +51,16 @@ test('a renewable token is renewed at about 2/3 of its TTL, and handed back once
   assert.ok(calls[1] - calls[0] >= 400 && calls[1] - calls[0] < 600, `${calls[1] - calls[0]} ms`);
 });
 
-test('a failed renewal (a revoked token) hands back at once', async () => {
-  const { renew } = scenario([new Error('permission denied')]);
+const refused = (status: number) =>
+  new ApiError({
+    method: 'PUT',
+    url: 'http://x/v1/auth/token/renew-self',
+    status,
+    errors: ['permission denied'],
+  });
+
+test('a refused renewal (a revoked token: 403) hands back at once', async () => {
+  const { renew } = scenario([refused(403)]);
   const errors: unknown[] = [];
   const end = await watchLifetime({
     initial: { leaseSeconds: 60, renewable: true },
@@ -87,4 +96,42 @@ test('stopping ends the watch', async () => {
   });
   controller.abort();
   assert.equal(await watching, 'stopped');
+});
+
+test('a renewal that could not be made (server down, 5xx) is retried, not answered with a new login', async () => {
+  // Two failures (a refused connection, a 503), then the server is back.
+  const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8200'), { code: 'ECONNREFUSED' });
+  const { calls, renew } = scenario([down, refused(503), { leaseSeconds: 60, renewable: true }]);
+  const controller = new AbortController();
+  const errors: unknown[] = [];
+  const watching = watchLifetime({
+    initial: { leaseSeconds: 60, renewable: true },
+    renew,
+    signal: controller.signal,
+    random: () => 0,
+    retryMs: 20,
+    onRenewalError: (error) => errors.push(error),
+  });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  controller.abort();
+  assert.equal(await watching, 'stopped', 'still watching the same token');
+  assert.equal(errors.length, 2);
+  assert.equal(calls.length, 3);
+});
+
+test('renewals that keep failing hand back when the grace period is reached, not before', async () => {
+  const { calls, renew } = scenario([refused(502)]);
+  const started = Date.now();
+  const end = await watchLifetime({
+    initial: { leaseSeconds: 1, renewable: true },
+    renew,
+    signal: new AbortController().signal,
+    random: () => 0,
+    retryMs: 50,
+  });
+  const took = Date.now() - started;
+  assert.equal(end, 'expiring');
+  assert.ok(calls.length >= 3, `${calls.length} attempts`);
+  // Grace is 100 ms of the 1 s lease.
+  assert.ok(took >= 850 && took < 1000, `handed back after ${took} ms`);
 });

@@ -2,9 +2,13 @@
  * Keeps the auto-auth token alive the way Vault's LifetimeWatcher does, and says when to log in again.
  * It renews at about 2/3 of the TTL (plus a third of a 10-20% grace period, the jitter). Once a renewal
  * no longer extends the TTL (the max TTL is near), or the token cannot be renewed, it waits until the
- * grace period and hands back, so the agent logs in again before the token expires. A failed renewal
- * (the server refused it, or the token was revoked) hands back at once.
+ * grace period and hands back, so the agent logs in again before the token expires. A renewal the
+ * server refuses (a 4xx: the token was revoked or is invalid) hands back at once. A renewal that could
+ * not be made (the server is down, a 5xx) is retried with a growing wait, as Vault's LifetimeWatcher
+ * ignores such errors until the grace period: a blip does not cost a new login (a new token, and a
+ * secret ID that may have been used up).
  */
+import { ApiError } from '../client/errors.js';
 import { sleep } from './backoff.js';
 
 export interface TokenLifetime {
@@ -24,6 +28,15 @@ export interface LifetimeOptions {
   now?: () => number;
   onRenewed?: (lifetime: TokenLifetime) => void;
   onRenewalError?: (error: unknown) => void;
+  /** The first wait before retrying a renewal that could not be made (Vault: 10 s), doubled up to 5 min. */
+  retryMs?: number;
+}
+
+const MAX_RETRY_MS = 5 * 60_000;
+
+/** The server answered, and said no: the token is revoked, expired or unknown. Retrying will not help. */
+export function isRefusal(error: unknown): boolean {
+  return error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 429;
 }
 
 /** Vault's grace: 10% of the lease plus a random share of another 10%, so clients do not renew in step. */
@@ -31,6 +44,18 @@ export function graceMs(leaseMs: number, random: () => number): number {
   if (leaseMs <= 0) return 0;
   const jitterMax = 0.1 * leaseMs;
   return jitterMax + Math.floor(random() * jitterMax);
+}
+
+/** How long to wait before retrying a failed renewal, or how the watch ends. */
+function afterFailedRenewal(
+  error: unknown,
+  signal: AbortSignal,
+  leftMs: number,
+  retryMs: number,
+): LifetimeEnd | number {
+  if (signal.aborted) return 'stopped';
+  if (isRefusal(error)) return 'renewal failed';
+  return leftMs <= 0 ? 'expiring' : Math.min(retryMs, leftMs);
 }
 
 /** Resolves when the agent should log in again (or was stopped), with the reason. */
@@ -48,6 +73,7 @@ export async function watchLifetime(options: LifetimeOptions): Promise<LifetimeE
   let leaseMs = options.initial.leaseSeconds * 1000;
   let priorMs = leaseMs;
   let grace = graceMs(leaseMs, random);
+  let retryMs = options.retryMs ?? 10_000;
   while (!signal.aborted) {
     let remainingMs: number;
     if (!renewable) {
@@ -58,8 +84,14 @@ export async function watchLifetime(options: LifetimeOptions): Promise<LifetimeE
         renewed = await options.renew();
       } catch (error) {
         options.onRenewalError?.(error);
-        return signal.aborted ? 'stopped' : 'renewal failed';
+        // Retry while the token still has more than its grace period to live.
+        const next = afterFailedRenewal(error, signal, issuedAt + leaseMs - now() - grace, retryMs);
+        if (typeof next !== 'number') return next;
+        retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
+        if (!(await sleep(next, signal))) return 'stopped';
+        continue;
       }
+      retryMs = options.retryMs ?? 10_000;
       options.onRenewed?.(renewed);
       renewable = renewed.renewable;
       issuedAt = now();
