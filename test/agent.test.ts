@@ -274,4 +274,25 @@ exec {
     assert.equal(await agent.exited, 7, "the agent exits with the child's code");
     assert.ok(!agent.output().includes(first) && !agent.output().includes(second));
   });
+
+  test('stopping the agent stops its child, and the agent exits 0 whatever the stopped child returns', async () => {
+    const value = canary('agent_exec_stop');
+    await api('POST', 'kv2agent/data/y', { data: { password: value } });
+    const out = join(dir, 'exec-stop.jsonl');
+    // No SIGTERM handler: the child dies of the signal (143 in a shell).
+    const child = `require('node:fs').appendFileSync(process.argv[1], process.pid + '\\n'); setInterval(() => {}, 1000);`;
+    const agent = await run(`${await approle('tpl', 'y')}
+env_template "DB_PASSWORD" {
+  contents = "{{ with secret \\"kv2agent/data/y\\" }}{{ .Data.data.password }}{{ end }}"
+}
+exec {
+  command = ["${process.execPath}", "-e", ${JSON.stringify(child)}, "${out}"]
+}
+`);
+    await eventually(async () => (await readOr(out)) !== '', 15_000, 'child started');
+    const pid = Number((await readOr(out)).trim());
+    agent.process.kill('SIGTERM');
+    assert.equal(await agent.exited, 0);
+    assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the child is gone');
+  });
 });

@@ -49,7 +49,10 @@ export function renderTasks(config: AgentConfig): { name: string; task: AgentTas
       task: async (context) => {
         const options = taskOptions(context);
         try {
-          return { exitCode: await runExec(exec, options) };
+          const exitCode = await runExec(exec, options);
+          // A child that ended on its own passes its code on; one stopped because the agent is
+          // shutting down does not, and the agent exits 0 as Vault's does.
+          return context.signal.aborted ? undefined : { exitCode };
         } finally {
           options.client.close();
         }
