@@ -132,6 +132,21 @@ auto_auth {
     assert.equal(config.autoAuth?.sinks[0].mode, 0o640);
   });
 
+  test('in a JSON config a template perms number is the mode itself, as in Vault ("perms": 416 is 0640, not 0416)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'coffer-agent-config-'));
+    after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, 'template.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        auto_auth: { method: { type: 'token_file', config: { token_file_path: '/t' } } },
+        template: [{ contents: 'x', destination: '/x', perms: 416 }],
+      }),
+    );
+    const config = await loadAgentConfig(file);
+    assert.equal(config.templates.templates[0].perms, 0o640);
+  });
+
   test('listeners, api_proxy force, the older cache form, vault retry and template blocks kept raw', async () => {
     const config = await parse(`${APPROLE}
 vault {

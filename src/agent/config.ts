@@ -146,7 +146,7 @@ export function agentConfigFromObject(raw: Body, syntax: ConfigSyntax = 'hcl'): 
     throw invalid('env_template blocks require a top-level exec block');
   const exec = parseExecStanzas(raw);
   if (exec && raw.api_proxy !== undefined) throw invalid('api_proxy cannot be combined with exec mode');
-  const templates = parseTemplateStanzas(raw);
+  const templates = parseTemplateStanzas(raw, syntax);
   return {
     vault: parseVault(raw.vault),
     autoAuth,

@@ -55,10 +55,18 @@ export const DEFAULT_TEMPLATE_CONFIG: TemplateEngineConfig = {
   leaseRenewalThreshold: 0.9,
 };
 
-/** `perms = "0640"`, or `perms = 0640`, which HCL reads as the number 640: the digits are octal either way. */
-function parsePerms(fields: FieldReader): number | undefined {
+/**
+ * `perms = "0640"`, or `perms = 0640`, which HCL reads as the number 640: the digits are octal either
+ * way. In a JSON config a number is the mode itself, as Vault decodes it (`"perms": 416` is 0640).
+ */
+function parsePerms(fields: FieldReader, syntax: 'hcl' | 'json'): number | undefined {
   const value = fields.scalar('perms');
   if (value === undefined) return undefined;
+  if (syntax === 'json' && typeof value === 'number') {
+    if (!Number.isInteger(value) || value < 0 || value > 0o7777)
+      fields.fail('perms', 'expected a file mode from 0 to 4095 (0o7777)');
+    return value;
+  }
   const text = String(value);
   if (!/^0?[0-7]{1,4}$/.test(text)) fields.fail('perms', 'expected an octal mode such as "0600"');
   return Number.parseInt(text, 8);
@@ -98,7 +106,7 @@ function parseCommand(fields: FieldReader): { command?: string[]; timeoutMs: num
   return { command, timeoutMs };
 }
 
-function parseTemplate(body: Attributes, index: number): TemplateStanza {
+function parseTemplate(body: Attributes, index: number, syntax: 'hcl' | 'json'): TemplateStanza {
   const name = `template[${index}]`;
   const fields = new FieldReader(body, name);
   const source = fields.string('source');
@@ -112,7 +120,7 @@ function parseTemplate(body: Attributes, index: number): TemplateStanza {
     source,
     contents,
     destination,
-    perms: parsePerms(fields),
+    perms: parsePerms(fields, syntax),
     createDestDirs: fields.bool('create_dest_dirs', true),
     command,
     commandTimeoutMs: timeoutMs,
@@ -157,9 +165,9 @@ export function parseTemplateConfig(raw: Attributes): TemplateEngineConfig {
 }
 
 /** The `template` blocks and `template_config` of an agent config, typed and checked. */
-export function parseTemplateStanzas(raw: Attributes): TemplateStanzas {
+export function parseTemplateStanzas(raw: Attributes, syntax: 'hcl' | 'json' = 'hcl'): TemplateStanzas {
   if (typeof raw !== 'object' || raw === null) throw new AgentConfigError('agent config: expected an object');
-  const templates = blockList(raw, 'template').map(parseTemplate);
+  const templates = blockList(raw, 'template').map((body, i) => parseTemplate(body, i, syntax));
   const destinations = new Set<string>();
   for (const t of templates) {
     if (destinations.has(t.destination)) {
