@@ -23,6 +23,19 @@ const base: AgentListenerConfig = {
 };
 const hello = (_req: unknown, res: { end(text: string): void }) => res.end('hello');
 
+/** The body of the response to the request `send` makes. */
+function bodyOf(send: (done: (res: http.IncomingMessage) => void) => http.ClientRequest): Promise<string> {
+  return new Promise((resolve, reject) => {
+    send((res) => {
+      let text = '';
+      res.on('data', (chunk) => {
+        text += chunk;
+      });
+      res.on('end', () => resolve(text));
+    }).on('error', reject);
+  });
+}
+
 test('a tcp listener with TLS serves HTTPS with the configured certificate', async () => {
   const { certPem, keyPem } = await makeCertificate();
   await writeFile(join(dir, 'cert.pem'), certPem);
@@ -33,17 +46,7 @@ test('a tcp listener with TLS serves HTTPS with the configured certificate', asy
   );
   try {
     assert.match(listener.address, /^https:\/\/127\.0\.0\.1:\d+$/);
-    const body = await new Promise<string>((resolve, reject) => {
-      https
-        .get(listener.address, { ca: certPem }, (res) => {
-          let text = '';
-          res.on('data', (chunk) => {
-            text += chunk;
-          });
-          res.on('end', () => resolve(text));
-        })
-        .on('error', reject);
-    });
+    const body = await bodyOf((done) => https.get(listener.address, { ca: certPem }, done));
     assert.equal(body, 'hello');
   } finally {
     await listener.close();
@@ -96,17 +99,7 @@ test('binding a unix socket never changes the process umask (other parts write f
     const info = await stat(path);
     assert.ok(info.isSocket());
     assert.equal(info.mode & 0o777, 0o600);
-    const body = await new Promise<string>((resolve, reject) => {
-      http
-        .get({ socketPath: path, path: '/' }, (res) => {
-          let text = '';
-          res.on('data', (chunk) => {
-            text += chunk;
-          });
-          res.on('end', () => resolve(text));
-        })
-        .on('error', reject);
-    });
+    const body = await bodyOf((done) => http.get({ socketPath: path, path: '/' }, done));
     assert.equal(body, 'hello');
     assert.deepEqual(
       (await readdir(dir)).filter((name) => name.startsWith('.')),
