@@ -149,3 +149,31 @@ test('config-secret reads configuration files only: in code, `password: value` i
   assert.deepEqual(matchLine(line, rulesFor('src/types.ts')), []);
   assert.deepEqual(matchLine(line), []);
 });
+
+test('no rule backtracks catastrophically: 100 KB lines of keywords, name characters or spaces stay fast', () => {
+  const pieces = [
+    'a',
+    'A',
+    '_',
+    ' ',
+    '-',
+    'SECRET',
+    'secret',
+    'password',
+    'token',
+    'vault',
+    'key',
+    'x=',
+    ': ',
+  ];
+  for (const rule of RULES) {
+    for (const piece of [...pieces, ...(rule.keywords ?? [])]) {
+      const line = piece.repeat(Math.ceil(100_000 / piece.length)).slice(0, 100_000);
+      const start = performance.now();
+      matchLine(line, [rule]);
+      const ms = performance.now() - start;
+      // Linear rules take a few milliseconds; the quadratic ones took seconds.
+      assert.ok(ms < 750, `${rule.id} on ${JSON.stringify(piece)} × 100 KB: ${ms.toFixed(0)} ms`);
+    }
+  }
+});

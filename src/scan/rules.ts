@@ -42,6 +42,12 @@ const WORD_OR_PLACEHOLDER = new RegExp(`${PLACEHOLDER.source}|^[A-Za-z]+$`, 'i')
 /** `token_name`, `secret_path`, `password_file`: names whose value names a secret rather than holding it. */
 const NOT_A_VALUE_NAME = '(?<![_.-](?:name|id|path|file|type|url|ref|header|field))';
 
+/**
+ * The rest of a variable name around a keyword, bounded: an unbounded `[\w.-]*` after a keyword is
+ * tried from every keyword on the line to its end, quadratic (seconds) on a long minified line.
+ */
+const NAME = String.raw`[\w.-]{0,64}`;
+
 export const RULES: Rule[] = [
   {
     id: 'coffer-service-token',
@@ -69,7 +75,7 @@ export const RULES: Rule[] = [
     id: 'vault-legacy-token',
     description: 'Vault legacy service token (s.)',
     pattern: new RegExp(
-      String.raw`(?:vault|token)[\w.-]*${ASSIGN}["'\x60]?(?<secret>s\.[A-Za-z0-9]{24})(?![A-Za-z0-9])`,
+      String.raw`(?:vault|token)${NAME}${ASSIGN}["'\x60]?(?<secret>s\.[A-Za-z0-9]{24})(?![A-Za-z0-9])`,
       'gi',
     ),
     keywords: ['vault', 'token'],
@@ -187,7 +193,7 @@ export const RULES: Rule[] = [
     id: 'dotenv-secret',
     description: 'Secret in an environment variable (.env, Dockerfile, CI file)',
     pattern:
-      /^\s*(?:-\s+)?(?:export\s+|ENV\s+|ARG\s+)?[A-Z0-9_]*(?:SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)[A-Z0-9_]*(?:\s*=|:)\s*(?<q>["']?)(?<secret>[^\s"'#$]{6,})\k<q>\s*(?:#.*)?$/g,
+      /^\s*(?:-\s+)?(?:export\s+|ENV\s+|ARG\s+)?[A-Z0-9_]{0,64}(?:SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)[A-Z0-9_]{0,64}(?:\s*=|:)\s*(?<q>["']?)(?<secret>[^\s"'#$]{6,})\k<q>\s*(?:#.*)?$/g,
     keywords: ['secret', 'pass', 'token', 'key', 'credential'],
     minEntropy: 3,
     allow: PLACEHOLDER,
@@ -198,7 +204,7 @@ export const RULES: Rule[] = [
     id: 'config-secret',
     description: 'Secret in a configuration file (YAML, properties, INI, TOML)',
     pattern: new RegExp(
-      String.raw`^\s*(?:-\s+)?[\w.-]*(?:password|passwd|pwd|secret|token|api_?key|apikey|access_?key|credential)[\w.-]*${NOT_A_VALUE_NAME}\s*[:=]\s*(?<secret>[^\s"'\x60#{}$|>&*!][^\s#]{7,199})\s*(?:#.*)?$`,
+      String.raw`^\s*(?:-\s+)?${NAME}(?:password|passwd|pwd|secret|token|api_?key|apikey|access_?key|credential)${NAME}${NOT_A_VALUE_NAME}\s*[:=]\s*(?<secret>[^\s"'\x60#{}$|>&*!][^\s#]{7,199})\s*(?:#.*)?$`,
       'gi',
     ),
     keywords: ['pass', 'pwd', 'secret', 'token', 'key', 'credential'],
@@ -211,7 +217,7 @@ export const RULES: Rule[] = [
     id: 'generic-secret',
     description: 'Hard-coded password, secret, token or API key',
     pattern: new RegExp(
-      String.raw`(?:password|passwd|pwd|secret|token|api_?key|apikey|access_?key|credential)[\w.-]*${NOT_A_VALUE_NAME}${ASSIGN}(?<q>["'\x60])(?<secret>[^"'\x60\s]{8,200})\k<q>`,
+      String.raw`(?:password|passwd|pwd|secret|token|api_?key|apikey|access_?key|credential)${NAME}${NOT_A_VALUE_NAME}${ASSIGN}(?<q>["'\x60])(?<secret>[^"'\x60\s]{8,200})\k<q>`,
       'gi',
     ),
     keywords: ['pass', 'pwd', 'secret', 'token', 'key', 'credential'],
