@@ -1,9 +1,13 @@
 /** The diff parser: new line numbers, commits, paths, and diff lines that look like headers. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { FindingCollector } from './collect.js';
 import type { Finding } from './finding.js';
-import { DiffParser, diffPath } from './git.js';
+import { DiffParser, diffPath, HISTORY_ARGS, STAGED_ARGS, scanGitDiff } from './git.js';
 import { EMPTY_IGNORE, parseIgnore } from './ignore.js';
 import { fake, randomish } from './testing.js';
 
@@ -72,4 +76,43 @@ test('diff paths: b/ prefix, C-quoted names, deleted files', () => {
   assert.equal(diffPath('b/src/a.ts'), 'src/a.ts');
   assert.equal(diffPath('"b/with\\ttab.ts"'), 'with\ttab.ts');
   assert.equal(diffPath('/dev/null'), undefined);
+});
+
+test('the config of a scanned repository runs nothing: core.fsmonitor, gpg.program with log.showSignature', async () => {
+  const repo = await mkdtemp(join(tmpdir(), 'coffer-scan-hostile-'));
+  try {
+    const marker = join(repo, 'ran');
+    const hook = join(repo, 'hook.sh');
+    await writeFile(hook, `#!/bin/sh\necho "$0 $*" >> '${marker}'\ncat >/dev/null\nexit 1\n`);
+    await chmod(hook, 0o755);
+    const git = (...args: string[]) => {
+      const run = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
+        cwd: repo,
+        encoding: 'utf8',
+      });
+      assert.equal(run.status, 0, run.stderr);
+      return run.stdout.trim();
+    };
+    git('init', '-q');
+    await writeFile(join(repo, 'a.txt'), 'one\n');
+    git('add', 'a.txt');
+    git('commit', '-q', '-m', 'one');
+    // A commit carrying a (bogus) signature: log.showSignature hands it to gpg.program.
+    const signed = `tree ${git('rev-parse', 'HEAD^{tree}')}\nparent ${git('rev-parse', 'HEAD')}\nauthor t <t@example.com> 1700000000 +0000\ncommitter t <t@example.com> 1700000000 +0000\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n AAAA\n -----END PGP SIGNATURE-----\n\nsigned\n`;
+    await writeFile(join(repo, 'commit.txt'), signed);
+    git('update-ref', 'refs/heads/signed', git('hash-object', '-t', 'commit', '-w', 'commit.txt'));
+    await writeFile(join(repo, 'a.txt'), 'two\n');
+    git('add', 'a.txt');
+    git('config', 'core.fsmonitor', hook);
+    git('config', 'log.showSignature', 'true');
+    git('config', 'gpg.program', hook);
+    await rm(marker, { force: true });
+    const collector = new FindingCollector(EMPTY_IGNORE, { finding: () => {}, error: assert.fail });
+    await scanGitDiff(repo, HISTORY_ARGS, collector);
+    await scanGitDiff(repo, STAGED_ARGS, collector);
+    const ran = await readFile(marker, 'utf8').catch(() => '');
+    assert.equal(ran, '', `the repository's config ran: ${ran}`);
+  } finally {
+    await rm(repo, { recursive: true, force: true });
+  }
 });

@@ -20,7 +20,19 @@ const DIFF_OPTIONS = [
   '--dst-prefix=b/',
   '-U0',
 ];
-const GIT_CONFIG = ['-c', 'core.quotepath=off'];
+/**
+ * The scanned repository is untrusted, and its .git/config can name programs: core.fsmonitor runs when
+ * `diff --cached` reads the index, gpg.program when log.showSignature meets a signed commit. Both off.
+ * diff.external and textconv drivers are off through DIFF_OPTIONS; no pager runs as stdout is a pipe.
+ */
+const GIT_CONFIG = [
+  '-c',
+  'core.quotepath=off',
+  '-c',
+  'core.fsmonitor=false',
+  '-c',
+  'log.showSignature=false',
+];
 
 export const HISTORY_ARGS = ['log', '-p', '--all', COMMIT_FORMAT, ...DIFF_OPTIONS];
 export const STAGED_ARGS = ['diff', '--cached', ...DIFF_OPTIONS];
