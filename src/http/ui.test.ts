@@ -78,8 +78,13 @@ test('assets are served by exact name with their content type', async () => {
 });
 
 test('every UI response carries the strict CSP and the anti-framing, sniffing and referrer headers', async () => {
-  for (const path of ['/ui/', '/ui/main.js', '/ui/app.css', '/ui/secrets/app', '/ui/../x']) {
-    const res = await get(path);
+  const requests = [
+    ...['/ui/', '/ui/main.js', '/ui/app.css', '/ui/secrets/app', '/ui/../x', '/', '/ui', '/ui?x=1'],
+    ...['HEAD /ui/', 'HEAD /', 'POST /ui/', 'DELETE /ui/main.js'],
+  ];
+  for (const path of requests) {
+    const [method, target] = path.includes(' ') ? path.split(' ') : ['GET', path];
+    const res = await get(target, method);
     assert.equal(res.headers['content-security-policy'], UI_CSP, path);
     assert.equal(res.headers['x-content-type-options'], 'nosniff', path);
     assert.equal(res.headers['x-frame-options'], 'DENY', path);

@@ -95,7 +95,12 @@ export function serveUi(assets: UiAssets, req: IncomingMessage, res: ServerRespo
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   if (path === '/' || path === '/ui') {
-    res.writeHead(307, { Location: '/ui/', 'Content-Length': 0, 'Cache-Control': 'no-store' });
+    res.writeHead(307, {
+      ...SECURITY_HEADERS,
+      Location: '/ui/',
+      'Content-Length': 0,
+      'Cache-Control': 'no-store',
+    });
     res.end();
     return true;
   }
