@@ -264,6 +264,42 @@ test('K6: HTML and script in a KV value are shown as text, never run, under a st
   assert.equal(blocked, 'undefined');
 });
 
+test('a crafted link with . or .. in a path never sends the UI to another API path (sys/policies here)', async () => {
+  const policy = await server.api(
+    'PUT',
+    'sys/policies/acl/victim',
+    { policy: 'path "x" { capabilities = ["read"] }' },
+    server.rootToken,
+  );
+  assert.ok(policy.status < 300);
+  const page = await rootPage();
+  const sent: string[] = [];
+  const record = (request: { url(): string }) => void sent.push(new URL(request.url()).pathname);
+  page.on('request', record);
+  try {
+    // The browser resolves dot segments in fetch URLs: kv1/../sys/policies/acl/victim is sys/policies/acl/victim.
+    for (const hash of [
+      '#/show/kv1/..%2Fsys%2Fpolicies%2Facl%2Fvictim',
+      '#/show/secret/.%2F..%2F..%2Fsys%2Fpolicies%2Facl%2Fvictim',
+      '#/policy/..%2F..%2Fpolicies%2Facl%2Fvictim',
+    ]) {
+      await page.goto(`/ui/${hash}`);
+      // Refused with a message; before the fix, the policy showed as a secret with a Delete button.
+      await page.locator('[data-testid=notice], button.danger').first().waitFor();
+      const remove = page.getByRole('button', { name: 'Delete' });
+      if (await remove.count()) await remove.click();
+    }
+    await page.waitForTimeout(300);
+  } finally {
+    page.off('request', record);
+  }
+  assert.deepEqual(
+    sent.filter((path) => path.startsWith('/v1/sys/policies')),
+    [],
+  );
+  assert.equal((await server.api('GET', 'sys/policies/acl/victim', undefined, server.rootToken)).status, 200);
+});
+
 test('K6: after alice signs out, bob in the same tab sees nothing of hers, even with the back button', async () => {
   const aliceValue = 'alice-only-value-7f3a';
   const write = await server.api(

@@ -53,12 +53,17 @@ export async function api(method: string, path: string, options: ApiOptions = {}
   return body;
 }
 
-/** A path below a mount, each segment escaped (a secret may be named `a b` or `a?b`). */
+/**
+ * A path below a mount, each segment escaped (a secret may be named `a b` or `a?b`). A `.` or `..`
+ * segment is refused: fetch resolves it, escaped or not, so a crafted link such as
+ * `#/show/kv/..%2Fsys%2Fpolicies%2Facl%2Fadmin` would aim the view's Delete at another API path.
+ */
 export function apiPath(...parts: string[]): string {
-  return parts
+  const segments = parts
     .join('/')
     .split('/')
-    .filter((s) => s !== '')
-    .map((s) => encodeURIComponent(s))
-    .join('/');
+    .filter((s) => s !== '');
+  if (segments.some((s) => s === '.' || s === '..'))
+    throw new Error('A path cannot contain . or .. segments.');
+  return segments.map((s) => encodeURIComponent(s)).join('/');
 }
