@@ -5,6 +5,7 @@
  * tests with slapd, it fails rather than skips without Chromium: .ci/run installs it.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -403,4 +404,30 @@ test('a token revoked elsewhere ends the session on its next 403', async () => {
   } finally {
     await context.close();
   }
+});
+
+test('the package npm packs (what an install gets) holds the server, the CLI and the UI it serves', () => {
+  const root = new URL('..', import.meta.url).pathname;
+  const run = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const files = new Set(
+    (JSON.parse(run.stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path),
+  );
+  const needed = [
+    'bin/coffer.js',
+    'dist/server/command.js',
+    'dist/cli/main.js',
+    'dist/http/ui.js',
+    'dist/ui/main.js',
+    'dist/ui/views/kv-list.js',
+    'src/ui/index.html',
+    'src/ui/app.css',
+  ];
+  assert.deepEqual(
+    needed.filter((file) => !files.has(file)),
+    [],
+  );
 });
