@@ -200,6 +200,21 @@ describe('coffer scan', () => {
     assert.match(run.stderr, /not a git repository/);
   });
 
+  test('a file name cannot write terminal escapes or forge finding lines, in files or in -git', async () => {
+    const name = 'x\u001b]0;pwned\u0007\nsrc/forged.ts:1: github-token: forged\r.env';
+    const repo = await project('hostile-names', { [name]: `T=${githubToken}\n` });
+    git(repo, '2026-01-01T10:00:00Z', 'init', '-q');
+    git(repo, '2026-01-01T10:00:00Z', 'add', '.');
+    git(repo, '2026-01-01T10:00:00Z', 'commit', '-q', '-m', 'names');
+    for (const args of [['.'], ['-git']]) {
+      const run = scan(repo, ...args);
+      assert.equal(run.code, 1, run.stderr);
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must not be printed
+      assert.doesNotMatch(run.stdout.replace(/\n$/, ''), /[\u0000-\u001f\u007f]/, `${args}: ${run.stdout}`);
+      assert.equal(run.stdout.trimEnd().split('\n').length, 1, `${args}: ${run.stdout}`);
+    }
+  });
+
   test("the project's own src/ scans clean", () => {
     const run = scan(ROOT, 'src');
     assert.deepEqual(run, { code: 0, stdout: '', stderr: '' });

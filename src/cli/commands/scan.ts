@@ -61,9 +61,20 @@ export function parseSize(text: string): number {
   return Number(m[1]) * 1024 ** power;
 }
 
+/**
+ * A scanned repository names its own files: a control character in a name is shown as `\u001b`, so a
+ * name can neither send terminal escapes nor start a line that looks like another finding.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+function printable(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function textLine(f: Finding): string {
   const where = f.commit ? ` (commit ${f.commit} ${f.date})` : '';
-  return `${f.file}:${f.line}: ${f.rule}: ${f.description}: ${f.redacted}${where}`;
+  return `${printable(f.file)}:${f.line}: ${f.rule}: ${f.description}: ${f.redacted}${where}`;
 }
 
 type Format = 'text' | 'json';
@@ -105,7 +116,7 @@ class FindingPrinter implements ScanSink {
 
   error(message: string): void {
     this.errors += 1;
-    this.io.stderr.write(`coffer scan: ${message}\n`);
+    this.io.stderr.write(`coffer scan: ${printable(message)}\n`);
   }
 
   close(): void {
