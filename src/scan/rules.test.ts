@@ -59,6 +59,14 @@ const cases: Case[] = [
   hit('github-token', 'GH=', fake('gh', 's_', r(36)), '', `gho_${r(30)}`),
   hit('github-fine-grained-token', '', fake('github', '_pat_', r(22), '_', r(59)), '', `github_pat_${r(22)}`),
   hit('gitlab-token', 'GL ', fake('gl', 'pat-', r(20)), '', `glpat-${r(12)}`),
+  // A routable token (GitLab 17): a longer payload, `.01.` and a CRC in base 36.
+  hit(
+    'gitlab-token',
+    'GL=',
+    fake('gl', 'pat-', r(38, BASE64URL), '.01.', r(9, 'abcdefghij0123456789')),
+    '',
+    `glpat-${r(12)}.01`,
+  ),
   hit(
     'slack-token',
     'SLACK ',

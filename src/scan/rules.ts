@@ -125,7 +125,8 @@ export const RULES: Rule[] = [
   {
     id: 'gitlab-token',
     description: 'GitLab personal access token',
-    pattern: /\b(?<secret>glpat-[A-Za-z0-9_-]{20})(?![A-Za-z0-9_-])/g,
+    // 20 characters, or a routable token (GitLab 17): a longer payload, `.01.` and a CRC in base 36.
+    pattern: /\b(?<secret>glpat-[A-Za-z0-9_-]{20,320}(?:\.[0-9a-z]{2}\.?[0-9a-z]{6,10})?)(?![A-Za-z0-9_-])/g,
     keywords: ['glpat-'],
     severity: 'high',
   },
