@@ -110,6 +110,9 @@ const cases: Case[] = [
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression the scanner must ignore
   hit('dotenv-secret', '      DEPLOY_TOKEN: ', r(16), '', '      DEPLOY_TOKEN: ${{ secrets.DEPLOY_TOKEN }}'),
   hit('dotenv-secret', '  - REGISTRY_PASSWORD=', r(16), '', '  - REGISTRY_PASSWORD'),
+  // Short names (DB_PASS, MYSQL_PWD), but not the shell's own PWD.
+  hit('dotenv-secret', 'DB_PASS=', r(16), '', `PWD=/home/${r(16)}`),
+  hit('dotenv-secret', 'export MYSQL_PWD=', r(16), '', `OLDPWD=/srv/${r(16)}`),
   {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a reference the scanner must ignore
     ...hit('config-secret', '  password: ', r(16), '', '  password: ${DB_PASSWORD}'),

@@ -194,8 +194,8 @@ export const RULES: Rule[] = [
     id: 'dotenv-secret',
     description: 'Secret in an environment variable (.env, Dockerfile, CI file)',
     pattern:
-      /^\s*(?:-\s+)?(?:export\s+|ENV\s+|ARG\s+)?[A-Z0-9_]{0,64}(?:SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)[A-Z0-9_]{0,64}(?:\s*=|:)\s*(?<q>["']?)(?<secret>[^\s"'#$]{6,})\k<q>\s*(?:#.*)?$/g,
-    keywords: ['secret', 'pass', 'token', 'key', 'credential'],
+      /^\s*(?:-\s+)?(?:export\s+|ENV\s+|ARG\s+)?[A-Z0-9_]{0,64}(?:SECRET|PASSWORD|PASSWD|_PASS|_PWD|TOKEN|API_KEY|APIKEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)[A-Z0-9_]{0,64}(?:\s*=|:)\s*(?<q>["']?)(?<secret>[^\s"'#$]{6,})\k<q>\s*(?:#.*)?$/g,
+    keywords: ['secret', 'pass', '_pwd', 'token', 'key', 'credential'],
     minEntropy: 3,
     allow: PLACEHOLDER,
     severity: 'medium',
