@@ -194,6 +194,27 @@ describe('coffer scan', () => {
     assert.match(run.stdout, /^deploy\.sh:2: github-token: /);
   });
 
+  test('-git finds a secret that only a merge commit added, in its conflict resolution', async () => {
+    const repo = await project('merge', { 'f.txt': 'a\nb\nc\n' });
+    const at = '2026-01-03T10:00:00Z';
+    git(repo, at, 'init', '-q', '-b', 'main');
+    git(repo, at, 'add', '.');
+    git(repo, at, 'commit', '-q', '-m', 'base');
+    git(repo, at, 'checkout', '-q', '-b', 'side');
+    await writeFile(join(repo, 'f.txt'), 'a\nb side\nc\n');
+    git(repo, at, 'commit', '-q', '-am', 'side');
+    git(repo, at, 'checkout', '-q', 'main');
+    await writeFile(join(repo, 'f.txt'), 'a\nb main\nc\n');
+    git(repo, at, 'commit', '-q', '-am', 'main');
+    spawnSync('git', ['merge', '-q', 'side'], { cwd: repo, env: GIT_ENV });
+    await writeFile(join(repo, 'f.txt'), `a\nb merged\nGH=${githubToken}\nc\n`);
+    git(repo, at, 'commit', '-q', '-am', 'merge');
+    const merge = git(repo, at, 'rev-parse', 'HEAD');
+    const run = scan(repo, '-git');
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stdout, new RegExp(`^f\\.txt:3: github-token: .*\\(commit ${merge} `));
+  });
+
   test('-git outside a repository is an error', async () => {
     const run = scan(join(dir, 'clean'), '-git');
     assert.equal(run.code, 2);

@@ -72,6 +72,40 @@ test('staged diffs have no commit header', () => {
   assert.equal(found[0].commit, undefined);
 });
 
+test('a merge: the lines its resolution added (new to both parents) are reported, not those from a parent', () => {
+  const fromParent = fake('gl', 'pat-', randomish(20, undefined, 3));
+  const found = parse(
+    [
+      `\0${commit} 2026-01-03T00:00:00+00:00`,
+      '',
+      'diff --cc f.txt',
+      'index ab12daa,e0a0e50..85a6dd0',
+      '--- a/f.txt',
+      '+++ b/f.txt',
+      '@@@ -2,3 -2,2 +2,4 @@@',
+      '- b main',
+      ' -b side',
+      '++b merged',
+      ` +${fromParent}`,
+      `++GH=${token}`,
+      '  c',
+      'diff --git a/g.txt b/g.txt',
+      '--- a/g.txt',
+      '+++ b/g.txt',
+      '@@ -1 +1 @@',
+      '-x',
+      `+${token}`,
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    found.map((f) => [f.file, f.line, f.rule]),
+    [
+      ['f.txt', 4, 'github-token'],
+      ['g.txt', 1, 'github-token'],
+    ],
+  );
+});
+
 test('diff paths: b/ prefix, C-quoted names, deleted files', () => {
   assert.equal(diffPath('b/src/a.ts'), 'src/a.ts');
   assert.equal(diffPath('"b/with\\ttab.ts"'), 'with\ttab.ts');

@@ -34,7 +34,8 @@ const GIT_CONFIG = [
   'log.showSignature=false',
 ];
 
-export const HISTORY_ARGS = ['log', '-p', '--all', COMMIT_FORMAT, ...DIFF_OPTIONS];
+// --cc: a merge commit shows the lines its resolution added (new to every parent), which plain -p omits.
+export const HISTORY_ARGS = ['log', '-p', '--cc', '--all', COMMIT_FORMAT, ...DIFF_OPTIONS];
 export const STAGED_ARGS = ['diff', '--cached', ...DIFF_OPTIONS];
 
 /** `b/src/x.ts` or a C-quoted `"b/a\tb.ts"`; undefined for `/dev/null` (a deleted file). */
@@ -55,7 +56,8 @@ export function diffPath(raw: string): string | undefined {
 export class DiffParser {
   private place: Place | undefined;
   private commit: { commit: string; date: string } | undefined;
-  private oldLeft = 0;
+  /** Lines left in the hunk of each parent: one for a commit, two or more in a merge's combined diff. */
+  private oldLeft: number[] = [];
   private newLeft = 0;
   private newLine = 0;
   private inAddedLine = false;
@@ -68,7 +70,7 @@ export class DiffParser {
       if (this.inAddedLine) this.scan(text, this.newLine - 1);
       return;
     }
-    if (this.oldLeft > 0 || this.newLeft > 0) {
+    if (this.newLeft > 0 || this.oldLeft.some((n) => n > 0)) {
       this.hunkLine(text);
       return;
     }
@@ -77,9 +79,9 @@ export class DiffParser {
       const [commit, date] = text.slice(1).split(' ');
       this.commit = { commit, date };
       this.startFile(undefined);
-    } else if (text.startsWith('diff --git ')) this.startFile(undefined);
+    } else if (text.startsWith('diff --git ') || text.startsWith('diff --cc ')) this.startFile(undefined);
     else if (text.startsWith('+++ ')) this.startFile(diffPath(text.slice(4)));
-    else if (text.startsWith('@@ ')) this.startHunk(text);
+    else if (text.startsWith('@@')) this.startHunk(text);
   }
 
   private startFile(path: string | undefined): void {
@@ -88,28 +90,40 @@ export class DiffParser {
     this.place = wanted ? { file: path, key: path, ...this.commit } : undefined;
   }
 
+  /** `@@ -1,2 +1,3 @@`, or in a merge's combined diff `@@@ -1,2 -1,2 +1,3 @@@` (one range per parent). */
   private startHunk(text: string): void {
-    const m = /^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(text);
-    if (!m) return;
-    this.oldLeft = m[1] === undefined ? 1 : Number(m[1]);
-    this.newLine = Number(m[2]);
-    this.newLeft = m[3] === undefined ? 1 : Number(m[3]);
+    const m = /^(@@+) ((?:-\d+(?:,\d+)? )+)\+(\d+)(?:,(\d+))? \1/.exec(text);
+    if (!m || m[2].trim().split(' ').length !== m[1].length - 1) return;
+    this.oldLeft = m[2]
+      .trim()
+      .split(' ')
+      .map((range) => {
+        const count = range.split(',')[1];
+        return count === undefined ? 1 : Number(count);
+      });
+    this.newLine = Number(m[3]);
+    this.newLeft = m[4] === undefined ? 1 : Number(m[4]);
     this.detector.end();
   }
 
+  /**
+   * One column per parent, then the text. A `-` in a column: the line was that parent's and is gone.
+   * Otherwise the line is in the new file, and a `+` column says it is new to that parent. Only a line
+   * new to every parent is scanned: in a merge, one from a parent was scanned in that parent's commit.
+   */
   private hunkLine(text: string): void {
-    const kind = text[0];
-    this.inAddedLine = kind === '+';
-    if (kind === '+') {
-      this.scan(text.slice(1), this.newLine);
-      this.newLine += 1;
-      this.newLeft -= 1;
-    } else if (kind === '-') this.oldLeft -= 1;
-    else if (kind === ' ') {
-      this.oldLeft -= 1;
-      this.newLeft -= 1;
-      this.newLine += 1;
+    const columns = text.slice(0, this.oldLeft.length);
+    this.inAddedLine = false;
+    if (columns.length < this.oldLeft.length || /[^ +-]/.test(columns)) return;
+    if (columns.includes('-')) {
+      for (let i = 0; i < columns.length; i++) if (columns[i] === '-') this.oldLeft[i] -= 1;
+      return;
     }
+    for (let i = 0; i < columns.length; i++) if (columns[i] === ' ') this.oldLeft[i] -= 1;
+    this.inAddedLine = !columns.includes(' ');
+    if (this.inAddedLine) this.scan(text.slice(columns.length), this.newLine);
+    this.newLine += 1;
+    this.newLeft -= 1;
   }
 
   private scan(text: string, line: number): void {
