@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { field, type Input } from '../../framework/fields.js';
 import { definePath } from '../../framework/path.js';
 import type { Core } from '../core.js';
-import { invalid } from '../errors.js';
+import { CofferError, invalid } from '../errors.js';
 import {
   type MountConfig,
   type MountEntry,
@@ -26,6 +26,15 @@ const enableFields = {
   plugin_name: field.string('Deprecated alias of type.'),
   plugin_version: field.string('Plugin version (built-ins only).'),
 };
+
+/**
+ * Built-in engines that exist once, at their own path (Vault's singletonMounts): a second `identity`
+ * mount would rebind the one identity store to its empty storage, a second `system` or `token` would
+ * serve sys or token endpoints under a path their ACL rules do not cover.
+ */
+const SINGLETON_TYPES = new Set(['cubbyhole', 'system', 'token', 'identity']);
+
+const UNTUNABLE = ['cubbyhole/', 'sys/', 'identity/'];
 
 /** Reserved paths no engine may take (Vault's protectedMounts / singleton rules). */
 const RESERVED: Record<MountTableName, string[]> = {
@@ -59,6 +68,10 @@ async function enableMount(core: Core, table: MountTableName, input: Input<typeo
     throw invalid(`secrets engine "${type}" does not allow setting a version`);
   }
   if (table === 'auth' && type === 'token') throw invalid('token credential backend cannot be instantiated');
+  // Vault: 403 for the secrets table; the auth table knows no such method.
+  if (table === 'mounts' && SINGLETON_TYPES.has(type))
+    throw new CofferError('permission_denied', `mount type of "${type}" is not mountable`);
+  if (table === 'auth' && SINGLETON_TYPES.has(type)) throw invalid(`unknown auth method type: ${type}`);
   const config: Partial<MountConfig> = parseMountConfig(input.config ?? {});
   const entry = newMountEntry(table, path, type, {
     description: input.description ?? '',
@@ -106,6 +119,9 @@ function mountPaths(core: Core, table: MountTableName, base: string) {
         update: async (_ctx, input) => {
           const entry = entryFor(core, table, input.path ?? '');
           if (!entry) throw invalid(`cannot tune "${input.path}"`);
+          // Vault's untunableMounts: built-ins whose settings are fixed.
+          if (entry.table === 'mounts' && UNTUNABLE.includes(entry.path))
+            throw invalid(`cannot tune "${entry.path}"`);
           await core.unsealed.mounts.tune(entry, applyTune(core, entry, input));
         },
       },
