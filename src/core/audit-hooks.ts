@@ -13,13 +13,16 @@ import { routePrefix } from './mounts.js';
 import type { CoreResponse, IncomingRequest } from './request-types.js';
 import type { TokenEntry } from './token/store.js';
 
+/** Shared, so an audited request of a token without an entity allocates nothing for it. */
+const NO_POLICIES: string[] = [];
+
 export function auditInputOf(
   req: IncomingRequest,
   logical: LogicalRequest,
   runtime: MountRuntime,
   entry: TokenEntry | undefined,
   auditedHeaders: AuditedHeaders,
-  identityPolicies: string[] = [],
+  identityPolicies: string[] = NO_POLICIES,
 ): AuditInput {
   return {
     // The request headers `sys/config/auditing/request-headers` asks for, HMAC'd where it says so.

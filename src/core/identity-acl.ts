@@ -8,15 +8,16 @@ import { deniedByPolicy } from './errors.js';
  * existing tokens at once. A token without an entity takes the same path as before identities existed.
  * A disabled entity's tokens are refused; a deleted entity leaves the token its own policies (Vault).
  */
-export async function aclForToken(
+export function aclForToken(
   state: Pick<UnsealedState, 'policies' | 'identity'>,
   policies: readonly string[],
   entityId: string | undefined,
 ): Promise<Acl> {
+  // Not async: an entity-less token gets the policy store's own promise, no extra wrapper or tick.
   if (!entityId) return state.policies.aclFor(policies);
   const resolved = state.identity.resolve(entityId);
   if (!resolved) return state.policies.aclFor(policies);
-  if (resolved.entity.disabled) throw deniedByPolicy();
+  if (resolved.entity.disabled) return Promise.reject(deniedByPolicy());
   return state.policies.aclWithIdentity(policies, resolved);
 }
 
