@@ -190,3 +190,18 @@ test('external groups: a group alias ties a mount group name; logins add and rem
   });
   assert.equal(found?.data?.id, groupId);
 });
+
+test("a write to one entity (a first login, a policy change) keeps every other entity's resolved identity", async () => {
+  const { store, mount } = await setup();
+  const alice = await store.entityForLogin('auth_userpass_1', { name: 'alice' });
+  const bob = await store.entityForLogin('auth_userpass_1', { name: 'bob' });
+  const aliceBefore = store.resolve(alice.id);
+  const bobBefore = store.resolve(bob.id);
+  await store.entityForLogin('auth_userpass_1', { name: 'carol' });
+  await mount.request('update', `entity/id/${bob.id}`, { policies: 'ops' });
+  assert.equal(store.resolve(alice.id), aliceBefore, 'untouched entities keep their cached identity');
+  assert.notEqual(store.resolve(bob.id), bobBefore);
+  assert.deepEqual(store.resolve(bob.id)?.policies, ['ops']);
+  await mount.request('update', 'group', { name: 'g', member_entity_ids: [alice.id], policies: 'dev' });
+  assert.deepEqual(store.resolve(alice.id)?.policies, ['dev'], 'a group write reaches every entity');
+});

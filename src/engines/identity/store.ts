@@ -2,7 +2,7 @@
  * The identity store: entities (with their aliases) and groups, kept whole in memory as Vault keeps
  * them in memdb and written through to storage. A login looks its alias up in memory and writes only
  * when the alias is new or its metadata changed. Each entity's resolved identity (policies, template
- * context) is cached until the next identity write.
+ * context) is cached until that entity, or any group, is written.
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../framework/clock.js';
@@ -151,7 +151,9 @@ export class IdentityStore implements IdentityReader {
     await this.view().putJson(`entity/${record.id}`, record);
     this.unindex(record.id);
     this.index(record);
-    this.resolvedCache.clear();
+    // Only this entity's resolution changes (memberships live on groups), so a first login does not
+    // make every other entity's token recompile its ACL.
+    this.resolvedCache.delete(record.id);
   }
 
   /** Deletes the entity and its aliases, and takes it out of every group that lists it. */
