@@ -41,3 +41,34 @@ test('a first login whose entity cannot be written fails with a 5xx and leaves n
   assert.ok(entityId);
   assert.deepEqual(core.unsealed.identity.entityIds(), [entityId]);
 });
+
+test("a disabled entity's token is refused everywhere: lookup, renew, capabilities, identity tokens", async () => {
+  const { rootToken, send } = await startDevCore({ engines: [userpassEngine] });
+  await send('update', 'sys/auth/userpass', rootToken, { type: 'userpass' });
+  await send('update', 'sys/policies/acl/oidc', rootToken, {
+    policy: 'path "identity/oidc/token/*" { capabilities = ["read"] }',
+  });
+  await send('update', 'auth/userpass/users/dan', rootToken, { password: 'pw', token_policies: 'oidc' });
+  await send('update', 'identity/oidc/role/app', rootToken, { key: 'default' });
+  const login = await send('update', 'auth/userpass/login/dan', undefined, { password: 'pw' });
+  const token = login.auth?.client_token as string;
+  const entityId = login.auth?.entity_id as string;
+  const attempts: [Parameters<typeof send>[0], string, Record<string, unknown>][] = [
+    ['read', 'auth/token/lookup-self', {}],
+    ['update', 'auth/token/renew-self', {}],
+    ['update', 'sys/capabilities-self', { paths: ['identity/oidc/token/app'] }],
+    ['read', 'identity/oidc/token/app', {}],
+    ['update', 'auth/token/create', {}],
+  ];
+  for (const [operation, path, data] of attempts.slice(0, 4))
+    assert.ok((await send(operation, path, token, data)).response, `${path} works while enabled`);
+
+  await send('update', `identity/entity/id/${entityId}`, rootToken, { disabled: true });
+  for (const [operation, path, data] of attempts) {
+    const status = await send(operation, path, token, data).then(
+      () => 200,
+      (error: unknown) => (error instanceof CofferError ? error.status : 500),
+    );
+    assert.equal(status, 403, `${path} with a disabled entity's token`);
+  }
+});
