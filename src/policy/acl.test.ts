@@ -356,6 +356,37 @@ const templates: Group[] = [
     policies: [rule('secret/a/{{identity.entity.name}}/x', R)],
     cases: [['an entity name of .. is refused', 'read secret/a/../x', false]],
   },
+  {
+    // GHSA-59w7-v8rr-pr4p: every source of a value is checked, not only the entity name.
+    identity: {
+      entity: {
+        id: 'e-3',
+        name: 'carol',
+        metadata: { team: 'a/b' },
+        aliases: [
+          { mountAccessor: 'auth_up_1', id: 'a-3', name: 'c*', metadata: { org: 'x,y' } },
+          { mountAccessor: 'auth_up_2', id: 'a-4', name: 'ok', customMetadata: { unit: '+' } },
+        ],
+      },
+      groups: [{ id: 'g-2', name: '..', metadata: { tier: '*' } }],
+    },
+    policies: [
+      rule('m/{{identity.entity.metadata.team}}/*', R) +
+        rule('an/{{identity.entity.aliases.auth_up_1.name}}', R) +
+        rule('am/{{identity.entity.aliases.auth_up_1.metadata.org}}', R) +
+        rule('ac/{{identity.entity.aliases.auth_up_2.custom_metadata.unit}}/x', R) +
+        rule('gn/{{identity.groups.ids.g-2.name}}/x', R) +
+        rule('gm/{{identity.groups.ids.g-2.metadata.tier}}', R),
+    ],
+    cases: [
+      ['entity metadata with a slash is refused', 'read m/a/b/x', false],
+      ['an alias name with * is refused, not a glob', 'read an/cz', false],
+      ['alias metadata with a comma is refused', 'read am/x,y', false],
+      ['alias custom metadata of + is refused', 'read ac/q/x', false],
+      ['a group name of .. is refused', 'read gn/../x', false],
+      ['group metadata of * is refused', 'read gm/anything', false],
+    ],
+  },
 ];
 
 const root: Group[] = [
