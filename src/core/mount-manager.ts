@@ -62,7 +62,18 @@ export class MountManager {
       // A barrier initialised before identity existed gets the built-in mount on its next unseal.
       await this.table.add(identityMount());
     }
-    for (const entry of this.table.all()) await this.startRuntime(entry);
+    for (const entry of this.table.all()) {
+      if (isStrayBuiltin(entry)) {
+        // Enabled before second built-in mounts were refused: started, it would rebind the built-in's
+        // shared state (the identity store) to its own storage. It stays listed, so it can be disabled.
+        this.deps.log.error('a second mount of a built-in engine was not started; disable it', {
+          mount: entry.path,
+          type: entry.type,
+        });
+        continue;
+      }
+      await this.startRuntime(entry);
+    }
   }
 
   async stop(): Promise<void> {
@@ -215,6 +226,19 @@ function defaultMounts(): MountEntry[] {
     }),
     newMountEntry('auth', 'token/', 'token', { description: 'token based credentials' }),
   ];
+}
+
+/** Where each built-in engine that exists once lives (Vault's singletonMounts). */
+const BUILTIN_HOMES: Record<string, { table: MountTableName; path: string }> = {
+  cubbyhole: { table: 'mounts', path: 'cubbyhole/' },
+  identity: { table: 'mounts', path: 'identity/' },
+  system: { table: 'mounts', path: 'sys/' },
+  token: { table: 'auth', path: 'token/' },
+};
+
+function isStrayBuiltin(entry: MountEntry): boolean {
+  const home = BUILTIN_HOMES[entry.type];
+  return home !== undefined && (home.table !== entry.table || home.path !== entry.path);
 }
 
 function identityMount(): MountEntry {

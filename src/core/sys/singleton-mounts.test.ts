@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CofferError } from '../errors.js';
+import { newMountEntry } from '../mounts.js';
 import { startDevCore } from '../testing.js';
 
-const { rootToken, send } = await startDevCore({ engines: [] });
+const { core, rootToken, send, unseal } = await startDevCore({ engines: [] });
 
 async function refusal(promise: Promise<unknown>): Promise<{ status: number; message: string }> {
   try {
@@ -64,4 +65,20 @@ test('identity/ cannot be disabled or moved', async () => {
   assert.equal((await refusal(send('delete', 'sys/mounts/identity', rootToken))).status, 400);
   const moved = send('update', 'sys/remount', rootToken, { from: 'identity', to: 'elsewhere' });
   assert.equal((await refusal(moved)).status, 400);
+});
+
+test('a second identity mount already in the mount table is not started at unseal, and can be disabled', async () => {
+  const made = await send('update', 'identity/entity', rootToken, { name: 'survivor' });
+  const id = made.response?.data?.id as string;
+  // As a table written before second built-in mounts were refused would hold it.
+  await core.unsealed.mounts.table.add(newMountEntry('mounts', 'stray/', 'identity'));
+  await core.sealVault();
+  await unseal();
+  assert.ok((await entityIds()).includes(id), 'the identity store still reads identity/');
+  await send('update', `identity/entity/id/${id}`, rootToken, { policies: ['after'] });
+  const read = await send('read', `identity/entity/id/${id}`, rootToken);
+  assert.deepEqual(read.response?.data?.policies, ['after']);
+  await send('delete', 'sys/mounts/stray', rootToken);
+  assert.equal((await send('read', 'sys/mounts/stray', rootToken)).response, undefined);
+  assert.ok((await entityIds()).includes(id));
 });
