@@ -275,7 +275,7 @@ async function runStandard(workload: Workload, server: BenchServer, context: Sta
   }
   if (beside !== undefined) {
     const start = context.baselines[workload.baseline];
-    line += `; ${workload.baseline} beside it ${kdfBeside ? `${beside.toFixed(1)}/s` : `${Math.round(beside).toLocaleString('en-US')} req/s`}, ${(result.rps / start).toFixed(2)} x the start-of-run figure`;
+    line += `; ${workload.baseline} beside it ${kdfBeside ? `${beside.toFixed(1)}/s` : `${Math.round(beside).toLocaleString('en-US')} req/s`}; against the start-of-run ${workload.baseline} ${(result.rps / start).toFixed(2)} x`;
     // Seen here: the VM's load core slowed until every workload, bare-http included, capped at the
     // same ~22k req/s. A baseline measured then says nothing about the server; say so on the line.
     if (beside < 0.75 * start) {
