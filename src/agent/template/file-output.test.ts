@@ -1,6 +1,17 @@
 /** Rendered files: atomic replacement, the configured mode whatever the umask, backups, no rewrite when unchanged. */
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -68,5 +79,52 @@ describe('writeOutput', () => {
       backup: false,
     };
     await assert.rejects(writeOutput(file, 'x'), { code: 'ENOENT' });
+  });
+
+  test('a symlink planted at <destination>.bak is replaced, never written through or chmodded', async () => {
+    const sub = join(dir, 'bak-link');
+    await mkdir(sub);
+    const victim = join(sub, 'victim');
+    await writeFile(victim, 'victim');
+    await chmod(victim, 0o644);
+    const destination = join(sub, 'out');
+    await writeFile(destination, 'old secret');
+    await symlink(victim, `${destination}.bak`);
+    await writeOutput({ destination, perms: 0o600, createDestDirs: false, backup: true }, 'new');
+    assert.equal(await readFile(victim, 'utf8'), 'victim');
+    assert.equal((await stat(victim)).mode & 0o777, 0o644);
+    assert.ok((await lstat(`${destination}.bak`)).isFile());
+    assert.equal(await readFile(`${destination}.bak`, 'utf8'), 'old secret');
+    assert.deepEqual((await readdir(sub)).sort(), ['out', 'out.bak', 'victim']);
+  });
+
+  test('a symlink at the destination is replaced; its target is not written, copied or used for the mode', async () => {
+    const sub = join(dir, 'dest-link');
+    await mkdir(sub);
+    const victim = join(sub, 'victim');
+    await writeFile(victim, 'same');
+    await chmod(victim, 0o666);
+    const destination = join(sub, 'out');
+    await symlink(victim, destination);
+    // Even the same contents: the link is still replaced, so the secret is not left "in" the other file.
+    assert.equal(await writeOutput({ destination, createDestDirs: false, backup: true }, 'same'), true);
+    assert.ok((await lstat(destination)).isFile());
+    assert.equal((await stat(destination)).mode & 0o777, 0o600, 'not the mode of the link target');
+    assert.equal((await stat(victim)).mode & 0o777, 0o666);
+    assert.deepEqual((await readdir(sub)).sort(), ['out', 'victim'], 'no backup of the link target');
+  });
+
+  test('a failure after the temp file was written leaves the old file and no temp files', async () => {
+    const sub = join(dir, 'fails');
+    await mkdir(sub);
+    const destination = join(sub, 'out');
+    await writeFile(destination, 'old');
+    // A non-empty directory at <destination>.bak: the backup rename fails.
+    await mkdir(join(sub, 'out.bak', 'x'), { recursive: true });
+    await assert.rejects(
+      writeOutput({ destination, perms: 0o600, createDestDirs: false, backup: true }, 'new'),
+    );
+    assert.equal(await readFile(destination, 'utf8'), 'old');
+    assert.deepEqual((await readdir(sub)).sort(), ['out', 'out.bak']);
   });
 });

@@ -1,6 +1,7 @@
 /** Writes a rendered template: atomically (temp file + rename in the same directory), with its mode whatever the umask. */
 import { randomBytes } from 'node:crypto';
-import { chmod, copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DEFAULT_PERMS } from './config.js';
 
@@ -12,42 +13,85 @@ export interface OutputFile {
   backup: boolean;
 }
 
-async function currentContents(path: string): Promise<string | undefined> {
+interface Existing {
+  contents: Buffer;
+  mode: number;
+}
+
+/**
+ * The regular file at `path`, read without following a symlink (O_NOFOLLOW) and without blocking on a
+ * FIFO (O_NONBLOCK). Anything else there (a symlink another user planted, a FIFO, a directory) is not
+ * read, compared or copied: the rename replaces a symlink itself, never its target.
+ */
+async function currentFile(path: string): Promise<Existing | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
-    return await readFile(path, 'utf8');
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENXIO') return undefined;
     throw error;
   }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) return undefined;
+    return { contents: await handle.readFile(), mode: info.mode & 0o7777 };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A new file in `dir` holding `contents` with mode `perms` (fchmod: not less the umask), synced to disk.
+ * Created with O_EXCL under a random name, so a symlink planted at that name is never followed. Removed
+ * again on any failure (ENOSPC included), so the file being replaced stays as it was.
+ */
+async function writeTemp(
+  dir: string,
+  name: string,
+  contents: string | Buffer,
+  perms: number,
+): Promise<string> {
+  const temp = join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(temp, 'wx', 0o600);
+  try {
+    await handle.writeFile(contents);
+    await handle.chmod(perms);
+    await handle.sync();
+    await handle.close();
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await rm(temp, { force: true });
+    throw error;
+  }
+  return temp;
 }
 
 /** Writes `contents` unless the file already holds exactly that; returns whether it wrote. */
 export async function writeOutput(file: OutputFile, contents: string): Promise<boolean> {
-  const existing = await currentContents(file.destination);
-  if (existing === contents) return false;
-  const perms =
-    file.perms ?? (existing === undefined ? DEFAULT_PERMS : (await stat(file.destination)).mode & 0o7777);
+  const existing = await currentFile(file.destination);
+  if (existing?.contents.equals(Buffer.from(contents))) return false;
+  const perms = file.perms ?? existing?.mode ?? DEFAULT_PERMS;
   const dir = dirname(file.destination);
+  const name = basename(file.destination);
   // 0700: the directory of a secrets file is private too (SECURITY.md K4); Vault uses 0755.
   if (file.createDestDirs) await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = join(dir, `.${basename(file.destination)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o600);
+  const temp = await writeTemp(dir, name, contents, perms);
   try {
-    await handle.writeFile(contents);
-    // fchmod after creating: the mode asked for, not the mode less the umask.
-    await handle.chmod(perms);
-    await handle.sync();
+    if (file.backup && existing !== undefined) {
+      // Also written by rename: a symlink planted at <destination>.bak is replaced, not written through.
+      const backup = await writeTemp(dir, `${name}.bak`, existing.contents, perms);
+      try {
+        await rename(backup, `${file.destination}.bak`);
+      } catch (error) {
+        await rm(backup, { force: true });
+        throw error;
+      }
+    }
+    await rename(temp, file.destination);
   } catch (error) {
-    await handle.close();
     await rm(temp, { force: true });
     throw error;
   }
-  await handle.close();
-  if (file.backup && existing !== undefined) {
-    const backup = `${file.destination}.bak`;
-    await copyFile(file.destination, backup);
-    await chmod(backup, perms);
-  }
-  await rename(temp, file.destination);
   return true;
 }
