@@ -291,3 +291,74 @@ describe('SecretStore', () => {
     await assert.rejects(readAll(store, 'kv1/none'), { message: 'no secret exists at kv1/none' });
   });
 });
+
+describe('SecretStore after clear() or the stop', () => {
+  function deferred<T>() {
+    let resolve!: (value: T) => void;
+    const promise = new Promise<T>((r) => (resolve = r));
+    return { promise, resolve };
+  }
+
+  test('a fetch begun with the old token is not served after clear(); the next load fetches again', async () => {
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const slow = deferred<void>();
+      const tokens: string[] = [];
+      const client = {
+        request: async (request: RequestOptions): Promise<ApiResponse> => {
+          tokens.push(request.token!);
+          if (request.token === 't1') await slow.promise;
+          return { status: 200, body: { data: { v: request.token } }, headers: {} };
+        },
+      };
+      const source = mutableToken('t1');
+      const { store } = storeOn(client, { tokens: source });
+      const first = store.session();
+      first.server.secret('kv1/app');
+      const loading = store.load(first.missing.values());
+      await flush();
+      source.set('t2');
+      store.clear();
+      slow.resolve();
+      await loading;
+      const second = store.session();
+      assert.equal(second.server.secret('kv1/app'), undefined, "not the old token's answer");
+      await store.load(second.missing.values());
+      assert.deepEqual(data(store.session().server.secret('kv1/app')), { v: 't2' });
+      store.clear();
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  test('a renewal that answers after the stop leaves no timer behind', async () => {
+    const renewal = deferred<void>();
+    let renewing = false;
+    const client = {
+      request: async (request: RequestOptions): Promise<ApiResponse> => {
+        if (request.path === 'sys/leases/renew') {
+          renewing = true;
+          await renewal.promise;
+          return { status: 200, body: { lease_id: 'l', lease_duration: 3600, renewable: true }, headers: {} };
+        }
+        return {
+          status: 200,
+          body: { lease_id: 'l', lease_duration: 1, renewable: true, data: { p: 'x' } },
+          headers: {},
+        };
+      },
+    };
+    const stop = new AbortController();
+    const { store } = storeOn(client, { signal: stop.signal, random: () => 0 });
+    await readAll(store, 'database/creds/ro');
+    // 1 s × 2/3 × 0.9 = 600 ms (a real clock: the check is on the process's live timers).
+    while (!renewing) await new Promise((resolve) => setTimeout(resolve, 50));
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    stop.abort();
+    store.clear();
+    const before = timers();
+    renewal.resolve();
+    await flush();
+    assert.equal(timers(), before, 'no 40-minute renewal timer for a stopped store');
+  });
+});

@@ -104,6 +104,8 @@ export class SecretStore {
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly kvMounts = new Map<string, { mount: string; v2: boolean }>();
   private readonly random: () => number;
+  /** Bumped by `clear`: a fetch begun before (with the old token) is not stored after it. */
+  private generation = 0;
 
   constructor(private readonly options: SecretStoreOptions) {
     this.random = options.random ?? Math.random;
@@ -132,7 +134,10 @@ export class SecretStore {
         if (this.entries.has(request.key)) return undefined;
         let pending = this.inflight.get(request.key);
         if (!pending) {
-          pending = this.fetchInto(request).finally(() => this.inflight.delete(request.key));
+          const started: Promise<void> = this.fetchInto(request).finally(() => {
+            if (this.inflight.get(request.key) === started) this.inflight.delete(request.key);
+          });
+          pending = started;
           this.inflight.set(request.key, pending);
         }
         return pending;
@@ -154,10 +159,13 @@ export class SecretStore {
   clear(): void {
     for (const entry of this.entries.values()) clearTimeout(entry.timer);
     this.entries.clear();
+    this.inflight.clear();
     this.kvMounts.clear();
+    this.generation++;
   }
 
   private async fetchInto(request: SecretRequest): Promise<void> {
+    const generation = this.generation;
     const fetched = await withRetries(
       () => this.fetch(request),
       this.options.retry,
@@ -167,6 +175,7 @@ export class SecretStore {
           error: error.message,
         }),
     );
+    if (generation !== this.generation || this.options.signal.aborted) return;
     this.store(request, fetched);
   }
 
@@ -214,6 +223,8 @@ export class SecretStore {
 
   private arm(entry: Entry, delayMs: number, action: () => Promise<void>): void {
     clearTimeout(entry.timer);
+    // A renewal that ends after `clear` or the stop: no timer for a forgotten entry (it would hold the process).
+    if (this.entries.get(entry.request.key) !== entry || this.options.signal.aborted) return;
     entry.timer = setTimeout(
       () => {
         if (this.entries.get(entry.request.key) !== entry || this.options.signal.aborted) return;
