@@ -100,7 +100,7 @@ class State {
       return;
     }
     const mark = this.variables.length;
-    for (const [key, element] of entries) {
+    for (const [key, element] of entries.items) {
       this.variables.length = mark;
       if (declared.length === 1) this.setVariable(declared[0], element, pipeline.assign);
       if (declared.length === 2) {
@@ -116,12 +116,16 @@ class State {
     }
   }
 
-  private rangeEntries(value: unknown): [unknown, unknown][] {
-    if (value === undefined || value === null) return [];
-    if (Array.isArray(value)) return value.map((element, i) => [i, element]);
-    if (isMap(value)) return sortedKeys(value).map((key) => [key, value[key]]);
+  private rangeEntries(value: unknown): { length: number; items: Iterable<[unknown, unknown]> } {
+    if (value === undefined || value === null) return { length: 0, items: [] };
+    if (Array.isArray(value)) return { length: value.length, items: value.map((element, i) => [i, element]) };
+    if (isMap(value)) {
+      const keys = sortedKeys(value);
+      return { length: keys.length, items: keys.map((key) => [key, value[key]]) };
+    }
     if (typeof value === 'number' && Number.isInteger(value)) {
-      return Array.from({ length: Math.max(0, value) }, (_, i) => [i, i]);
+      // Counted as it goes, as Go does: `range 100000000` is a loop, not an array of 10^8 pairs.
+      return { length: Math.max(0, value), items: countTo(value) };
     }
     return this.fail(this.line, `range can't iterate over value of type ${typeName(value)}`);
   }
@@ -242,6 +246,10 @@ class State {
     if (receiver === null) throw new NodeError(`nil pointer evaluating interface {}.${name}`);
     throw new NodeError(`can't evaluate field ${name} in type ${typeName(receiver)}`);
   }
+}
+
+function* countTo(end: number): Generator<[number, number]> {
+  for (let i = 0; i < end; i++) yield [i, i];
 }
 
 function describe(operand: Operand): string {

@@ -135,6 +135,12 @@ const cases: { name: string; template: string; want: string }[] = [
     want: 'ac',
   },
   {
+    name: 'range over an integer counts as it goes, never building a list of that size',
+    template:
+      '{{ range 4294967296 }}{{ if eq . 3 }}{{ break }}{{ end }}{{ . }}{{ end }}{{ range 0 }}x{{ else }}-{{ end }}',
+    want: '012-',
+  },
+  {
     name: 'variables declare and assign',
     template: '{{ $x := "a" }}{{ if true }}{{ $x = "b" }}{{ end }}{{ $x }}',
     want: 'b',
