@@ -78,7 +78,10 @@ export function timestamp(now: Date, layout?: unknown): string {
 
 export function consulFunctions(env: NodeJS.ProcessEnv, now: () => Date): Record<string, TemplateFunction> {
   return {
-    env: (name) => env[str('env', name)] ?? '',
+    env: (name) => {
+      const key = str('env', name);
+      return (Object.hasOwn(env, key) ? env[key] : undefined) ?? '';
+    },
     toJSON: (value) => goJson(value),
     toJSONPretty: (value) => goJson(value, '  '),
     parseJSON: (text) => {

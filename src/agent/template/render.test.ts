@@ -184,6 +184,11 @@ const cases: { name: string; template: string; want: string }[] = [
   },
   { name: 'env', template: '{{ env "HOME" }}|{{ env "NOPE" }}|', want: '/home/app||' },
   {
+    name: 'env of a name an object inherits is empty, as an unset variable',
+    template: '{{ env "constructor" }}|{{ env "__proto__" }}|{{ env "toString" }}|',
+    want: '|||',
+  },
+  {
     name: 'toJSON sorts keys and escapes HTML',
     template: '{{ with secret "database/creds/ro" }}{{ .Data | toJSON }}{{ end }}{{ "<&>" | toJSON }}',
     want: '{"password":"pw","username":"v-ro-x"}"\\u003c\\u0026\\u003e"',
