@@ -113,8 +113,11 @@ export function consulFunctions(env: NodeJS.ProcessEnv, now: () => Date): Record
     join: (separator, list) => stringList('join', list).join(str('join', separator)),
     contains: (needle, haystack) => contains(needle, haystack),
     in: (haystack, needle) => contains(needle, haystack),
-    replaceAll: (from, to, value) =>
-      str('replaceAll', value).replaceAll(str('replaceAll', from), str('replaceAll', to)),
+    replaceAll: (from, to, value) => {
+      // A function, so `$&`, `$'` and `$$` in the replacement (often a secret) stay as they are, as in Go.
+      const replacement = str('replaceAll', to);
+      return str('replaceAll', value).replaceAll(str('replaceAll', from), () => replacement);
+    },
     toLower: (value) => str('toLower', value).toLowerCase(),
     toUpper: (value) => str('toUpper', value).toUpperCase(),
     timestamp: (...args) => {

@@ -209,6 +209,11 @@ const cases: { name: string; template: string; want: string }[] = [
     want: 'x|Ab|bonono',
   },
   {
+    name: "replaceAll puts the replacement in as it is: a password with $& or $' is not a JS pattern",
+    template: `{{ "url=PW;" | replaceAll "PW" "p$&q$'r$$s" }}`,
+    want: "url=p$&q$'r$$s;",
+  },
+  {
     name: 'contains on a string and a list',
     template: '{{ contains "ell" "hello" }} {{ split "," "a,b" | contains "b" }} {{ contains "z" "hello" }}',
     want: 'true true false',
