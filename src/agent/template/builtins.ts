@@ -100,12 +100,22 @@ const VERBS: Record<string, (value: unknown, precision: number | undefined) => s
   f: (value, precision) => (typeof value === 'number' ? value.toFixed(precision ?? 6) : BAD('f', value)),
 };
 
+/** fmt's width: `-` pads on the right; `0` pads a number with zeros after its sign; else spaces on the left. */
+function pad(text: string, width: number, flags: string, numeric: boolean): string {
+  if (flags.includes('-')) return text.padEnd(width);
+  if (flags.includes('0') && numeric && /^-?[0-9a-f.]+$/.test(text)) {
+    const sign = text.startsWith('-') ? '-' : '';
+    return sign + text.slice(sign.length).padStart(width - sign.length, '0');
+  }
+  return text.padStart(width);
+}
+
 /** Go's `fmt.Sprintf` for the verbs templates use: %s %d %v %q %t %x %f and %%. */
 export function sprintf(format: string, ...args: unknown[]): string {
   let next = 0;
   const out = format.replace(
     /%([-+# 0]*)(\d*)(?:\.(\d+))?([a-zA-Z%])/g,
-    (_match, _flags, width: string, precision: string | undefined, verb: string) => {
+    (_match, flags: string, width: string, precision: string | undefined, verb: string) => {
       if (verb === '%') return '%';
       if (next >= args.length) return `%!${verb}(MISSING)`;
       const value = args[next++];
@@ -113,7 +123,9 @@ export function sprintf(format: string, ...args: unknown[]): string {
       const text = format
         ? format(value, precision === undefined ? undefined : Number(precision))
         : BAD(verb, value);
-      return width ? text.padStart(Number(width)) : text;
+      return width
+        ? pad(text, Number(width), flags, typeof value === 'number' && format !== undefined)
+        : text;
     },
   );
   return next < args.length ? `${out}%!(EXTRA ${args.slice(next).map(typeName).join(', ')})` : out;

@@ -163,6 +163,11 @@ const cases: { name: string; template: string; want: string }[] = [
     want: 's 42 true "q\\"" %',
   },
   {
+    name: 'printf widths: - pads on the right, 0 pads numbers with zeros after the sign',
+    template: '{{ printf "[%-6s][%6s][%05d][%05d][%-4d]" "ab" "ab" 42 -42 7 }}',
+    want: '[ab    ][    ab][00042][-0042][7   ]',
+  },
+  {
     name: 'printf of a wrong type says so without the value',
     template: '{{ printf "%d" "secret" }}',
     want: '%!d(string=?)',
