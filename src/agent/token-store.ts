@@ -14,8 +14,13 @@ export class AutoAuthTokens implements TokenSource {
     return () => this.listeners.delete(listener);
   }
 
-  /** Publishes a new token; a listener that throws does not keep the others from hearing of it. */
+  /**
+   * Publishes a new token; a listener that throws does not keep the others from hearing of it. The
+   * same token again (`token_file` read once more after a re-authentication) is no news: as Vault's
+   * template server, the templates then keep their secrets rather than fetch (and re-issue) them all.
+   */
   publish(token: string): void {
+    if (token === this.token) return;
     this.token = token;
     for (const listener of [...this.listeners]) {
       try {
