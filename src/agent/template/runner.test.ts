@@ -1,6 +1,6 @@
 /** The template runner against an in-process fake server: new tokens, recovery from a missing key, commands. */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -112,5 +112,35 @@ describe('runTemplates', () => {
     controller.abort();
     await done;
     assert.doesNotMatch(h.logText(), /CANARY_/);
+  });
+
+  test('a file that cannot be written is logged and retried; the agent keeps running and the other files render', async () => {
+    const h = harness(() => ({ v: 'x' }));
+    const controller = new AbortController();
+    const missing = join(dir, 'not-yet');
+    const destination = join(missing, 'out');
+    const other = join(dir, 'other');
+    const contents = '{{ with secret "kv/app" }}{{ .Data.v }}{{ end }}';
+    const done = runTemplates(
+      parseTemplateStanzas({
+        template: [
+          { contents, destination, create_dest_dirs: false },
+          { contents, destination: other },
+        ],
+      }),
+      { ...h, signal: controller.signal },
+    );
+    let ended = false;
+    done.then(
+      () => (ended = true),
+      () => (ended = true),
+    );
+    await until(async () => (await read(other)) === 'x', 'the other file');
+    await until(async () => /writing .*not-yet\/out failed/.test(h.logText()), 'the error is logged');
+    assert.equal(ended, false, 'the template task goes on');
+    await mkdir(missing);
+    await until(async () => (await read(destination)) === 'x', 'written once it can be');
+    controller.abort();
+    await done;
   });
 });

@@ -11,7 +11,7 @@ import { runCommand } from './command.js';
 import type { TemplateEngineConfig, TemplateStanza, TemplateStanzas } from './config.js';
 import { writeOutput } from './file-output.js';
 import { type CompiledTemplate, compileTemplate } from './render.js';
-import { renderRound } from './render-round.js';
+import { type RenderResult, renderRound } from './render-round.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { SecretStore } from './secret-store.js';
 
@@ -188,20 +188,11 @@ export async function runTemplates(
     let failed = false;
     const changed: TemplateStanza[] = [];
     for (const [i, result] of results.entries()) {
-      const stanza = config.templates[i];
-      if (!result.ok) {
+      const outcome = await settle(config.templates[i], result, log);
+      if (outcome instanceof Error) {
         failed = true;
-        // Template errors name the template, line and key, never a value.
-        log.error(`rendering ${stanza.name} failed; ${stanza.destination} is left as it was`, {
-          error: result.error.message,
-        });
-        if (engine.exitOnRetryFailure) throw result.error;
-        continue;
-      }
-      if (await writeOutput(stanza, result.text)) {
-        log.info(`rendered ${stanza.destination}`);
-        changed.push(stanza);
-      }
+        if (engine.exitOnRetryFailure) throw outcome;
+      } else if (outcome) changed.push(config.templates[i]);
     }
     await runCommands(changed, options);
     if (failed) loop.retryLater();
@@ -216,6 +207,31 @@ export async function runTemplates(
     unsubscribe();
     store.clear();
     outerOptions.signal.removeEventListener('abort', stopOnAbort);
+  }
+}
+
+/**
+ * Writes one template's result; whether the file changed, or the error (logged by template, line and
+ * key or by file, never with a value). A failed render or write leaves the file as it was; the round is
+ * retried, as Vault restarts its template runner, and only exit_on_retry_failure ends the agent.
+ */
+async function settle(stanza: TemplateStanza, result: RenderResult, log: Logger): Promise<boolean | Error> {
+  if (!result.ok) {
+    log.error(`rendering ${stanza.name} failed; ${stanza.destination} is left as it was`, {
+      error: result.error.message,
+    });
+    return result.error;
+  }
+  try {
+    const written = await writeOutput(stanza, result.text);
+    if (written) log.info(`rendered ${stanza.destination}`);
+    return written;
+  } catch (error) {
+    // A full disk or a missing directory.
+    log.error(`writing ${stanza.destination} failed; it is left as it was`, {
+      error: (error as NodeJS.ErrnoException).code ?? (error as Error).message,
+    });
+    return error as Error;
   }
 }
 
