@@ -14,13 +14,22 @@ export function runCommand(
   signal?: AbortSignal,
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] });
+    // Its own process group, as consul-template's Setpgid: the timeout and the stop reach what the
+    // shell started too, not the shell alone.
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+    const killGroup = (signal: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+      } catch {
+        child.kill(signal);
+      }
+    };
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killGroup('SIGKILL');
     }, timeoutMs);
-    const onAbort = () => child.kill('SIGTERM');
+    const onAbort = () => killGroup('SIGTERM');
     signal?.addEventListener('abort', onAbort, { once: true });
     child.once('error', (error) => {
       clearTimeout(timer);
