@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import {
   chmod,
+  chown,
   lstat,
   mkdir,
   mkdtemp,
@@ -126,5 +127,16 @@ describe('writeOutput', () => {
     );
     assert.equal(await readFile(destination, 'utf8'), 'old');
     assert.deepEqual((await readdir(sub)).sort(), ['out', 'out.bak']);
+  });
+
+  test('perms unset: a file another user planted at the destination does not choose the mode', {
+    skip: process.getuid?.() !== 0 && 'needs root to give a file to another user',
+  }, async () => {
+    const destination = join(dir, 'planted');
+    await writeFile(destination, 'planted');
+    await chmod(destination, 0o666);
+    await chown(destination, 65534, 65534);
+    await writeOutput({ destination, createDestDirs: false, backup: false }, 'secret');
+    assert.equal((await stat(destination)).mode & 0o777, 0o600);
   });
 });

@@ -15,7 +15,8 @@ export interface OutputFile {
 
 interface Existing {
   contents: Buffer;
-  mode: number;
+  /** Its mode, kept when `perms` is unset; only for a file of the agent's own user (see below). */
+  mode: number | undefined;
 }
 
 /**
@@ -35,7 +36,9 @@ async function currentFile(path: string): Promise<Existing | undefined> {
   try {
     const info = await handle.stat();
     if (!info.isFile()) return undefined;
-    return { contents: await handle.readFile(), mode: info.mode & 0o7777 };
+    // A file another user put there (in a shared directory) does not choose the secret's mode.
+    const own = process.getuid === undefined || info.uid === process.getuid();
+    return { contents: await handle.readFile(), mode: own ? info.mode & 0o7777 : undefined };
   } finally {
     await handle.close();
   }
