@@ -4,7 +4,7 @@
  * `{{ .Data.data.hosts | split "," }}`. `toYAML` is left out: no YAML library is a dependency.
  */
 import type { TemplateFunction } from './execute.js';
-import { isMap, sortedKeys, typeName } from './values.js';
+import { GoStruct, isMap, sortedKeys, typeName } from './values.js';
 
 function str(name: string, value: unknown): string {
   if (typeof value !== 'string')
@@ -23,6 +23,9 @@ function goJson(value: unknown, indent?: string): string {
   const sorted = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sorted);
     if (isMap(v)) return Object.fromEntries(sortedKeys(v).map((k) => [k, sorted(v[k])]));
+    // A struct: its fields in their declared order, as json.Marshal writes them.
+    if (v instanceof GoStruct)
+      return Object.fromEntries(Object.entries(v.fields).map(([k, f]) => [k, sorted(f)]));
     return v === undefined ? null : v;
   };
   const text = JSON.stringify(sorted(value), null, indent) ?? 'null';

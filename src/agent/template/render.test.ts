@@ -199,6 +199,11 @@ const cases: { name: string; template: string; want: string }[] = [
     want: '{"password":"pw","username":"v-ro-x"}"\\u003c\\u0026\\u003e"',
   },
   {
+    name: 'toJSON of the secret itself gives its fields in order, as json.Marshal of the struct',
+    template: '{{ with secret "database/creds/ro" }}{{ toJSON . }}{{ end }}',
+    want: '{"LeaseID":"","LeaseDuration":0,"Renewable":false,"Data":{"password":"pw","username":"v-ro-x"},"Warnings":null}',
+  },
+  {
     name: 'toJSONPretty indents by two spaces',
     template: '{{ with secret "database/creds/ro" }}{{ .Data | toJSONPretty }}{{ end }}',
     want: '{\n  "password": "pw",\n  "username": "v-ro-x"\n}',
