@@ -52,9 +52,14 @@ function isTrimLeft(source: string, at: number): boolean {
   return source[at] === '-' && TRIM.test(source[at + 1] ?? '');
 }
 
+/** Where the last call left off: the lexer asks in increasing order, so counting resumes there (not O(n²)). */
+let lastLine = { source: '', offset: 0, line: 1 };
+
 function lineAt(source: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset; i++) if (source.charCodeAt(i) === 10) line++;
+  const resume = lastLine.source === source && lastLine.offset <= offset;
+  let line = resume ? lastLine.line : 1;
+  for (let i = resume ? lastLine.offset : 0; i < offset; i++) if (source.charCodeAt(i) === 10) line++;
+  lastLine = { source, offset, line };
   return line;
 }
 

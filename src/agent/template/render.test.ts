@@ -323,6 +323,11 @@ describe('template language (Go text/template + consul-template functions)', () 
     },
     { name: 'break outside range', template: '{{ break }}', error: /outside \{\{range\}\}/ },
     { name: 'an unclosed comment', template: '{{/* hunter2 }}', error: /unclosed comment/ },
+    {
+      name: 'an error after many lines',
+      template: `${'{{ if true }}\n{{ end }}\n'.repeat(500)}{{ end }}`,
+      error: /^template: t:1001: unexpected \{\{end\}\}$/,
+    },
   ];
   for (const p of parseErrors) {
     test(`parse error: ${p.name} names the template and line, never the text`, () => {
@@ -337,4 +342,12 @@ describe('template language (Go text/template + consul-template functions)', () 
       );
     });
   }
+
+  test('a large template compiles in time linear in its size (line numbers are not recounted per token)', () => {
+    const source = '{{ if true }}x{{ end }}\n'.repeat(15_000);
+    const started = performance.now();
+    compileTemplate('big', source);
+    const ms = performance.now() - started;
+    assert.ok(ms < 3000, `compiling 15,000 lines took ${Math.round(ms)} ms`);
+  });
 });
