@@ -23,13 +23,18 @@ class Child {
   private readonly process: ChildProcess;
   readonly exited: Promise<number>;
   stopping = false;
+  /** Why the command could not start (ENOENT, EACCES): a code, never the environment. */
+  startError: string | undefined;
 
   constructor(command: readonly string[], env: NodeJS.ProcessEnv) {
     this.process = spawn(command[0], command.slice(1), { env, stdio: 'inherit' });
     this.exited = new Promise((resolve) => {
       this.process.once('exit', (code, signal) => resolve(exitCodeOf(code, signal)));
       // A command that cannot start: 127, as a shell reports "command not found".
-      this.process.once('error', () => resolve(127));
+      this.process.once('error', (error: NodeJS.ErrnoException) => {
+        this.startError = error.code ?? 'error';
+        resolve(127);
+      });
     });
   }
 
@@ -99,7 +104,8 @@ export async function runExec(config: ExecStanzas, options: ExecTaskOptions): Pr
     log.info('started the child process', { pid: started.pid });
     void started.exited.then((code) => {
       if (started.stopping) return;
-      log.info('the child process exited', { code });
+      if (started.startError) log.error('the child process could not start', { error: started.startError });
+      else log.info('the child process exited', { code });
       exitCode = code;
       finished.abort();
     });
