@@ -157,7 +157,9 @@ test('I4: 200 tokens expiring within seconds, 10 leases each: all 2,000 revoked,
   const TOKENS = 200;
   const tokens: string[] = [];
   for (let i = 0; i < TOKENS; i++) {
-    const created = await setup.call('update', 'auth/token/create', { ttl: `${2 + (i % 3)}s` });
+    // 5 to 7 s: every token must outlive the set-up (200 tokens, then 2,000 reads), which took over 2 s
+    // on a loaded CI machine and left early tokens expired before their leases were issued.
+    const created = await setup.call('update', 'auth/token/create', { ttl: `${5 + (i % 3)}s` });
     tokens.push(String(created.auth?.client_token));
   }
   const perToken = LEASES / TOKENS;
