@@ -12,14 +12,29 @@ let server: Server;
 let port: number;
 let assets: UiAssets;
 
+const MAIN_JS = [
+  '/** A comment that mentions import { x } from "./stale.js" is not an import. */',
+  "import { list } from './views/kv-list.js';",
+  '// import "./stale.js";',
+  'export { list };',
+  '',
+].join('\n');
+
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'coffer-ui-'));
   await mkdir(join(dir, 'pages'));
   await mkdir(join(dir, 'scripts/views'), { recursive: true });
   await writeFile(join(dir, 'pages/index.html'), '<!doctype html><title>index</title>');
   await writeFile(join(dir, 'pages/app.css'), 'body{}');
-  await writeFile(join(dir, 'scripts/main.js'), 'export {};');
-  await writeFile(join(dir, 'scripts/views/kv-list.js'), 'export const list = 1;');
+  await writeFile(join(dir, 'scripts/main.js'), MAIN_JS);
+  await writeFile(
+    join(dir, 'scripts/views/kv-list.js'),
+    "import { a } from '../api.js';\nexport const list = a;\n",
+  );
+  await writeFile(join(dir, 'scripts/api.js'), 'export const a = 1;\n');
+  // Left in dist/ui by an earlier build whose source has since been deleted: imported by nothing.
+  await writeFile(join(dir, 'scripts/views/removed.js'), 'export const OLD = 1;\n');
+  await writeFile(join(dir, 'scripts/stale.js'), 'export const OLD = 2;\n');
   await writeFile(join(dir, 'scripts/main.js.map'), '{}');
   await writeFile(join(dir, 'secret.txt'), 'OUTSIDE-THE-UI');
   await writeFile(join(dir, 'pages/notes.txt'), 'NOT-AN-ASSET');
@@ -62,12 +77,13 @@ test('assets are served by exact name with their content type', async () => {
     { path: '/ui/', type: 'text/html; charset=utf-8', body: '<!doctype html><title>index</title>' },
     { path: '/ui/index.html', type: 'text/html; charset=utf-8', body: '<!doctype html><title>index</title>' },
     { path: '/ui/app.css', type: 'text/css; charset=utf-8', body: 'body{}' },
-    { path: '/ui/main.js', type: 'text/javascript; charset=utf-8', body: 'export {};' },
+    { path: '/ui/main.js', type: 'text/javascript; charset=utf-8', body: MAIN_JS },
     {
       path: '/ui/views/kv-list.js?v=1',
       type: 'text/javascript; charset=utf-8',
-      body: 'export const list = 1;',
+      body: "import { a } from '../api.js';\nexport const list = a;\n",
     },
+    { path: '/ui/api.js', type: 'text/javascript; charset=utf-8', body: 'export const a = 1;\n' },
   ];
   for (const c of cases) {
     const res = await get(c.path);
@@ -139,11 +155,35 @@ test('/ and /ui redirect to /ui/ as Vault does; other paths are left to the API'
 test('only GET and HEAD are served; HEAD has the headers and no body', async () => {
   const head = await get('/ui/main.js', 'HEAD');
   assert.equal(head.status, 200);
-  assert.equal(head.headers['content-length'], String('export {};'.length));
+  assert.equal(head.headers['content-length'], String(Buffer.byteLength(MAIN_JS)));
   assert.equal(head.body, '');
   const post = await get('/ui/main.js', 'POST');
   assert.equal(post.status, 405);
   assert.equal(post.headers.allow, 'GET, HEAD');
+});
+
+test('a compiled module that main.js does not reach (left by an earlier build) is not served', async () => {
+  assert.deepEqual([...assets.files.keys()].sort(), [
+    'api.js',
+    'app.css',
+    'index.html',
+    'main.js',
+    'views/kv-list.js',
+  ]);
+  for (const path of ['/ui/views/removed.js', '/ui/stale.js']) {
+    const res = await get(path);
+    assert.equal(res.status, 200, path);
+    assert.equal(res.body, '<!doctype html><title>index</title>', path);
+  }
+});
+
+test('a module imported but not built, or outside the UI, stops the server', async () => {
+  const scripts = join(dir, 'broken');
+  await mkdir(scripts);
+  await writeFile(join(scripts, 'main.js'), "import { gone } from './views/gone.js';\n");
+  await assert.rejects(loadUiAssets({ pages: join(dir, 'pages'), scripts }), /gone\.js is missing/);
+  await writeFile(join(scripts, 'main.js'), "export { x } from '../secret.js';\n");
+  await assert.rejects(loadUiAssets({ pages: join(dir, 'pages'), scripts }), /cannot serve/);
 });
 
 test('a missing build stops the server with a clear error instead of serving a blank page', async () => {

@@ -1,10 +1,12 @@
 /**
  * The web UI at `/ui` (Vault's `ui = true`): a fixed set of files read once at start-up and served by
- * exact name from memory, so no request path ever reaches the file system.
+ * exact name from memory, so no request path ever reaches the file system. The scripts are main.js and
+ * the modules it imports, directly or not: `npm run build` does not empty dist/ui, so a module whose
+ * source was deleted may still lie there, and it is not served.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 interface Asset {
@@ -56,13 +58,23 @@ function contentTypeOf(name: string): string | undefined {
   return TYPES[name.slice(name.lastIndexOf('.'))];
 }
 
-async function scriptNames(dir: string, prefix = ''): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
+// The module specifiers of a compiled script: static `import … from '…'`, `export … from '…'` and
+// `import '…'` at the start of a line (as tsc writes them, so never inside a comment), and `import('…')`.
+const STATIC_IMPORT = /^[ \t]*(?:(?:import|export)\s[^'";]*?\bfrom\s*|import\s*)['"]([^'"\n]+)['"]/gm;
+const DYNAMIC_IMPORT = /\bimport\(\s*['"]([^'"\n]+)['"]\s*\)/g;
+
+function importedNames(name: string, source: string): string[] {
   const names: string[] = [];
-  for (const entry of entries) {
-    const name = `${prefix}${entry.name}`;
-    if (entry.isDirectory()) names.push(...(await scriptNames(join(dir, entry.name), `${name}/`)));
-    else if (entry.isFile() && name.endsWith('.js') && ASSET_NAME.test(name)) names.push(name);
+  for (const pattern of [STATIC_IMPORT, DYNAMIC_IMPORT]) {
+    for (const match of source.matchAll(pattern)) {
+      const specifier = match[1];
+      if (!specifier.startsWith('./') && !specifier.startsWith('../')) continue;
+      const resolved = posix.normalize(posix.join(posix.dirname(name), specifier));
+      if (!ASSET_NAME.test(resolved) || !resolved.endsWith('.js')) {
+        throw new Error(`ui = true but ${name} imports ${specifier}, which the UI cannot serve`);
+      }
+      names.push(resolved);
+    }
   }
   return names;
 }
@@ -71,18 +83,30 @@ async function scriptNames(dir: string, prefix = ''): Promise<string[]> {
 export async function loadUiAssets(dirs: UiDirectories): Promise<UiAssets> {
   const files = new Map<string, Asset>();
   const add = async (name: string, path: string) => {
-    files.set(name, { body: await readFile(path), contentType: contentTypeOf(name)! });
+    const body = await readFile(path);
+    files.set(name, { body, contentType: contentTypeOf(name)! });
+    return body;
   };
   await add('index.html', join(dirs.pages, 'index.html'));
   await add('app.css', join(dirs.pages, 'app.css'));
-  let scripts: string[];
-  try {
-    scripts = await scriptNames(dirs.scripts);
-  } catch {
-    throw new Error(`ui = true but the UI is not built (no ${dirs.scripts}): run npm run build`);
+  // main.js and what it reaches, breadth first; each module is read once.
+  const pending = ['main.js'];
+  while (pending.length > 0) {
+    const name = pending.shift()!;
+    if (files.has(name)) continue;
+    let body: Buffer;
+    try {
+      body = await add(name, join(dirs.scripts, name));
+    } catch {
+      if (name === 'main.js') {
+        throw new Error(
+          `ui = true but the UI is not built (no ${join(dirs.scripts, name)}): run npm run build`,
+        );
+      }
+      throw new Error(`ui = true but ${join(dirs.scripts, name)} is missing: run npm run build`);
+    }
+    pending.push(...importedNames(name, body.toString('utf8')));
   }
-  for (const name of scripts) await add(name, join(dirs.scripts, name));
-  if (!files.has('main.js')) throw new Error(`ui = true but ${dirs.scripts} has no main.js`);
   return { files, index: files.get('index.html')! };
 }
 
