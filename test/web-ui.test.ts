@@ -121,6 +121,30 @@ async function tabContents(page: Page): Promise<string> {
   return `${text}\n${String(storage)}`;
 }
 
+test('password fields never carry autocomplete=off, which Chrome ignores on them', async () => {
+  const { context, page } = await newPage();
+  try {
+    await page.goto('/ui/');
+    assert.equal(await page.locator('#token').getAttribute('autocomplete'), 'new-password');
+    assert.equal(await page.locator('#password').getAttribute('autocomplete'), 'current-password');
+    assert.equal(await page.locator('#username').getAttribute('autocomplete'), 'username');
+    await signInWithToken(page, server.rootToken);
+    await page.goto('/ui/#/create/secret/');
+    await page.locator('input.kv-value').first().waitFor();
+    await page.getByRole('button', { name: 'Add row' }).click();
+    const values = page.locator('input.kv-value');
+    assert.equal(await values.count(), 2);
+    for (let i = 0; i < 2; i++) {
+      assert.equal(await values.nth(i).getAttribute('type'), 'password');
+      assert.equal(await values.nth(i).getAttribute('autocomplete'), 'new-password');
+    }
+    const offPasswords = "document.querySelectorAll('input[type=password][autocomplete=off]').length";
+    assert.equal(await page.evaluate(offPasswords), 0);
+  } finally {
+    await context.close();
+  }
+});
+
 test('happy path: sign in with a token, create a KV v2 secret, read it, write a version, delete it', async () => {
   const page = await rootPage();
   await page.getByRole('link', { name: 'secret/' }).click();

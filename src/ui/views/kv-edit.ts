@@ -93,7 +93,9 @@ function kvRow(key: string, value: string): HTMLElement {
       value,
       placeholder: 'value',
       'aria-label': 'Value',
-      autocomplete: 'off',
+      // Chrome ignores autocomplete=off on a password field and fills in a saved password;
+      // new-password keeps saved passwords out of a secret's value.
+      autocomplete: 'new-password',
     }),
   );
   row.append(el('button', { type: 'button', class: 'small', onclick: () => row.remove() }, 'Remove'));

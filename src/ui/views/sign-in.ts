@@ -18,10 +18,18 @@ export async function signIn(context: ViewContext): Promise<Node> {
     el('option', { value: 'userpass' }, 'Username & password'),
     el('option', { value: 'ldap' }, 'LDAP'),
   );
-  const token = el('input', { id: 'token', type: 'password', name: 'token', autocomplete: 'off' });
+  // A token is not a password: new-password stops Chrome filling in the userpass password saved on this
+  // origin (it ignores autocomplete=off on a password field). The userpass/LDAP password is a sign-in
+  // password, so a password manager may fill it (current-password), as Vault's own UI does.
+  const token = el('input', { id: 'token', type: 'password', name: 'token', autocomplete: 'new-password' });
   const mount = el('input', { id: 'mount', name: 'mount', value: 'userpass', autocomplete: 'off' });
   const username = el('input', { id: 'username', name: 'username', autocomplete: 'username' });
-  const password = el('input', { id: 'password', type: 'password', name: 'password', autocomplete: 'off' });
+  const password = el('input', {
+    id: 'password',
+    type: 'password',
+    name: 'password',
+    autocomplete: 'current-password',
+  });
   const tokenFields = el('div', {}, field('Token', 'token', token));
   const loginFields = el(
     'div',
