@@ -49,6 +49,7 @@ export function matchLine(text: string, rules: Rule[] = CODE_RULES): Match[] {
       const secret = m.groups?.secret ?? m[0];
       if (rule.allow?.test(secret)) continue;
       if (rule.minEntropy !== undefined && shannonEntropy(secret) < rule.minEntropy) continue;
+      if (rule.verify && !rule.verify(secret)) continue;
       const column = m.index + m[0].lastIndexOf(secret) + 1;
       if (overlaps(found, column, secret.length)) continue;
       found.push({ ruleId: rule.id, column, secret });

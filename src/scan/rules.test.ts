@@ -2,11 +2,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { matchLine, rulesFor } from './detect.js';
-import { RULES } from './rules.js';
+import { isBasicAuthPair, RULES } from './rules.js';
 import { BASE64, BASE64URL, DIGITS, fake, fakeJwt, randomish } from './testing.js';
 
 const r = randomish;
 const AWS_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 interface Case {
   rule: string;
@@ -92,6 +93,35 @@ const cases: Case[] = [
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell-style reference the scanner must ignore
     '//r/:_authToken=${NPM_TOKEN}',
   ),
+  hit(
+    'docker-config-auth',
+    '      "auth": "',
+    b64(`ci-bot:${r(20)}`),
+    '"',
+    `      "auth": "${b64('ci-bot')}"`,
+  ),
+  hit(
+    'docker-config-auth',
+    '{"auths":{"ghcr.io":{"auth":"',
+    b64(`octo:${r(36)}`),
+    '"}}}',
+    '{"auths":{"ghcr.io":{}},"credsStore":"desktop"}',
+  ),
+  {
+    ...hit(
+      'netrc-password',
+      'machine api.example.net login ci-bot password ',
+      r(20),
+      '',
+      'machine api.example.net login ci-bot password $API_TOKEN',
+    ),
+    file: '.netrc',
+  },
+  {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a reference the scanner must ignore
+    ...hit('netrc-password', '  password ', r(16), '', '  password ${NETRC_PASSWORD}'),
+    file: 'home/ci/_netrc',
+  },
   hit('jwt', 'Authorization: Bearer ', fakeJwt(), '', 'eyJhbGciOiJIUzI1NiJ9 only a header'),
   hit(
     'connection-url-password',
@@ -152,6 +182,33 @@ test('every rule has a true-positive case', () => {
 test('every rule regex is global (matchAll needs it) and ids are unique', () => {
   for (const rule of RULES) assert.ok(rule.pattern.global, rule.id);
   assert.equal(new Set(RULES.map((rule) => rule.id)).size, RULES.length);
+});
+
+test('docker-config-auth reports only base64 of user:password with a real password', () => {
+  assert.ok(isBasicAuthPair(b64(`ci-bot:${r(12)}`)));
+  for (const auth of [
+    '',
+    'dGVzdA',
+    b64('ci-bot'),
+    b64(':no-user'),
+    b64('ci-bot:'),
+    b64('ci-bot:changeme'),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a reference the scanner must ignore
+    b64('ci-bot:${REGISTRY_PASSWORD}'),
+    Buffer.from([0x00, 0x3a, 0xff, 0xfe, 0x41, 0x42]).toString('base64'),
+    `${b64(`ci-bot:${r(12)}`)}!`,
+  ]) {
+    assert.deepEqual(matchLine(`"auth": "${auth}"`), [], auth);
+  }
+});
+
+test('netrc-password reads .netrc and _netrc only: elsewhere `password word` is prose or code', () => {
+  const line = `machine example.org login me password ${r(16)}`;
+  assert.equal(matchLine(line, rulesFor('/home/me/.netrc')).length, 1);
+  assert.equal(matchLine(line, rulesFor('C:\\Users\\me\\_netrc')).length, 1);
+  assert.deepEqual(matchLine(line, rulesFor('docs/setup.md')), []);
+  assert.deepEqual(matchLine(line, rulesFor('my.netrc.example')), []);
+  assert.deepEqual(matchLine('# password for the staging box', rulesFor('.netrc')), []);
 });
 
 test('config-secret reads configuration files only: in code, `password: value` is usually a type or a variable', () => {

@@ -22,6 +22,8 @@ export interface Rule {
   allow?: RegExp;
   /** Only in files whose path matches: configuration formats, where values go unquoted. */
   files?: RegExp;
+  /** A last check of the matched secret (its decoded form, say); false drops the match. */
+  verify?: (secret: string) => boolean;
   severity: Severity;
 }
 
@@ -47,6 +49,22 @@ const NOT_A_VALUE_NAME = '(?<![_.-](?:name|id|path|file|type|url|ref|header|fiel
  * tried from every keyword on the line to its end, quadratic (seconds) on a long minified line.
  */
 const NAME = String.raw`[\w.-]{0,64}`;
+
+/**
+ * Docker's `auth` is base64 of `user:password`. Anything else (an empty string, a word, base64 of a
+ * name without a colon, a reference as password) is not reported.
+ */
+export function isBasicAuthPair(secret: string): boolean {
+  const bytes = Buffer.from(secret, 'base64');
+  if (bytes.toString('base64').replace(/=+$/, '') !== secret.replace(/=+$/, '')) return false;
+  const text = bytes.toString('utf8');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: binary is not a user:password pair
+  if (text.includes('\uFFFD') || /[\u0000-\u001f\u007f]/.test(text)) return false;
+  const colon = text.indexOf(':');
+  if (colon < 1) return false;
+  const password = text.slice(colon + 1);
+  return password.length > 0 && !PLACEHOLDER.test(password);
+}
 
 export const RULES: Rule[] = [
   {
@@ -171,6 +189,26 @@ export const RULES: Rule[] = [
     pattern: /_authToken\s*=\s*(?<secret>[^\s$"'{]{10,})/g,
     keywords: ['_authtoken'],
     minEntropy: 3,
+    severity: 'high',
+  },
+  {
+    // ~/.docker/config.json: `"auths": { "registry": { "auth": "<base64 user:password>" } }`.
+    id: 'docker-config-auth',
+    description: 'Registry credentials in a Docker config.json (auth: base64 of user:password)',
+    pattern: /"auth"\s*:\s*"(?<secret>[A-Za-z0-9+/]{4,}={0,2})"/g,
+    keywords: ['"auth"'],
+    verify: isBasicAuthPair,
+    severity: 'high',
+  },
+  {
+    // `machine host login user password secret`, on one line or with each pair on a line of its own.
+    id: 'netrc-password',
+    description: 'Password in a .netrc file',
+    pattern: /(?:^|\s)password\s+(?<secret>[^\s"']+)/g,
+    keywords: ['password'],
+    minEntropy: 3,
+    allow: PLACEHOLDER,
+    files: /(?:^|[\\/])[._]netrc$/,
     severity: 'high',
   },
   {
