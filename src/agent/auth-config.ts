@@ -2,7 +2,6 @@
 import { invalid } from '../core/errors.js';
 import {
   type Body,
-  type ConfigSyntax,
   nestedObject,
   optionalBool,
   optionalDurationMs,
@@ -153,7 +152,18 @@ function parseMethod(value: unknown): MethodConfig {
   };
 }
 
-function parseSink(label: string, body: Body, syntax: ConfigSyntax): FileSinkConfig {
+/**
+ * A sink's `mode`, as Vault's file sink takes it: a number is the mode (HCL's `0640` is octal, read
+ * before parsing by octalModeLiterals; `416` is the same mode, `640` is decimal), and only its permission
+ * bits are applied (Vault's os.FileMode gets no setuid, setgid or sticky bit from them). A string such
+ * as "0640" is octal: Coffer's own addition, which Vault refuses ("could not parse 'mode' as integer").
+ */
+function sinkMode(config: Body, where: string): number | undefined {
+  const mode = optionalFileMode(config, 'mode', where, 'value');
+  return mode === undefined ? undefined : mode & 0o777;
+}
+
+function parseSink(label: string, body: Body): FileSinkConfig {
   const where = `auto_auth sink "${label}"`;
   if (label !== 'file') throw invalid(`${where}: unknown sink type (supported: file)`);
   for (const unsupported of ['dh_type', 'dh_path', 'aad', 'aad_env_var', 'derive_key'])
@@ -166,17 +176,17 @@ function parseSink(label: string, body: Body, syntax: ConfigSyntax): FileSinkCon
     throw invalid(`${where}: "wrap_ttl" must be a positive duration such as "5m"`);
   return {
     path: requiredString(config, 'path', `${where} config`),
-    mode: optionalFileMode(config, 'mode', `${where} config`, syntax),
+    mode: sinkMode(config, `${where} config`),
     wrapTtl,
   };
 }
 
-export function parseAutoAuth(value: unknown, syntax: ConfigSyntax = 'hcl'): AutoAuthConfig | undefined {
+export function parseAutoAuth(value: unknown): AutoAuthConfig | undefined {
   const body = singleBody(value, 'auto_auth');
   if (!body) return undefined;
   refuseUnknown(body, ['method', 'sink'], 'auto_auth');
   return {
     method: parseMethod(body.method),
-    sinks: typedBlocks(body.sink, 'auto_auth sink').map((sink) => parseSink(sink.label, sink.body, syntax)),
+    sinks: typedBlocks(body.sink, 'auto_auth sink').map((sink) => parseSink(sink.label, sink.body)),
   };
 }

@@ -96,20 +96,23 @@ export function optionalDurationMs(body: Body, name: string, where: string, fall
 export type ConfigSyntax = 'hcl' | 'json';
 
 /**
- * A file mode such as 0640. HCL 2 reads `mode = 0640` as the decimal number 640 (Vault's HCL 1 read
- * it as octal), so in HCL a number's decimal digits are taken as the octal digits the user wrote; in
- * JSON a number is the mode itself (`"mode": 416` is 0640), as in Vault. A string ("0640") is octal.
+ * A file mode: a string is octal (`"0640"`). A number is read by `numbers`:
+ * - `value`: the number is the mode, as Vault takes a sink's `mode` (`416` is 0640). HCL 2 drops a
+ *   literal's leading zero, so the HCL text's `mode = 0640` is turned into 416 before parsing
+ *   (octalModeLiterals in hcl-modes.ts), as Vault's HCL 1 reads it.
+ * - `octal-digits`: the decimal digits are the octal digits written (`0600`, read by HCL 2 as 600,
+ *   is 0600): `socket_mode`, a string in Vault, written as a number.
  */
 export function optionalFileMode(
   body: Body,
   name: string,
   where: string,
-  syntax: ConfigSyntax = 'hcl',
+  numbers: 'value' | 'octal-digits' = 'octal-digits',
 ): number | undefined {
   const value = body[name];
   if (value === undefined) return undefined;
   const invalidMode = () => invalid(`${where}: "${name}" must be an octal file mode such as 0600`);
-  if (syntax === 'json' && typeof value === 'number') {
+  if (numbers === 'value' && typeof value === 'number') {
     if (!Number.isInteger(value) || value < 0 || value > 0o7777) throw invalidMode();
     return value;
   }

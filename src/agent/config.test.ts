@@ -3,10 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseHcl } from '../config/hcl.js';
-import { type AgentConfig, agentConfigFromObject, loadAgentConfig, validateAgentConfig } from './config.js';
+import { type AgentConfig, loadAgentConfig, parseAgentHcl, validateAgentConfig } from './config.js';
+import { octalModeLiterals } from './hcl-modes.js';
 
-const parse = async (text: string): Promise<AgentConfig> => agentConfigFromObject(await parseHcl(text));
+const parse = parseAgentHcl;
 
 const APPROLE = `
 auto_auth {
@@ -90,7 +90,7 @@ auto_auth {
     assert.equal(file.autoAuth?.method.mountPath, 'auth/token');
   });
 
-  test('sink modes are octal as written (HCL 2 reads 0640 as decimal 640); wrap_ttl is kept', async () => {
+  test('sink modes are read as Vault reads them with HCL 1: 0640 is octal, 416 the same mode, 640 decimal; wrap_ttl is kept', async () => {
     const config = await parse(`
 auto_auth {
   method "token_file" {
@@ -103,6 +103,18 @@ auto_auth {
   sink "file" {
     config = { path = "/b", mode = "0400" }
   }
+  sink "file" {
+    config = {
+      path = "/c"
+      mode = 416
+    }
+  }
+  sink "file" {
+    config = { path = "/d", mode = 640 }  # decimal 640 is 0o1200: Vault applies its permission bits, 0o200
+  }
+  sink "file" {
+    config = { path = "/e", mode = 00 }
+  }
 }
 `);
     assert.deepEqual(
@@ -110,11 +122,43 @@ auto_auth {
       [
         [0o640, '5m'],
         [0o400, undefined],
+        [0o640, undefined],
+        [0o200, undefined],
+        [0, undefined],
       ],
     );
   });
 
-  test('in a JSON config a sink mode is a plain number, as in Vault ("mode": 416 is 0640)', async () => {
+  test('only a mode attribute written as a number with a leading zero is rewritten before parsing', () => {
+    const kept = [
+      'socket_mode = 0600',
+      'x = "mode = 0640"',
+      '# mode = 0640',
+      '// mode = 0640',
+      '/* mode = 0640 */',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: an HCL template inside a string, not JavaScript's
+      'x = "${"a"} mode = 0640"',
+      'contents = <<EOT\nmode = 0640\n  EOT\n',
+      'contents = <<-EOT\n  mode = 0640\n  EOT\n',
+      'mode = 640',
+      'mode = 0.5',
+      'x = a.mode == 0640',
+      'modes = 0640',
+    ];
+    for (const text of kept) assert.equal(octalModeLiterals(text), text, text);
+    assert.equal(
+      octalModeLiterals('config = { path = "/a", mode = 0640 }'),
+      'config = { path = "/a", mode = 416 }',
+    );
+    assert.equal(octalModeLiterals('config = { mode: 0600 }'), 'config = { mode: 384 }');
+    assert.equal(
+      octalModeLiterals('contents = <<EOT\nmode = 0640\nEOT\nmode = 0600 # after the heredoc'),
+      'contents = <<EOT\nmode = 0640\nEOT\nmode = 384 # after the heredoc',
+    );
+    assert.throws(() => octalModeLiterals('mode = 0999'), /0999: not an octal number/);
+  });
+
+  test('in a JSON config a sink mode is a plain number, as in Vault ("mode": 416 is 0640); only its permission bits apply', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'coffer-agent-config-'));
     after(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, 'agent.json');
@@ -123,13 +167,20 @@ auto_auth {
       JSON.stringify({
         auto_auth: {
           method: { type: 'token_file', config: { token_file_path: '/t' } },
-          sink: [{ type: 'file', config: { path: '/a', mode: 416 } }],
+          sink: [
+            { type: 'file', config: { path: '/a', mode: 416 } },
+            // 2541 is 0o4755: Vault's os.FileMode takes no setuid bit from it, the file is 0755.
+            { type: 'file', config: { path: '/b', mode: 0o4755 } },
+          ],
         },
       }),
     );
     const config = await loadAgentConfig(file);
     assert.equal(config.autoAuth?.method.settings.type, 'token_file');
-    assert.equal(config.autoAuth?.sinks[0].mode, 0o640);
+    assert.deepEqual(
+      config.autoAuth?.sinks.map((s) => s.mode),
+      [0o640, 0o755],
+    );
   });
 
   test('in a JSON config a template perms number is the mode itself, as in Vault ("perms": 416 is 0640, not 0416)', async () => {
@@ -231,8 +282,13 @@ template_config {
     },
     {
       name: 'bad sink mode',
-      text: 'auto_auth {\n  method "kubernetes" {\n    config = { role = "a" }\n  }\n  sink "file" {\n    config = { path = "/p", mode = 999 }\n  }\n}',
+      text: 'auto_auth {\n  method "kubernetes" {\n    config = { role = "a" }\n  }\n  sink "file" {\n    config = { path = "/p", mode = 5000 }\n  }\n}',
       error: /"mode" must be an octal file mode/,
+    },
+    {
+      name: 'a sink mode with a leading zero that is not octal',
+      text: 'auto_auth {\n  method "kubernetes" {\n    config = { role = "a" }\n  }\n  sink "file" {\n    config = { path = "/p", mode = 0999 }\n  }\n}',
+      error: /mode = 0999: not an octal number/,
     },
     {
       name: 'min above max backoff',

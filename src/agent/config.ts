@@ -18,6 +18,7 @@ import {
   singleBody,
 } from './config-fields.js';
 import { type ExecStanzas, parseExecStanzas } from './exec/config.js';
+import { octalModeLiterals } from './hcl-modes.js';
 import { type AgentListenerConfig, parseListeners } from './listener-config.js';
 import { parseTemplateStanzas, type TemplateStanzas } from './template/config.js';
 import { compileStanza } from './template/runner.js';
@@ -133,7 +134,7 @@ function parseUseAutoAuthToken(raw: Body): UseAutoAuthToken {
 
 export function agentConfigFromObject(raw: Body, syntax: ConfigSyntax = 'hcl'): AgentConfig {
   refuseUnknown(raw, KNOWN_KEYS, 'agent configuration');
-  const autoAuth = parseAutoAuth(raw.auto_auth, syntax);
+  const autoAuth = parseAutoAuth(raw.auto_auth);
   const useAutoAuthToken = parseUseAutoAuthToken(raw);
   if (useAutoAuthToken !== false && !autoAuth)
     throw invalid('use_auto_auth_token requires an auto_auth block');
@@ -195,9 +196,14 @@ export async function loadAgentConfig(file: string): Promise<AgentConfig> {
   return config;
 }
 
+/** An HCL agent config; `mode = 0640` is octal as in Vault's HCL 1, which HCL 2 alone would read as 640. */
+export async function parseAgentHcl(text: string): Promise<AgentConfig> {
+  return agentConfigFromObject(await parseHcl(octalModeLiterals(text), 'agent.hcl'), 'hcl');
+}
+
 async function readAgentConfig(file: string): Promise<AgentConfig> {
   const text = await readFile(file, 'utf8');
-  if (!file.endsWith('.json')) return agentConfigFromObject(await parseHcl(text, 'agent.hcl'), 'hcl');
+  if (!file.endsWith('.json')) return parseAgentHcl(text);
   // The HCL parser reads only HCL's native syntax; Vault also takes the same blocks as JSON.
   let raw: unknown;
   try {
