@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FakeClock } from '../../framework/clock.js';
 import { mountForTest, rejection } from '../../framework/testing.js';
+import type { TxOp } from '../../storage/backend.js';
+import { InmemBackend } from '../../storage/inmem.js';
 import { createIdentityEngine, IdentityStore } from './index.js';
 
 const MOUNTS: Record<string, { path: string; type: string; local: boolean }> = {
@@ -204,4 +206,54 @@ test("a write to one entity (a first login, a policy change) keeps every other e
   assert.deepEqual(store.resolve(bob.id)?.policies, ['ops']);
   await mount.request('update', 'group', { name: 'g', member_entity_ids: [alice.id], policies: 'dev' });
   assert.deepEqual(store.resolve(alice.id)?.policies, ['dev'], 'a group write reaches every entity');
+});
+
+/** In-memory storage that refuses any write touching a key ending in `failing` (when set). */
+class FailingWrites extends InmemBackend {
+  failing?: string;
+  override put(key: string, value: Uint8Array): Promise<void> {
+    if (this.failing && key.endsWith(this.failing)) return Promise.reject(new Error('write refused'));
+    return super.put(key, value);
+  }
+  override transaction(ops: TxOp[]): Promise<void> {
+    const failing = this.failing;
+    if (failing && ops.some((op) => op.key.endsWith(failing)))
+      return Promise.reject(new Error('write refused'));
+    return super.transaction(ops);
+  }
+}
+
+test('merge is one write: when the target cannot be written, nothing is lost and memory matches storage', async () => {
+  const backend = new FailingWrites();
+  const store = new IdentityStore({ clock: new FakeClock(), authMount: (accessor) => MOUNTS[accessor] });
+  const mount = await mountForTest(createIdentityEngine(store), { backend });
+  const alice = await store.entityForLogin('auth_userpass_1', { name: 'alice' });
+  const bob = await store.entityForLogin('auth_userpass_2', { name: 'bob' });
+  const group = await mount.request('update', 'group', { name: 'g', member_entity_ids: [alice.id] });
+  const snapshot = (s: IdentityStore) => ({
+    entities: s
+      .entityIds()
+      .sort()
+      .map((id) => s.entity(id)),
+    groups: s.groups().sort((a, b) => a.id.localeCompare(b.id)),
+  });
+  const before = snapshot(store);
+  backend.failing = `entity/${bob.id}`;
+  await assert.rejects(
+    mount.request('update', 'entity/merge', { to_entity_id: bob.id, from_entity_ids: [alice.id] }),
+    /write refused/,
+  );
+  backend.failing = undefined;
+  assert.deepEqual(snapshot(store), before, 'memory is unchanged');
+  assert.equal(store.aliasByFactors('auth_userpass_1', 'alice')?.entity.id, alice.id);
+  const reopened = new IdentityStore({ clock: new FakeClock(), authMount: (accessor) => MOUNTS[accessor] });
+  await reopened.open(mount.ctx.storage);
+  assert.deepEqual(snapshot(reopened), before, 'storage holds what memory does');
+  // Once storage takes writes again, the merge goes through whole.
+  await mount.request('update', 'entity/merge', { to_entity_id: bob.id, from_entity_ids: [alice.id] });
+  assert.equal(store.aliasByFactors('auth_userpass_1', 'alice')?.entity.id, bob.id);
+  assert.deepEqual(store.group(group?.data?.id as string)?.memberEntityIds, [bob.id]);
+  const after = new IdentityStore({ clock: new FakeClock(), authMount: (accessor) => MOUNTS[accessor] });
+  await after.open(mount.ctx.storage);
+  assert.deepEqual(snapshot(after), snapshot(store));
 });

@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../framework/clock.js';
-import type { StorageView } from '../../framework/storage-view.js';
+import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
+import type { TxOp } from '../../storage/backend.js';
 import type { EntityView, GroupView, IdentityReader } from './reader.js';
 import type { AliasRecord, AuthMountInfo, EntityRecord, GroupRecord } from './records.js';
 import { type ResolvedIdentity, resolveIdentity } from './resolve.js';
@@ -182,6 +183,35 @@ export class IdentityStore implements IdentityReader {
     }
     await this.view().delete(`group/${id}`);
     this.unindexGroup(id);
+    this.resolvedCache.clear();
+  }
+
+  /**
+   * Several entity and group writes as one storage transaction (all or nothing); memory follows only
+   * once it committed, so a failed write leaves memory as storage is.
+   */
+  async commit(change: {
+    putEntities?: EntityRecord[];
+    deleteEntityIds?: string[];
+    putGroups?: GroupRecord[];
+  }): Promise<void> {
+    const { putEntities = [], deleteEntityIds = [], putGroups = [] } = change;
+    const ops: TxOp[] = [
+      ...deleteEntityIds.map((id): TxOp => ({ op: 'delete', key: `entity/${id}` })),
+      ...putEntities.map((e): TxOp => ({ op: 'put', key: `entity/${e.id}`, value: jsonBytes(e) })),
+      ...putGroups.map((g): TxOp => ({ op: 'put', key: `group/${g.id}`, value: jsonBytes(g) })),
+    ];
+    if (ops.length === 0) return;
+    await this.view().transaction(ops);
+    for (const id of deleteEntityIds) this.unindex(id);
+    for (const record of putEntities) {
+      this.unindex(record.id);
+      this.index(record);
+    }
+    for (const record of putGroups) {
+      this.unindexGroup(record.id);
+      this.indexGroup(record);
+    }
     this.resolvedCache.clear();
   }
 

@@ -55,25 +55,32 @@ async function mergeEntities(store: IdentityStore, input: MergeInput): Promise<v
       return source;
     });
     const aliases = mergedAliases(target, sources, input.conflicting_alias_ids_to_keep ?? []);
-    const groupsOfSources = store
+    // The target takes the sources' places in their groups (their policies come with the membership,
+    // as in Vault). Sources, target and groups are written in one transaction: a failed write loses
+    // no alias and leaves memory as storage is.
+    const putGroups = store
       .groups()
-      .filter((g) => fromIds.some((id) => g.memberEntityIds.includes(id)));
-    for (const source of sources) await store.deleteEntity(source.id);
-    await store.putEntity({
-      ...target,
-      aliases,
-      mergedEntityIds: [
-        ...(target.mergedEntityIds ?? []),
-        ...sources.flatMap((s) => [...(s.mergedEntityIds ?? []), s.id]),
+      .filter((g) => fromIds.some((id) => g.memberEntityIds.includes(id)))
+      .map((group) => {
+        const members = group.memberEntityIds.filter((m) => !fromIds.includes(m));
+        if (!members.includes(target.id)) members.push(target.id);
+        return { ...group, memberEntityIds: members };
+      });
+    await store.commit({
+      deleteEntityIds: sources.map((s) => s.id),
+      putEntities: [
+        {
+          ...target,
+          aliases,
+          mergedEntityIds: [
+            ...(target.mergedEntityIds ?? []),
+            ...sources.flatMap((s) => [...(s.mergedEntityIds ?? []), s.id]),
+          ],
+          lastUpdateTime: store.clock.now(),
+        },
       ],
-      lastUpdateTime: store.clock.now(),
+      putGroups,
     });
-    // The target takes the sources' places in their groups (their policies come with the membership, as in Vault).
-    for (const { id } of groupsOfSources) {
-      const group = store.group(id);
-      if (group && !group.memberEntityIds.includes(target.id))
-        await store.putGroup({ ...group, memberEntityIds: [...group.memberEntityIds, target.id] });
-    }
   });
 }
 
