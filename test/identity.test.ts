@@ -359,4 +359,17 @@ describe('SECURITY.md B5: merge', () => {
     assert.deepEqual(merged.policies, []);
     assert.deepEqual(merged.merged_entity_ids, [victim.entityId]);
   });
+
+  test("a merged-away entity's token acts with the target's identity (Vault's merged-entity index)", async () => {
+    await ok('POST', 'auth/userpass/users/merged-away', { password: 'pw' });
+    const source = await login('userpass', 'merged-away');
+    const created = await ok('POST', 'identity/entity', { name: 'x', policies: ['own'] });
+    const target = created.body.data.id as string;
+    assert.equal(await status('GET', 'secret/data/x/y', source.token), 403);
+    await ok('POST', 'identity/entity/merge', { to_entity_id: target, from_entity_ids: [source.entityId] });
+    // The target's policy, rendered with the target's name.
+    assert.equal(await status('GET', 'secret/data/x/y', source.token), 200);
+    await ok('POST', `identity/entity/id/${target}`, { disabled: true });
+    assert.equal(await status('GET', 'secret/data/x/y', source.token), 403, "the target's disabling applies");
+  });
 });

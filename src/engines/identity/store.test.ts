@@ -257,3 +257,36 @@ test('merge is one write: when the target cannot be written, nothing is lost and
   await after.open(mount.ctx.storage);
   assert.deepEqual(snapshot(after), snapshot(store));
 });
+
+test('a merged-away entity resolves to the entity it was merged into (tokens act as the target)', async () => {
+  const { store, mount } = await setup();
+  const alice = await store.entityForLogin('auth_userpass_1', { name: 'alice' });
+  const bob = await store.entityForLogin('auth_userpass_2', { name: 'bob' });
+  await mount.request('update', `entity/id/${alice.id}`, { policies: 'alice-own' });
+  await mount.request('update', `entity/id/${bob.id}`, { policies: 'bob-own' });
+  await mount.request('update', 'group', {
+    name: 'bobs',
+    policies: 'bob-group',
+    member_entity_ids: [bob.id],
+  });
+  assert.deepEqual(store.resolve(alice.id)?.policies, ['alice-own'], 'cached before the merge');
+  await mount.request('update', 'entity/merge', { to_entity_id: bob.id, from_entity_ids: [alice.id] });
+  const resolved = store.resolve(alice.id);
+  assert.equal(resolved?.entity.id, bob.id);
+  assert.deepEqual(resolved?.policies, ['bob-group', 'bob-own']);
+  assert.equal(store.entityById(alice.id), undefined, "identity tokens use the entity's own ID only");
+  // A later write to the target shows through the merged-away ID too, and its disabling applies.
+  await mount.request('update', `entity/id/${bob.id}`, { disabled: true });
+  assert.equal(store.resolve(alice.id)?.entity.disabled, true);
+  // A chain: the target merged again still resolves, and it survives a reload.
+  const carol = { id: (await mount.request('update', 'entity', { name: 'carol' }))?.data?.id as string };
+  await mount.request('update', 'entity/merge', { to_entity_id: carol.id, from_entity_ids: [bob.id] });
+  assert.equal(store.resolve(alice.id)?.entity.id, carol.id);
+  const reopened = new IdentityStore({ clock: new FakeClock(), authMount: (accessor) => MOUNTS[accessor] });
+  await reopened.open(mount.ctx.storage);
+  assert.equal(reopened.resolve(alice.id)?.entity.id, carol.id);
+  assert.equal(reopened.resolve(bob.id)?.entity.id, carol.id);
+  // Deleting the target leaves nothing to follow.
+  await mount.request('delete', `entity/id/${carol.id}`);
+  assert.equal(store.resolve(alice.id), undefined);
+});

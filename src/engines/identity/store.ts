@@ -28,6 +28,8 @@ export class IdentityStore implements IdentityReader {
   private readonly entityIdByName = new Map<string, string>();
   private readonly aliasOwner = new Map<string, string>();
   private readonly aliasIdByFactors = new Map<string, string>();
+  /** An entity merged away, to the entity it was merged into (Vault's merged_entity_ids index). */
+  private readonly mergedInto = new Map<string, string>();
   private readonly groupsById = new Map<string, GroupRecord>();
   private readonly groupIdByName = new Map<string, string>();
   /** External groups by their alias's ID, and by its (mount accessor, name). */
@@ -41,7 +43,13 @@ export class IdentityStore implements IdentityReader {
   /** Binds the identity mount's storage and loads everything (each unseal). */
   async open(storage: StorageView): Promise<void> {
     this.storage = storage;
-    for (const map of [this.entities, this.entityIdByName, this.aliasOwner, this.aliasIdByFactors])
+    for (const map of [
+      this.entities,
+      this.entityIdByName,
+      this.aliasOwner,
+      this.aliasIdByFactors,
+      this.mergedInto,
+    ])
       map.clear();
     for (const map of [
       this.groupsById,
@@ -303,11 +311,18 @@ export class IdentityStore implements IdentityReader {
 
   // ---- resolution (hot path) ---------------------------------------------------------------------
 
-  /** The entity with its groups' policies and template context; undefined when it no longer exists. */
+  /**
+   * The entity with its groups' policies and template context; undefined when it no longer exists. An
+   * entity merged into another resolves to that one, as Vault follows its merged-entity index: a token
+   * of a merged-away entity acts with the target's identity.
+   */
   resolve(entityId: string): ResolvedIdentity | undefined {
     const cached = this.resolvedCache.get(entityId);
     if (cached !== undefined) return cached ?? undefined;
     const entity = this.entities.get(entityId);
+    const target = entity ? undefined : this.mergedInto.get(entityId);
+    // Not cached under the merged-away ID: the target's own entry follows the target's writes.
+    if (target !== undefined) return this.resolve(target);
     const resolved = entity ? resolveIdentity(entity, this.groupsById.values()) : undefined;
     this.resolvedCache.set(entityId, resolved ?? null);
     return resolved;
@@ -315,8 +330,10 @@ export class IdentityStore implements IdentityReader {
 
   // ---- the OIDC provider's read interface ---------------------------------------------------------
 
+  // Vault's identity tokens look the entity up by its own ID only (no merged-entity index): a token of
+  // a merged-away entity cannot sign one.
   entityById(id: string): EntityView | undefined {
-    const resolved = this.resolve(id);
+    const resolved = this.entities.has(id) ? this.resolve(id) : undefined;
     if (!resolved) return undefined;
     const { entity } = resolved;
     return {
@@ -329,7 +346,7 @@ export class IdentityStore implements IdentityReader {
   }
 
   groupsOfEntity(id: string): GroupView[] {
-    const resolved = this.resolve(id);
+    const resolved = this.entities.has(id) ? this.resolve(id) : undefined;
     if (!resolved) return [];
     return [...resolved.directGroupIds, ...resolved.inheritedGroupIds].flatMap((groupId) => {
       const group = this.groupsById.get(groupId);
@@ -351,6 +368,7 @@ export class IdentityStore implements IdentityReader {
       this.aliasOwner.set(alias.id, record.id);
       this.aliasIdByFactors.set(factorsKey(alias.mountAccessor, alias.name), alias.id);
     }
+    for (const merged of record.mergedEntityIds ?? []) this.mergedInto.set(merged, record.id);
   }
 
   private unindex(id: string): void {
@@ -364,6 +382,8 @@ export class IdentityStore implements IdentityReader {
       const key = factorsKey(alias.mountAccessor, alias.name);
       if (this.aliasIdByFactors.get(key) === alias.id) this.aliasIdByFactors.delete(key);
     }
+    for (const merged of previous.mergedEntityIds ?? [])
+      if (this.mergedInto.get(merged) === id) this.mergedInto.delete(merged);
   }
 
   private indexGroup(record: GroupRecord): void {
