@@ -290,3 +290,40 @@ test('a merged-away entity resolves to the entity it was merged into (tokens act
   await mount.request('delete', `entity/id/${carol.id}`);
   assert.equal(store.resolve(alice.id), undefined);
 });
+
+/** In-memory storage that counts the reads in flight at once. */
+class CountingReads extends InmemBackend {
+  inFlight = 0;
+  maxInFlight = 0;
+  override async get(key: string): Promise<Uint8Array | undefined> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await new Promise((resolve) => setImmediate(resolve)); // a round trip
+      return await super.get(key);
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
+
+test('open reads records in parallel batches, with a bounded number in flight, and loads them all', async () => {
+  const backend = new CountingReads();
+  const store = new IdentityStore({ clock: new FakeClock(), authMount: (accessor) => MOUNTS[accessor] });
+  const mount = await mountForTest(createIdentityEngine(store), { backend });
+  const ops: TxOp[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const entity = { ...store.blankEntity(), name: `e${i}` };
+    ops.push({ op: 'put', key: `entity/${entity.id}`, value: Buffer.from(JSON.stringify(entity)) });
+  }
+  await mount.ctx.storage.transaction(ops);
+  await mount.request('update', 'group', { name: 'g' });
+  backend.maxInFlight = 0;
+  const reopened = new IdentityStore({ clock: new FakeClock(), authMount: (accessor) => MOUNTS[accessor] });
+  await reopened.open(mount.ctx.storage);
+  assert.equal(reopened.entityIds().length, 1000);
+  assert.equal(reopened.entityByName('e999')?.name, 'e999');
+  assert.ok(reopened.groupByName('g'));
+  assert.ok(backend.maxInFlight > 1, `reads overlap (at most ${backend.maxInFlight} at once)`);
+  assert.ok(backend.maxInFlight <= 1000 / 2, `reads are batched (${backend.maxInFlight} at once)`);
+});

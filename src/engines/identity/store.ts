@@ -22,6 +22,22 @@ const factorsKey = (mountAccessor: string, name: string) => `${mountAccessor}\n$
 const sameMap = (a: Record<string, string>, b: Record<string, string>) =>
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
+/** Reads in flight at once while loading: enough to hide a networked store's round trips, bounded. */
+const LOAD_BATCH = 256;
+
+/**
+ * Hands each record under `folder` to `take`, in list order: read a batch at a time in parallel, so
+ * loading is not bound by one storage round trip per record, with at most LOAD_BATCH reads pending.
+ */
+async function loadAll<T>(storage: StorageView, folder: string, take: (record: T) => void): Promise<void> {
+  const keys = (await storage.list(folder)).filter((key) => !key.endsWith('/'));
+  for (let i = 0; i < keys.length; i += LOAD_BATCH) {
+    const batch = keys.slice(i, i + LOAD_BATCH);
+    for (const record of await Promise.all(batch.map((key) => storage.getJson<T>(folder + key))))
+      if (record) take(record);
+  }
+}
+
 export class IdentityStore implements IdentityReader {
   private storage?: StorageView;
   private readonly entities = new Map<string, EntityRecord>();
@@ -59,14 +75,8 @@ export class IdentityStore implements IdentityReader {
     ])
       map.clear();
     this.resolvedCache.clear();
-    for (const key of await storage.list('entity/')) {
-      const record = await storage.getJson<EntityRecord>(`entity/${key}`);
-      if (record) this.index(record);
-    }
-    for (const key of await storage.list('group/')) {
-      const record = await storage.getJson<GroupRecord>(`group/${key}`);
-      if (record) this.indexGroup(record);
-    }
+    await loadAll<EntityRecord>(storage, 'entity/', (record) => this.index(record));
+    await loadAll<GroupRecord>(storage, 'group/', (record) => this.indexGroup(record));
   }
 
   get clock(): Clock {
