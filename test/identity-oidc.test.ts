@@ -4,9 +4,12 @@
  * and introspection.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { removeServerDir, startTestServer, type TestServer } from './helpers/server.js';
+import { api, removeServerDir, spawnServer, startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer;
 let root: string;
@@ -153,4 +156,22 @@ test('a relying party verifies an issued token through discovery, across a rotat
     root,
   );
   assert.equal(wrongAudience.body.active, false);
+});
+
+test('without api_addr, a wildcard listener is never published as the issuer: the loopback address stands in', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'coffer-e2e-'));
+  const started = await spawnServer(['-dev', '-dev-listen-address=0.0.0.0:0'], {
+    COFFER_TOKEN_PATH: join(dir, 'vault-token'),
+  });
+  try {
+    const port = new URL(started.address).port;
+    const res = await api(`http://127.0.0.1:${port}`, 'GET', discoveryPath);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.issuer, `http://127.0.0.1:${port}/v1/identity/oidc`);
+  } finally {
+    const exited = new Promise((resolve) => started.child.once('exit', resolve));
+    started.child.kill('SIGTERM');
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  }
 });

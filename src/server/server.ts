@@ -13,6 +13,7 @@ import { createListener, type Listener } from '../http/listener/index.js';
 import { parseGoBool } from '../http/parse-request.js';
 import { defaultUiDirectories, loadUiAssets } from '../http/ui.js';
 import { openStorage } from '../storage/index.js';
+import { advertisedAddress } from './advertise.js';
 import type { ServerConfig } from './config.js';
 
 export interface RunningServer {
@@ -53,8 +54,9 @@ export async function startServer(
     defaultLeaseTtl: config.defaultLeaseTtl,
     maxLeaseTtl: config.maxLeaseTtl,
     userLockout: { blocks: config.userLockout, disabledByEnvironment: lockoutDisabledByEnvironment() },
-    // As Vault's dev server, without api_addr the first listener's address stands in (bound below).
-    apiAddr: () => config.apiAddr ?? addresses[0] ?? '',
+    // As Vault's dev server, without api_addr the first listener's address stands in (bound below);
+    // a wildcard bind address is advertised as the loopback address, never as 0.0.0.0 or [::].
+    apiAddr: () => config.apiAddr ?? (addresses[0] === undefined ? '' : advertisedAddress(addresses[0])),
     // Dev mode mounts KV v2 at secret/, as Vault's dev server does.
     initialMounts: options.dev
       ? () => [
