@@ -3,18 +3,28 @@ import { test } from 'node:test';
 import { ApiError } from '../client/errors.js';
 import { graceMs, type TokenLifetime, watchLifetime } from './lifetime.js';
 
-/** Answers the renewals in order (an Error is thrown) and records when each was asked for, in ms. */
+/**
+ * Answers the renewals in order (an Error is thrown) on a virtual clock: `sleep` moves it on at once, so
+ * the waits are checked exactly and no test depends on how fast the machine runs. `calls` holds the
+ * virtual time of each renewal, in ms.
+ */
 function scenario(renewals: (TokenLifetime | Error)[]) {
+  let clock = 0;
   const calls: number[] = [];
-  const started = Date.now();
   let index = 0;
   const renew = async () => {
-    calls.push(Date.now() - started);
+    calls.push(clock);
     const next = renewals[Math.min(index++, renewals.length - 1)];
     if (next instanceof Error) throw next;
     return next;
   };
-  return { calls, renew };
+  const now = () => clock;
+  const sleep = async (ms: number, signal: AbortSignal) => {
+    if (signal.aborted) return false;
+    clock += ms;
+    return true;
+  };
+  return { calls, renew, now, sleep };
 }
 
 test('grace is 10-20% of the lease', () => {
@@ -34,7 +44,7 @@ test('grace is 10-20% of the lease', () => {
 
 test('a renewable token is renewed at about 2/3 of its TTL, and handed back once the max TTL stops renewals', async () => {
   // A 0.6 s token whose max TTL is reached at the third renewal (the TTL shrinks instead of being extended).
-  const { calls, renew } = scenario([
+  const { calls, renew, now, sleep } = scenario([
     { leaseSeconds: 0.6, renewable: true },
     { leaseSeconds: 0.6, renewable: true },
     { leaseSeconds: 0.1, renewable: true },
@@ -44,11 +54,16 @@ test('a renewable token is renewed at about 2/3 of its TTL, and handed back once
     renew,
     signal: new AbortController().signal,
     random: () => 0,
+    now,
+    sleep,
   });
   assert.equal(end, 'expiring');
   assert.equal(calls.length, 3);
-  // Renewed at once, then after 2/3 of 600 ms plus a third of the 60 ms grace (420 ms).
-  assert.ok(calls[1] - calls[0] >= 400 && calls[1] - calls[0] < 600, `${calls[1] - calls[0]} ms`);
+  // Renewed at once, then after 2/3 of 600 ms plus a third of the 60 ms grace (420 ms), twice.
+  assert.deepEqual(
+    calls.map((at) => Math.round(at)),
+    [0, 420, 840],
+  );
 });
 
 const refused = (status: number) =>
@@ -73,18 +88,19 @@ test('a refused renewal (a revoked token: 403) hands back at once', async () => 
 });
 
 test('a non-renewable token is never renewed and is handed back before it expires', async () => {
-  const { calls, renew } = scenario([{ leaseSeconds: 1, renewable: true }]);
-  const started = Date.now();
+  const { calls, renew, now, sleep } = scenario([{ leaseSeconds: 1, renewable: true }]);
   const end = await watchLifetime({
     initial: { leaseSeconds: 1, renewable: false },
     renew,
     signal: new AbortController().signal,
     random: () => 0,
+    now,
+    sleep,
   });
-  const took = Date.now() - started;
   assert.equal(end, 'expiring');
   assert.equal(calls.length, 0);
-  assert.ok(took >= 600 && took < 1000, `handed back after ${took} ms`);
+  // One wait of 2/3 of the second plus a third of its 100 ms grace; then only the grace is left.
+  assert.equal(Math.round(now()), 700);
 });
 
 test('stopping ends the watch', async () => {
@@ -101,37 +117,41 @@ test('stopping ends the watch', async () => {
 test('a renewal that could not be made (server down, 5xx) is retried, not answered with a new login', async () => {
   // Two failures (a refused connection, a 503), then the server is back.
   const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8200'), { code: 'ECONNREFUSED' });
-  const { calls, renew } = scenario([down, refused(503), { leaseSeconds: 60, renewable: true }]);
+  const { calls, renew, now, sleep } = scenario([down, refused(503), { leaseSeconds: 60, renewable: true }]);
   const controller = new AbortController();
   const errors: unknown[] = [];
-  const watching = watchLifetime({
+  const end = await watchLifetime({
     initial: { leaseSeconds: 60, renewable: true },
     renew,
     signal: controller.signal,
     random: () => 0,
     retryMs: 20,
+    now,
+    sleep,
     onRenewalError: (error) => errors.push(error),
+    // Stopped once the server answers: the watch is still on the same token.
+    onRenewed: () => controller.abort(),
   });
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  controller.abort();
-  assert.equal(await watching, 'stopped', 'still watching the same token');
+  assert.equal(end, 'stopped', 'still watching the same token');
   assert.equal(errors.length, 2);
+  // Retried after 20 ms, then after 40.
+  assert.deepEqual(calls, [0, 20, 60]);
   assert.equal(calls.length, 3);
 });
 
 test('renewals that keep failing hand back when the grace period is reached, not before', async () => {
-  const { calls, renew } = scenario([refused(502)]);
-  const started = Date.now();
+  const { calls, renew, now, sleep } = scenario([refused(502)]);
   const end = await watchLifetime({
     initial: { leaseSeconds: 1, renewable: true },
     renew,
     signal: new AbortController().signal,
     random: () => 0,
     retryMs: 50,
+    now,
+    sleep,
   });
-  const took = Date.now() - started;
   assert.equal(end, 'expiring');
-  assert.ok(calls.length >= 3, `${calls.length} attempts`);
-  // Grace is 100 ms of the 1 s lease.
-  assert.ok(took >= 850 && took < 1000, `handed back after ${took} ms`);
+  // Waits of 50, 100, 200 and 400 ms, then the 150 ms left before the 100 ms grace of the 1 s lease.
+  assert.deepEqual(calls, [0, 50, 150, 350, 750, 900]);
+  assert.equal(now(), 900);
 });

@@ -26,6 +26,8 @@ export interface LifetimeOptions {
   signal: AbortSignal;
   random?: () => number;
   now?: () => number;
+  /** Waits `ms` (false once the signal aborts); tests pass one that moves a virtual clock. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<boolean>;
   onRenewed?: (lifetime: TokenLifetime) => void;
   onRenewalError?: (error: unknown) => void;
   /** The first wait before retrying a renewal that could not be made (Vault: 10 s), doubled up to 5 min. */
@@ -62,6 +64,7 @@ function afterFailedRenewal(
 export async function watchLifetime(options: LifetimeOptions): Promise<LifetimeEnd> {
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
+  const wait = options.sleep ?? sleep;
   const { signal } = options;
   if (options.initial.leaseSeconds <= 0) {
     // A token without a TTL never needs renewing nor replacing.
@@ -88,7 +91,7 @@ export async function watchLifetime(options: LifetimeOptions): Promise<LifetimeE
         const next = afterFailedRenewal(error, signal, issuedAt + leaseMs - now() - grace, retryMs);
         if (typeof next !== 'number') return next;
         retryMs = Math.min(MAX_RETRY_MS, retryMs * 2);
-        if (!(await sleep(next, signal))) return 'stopped';
+        if (!(await wait(next, signal))) return 'stopped';
         continue;
       }
       retryMs = options.retryMs ?? 10_000;
@@ -103,7 +106,7 @@ export async function watchLifetime(options: LifetimeOptions): Promise<LifetimeE
     const sleepMs = (remainingMs * 2) / 3 + grace / 3;
     priorMs = remainingMs;
     if (remainingMs <= grace || remainingMs - sleepMs <= grace) return 'expiring';
-    if (!(await sleep(sleepMs, signal))) return 'stopped';
+    if (!(await wait(sleepMs, signal))) return 'stopped';
   }
   return 'stopped';
 }
