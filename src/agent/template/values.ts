@@ -12,9 +12,6 @@ export class GoStruct {
   ) {}
 }
 
-/** The absence of a value: a missing map key. Printed `<no value>`, as Go does. */
-export const NO_VALUE = undefined;
-
 export type GoMap = Record<string, unknown>;
 
 export function isMap(value: unknown): value is GoMap {

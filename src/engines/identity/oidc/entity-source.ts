@@ -33,9 +33,6 @@ export interface EntitySource {
   entityById(id: string, ctx: EngineContext): Promise<EntityView | undefined>;
 }
 
-/** A source that knows no entity: what the identity mount serves until the identity store is plugged in. */
-export const noEntities: EntitySource = { entityById: async () => undefined };
-
 /** A fixed set of entities, kept in memory (tests, and a store that loads everything up front). */
 export class InMemoryEntitySource implements EntitySource {
   private readonly byId = new Map<string, EntityView>();
