@@ -430,6 +430,49 @@ test('a token revoked elsewhere ends the session on its next 403', async () => {
   }
 });
 
+test('a password sign-in uses the mount path given, for the userpass and the LDAP choice; Copy fills the clipboard', async () => {
+  // LDAP's login API is userpass's (POST auth/<mount>/login/<user> with a password), so a userpass mount
+  // at another path stands in for the directory: what is checked is the path the page logs in at.
+  const root = server.rootToken;
+  assert.equal((await server.api('POST', 'sys/auth/corp', { type: 'userpass' }, root)).status, 204);
+  await server.api(
+    'POST',
+    'auth/corp/users/carol',
+    { password: 'carol-password-3', policies: 'alice' },
+    root,
+  );
+  await server.api('POST', 'secret/data/alice/copy', { data: { api_key: 'copy-me-value-321' } }, root);
+  const { context, page } = await newPage();
+  try {
+    for (const method of ['userpass', 'ldap']) {
+      await page.goto('/ui/');
+      await page.locator('#method').selectOption(method);
+      assert.equal(await page.locator('#mount').inputValue(), method, "the method's usual mount first");
+      await page.locator('#mount').fill('corp');
+      await page.locator('#username').fill('carol');
+      await page.locator('#password').fill('carol-password-3');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Secrets engines' }).waitFor();
+      const token = String(await page.evaluate("sessionStorage.getItem('coffer.token')"));
+      const lookup = await server.api('POST', 'auth/token/lookup', { token }, root);
+      assert.equal(lookup.body.data.path, 'auth/corp/login/carol', method);
+      if (method === 'ldap') break;
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.locator('#token').waitFor();
+    }
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.address });
+    await page.getByRole('link', { name: 'secret/' }).click();
+    await page.getByRole('link', { name: 'alice/' }).click();
+    await page.getByRole('link', { name: 'copy' }).click();
+    await page.getByRole('button', { name: 'Copy api_key' }).click();
+    assert.equal(await page.getByTestId('notice').textContent(), 'Copied api_key.');
+    assert.equal(await page.evaluate('navigator.clipboard.readText()'), 'copy-me-value-321');
+    assert.equal(await page.getByTestId('value-api_key').textContent(), '••••••••', 'still masked');
+  } finally {
+    await context.close();
+  }
+});
+
 test('the package npm packs (what an install gets) holds the server, the CLI and the UI it serves', () => {
   const root = new URL('..', import.meta.url).pathname;
   const run = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
