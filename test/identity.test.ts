@@ -373,3 +373,24 @@ describe('SECURITY.md B5: merge', () => {
     assert.equal(await status('GET', 'secret/data/x/y', source.token), 403, "the target's disabling applies");
   });
 });
+
+describe('auth mounts', () => {
+  test('disabling an auth mount leaves its aliases in place, as in Vault', async () => {
+    await ok('POST', 'sys/auth/gone', { type: 'userpass' });
+    const accessor = (await ok('GET', 'sys/auth')).body.data['gone/'].accessor;
+    await ok('POST', 'auth/gone/users/ivy', { password: 'pw' });
+    const { entityId } = await login('gone', 'ivy');
+    const aliasId = (await ok('GET', `identity/entity/id/${entityId}`)).body.data.aliases[0].id;
+    assert.equal((await server.api('DELETE', 'sys/auth/gone', undefined, root)).status, 204);
+    const entity = (await ok('GET', `identity/entity/id/${entityId}`)).body.data;
+    assert.deepEqual(
+      entity.aliases.map((a: { id: string; mount_accessor: string; name: string }) => [
+        a.id,
+        a.mount_accessor,
+        a.name,
+      ]),
+      [[aliasId, accessor, 'ivy']],
+    );
+    assert.equal((await ok('GET', `identity/entity-alias/id/${aliasId}`)).body.data.canonical_id, entityId);
+  });
+});
