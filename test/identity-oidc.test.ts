@@ -53,6 +53,21 @@ test('the discovery document is served without a token and names the server as i
   assert.deepEqual(res.body.subject_types_supported, ['public']);
 });
 
+test("with api_addr set, the issuer is api_addr's, not the listener's", async () => {
+  const other = await startTestServer({
+    storage: 'inmem',
+    extraConfig: 'api_addr = "https://coffer.example:8200"',
+  });
+  try {
+    const res = await other.api('GET', discoveryPath);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.issuer, 'https://coffer.example:8200/v1/identity/oidc');
+  } finally {
+    await other.stop();
+    await removeServerDir(other);
+  }
+});
+
 test('the JWKS is served without a token, holds the signing and next keys, and no private member', async () => {
   const res = await server.api('GET', keysPath);
   assert.equal(res.status, 200, res.text);
