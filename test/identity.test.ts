@@ -103,6 +103,24 @@ describe('login', () => {
     assert.ok(later.length >= 2, 'the request and the response of lookup-self carry the entity ID');
   });
 
+  test("the audit log shows a token's identity policies as they are at each request", async () => {
+    await ok('POST', 'auth/userpass/users/audra', { password: 'pw' });
+    const { token, entityId } = await login('userpass', 'audra');
+    const auditedPolicies = async (marker: string) => {
+      await server.api('GET', `secret/data/${marker}`, undefined, token);
+      const lines = (await readFile(join(server.dir, 'k1-sweep-audit.log'), 'utf8')).trim().split('\n');
+      const request = lines
+        .map((line) => JSON.parse(line))
+        .find((e) => e.type === 'request' && e.request.path === `secret/data/${marker}`);
+      return request?.auth.identity_policies;
+    };
+    await ok('POST', `identity/entity/id/${entityId}`, { policies: ['shared'] });
+    assert.deepEqual(await auditedPolicies('audit-one'), ['shared']);
+    assert.deepEqual(await auditedPolicies('audit-two'), ['shared']);
+    await ok('POST', `identity/entity/id/${entityId}`, { policies: ['own', 'shared'] });
+    assert.deepEqual(await auditedPolicies('audit-three'), ['own', 'shared']);
+  });
+
   test('a child token acts for its parent entity; an orphan does not', async () => {
     const { token, entityId } = await login('userpass', 'gina');
     await ok('POST', `identity/entity/id/${entityId}`, { policies: ['shared'] });

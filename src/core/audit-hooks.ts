@@ -16,6 +16,24 @@ import type { TokenEntry } from './token/store.js';
 /** Shared, so an audited request of a token without an entity allocates nothing for it. */
 const NO_POLICIES: string[] = [];
 
+/** The audit cache key of an entity's token, and the identity policies it was made for. */
+const identityKeys = new WeakMap<TokenEntry, { identityPolicies: readonly string[]; key: object }>();
+
+/**
+ * What the audit devices cache a token's serialized `auth` block under. The cached entry object is
+ * replaced whenever the token changes (a use spent, a renewal). A token with an entity also shows its
+ * identity policies, which change without the entry changing: the identity store hands out a new
+ * policy list after every identity write, so the key is kept only while the list is the same one.
+ */
+export function auditIdentityOf(entry: TokenEntry | undefined, identityPolicies: readonly string[]) {
+  if (!entry?.entityId) return entry;
+  const known = identityKeys.get(entry);
+  if (known?.identityPolicies === identityPolicies) return known.key;
+  const key = {};
+  identityKeys.set(entry, { identityPolicies, key });
+  return key;
+}
+
 export function auditInputOf(
   req: IncomingRequest,
   logical: LogicalRequest,
@@ -49,9 +67,7 @@ export function auditInputOf(
       tokenType: entry.type,
       numUses: entry.numUses,
     },
-    // The cached entry object is replaced whenever the token changes (a use spent, a renewal). A token
-    // with an entity is not cached: its identity policies change without its entry changing.
-    authIdentity: entry?.entityId ? undefined : entry,
+    authIdentity: auditIdentityOf(entry, identityPolicies),
     nonHmacRequestKeys: runtime.entry.config.auditNonHmacRequestKeys,
     nonHmacResponseKeys: runtime.entry.config.auditNonHmacResponseKeys,
   };
