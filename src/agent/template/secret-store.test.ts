@@ -331,7 +331,8 @@ describe('SecretStore after clear() or the stop', () => {
     }
   });
 
-  test('a renewal that answers after the stop leaves no timer behind', async () => {
+  // Bounded: the wait below polls for a renewal that, were renewals broken, would never come.
+  test('a renewal that answers after the stop leaves no timer behind', { timeout: 10_000 }, async () => {
     const renewal = deferred<void>();
     let renewing = false;
     const client = {
