@@ -263,9 +263,11 @@ ${approleBlock(roleFile, secretFile, '', 'max_backoff = "4s"')}
       await sleep(50);
     }
     const gaps = arrivals.slice(1).map((at, i) => at - arrivals[i]);
-    assert.ok(gaps[0] < 1600, `first wait ${gaps[0]} ms (min_backoff 1 s)`);
+    // Wide bounds: the schedule itself is unit-tested (src/agent/backoff.test.ts); this checks that the
+    // real process waits about 1 s first and about max_backoff at the end, on a possibly loaded machine.
+    assert.ok(gaps[0] < 2500, `first wait ${gaps[0]} ms (min_backoff 1 s)`);
     assert.ok(
-      gaps.slice(-2).every((gap) => gap >= 2800 && gap <= 4600),
+      gaps.slice(-2).every((gap) => gap >= 2500 && gap <= 6000),
       `last waits ${gaps.slice(-2)} (max_backoff 4 s)`,
     );
     const attempts = proxy.refused;
