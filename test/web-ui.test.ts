@@ -416,7 +416,11 @@ test('a token revoked elsewhere ends the session on its next 403', async () => {
       String(await page.getByTestId('token').textContent()),
       /Policiesbob, default|Policiesdefault, bob/,
     );
+    // The panel re-renders after the renewal (lookup-self again): wait for that, so that the nav link
+    // clicked below is not replaced under the click on a slow machine.
+    const refreshed = page.waitForResponse((response) => response.url().includes('auth/token/lookup-self'));
     await page.getByRole('button', { name: 'Renew' }).click();
+    await refreshed;
     await page.getByTestId('token').waitFor();
     assert.equal(await page.getByTestId('notice').count(), 0, 'renewing raised no error');
     const revoke = await server.api('POST', 'auth/token/revoke', { token }, server.rootToken);
