@@ -11,6 +11,7 @@ import { parseDurationSeconds } from '../framework/duration.js';
 import { isPlainObject } from '../framework/fields.js';
 import type { LogLevel } from '../framework/log.js';
 import type { ForwardedForOptions } from '../http/forwarded-for.js';
+import { parseGoBool } from '../http/parse-request.js';
 import { type Env, parseSeal } from './seal-config.js';
 
 export interface ListenerConfig {
@@ -104,8 +105,8 @@ function flagSetting(value: unknown, name: string): boolean {
   if (value === undefined) return false;
   if (value === true || value === false) return value;
   const text = typeof value === 'string' || typeof value === 'number' ? String(value) : '';
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(text)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(text)) return false;
+  const flag = parseGoBool(text);
+  if (flag !== undefined) return flag;
   throw invalid(`${name}: expected a boolean, got ${JSON.stringify(text.slice(0, 40))}`);
 }
 
