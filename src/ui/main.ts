@@ -4,7 +4,7 @@
  * back button after sign-out finds no data, only a new request under the new token.
  */
 import { ApiError, api } from './api.js';
-import { el, link } from './dom.js';
+import { el, link, routeHref } from './dom.js';
 import { currentToken, forgetSession, signInMethod } from './session.js';
 import { engineList } from './views/engines.js';
 import { kvEdit } from './views/kv-edit.js';
@@ -50,7 +50,7 @@ function parseRoute(): { name: string; params: string[] } {
 }
 
 export function navigate(segments: string[]): void {
-  location.hash = `#/${segments.map((s) => encodeURIComponent(s)).join('/')}`;
+  location.hash = routeHref(segments);
 }
 
 function showNotice(message: string, kind: 'error' | 'info' = 'error'): void {
