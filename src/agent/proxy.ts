@@ -6,7 +6,7 @@
 
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { send } from '../client/transport.js';
+import { sendWithRetries } from '../client/transport.js';
 import { CofferError } from '../core/errors.js';
 import type { Logger } from '../framework/log.js';
 import { readBody, tokenFrom } from '../http/parse-request.js';
@@ -45,7 +45,6 @@ const NOT_FORWARDED = new Set([
   'host',
   'content-length',
 ]);
-const RETRYABLE = (status: number) => status === 412 || (status >= 500 && status !== 501);
 const TIMEOUT_MS = 60_000;
 
 function respondError(res: ServerResponse, status: number, message: string): void {
@@ -107,7 +106,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ProxyO
   const headers = forwardedHeaders(req, options);
   // Bodies are passed on as bytes: some are not UTF-8 (a DER certificate, a snapshot).
   const forwarded = body.length === 0 && (method === 'GET' || method === 'HEAD') ? undefined : body;
-  const answer = await sendWithRetries(options.upstream, url, method, headers, forwarded);
+  const { upstream } = options;
+  const answer = await sendWithRetries(
+    upstream.agent(url.protocol === 'https:'),
+    url,
+    method,
+    headers,
+    forwarded,
+    TIMEOUT_MS,
+    upstream.numRetries,
+    upstream.retryWaitMs ?? 1000,
+  );
   const outHeaders: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(answer.headers)) {
     if (value !== undefined && !NOT_FORWARDED.has(name)) outHeaders[name] = value;
@@ -115,23 +124,4 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ProxyO
   outHeaders['content-length'] = String(answer.bytes.length);
   res.writeHead(answer.status, outHeaders);
   res.end(method === 'HEAD' ? undefined : answer.bytes);
-}
-
-async function sendWithRetries(
-  upstream: ProxyUpstream,
-  url: URL,
-  method: string,
-  headers: Record<string, string>,
-  body: Buffer | undefined,
-) {
-  const agent = upstream.agent(url.protocol === 'https:');
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const answer = await send(agent, url, method, headers, body, TIMEOUT_MS);
-      if (attempt >= upstream.numRetries || !RETRYABLE(answer.status)) return answer;
-    } catch (error) {
-      if (attempt >= upstream.numRetries) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, upstream.retryWaitMs ?? 1000));
-  }
 }

@@ -6,7 +6,7 @@ import { ApiError, CurlStringError, isPlainHttpAnswer, PLAIN_HTTP_HINT, Transpor
 import { hasContent, isRecord, parseSecret, type Secret } from './secret.js';
 import { SysApi } from './sys.js';
 import { TokenApi } from './token-api.js';
-import { createAgent, type RawResponse, send, type TlsOptions } from './transport.js';
+import { createAgent, type RawResponse, sendWithRetries, type TlsOptions } from './transport.js';
 
 export interface VaultClientOptions extends TlsOptions {
   address: string;
@@ -52,8 +52,6 @@ export interface ApiResponse {
   body: any | undefined;
   headers: IncomingHttpHeaders;
 }
-
-const RETRYABLE = (status: number) => status === 412 || (status >= 500 && status !== 501);
 
 function encodePath(path: string): string {
   return path.replace(/^\/+/, '').split('/').map(encodeURIComponent).join('/');
@@ -148,24 +146,21 @@ export class VaultClient {
   }
 
   private async sendWithRetries(url: URL, method: string, headers: Record<string, string>, body?: string) {
-    const retries = this.options.maxRetries ?? 0;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const raw = await send(this.agent(url), url, method, headers, body, this.options.timeoutMs ?? 60_000);
-        if (attempt >= retries || !RETRYABLE(raw.status)) return raw;
-      } catch (error) {
-        const cause = error as NodeJS.ErrnoException;
-        const shown = `${url.origin}${url.pathname}`;
-        if (attempt >= retries) {
-          throw new TransportError(
-            method,
-            shown,
-            cause,
-            isPlainHttpAnswer(cause) ? PLAIN_HTTP_HINT : undefined,
-          );
-        }
-      }
-      await new Promise((resolve) => setTimeout(resolve, this.options.retryWaitMs ?? 1000));
+    try {
+      return await sendWithRetries(
+        this.agent(url),
+        url,
+        method,
+        headers,
+        body,
+        this.options.timeoutMs ?? 60_000,
+        this.options.maxRetries ?? 0,
+        this.options.retryWaitMs ?? 1000,
+      );
+    } catch (error) {
+      const cause = error as NodeJS.ErrnoException;
+      const shown = `${url.origin}${url.pathname}`;
+      throw new TransportError(method, shown, cause, isPlainHttpAnswer(cause) ? PLAIN_HTTP_HINT : undefined);
     }
   }
 

@@ -106,3 +106,31 @@ export function send(
     req.end(body);
   });
 }
+
+/** The statuses worth another attempt, as the Go client retries them: 412 (a standby behind) and 5xx but 501. */
+export const isRetryableStatus = (status: number) => status === 412 || (status >= 500 && status !== 501);
+
+/**
+ * `send`, sent again after `waitMs` while the answer's status is retryable or the exchange fails, up to
+ * `retries` more times; the last answer is returned, or the last failure thrown.
+ */
+export async function sendWithRetries(
+  agent: http.Agent,
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | Buffer | undefined,
+  timeoutMs: number,
+  retries: number,
+  waitMs: number,
+): Promise<RawResponse> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const raw = await send(agent, url, method, headers, body, timeoutMs);
+      if (attempt >= retries || !isRetryableStatus(raw.status)) return raw;
+    } catch (error) {
+      if (attempt >= retries) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+  }
+}
