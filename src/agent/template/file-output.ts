@@ -1,8 +1,8 @@
 /** Writes a rendered template: atomically (temp file + rename in the same directory), with its mode whatever the umask. */
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { writeTempFile } from '../temp-file.js';
 import { DEFAULT_PERMS } from './config.js';
 
 export interface OutputFile {
@@ -44,32 +44,6 @@ async function currentFile(path: string): Promise<Existing | undefined> {
   }
 }
 
-/**
- * A new file in `dir` holding `contents` with mode `perms` (fchmod: not less the umask), synced to disk.
- * Created with O_EXCL under a random name, so a symlink planted at that name is never followed. Removed
- * again on any failure (ENOSPC included), so the file being replaced stays as it was.
- */
-async function writeTemp(
-  dir: string,
-  name: string,
-  contents: string | Buffer,
-  perms: number,
-): Promise<string> {
-  const temp = join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    await handle.writeFile(contents);
-    await handle.chmod(perms);
-    await handle.sync();
-    await handle.close();
-  } catch (error) {
-    await handle.close().catch(() => {});
-    await rm(temp, { force: true });
-    throw error;
-  }
-  return temp;
-}
-
 /** Writes `contents` unless the file already holds exactly that; returns whether it wrote. */
 export async function writeOutput(file: OutputFile, contents: string): Promise<boolean> {
   const existing = await currentFile(file.destination);
@@ -79,11 +53,11 @@ export async function writeOutput(file: OutputFile, contents: string): Promise<b
   const name = basename(file.destination);
   // 0700: the directory of a secrets file is private too (SECURITY.md K4); Vault uses 0755.
   if (file.createDestDirs) await mkdir(dir, { recursive: true, mode: 0o700 });
-  const temp = await writeTemp(dir, name, contents, perms);
+  const temp = await writeTempFile(dir, name, contents, perms);
   try {
     if (file.backup && existing !== undefined) {
       // Also written by rename: a symlink planted at <destination>.bak is replaced, not written through.
-      const backup = await writeTemp(dir, `${name}.bak`, existing.contents, perms);
+      const backup = await writeTempFile(dir, `${name}.bak`, existing.contents, perms);
       try {
         await rename(backup, `${file.destination}.bak`);
       } catch (error) {
