@@ -1,10 +1,10 @@
 /** `coffer agent -config=FILE`: Vault Agent's auto-auth, token sinks and API proxy. */
-import { parseArgs } from 'node:util';
 import { loadAgentConfig, validateAgentConfig } from '../../agent/config.js';
 import { type AgentTask, runAgent } from '../../agent/run.js';
 import { createLogger } from '../../framework/log.js';
 import { parseLogLevel } from '../../server/config.js';
 import { disableCoreDumps, refuseInspectorSignal } from '../../server/harden.js';
+import { type FlagDef, FlagError, type ParsedFlags, parseFlags } from '../flags.js';
 
 export interface AgentIo {
   stdout: { write(text: string): unknown };
@@ -24,37 +24,32 @@ const USAGE = `Usage: coffer agent [options]
                         templates, once every template has been rendered).
 `;
 
-/** Go-style single-dash flags (`-config=x`) become the double-dash form parseArgs reads. */
-function normalizeFlags(args: string[]): string[] {
-  return args.map((a) => (/^-[a-z]/.test(a) ? `-${a}` : a));
-}
+const FLAGS: FlagDef[] = [
+  { name: 'config', kind: 'string', usage: '' },
+  { name: 'log-level', kind: 'string', usage: '' },
+  { name: 'exit-after-auth', kind: 'bool', usage: '' },
+];
 
 export async function agentCommand(
   args: string[],
   io: AgentIo = process,
   extraTasks: AgentTask[] = [],
 ): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
+  let flags: ParsedFlags;
   try {
-    ({ values } = parseArgs({
-      args: normalizeFlags(args),
-      options: {
-        config: { type: 'string' },
-        'log-level': { type: 'string' },
-        'exit-after-auth': { type: 'boolean' },
-        help: { type: 'boolean' },
-        h: { type: 'boolean' },
-      },
-    }));
+    flags = parseFlags(FLAGS, args);
+    if (flags.args.length > 0)
+      throw new FlagError(`Too many arguments (expected 0, got ${flags.args.length})`);
   } catch (error) {
+    if (error instanceof FlagError && error.help) {
+      io.stdout.write(USAGE);
+      return 0;
+    }
     io.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
     return 1;
   }
-  if (values.help || values.h) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  if (typeof values.config !== 'string') {
+  const configFile = flags.string('config');
+  if (configFile === '') {
     io.stderr.write(`a configuration file is required: -config=FILE\n\n${USAGE}`);
     return 1;
   }
@@ -62,12 +57,12 @@ export async function agentCommand(
   const coreLimit = disableCoreDumps();
   let config: Awaited<ReturnType<typeof loadAgentConfig>>;
   try {
-    config = await loadAgentConfig(values.config);
-    if (typeof values['log-level'] === 'string') config.logLevel = parseLogLevel(values['log-level']);
-    if (values['exit-after-auth']) config.exitAfterAuth = true;
+    config = await loadAgentConfig(configFile);
+    if (flags.isSet('log-level')) config.logLevel = parseLogLevel(flags.string('log-level'));
+    if (flags.bool('exit-after-auth')) config.exitAfterAuth = true;
     validateAgentConfig(config);
   } catch (error) {
-    io.stderr.write(`Error loading configuration from ${values.config}: ${(error as Error).message}\n`);
+    io.stderr.write(`Error loading configuration from ${configFile}: ${(error as Error).message}\n`);
     return 1;
   }
   const log = createLogger(config.logLevel, 'agent', (line) => {
