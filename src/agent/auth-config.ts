@@ -67,8 +67,8 @@ export interface AutoAuthConfig {
 }
 
 /** Vault's defaults (agentproxyshared/auth): 1 s up to 5 m. */
-export const DEFAULT_MIN_BACKOFF_MS = 1000;
-export const DEFAULT_MAX_BACKOFF_MS = 5 * 60_000;
+const DEFAULT_MIN_BACKOFF_MS = 1000;
+const DEFAULT_MAX_BACKOFF_MS = 5 * 60_000;
 const DEFAULT_KUBERNETES_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 const METHOD_FIELDS = ['mount_path', 'config', 'min_backoff', 'max_backoff', 'exit_on_err'];

@@ -132,7 +132,7 @@ function parseUseAutoAuthToken(raw: Body): UseAutoAuthToken {
   return optionalBool(body, 'use_auto_auth_token', where, false);
 }
 
-export function agentConfigFromObject(raw: Body, syntax: ConfigSyntax = 'hcl'): AgentConfig {
+function agentConfigFromObject(raw: Body, syntax: ConfigSyntax = 'hcl'): AgentConfig {
   refuseUnknown(raw, KNOWN_KEYS, 'agent configuration');
   const autoAuth = parseAutoAuth(raw.auto_auth);
   const useAutoAuthToken = parseUseAutoAuthToken(raw);

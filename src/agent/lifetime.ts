@@ -37,7 +37,7 @@ export interface LifetimeOptions {
 const MAX_RETRY_MS = 5 * 60_000;
 
 /** The server answered, and said no: the token is revoked, expired or unknown. Retrying will not help. */
-export function isRefusal(error: unknown): boolean {
+function isRefusal(error: unknown): boolean {
   return error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 429;
 }
 

@@ -25,7 +25,7 @@ export interface AgentListenerConfig {
 
 /** As Vault's listeners: 32 MiB. */
 const DEFAULT_MAX_REQUEST_BYTES = 32 << 20;
-export const DEFAULT_SOCKET_MODE = 0o600;
+const DEFAULT_SOCKET_MODE = 0o600;
 
 const COMMON = [
   'address',

@@ -17,7 +17,7 @@ export interface AuthMethod {
 }
 
 /** A login's `auth` block, or an error that says what was missing (never what was sent). */
-export function loginResult(body: unknown, what: string): LoginResult {
+function loginResult(body: unknown, what: string): LoginResult {
   const auth = (body as { auth?: Record<string, unknown> } | undefined)?.auth;
   if (!auth || typeof auth.client_token !== 'string' || auth.client_token === '')
     throw new Error(`${what}: the response carried no token`);

@@ -11,7 +11,7 @@ import { writeTempFile } from '../temp-file.js';
  * Vault's group bit serves an app running as another user in the agent's group; here that takes an
  * explicit `mode = 0640`.
  */
-export const DEFAULT_SINK_MODE = 0o600;
+const DEFAULT_SINK_MODE = 0o600;
 
 /** `mode` 0 keeps the file's creation mode (0600), as Vault's `mode = 0000` leaves the mode alone. */
 export async function writeSinkFile(path: string, content: string, mode = DEFAULT_SINK_MODE): Promise<void> {

@@ -111,7 +111,7 @@ function pad(text: string, width: number, flags: string, numeric: boolean): stri
 }
 
 /** Go's `fmt.Sprintf` for the verbs templates use: %s %d %v %q %t %x %f and %%. */
-export function sprintf(format: string, ...args: unknown[]): string {
+function sprintf(format: string, ...args: unknown[]): string {
   let next = 0;
   const out = format.replace(
     /%([-+# 0]*)(\d*)(?:\.(\d+))?([a-zA-Z%])/g,

@@ -32,7 +32,7 @@ export interface ParsedTemplate {
   nodes: Node[];
 }
 
-export const DEFAULT_DELIMITERS: Delimiters = { left: '{{', right: '}}' };
+const DEFAULT_DELIMITERS: Delimiters = { left: '{{', right: '}}' };
 
 /** Parses a template; errors are `TemplateParseError`s naming the template and line, never its text. */
 export function parseTemplate(

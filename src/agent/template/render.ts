@@ -6,7 +6,7 @@ import type { Delimiters } from './lexer.js';
 import { type ParsedTemplate, parseTemplate } from './parser.js';
 
 /** Functions whose results come from the server; the runner supplies them for each render. */
-export const SERVER_FUNCTIONS = ['secret', 'secrets'] as const;
+const SERVER_FUNCTIONS = ['secret', 'secrets'] as const;
 
 export interface CompileOptions {
   delims?: Partial<Delimiters>;

@@ -12,7 +12,7 @@ export class GoStruct {
   ) {}
 }
 
-export type GoMap = Record<string, unknown>;
+type GoMap = Record<string, unknown>;
 
 export function isMap(value: unknown): value is GoMap {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof GoStruct);
