@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../framework/clock.js';
+import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
 import type { TxOp } from '../../storage/backend.js';
 import type { EntityView, GroupView, IdentityReader } from './reader.js';
@@ -52,7 +53,7 @@ export class IdentityStore implements IdentityReader {
   private readonly groupIdByAliasId = new Map<string, string>();
   private readonly groupIdByAliasFactors = new Map<string, string>();
   private readonly resolvedCache = new Map<string, ResolvedIdentity | null>();
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly writes = new KeyedMutex();
 
   constructor(readonly deps: IdentityStoreDeps) {}
 
@@ -89,9 +90,7 @@ export class IdentityStore implements IdentityReader {
 
   /** Identity writes run one at a time, so checks and the write they guard see the same state. */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.catch(() => undefined);
-    return run;
+    return this.writes.run('', fn);
   }
 
   authMount(accessor: string): AuthMountInfo | undefined {
