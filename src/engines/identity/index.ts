@@ -14,7 +14,6 @@ import { lookupPaths } from './paths/lookup.js';
 import { mergePaths } from './paths/merge.js';
 import type { IdentityStore } from './store.js';
 
-export type { EntityView, GroupView, IdentityReader } from './reader.js';
 export type { AuthMountInfo } from './records.js';
 export type { ResolvedIdentity } from './resolve.js';
 export { IdentityStore } from './store.js';

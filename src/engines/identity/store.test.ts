@@ -70,7 +70,7 @@ test('resolved identities merge entity and group policies and follow every write
   const after = store.resolve(id);
   assert.notEqual(after, before, 'a write replaces the cached identity');
   assert.deepEqual(after?.policies, ['audit', 'dev', 'ops']);
-  assert.deepEqual(store.entityById(id)?.groupIds.length, 2);
+  assert.deepEqual(store.groupsOfEntity(id).length, 2);
   assert.deepEqual(
     store
       .groupsOfEntity(id)
@@ -274,7 +274,7 @@ test('a merged-away entity resolves to the entity it was merged into (tokens act
   const resolved = store.resolve(alice.id);
   assert.equal(resolved?.entity.id, bob.id);
   assert.deepEqual(resolved?.policies, ['bob-group', 'bob-own']);
-  assert.equal(store.entityById(alice.id), undefined, "identity tokens use the entity's own ID only");
+  assert.equal(store.entity(alice.id), undefined, "identity tokens use the entity's own ID only");
   // A later write to the target shows through the merged-away ID too, and its disabling applies.
   await mount.request('update', `entity/id/${bob.id}`, { disabled: true });
   assert.equal(store.resolve(alice.id)?.entity.disabled, true);

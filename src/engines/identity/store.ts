@@ -9,7 +9,6 @@ import type { Clock } from '../../framework/clock.js';
 import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
 import type { TxOp } from '../../storage/backend.js';
-import type { EntityView, GroupView, IdentityReader } from './reader.js';
 import type { AliasRecord, AuthMountInfo, EntityRecord, GroupRecord } from './records.js';
 import { type ResolvedIdentity, resolveIdentity } from './resolve.js';
 
@@ -39,7 +38,14 @@ async function loadAll<T>(storage: StorageView, folder: string, take: (record: T
   }
 }
 
-export class IdentityStore implements IdentityReader {
+/** A group as identity tokens see it. */
+export interface GroupView {
+  id: string;
+  name: string;
+  metadata: Record<string, string>;
+}
+
+export class IdentityStore {
   private storage?: StorageView;
   private readonly entities = new Map<string, EntityRecord>();
   private readonly entityIdByName = new Map<string, string>();
@@ -339,21 +345,7 @@ export class IdentityStore implements IdentityReader {
 
   // ---- the OIDC provider's read interface ---------------------------------------------------------
 
-  // Vault's identity tokens look the entity up by its own ID only (no merged-entity index): a token of
-  // a merged-away entity cannot sign one.
-  entityById(id: string): EntityView | undefined {
-    const resolved = this.entities.has(id) ? this.resolve(id) : undefined;
-    if (!resolved) return undefined;
-    const { entity } = resolved;
-    return {
-      id: entity.id,
-      name: entity.name,
-      metadata: { ...entity.metadata },
-      groupIds: [...resolved.directGroupIds, ...resolved.inheritedGroupIds],
-      disabled: entity.disabled,
-    };
-  }
-
+  /** Direct and inherited groups of the entity; empty when there is no such entity. */
   groupsOfEntity(id: string): GroupView[] {
     const resolved = this.entities.has(id) ? this.resolve(id) : undefined;
     if (!resolved) return [];
