@@ -302,8 +302,10 @@ export class Core {
     const identity = new IdentityStore({
       clock: this.clock,
       authMount: (accessor) => {
-        const entry = mounts?.table.all('auth').find((m) => m.accessor === accessor);
-        return entry && { path: entry.path, type: entry.type, local: entry.local };
+        const entry = mounts?.table.byAccessor(accessor);
+        return entry?.table === 'auth'
+          ? { path: entry.path, type: entry.type, local: entry.local }
+          : undefined;
       },
     });
     const builtins = new Map([
