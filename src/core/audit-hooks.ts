@@ -11,6 +11,7 @@ import { CofferError, multiErrorText } from './errors.js';
 import type { MountRuntime } from './mount-manager.js';
 import { routePrefix } from './mounts.js';
 import type { CoreResponse, IncomingRequest } from './request-types.js';
+import { withIdentity } from './token/entry.js';
 import type { TokenEntry } from './token/store.js';
 
 /** Shared, so an audited request of a token without an entity allocates nothing for it. */
@@ -57,9 +58,7 @@ export function auditInputOf(
     mount: { point: routePrefix(runtime.entry), type: runtime.entry.type, accessor: runtime.entry.accessor },
     auth: entry && {
       displayName: entry.displayName,
-      policies: identityPolicies.length
-        ? [...new Set([...entry.policies, ...identityPolicies])].sort()
-        : entry.policies,
+      policies: identityPolicies.length ? withIdentity(entry.policies, identityPolicies) : entry.policies,
       tokenPolicies: entry.policies,
       identityPolicies: identityPolicies.length ? identityPolicies : undefined,
       metadata: entry.meta ?? undefined,

@@ -67,6 +67,11 @@ export function authBlock(
   return withIdentityPolicies(wire, identityPolicies);
 }
 
+/** A token's own policies and its entity's, as `policies` shows them: deduplicated and sorted. */
+export function withIdentity(own: readonly string[], identityPolicies: readonly string[]): string[] {
+  return [...new Set([...own, ...identityPolicies])].sort();
+}
+
 /** An `auth` block (authBlock's) with its entity's identity policies added, as a login's has them. */
 export function withIdentityPolicies(
   wire: Record<string, unknown>,
@@ -76,7 +81,7 @@ export function withIdentityPolicies(
   const own = (wire.token_policies as string[] | undefined) ?? [];
   return {
     ...wire,
-    policies: [...new Set([...own, ...identityPolicies])].sort(),
+    policies: withIdentity(own, identityPolicies),
     identity_policies: [...identityPolicies],
   };
 }
