@@ -17,8 +17,14 @@ import type { TokenEntry } from './token/store.js';
 /** Shared, so an audited request of a token without an entity allocates nothing for it. */
 const NO_POLICIES: string[] = [];
 
-/** The audit cache key of an entity's token, and the identity policies it was made for. */
-const identityKeys = new WeakMap<TokenEntry, { identityPolicies: readonly string[]; key: object }>();
+/**
+ * The audit cache key of an entity's token, and the identity policies it was made for. The key holds
+ * the token's merged policy list, so a request with the same identity does not merge it again.
+ */
+const identityKeys = new WeakMap<
+  TokenEntry,
+  { identityPolicies: readonly string[]; key: { policies: string[] } }
+>();
 
 /**
  * What the audit devices cache a token's serialized `auth` block under. The cached entry object is
@@ -30,7 +36,9 @@ export function auditIdentityOf(entry: TokenEntry | undefined, identityPolicies:
   if (!entry?.entityId) return entry;
   const known = identityKeys.get(entry);
   if (known?.identityPolicies === identityPolicies) return known.key;
-  const key = {};
+  const key = {
+    policies: identityPolicies.length ? withIdentity(entry.policies, identityPolicies) : entry.policies,
+  };
   identityKeys.set(entry, { identityPolicies, key });
   return key;
 }
@@ -43,6 +51,8 @@ export function auditInputOf(
   auditedHeaders: AuditedHeaders,
   identityPolicies: string[] = NO_POLICIES,
 ): AuditInput {
+  // A token without an entity is its own key, and its policies are its own.
+  const authIdentity = auditIdentityOf(entry, identityPolicies);
   return {
     // The request headers `sys/config/auditing/request-headers` asks for, HMAC'd where it says so.
     ...auditedHeaders.pick(req.headers),
@@ -58,7 +68,7 @@ export function auditInputOf(
     mount: { point: routePrefix(runtime.entry), type: runtime.entry.type, accessor: runtime.entry.accessor },
     auth: entry && {
       displayName: entry.displayName,
-      policies: identityPolicies.length ? withIdentity(entry.policies, identityPolicies) : entry.policies,
+      policies: authIdentity!.policies,
       tokenPolicies: entry.policies,
       identityPolicies: identityPolicies.length ? identityPolicies : undefined,
       metadata: entry.meta ?? undefined,
@@ -66,7 +76,7 @@ export function auditInputOf(
       tokenType: entry.type,
       numUses: entry.numUses,
     },
-    authIdentity: auditIdentityOf(entry, identityPolicies),
+    authIdentity,
     nonHmacRequestKeys: runtime.entry.config.auditNonHmacRequestKeys,
     nonHmacResponseKeys: runtime.entry.config.auditNonHmacResponseKeys,
   };
