@@ -236,6 +236,11 @@ const BUILTIN_HOMES: Record<string, { table: MountTableName; path: string }> = {
   token: { table: 'auth', path: 'token/' },
 };
 
+/** A built-in engine type that exists once (sys/mounts refuses to enable another). */
+export function isSingletonType(type: string): boolean {
+  return Object.hasOwn(BUILTIN_HOMES, type);
+}
+
 function isStrayBuiltin(entry: MountEntry): boolean {
   const home = BUILTIN_HOMES[entry.type];
   return home !== undefined && (home.table !== entry.table || home.path !== entry.path);

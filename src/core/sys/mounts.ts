@@ -4,6 +4,7 @@ import { field, type Input } from '../../framework/fields.js';
 import { definePath } from '../../framework/path.js';
 import type { Core } from '../core.js';
 import { CofferError, invalid } from '../errors.js';
+import { isSingletonType } from '../mount-manager.js';
 import {
   type MountConfig,
   type MountEntry,
@@ -26,13 +27,6 @@ const enableFields = {
   plugin_name: field.string('Deprecated alias of type.'),
   plugin_version: field.string('Plugin version (built-ins only).'),
 };
-
-/**
- * Built-in engines that exist once, at their own path (Vault's singletonMounts): a second `identity`
- * mount would rebind the one identity store to its empty storage, a second `system` or `token` would
- * serve sys or token endpoints under a path their ACL rules do not cover.
- */
-const SINGLETON_TYPES = new Set(['cubbyhole', 'system', 'token', 'identity']);
 
 const UNTUNABLE = ['cubbyhole/', 'sys/', 'identity/'];
 
@@ -68,10 +62,13 @@ async function enableMount(core: Core, table: MountTableName, input: Input<typeo
     throw invalid(`secrets engine "${type}" does not allow setting a version`);
   }
   if (table === 'auth' && type === 'token') throw invalid('token credential backend cannot be instantiated');
+  // Built-ins exist once, at their own path (Vault's singletonMounts): a second `identity` mount would
+  // rebind the one identity store to its empty storage, a second `system` or `token` would serve sys or
+  // token endpoints under a path their ACL rules do not cover.
   // Vault: 403 for the secrets table; the auth table knows no such method.
-  if (table === 'mounts' && SINGLETON_TYPES.has(type))
+  if (table === 'mounts' && isSingletonType(type))
     throw new CofferError('permission_denied', `mount type of "${type}" is not mountable`);
-  if (table === 'auth' && SINGLETON_TYPES.has(type)) throw invalid(`unknown auth method type: ${type}`);
+  if (table === 'auth' && isSingletonType(type)) throw invalid(`unknown auth method type: ${type}`);
   const config: Partial<MountConfig> = parseMountConfig(input.config ?? {});
   const entry = newMountEntry(table, path, type, {
     description: input.description ?? '',
