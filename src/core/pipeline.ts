@@ -30,6 +30,7 @@ import { aclForToken, identityPoliciesOf } from './identity-acl.js';
 import type { MountRuntime } from './mount-manager.js';
 import { routePrefix } from './mounts.js';
 import type { CoreResponse, IncomingRequest } from './request-types.js';
+import { withIdentityPolicies } from './token/entry.js';
 import type { TokenEntry } from './token/store.js';
 import { legacyUnwrapResponse, NOT_VALID } from './wrapping.js';
 
@@ -374,10 +375,9 @@ async function mintLoginToken(
     mountMaxTtl: mounts.maxTtl(runtime.entry),
     displayNamePrefix: runtime.entry.path.replace(/\/$/, '').replaceAll('/', '-'),
     entityId,
-    identityPolicies: entityId ? identityPoliciesOf(state, entityId) : undefined,
   });
   if (created.warnings.length) response.warnings = [...(response.warnings ?? []), ...created.warnings];
-  return created.wire;
+  return entityId ? withIdentityPolicies(created.wire, identityPoliciesOf(state, entityId)) : created.wire;
 }
 
 /**

@@ -40,17 +40,9 @@ export function ttlLeft(entry: TokenEntry, now: number): number {
   return entry.expireTime === undefined ? 0 : Math.max(0, Math.round((entry.expireTime - now) / 1000));
 }
 
-/**
- * API.md 4.2: the `auth` block of a login or token creation. `identityPolicies` are those of the token's
- * entity and its groups: listed apart, and in `policies` with the token's own.
- */
-export function authBlock(
-  token: string,
-  entry: TokenEntry,
-  now: number,
-  identityPolicies: readonly string[] = [],
-): Record<string, unknown> {
-  const wire = {
+/** API.md 4.2: the `auth` block of a login or token creation (withIdentityPolicies adds an entity's). */
+export function authBlock(token: string, entry: TokenEntry, now: number): Record<string, unknown> {
+  return {
     client_token: token,
     accessor: entry.accessor,
     policies: [...entry.policies].sort(),
@@ -64,7 +56,6 @@ export function authBlock(
     mfa_requirement: null,
     num_uses: entry.numUses,
   };
-  return withIdentityPolicies(wire, identityPolicies);
 }
 
 /** A token's own policies and its entity's, as `policies` shows them: deduplicated and sorted. */

@@ -292,9 +292,8 @@ export class TokenStore {
       mountDefaultTtl: number;
       mountMaxTtl: number;
       displayNamePrefix: string;
-      /** The entity of the login's alias, and the policies it and its groups add. */
+      /** The entity of the login's alias. */
       entityId?: string;
-      identityPolicies?: readonly string[];
     },
   ) {
     // Vault's SanitizePolicies: trimmed, lower-cased, deduplicated, so `Root` is `root` here too.
@@ -329,8 +328,7 @@ export class TokenStore {
         ? Math.min(auth.maxTtlSeconds, options.mountMaxTtl)
         : options.mountMaxTtl,
     });
-    const now = this.deps.clock.now();
-    return { token, entry, warnings, wire: authBlock(token, entry, now, options.identityPolicies) };
+    return { token, entry, warnings, wire: authBlock(token, entry, this.deps.clock.now()) };
   }
 
   /** Revokes a token and its whole subtree; each revoked entry goes through `onRevoke`. */
