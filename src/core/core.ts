@@ -20,9 +20,10 @@ import { RESPONSE_WRAPPING_POLICY_NAME } from '../policy/builtin.js';
 import type { StorageBackend } from '../storage/backend.js';
 import { AutoUnsealLoop } from './auto-unseal.js';
 import type { EngineRegistry } from './engine-registry.js';
-import { invalid } from './errors.js';
+import { invalid, sealedError } from './errors.js';
 import { ExpirationManager } from './expiration/manager.js';
 import { identityPoliciesOf } from './identity-acl.js';
+import { InFlight } from './in-flight.js';
 import { KeyRotation } from './key-rotation.js';
 import { MountManager } from './mount-manager.js';
 import { type MountEntry, routePrefix } from './mounts.js';
@@ -35,6 +36,9 @@ import { ResponseWrapper, type WrappingTokens } from './wrapping.js';
 
 export const VERSION = '1.17.0+coffer.0.1.0';
 export const BUILD_DATE = '2026-11-24T00:00:00Z';
+
+/** How long a seal waits for the requests in flight: Vault's `DefaultMaxRequestDuration`. */
+const SEAL_GRACE_MS = 90_000;
 
 export interface CoreOptions {
   physical: StorageBackend;
@@ -51,6 +55,8 @@ export interface CoreOptions {
   sealWrapper?: SealWrapper;
   /** The address clients reach the server at (`api_addr`, else the first listener's). */
   apiAddr?: () => string;
+  /** How long a seal waits for the requests in flight before it tears the state down under them. */
+  sealGraceMs?: number;
 }
 
 export interface UnsealedState {
@@ -76,6 +82,7 @@ export class Core {
   readonly log: Logger;
   private state?: UnsealedState;
   private transition: Promise<unknown> = Promise.resolve();
+  private readonly requests = new InFlight();
   private readonly autoUnseal?: AutoUnsealLoop;
 
   constructor(readonly options: CoreOptions) {
@@ -99,14 +106,38 @@ export class Core {
     return this.options.physical.type;
   }
 
+  /** How long a seal waits for the requests in flight. */
+  get sealGraceMs(): number {
+    return this.options.sealGraceMs ?? SEAL_GRACE_MS;
+  }
+
   isSealed(): boolean {
     return this.state === undefined;
   }
 
   /** The unsealed state; callers check `isSealed()` first (core answers 503 before reaching here). */
   get unsealed(): UnsealedState {
-    if (!this.state) throw new Error('core is sealed');
+    // Vault's 503, not a 500, for whatever still runs after a seal tore the state down.
+    if (!this.state) throw sealedError();
     return this.state;
+  }
+
+  /**
+   * Serves one request while holding the state open for it: a seal waits until it ends. From the
+   * moment a seal begins new requests get Vault's 503, and so does a request the seal stopped waiting
+   * for, whatever it made of the state torn down under it (never the 500 of a vanished state).
+   */
+  async serving<T>(request: object, serve: () => Promise<T>): Promise<T> {
+    if (this.isSealed() || !this.requests.enter(request)) throw sealedError();
+    try {
+      const result = await serve();
+      if (!this.requests.wasAbandoned(request)) return result;
+    } catch (error) {
+      if (!this.requests.wasAbandoned(request)) throw error;
+    } finally {
+      this.requests.leave(request);
+    }
+    throw sealedError();
   }
 
   /** The rate-limit quotas while unsealed; the HTTP layer asks this before anything else. */
@@ -212,13 +243,20 @@ export class Core {
       this.barrier.seal();
       throw error;
     }
+    this.requests.open();
     this.log.info('vault is unsealed');
   }
 
-  async sealVault(): Promise<void> {
+  /**
+   * Seals once the requests in flight have ended, or the grace period has passed. `from`: the request
+   * that asked for the seal (`sys/seal`, as passed to `serving`), which would otherwise wait for itself.
+   */
+  async sealVault(from?: object): Promise<void> {
     // Sealed on purpose: stays sealed until restarted or unsealed with keys (Vault).
     this.autoUnseal?.stop();
+    if (from) this.requests.leave(from);
     return this.serialized(async () => {
+      await this.requests.close(this.sealGraceMs, this.clock);
       const state = this.state;
       this.state = undefined;
       if (state) {

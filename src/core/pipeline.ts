@@ -36,9 +36,8 @@ import { legacyUnwrapResponse, NOT_VALID } from './wrapping.js';
 
 export async function handleRequest(core: Core, req: IncomingRequest): Promise<CoreResponse> {
   if (core.isSealed()) throw sealedError();
-  const state = core.unsealed;
-  const runtime = state.mounts.route(req.path);
-  if (!runtime) return refuseUnrouted(core, req);
+  const runtime = core.unsealed.mounts.route(req.path);
+  if (!runtime) return core.serving(req, () => refuseUnrouted(core, req));
   const prefix = routePrefix(runtime.entry);
   const logical: LogicalRequest = {
     id: req.id,
@@ -49,6 +48,18 @@ export async function handleRequest(core: Core, req: IncomingRequest): Promise<C
     clientAddr: req.clientAddr,
     headers: req.headers,
   };
+  // Held by the logical request, the one a handler sees: `sys/seal` hands it to sealVault.
+  return core.serving(logical, () => serveRouted(core, runtime, req, logical));
+}
+
+/** Token → ACL → the engine → audit; a seal waits for all of it, the last use's revocation included. */
+async function serveRouted(
+  core: Core,
+  runtime: MountRuntime,
+  req: IncomingRequest,
+  logical: LogicalRequest,
+): Promise<CoreResponse> {
+  const state = core.unsealed;
   const entry = req.token ? await state.tokens.lookup(req.token) : undefined;
   if (entry && !tokenUsableFrom(entry, req.clientAddr)) throw invalidToken();
   const unauthenticated = runtime.engine.isUnauthenticated(logical.path);

@@ -18,6 +18,7 @@ export interface DevCoreOptions {
   physical?: StorageBackend;
   clock?: Clock;
   log?: Logger;
+  sealGraceMs?: number;
 }
 
 export async function startDevCore(options: DevCoreOptions) {
@@ -28,6 +29,7 @@ export async function startDevCore(options: DevCoreOptions) {
     registry: createRegistry(options.engines),
     defaultLeaseTtl: 3600,
     maxLeaseTtl: 7200,
+    sealGraceMs: options.sealGraceMs,
   });
   const { key, rootToken } = await core.initializeDev();
   let requests = 0;

@@ -128,8 +128,11 @@ export async function startServer(
       if (!core.isSealed()) await core.unsealed.audit.reopenAll();
     },
     async stop() {
-      await Promise.all(listeners.map((l) => l.close()));
+      // As Vault: no new connections, then a seal that waits for the requests in flight and answers
+      // 503 to any that arrive meanwhile; each connection closes once its response is written.
+      const closed = Promise.all(listeners.map((l) => l.close(core.sealGraceMs + 2000)));
       await core.sealVault();
+      await closed;
       sealWrapper?.close();
       await physical.close();
     },

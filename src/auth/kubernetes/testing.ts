@@ -81,6 +81,8 @@ export interface TokenReviewServer {
   /** Mints a well-formed JWT the stand-in answers `authenticated: false` for. */
   issueUnknownToken(account: ServiceAccountIdentity): Promise<string>;
   setMode(mode: ReviewMode): void;
+  /** Holds every answer this long, as a slow API server. */
+  setDelay(ms: number): void;
   reviews: RecordedReview[];
   close(): Promise<void>;
 }
@@ -119,6 +121,7 @@ export async function startTokenReviewServer(): Promise<TokenReviewServer> {
   const known = new Map<string, ServiceAccountIdentity>();
   const reviews: RecordedReview[] = [];
   let mode: ReviewMode = 'review';
+  let delayMs = 0;
   const server: Server = createServer({ cert: certPem, key: keyPem }, (req, res) => {
     let raw = '';
     req.on('data', (chunk) => {
@@ -128,10 +131,11 @@ export async function startTokenReviewServer(): Promise<TokenReviewServer> {
       const body = raw ? JSON.parse(raw) : undefined;
       reviews.push({ path: req.url ?? '', authorization: req.headers.authorization ?? '', body });
       if (mode === 'hang') return; // never answers; the client's deadline must end the wait
-      const send = (status: number, payload: unknown) => {
-        res.writeHead(status, { 'Content-Type': 'application/json', Connection: 'close' });
-        res.end(JSON.stringify(payload));
-      };
+      const send = (status: number, payload: unknown) =>
+        setTimeout(() => {
+          res.writeHead(status, { 'Content-Type': 'application/json', Connection: 'close' });
+          res.end(JSON.stringify(payload));
+        }, delayMs);
       if (mode === 'error500') return send(500, { kind: 'Status', status: 'Failure', code: 500 });
       if (mode === 'unauthorized401') return send(401, { kind: 'Status', status: 'Failure', code: 401 });
       if (req.method !== 'POST' || req.url !== '/apis/authentication.k8s.io/v1/tokenreviews') {
@@ -169,6 +173,9 @@ export async function startTokenReviewServer(): Promise<TokenReviewServer> {
     issueUnknownToken: (account) => sign(account, {}),
     setMode(next) {
       mode = next;
+    },
+    setDelay(ms) {
+      delayMs = ms;
     },
     reviews,
     close: () =>

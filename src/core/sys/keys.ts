@@ -82,7 +82,8 @@ export function keyPaths(core: Core) {
         // Vault checks root-or-sudo on sys/seal in code, beyond the ACL's update capability.
         update: async (_ctx, _input, req) => {
           if (!req.caller?.hasSudo) throw deniedByPolicy();
-          await core.sealVault();
+          // This request leaves the in-flight count first: the seal waits for the others, not for it.
+          await core.sealVault(req);
         },
       },
       help: 'Seal the server.',

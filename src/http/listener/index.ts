@@ -22,7 +22,11 @@ export interface ListenerOptions {
 
 export interface Listener {
   listen(port: number, host: string): Promise<{ port: number; host: string }>;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and closes the idle ones; a busy one closes once its response is
+   * written. Resolves when none is left; after `graceMs` (2 s by default) the rest are cut.
+   */
+  close(graceMs?: number): Promise<void>;
   readonly server: Server;
 }
 
@@ -41,9 +45,17 @@ export function createListener(handler: Handler, options: ListenerOptions = {}):
     connectionsCheckingInterval: Math.min(30_000, Math.max(100, headersTimeout / 4)),
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 5 * 60_000,
   });
+  // Responses not yet written, so that a closing listener can ask their connections to close after them.
+  const pending = new Set<ServerResponse>();
+  let closing = false;
   http.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const original = nextMethod(req.socket);
     if (original) req.method = original;
+    if (closing) res.setHeader('Connection', 'close');
+    else {
+      pending.add(res);
+      res.once('close', () => pending.delete(res));
+    }
     handler(req, res);
   });
   http.on('clientError', (error: ParseError, socket: Socket) => {
@@ -100,17 +112,22 @@ export function createListener(handler: Handler, options: ListenerOptions = {}):
           if (address && typeof address === 'object') resolve({ port: address.port, host: address.address });
         });
       }),
-    async close() {
+    async close(graceMs = 2000) {
+      closing = true;
+      let cut: NodeJS.Timeout | undefined;
+      // Node keeps a keep-alive connection open after its response; `Connection: close` ends it there.
+      for (const res of pending) if (!res.headersSent) res.setHeader('Connection', 'close');
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        // Closes idle keep-alive connections and stops the timeout checks started on 'listening'.
-        http.close();
-        // In-flight requests get a moment to finish; then every connection goes.
-        setTimeout(() => {
+        http.closeIdleConnections();
+        cut = setTimeout(() => {
           for (const connection of connections) connection.destroy();
-        }, 2000).unref();
+        }, graceMs);
         if (connections.size === 0) resolve();
       });
+      clearTimeout(cut);
+      // Stops the timeout checks started on 'listening'; until now they still ended slow clients.
+      http.close();
     },
   };
 }
