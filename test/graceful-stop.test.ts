@@ -41,7 +41,10 @@ test('SIGTERM while logins wait on a slow TokenReview: each gets its token, the 
     // Longer than the 2 s the listener used to give a request before it cut the connection.
     k8s.setDelay(3000);
     const logins = Array.from({ length: IN_FLIGHT }, login);
-    while (k8s.reviews.length < IN_FLIGHT) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let waited = 0; k8s.reviews.length < IN_FLIGHT; waited += 20) {
+      assert.ok(waited < 10_000, `only ${k8s.reviews.length} of ${IN_FLIGHT} logins reached the TokenReview`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const exited = new Promise<number | null>((resolve) => server.process.once('exit', resolve));
     server.process.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 200));
