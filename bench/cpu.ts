@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { runLoad } from './load.js';
-import { type BenchServer, startBenchServer } from './server.js';
+import { type BenchServer, ensurePinned, startBenchServer } from './server.js';
 import { WORKLOADS, type Workload } from './workloads.js';
 
 function option(name: string): string | undefined {
@@ -26,6 +26,7 @@ function cpuMicros(pid: number): { user: number; system: number } {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main() {
+  if (ensurePinned()) return;
   const names = (option('only') ?? 'health,kv2-read').split(',');
   const bins = option('bins')?.split(',') ?? [undefined];
   const rounds = Number(option('rounds') ?? 7);

@@ -5,14 +5,12 @@
  * --compare results/FILE.json, --profile DIR (the server runs with `node --cpu-prof`; summarise the
  * profile with `node --import tsx bench/profile.ts DIR/*.cpuprofile`).
  */
-import { spawnSync } from 'node:child_process';
-import { cpus } from 'node:os';
 import { kdfRate, pgCreateRole, pkiSignRate, rawFsync, rawStore, startBareHttp } from './baselines.js';
 import { conditionRows, timeBoundRow } from './conditions.js';
 import { CUSTOM_WORKLOADS } from './custom-workloads.js';
 import { closedLoopRate, formatLine, type LoadResult, medianOf, probeLatency, runLoad } from './load.js';
 import { compareWith, type Row, saveResults, summaryTable } from './results.js';
-import { type BenchServer, pinPrefix, startBenchServer } from './server.js';
+import { type BenchServer, ensurePinned, pinPrefix, startBenchServer } from './server.js';
 import { type CustomContext, type CustomWorkload, PG_URL, WORKLOADS, type Workload } from './workloads.js';
 
 function parseOptions(argv: string[]) {
@@ -27,22 +25,6 @@ function parseOptions(argv: string[]) {
     compare: get('compare'),
     profile: get('profile'),
   };
-}
-
-/** Re-executes this runner pinned to core 1 so the server (core 0) and load never share a core. */
-function ensurePinned(): boolean {
-  if (process.env.COFFER_BENCH_PINNED || cpus().length < 2) return false;
-  const pin = pinPrefix(1);
-  if (!pin.length) return false;
-  const child = spawnSync(
-    pin[0],
-    [...pin.slice(1), process.execPath, ...process.execArgv, ...process.argv.slice(1)],
-    {
-      stdio: 'inherit',
-      env: { ...process.env, COFFER_BENCH_PINNED: '1' },
-    },
-  );
-  process.exit(child.status ?? 1);
 }
 
 async function main() {

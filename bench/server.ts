@@ -1,7 +1,7 @@
 /** Starts a real Coffer server process for the benchmark, pinned to its own core, initialised and unsealed. */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 
@@ -11,6 +11,25 @@ const PG_STORAGE_URL = 'postgres://postgres@127.0.0.1:5432/test';
 export function pinPrefix(core: number): string[] {
   const hasTaskset = spawnSync('taskset', ['-V']).status === 0;
   return hasTaskset ? ['taskset', '-c', String(core)] : [];
+}
+
+/**
+ * Re-executes the calling script pinned to core 1 so the server (core 0) and the load never share a
+ * core (bench/run.ts and bench/cpu.ts); returns true in the parent, which has nothing left to do.
+ */
+export function ensurePinned(): boolean {
+  if (process.env.COFFER_BENCH_PINNED || cpus().length < 2) return false;
+  const pin = pinPrefix(1);
+  if (!pin.length) return false;
+  const child = spawnSync(
+    pin[0],
+    [...pin.slice(1), process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, COFFER_BENCH_PINNED: '1' },
+    },
+  );
+  process.exit(child.status ?? 1);
 }
 
 export interface BenchServer {
