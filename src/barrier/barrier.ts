@@ -123,6 +123,26 @@ export class Barrier implements StorageBackend {
     this.persistedEncryptions = this.encryptions;
   }
 
+  /**
+   * HA takeover: the keyring read again under the root key this node holds, as the active node left
+   * it (it may have rotated it), and nothing of the cache kept, since the other node wrote meanwhile.
+   */
+  async reload(): Promise<void> {
+    if (!this.rootKey) throw sealedError();
+    const previous = { keyring: this.keyring, rootKey: this.rootKey };
+    const rootKey = Buffer.from(this.rootKey);
+    try {
+      await this.unseal(rootKey);
+    } finally {
+      rootKey.fill(0);
+    }
+    if (previous.keyring !== this.keyring) previous.keyring?.wipe();
+    if (previous.rootKey !== this.rootKey) previous.rootKey.fill(0);
+    this.writeEpoch++;
+    this.reading.clear();
+    this.cache.clear();
+  }
+
   seal(): void {
     this.keyring?.wipe();
     this.rootKey?.fill(0);

@@ -18,10 +18,13 @@ import type { Logger } from '../framework/log.js';
 import { StorageView } from '../framework/storage-view.js';
 import { RESPONSE_WRAPPING_POLICY_NAME } from '../policy/builtin.js';
 import type { StorageBackend } from '../storage/backend.js';
+import { type HaLeader, isHaBackend } from '../storage/ha.js';
 import { AutoUnsealLoop } from './auto-unseal.js';
 import type { EngineRegistry } from './engine-registry.js';
-import { invalid, sealedError } from './errors.js';
+import { type CofferError, invalid, sealedError, standbyError } from './errors.js';
 import { ExpirationManager } from './expiration/manager.js';
+import { Election } from './ha/election.js';
+import { watchFencing } from './ha/fencing.js';
 import { identityPoliciesOf } from './identity-acl.js';
 import { InFlight } from './in-flight.js';
 import { KeyRotation } from './key-rotation.js';
@@ -57,6 +60,27 @@ export interface CoreOptions {
   apiAddr?: () => string;
   /** How long a seal waits for the requests in flight before it tears the state down under them. */
   sealGraceMs?: number;
+  /** This node in an HA cluster; used only on a backend with the HA lock (PostgreSQL's `ha_enabled`). */
+  ha?: HaNodeOptions;
+}
+
+export interface HaNodeOptions {
+  /** Random per process, as Vault's node UUID. */
+  nodeId: string;
+  /** `cluster_addr`: reported by `sys/leader` only (there is no cluster port). */
+  clusterAddr?: string;
+  /** The lock's TTL (Vault's PostgreSQL lock: 15 s). */
+  ttlMs: number;
+  stepDownSleepMs?: number;
+}
+
+/** What `sys/leader` reports. */
+export interface LeaderStatus {
+  haEnabled: boolean;
+  isSelf: boolean;
+  /** When this node became active (ms since the epoch); 0 unless it is. */
+  activeSince: number;
+  leader?: HaLeader;
 }
 
 export interface UnsealedState {
@@ -84,11 +108,17 @@ export class Core {
   private transition: Promise<unknown> = Promise.resolve();
   private readonly requests = new InFlight();
   private readonly autoUnseal?: AutoUnsealLoop;
+  /** HA only: the election, from the first unseal on. */
+  private election?: Election;
 
   constructor(readonly options: CoreOptions) {
     this.clock = options.clock ?? systemClock;
     this.log = options.log;
-    this.barrier = new Barrier(options.physical);
+    // A fenced write means another node holds the lock: step down at once.
+    const physical = isHaBackend(options.physical)
+      ? watchFencing(options.physical, () => this.election?.lost())
+      : options.physical;
+    this.barrier = new Barrier(physical);
     const wrapper = options.sealWrapper;
     this.seal = wrapper
       ? new AutoSeal(options.physical, this.barrier, wrapper)
@@ -115,11 +145,52 @@ export class Core {
     return this.state === undefined;
   }
 
+  /** HA: unsealed, but another node is active (or none yet); the HTTP layer forwards to it. */
+  isStandby(): boolean {
+    return this.state === undefined && this.election !== undefined && !this.barrier.isSealed();
+  }
+
+  get haEnabled(): boolean {
+    return isHaBackend(this.options.physical);
+  }
+
+  /** The 503 for a request the core cannot serve: sealed, or a standby's. */
+  unavailable(): CofferError {
+    return this.isStandby() ? standbyError() : sealedError();
+  }
+
   /** The unsealed state; callers check `isSealed()` first (core answers 503 before reaching here). */
   get unsealed(): UnsealedState {
     // Vault's 503, not a 500, for whatever still runs after a seal tore the state down.
-    if (!this.state) throw sealedError();
+    if (!this.state) throw this.unavailable();
     return this.state;
+  }
+
+  /** `sys/leader`: Vault answers 503 on a sealed HA node. */
+  async leaderStatus(): Promise<LeaderStatus> {
+    const off = { haEnabled: false, isSelf: false, activeSince: 0 };
+    if (!this.haEnabled) return off;
+    const election = this.election;
+    if (!election || (this.isSealed() && !this.isStandby())) throw sealedError();
+    if (election.role === 'active' && this.state)
+      return { haEnabled: true, isSelf: true, activeSince: election.activeSince, leader: this.self() };
+    return { ...off, haEnabled: true, leader: await election.leader() };
+  }
+
+  private self(): HaLeader {
+    return {
+      nodeId: this.options.ha?.nodeId ?? '',
+      apiAddr: this.options.apiAddr?.() ?? '',
+      clusterAddr: this.options.ha?.clusterAddr ?? '',
+    };
+  }
+
+  /**
+   * `sys/step-down`: the active node gives the lock up once the requests in flight (this one too)
+   * have ended, and leaves it to the others for a while. A no-op without HA or on a standby, as Vault.
+   */
+  stepDown(): void {
+    if (this.election?.role === 'active') void this.election.stepDown();
   }
 
   /**
@@ -128,7 +199,7 @@ export class Core {
    * for, whatever it made of the state torn down under it (never the 500 of a vanished state).
    */
   async serving<T>(request: object, serve: () => Promise<T>): Promise<T> {
-    if (this.isSealed() || !this.requests.enter(request)) throw sealedError();
+    if (this.isSealed() || !this.requests.enter(request)) throw this.unavailable();
     try {
       const result = await serve();
       if (!this.requests.wasAbandoned(request)) return result;
@@ -137,7 +208,7 @@ export class Core {
     } finally {
       this.requests.leave(request);
     }
-    throw sealedError();
+    throw this.unavailable();
   }
 
   /** The rate-limit quotas while unsealed; the HTTP layer asks this before anything else. */
@@ -171,7 +242,7 @@ export class Core {
       }
       if (this.seal.unsealWithStoredKeys) {
         await this.seal.unsealWithStoredKeys();
-        await this.openState();
+        await this.afterUnseal();
       }
       return { keys, recoveryKeys, rootToken };
     });
@@ -180,10 +251,10 @@ export class Core {
   /** Adds one unseal (or, under an auto seal, recovery) share; true once the state is built. */
   async submitUnsealKey(key: string): Promise<boolean> {
     return this.serialized(async () => {
-      if (this.state) return true;
+      if (this.state || this.isStandby()) return true;
       const unsealed = await this.seal.submitShare(key);
       if (!unsealed) return false;
-      await this.openState();
+      await this.afterUnseal();
       return true;
     });
   }
@@ -194,14 +265,14 @@ export class Core {
    */
   async unsealWithStoredKeys(): Promise<boolean> {
     return this.serialized(async () => {
-      if (this.state) return true;
+      if (this.state || this.isStandby()) return true;
       if (!this.seal.unsealWithStoredKeys) return true;
       if (!(await this.seal.isInitialized())) {
         this.log.debug('stored unseal keys are supported, but none were found');
         return false;
       }
       await this.seal.unsealWithStoredKeys();
-      await this.openState();
+      await this.afterUnseal();
       this.log.info('unsealed with stored keys');
       return true;
     });
@@ -235,6 +306,40 @@ export class Core {
     this.autoUnseal?.start();
   }
 
+  /** The barrier is open: without HA the node is active at once; with it, it first wins the lock. */
+  private async afterUnseal(): Promise<void> {
+    const physical = this.options.physical;
+    if (!isHaBackend(physical)) return this.openState();
+    const ha = this.options.ha ?? { nodeId: randomUUID(), ttlMs: 15_000 };
+    this.election ??= new Election({
+      lock: physical.haLock({
+        nodeId: ha.nodeId,
+        apiAddr: this.options.apiAddr?.() ?? '',
+        clusterAddr: ha.clusterAddr,
+        ttlMs: ha.ttlMs,
+      }),
+      clock: this.clock,
+      log: this.log.child('ha'),
+      ttlMs: ha.ttlMs,
+      stepDownSleepMs: ha.stepDownSleepMs,
+      becomeActive: () => this.takeOver(),
+      becomeStandby: () => this.dropState(),
+    });
+    this.election.start();
+    this.log.info('vault is unsealed');
+  }
+
+  /**
+   * HA: this node won the lock. Everything is read again from storage, the keyring first: the node
+   * that was active may have rotated it, written policies and mounted engines (Vault's
+   * `performKeyUpgrades`, then `postUnseal`).
+   */
+  private async takeOver(): Promise<void> {
+    await this.barrier.reload();
+    this.state = await this.buildState(false);
+    this.requests.open();
+  }
+
   /** The barrier is open: build what lives only while unsealed, or close it again. */
   private async openState(): Promise<void> {
     try {
@@ -256,19 +361,25 @@ export class Core {
     this.autoUnseal?.stop();
     if (from) this.requests.leave(from);
     return this.serialized(async () => {
-      await this.requests.close(this.sealGraceMs, this.clock);
-      const state = this.state;
-      this.state = undefined;
-      if (state) {
-        state.expiration.stop();
-        await state.keyRotation.stop();
-        await state.audit.closeAll().catch(() => undefined);
-        await state.mounts.stop();
-      }
+      // HA: an active node tears its state down and gives the lock up, so a standby takes over at once.
+      await this.election?.stop();
+      await this.dropState();
       this.barrier.seal();
       this.seal.resetProgress();
       this.log.info('vault is sealed');
     });
+  }
+
+  /** Waits for the requests in flight (at most the grace period), then tears the unsealed state down. */
+  private async dropState(): Promise<void> {
+    await this.requests.close(this.sealGraceMs, this.clock);
+    const state = this.state;
+    this.state = undefined;
+    if (!state) return;
+    state.expiration.stop();
+    await state.keyRotation.stop();
+    await state.audit.closeAll().catch(() => undefined);
+    await state.mounts.stop();
   }
 
   private async buildState(fresh: boolean): Promise<UnsealedState> {

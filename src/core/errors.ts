@@ -10,6 +10,7 @@ const STATUS = {
   internal: 500,
   upstream: 502,
   sealed: 503,
+  standby: 503,
 } as const;
 
 export type ErrorCode = keyof typeof STATUS;
@@ -38,6 +39,8 @@ export const notFound = (message = '') => new CofferError('not_found', message);
 export const unsupported = (message = 'unsupported operation') =>
   new CofferError('unsupported_operation', message);
 export const sealedError = () => new CofferError('sealed', 'Vault is sealed');
+/** A request that reached a standby's core (it stepped down while the request was on its way). */
+export const standbyError = () => new CofferError('standby', 'Vault is in standby mode');
 export const internal = (message = 'internal error', options?: ErrorOptions) =>
   new CofferError('internal', message, options);
 

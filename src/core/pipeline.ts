@@ -25,7 +25,7 @@ import {
 import { cidrAllows } from './cidr.js';
 import type { Core } from './core.js';
 import { withDeadline } from './deadline.js';
-import { CofferError, denied, deniedByPolicy, invalid, invalidToken, sealedError } from './errors.js';
+import { CofferError, denied, deniedByPolicy, invalid, invalidToken } from './errors.js';
 import { aclForToken, identityPoliciesOf } from './identity-acl.js';
 import type { MountRuntime } from './mount-manager.js';
 import { routePrefix } from './mounts.js';
@@ -35,7 +35,7 @@ import type { TokenEntry } from './token/store.js';
 import { legacyUnwrapResponse, NOT_VALID } from './wrapping.js';
 
 export async function handleRequest(core: Core, req: IncomingRequest): Promise<CoreResponse> {
-  if (core.isSealed()) throw sealedError();
+  if (core.isSealed()) throw core.unavailable();
   const runtime = core.unsealed.mounts.route(req.path);
   if (!runtime) return core.serving(req, () => refuseUnrouted(core, req));
   const prefix = routePrefix(runtime.entry);

@@ -8,7 +8,7 @@ import { type Logger, silentLogger } from '../framework/log.js';
 import type { Operation } from '../framework/logical.js';
 import type { StorageBackend } from '../storage/backend.js';
 import { InmemBackend } from '../storage/inmem.js';
-import { Core } from './core.js';
+import { Core, type HaNodeOptions } from './core.js';
 import { createRegistry } from './engine-registry.js';
 import { handleRequest } from './pipeline.js';
 import type { IncomingRequest } from './request-types.js';
@@ -19,10 +19,14 @@ export interface DevCoreOptions {
   clock?: Clock;
   log?: Logger;
   sealGraceMs?: number;
+  /** This node in an HA cluster, on a `physical` that holds the HA lock. */
+  ha?: HaNodeOptions;
+  apiAddr?: string;
 }
 
-export async function startDevCore(options: DevCoreOptions) {
-  const core = new Core({
+/** A core as `startDevCore` makes it, not initialised: another node of the same storage. */
+export function newTestCore(options: DevCoreOptions): Core {
+  return new Core({
     physical: options.physical ?? new InmemBackend(),
     log: options.log ?? silentLogger,
     clock: options.clock,
@@ -30,10 +34,24 @@ export async function startDevCore(options: DevCoreOptions) {
     defaultLeaseTtl: 3600,
     maxLeaseTtl: 7200,
     sealGraceMs: options.sealGraceMs,
+    ha: options.ha,
+    apiAddr: options.apiAddr === undefined ? undefined : () => options.apiAddr!,
   });
+}
+
+export async function startDevCore(options: DevCoreOptions) {
+  const core = newTestCore(options);
   const { key, rootToken } = await core.initializeDev();
+  const send = sender(core);
+  /** Unseals again after `core.sealVault()`. */
+  const unseal = () => core.submitUnsealKey(Buffer.from(key).toString('hex'));
+  return { core, rootToken, send, unseal, key };
+}
+
+/** Puts requests through the real pipeline of `core`, as the HTTP layer would. */
+export function sender(core: Core) {
   let requests = 0;
-  const send = (
+  return (
     operation: Operation,
     path: string,
     token: string | undefined,
@@ -50,7 +68,4 @@ export async function startDevCore(options: DevCoreOptions) {
       headers: {},
       ...extra,
     });
-  /** Unseals again after `core.sealVault()`. */
-  const unseal = () => core.submitUnsealKey(Buffer.from(key).toString('hex'));
-  return { core, rootToken, send, unseal };
 }

@@ -38,6 +38,8 @@ export interface ServerConfig {
   storage: { type: string; options: Record<string, string> };
   listeners: ListenerConfig[];
   apiAddr?: string;
+  /** Vault's `cluster_addr`: only reported by `sys/leader` (standbys forward over HTTP to `api_addr`). */
+  clusterAddr?: string;
   ui: boolean;
   defaultLeaseTtl: number;
   maxLeaseTtl: number;
@@ -252,6 +254,7 @@ export function configFromObject(raw: Record<string, unknown>, env: Env = {}): S
     storage: { type: storage.label, options: stringOptions(storage.body) },
     listeners,
     apiAddr: typeof raw.api_addr === 'string' ? raw.api_addr : undefined,
+    clusterAddr: typeof raw.cluster_addr === 'string' ? raw.cluster_addr : undefined,
     ui: flagSetting(raw.ui, 'ui'),
     defaultLeaseTtl,
     maxLeaseTtl,

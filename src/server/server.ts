@@ -1,4 +1,5 @@
 /** Wires a running server: storage → core → HTTP listeners. The one place where parts are assembled. */
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { TransitWrapper } from '../barrier/transit-wrapper.js';
 import { Core } from '../core/core.js';
@@ -25,6 +26,18 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** Vault's PostgreSQL HA lock TTL. */
+const HA_LOCK_TTL_MS = 15_000;
+
+/**
+ * The HA lock's TTL. `COFFER_HA_LOCK_TTL_MS` is for tests only (the failover tests run with 3 s), as
+ * Vault's own tests shorten theirs; operators have no setting for it, as in Vault.
+ */
+function haLockTtlMs(): number {
+  const value = Number(process.env.COFFER_HA_LOCK_TTL_MS);
+  return Number.isInteger(value) && value > 0 ? value : HA_LOCK_TTL_MS;
+}
+
 /** Vault's `VAULT_DISABLE_USER_LOCKOUT`: a Go boolean; anything else stops the server. */
 function lockoutDisabledByEnvironment(): boolean {
   const value = process.env.VAULT_DISABLE_USER_LOCKOUT;
@@ -44,6 +57,9 @@ export async function startServer(
     config.storage.type as 'inmem' | 'sqlite' | 'postgresql',
     config.storage.options,
   );
+  // Random per process, as Vault's node UUID: a restarted node is a new contender for the HA lock.
+  const nodeId = randomUUID();
+  log.info('node id', { node_id: nodeId });
   const sealWrapper =
     config.seal && new TransitWrapper(config.seal, { log: log.child('seal-transit'), clock: systemClock });
   const core = new Core({
@@ -57,6 +73,7 @@ export async function startServer(
     // As Vault's dev server, without api_addr the first listener's address stands in (bound below);
     // a wildcard bind address is advertised as the loopback address, never as 0.0.0.0 or [::].
     apiAddr: () => config.apiAddr ?? (addresses[0] === undefined ? '' : advertisedAddress(addresses[0])),
+    ha: { nodeId, clusterAddr: config.clusterAddr, ttlMs: haLockTtlMs() },
     // Dev mode mounts KV v2 at secret/, as Vault's dev server does.
     initialMounts: options.dev
       ? () => [

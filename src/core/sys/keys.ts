@@ -88,5 +88,17 @@ export function keyPaths(core: Core) {
       },
       help: 'Seal the server.',
     }),
+    definePath({
+      pattern: 'step-down',
+      operations: {
+        // Vault's StepDown asks for root privileges (sudo), as sys/seal does.
+        update: async (_ctx, _input, req) => {
+          if (!req.caller?.hasSudo) throw deniedByPolicy();
+          // Returns at once; the node steps down once this and the other requests in flight have ended.
+          core.stepDown();
+        },
+      },
+      help: 'Make the active node give up the HA lock and become a standby.',
+    }),
   ];
 }

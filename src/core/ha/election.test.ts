@@ -1,0 +1,176 @@
+/**
+ * Two cores on one storage and one HA lock (the in-memory fake of PostgreSQL's): exactly one is
+ * active, the other a standby that takes over when the active steps down, loses its lock or has a
+ * write fenced, and then serves what the other wrote, under the keyring as the other left it.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setImmediate as tick } from 'node:timers/promises';
+import { kvEngine } from '../../engines/kv/index.js';
+import { FakeClock } from '../../framework/clock.js';
+import { InmemBackend } from '../../storage/inmem.js';
+import { CofferError } from '../errors.js';
+import { newTestCore, sender, startDevCore } from '../testing.js';
+import { STEP_DOWN_SLEEP_MS } from './election.js';
+import { FakeHaBackend, FakeLockDatabase } from './testing.js';
+
+const TTL_MS = 3000;
+
+/** Lets the election's async steps run after the fake clock fired its timers. */
+async function settle(rounds = 40) {
+  for (let i = 0; i < rounds; i++) await tick();
+}
+
+async function advance(clock: FakeClock, ms: number) {
+  // Step by step: each renewal or retry is a timer the previous step armed.
+  for (let done = 0; done < ms; done += 250) {
+    clock.advance(Math.min(250, ms - done));
+    await settle();
+  }
+}
+
+async function twoNodes() {
+  const clock = new FakeClock();
+  const shared = new InmemBackend();
+  const db = new FakeLockDatabase(clock);
+  const physicalA = new FakeHaBackend(shared, db);
+  const physicalB = new FakeHaBackend(shared, db);
+  const ha = (nodeId: string) => ({ nodeId, ttlMs: TTL_MS });
+  const a = await startDevCore({
+    engines: [kvEngine],
+    clock,
+    physical: physicalA,
+    ha: ha('node-a'),
+    apiAddr: 'http://a:8200',
+  });
+  await advance(clock, 0);
+  const b = newTestCore({
+    engines: [kvEngine],
+    clock,
+    physical: physicalB,
+    ha: ha('node-b'),
+    apiAddr: 'http://b:8200',
+  });
+  await b.submitUnsealKey(Buffer.from(a.key).toString('hex'));
+  await advance(clock, 1000);
+  return {
+    clock,
+    db,
+    a,
+    b,
+    sendB: sender(b),
+    lockA: physicalA.lock!,
+    lockB: physicalB.lock!,
+    token: a.rootToken,
+  };
+}
+
+const isStandbyError = (error: unknown) =>
+  error instanceof CofferError && error.status === 503 && error.message === 'Vault is in standby mode';
+
+test('exactly one node is active; the standby is unsealed but serves nothing itself', async () => {
+  const { a, b, sendB, token } = await twoNodes();
+  assert.equal(a.core.isStandby(), false);
+  assert.equal(a.core.isSealed(), false);
+  assert.equal(b.isStandby(), true);
+  assert.deepEqual(await b.leaderStatus(), {
+    haEnabled: true,
+    isSelf: false,
+    activeSince: 0,
+    leader: { nodeId: 'node-a', apiAddr: 'http://a:8200', clusterAddr: '' },
+  });
+  assert.equal((await a.core.leaderStatus()).isSelf, true);
+  await a.send('update', 'sys/mounts/kv', token, { type: 'kv', options: { version: '2' } });
+  await assert.rejects(sendB('read', 'sys/mounts', token), isStandbyError);
+});
+
+test('step-down: the active node waits, gives the lock up, and the other takes over; it does not retake it at once', async () => {
+  const { clock, a, b, sendB, token, lockA } = await twoNodes();
+  a.core.stepDown();
+  await settle();
+  assert.equal(a.core.isStandby(), true);
+  assert.equal(lockA.fencing, false);
+  await advance(clock, 1000);
+  assert.equal(b.isStandby(), false);
+  assert.ok((await sendB('read', 'sys/mounts', token)).response?.data);
+  // B steps down too: A sits out its step-down sleep, so nobody is active for a while, then A is.
+  b.stepDown();
+  await advance(clock, 1000);
+  assert.equal(a.core.isStandby(), true);
+  await advance(clock, STEP_DOWN_SLEEP_MS);
+  assert.equal(a.core.isStandby(), false);
+  assert.equal(b.isStandby(), true);
+});
+
+test('a lost renewal steps the active node down; the standby takes over once the hold lapses', async () => {
+  const { clock, db, a, b } = await twoNodes();
+  db.deleteLock();
+  await advance(clock, TTL_MS / 3 + 1);
+  assert.equal(a.core.isStandby(), true);
+  await advance(clock, 2000);
+  assert.equal([a.core.isStandby(), b.isStandby()].filter((standby) => !standby).length, 1);
+});
+
+test('an unreachable database: the active node keeps its hold a TTL at most, then steps down', async () => {
+  const { clock, a, b, lockA } = await twoNodes();
+  lockA.unreachable = true;
+  await advance(clock, TTL_MS - 1000);
+  assert.equal(a.core.isStandby(), false);
+  await advance(clock, 2000);
+  assert.equal(a.core.isStandby(), true);
+  assert.equal(b.isStandby(), false);
+});
+
+test('a fenced write answers an error, not a crash, and steps the node down', async () => {
+  const { clock, db, a, b, token, lockA } = await twoNodes();
+  await a.send('update', 'sys/mounts/kv', token, { type: 'kv', options: { version: '2' } });
+  // The lock goes to B between two renewals of A's (a partition, a long pause).
+  lockA.unreachable = true;
+  db.deleteLock();
+  await advance(clock, 1000);
+  assert.equal(b.isStandby(), false);
+  lockA.unreachable = false;
+  await assert.rejects(
+    a.send('update', 'kv/data/x', token, { data: { v: 1 } }),
+    (error) =>
+      error instanceof CofferError && error.status === 500 && error.message === 'fenced write failed',
+  );
+  await settle();
+  assert.equal(a.core.isStandby(), true);
+  assert.equal(lockA.fencing, false);
+});
+
+test('takeover reads the keyring, mounts, policies and secrets the other node wrote', async () => {
+  const { clock, a, b, sendB, token, lockA } = await twoNodes();
+  await a.send('update', 'sys/rotate', token);
+  await a.send('update', 'sys/policies/acl/app', token, {
+    policy: 'path "kv/*" { capabilities = ["read"] }',
+  });
+  await a.send('update', 'sys/mounts/kv', token, { type: 'kv', options: { version: '2' } });
+  await a.send('update', 'kv/data/app', token, { data: { password: 'after-rotation' } });
+  // A dies: it renews no more, and its hold lapses by the database's clock.
+  lockA.unreachable = true;
+  await advance(clock, TTL_MS + 1000);
+  assert.equal(b.isStandby(), false);
+  const keyStatus = await sendB('read', 'sys/key-status', token);
+  assert.equal(keyStatus.response?.data?.term, 2);
+  const policy = await sendB('read', 'sys/policies/acl/app', token);
+  assert.match(String(policy.response?.data?.policy), /kv/);
+  const secret = await sendB('read', 'kv/data/app', token);
+  assert.deepEqual((secret.response?.data?.data as Record<string, unknown>) ?? {}, {
+    password: 'after-rotation',
+  });
+});
+
+test('sealing the active node releases the lock: the standby takes over on its next try', async () => {
+  const { clock, a, b } = await twoNodes();
+  await a.core.sealVault();
+  assert.equal(a.core.isSealed(), true);
+  assert.equal(a.core.isStandby(), false);
+  await advance(clock, 1000);
+  assert.equal(b.isStandby(), false);
+  await assert.rejects(
+    a.core.leaderStatus(),
+    (error) => error instanceof CofferError && error.status === 503,
+  );
+});

@@ -1,0 +1,187 @@
+/**
+ * The HA election of one unsealed node (Vault's `runStandby`/`waitForLeadership`): a standby tries
+ * the lock until it gets it and then becomes active; the active node renews the lock and steps down
+ * when it loses it (a failed renewal, a fenced write) or is told to (`sys/step-down`).
+ */
+import type { Clock } from '../../framework/clock.js';
+import type { Logger } from '../../framework/log.js';
+import type { HaLeader, HaLock } from '../../storage/ha.js';
+
+/** Vault's `manualStepDownSleepPeriod`: a node that stepped down leaves the lock to the others this long. */
+export const STEP_DOWN_SLEEP_MS = 10_000;
+/** Vault's PostgreSQL lock: a standby tries again every second (`PostgreSQLLockRetryInterval`). */
+const RETRY_MS = 1_000;
+
+export type Role = 'active' | 'standby';
+
+export interface ElectionOptions {
+  lock: HaLock;
+  clock: Clock;
+  log: Logger;
+  /** How long a hold lasts without renewal; the active node renews every third of it. */
+  ttlMs: number;
+  /** Builds the active state (after re-reading the keyring); a failure gives the lock up again. */
+  becomeActive(): Promise<void>;
+  /** Tears the active state down once the requests in flight end; the barrier stays unsealed. */
+  becomeStandby(): Promise<void>;
+  stepDownSleepMs?: number;
+}
+
+export class Election {
+  private currentRole: Role = 'standby';
+  private since = 0;
+  private stopped = true;
+  private cancelTimer?: () => void;
+  /** Every transition and lock call runs in this chain, one at a time. */
+  private chain: Promise<void> = Promise.resolve();
+  private lastRenewed = 0;
+  private holdOffUntil = 0;
+  private seen?: HaLeader;
+
+  constructor(private readonly options: ElectionOptions) {}
+
+  get role(): Role {
+    return this.currentRole;
+  }
+
+  /** When this node last became active (ms since the epoch); 0 while standby. */
+  get activeSince(): number {
+    return this.currentRole === 'active' ? this.since : 0;
+  }
+
+  get nodeId(): string {
+    return this.options.lock.nodeId;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.options.log.info('entering standby mode', { node_id: this.nodeId });
+    this.schedule(0);
+  }
+
+  /** Stops electing; an active node tears its state down and gives the lock up (seal, shutdown). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelTimer?.();
+    await this.enqueue(() => this.leave('stopping', 0));
+  }
+
+  /** `sys/step-down`: give the lock up once the requests in flight end, and leave it to the others a while. */
+  stepDown(): Promise<void> {
+    return this.enqueue(() => this.leave('stepping down from active operation to standby', this.sleepMs));
+  }
+
+  /** A write was fenced: this node does not hold the lock any more. */
+  lost(): void {
+    void this.enqueue(() => this.leave('leadership lost (fenced write), stopping active operation', 0));
+  }
+
+  /** The active node as last seen by this standby, or asked now when none was seen yet. */
+  async leader(): Promise<HaLeader | undefined> {
+    if (this.seen) return this.seen;
+    this.seen = await this.options.lock.leader().catch(() => undefined);
+    return this.seen;
+  }
+
+  private get sleepMs(): number {
+    return this.options.stepDownSleepMs ?? STEP_DOWN_SLEEP_MS;
+  }
+
+  private get renewMs(): number {
+    return Math.max(1, Math.floor(this.options.ttlMs / 3));
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const run = this.chain
+      .then(step)
+      .catch((error: unknown) => this.options.log.error('HA transition failed', { error: describe(error) }));
+    this.chain = run;
+    return run;
+  }
+
+  private schedule(ms: number): void {
+    this.cancelTimer?.();
+    this.cancelTimer = this.options.clock.setTimer(ms, () => {
+      void this.enqueue(() => this.tick()).then(() => {
+        if (!this.stopped) this.schedule(this.currentRole === 'active' ? this.renewMs : this.retryMs);
+      });
+    });
+  }
+
+  private get retryMs(): number {
+    return Math.min(RETRY_MS, this.renewMs);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    if (this.currentRole === 'active') return this.renew();
+    if (this.options.clock.now() < this.holdOffUntil) return;
+    const { lock, log } = this.options;
+    let acquired = false;
+    try {
+      acquired = await lock.tryAcquire();
+    } catch (error) {
+      log.warn('failed to acquire the HA lock', { error: describe(error) });
+    }
+    if (!acquired) {
+      this.seen = await lock.leader().catch(() => undefined);
+      return;
+    }
+    log.info('acquired lock, enabling active operation', { node_id: this.nodeId });
+    this.lastRenewed = this.options.clock.now();
+    try {
+      await this.options.becomeActive();
+    } catch (error) {
+      log.error('post-unseal setup failed', { error: describe(error) });
+      await lock.release().catch(() => undefined);
+      return;
+    }
+    this.currentRole = 'active';
+    this.since = this.options.clock.now();
+    this.seen = undefined;
+  }
+
+  /**
+   * A renewal that fails outright (the database unreachable) does not end the hold until a TTL has
+   * passed since the last good one: the lock is judged by the database's clock, and writes are fenced.
+   */
+  private async renew(): Promise<void> {
+    const now = this.options.clock.now();
+    let held: boolean;
+    try {
+      held = await this.options.lock.renew();
+    } catch (error) {
+      this.options.log.warn('renewing the HA lock failed', { error: describe(error) });
+      held = now - this.lastRenewed < this.options.ttlMs;
+      if (held) return;
+    }
+    if (held) {
+      this.lastRenewed = now;
+      return;
+    }
+    await this.leave('leadership lost, stopping active operation', 0);
+  }
+
+  private async leave(reason: string, holdOffMs: number): Promise<void> {
+    if (this.currentRole !== 'active') return;
+    this.options.log.warn(reason, { node_id: this.nodeId });
+    this.currentRole = 'standby';
+    this.since = 0;
+    this.holdOffUntil = this.options.clock.now() + holdOffMs;
+    try {
+      await this.options.becomeStandby();
+    } finally {
+      await this.options.lock
+        .release()
+        .catch((error: unknown) =>
+          this.options.log.warn('releasing the HA lock failed', { error: describe(error) }),
+        );
+    }
+  }
+}
+
+/** The error's name only: storage errors can carry what was written. */
+function describe(error: unknown): string {
+  return error instanceof Error ? error.name : 'unknown';
+}

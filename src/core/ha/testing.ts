@@ -1,0 +1,135 @@
+/**
+ * Test-only: an HA lock several nodes contend on in memory, the way PostgreSQL's does in one table.
+ * The database's clock decides whether a hold has lapsed, and a backend's writes are fenced while
+ * its node's lock is taken (until it releases it), as the real backend's are.
+ */
+import type { Clock } from '../../framework/clock.js';
+import type { StorageBackend, TxOp } from '../../storage/backend.js';
+import {
+  FencedWriteError,
+  type HaBackend,
+  type HaLeader,
+  type HaLock,
+  type HaLockOptions,
+} from '../../storage/ha.js';
+
+interface Hold extends HaLeader {
+  expiresAt: number;
+}
+
+/** The shared lock row. `clock` is the database's clock. */
+export class FakeLockDatabase {
+  hold?: Hold;
+  constructor(readonly clock: Clock) {}
+
+  /** The holder now, if its hold has not lapsed. */
+  current(): Hold | undefined {
+    const hold = this.hold;
+    return hold && hold.expiresAt > this.clock.now() ? hold : undefined;
+  }
+
+  /** As OpenBao's test deletes the lock rows from under the active node. */
+  deleteLock(): void {
+    this.hold = undefined;
+  }
+}
+
+export class FakeHaLock implements HaLock {
+  /** Between a successful tryAcquire and release: writes need the hold. */
+  fencing = false;
+  /** Makes renew and tryAcquire throw, as an unreachable database does. */
+  unreachable = false;
+
+  constructor(
+    private readonly db: FakeLockDatabase,
+    private readonly options: HaLockOptions,
+  ) {}
+
+  get nodeId(): string {
+    return this.options.nodeId;
+  }
+
+  async tryAcquire(): Promise<boolean> {
+    if (this.unreachable) throw new Error('connection refused');
+    const current = this.db.current();
+    if (current && current.nodeId !== this.nodeId) return false;
+    this.db.hold = {
+      nodeId: this.nodeId,
+      apiAddr: this.options.apiAddr,
+      clusterAddr: this.options.clusterAddr ?? '',
+      expiresAt: this.db.clock.now() + this.options.ttlMs,
+    };
+    this.fencing = true;
+    return true;
+  }
+
+  async renew(): Promise<boolean> {
+    if (this.unreachable) throw new Error('connection refused');
+    if (!this.holds()) return false;
+    this.db.hold!.expiresAt = this.db.clock.now() + this.options.ttlMs;
+    return true;
+  }
+
+  async release(): Promise<void> {
+    if (this.holds()) this.db.hold = undefined;
+    this.fencing = false;
+  }
+
+  async leader(): Promise<HaLeader | undefined> {
+    const current = this.db.current();
+    return current && { nodeId: current.nodeId, apiAddr: current.apiAddr, clusterAddr: current.clusterAddr };
+  }
+
+  holds(): boolean {
+    return this.db.current()?.nodeId === this.nodeId;
+  }
+}
+
+/** One node's view of a shared backend: its own lock, its writes fenced by it. */
+export class FakeHaBackend implements HaBackend {
+  readonly haEnabled = true;
+  lock?: FakeHaLock;
+
+  constructor(
+    private readonly shared: StorageBackend,
+    private readonly db: FakeLockDatabase,
+  ) {}
+
+  get type(): string {
+    return this.shared.type;
+  }
+
+  haLock(options: HaLockOptions): FakeHaLock {
+    this.lock = new FakeHaLock(this.db, options);
+    return this.lock;
+  }
+
+  get(key: string) {
+    return this.shared.get(key);
+  }
+
+  list(prefix: string) {
+    return this.shared.list(prefix);
+  }
+
+  async put(key: string, value: Uint8Array) {
+    this.checkFence();
+    return this.shared.put(key, value);
+  }
+
+  async delete(key: string) {
+    this.checkFence();
+    return this.shared.delete(key);
+  }
+
+  async transaction(ops: TxOp[]) {
+    this.checkFence();
+    return this.shared.transaction(ops);
+  }
+
+  async close() {}
+
+  private checkFence(): void {
+    if (this.lock?.fencing && !this.lock.holds()) throw new FencedWriteError();
+  }
+}
