@@ -21,7 +21,7 @@ export interface DevCoreOptions {
   sealGraceMs?: number;
   /** This node in an HA cluster, on a `physical` that holds the HA lock. */
   ha?: HaNodeOptions;
-  apiAddr?: string;
+  apiAddr?: string | (() => string);
 }
 
 /** A core as `startDevCore` makes it, not initialised: another node of the same storage. */
@@ -35,7 +35,7 @@ export function newTestCore(options: DevCoreOptions): Core {
     maxLeaseTtl: 7200,
     sealGraceMs: options.sealGraceMs,
     ha: options.ha,
-    apiAddr: options.apiAddr === undefined ? undefined : () => options.apiAddr!,
+    apiAddr: typeof options.apiAddr === 'string' ? () => options.apiAddr as string : options.apiAddr,
   });
 }
 

@@ -10,6 +10,7 @@ import type { Logger } from '../framework/log.js';
 import type { LogicalResponse, Operation } from '../framework/logical.js';
 import { type Envelope, encodeEnvelope } from './envelope.js';
 import { writeError, writeJson } from './errors.js';
+import { serveStandby } from './forward.js';
 import type { ClientAddress, ClientAddressOf } from './forwarded-for.js';
 import {
   operationFor,
@@ -83,6 +84,8 @@ async function serve(
     if (refusedByQuota(core, limits, quotaRequest, req, res, options.log)) return;
   }
   if (RAW_PATHS.has(target.path)) return serveRaw(core, target.path, req, res, target.query, body);
+  // A standby serves no logical request itself (it has no mounts, tokens or policies loaded).
+  if (core.isStandby()) return serveStandby(core, req, res, options.log);
   if (method === 'HEAD' || method === 'OPTIONS') return writeJson(res, 405, { errors: [] });
   const operation = operationFor(method, target.query);
   if (!operation) return writeJson(res, 405, { errors: [] });

@@ -14,12 +14,17 @@ export const RAW_PATHS = new Set(['sys/init', 'sys/seal-status', 'sys/unseal', '
 
 type Body = Record<string, unknown>;
 
+/** The barrier's state: an HA standby is unsealed, though it serves nothing itself. */
+function isSealed(core: Core): boolean {
+  return core.isSealed() && !core.isStandby();
+}
+
 export async function sealStatus(core: Core): Promise<Body> {
   const status = await core.seal.status();
   const body: Body = {
     type: status.type,
     initialized: status.initialized,
-    sealed: core.isSealed(),
+    sealed: isSealed(core),
     t: status.t,
     n: status.n,
     progress: status.progress,
@@ -85,7 +90,7 @@ async function initialize(core: Core, body: Body): Promise<Body> {
 async function unseal(core: Core, body: Body): Promise<Body> {
   const reset = body.reset === true || body.reset === 'true';
   if (reset) {
-    if (!core.isSealed()) throw invalid('vault is unsealed');
+    if (!isSealed(core)) throw invalid('vault is unsealed');
     core.seal.resetProgress();
     return sealStatus(core);
   }
@@ -119,12 +124,16 @@ async function health(core: Core, query: URLSearchParams): Promise<{ status: num
     if (raw !== null && raw !== '' && parseGoBool(raw) === undefined)
       throw new CofferError('invalid_request', '');
   }
+  // Vault: `standbyok` present (and not false) makes a standby answer the active code.
+  const standbyOk = query.has('standbyok') && parseGoBool(query.get('standbyok') || 'true') === true;
   const { initialized } = await core.seal.status();
-  const sealed = core.isSealed();
+  const sealed = isSealed(core);
+  const standby = core.isStandby();
   let status = codes.activecode ?? 200;
   if (!initialized) status = codes.uninitcode ?? 501;
   else if (sealed) status = codes.sealedcode ?? 503;
-  return { status, text: healthText(initialized, sealed, core.clusterInfo) };
+  else if (standby && !standbyOk) status = codes.standbycode ?? 429;
+  return { status, text: healthText({ initialized, sealed, standby }, core.clusterInfo) };
 }
 
 /**
@@ -133,15 +142,18 @@ async function health(core: Core, query: URLSearchParams): Promise<{ status: num
  */
 let lastHealth = { key: '', text: '' };
 
-function healthText(initialized: boolean, sealed: boolean, cluster: Core['clusterInfo']): string {
+function healthText(
+  { initialized, sealed, standby }: { initialized: boolean; sealed: boolean; standby: boolean },
+  cluster: Core['clusterInfo'],
+): string {
   const now = Math.floor(Date.now() / 1000);
   const shown = cluster && !sealed ? cluster : undefined;
-  const key = `${now}|${initialized}|${sealed}|${shown?.name}|${shown?.id}`;
+  const key = `${now}|${initialized}|${sealed}|${standby}|${shown?.name}|${shown?.id}`;
   if (key === lastHealth.key) return lastHealth.text;
   const body: Body = {
     initialized,
     sealed,
-    standby: false,
+    standby,
     performance_standby: false,
     replication_performance_mode: 'disabled',
     replication_dr_mode: 'disabled',
@@ -157,14 +169,19 @@ function healthText(initialized: boolean, sealed: boolean, cluster: Core['cluste
   return lastHealth.text;
 }
 
-/** Without HA, Vault answers the same (ha_enabled false) sealed or not; the vault CLI relies on that. */
-function leader(): Body {
+/**
+ * Without HA, Vault answers the same (ha_enabled false) sealed or not; the vault CLI relies on that.
+ * A sealed HA node answers 503 `Vault is sealed` (Vault's `Leader()`), which `vault status` expects.
+ */
+async function leader(core: Core): Promise<Body> {
+  const status = await core.leaderStatus();
   return {
-    ha_enabled: false,
-    is_self: false,
-    active_time: '0001-01-01T00:00:00Z',
-    leader_address: '',
-    leader_cluster_address: '',
+    ha_enabled: status.haEnabled,
+    is_self: status.isSelf,
+    // Go's zero time.Time unless this node is active.
+    active_time: status.activeSince ? new Date(status.activeSince).toISOString() : '0001-01-01T00:00:00Z',
+    leader_address: status.leader?.apiAddr ?? '',
+    leader_cluster_address: status.leader?.clusterAddr ?? '',
     performance_standby: false,
     performance_standby_last_remote_wal: 0,
   };
@@ -201,7 +218,7 @@ export async function serveRaw(
     }
     case 'sys/leader':
       if (method !== 'GET') return methodNotAllowed();
-      return writeJson(res, 200, leader());
+      return writeJson(res, 200, await leader(core));
   }
 }
 

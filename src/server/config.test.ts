@@ -160,3 +160,13 @@ test('ui: off unless set; true, "true" and 1 turn it on; a value that is not a b
   for (const bad of ['yes', 'on', 2, ['true']])
     assert.throws(() => configFromObject({ ...base, ui: bad }), /ui: expected a boolean/);
 });
+
+test('api_addr and cluster_addr: the addresses an HA node records in the lock and sys/leader reports', () => {
+  const config = configFromObject({
+    ...base,
+    api_addr: 'http://10.0.0.1:8200',
+    cluster_addr: 'https://10.0.0.1:8201',
+  });
+  assert.equal(config.apiAddr, 'http://10.0.0.1:8200');
+  assert.equal(config.clusterAddr, 'https://10.0.0.1:8201');
+});

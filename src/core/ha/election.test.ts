@@ -5,65 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { setImmediate as tick } from 'node:timers/promises';
 import { kvEngine } from '../../engines/kv/index.js';
-import { FakeClock } from '../../framework/clock.js';
-import { InmemBackend } from '../../storage/inmem.js';
 import { CofferError } from '../errors.js';
-import { newTestCore, sender, startDevCore } from '../testing.js';
 import { STEP_DOWN_SLEEP_MS } from './election.js';
-import { FakeHaBackend, FakeLockDatabase } from './testing.js';
+import { advance, settle, startTwoNodes } from './testing.js';
 
 const TTL_MS = 3000;
-
-/** Lets the election's async steps run after the fake clock fired its timers. */
-async function settle(rounds = 40) {
-  for (let i = 0; i < rounds; i++) await tick();
-}
-
-async function advance(clock: FakeClock, ms: number) {
-  // Step by step: each renewal or retry is a timer the previous step armed.
-  for (let done = 0; done < ms; done += 250) {
-    clock.advance(Math.min(250, ms - done));
-    await settle();
-  }
-}
-
-async function twoNodes() {
-  const clock = new FakeClock();
-  const shared = new InmemBackend();
-  const db = new FakeLockDatabase(clock);
-  const physicalA = new FakeHaBackend(shared, db);
-  const physicalB = new FakeHaBackend(shared, db);
-  const ha = (nodeId: string) => ({ nodeId, ttlMs: TTL_MS });
-  const a = await startDevCore({
-    engines: [kvEngine],
-    clock,
-    physical: physicalA,
-    ha: ha('node-a'),
-    apiAddr: 'http://a:8200',
-  });
-  await advance(clock, 0);
-  const b = newTestCore({
-    engines: [kvEngine],
-    clock,
-    physical: physicalB,
-    ha: ha('node-b'),
-    apiAddr: 'http://b:8200',
-  });
-  await b.submitUnsealKey(Buffer.from(a.key).toString('hex'));
-  await advance(clock, 1000);
-  return {
-    clock,
-    db,
-    a,
-    b,
-    sendB: sender(b),
-    lockA: physicalA.lock!,
-    lockB: physicalB.lock!,
-    token: a.rootToken,
-  };
-}
+const twoNodes = () => startTwoNodes({ engines: [kvEngine], ttlMs: TTL_MS });
 
 const isStandbyError = (error: unknown) =>
   error instanceof CofferError && error.status === 503 && error.message === 'Vault is in standby mode';

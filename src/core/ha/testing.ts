@@ -3,7 +3,9 @@
  * The database's clock decides whether a hold has lapsed, and a backend's writes are fenced while
  * its node's lock is taken (until it releases it), as the real backend's are.
  */
-import type { Clock } from '../../framework/clock.js';
+import { setImmediate as tick } from 'node:timers/promises';
+import { type Clock, FakeClock } from '../../framework/clock.js';
+import type { Engine } from '../../framework/engine.js';
 import type { StorageBackend, TxOp } from '../../storage/backend.js';
 import {
   FencedWriteError,
@@ -12,6 +14,8 @@ import {
   type HaLock,
   type HaLockOptions,
 } from '../../storage/ha.js';
+import { InmemBackend } from '../../storage/inmem.js';
+import { newTestCore, sender, startDevCore } from '../testing.js';
 
 interface Hold extends HaLeader {
   expiresAt: number;
@@ -132,4 +136,58 @@ export class FakeHaBackend implements HaBackend {
   private checkFence(): void {
     if (this.lock?.fencing && !this.lock.holds()) throw new FencedWriteError();
   }
+}
+
+/** Lets the election's async steps run after the fake clock fired its timers. */
+export async function settle(rounds = 40): Promise<void> {
+  for (let i = 0; i < rounds; i++) await tick();
+}
+
+/** Moves the fake clock in steps: each renewal or retry is a timer the previous step armed. */
+export async function advance(clock: FakeClock, ms: number): Promise<void> {
+  for (let done = 0; done < ms; done += 250) {
+    clock.advance(Math.min(250, ms - done));
+    await settle();
+  }
+  if (ms === 0) {
+    clock.advance(0);
+    await settle();
+  }
+}
+
+/**
+ * Two nodes on one in-memory storage and one fake lock: A initialised, unsealed and active; B unsealed
+ * with A's key and standing by.
+ */
+export async function startTwoNodes(options: {
+  engines: Engine[];
+  ttlMs: number;
+  apiAddrs?: [() => string, () => string];
+}) {
+  const clock = new FakeClock();
+  const shared = new InmemBackend();
+  const db = new FakeLockDatabase(clock);
+  const physicalA = new FakeHaBackend(shared, db);
+  const physicalB = new FakeHaBackend(shared, db);
+  const [apiA, apiB] = options.apiAddrs ?? [() => 'http://a:8200', () => 'http://b:8200'];
+  const node = (nodeId: string) => ({
+    engines: options.engines,
+    clock,
+    ha: { nodeId, ttlMs: options.ttlMs },
+  });
+  const a = await startDevCore({ ...node('node-a'), physical: physicalA, apiAddr: apiA });
+  await advance(clock, 0);
+  const b = newTestCore({ ...node('node-b'), physical: physicalB, apiAddr: apiB });
+  await b.submitUnsealKey(Buffer.from(a.key).toString('hex'));
+  await advance(clock, 1000);
+  return {
+    clock,
+    db,
+    a,
+    b,
+    sendB: sender(b),
+    lockA: physicalA.lock!,
+    lockB: physicalB.lock!,
+    token: a.rootToken,
+  };
 }
