@@ -156,7 +156,9 @@ export class Core {
 
   /** The 503 for a request the core cannot serve: sealed, or a standby's. */
   unavailable(): CofferError {
-    return this.isStandby() ? standbyError() : sealedError();
+    // A node stepping down (its requests draining) is already a standby to new requests.
+    const standby = this.election?.running && this.election.role === 'standby' && !this.barrier.isSealed();
+    return standby ? standbyError() : sealedError();
   }
 
   /** The unsealed state; callers check `isSealed()` first (core answers 503 before reaching here). */

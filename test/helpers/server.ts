@@ -41,6 +41,11 @@ export interface TestServerOptions {
    * server without a file size limit; tests that need to be the only audit device turn it off.
    */
   audit?: boolean;
+  /**
+   * Joins storage another server initialised (an HA node on the same PostgreSQL table): no init, unsealed
+   * with these keys, which `rootToken` and `unsealKeys` then give.
+   */
+  join?: Pick<TestServer, 'rootToken' | 'unsealKeys'>;
 }
 
 export interface TestServer {
@@ -218,7 +223,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   if (connectionUrl && URL.canParse(connectionUrl)) {
     registerCanary(decodeURIComponent(new URL(connectionUrl).password), 'storage password');
   }
-  const keys = { rootToken: '', unsealKeys: [] as string[] };
+  const keys = { rootToken: options.join?.rootToken ?? '', unsealKeys: options.join?.unsealKeys ?? [] };
   let started: Started;
   if (options.dev) {
     // Dev mode stores the root token in the token helper file, as Vault does: keep it in the test dir.
@@ -231,7 +236,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     started = await spawnServer([`-config=${configFile}`], options.env, options.umask, options.fileSizeLimit);
   }
   const server = wrapProcess(started, dir, keys);
-  if (!options.dev && !options.uninitialized) {
+  if (options.join) await server.unseal();
+  else if (!options.dev && !options.uninitialized) {
     const init = await server.api('PUT', 'sys/init', { secret_shares: 3, secret_threshold: 2 });
     if (init.status !== 200) throw new Error(`init failed: ${init.text}`);
     keys.rootToken = init.body.root_token;

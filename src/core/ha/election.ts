@@ -49,6 +49,11 @@ export class Election {
     return this.currentRole === 'active' ? this.since : 0;
   }
 
+  /** Between start and stop. */
+  get running(): boolean {
+    return !this.stopped;
+  }
+
   get nodeId(): string {
     return this.options.lock.nodeId;
   }
