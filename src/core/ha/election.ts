@@ -82,11 +82,17 @@ export class Election {
     void this.enqueue(() => this.leave('leadership lost (fenced write), stopping active operation', 0));
   }
 
-  /** The active node as last seen by this standby, or asked now when none was seen yet. */
+  /**
+   * The active node as last seen by this standby, or asked now when none was seen yet. Never this
+   * node: between its state's teardown and the lock's release a standby would forward to itself.
+   */
   async leader(): Promise<HaLeader | undefined> {
-    if (this.seen) return this.seen;
-    this.seen = await this.options.lock.leader().catch(() => undefined);
-    return this.seen;
+    return this.seen ?? this.otherLeader();
+  }
+
+  private async otherLeader(): Promise<HaLeader | undefined> {
+    const found = await this.options.lock.leader().catch(() => undefined);
+    return found?.nodeId === this.nodeId ? undefined : found;
   }
 
   private get sleepMs(): number {
@@ -130,7 +136,7 @@ export class Election {
       log.warn('failed to acquire the HA lock', { error: describe(error) });
     }
     if (!acquired) {
-      this.seen = await lock.leader().catch(() => undefined);
+      this.seen = await this.otherLeader();
       return;
     }
     log.info('acquired lock, enabling active operation', { node_id: this.nodeId });
