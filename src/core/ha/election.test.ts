@@ -122,3 +122,19 @@ test('sealing the active node releases the lock: the standby takes over on its n
     (error) => error instanceof CofferError && error.status === 503,
   );
 });
+
+test('sys/step-down needs sudo, and steps the active node down once the request has ended', async () => {
+  const { clock, a, b, token } = await twoNodes();
+  const created = await a.send('update', 'auth/token/create', token, { policies: ['default'] });
+  const plain = String(created.auth?.client_token);
+  await assert.rejects(
+    a.send('update', 'sys/step-down', plain),
+    (error) => error instanceof CofferError && error.status === 403,
+  );
+  assert.equal(a.core.isStandby(), false);
+  await a.send('update', 'sys/step-down', token);
+  // B's next try comes within its retry interval (1 s) of the release.
+  await advance(clock, 1500);
+  assert.equal(a.core.isStandby(), true);
+  assert.equal(b.isStandby(), false);
+});
