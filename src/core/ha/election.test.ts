@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { kvEngine } from '../../engines/kv/index.js';
+import { defineEngine } from '../../framework/engine.js';
+import { definePath } from '../../framework/path.js';
 import { CofferError } from '../errors.js';
 import { STEP_DOWN_SLEEP_MS } from './election.js';
 import { advance, settle, startTwoNodes } from './testing.js';
@@ -134,6 +136,38 @@ test('sys/step-down needs sudo, and steps the active node down once the request 
   assert.equal(a.core.isStandby(), false);
   await a.send('update', 'sys/step-down', token);
   // B's next try comes within its retry interval (1 s) of the release.
+  await advance(clock, 1500);
+  assert.equal(a.core.isStandby(), true);
+  assert.equal(b.isStandby(), false);
+});
+
+test('step-down lets the requests in flight finish first; requests that arrive meanwhile get the standby 503', async () => {
+  let open = () => {};
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const slow = defineEngine({
+    type: 'slow',
+    help: 'a write that waits at a gate',
+    paths: [
+      definePath({
+        pattern: 'wait',
+        operations: { update: async () => ({ data: { done: await gate.then(() => true) } }) },
+        help: 'waits',
+      }),
+    ],
+  });
+  const { clock, a, b, token } = await startTwoNodes({ engines: [slow], ttlMs: TTL_MS });
+  await a.send('update', 'sys/mounts/slow', token, { type: 'slow' });
+  const inFlight = a.send('update', 'slow/wait', token);
+  await settle();
+  a.core.stepDown();
+  await advance(clock, 2000);
+  // Still active for the request in flight: the lock is held, so B waits.
+  assert.equal(b.isStandby(), true);
+  await assert.rejects(a.send('read', 'sys/mounts', token), isStandbyError);
+  open();
+  assert.equal((await inFlight).response?.data?.done, true);
   await advance(clock, 1500);
   assert.equal(a.core.isStandby(), true);
   assert.equal(b.isStandby(), false);
