@@ -28,7 +28,8 @@ export interface HaLock {
   readonly nodeId: string;
   /**
    * One attempt to take the lock, free or lapsed by the database's clock. True if this node holds it
-   * afterwards; from then on, until `release` or a failed `renew`, this backend's writes are fenced.
+   * afterwards; from then on, until `release`, this backend's writes are fenced. A failed `renew`
+   * does not lift the fence: a node that lost the lock has its writes refused until it releases.
    */
   tryAcquire(): Promise<boolean>;
   /** Extends the hold by the TTL. False once the lock is not this node's any more (taken, deleted, lapsed). */

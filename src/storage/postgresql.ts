@@ -1,7 +1,9 @@
 /** PostgreSQL storage for production and HA: one table of (parent, name, value) byte strings. */
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { invalid } from '../core/errors.js';
 import type { NamePage, StorageBackend, TxOp } from './backend.js';
+import { FencedWriteError, type HaBackend, type HaLeader, type HaLock, type HaLockOptions } from './ha.js';
 import { splitKey, upperBound } from './key-split.js';
 import { compareCodePoints } from './list.js';
 import { validateFolder, validateKey, validateOps } from './validate-key.js';
@@ -10,6 +12,19 @@ export interface PostgresqlOptions {
   connectionUrl: string;
   table?: string;
   maxConnections?: number;
+  /** Vault's `ha_enabled`: this backend can hold the HA lock, and fences its writes while it does. */
+  haEnabled?: boolean;
+  /** Vault's `ha_table` (its default `vault_ha_locks`): the table the lock's row is kept in. */
+  haTable?: string;
+}
+
+/** The lock's row in the HA table, as Vault's is (`core/lock`). */
+const HA_KEY = 'core/lock';
+
+/** A table name is interpolated into SQL, so only plain identifiers are allowed. */
+function quoteTable(table: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/i.test(table)) throw invalid('postgresql: invalid table name');
+  return `"${table}"`;
 }
 
 interface QueuedWrite {
@@ -44,6 +59,17 @@ export class PostgresqlBackend implements StorageBackend {
   readonly type = 'postgresql';
   private readonly pool: pg.Pool;
   private readonly table: string;
+  /** True only with `ha_enabled`: what `isHaBackend` reads. */
+  readonly haEnabled: boolean;
+  /** The quoted HA table when `haEnabled`. */
+  private readonly haTable: string | undefined;
+  private lock: PostgresqlHaLock | undefined;
+  /**
+   * Set by a successful `tryAcquire` and cleared by `release`: while set, every write carries the
+   * fence (see `write`). A failed renew leaves it set, so the writes of a node that lost the lock
+   * keep failing until it steps down, never committing unfenced.
+   */
+  private fence: { identity: string; nodeId: string } | undefined;
   /** Reads waiting for this turn's query (see `get`), by key. */
   private reads = new Map<string, ReadWaiter[]>();
   private readScheduled = false;
@@ -54,21 +80,53 @@ export class PostgresqlBackend implements StorageBackend {
   private inFlight = 0;
 
   private constructor(options: PostgresqlOptions) {
-    const table = options.table ?? 'coffer_store';
-    // The name is interpolated into SQL, so only plain identifiers are allowed.
-    if (!/^[a-z_][a-z0-9_]{0,62}$/i.test(table)) throw invalid('postgresql: invalid table name');
-    this.table = `"${table}"`;
+    this.table = quoteTable(options.table ?? 'coffer_store');
+    this.haEnabled = options.haEnabled === true;
+    if (this.haEnabled) this.haTable = quoteTable(options.haTable ?? 'coffer_ha_locks');
     this.pool = new pg.Pool({ connectionString: options.connectionUrl, max: options.maxConnections ?? 16 });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
   }
 
+  /** A backend; with `haEnabled`, one that is an `HaBackend` (`isHaBackend`), and without, one that is not. */
+  static async open(options: PostgresqlOptions & { haEnabled: true }): Promise<PostgresqlBackend & HaBackend>;
+  static async open(options: PostgresqlOptions): Promise<PostgresqlBackend>;
   static async open(options: PostgresqlOptions): Promise<PostgresqlBackend> {
     const backend = new PostgresqlBackend(options);
     await backend.pool.query(
       `CREATE TABLE IF NOT EXISTS ${backend.table} (parent BYTEA NOT NULL, name BYTEA NOT NULL, value BYTEA NOT NULL, PRIMARY KEY (parent, name))`,
     );
+    if (backend.haTable === undefined) return backend;
+    // The lock's holder, by a random identity of its lock (as Vault's `ha_identity`) so that two
+    // nodes configured with one node ID still cannot both hold it, and its expiry by the database's clock.
+    await backend.pool.query(
+      `CREATE TABLE IF NOT EXISTS ${backend.haTable} (ha_key TEXT PRIMARY KEY, ha_identity TEXT NOT NULL, node_id TEXT NOT NULL, api_addr TEXT NOT NULL, cluster_addr TEXT NOT NULL, valid_until TIMESTAMPTZ NOT NULL)`,
+    );
+    // Each row records the node whose fenced write last set it (SECURITY.md H3). Checked first: ALTER
+    // TABLE takes the table's exclusive lock even when the column is there, and the other nodes write.
+    const writer = await backend.pool.query(
+      `SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'writer' AND NOT attisdropped`,
+      [backend.table],
+    );
+    if (writer.rowCount === 0)
+      await backend.pool.query(`ALTER TABLE ${backend.table} ADD COLUMN IF NOT EXISTS writer TEXT`);
     return backend;
+  }
+
+  /** This node's HA lock (only on a backend opened with `haEnabled`, which `isHaBackend` tells). */
+  haLock(options: HaLockOptions): HaLock {
+    if (this.haTable === undefined) throw new Error('postgresql: ha_enabled is not set');
+    if (this.lock) {
+      if (this.lock.nodeId !== options.nodeId)
+        throw new Error('postgresql: this backend already has an HA lock');
+      return this.lock;
+    }
+    if (!Number.isInteger(options.ttlMs) || options.ttlMs <= 0)
+      throw invalid('postgresql: the HA lock TTL must be a positive whole number of milliseconds');
+    this.lock = new PostgresqlHaLock(this.pool, this.haTable, options, (fence) => {
+      this.fence = fence;
+    });
+    return this.lock;
   }
 
   /**
@@ -254,7 +312,9 @@ export class PostgresqlBackend implements StorageBackend {
       await this.write(batch.flatMap((queued) => queued.ops));
       for (const queued of batch) queued.resolve();
     } catch (error) {
-      if (batch.length === 1) batch[0].reject(error);
+      // A fenced statement is refused for all its transactions alike: alone, each would be too.
+      if (batch.length === 1 || error instanceof FencedWriteError)
+        for (const queued of batch) queued.reject(error);
       else
         await Promise.all(batch.map((queued) => this.write(queued.ops).then(queued.resolve, queued.reject)));
     } finally {
@@ -288,7 +348,12 @@ export class PostgresqlBackend implements StorageBackend {
         deletes[1].push(name);
       }
     }
-    const upsert = `INSERT INTO ${this.table} (parent, name, value) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[]) ON CONFLICT (parent, name) DO UPDATE SET value = EXCLUDED.value`;
+    const fence = this.fence;
+    if (fence) return this.writeFenced(fence, puts, deletes);
+    // Without HA, as before; with it, an unfenced write (before the lock was first taken: `sys/init`)
+    // records no writer.
+    const writer = this.haTable === undefined ? '' : ', writer = NULL';
+    const upsert = `INSERT INTO ${this.table} (parent, name, value) SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[]) ON CONFLICT (parent, name) DO UPDATE SET value = EXCLUDED.value${writer}`;
     const remove = (first: number) =>
       `DELETE FROM ${this.table} WHERE (parent, name) IN (SELECT * FROM unnest($${first}::bytea[], $${first + 1}::bytea[]))`;
     // Named, so each connection parses and plans each shape once. Names are per connection, and
@@ -305,14 +370,128 @@ export class PostgresqlBackend implements StorageBackend {
       });
   }
 
-  /** Drops the table; used by tests that create one per run. */
+  /**
+   * The same statement, made conditional on the fence: its first step locks the HA row FOR SHARE if
+   * it is this lock's and unexpired by the database's clock at that moment, and the deletes and the
+   * upsert change nothing unless it did. A takeover (an UPDATE of that row) or a release (its DELETE)
+   * waits for a write holding the row and then finds it as that write left it; a write that comes
+   * after either finds no row of its own and writes nothing. The statement answers whether the fence
+   * held, which tells "fenced" from "nothing to change". Still one round trip and one commit.
+   */
+  private async writeFenced(
+    fence: { identity: string; nodeId: string },
+    puts: [Buffer[], Buffer[], Buffer[]],
+    deletes: [Buffer[], Buffer[]],
+  ): Promise<void> {
+    const held = 'EXISTS (SELECT 1 FROM fence)';
+    const result = await this.pool.query({
+      name: 'coffer-store-write-fenced',
+      text: `WITH fence AS MATERIALIZED (
+          SELECT 1 FROM ${this.haTable} WHERE ha_key = $1 AND ha_identity = $2 AND valid_until > clock_timestamp() FOR SHARE),
+        removed AS (
+          DELETE FROM ${this.table} WHERE ${held} AND (parent, name) IN (SELECT * FROM unnest($7::bytea[], $8::bytea[]))),
+        written AS (
+          INSERT INTO ${this.table} (parent, name, value, writer)
+            SELECT parent, name, value, $3::text FROM unnest($4::bytea[], $5::bytea[], $6::bytea[]) AS put(parent, name, value) WHERE ${held}
+            ON CONFLICT (parent, name) DO UPDATE SET value = EXCLUDED.value, writer = EXCLUDED.writer)
+        SELECT ${held} AS held`,
+      values: [HA_KEY, fence.identity, fence.nodeId, ...puts, ...deletes],
+    });
+    if (result.rows[0]?.held !== true) throw new FencedWriteError();
+  }
+
+  /** Drops the table (and the HA table); used by tests that create them per run. */
   async drop(): Promise<void> {
     await this.pool.query(`DROP TABLE IF EXISTS ${this.table}`);
+    if (this.haTable !== undefined) await this.pool.query(`DROP TABLE IF EXISTS ${this.haTable}`);
   }
 
   async close(): Promise<void> {
     while (this.queued.length > 0 || this.flushScheduled || this.inFlight > 0 || this.readScheduled)
       await new Promise((resolve) => setImmediate(resolve));
     await this.pool.end();
+  }
+}
+
+/**
+ * The HA lock: one row of the HA table, held until `valid_until`. Every check of validity compares
+ * with the database's clock (`clock_timestamp()`, the moment the row is looked at, where `NOW()`
+ * would be its statement's start), and an expiry is the database's clock plus the TTL, so a node's
+ * own clock never counts (SECURITY.md H4). As Vault's PostgreSQL lock: a 15 s TTL, renewed every
+ * 5 s and retried every second by the caller. Each statement is one row's atomic change: two nodes
+ * taking it at once are serialised by the row (or its key's uniqueness), and exactly one wins.
+ */
+class PostgresqlHaLock implements HaLock {
+  readonly nodeId: string;
+  /** This lock's own identity in the row: one per lock object, as Vault's `ha_identity` is. */
+  private readonly identity = randomUUID();
+  private readonly options: HaLockOptions;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly haTable: string,
+    options: HaLockOptions,
+    private readonly setFence: (fence: { identity: string; nodeId: string } | undefined) => void,
+  ) {
+    this.nodeId = options.nodeId;
+    this.options = options;
+  }
+
+  async tryAcquire(): Promise<boolean> {
+    // Inserted if there is no row; else taken over if lapsed (or already this lock's). A concurrent
+    // insert of the same key makes this one wait and then take the ON CONFLICT branch, whose WHERE
+    // is evaluated on the row as the winner left it.
+    const result = await this.pool.query({
+      name: 'coffer-ha-acquire',
+      text: `INSERT INTO ${this.haTable} AS lock (ha_key, ha_identity, node_id, api_addr, cluster_addr, valid_until)
+        VALUES ($1, $2, $3, $4, $5, clock_timestamp() + $6::double precision * INTERVAL '1 millisecond')
+        ON CONFLICT (ha_key) DO UPDATE SET ha_identity = EXCLUDED.ha_identity, node_id = EXCLUDED.node_id,
+          api_addr = EXCLUDED.api_addr, cluster_addr = EXCLUDED.cluster_addr, valid_until = clock_timestamp() + $6::double precision * INTERVAL '1 millisecond'
+        WHERE lock.valid_until <= clock_timestamp() OR lock.ha_identity = $2
+        RETURNING 1`,
+      values: [
+        HA_KEY,
+        this.identity,
+        this.options.nodeId,
+        this.options.apiAddr,
+        this.options.clusterAddr ?? '',
+        this.options.ttlMs,
+      ],
+    });
+    const held = result.rowCount === 1;
+    if (held) this.setFence({ identity: this.identity, nodeId: this.options.nodeId });
+    return held;
+  }
+
+  async renew(): Promise<boolean> {
+    // Only a hold that is still this lock's and unexpired: a lapsed one may have been seen free by
+    // another node, which a renewal must not undo (where Vault's upsert would take it back).
+    const result = await this.pool.query({
+      name: 'coffer-ha-renew',
+      text: `UPDATE ${this.haTable} SET valid_until = clock_timestamp() + $3::double precision * INTERVAL '1 millisecond'
+        WHERE ha_key = $1 AND ha_identity = $2 AND valid_until > clock_timestamp()`,
+      values: [HA_KEY, this.identity, this.options.ttlMs],
+    });
+    return result.rowCount === 1;
+  }
+
+  async release(): Promise<void> {
+    // Waits for this node's writes that hold the row; the fence stops once the row is gone.
+    await this.pool.query({
+      name: 'coffer-ha-release',
+      text: `DELETE FROM ${this.haTable} WHERE ha_key = $1 AND ha_identity = $2`,
+      values: [HA_KEY, this.identity],
+    });
+    this.setFence(undefined);
+  }
+
+  async leader(): Promise<HaLeader | undefined> {
+    const result = await this.pool.query({
+      name: 'coffer-ha-leader',
+      text: `SELECT node_id, api_addr, cluster_addr FROM ${this.haTable} WHERE ha_key = $1 AND valid_until > clock_timestamp()`,
+      values: [HA_KEY],
+    });
+    const row = result.rows[0] as { node_id: string; api_addr: string; cluster_addr: string } | undefined;
+    return row && { nodeId: row.node_id, apiAddr: row.api_addr, clusterAddr: row.cluster_addr };
   }
 }
