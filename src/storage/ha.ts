@@ -28,13 +28,14 @@ export interface HaLock {
   readonly nodeId: string;
   /**
    * One attempt to take the lock, free or lapsed by the database's clock. True if this node holds it
-   * afterwards; from then on, until `release`, this backend's writes are fenced. A failed `renew`
-   * does not lift the fence: a node that lost the lock has its writes refused until it releases.
+   * afterwards. From the first success on, this backend's writes are fenced for good: they commit
+   * only while this node holds the lock, so a node that lost or released it never writes again
+   * until it takes the lock anew.
    */
   tryAcquire(): Promise<boolean>;
   /** Extends the hold by the TTL. False once the lock is not this node's any more (taken, deleted, lapsed). */
   renew(): Promise<boolean>;
-  /** Gives the lock up at once (step-down, shutdown) and stops fencing. */
+  /** Gives the lock up at once (step-down, shutdown); the fence stays. */
   release(): Promise<void>;
   /** The holder now, by the database's clock; undefined when the lock is free or lapsed. */
   leader(): Promise<HaLeader | undefined>;

@@ -145,6 +145,24 @@ test('a hold lapses after its TTL and only then can the other node take it; rele
   });
 });
 
+test('a node that released the lock never writes unfenced again, until it takes the lock anew', async () => {
+  await withNodes('released', 10_000, async (a, b) => {
+    assert.equal(await a.lock.tryAcquire(), true);
+    await a.backend.put('kept', value('while active'));
+    await a.lock.release();
+    await assert.rejects(a.backend.put('straggler', value('after release')), isFenced);
+    assert.equal(await b.backend.get('straggler'), undefined, 'nothing of the refused write is stored');
+    assert.equal(await b.lock.tryAcquire(), true);
+    await b.backend.put('from b', value('b is active'));
+    await assert.rejects(a.backend.delete('kept'), isFenced);
+    await b.lock.release();
+    assert.equal(await a.lock.tryAcquire(), true, 'a takes it anew');
+    await a.backend.put('again', value('active again'));
+    assert.equal(Buffer.from((await b.backend.get('kept'))!).toString(), 'while active');
+    assert.equal(Buffer.from((await b.backend.get('again'))!).toString(), 'active again');
+  });
+});
+
 test('renew extends the hold by the TTL', async () => {
   await withNodes('renew', 1000, async (a, b) => {
     assert.equal(await a.lock.tryAcquire(), true);

@@ -65,9 +65,9 @@ export class PostgresqlBackend implements StorageBackend {
   private readonly haTable: string | undefined;
   private lock: PostgresqlHaLock | undefined;
   /**
-   * Set by a successful `tryAcquire` and cleared by `release`: while set, every write carries the
-   * fence (see `write`). A failed renew leaves it set, so the writes of a node that lost the lock
-   * keep failing until it steps down, never committing unfenced.
+   * Set by the first successful `tryAcquire` and never cleared: from then on every write carries the
+   * fence (see `write`) and commits only while this node holds the lock. A node that lost the lock,
+   * or released it, has its writes refused; only a node that never held it (`sys/init`) writes unfenced.
    */
   private fence: { identity: string; nodeId: string } | undefined;
   /** Reads waiting for this turn's query (see `get`), by key. */
@@ -431,7 +431,7 @@ class PostgresqlHaLock implements HaLock {
     private readonly pool: pg.Pool,
     private readonly haTable: string,
     options: HaLockOptions,
-    private readonly setFence: (fence: { identity: string; nodeId: string } | undefined) => void,
+    private readonly setFence: (fence: { identity: string; nodeId: string }) => void,
   ) {
     this.nodeId = options.nodeId;
     this.options = options;
@@ -476,13 +476,13 @@ class PostgresqlHaLock implements HaLock {
   }
 
   async release(): Promise<void> {
-    // Waits for this node's writes that hold the row; the fence stops once the row is gone.
+    // Waits for this node's writes that hold the row. The fence stays: a node that has held the lock
+    // never writes unfenced again, so a straggler of its active days is refused, not committed.
     await this.pool.query({
       name: 'coffer-ha-release',
       text: `DELETE FROM ${this.haTable} WHERE ha_key = $1 AND ha_identity = $2`,
       values: [HA_KEY, this.identity],
     });
-    this.setFence(undefined);
   }
 
   async leader(): Promise<HaLeader | undefined> {

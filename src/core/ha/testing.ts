@@ -76,7 +76,6 @@ export class FakeHaLock implements HaLock {
 
   async release(): Promise<void> {
     if (this.holds()) this.db.hold = undefined;
-    this.fencing = false;
   }
 
   async leader(): Promise<HaLeader | undefined> {
