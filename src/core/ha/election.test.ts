@@ -73,6 +73,24 @@ test('an unreachable database: the active node keeps its hold a TTL at most, the
   assert.equal(b.isStandby(), false);
 });
 
+test('a database that stops answering: the active node serves a TTL at most by its own clock, and can still be sealed', async () => {
+  const { clock, a, b, lockA } = await twoNodes();
+  lockA.hanging = true;
+  await advance(clock, TTL_MS - 1000);
+  assert.equal(a.core.isStandby(), false);
+  // Its renewal never answers; the standby takes the lapsed lock meanwhile.
+  await advance(clock, 2000);
+  assert.equal(a.core.isStandby(), true);
+  assert.equal(b.isStandby(), false);
+  let sealed = false;
+  void a.core.sealVault().then(() => {
+    sealed = true;
+  });
+  await advance(clock, TTL_MS + 1000);
+  assert.equal(sealed, true);
+  assert.equal(a.core.isSealed(), true);
+});
+
 test('a fenced write answers an error, not a crash, and steps the node down', async () => {
   const { clock, db, a, b, token, lockA } = await twoNodes();
   await a.send('update', 'sys/mounts/kv', token, { type: 'kv', options: { version: '2' } });

@@ -11,6 +11,8 @@ import type { HaLeader, HaLock } from '../../storage/ha.js';
 export const STEP_DOWN_SLEEP_MS = 10_000;
 /** Vault's PostgreSQL lock: a standby tries again every second (`PostgreSQLLockRetryInterval`). */
 const RETRY_MS = 1_000;
+/** A lock call that got no answer in time. */
+const TIMED_OUT = Symbol('timed out');
 
 export type Role = 'active' | 'standby';
 
@@ -115,7 +117,11 @@ export class Election {
     this.cancelTimer?.();
     this.cancelTimer = this.options.clock.setTimer(ms, () => {
       void this.enqueue(() => this.tick()).then(() => {
-        if (!this.stopped) this.schedule(this.currentRole === 'active' ? this.renewMs : this.retryMs);
+        if (this.stopped) return;
+        if (this.currentRole !== 'active') return this.schedule(this.retryMs);
+        // After failed renewals, the next one comes no later than the end of the last confirmed hold.
+        const left = this.lastRenewed + this.options.ttlMs - this.options.clock.now();
+        this.schedule(Math.max(0, Math.min(this.renewMs, left)));
       });
     });
   }
@@ -128,10 +134,13 @@ export class Election {
     if (this.stopped) return;
     if (this.currentRole === 'active') return this.renew();
     if (this.options.clock.now() < this.holdOffUntil) return;
-    const { lock, log } = this.options;
+    const { lock, log, clock, ttlMs } = this.options;
+    // The hold is counted from before the request: the database starts it no earlier.
+    const sent = clock.now();
     let acquired = false;
     try {
-      acquired = await lock.tryAcquire();
+      // An attempt that never answers is given up after a TTL, or `stop` (a seal) would wait for ever.
+      acquired = (await this.bounded(lock.tryAcquire(), ttlMs)) === true;
     } catch (error) {
       log.warn('failed to acquire the HA lock', { error: describe(error) });
     }
@@ -140,28 +149,59 @@ export class Election {
       return;
     }
     log.info('acquired lock, enabling active operation', { node_id: this.nodeId });
-    this.lastRenewed = this.options.clock.now();
+    this.lastRenewed = sent;
     try {
       await this.options.becomeActive();
     } catch (error) {
       log.error('post-unseal setup failed', { error: describe(error) });
-      await lock.release().catch(() => undefined);
+      await this.bounded(lock.release(), ttlMs).catch(() => undefined);
       return;
     }
     this.currentRole = 'active';
-    this.since = this.options.clock.now();
+    this.since = clock.now();
     this.seen = undefined;
+    // Building the state took a while: the hold is confirmed now rather than a renewal interval later.
+    if (clock.now() - this.lastRenewed >= this.renewMs) await this.renew();
+  }
+
+  /** `work`, or TIMED_OUT once `ms` have passed on this node's clock without an answer. */
+  private bounded<T>(work: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+    if (ms <= 0) {
+      work.catch(() => undefined);
+      return Promise.resolve(TIMED_OUT);
+    }
+    return new Promise((resolve, reject) => {
+      const cancel = this.options.clock.setTimer(ms, () => resolve(TIMED_OUT));
+      work.then(
+        (value) => {
+          cancel();
+          resolve(value);
+        },
+        (error: unknown) => {
+          cancel();
+          reject(error);
+        },
+      );
+    });
   }
 
   /**
    * A renewal that fails outright (the database unreachable) does not end the hold until a TTL has
    * passed since the last good one: the lock is judged by the database's clock, and writes are fenced.
+   * A renewal that never answers (a cut connection) is given up when that TTL runs out, by this node's
+   * own clock: an active node never serves past the hold it last confirmed.
    */
   private async renew(): Promise<void> {
     const now = this.options.clock.now();
     let held: boolean;
     try {
-      held = await this.options.lock.renew();
+      const answer = await this.bounded(
+        this.options.lock.renew(),
+        this.lastRenewed + this.options.ttlMs - now,
+      );
+      if (answer === TIMED_OUT)
+        this.options.log.warn('renewing the HA lock timed out', { node_id: this.nodeId });
+      held = answer === true;
     } catch (error) {
       this.options.log.warn('renewing the HA lock failed', { error: describe(error) });
       held = now - this.lastRenewed < this.options.ttlMs;
@@ -183,11 +223,10 @@ export class Election {
     try {
       await this.options.becomeStandby();
     } finally {
-      await this.options.lock
-        .release()
-        .catch((error: unknown) =>
-          this.options.log.warn('releasing the HA lock failed', { error: describe(error) }),
-        );
+      // A release that never answers is left to lapse by itself (a TTL at most).
+      await this.bounded(this.options.lock.release(), this.options.ttlMs).catch((error: unknown) =>
+        this.options.log.warn('releasing the HA lock failed', { error: describe(error) }),
+      );
     }
   }
 }

@@ -43,6 +43,8 @@ export class FakeHaLock implements HaLock {
   fencing = false;
   /** Makes renew and tryAcquire throw, as an unreachable database does. */
   unreachable = false;
+  /** Makes every lock call wait for ever, as a cut connection without a timeout does. */
+  hanging = false;
 
   constructor(
     private readonly db: FakeLockDatabase,
@@ -54,6 +56,7 @@ export class FakeHaLock implements HaLock {
   }
 
   async tryAcquire(): Promise<boolean> {
+    if (this.hanging) await new Promise(() => undefined);
     if (this.unreachable) throw new Error('connection refused');
     const current = this.db.current();
     if (current && current.nodeId !== this.nodeId) return false;
@@ -68,6 +71,7 @@ export class FakeHaLock implements HaLock {
   }
 
   async renew(): Promise<boolean> {
+    if (this.hanging) await new Promise(() => undefined);
     if (this.unreachable) throw new Error('connection refused');
     if (!this.holds()) return false;
     this.db.hold!.expiresAt = this.db.clock.now() + this.options.ttlMs;
@@ -75,6 +79,7 @@ export class FakeHaLock implements HaLock {
   }
 
   async release(): Promise<void> {
+    if (this.hanging) await new Promise(() => undefined);
     if (this.holds()) this.db.hold = undefined;
   }
 
