@@ -95,3 +95,13 @@ test('with X-Vault-No-Request-Forwarding the standby answers 307 to the active n
   assert.equal(answer.status, 307);
   assert.equal(answer.headers.get('location'), `${addresses[0]}/v1/kv/data/app?version=1`);
 });
+
+test('sys/seal sent to the standby is refused as Vault does, never forwarded to seal the active node', async () => {
+  const answer = await call(1, 'POST', 'sys/seal');
+  assert.equal(answer.status, 500);
+  assert.deepEqual((await answer.json()).errors, [
+    'vault cannot seal when in standby mode; please restart instead',
+  ]);
+  assert.equal(nodes.a.core.isSealed(), false);
+  assert.equal(nodes.b.isStandby(), true);
+});
