@@ -105,3 +105,10 @@ test('sys/seal sent to the standby is refused as Vault does, never forwarded to 
   assert.equal(nodes.a.core.isSealed(), false);
   assert.equal(nodes.b.isStandby(), true);
 });
+
+test('sys/health: an empty standbyok is false, as Vault reads it, so the standby still answers 429', async () => {
+  assert.equal((await call(1, 'GET', 'sys/health?standbyok')).status, 429);
+  assert.equal((await call(1, 'GET', 'sys/health?standbyok=')).status, 429);
+  assert.equal((await call(1, 'GET', 'sys/health?standbyok=false')).status, 429);
+  assert.equal((await call(1, 'GET', 'sys/health?standbyok=1')).status, 200);
+});

@@ -124,8 +124,9 @@ async function health(core: Core, query: URLSearchParams): Promise<{ status: num
     if (raw !== null && raw !== '' && parseGoBool(raw) === undefined)
       throw new CofferError('invalid_request', '');
   }
-  // Vault: `standbyok` present (and not false) makes a standby answer the active code.
-  const standbyOk = query.has('standbyok') && parseGoBool(query.get('standbyok') || 'true') === true;
+  // Vault: a true `standbyok` makes a standby answer the active code; an empty one is false
+  // (parseutil.ParseBool decodes weakly, and "" weakly decodes to false).
+  const standbyOk = parseGoBool(query.get('standbyok') ?? '') === true;
   const { initialized } = await core.seal.status();
   const sealed = isSealed(core);
   const standby = core.isStandby();
