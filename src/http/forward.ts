@@ -28,7 +28,19 @@ const HOP_BY_HOP = new Set([
   FORWARDED_HEADER,
 ]);
 
-export async function serveStandby(core: Core, req: IncomingMessage, res: ServerResponse, log: Logger) {
+export async function serveStandby(
+  core: Core,
+  path: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: Logger,
+) {
+  // Vault's standby refuses a seal (it has no token store to check the caller against) rather than
+  // forwarding it: sent to a standby, it would seal the active node.
+  if (path === 'sys/seal')
+    return writeJson(res, 500, {
+      errors: ['vault cannot seal when in standby mode; please restart instead'],
+    });
   const activeAddr = (await core.leaderStatus()).leader?.apiAddr ?? '';
   const noForwarding =
     req.headers['x-vault-no-request-forwarding'] !== undefined || req.headers[FORWARDED_HEADER] !== undefined;

@@ -85,15 +85,7 @@ async function serve(
   }
   if (RAW_PATHS.has(target.path)) return serveRaw(core, target.path, req, res, target.query, body);
   // A standby serves no logical request itself (it has no mounts, tokens or policies loaded).
-  if (core.isStandby()) {
-    // Vault's standby refuses a seal (it has no token store to check the caller against) rather than
-    // forwarding it: sent to a standby, it would seal the active node.
-    if (target.path === 'sys/seal')
-      return writeJson(res, 500, {
-        errors: ['vault cannot seal when in standby mode; please restart instead'],
-      });
-    return serveStandby(core, req, res, options.log);
-  }
+  if (core.isStandby()) return serveStandby(core, target.path, req, res, options.log);
   if (method === 'HEAD' || method === 'OPTIONS') return writeJson(res, 405, { errors: [] });
   const operation = operationFor(method, target.query);
   if (!operation) return writeJson(res, 405, { errors: [] });
