@@ -164,13 +164,15 @@ test('a node that released the lock never writes unfenced again, until it takes 
 });
 
 test('renew extends the hold by the TTL', async () => {
-  await withNodes('renew', 1000, async (a, b) => {
+  // Renewed every 700 ms against a 2 s TTL: a stall of over a second on a loaded machine still
+  // renews in time (at 1 s TTL and 600 ms it failed on a 400 ms stall).
+  await withNodes('renew', 2000, async (a, b) => {
     assert.equal(await a.lock.tryAcquire(), true);
-    for (let i = 0; i < 3; i++) {
-      await sleep(600);
+    for (let i = 0; i < 4; i++) {
+      await sleep(700);
       assert.equal(await a.lock.renew(), true);
     }
-    // 1.8 s after the acquire, well past one TTL: still a's.
+    // 2.8 s after the acquire, well past one TTL: still a's.
     assert.equal(await b.lock.tryAcquire(), false);
     assert.equal(await b.lock.renew(), false, 'not b’s to renew');
     assert.equal((await b.lock.leader())?.nodeId, 'node-a');
