@@ -6,7 +6,7 @@ import { Core } from '../core/core.js';
 import { createRegistry } from '../core/engine-registry.js';
 import { newMountEntry } from '../core/mounts.js';
 import { builtinEngines } from '../engines/registry.js';
-import { systemClock } from '../framework/clock.js';
+import { type Clock, systemClock } from '../framework/clock.js';
 import { createLogger, type Logger } from '../framework/log.js';
 import { forwardedForResolver } from '../http/forwarded-for.js';
 import { createHandler } from '../http/handler.js';
@@ -38,6 +38,16 @@ function haLockTtlMs(): number {
   return Number.isInteger(value) && value > 0 ? value : HA_LOCK_TTL_MS;
 }
 
+/**
+ * Test-only: `COFFER_TEST_CLOCK_OFFSET_MS` shifts the core's clock (the HA election, expiry) by that
+ * many ms, for SECURITY.md H4's clock-skew test (test/ha-fencing.test.ts). Not an operator setting.
+ */
+function coreClock(): Clock {
+  const offset = Number(process.env.COFFER_TEST_CLOCK_OFFSET_MS);
+  if (!Number.isInteger(offset) || offset === 0) return systemClock;
+  return { now: () => Date.now() + offset, setTimer: systemClock.setTimer };
+}
+
 /** Vault's `VAULT_DISABLE_USER_LOCKOUT`: a Go boolean; anything else stops the server. */
 function lockoutDisabledByEnvironment(): boolean {
   const value = process.env.VAULT_DISABLE_USER_LOCKOUT;
@@ -65,6 +75,7 @@ export async function startServer(
   const core = new Core({
     physical,
     log,
+    clock: coreClock(),
     sealWrapper,
     registry: createRegistry(builtinEngines),
     defaultLeaseTtl: config.defaultLeaseTtl,
