@@ -600,15 +600,12 @@ test('H4: a node whose clock is 60 s ahead never makes two active nodes, standin
 });
 
 /**
- * KNOWN BUG (found by this file): when the active node's PostgreSQL traffic is black-holed (packets
- * held, not refused), `Election.renew` awaits `lock.renew()` with no timeout, so the documented
- * step-down "when renewals fail outright for a whole TTL (the database unreachable)" never happens:
- * the old node keeps answering sys/health 200 (and sys/leader is_self) for as long as the partition
- * lasts (until TCP gives up, minutes), while the node that took the lock over answers 200 as well.
- * Writes stay safe (fenced), but clients and load balancers that route by sys/health see two active
- * nodes. Expected: the old node stops reporting active within about a TTL of its last good renewal.
+ * Found by this file, fixed since: with the active node's PostgreSQL traffic black-holed (packets held,
+ * not refused), the renewal awaited `lock.renew()` with no bound, so the old node kept answering
+ * sys/health 200 for as long as the partition lasted (until TCP gave up, minutes) beside the node that
+ * took the lock over. Lock calls are now bounded by the last confirmed hold on the node's own clock.
  */
-test('H3a BUG: a node whose PostgreSQL traffic is black-holed stops reporting active within TTL + retry (fails: renewal has no timeout)', async () => {
+test('H3a: a node whose PostgreSQL traffic is black-holed stops reporting active within TTL + retry, so two nodes never both answer health 200 for long', async () => {
   const proxy = await new HoldingProxy(Number(PG.port || 5432)).start();
   cleanups.push(() => proxy.close());
   const viaProxy = new URL(PG_URL);
