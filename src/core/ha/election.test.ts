@@ -6,11 +6,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { kvEngine } from '../../engines/kv/index.js';
+import { FakeClock } from '../../framework/clock.js';
 import { defineEngine } from '../../framework/engine.js';
+import { silentLogger } from '../../framework/log.js';
 import { definePath } from '../../framework/path.js';
 import { CofferError } from '../errors.js';
-import { STEP_DOWN_SLEEP_MS } from './election.js';
-import { advance, settle, startTwoNodes } from './testing.js';
+import { Election, STEP_DOWN_SLEEP_MS } from './election.js';
+import { advance, FakeHaLock, FakeLockDatabase, settle, startTwoNodes } from './testing.js';
 
 const TTL_MS = 3000;
 const twoNodes = () => startTwoNodes({ engines: [kvEngine], ttlMs: TTL_MS });
@@ -191,4 +193,31 @@ test('step-down lets the requests in flight finish first; requests that arrive m
   await advance(clock, 1500);
   assert.equal(a.core.isStandby(), true);
   assert.equal(b.isStandby(), false);
+});
+
+test('while a node that won the lock builds its state, it names no active node, not the one that lost it', async () => {
+  const clock = new FakeClock();
+  const db = new FakeLockDatabase(clock);
+  const old = new FakeHaLock(db, { nodeId: 'node-old', apiAddr: 'http://old:8200', ttlMs: TTL_MS });
+  assert.equal(await old.tryAcquire(), true);
+  let built!: () => void;
+  const election = new Election({
+    lock: new FakeHaLock(db, { nodeId: 'node-new', apiAddr: 'http://new:8200', ttlMs: TTL_MS }),
+    clock,
+    log: silentLogger,
+    ttlMs: TTL_MS,
+    becomeActive: () => new Promise<void>((resolve) => (built = resolve)),
+    becomeStandby: async () => undefined,
+  });
+  election.start();
+  await advance(clock, 0);
+  assert.equal((await election.leader())?.nodeId, 'node-old', 'a standby forwards to the active node');
+  // The old node dies; its hold lapses and this node wins the lock, then builds its state.
+  await advance(clock, TTL_MS + 1000);
+  assert.equal(election.role, 'standby', 'still building');
+  assert.equal(await election.leader(), undefined, 'the old node is not named while the new one builds');
+  built();
+  await settle();
+  assert.equal(election.role, 'active');
+  await election.stop();
 });

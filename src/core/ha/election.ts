@@ -149,6 +149,9 @@ export class Election {
       return;
     }
     log.info('acquired lock, enabling active operation', { node_id: this.nodeId });
+    // The node last seen active has lost the lock: while this one builds its state, requests get the
+    // no-active-node answer at once instead of being forwarded to it (dead, or a standby now).
+    this.seen = undefined;
     this.lastRenewed = sent;
     try {
       await this.options.becomeActive();
