@@ -93,6 +93,20 @@ test('a database that stops answering: the active node serves a TTL at most by i
   assert.equal(a.core.isSealed(), true);
 });
 
+test('a standby whose database stops answering can still be sealed', async () => {
+  const { clock, b, lockB } = await twoNodes();
+  lockB.hanging = true;
+  // B's next attempt at the lock is under way and never answers; nor would its question for the leader.
+  await advance(clock, 1500);
+  let sealed = false;
+  void b.sealVault().then(() => {
+    sealed = true;
+  });
+  await advance(clock, 2 * TTL_MS + 1000);
+  assert.equal(sealed, true);
+  assert.equal(b.isSealed(), true);
+});
+
 test('a fenced write answers an error, not a crash, and steps the node down', async () => {
   const { clock, db, a, b, token, lockA } = await twoNodes();
   await a.send('update', 'sys/mounts/kv', token, { type: 'kv', options: { version: '2' } });

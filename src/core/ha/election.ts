@@ -93,8 +93,9 @@ export class Election {
   }
 
   private async otherLeader(): Promise<HaLeader | undefined> {
-    const found = await this.options.lock.leader().catch(() => undefined);
-    return found?.nodeId === this.nodeId ? undefined : found;
+    // Bounded as every lock call: a question that never answers would hold the chain, and a seal, for ever.
+    const found = await this.bounded(this.options.lock.leader(), this.options.ttlMs).catch(() => undefined);
+    return found === TIMED_OUT || found?.nodeId === this.nodeId ? undefined : found;
   }
 
   private get sleepMs(): number {

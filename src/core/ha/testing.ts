@@ -84,6 +84,7 @@ export class FakeHaLock implements HaLock {
   }
 
   async leader(): Promise<HaLeader | undefined> {
+    if (this.hanging) await new Promise(() => undefined);
     const current = this.db.current();
     return current && { nodeId: current.nodeId, apiAddr: current.apiAddr, clusterAddr: current.clusterAddr };
   }
