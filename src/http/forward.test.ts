@@ -3,7 +3,7 @@
  * sys/leader naming the active node, logical requests proxied to it, or a 307 to it on request.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, get, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { startTwoNodes } from '../core/ha/testing.js';
@@ -111,4 +111,18 @@ test('sys/health: an empty standbyok is false, as Vault reads it, so the standby
   assert.equal((await call(1, 'GET', 'sys/health?standbyok=')).status, 429);
   assert.equal((await call(1, 'GET', 'sys/health?standbyok=false')).status, 429);
   assert.equal((await call(1, 'GET', 'sys/health?standbyok=1')).status, 200);
+});
+
+test("the active node's hop-by-hop headers stay on its connection: a client that asks to close gets close", async () => {
+  const answer = await new Promise<IncomingMessage>((resolve, reject) =>
+    get(
+      `${addresses[1]}/v1/kv/data/app`,
+      { headers: { 'X-Vault-Token': nodes.token, Connection: 'close' }, agent: false },
+      resolve,
+    ).once('error', reject),
+  );
+  answer.resume();
+  assert.equal(answer.statusCode, 200);
+  assert.equal(answer.headers.connection, 'close');
+  assert.equal(answer.headers['keep-alive'], undefined);
 });

@@ -72,7 +72,8 @@ function forward(req: IncomingMessage, res: ServerResponse, activeAddr: string):
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const upstream = send(target, { method: req.method, headers: forwardedHeaders(req) }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      // The active node's hop-by-hop headers (its keep-alive) would override this connection's own.
+      res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
       answer.pipe(res);
       answer.once('end', resolve);
       answer.once('error', reject);
@@ -86,10 +87,15 @@ function forward(req: IncomingMessage, res: ServerResponse, activeAddr: string):
   });
 }
 
+function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const kept: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers))
+    if (!HOP_BY_HOP.has(name) && value !== undefined) kept[name] = value;
+  return kept;
+}
+
 function forwardedHeaders(req: IncomingMessage): IncomingHttpHeaders {
-  const headers: IncomingHttpHeaders = { [FORWARDED_HEADER]: '1' };
-  for (const [name, value] of Object.entries(req.headers))
-    if (!HOP_BY_HOP.has(name) && value !== undefined) headers[name] = value;
+  const headers: IncomingHttpHeaders = { [FORWARDED_HEADER]: '1', ...endToEnd(req.headers) };
   // The active node sees the standby as its peer: the client's address travels along, used only
   // where the active node's listener trusts the standby (x_forwarded_for_authorized_addrs).
   const client = req.socket.remoteAddress;
