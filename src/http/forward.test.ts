@@ -15,9 +15,11 @@ let nodes: Awaited<ReturnType<typeof startTwoNodes>>;
 const servers: Server[] = [];
 const addresses = ['', ''];
 
+/** Each node's request handler, behind its listener: a test may swap one for a while. */
+const handlers: ((req: IncomingMessage, res: ServerResponse) => void)[] = [];
+
 before(async () => {
   // Listening first: each lock records its node's address when the node unseals.
-  const handlers: ((req: IncomingMessage, res: ServerResponse) => void)[] = [];
   for (const i of [0, 1]) {
     const server = createServer((req, res) => handlers[i](req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -125,4 +127,32 @@ test("the active node's hop-by-hop headers stay on its connection: a client that
   assert.equal(answer.statusCode, 200);
   assert.equal(answer.headers.connection, 'close');
   assert.equal(answer.headers['keep-alive'], undefined);
+});
+
+test('an active node that goes silent: the forwarded request is given up after max_request_duration and redirected', async () => {
+  const answering = handlers[0];
+  const held: ServerResponse[] = [];
+  handlers[0] = (_req, res) => held.push(res); // the active node stops answering, its lock still held
+  const impatient = createServer(
+    createHandler(nodes.b, { maxRequestBytes: 1 << 20, maxRequestDurationMs: 300, log: silentLogger }),
+  );
+  await new Promise<void>((resolve) => impatient.listen(0, '127.0.0.1', resolve));
+  try {
+    const started = Date.now();
+    const answer = await fetch(
+      `http://127.0.0.1:${(impatient.address() as AddressInfo).port}/v1/kv/data/app`,
+      {
+        redirect: 'manual',
+        headers: { 'X-Vault-Token': nodes.token },
+        signal: AbortSignal.timeout(10_000),
+      },
+    );
+    assert.equal(answer.status, 307, 'the request that could not be forwarded falls back to the redirect');
+    assert.equal(answer.headers.get('location'), `${addresses[0]}/v1/kv/data/app`);
+    assert.ok(Date.now() - started < 5000, 'given up near max_request_duration, not left hanging');
+  } finally {
+    handlers[0] = answering;
+    for (const res of held) res.destroy();
+    await new Promise((resolve) => impatient.close(resolve));
+  }
 });

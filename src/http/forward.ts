@@ -28,12 +28,20 @@ const HOP_BY_HOP = new Set([
   FORWARDED_HEADER,
 ]);
 
+/** Vault's default max_request_duration, for a listener that sets none. */
+const DEFAULT_FORWARD_TIMEOUT_MS = 90_000;
+
+/**
+ * `timeoutMs`: the listener's max_request_duration. A forwarded request whose active node goes
+ * silent that long is given up (and redirected, as any that cannot be forwarded), never left hanging.
+ */
 export async function serveStandby(
   core: Core,
   path: string,
   req: IncomingMessage,
   res: ServerResponse,
   log: Logger,
+  timeoutMs = DEFAULT_FORWARD_TIMEOUT_MS,
 ) {
   // Vault's standby refuses a seal (it has no token store to check the caller against) rather than
   // forwarding it: sent to a standby, it would seal the active node.
@@ -48,7 +56,7 @@ export async function serveStandby(
   // Vault's texts, kept: clients match them.
   if (!activeAddr)
     return writeJson(res, 500, { errors: ['local node not active but active cluster node not found'] });
-  await forward(req, res, activeAddr).catch((error: unknown) => {
+  await forward(req, res, activeAddr, timeoutMs).catch((error: unknown) => {
     // As Vault, a request that cannot be forwarded falls back to the redirect.
     log.warn('error forwarding request', { error: error instanceof Error ? error.message : 'unknown' });
     if (!res.headersSent) redirect(req, res, activeAddr);
@@ -67,7 +75,12 @@ function redirect(req: IncomingMessage, res: ServerResponse, activeAddr: string)
   res.end();
 }
 
-function forward(req: IncomingMessage, res: ServerResponse, activeAddr: string): Promise<void> {
+function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  activeAddr: string,
+  timeoutMs: number,
+): Promise<void> {
   const target = new URL(req.url ?? '/', activeAddr);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -79,6 +92,8 @@ function forward(req: IncomingMessage, res: ServerResponse, activeAddr: string):
       answer.once('error', reject);
     });
     upstream.once('error', reject);
+    // An active node that stops answering mid-request: the socket's idle time, not the whole answer's.
+    upstream.setTimeout(timeoutMs, () => upstream.destroy(new Error('forwarded request timed out')));
     // The client went away: so does the forwarded request.
     res.once('close', () => {
       if (!res.writableFinished) upstream.destroy();

@@ -85,7 +85,8 @@ async function serve(
   }
   if (RAW_PATHS.has(target.path)) return serveRaw(core, target.path, req, res, target.query, body);
   // A standby serves no logical request itself (it has no mounts, tokens or policies loaded).
-  if (core.isStandby()) return serveStandby(core, target.path, req, res, options.log);
+  if (core.isStandby())
+    return serveStandby(core, target.path, req, res, options.log, options.maxRequestDurationMs);
   if (method === 'HEAD' || method === 'OPTIONS') return writeJson(res, 405, { errors: [] });
   const operation = operationFor(method, target.query);
   if (!operation) return writeJson(res, 405, { errors: [] });
