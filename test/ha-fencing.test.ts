@@ -7,7 +7,6 @@
  * checks at the end that each row's `writer` held the lock when it was written.
  */
 import assert from 'node:assert/strict';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -56,74 +55,6 @@ const healthWithin = async (server: TestServer, ms: number) => {
 };
 
 const nodeIdOf = (server: TestServer) => /node id \{"node_id":"([^"]+)"\}/.exec(server.output())?.[1];
-
-/**
- * A TCP proxy that can also *hold* traffic (a partition where packets are delayed, not refused):
- * `hold` stops forwarding in both directions and keeps what arrives, new connections included;
- * `pass` delivers what was held and forwards again. A held query reaches PostgreSQL only then.
- */
-class HoldingProxy {
-  private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
-  private server?: Server;
-  private holding = false;
-  port = 0;
-
-  constructor(private readonly targetPort: number) {}
-
-  async start(): Promise<this> {
-    this.server = createServer((client) => this.accept(client));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-    return this;
-  }
-
-  private accept(client: Socket): void {
-    const upstream = connect(this.targetPort, PG.hostname);
-    const pair = { client, upstream };
-    this.pairs.add(pair);
-    for (const socket of [client, upstream]) {
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        this.pairs.delete(pair);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    if (this.holding) {
-      client.pause();
-      upstream.pause();
-    } else this.link(pair);
-  }
-
-  private link({ client, upstream }: { client: Socket; upstream: Socket }): void {
-    client.pipe(upstream);
-    upstream.pipe(client);
-  }
-
-  hold(): void {
-    this.holding = true;
-    for (const { client, upstream } of this.pairs) {
-      client.unpipe(upstream);
-      upstream.unpipe(client);
-      client.pause();
-      upstream.pause();
-    }
-  }
-
-  pass(): void {
-    if (!this.holding) return;
-    this.holding = false;
-    for (const pair of this.pairs) this.link(pair);
-  }
-
-  async close(): Promise<void> {
-    for (const { client, upstream } of this.pairs) {
-      client.destroy();
-      upstream.destroy();
-    }
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-}
 
 interface Pair {
   first: TestServer;
@@ -335,48 +266,90 @@ async function startUnderLoad(proxy: { port: number; close(): Promise<void> }) {
 /** Vault's answers for a write a node could not commit: fenced, a storage error, or standby/no leader. */
 const REFUSED = /fenced write failed|internal error|standby|active cluster node not found|no active/;
 
+/**
+ * Partitions the first (active) node from PostgreSQL in `mode`, waits for the second to take over
+ * (then runs `meanwhile`) and to acknowledge 10 more writes, heals the partition and waits for the
+ * first to stand by. Returns the timings and the writes sent to the first during the partition.
+ */
+async function partitionThenHeal(
+  proxy: FaultProxy,
+  mode: 'hold' | 'refuse',
+  { first, second }: Pair,
+  load: Awaited<ReturnType<typeof startUnderLoad>>['load'],
+  meanwhile: (partitionedAt: number) => Promise<void> = async () => undefined,
+) {
+  proxy.setMode(mode);
+  const partitionedAt = Date.now();
+  const takeoverMs = await eventually(
+    async () => (await healthOf(second)) === 200,
+    TTL_MS + RETRY_MS + 3000,
+    'the standby active',
+  );
+  await meanwhile(partitionedAt);
+  const before = load.acknowledged().length;
+  await eventually(
+    async () => load.acknowledged().length >= before + 10,
+    10_000,
+    'writes acknowledged by the new active node',
+  );
+  const reconnectedAt = Date.now();
+  proxy.setMode('pass');
+  const stepDownMs = await eventually(
+    async () => (await healthOf(first)) === 429,
+    10_000,
+    'the old active node standing by',
+  );
+  await load.stop();
+  const partitioned = load.writes.filter(
+    (write) => write.node === 'first' && write.issuedAt > partitionedAt && write.issuedAt < reconnectedAt,
+  );
+  return { takeoverMs, stepDownMs, partitioned };
+}
+
+/**
+ * After a handover from the first node to the second: every acknowledged write is there, no row was
+ * written by a node that did not hold the lock, and the lock went from the first to the second.
+ * Returns how many written rows the history check covered.
+ */
+async function assertHandedOverIntact(
+  pair: Pair,
+  root: string,
+  load: Awaited<ReturnType<typeof startUnderLoad>>['load'],
+): Promise<number> {
+  await assertAcknowledgedPresent(pair.second, root, load.writes);
+  const { writes, violations } = await writesWithoutTheLock(pair);
+  assert.deepEqual(violations, []);
+  assert.ok(writes > 0);
+  assert.deepEqual(await holders(pair), [nodeIdOf(pair.first), nodeIdOf(pair.second)]);
+  return writes;
+}
+
 test('H3a: partition (held traffic) of the active node from PostgreSQL: its writes are fenced, the standby takes over, the old one steps down on reconnecting, nothing acknowledged is lost', async () => {
-  const proxy = await new HoldingProxy(Number(PG.port || 5432)).start();
+  const proxy = await new FaultProxy(Number(PG.port || 5432), PG.hostname).start();
   const { pair, root, load } = await startUnderLoad(proxy);
   const { first, second } = pair;
   try {
-    proxy.hold();
-    const partitionedAt = Date.now();
-    const takeoverMs = await eventually(
-      async () => (await healthOf(second)) === 200,
-      TTL_MS + RETRY_MS + 3000,
-      'the standby active',
+    let oldActiveHealth: number | string = '';
+    const { takeoverMs, stepDownMs, partitioned } = await partitionThenHeal(
+      proxy,
+      'hold',
+      pair,
+      load,
+      async (partitionedAt) => {
+        oldActiveHealth = await healthWithin(first, 1000);
+        // While partitioned, the old active node commits nothing: everything sent to it is still unanswered.
+        const heldWrites = load.writes.filter(
+          (write) => write.node === 'first' && write.issuedAt > partitionedAt,
+        );
+        assert.ok(heldWrites.length > 0);
+        assert.ok(
+          heldWrites.every((write) => write.status === undefined || write.status >= 300),
+          summary(heldWrites),
+        );
+      },
     );
-    const oldActiveHealth = await healthWithin(first, 1000);
-    // While partitioned, the old active node commits nothing: everything sent to it is still unanswered.
-    const heldWrites = load.writes.filter(
-      (write) => write.node === 'first' && write.issuedAt > partitionedAt,
-    );
-    assert.ok(heldWrites.length > 0);
-    assert.ok(
-      heldWrites.every((write) => write.status === undefined || write.status >= 300),
-      summary(heldWrites),
-    );
-    // The new active node serves writes sent to it.
-    const before = load.acknowledged().length;
-    await eventually(
-      async () => load.acknowledged().length >= before + 10,
-      10_000,
-      'writes acknowledged by the new active node',
-    );
-    const reconnectedAt = Date.now();
-    proxy.pass();
-    const stepDownMs = await eventually(
-      async () => (await healthOf(first)) === 429,
-      10_000,
-      'the old active node standing by',
-    );
-    await load.stop();
     // What the old active node was sent during the partition is refused, never acknowledged; what
     // reached PostgreSQL after the takeover is refused by the fence.
-    const partitioned = load.writes.filter(
-      (write) => write.node === 'first' && write.issuedAt > partitionedAt && write.issuedAt < reconnectedAt,
-    );
     for (const write of partitioned) {
       assert.ok(
         write.status !== undefined && write.status >= 500,
@@ -389,16 +362,12 @@ test('H3a: partition (held traffic) of the active node from PostgreSQL: its writ
       `no write was fenced: ${summary(partitioned)}`,
     );
     assert.equal(await healthOf(second), 200);
-    await assertAcknowledgedPresent(second, root, load.writes);
-    const { writes, violations } = await writesWithoutTheLock(pair);
-    assert.deepEqual(violations, []);
-    assert.ok(writes > 0);
-    assert.deepEqual(await holders(pair), [nodeIdOf(first), nodeIdOf(second)]);
+    const writes = await assertHandedOverIntact(pair, root, load);
     console.log(
       `H3a: takeover ${takeoverMs} ms after the partition (old active's sys/health then: ${oldActiveHealth}), old active standing by ${stepDownMs} ms after reconnecting; ${writes} rows checked; ${summary(load.writes)}`,
     );
   } finally {
-    proxy.pass();
+    proxy.setMode('pass');
     await load.stop().catch(() => undefined);
   }
 });
@@ -406,43 +375,16 @@ test('H3a: partition (held traffic) of the active node from PostgreSQL: its writ
 test('H3a: partition (connections cut and refused) of the active node from PostgreSQL: its writes fail, the standby takes over, the old one stands by, nothing acknowledged is lost', async () => {
   const proxy = await new FaultProxy(Number(PG.port || 5432)).start();
   const { pair, root, load } = await startUnderLoad(proxy);
-  const { first, second } = pair;
   try {
-    proxy.setMode('refuse'); // cuts the live connections and refuses new ones
-    const partitionedAt = Date.now();
-    const takeoverMs = await eventually(
-      async () => (await healthOf(second)) === 200,
-      TTL_MS + RETRY_MS + 3000,
-      'the standby active',
-    );
-    const before = load.acknowledged().length;
-    await eventually(
-      async () => load.acknowledged().length >= before + 10,
-      10_000,
-      'writes acknowledged by the new active node',
-    );
-    const reconnectedAt = Date.now();
-    proxy.setMode('pass');
-    const stepDownMs = await eventually(
-      async () => (await healthOf(first)) === 429,
-      10_000,
-      'the old active node standing by',
-    );
-    await load.stop();
+    // `refuse` cuts the live connections and refuses new ones.
+    const { takeoverMs, stepDownMs, partitioned } = await partitionThenHeal(proxy, 'refuse', pair, load);
     // Sent to the old active node during the partition: a 2xx only for a write that committed while
-    // it held the lock, which the history check below covers; all the others are refused.
-    const partitioned = load.writes.filter(
-      (write) => write.node === 'first' && write.issuedAt > partitionedAt && write.issuedAt < reconnectedAt,
-    );
+    // it held the lock, which the history check covers; all the others are refused.
     assert.ok(partitioned.length > 0);
     for (const write of partitioned)
       if (write.status === undefined || write.status >= 300)
         assert.match(write.text ?? '', REFUSED, `${write.key}: ${write.status}`);
-    await assertAcknowledgedPresent(second, root, load.writes);
-    const { writes, violations } = await writesWithoutTheLock(pair);
-    assert.deepEqual(violations, []);
-    assert.ok(writes > 0);
-    assert.deepEqual(await holders(pair), [nodeIdOf(first), nodeIdOf(second)]);
+    const writes = await assertHandedOverIntact(pair, root, load);
     console.log(
       `H3a (refused): takeover ${takeoverMs} ms after the cut, old active standing by ${stepDownMs} ms after reconnecting; ${writes} rows checked; ${summary(load.writes)}`,
     );
@@ -606,14 +548,14 @@ test('H4: a node whose clock is 60 s ahead never makes two active nodes, standin
  * took the lock over. Lock calls are now bounded by the last confirmed hold on the node's own clock.
  */
 test('H3a: a node whose PostgreSQL traffic is black-holed stops reporting active within TTL + retry, so two nodes never both answer health 200 for long', async () => {
-  const proxy = await new HoldingProxy(Number(PG.port || 5432)).start();
+  const proxy = await new FaultProxy(Number(PG.port || 5432), PG.hostname).start();
   cleanups.push(() => proxy.close());
   const viaProxy = new URL(PG_URL);
   viaProxy.host = `127.0.0.1:${proxy.port}`;
   const pair = await startPair(viaProxy.toString());
   const { first, second } = pair;
   try {
-    proxy.hold();
+    proxy.setMode('hold');
     await eventually(
       async () => (await healthOf(second)) === 200,
       TTL_MS + RETRY_MS + 3000,
@@ -634,6 +576,6 @@ test('H3a: a node whose PostgreSQL traffic is black-holed stops reporting active
       );
     });
   } finally {
-    proxy.pass();
+    proxy.setMode('pass');
   }
 });

@@ -1,15 +1,22 @@
 /**
  * A TCP proxy between Coffer and a service that can fail on demand: `pass` forwards, `refuse`
- * closes every new connection at once, and `cut()` destroys the live ones ("backend down" without
+ * closes every new connection at once, `hold` stops forwarding in both directions and keeps what
+ * arrives, new connections included (a partition where packets are delayed, not refused; what was
+ * held is delivered at the next `pass`), and `cut()` destroys the live ones ("backend down" without
  * stopping a shared service).
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-export type ProxyMode = 'pass' | 'refuse';
+export type ProxyMode = 'pass' | 'refuse' | 'hold';
+
+interface Pair {
+  client: Socket;
+  upstream: Socket;
+}
 
 export class FaultProxy {
   mode: ProxyMode = 'pass';
-  private readonly live = new Set<Socket>();
+  private readonly pairs = new Set<Pair>();
   private server?: Server;
   port = 0;
   /** Connections accepted while refusing, so a test can see that the client kept trying. */
@@ -33,29 +40,47 @@ export class FaultProxy {
       client.destroy();
       return;
     }
-    const upstream = connect(this.targetPort, this.targetHost);
-    for (const socket of [client, upstream]) {
-      this.live.add(socket);
+    const pair = { client, upstream: connect(this.targetPort, this.targetHost) };
+    this.pairs.add(pair);
+    for (const socket of [pair.client, pair.upstream]) {
       socket.on('error', () => undefined);
       socket.on('close', () => {
-        this.live.delete(socket);
-        client.destroy();
-        upstream.destroy();
+        this.pairs.delete(pair);
+        pair.client.destroy();
+        pair.upstream.destroy();
       });
     }
+    if (this.mode === 'hold') FaultProxy.unlink(pair);
+    else FaultProxy.link(pair);
+  }
+
+  private static link({ client, upstream }: Pair): void {
     client.pipe(upstream);
     upstream.pipe(client);
   }
 
+  private static unlink({ client, upstream }: Pair): void {
+    client.unpipe(upstream);
+    upstream.unpipe(client);
+    client.pause();
+    upstream.pause();
+  }
+
   /** Destroys every live connection. */
   cut(): void {
-    for (const socket of this.live) socket.destroy();
-    this.live.clear();
+    for (const { client, upstream } of this.pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
+    this.pairs.clear();
   }
 
   setMode(mode: ProxyMode): void {
+    const was = this.mode;
     this.mode = mode;
     if (mode === 'refuse') this.cut();
+    else if (mode === 'hold' && was !== 'hold') for (const pair of this.pairs) FaultProxy.unlink(pair);
+    else if (mode === 'pass' && was === 'hold') for (const pair of this.pairs) FaultProxy.link(pair);
   }
 
   async close(): Promise<void> {
