@@ -24,7 +24,6 @@ import type { EngineRegistry } from './engine-registry.js';
 import { type CofferError, invalid, sealedError, standbyError } from './errors.js';
 import { ExpirationManager } from './expiration/manager.js';
 import { Election } from './ha/election.js';
-import { watchFencing } from './ha/fencing.js';
 import { identityPoliciesOf } from './identity-acl.js';
 import { InFlight } from './in-flight.js';
 import { KeyRotation } from './key-rotation.js';
@@ -114,11 +113,7 @@ export class Core {
   constructor(readonly options: CoreOptions) {
     this.clock = options.clock ?? systemClock;
     this.log = options.log;
-    // A fenced write means another node holds the lock: step down at once.
-    const physical = isHaBackend(options.physical)
-      ? watchFencing(options.physical, () => this.election?.lost())
-      : options.physical;
-    this.barrier = new Barrier(physical);
+    this.barrier = new Barrier(options.physical);
     const wrapper = options.sealWrapper;
     this.seal = wrapper
       ? new AutoSeal(options.physical, this.barrier, wrapper)
@@ -319,6 +314,8 @@ export class Core {
         apiAddr: this.options.apiAddr?.() ?? '',
         clusterAddr: ha.clusterAddr,
         ttlMs: ha.ttlMs,
+        // A fenced write means another node holds the lock: step down at once.
+        onFenced: () => this.election?.lost(),
       }),
       clock: this.clock,
       log: this.log.child('ha'),

@@ -5,6 +5,7 @@
  * clock, never a node's own (SECURITY.md H4), and the active node's writes are fenced: each commits
  * only while its node still holds the lock (H3).
  */
+import { CofferError } from '../core/errors.js';
 import type { StorageBackend } from './backend.js';
 
 /** The node that holds the lock, as recorded in it. */
@@ -22,6 +23,8 @@ export interface HaLockOptions {
   clusterAddr?: string;
   /** How long a hold lasts without renewal (Vault's PostgreSQL lock: 15 s). */
   ttlMs: number;
+  /** Called when the fence refuses a write of this node's: the first sign that another node holds the lock. */
+  onFenced?: () => void;
 }
 
 export interface HaLock {
@@ -52,10 +55,13 @@ export function isHaBackend(backend: StorageBackend): backend is HaBackend {
   return (backend as Partial<HaBackend>).haEnabled === true;
 }
 
-/** A write by a node that no longer holds the HA lock: nothing of it was committed. */
-export class FencedWriteError extends Error {
+/**
+ * A write by a node that no longer holds the HA lock: nothing of it was committed. Its request is
+ * answered with a 500 that names the fence, never a crash.
+ */
+export class FencedWriteError extends CofferError {
   constructor() {
-    super('fenced write failed');
+    super('internal', 'fenced write failed');
     this.name = 'FencedWriteError';
   }
 }

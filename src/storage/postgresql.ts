@@ -397,7 +397,10 @@ export class PostgresqlBackend implements StorageBackend {
         SELECT ${held} AS held`,
       values: [HA_KEY, fence.identity, fence.nodeId, ...puts, ...deletes],
     });
-    if (result.rows[0]?.held !== true) throw new FencedWriteError();
+    if (result.rows[0]?.held !== true) {
+      this.lock?.options.onFenced?.();
+      throw new FencedWriteError();
+    }
   }
 
   /** Drops the table (and the HA table); used by tests that create them per run. */
@@ -425,7 +428,7 @@ class PostgresqlHaLock implements HaLock {
   readonly nodeId: string;
   /** This lock's own identity in the row: one per lock object, as Vault's `ha_identity` is. */
   private readonly identity = randomUUID();
-  private readonly options: HaLockOptions;
+  readonly options: HaLockOptions;
 
   constructor(
     private readonly pool: pg.Pool,

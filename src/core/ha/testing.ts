@@ -48,7 +48,7 @@ export class FakeHaLock implements HaLock {
 
   constructor(
     private readonly db: FakeLockDatabase,
-    private readonly options: HaLockOptions,
+    readonly options: HaLockOptions,
   ) {}
 
   get nodeId(): string {
@@ -139,7 +139,10 @@ export class FakeHaBackend implements HaBackend {
   async close() {}
 
   private checkFence(): void {
-    if (this.lock?.fencing && !this.lock.holds()) throw new FencedWriteError();
+    if (this.lock?.fencing && !this.lock.holds()) {
+      this.lock.options.onFenced?.();
+      throw new FencedWriteError();
+    }
   }
 }
 
