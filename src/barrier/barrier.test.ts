@@ -253,6 +253,36 @@ describe('barrier', () => {
     assert.deepEqual(reads, ['cold/k'], 'once cached, the key takes the written value');
   });
 
+  test('a cached key written with its parsed JSON is read back as that value, frozen, and storage never sees it', async () => {
+    const physical = new InmemBackend();
+    const barrier = new Barrier(physical);
+    await barrier.initialize(randomBytes(32));
+    const committed: unknown[] = [];
+    const transaction = physical.transaction.bind(physical);
+    physical.transaction = (ops) => {
+      committed.push(...ops);
+      return transaction(ops);
+    };
+    await barrier.put('meta/k', Buffer.from('{"v":1}'));
+    assert.deepEqual(await barrier.readJson('meta/k'), { v: 1 }, 'read once, so now cached');
+    const next = { v: 2, nested: { n: [1, 2] } };
+    await barrier.transaction([
+      { op: 'put', key: 'meta/k', value: Buffer.from(JSON.stringify(next)), json: next },
+    ]);
+    const read = await barrier.readJson('meta/k');
+    assert.equal(read, next, 'the writer’s value, not a parse of the bytes');
+    assert.ok(Object.isFrozen(next) && Object.isFrozen(next.nested.n), 'frozen all the way down');
+    assert.ok(
+      committed.every((op) => !Object.hasOwn(op as object, 'json')),
+      'the parsed value stays above storage',
+    );
+    // An uncached key is not pulled in by a write, parsed value or not (write-no-allocate).
+    const cold = { v: 3 };
+    await barrier.transaction([{ op: 'put', key: 'meta/cold', value: Buffer.from('{"v":3}'), json: cold }]);
+    assert.ok(!Object.isFrozen(cold));
+    assert.deepEqual(await barrier.readJson('meta/cold'), { v: 3 });
+  });
+
   /** A barrier whose storage reads under herd/ are counted and, while `hold()` is pending, held until released. */
   async function heldReads() {
     const physical = new InmemBackend();

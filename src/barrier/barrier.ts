@@ -333,8 +333,9 @@ export class Barrier implements StorageBackend {
   async transaction(ops: TxOp[]): Promise<void> {
     this.unsealedKeyring();
     for (const op of ops) this.checkKey(op.key);
-    const sealedOps = ops.map((op) =>
-      op.op === 'put' ? { ...op, value: this.encrypt(op.key, op.value) } : op,
+    const sealedOps = ops.map(
+      (op): TxOp =>
+        op.op === 'put' ? { op: 'put', key: op.key, value: this.encrypt(op.key, op.value) } : op,
     );
     // Write-no-allocate: a key in the cache (it is being read) follows its writes; a key that is only
     // written (a new token, a lease's due entry) is not pulled in. Copying, inserting and evicting for
@@ -352,7 +353,10 @@ export class Barrier implements StorageBackend {
       for (const op of ops) this.cache.delete(op.key);
     }
     // Fill the cache only after the write is durable, so a failed write is never served.
-    for (const op of cached) this.cache.set(op.key, op.op === 'put' ? op.value : ABSENT);
+    for (const op of cached) {
+      if (op.op === 'put') this.cache.set(op.key, op.value, op.json);
+      else this.cache.set(op.key, ABSENT);
+    }
   }
 
   async close(): Promise<void> {

@@ -107,13 +107,21 @@ export class ByteLru {
     return entry.json;
   }
 
-  /** Caches `value`, or with `ABSENT` that the key does not exist (a config never written, say). */
-  set(key: string, value: Uint8Array | typeof ABSENT): void {
+  /**
+   * Caches `value`, or with `ABSENT` that the key does not exist (a config never written, say). `json`
+   * is the value already parsed (by the writer that encoded it): kept frozen, as `json` would keep it.
+   */
+  set(key: string, value: Uint8Array | typeof ABSENT, json?: unknown): void {
     const size = value === ABSENT ? 0 : value.byteLength;
     if (size > this.maxBytes / 8) return; // a huge entry would evict everything useful
     this.delete(key);
-    const cost = size + (this.entryOverhead && this.entryOverhead + key.length * 2);
+    let cost = size + (this.entryOverhead && this.entryOverhead + key.length * 2);
     const entry: Entry = { key, bytes: value === ABSENT ? undefined : new Uint8Array(value), cost };
+    if (json !== undefined && entry.bytes) {
+      entry.json = deepFreeze(json);
+      cost += size * PARSED_COST;
+      entry.cost = cost;
+    }
     this.entries.set(key, entry);
     this.append(entry);
     this.bytes += cost;

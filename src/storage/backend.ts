@@ -3,7 +3,19 @@
  * completely untrusted: everything above the barrier is ciphertext by the time it gets here.
  */
 
-export type TxOp = { op: 'put'; key: string; value: Uint8Array } | { op: 'delete'; key: string };
+export type TxOp =
+  | {
+      op: 'put';
+      key: string;
+      value: Uint8Array;
+      /**
+       * The value as parsed JSON, when the writer holds it: the barrier's cache keeps it (frozen) for a
+       * key being read, so the next reader does not parse what was just encoded. It must be exactly
+       * what `value` encodes, and the writer must not change it afterwards. Storage ignores it.
+       */
+      json?: unknown;
+    }
+  | { op: 'delete'; key: string };
 
 export interface StorageBackend {
   /** Human-readable type as shown in `sys/seal-status` (`inmem`, `sqlite`, `postgresql`). */

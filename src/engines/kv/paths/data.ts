@@ -13,6 +13,7 @@ import {
   loadMetadata,
   mergePatch,
   newMetadata,
+  readMetadata,
   versionToWire,
   writeVersion,
 } from '../versions.js';
@@ -110,7 +111,7 @@ export function dataPaths(locks: KeyedMutex) {
       if (!isPlainObject(body.data)) throw invalid('data must be a JSON object');
       const config = await loadConfig(ctx.storage);
       const now = ctx.clock.now();
-      const existing = await loadMetadata(ctx.storage, path);
+      const existing = await readMetadata(ctx.storage, path);
       let data = body.data;
       if (patch) {
         const patched = await patchedData(ctx, path, existing, body, config.casRequired);
@@ -134,7 +135,7 @@ export function dataPaths(locks: KeyedMutex) {
       pattern: 'data/*path',
       keyOnly: true,
       fields: dataFields,
-      exists: async (ctx, input) => (await loadMetadata(ctx.storage, input.path!)) !== undefined,
+      exists: async (ctx, input) => (await readMetadata(ctx.storage, input.path!)) !== undefined,
       operations: {
         read: async (ctx, input) => {
           const found = await readData(ctx, input.path!, input.version);
