@@ -1,0 +1,94 @@
+/**
+ * Instructions per request of the core, counted by valgrind's callgrind: for A/B comparisons that
+ * this VM's drift cannot blur. On one build and one minute apart, server CPU time per kv2-write read
+ * 135 and 500 us; the instruction count of the same in-process run, under `node --predictable`, moved
+ * 0.14%. Each workload (bench/in-process.ts: the request pipeline, memory storage, no HTTP) runs at
+ * two counts; the difference divided by the difference in count leaves out start-up and seeding.
+ * Instructions are not time: cache misses, the kernel (HTTP, fsync) and other threads are not in
+ * them. This compares builds; the targets are measured by `npm run bench`. Usage:
+ *   node --import tsx bench/instructions.ts [--only kv2-write,token-create] [--dists a/dist,dist] [--ops 4000]
+ */
+import { spawn } from 'node:child_process';
+
+const WORKLOADS = ['kv2-write', 'token-create', 'approle-login', 'kv2-read'];
+
+/** The total valgrind prints at exit (`==123== Collected : 9466508122`). */
+export function collectedInstructions(stderr: string): number {
+  const match = /Collected : (\d+)/.exec(stderr);
+  if (!match) throw new Error(`callgrind printed no total:\n${stderr.slice(-2000)}`);
+  return Number(match[1]);
+}
+
+/** Instructions per op between two runs of one workload that differ only in how many ops they made. */
+export function perOp(small: { ops: number; total: number }, large: { ops: number; total: number }): number {
+  if (large.ops <= small.ops) throw new Error('the second run must make more ops than the first');
+  return (large.total - small.total) / (large.ops - small.ops);
+}
+
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(`--${name}`);
+  return at === -1 ? undefined : process.argv[at + 1];
+}
+
+/** One in-process run under callgrind; resolves with its instruction total. */
+function countInstructions(workload: string, ops: number, dist: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'valgrind',
+      [
+        '--tool=callgrind',
+        '--callgrind-out-file=/dev/null',
+        process.execPath,
+        // Single-threaded and without concurrent compilation, so a run repeats itself.
+        '--predictable',
+        '--import',
+        'tsx',
+        'bench/in-process.ts',
+        workload,
+        String(ops),
+        dist,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.on('error', (error) =>
+      reject(new Error(`could not run valgrind (Debian package valgrind): ${error.message}`)),
+    );
+    child.on('close', (code) => {
+      if (code !== 0)
+        reject(new Error(`${workload} on ${dist} exited with ${code}:\n${stderr.slice(-2000)}`));
+      else {
+        try {
+          resolve(collectedInstructions(stderr));
+        } catch (error) {
+          reject(error);
+        }
+      }
+    });
+  });
+}
+
+async function main() {
+  const names = (option('only') ?? WORKLOADS.join(',')).split(',');
+  const unknown = names.filter((name) => !WORKLOADS.includes(name));
+  if (unknown.length)
+    throw new Error(`unknown workload ${unknown.join(', ')}; known: ${WORKLOADS.join(', ')}`);
+  const dists = (option('dists') ?? 'dist').split(',');
+  const ops = Number(option('ops') ?? 4000);
+  for (const name of names) {
+    for (const dist of dists) {
+      // Two at a time: the machine has two cores, and instruction counts do not mind sharing them.
+      const [small, large] = await Promise.all([
+        countInstructions(name, ops, dist),
+        countInstructions(name, 2 * ops, dist),
+      ]);
+      const each = perOp({ ops, total: small }, { ops: 2 * ops, total: large });
+      console.log(`${name}: ${Math.round(each).toLocaleString('en-US')} instructions/op  [${dist}]`);
+    }
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
