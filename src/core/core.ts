@@ -374,11 +374,7 @@ export class Core {
     await this.requests.close(this.sealGraceMs, this.clock);
     const state = this.state;
     this.state = undefined;
-    if (!state) return;
-    state.expiration.stop();
-    await state.keyRotation.stop();
-    await state.audit.closeAll().catch(() => undefined);
-    await state.mounts.stop();
+    if (state) await stopUnsealed(state);
   }
 
   private async buildState(fresh: boolean): Promise<UnsealedState> {
@@ -485,7 +481,6 @@ export class Core {
       resolve: (path) => mountManager.route(path),
       expireToken: (accessor, now, alongside) => tokens.expireAccessor(accessor, now, alongside),
     });
-    await mounts.start(fresh ? (this.options.initialMounts?.() ?? []) : []);
     const audit = new AuditBroker({
       storage: new StorageView(barrier, 'core/audit/'),
       log: this.log.child('audit'),
@@ -495,19 +490,28 @@ export class Core {
     wrapper = new ResponseWrapper(new StorageView(barrier, 'sys/wrapping/'), wrappingTokens, this.clock);
     const auditedHeaders = new AuditedHeaders(new StorageView(barrier, 'core/audited-headers/'));
     const keyRotation = new KeyRotation(barrier, this.clock, this.log.child('barrier'));
-    if (!fresh) {
-      await rateLimits.load();
-      await audit.load();
-      await auditedHeaders.load();
-      expiration.start();
-      keyRotation.start();
-      // Responses whose tokens expired or were revoked before their records went with them.
-      void wrapper.sweep().catch((error: unknown) =>
-        // The error's name only: storage errors can carry their data.
-        this.log.warn('sweeping wrapped responses failed', {
-          error: error instanceof Error ? error.name : 'unknown',
-        }),
-      );
+    try {
+      await mounts.start(fresh ? (this.options.initialMounts?.() ?? []) : []);
+      if (!fresh) {
+        await rateLimits.load();
+        await audit.load();
+        await auditedHeaders.load();
+        expiration.start();
+        keyRotation.start();
+        // Responses whose tokens expired or were revoked before their records went with them.
+        void wrapper.sweep().catch((error: unknown) =>
+          // The error's name only: storage errors can carry their data.
+          this.log.warn('sweeping wrapped responses failed', {
+            error: error instanceof Error ? error.name : 'unknown',
+          }),
+        );
+      }
+    } catch (error) {
+      // A failed unseal, or a failed HA takeover (retried every second), stops what it started. Left
+      // running, every retry added engines' pools and timers, and a database mount's rotation timer on
+      // a node that is not active would change passwords in the database that it cannot store.
+      await stopUnsealed({ mounts, expiration, keyRotation, audit });
+      throw error;
     }
     return {
       mounts,
@@ -573,4 +577,14 @@ function wrappingTokensOf(tokens: TokenStore): WrappingTokens {
       await tokens.revokeAccessor(accessor);
     },
   };
+}
+
+/** Stops what an unsealed state runs (timers, audit devices, engines), as on seal or step-down. */
+async function stopUnsealed(
+  state: Pick<UnsealedState, 'expiration' | 'keyRotation' | 'audit' | 'mounts'>,
+): Promise<void> {
+  state.expiration.stop();
+  await state.keyRotation.stop();
+  await state.audit.closeAll().catch(() => undefined);
+  await state.mounts.stop();
 }
