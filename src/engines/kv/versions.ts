@@ -150,33 +150,28 @@ export async function writeVersion(
   now: number,
 ): Promise<{ meta: DeepReadonly<KeyMetadata>; version: number }> {
   const version = meta.currentVersion + 1;
-  const next: KeyMetadata = {
-    ...meta,
-    updatedTime: now,
-    currentVersion: version,
-    versions: {
-      ...meta.versions,
-      [version]: {
-        createdTime: now,
-        deletionTime: scheduledDeletion(meta, config, now),
-        destroyed: false,
-      },
-    },
-  };
   const ops: TxOp[] = [{ op: 'put', key: `versions/${path}/${version}`, value: jsonBytes(data) }];
   // Vault keeps the greater of the key's and the mount's max_versions (a key's smaller setting
   // must not prune versions the mount promises to keep); 10 only when neither is set.
   const max = Math.max(meta.maxVersions, config.maxVersions) || DEFAULT_MAX_VERSIONS;
   // Vault's sliding window: once current - oldest reaches max_versions, oldest_version becomes
   // current - max + 1 (so max_versions=1 and one write give 1) and every version below it goes.
-  if (version - meta.oldestVersion >= max) {
-    next.oldestVersion = version - max + 1;
-    for (const old of Object.keys(next.versions).map(Number)) {
-      if (old >= next.oldestVersion) continue;
-      delete next.versions[old];
-      ops.push({ op: 'delete', key: `versions/${path}/${old}` });
-    }
+  const pruning = version - meta.oldestVersion >= max;
+  const oldestKept = pruning ? version - max + 1 : meta.oldestVersion;
+  // The table is built afresh from the versions kept, not spread and then pruned with `delete`:
+  // deleting properties left a slower object for every later lookup and for JSON.stringify.
+  const versions: Record<string, DeepReadonly<VersionInfo>> = {};
+  for (const old of Object.keys(meta.versions)) {
+    if (!pruning || Number(old) >= oldestKept) versions[old] = meta.versions[old];
+    else ops.push({ op: 'delete', key: `versions/${path}/${old}` });
   }
+  versions[version] = {
+    createdTime: now,
+    deletionTime: scheduledDeletion(meta, config, now),
+    destroyed: false,
+  };
+  const next = { ...meta, updatedTime: now, currentVersion: version, versions } as KeyMetadata;
+  if (pruning) next.oldestVersion = oldestKept;
   // `next` goes to the cache as parsed (and frozen there): it is not changed after this.
   ops.push({ op: 'put', key: `metadata/${path}`, value: jsonBytes(next), json: next });
   await storage.transaction(ops);
