@@ -9,8 +9,8 @@
  *
  * Files written before this layout hold `<minute>/<id hash>` names; unseal rewrites each one it meets.
  */
-import { createHash } from 'node:crypto';
 import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
+import { sha256Hex } from '../sha256.js';
 
 export type DueKind = 'lease' | 'token';
 
@@ -48,7 +48,7 @@ export function bucketOf(at: number): string {
 }
 
 export function hashId(kind: DueKind, id: string): string {
-  return createHash('sha256').update(`${kind}:${id}`).digest('hex');
+  return sha256Hex(`${kind}:${id}`);
 }
 
 export function refOf(item: DueItem, idHash = hashId(item.kind, item.id)): DueRef {

@@ -3,7 +3,6 @@
  * that created it, and revoked at its source when it ends. Revocation that fails is retried with
  * jittered exponential backoff, then marked irrevocable and retried slowly, across restarts.
  */
-import { createHash } from 'node:crypto';
 import type { Clock } from '../../framework/clock.js';
 import type { Engine } from '../../framework/engine.js';
 import { KeyedMutex } from '../../framework/keyed-mutex.js';
@@ -14,6 +13,7 @@ import { type JointOps, jsonBytes, type StorageView } from '../../framework/stor
 import type { TxOp } from '../../storage/backend.js';
 import { invalid } from '../errors.js';
 import { base62 } from '../ids.js';
+import { sha256Hex } from '../sha256.js';
 import { DueIndex, type DueItem, type DueRef, hashId, keyOf, refOf } from './due-index.js';
 import type { LeaseEntry } from './lease.js';
 import { Timers } from './timers.js';
@@ -49,7 +49,8 @@ const MAX_HANDLER_RETRY_MS = 30_000;
 /** Longest stretch the unseal-time loader runs before letting requests in. */
 const LOAD_SLICE_MS = 5;
 
-const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+/** Hex SHA-256 of the lease index's key parts. */
+const sha = sha256Hex;
 
 /** Storage ops of the due index, to be committed by another component, and what to do after. */
 export interface DueEntry extends JointOps {
