@@ -1,12 +1,13 @@
 /**
  * Instructions per request of the core, counted by valgrind's callgrind: for A/B comparisons that
  * this VM's drift cannot blur. On one build and one minute apart, server CPU time per kv2-write read
- * 135 and 500 us; the instruction count of the same in-process run, under `node --predictable`, moved
- * 0.14%. Each workload (bench/in-process.ts: the request pipeline, memory storage, no HTTP) runs at
- * two counts; the difference divided by the difference in count leaves out start-up and seeding.
- * Instructions are not time: cache misses, the kernel (HTTP, fsync) and other threads are not in
+ * 135 and 500 us; runs of one build here differ by 10-20 million instructions in all, busy machine or
+ * not. Each workload (bench/in-process.ts: the request pipeline, memory storage, no HTTP) runs at
+ * two counts, and the difference divided by the difference in count leaves out start-up and
+ * seeding: at the default 8,000 and 16,000 ops, about +-2,500 instructions per op.
+ * Instructions are not time: cache misses and the kernel (HTTP, fsync) are not in
  * them. This compares builds; the targets are measured by `npm run bench`. Usage:
- *   node --import tsx bench/instructions.ts [--only kv2-write,token-create] [--dists a/dist,dist] [--ops 4000]
+ *   node --import tsx bench/instructions.ts [--only kv2-write,token-create] [--dists a/dist,dist] [--ops 8000]
  */
 import { spawn } from 'node:child_process';
 
@@ -39,8 +40,11 @@ function countInstructions(workload: string, ops: number, dist: string): Promise
         '--tool=callgrind',
         '--callgrind-out-file=/dev/null',
         process.execPath,
-        // Single-threaded and without concurrent compilation, so a run repeats itself.
+        // Single-threaded, without concurrent compilation, and with a garbage collection schedule that
+        // follows allocation alone, not time: without the last, runs slowed by a loaded machine
+        // collected at other moments and their counts differed by 10-50%.
         '--predictable',
+        '--predictable-gc-schedule',
         '--import',
         'tsx',
         'bench/in-process.ts',
@@ -77,7 +81,7 @@ async function main() {
   if (unknown.length)
     throw new Error(`unknown workload ${unknown.join(', ')}; known: ${WORKLOADS.join(', ')}`);
   const dists = (option('dists') ?? 'dist').split(',');
-  const ops = Number(option('ops') ?? 4000);
+  const ops = Number(option('ops') ?? 8000);
   for (const name of names) {
     for (const dist of dists) {
       // Two at a time: the machine has two cores, and instruction counts do not mind sharing them.
