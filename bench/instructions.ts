@@ -8,6 +8,7 @@
  * Instructions are not time: cache misses and the kernel (HTTP, fsync) are not in
  * them. This compares builds; the targets are measured by `npm run bench`. Usage:
  *   node --import tsx bench/instructions.ts [--only kv2-write,token-create] [--dists a/dist,dist] [--ops 8000]
+ * A build's dist/ must resolve the project's packages: in a worktree, or a copy beside a node_modules link.
  */
 import { spawn } from 'node:child_process';
 
@@ -40,11 +41,10 @@ function countInstructions(workload: string, ops: number, dist: string): Promise
         '--tool=callgrind',
         '--callgrind-out-file=/dev/null',
         process.execPath,
-        // Single-threaded, without concurrent compilation, and with a garbage collection schedule that
-        // follows allocation alone, not time: without the last, runs slowed by a loaded machine
-        // collected at other moments and their counts differed by 10-50%.
+        // Single-threaded and without concurrent compilation, so a run repeats itself to 10-20 million
+        // instructions. (V8's --predictable-gc-schedule was tried too: with it, token-create read 29%
+        // more for a build that ran no slower by the clock.)
         '--predictable',
-        '--predictable-gc-schedule',
         '--import',
         'tsx',
         'bench/in-process.ts',
