@@ -49,9 +49,6 @@ const MAX_HANDLER_RETRY_MS = 30_000;
 /** Longest stretch the unseal-time loader runs before letting requests in. */
 const LOAD_SLICE_MS = 5;
 
-/** Hex SHA-256 of the lease index's key parts. */
-const sha = sha256Hex;
-
 /** Storage ops of the due index, to be committed by another component, and what to do after. */
 export interface DueEntry extends JointOps {
   arm: () => void;
@@ -243,7 +240,7 @@ export class ExpirationManager {
     // never leaves a lease that nothing will expire.
     const ops: TxOp[] = [{ op: 'put', key: `id/${lease.leaseId}`, value: jsonBytes(lease) }];
     if (tokenAccessor) {
-      const key = `token/${sha(tokenAccessor)}/${sha(lease.leaseId)}`;
+      const key = `token/${sha256Hex(tokenAccessor)}/${sha256Hex(lease.leaseId)}`;
       ops.push({ op: 'put', key, value: jsonBytes({ leaseId: lease.leaseId }) });
     }
     ops.push(this.dueOp('put', due, idHash));
@@ -415,7 +412,7 @@ export class ExpirationManager {
     if (lease.retryAt !== undefined)
       ops.push(this.dueOp('delete', { kind: 'lease', id: lease.leaseId, at: lease.retryAt }, idHash));
     if (lease.tokenAccessor)
-      ops.push({ op: 'delete', key: `token/${sha(lease.tokenAccessor)}/${sha(lease.leaseId)}` });
+      ops.push({ op: 'delete', key: `token/${sha256Hex(lease.tokenAccessor)}/${sha256Hex(lease.leaseId)}` });
     await this.deps.storage.transaction(ops);
   }
 
@@ -470,7 +467,7 @@ export class ExpirationManager {
 
   /** Revokes every lease created by a token (called when the token is revoked). */
   async revokeByToken(accessor: string): Promise<void> {
-    const folder = `token/${sha(accessor)}/`;
+    const folder = `token/${sha256Hex(accessor)}/`;
     if (await this.deps.storage.isEmpty(folder)) return; // most tokens hold no lease
     const entries = await this.deps.storage.list(folder);
     await runBounded(entries, MAX_PARALLEL_REVOCATIONS, async (name) => {
