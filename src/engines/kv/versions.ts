@@ -170,8 +170,13 @@ export async function writeVersion(
     deletionTime: scheduledDeletion(meta, config, now),
     destroyed: false,
   };
-  const next = { ...meta, updatedTime: now, currentVersion: version, versions } as KeyMetadata;
-  if (pruning) next.oldestVersion = oldestKept;
+  const next: KeyMetadata = {
+    ...meta,
+    updatedTime: now,
+    currentVersion: version,
+    oldestVersion: oldestKept,
+    versions,
+  };
   // `next` goes to the cache as parsed (and frozen there): it is not changed after this.
   ops.push({ op: 'put', key: `metadata/${path}`, value: jsonBytes(next), json: next });
   await storage.transaction(ops);
