@@ -11,6 +11,7 @@
  * A build's dist/ must resolve the project's packages: in a worktree, or a copy beside a node_modules link.
  */
 import { spawn } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 
 const WORKLOADS = ['kv2-write', 'token-create', 'approle-login', 'kv2-read'];
 
@@ -95,4 +96,4 @@ async function main() {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
