@@ -165,11 +165,12 @@ export async function writeVersion(
     if (!pruning || Number(old) >= oldestKept) versions[old] = meta.versions[old];
     else ops.push({ op: 'delete', key: `versions/${path}/${old}` });
   }
-  versions[version] = {
+  // Frozen now (the cache would freeze it with `next` anyway) so metadataBytes keeps its text.
+  versions[version] = Object.freeze({
     createdTime: now,
     deletionTime: scheduledDeletion(meta, config, now),
     destroyed: false,
-  };
+  });
   const next: KeyMetadata = {
     ...meta,
     updatedTime: now,
@@ -178,9 +179,43 @@ export async function writeVersion(
     versions,
   };
   // `next` goes to the cache as parsed (and frozen there): it is not changed after this.
-  ops.push({ op: 'put', key: `metadata/${path}`, value: jsonBytes(next), json: next });
+  ops.push({ op: 'put', key: `metadata/${path}`, value: metadataBytes(next), json: next });
   await storage.transaction(ops);
   return { meta: next, version };
+}
+
+/**
+ * A version's JSON text, kept per object: a write re-serializes up to max_versions versions that
+ * have not changed, and formatting their times was half of stringifying the metadata. Safe because
+ * only frozen objects are kept (the versions of cached metadata are deep-frozen, and writeVersion
+ * freezes the one it adds): a frozen object's text cannot change, and the WeakMap drops the text
+ * with the object. An unfrozen object (from getJson, which callers may change) is serialized anew.
+ */
+const versionTexts = new WeakMap<object, string>();
+
+function versionText(info: DeepReadonly<VersionInfo>): string {
+  let text = versionTexts.get(info);
+  if (text === undefined) {
+    text = JSON.stringify(info);
+    if (Object.isFrozen(info)) versionTexts.set(info, text);
+  }
+  return text;
+}
+
+/**
+ * The metadata's JSON as UTF-8, as jsonBytes gives it (parses to the same value; `versions` comes
+ * last), with each version's text from versionText. Object.keys lists the versions in the order
+ * JSON.stringify would: integer-like keys ascending.
+ */
+export function metadataBytes(meta: DeepReadonly<KeyMetadata>): Uint8Array {
+  const versions = meta.versions;
+  let table = '';
+  for (const key of Object.keys(versions))
+    table += `${table ? ',' : ''}${JSON.stringify(key)}:${versionText(versions[key])}`;
+  // A spread copy is cheaper than rest destructuring; JSON.stringify leaves out the undefined key.
+  const head = JSON.stringify({ ...meta, versions: undefined });
+  const tail = `"versions":{${table}}}`;
+  return Buffer.from(head === '{}' ? `{${tail}` : `${head.slice(0, -1)},${tail}`, 'utf8');
 }
 
 /** RFC 7386 JSON merge patch: null removes a key, objects merge recursively (bounded by the HTTP depth limit). */
