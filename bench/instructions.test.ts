@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { collectedInstructions, perOp } from './instructions.js';
+import { busyWarning, collectedInstructions, perOp } from './instructions.js';
 
 test("callgrind's exit total is read from its stderr, and a run that printed none is an error", () => {
   const stderr =
@@ -15,4 +15,9 @@ test('instructions per op leave out what both runs share (start-up, seeding)', (
   const large = { ops: 8000, total: 4.1e9 + 8000 * 300_000 };
   assert.equal(perOp(small, large), 300_000);
   assert.throws(() => perOp(large, small), /more ops/);
+});
+
+test('a run on a busy machine says so before it counts; a quiet one says nothing', () => {
+  assert.equal(busyWarning(0.2), undefined);
+  assert.match(busyWarning(1.5) ?? '', /load average 1\.50 .*do not compare/);
 });
