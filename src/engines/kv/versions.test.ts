@@ -46,6 +46,9 @@ describe('metadataBytes', () => {
       oldestVersion: 1,
       versions: { 1: info(now) },
     }),
+    // Not a shape Coffer writes; a damaged table must still serialize rather than throw.
+    'a version that is not an object': () =>
+      ({ ...newMetadata(now), versions: { 1: null, 2: 7 } }) as unknown as KeyMetadata,
     'versions key first, as an older writer may have stored it': () => {
       const { versions: _, ...rest } = newMetadata(now);
       return { versions: { 1: info(now, now, true) }, ...rest };

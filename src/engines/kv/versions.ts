@@ -197,7 +197,8 @@ function versionText(info: DeepReadonly<VersionInfo>): string {
   let text = versionTexts.get(info);
   if (text === undefined) {
     text = JSON.stringify(info);
-    if (Object.isFrozen(info)) versionTexts.set(info, text);
+    // Object.isFrozen is true of any primitive, which a WeakMap refuses as a key.
+    if (typeof info === 'object' && info !== null && Object.isFrozen(info)) versionTexts.set(info, text);
   }
   return text;
 }
