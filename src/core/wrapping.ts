@@ -3,10 +3,10 @@
  * only `wrap_info`. Records live in `sys/wrapping/<hash of accessor>` rather than the token's
  * cubbyhole so that the use that revokes the token cannot race the read of its contents.
  */
-import { createHash } from 'node:crypto';
 import type { Clock } from '../framework/clock.js';
 import type { StorageView } from '../framework/storage-view.js';
 import { invalid } from './errors.js';
+import { sha256Hex } from './sha256.js';
 
 export interface WrappedContent {
   data: Record<string, unknown> | null;
@@ -34,7 +34,7 @@ export interface WrappingTokens {
 
 export const NOT_VALID = 'wrapping token is not valid or does not exist';
 
-const keyOf = (accessor: string) => createHash('sha256').update(accessor).digest('hex');
+const keyOf = (accessor: string) => sha256Hex(accessor);
 
 export class ResponseWrapper {
   private readonly consuming = new Set<string>();
