@@ -6,7 +6,8 @@
  */
 interface InFlight {
   deadline: number;
-  fail: (error: Error) => void;
+  /** Cleared once the write is done, for the reason core/deadline.ts gives. */
+  fail: ((error: Error) => void) | undefined;
 }
 
 export class WriteDeadlines {
@@ -23,15 +24,20 @@ export class WriteDeadlines {
       this.arm();
       write.then(
         () => {
-          this.inFlight.delete(entry);
+          this.forget(entry);
           resolve();
         },
         (error: unknown) => {
-          this.inFlight.delete(entry);
+          this.forget(entry);
           reject(error);
         },
       );
     });
+  }
+
+  private forget(entry: InFlight): void {
+    this.inFlight.delete(entry);
+    entry.fail = undefined;
   }
 
   private arm(): void {
@@ -44,8 +50,9 @@ export class WriteDeadlines {
     const now = performance.now();
     for (const entry of this.inFlight) {
       if (entry.deadline > now) break;
-      this.inFlight.delete(entry);
-      entry.fail(new Error(`audit device did not answer within ${this.timeoutMs}ms`));
+      const fail = entry.fail;
+      this.forget(entry);
+      fail?.(new Error(`audit device did not answer within ${this.timeoutMs}ms`));
     }
     if (this.inFlight.size === 0) {
       clearInterval(this.timer);

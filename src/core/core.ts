@@ -196,14 +196,15 @@ export class Core {
    * for, whatever it made of the state torn down under it (never the 500 of a vanished state).
    */
   async serving<T>(request: object, serve: () => Promise<T>): Promise<T> {
-    if (this.isSealed() || !this.requests.enter(request)) throw this.unavailable();
+    const hold = this.isSealed() ? undefined : this.requests.enter(request);
+    if (!hold) throw this.unavailable();
     try {
       const result = await serve();
-      if (!this.requests.wasAbandoned(request)) return result;
+      if (!hold.abandoned) return result;
     } catch (error) {
-      if (!this.requests.wasAbandoned(request)) throw error;
+      if (!hold.abandoned) throw error;
     } finally {
-      this.requests.leave(request);
+      this.requests.leave(hold);
     }
     throw this.unavailable();
   }
@@ -358,7 +359,7 @@ export class Core {
   async sealVault(from?: object): Promise<void> {
     // Sealed on purpose: stays sealed until restarted or unsealed with keys (Vault).
     this.autoUnseal?.stop();
-    if (from) this.requests.leave(from);
+    if (from) this.requests.leaveRequest(from);
     return this.serialized(async () => {
       // HA: an active node tears its state down and gives the lock up, so a standby takes over at once.
       await this.election?.stop();

@@ -18,7 +18,12 @@ const SWEEP_MS = 100;
 interface InFlight {
   /** performance.now() time at which it fails. */
   deadline: number;
-  expire: () => void;
+  /**
+   * Cleared when the request leaves the set: V8 keeps a rehashed set's old tables, and what they point
+   * to, alive for the young-generation GC until the next full GC (src/core/in-flight.ts), so an entry
+   * that is gone must no longer reach the request's promise.
+   */
+  expire: (() => void) | undefined;
 }
 
 const inFlight = new Set<InFlight>();
@@ -29,7 +34,9 @@ function sweep(): void {
   for (const request of inFlight) {
     if (request.deadline > now) continue;
     inFlight.delete(request);
-    request.expire();
+    const expire = request.expire;
+    request.expire = undefined;
+    expire?.();
   }
   if (inFlight.size === 0) {
     clearInterval(sweeper);
@@ -59,6 +66,7 @@ export function withDeadline<T>(
       (value) => {
         if (!late) {
           inFlight.delete(request);
+          request.expire = undefined;
           resolve(value);
         } else {
           // onLate handles its own failures; nothing may reach the client it no longer has.
@@ -68,6 +76,7 @@ export function withDeadline<T>(
       (error: unknown) => {
         if (late) return; // the client already has its 500
         inFlight.delete(request);
+        request.expire = undefined;
         reject(error);
       },
     );

@@ -4,27 +4,46 @@
  */
 import type { Clock } from '../framework/clock.js';
 
+/**
+ * One request's hold. The set below holds these, never the request itself, and `leave` clears the
+ * request: a set with one entry added and one removed per request is rehashed again and again, and V8
+ * keeps each replaced hash table (entries and a link to its successor) in the old generation until
+ * the next full GC, where the young-generation GC counts what they point to as alive. Holding the
+ * requests there promoted every request that waited across an event-loop turn (docs/performance.md).
+ */
+export interface Hold {
+  request: object | undefined;
+  /** Set when a seal stopped waiting for it: the state it ran on is gone. */
+  abandoned: boolean;
+}
+
 export class InFlight {
-  private readonly held = new Set<object>();
-  /** Requests a seal stopped waiting for: the state they ran on is gone. */
-  private readonly abandoned = new WeakSet<object>();
+  private readonly held = new Set<Hold>();
   private closed = false;
   private drained?: () => void;
 
-  /** Admits a request until a seal begins. */
-  enter(request: object): boolean {
-    if (this.closed) return false;
-    this.held.add(request);
-    return true;
+  /** Admits a request until a seal begins; undefined once one has. */
+  enter(request: object): Hold | undefined {
+    if (this.closed) return undefined;
+    const hold: Hold = { request, abandoned: false };
+    this.held.add(hold);
+    return hold;
   }
 
-  /** Idempotent: the request that seals leaves first, as Vault's `sealInitCommon` releases its lock. */
-  leave(request: object): void {
-    if (this.held.delete(request) && this.held.size === 0) this.drained?.();
+  /** Idempotent. */
+  leave(hold: Hold): void {
+    hold.request = undefined;
+    if (this.held.delete(hold) && this.held.size === 0) this.drained?.();
   }
 
-  wasAbandoned(request: object): boolean {
-    return this.abandoned.has(request);
+  /** The request that seals leaves first, as Vault's `sealInitCommon` releases its lock. */
+  leaveRequest(request: object): void {
+    for (const hold of this.held) {
+      if (hold.request === request) {
+        this.leave(hold);
+        return;
+      }
+    }
   }
 
   /**
@@ -43,7 +62,10 @@ export class InFlight {
       });
       this.drained = undefined;
     }
-    for (const request of this.held) this.abandoned.add(request);
+    for (const hold of this.held) {
+      hold.abandoned = true;
+      hold.request = undefined;
+    }
     this.held.clear();
   }
 

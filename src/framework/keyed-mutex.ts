@@ -3,19 +3,29 @@
  * counter, a KV key's CAS check, a token's use count), so a read-modify-write of one storage
  * entry cannot interleave with another.
  */
+/**
+ * The map holds a cell, emptied when its work is done, not the promise itself: V8 keeps a rehashed
+ * map's old tables, and what they point to, alive for the young-generation GC until the next full GC
+ * (src/core/in-flight.ts), and a promise reaches the whole request waiting on it.
+ */
+interface Tail {
+  settled: Promise<unknown> | undefined;
+}
+
 export class KeyedMutex {
-  private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly tails = new Map<string, Tail>();
 
   async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
+    const previous = this.tails.get(key)?.settled ?? Promise.resolve();
     const current = previous.then(fn, fn);
-    const settled = current.catch(() => undefined);
-    this.tails.set(key, settled);
+    const tail: Tail = { settled: current.catch(() => undefined) };
+    this.tails.set(key, tail);
     try {
       return await current;
     } finally {
       // The last waiter cleans up, so the map holds only keys with work in flight.
-      if (this.tails.get(key) === settled) this.tails.delete(key);
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+      tail.settled = undefined;
     }
   }
 }

@@ -32,6 +32,19 @@ export interface Listener {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/**
+ * A connection's latest response not yet written, kept on its socket so that a closing listener can
+ * ask it to close after that response. Not a Set of responses: a set with one entry added and one
+ * removed per request is rehashed again and again, V8 leaves each replaced hash table (with its
+ * entries) in the old generation until the next full GC, and the young-generation GC treats what
+ * those point to as alive. Every request that waited across an event-loop turn (a write's sync, an
+ * audit write) was promoted that way: measured with one such wait per read, ~1 MB promoted per
+ * scavenge (scavenges 4 ms instead of 0.8, three times as many mark-compacts) and 13.3k against 21.9k
+ * reads/s.
+ */
+const LATEST_RESPONSE = Symbol('coffer.latestResponse');
+type TrackedSocket = Socket & { [LATEST_RESPONSE]?: ServerResponse };
+
 export function createListener(handler: Handler, options: ListenerOptions = {}): Listener {
   const maxHeaderBytes = options.maxHeaderBytes ?? 16 * 1024;
   // Vault's defaults: http_read_header_timeout 10 s, http_read_timeout 30 s, http_idle_timeout 5 m.
@@ -45,16 +58,17 @@ export function createListener(handler: Handler, options: ListenerOptions = {}):
     connectionsCheckingInterval: Math.min(30_000, Math.max(100, headersTimeout / 4)),
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 5 * 60_000,
   });
-  // Responses not yet written, so that a closing listener can ask their connections to close after them.
-  const pending = new Set<ServerResponse>();
   let closing = false;
   http.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const original = nextMethod(req.socket);
     if (original) req.method = original;
     if (closing) res.setHeader('Connection', 'close');
     else {
-      pending.add(res);
-      res.once('close', () => pending.delete(res));
+      const socket = req.socket as TrackedSocket;
+      socket[LATEST_RESPONSE] = res;
+      res.once('close', () => {
+        if (socket[LATEST_RESPONSE] === res) socket[LATEST_RESPONSE] = undefined;
+      });
     }
     handler(req, res);
   });
@@ -116,7 +130,11 @@ export function createListener(handler: Handler, options: ListenerOptions = {}):
       closing = true;
       let cut: NodeJS.Timeout | undefined;
       // Node keeps a keep-alive connection open after its response; `Connection: close` ends it there.
-      for (const res of pending) if (!res.headersSent) res.setHeader('Connection', 'close');
+      // On a connection's latest response, so pipelined ones before it are answered first.
+      for (const socket of connections) {
+        const res = (socket as TrackedSocket)[LATEST_RESPONSE];
+        if (res && !res.headersSent) res.setHeader('Connection', 'close');
+      }
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         http.closeIdleConnections();

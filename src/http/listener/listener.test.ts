@@ -224,3 +224,43 @@ test('close() does not wait for idle keep-alive connections', async () => {
   assert.ok(performance.now() - started < 1000, 'close waited for an idle connection');
   agent.destroy();
 });
+
+test('close() lets a busy keep-alive connection finish its response, then closes it (Connection: close)', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let arrived!: () => void;
+  const inside = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  const listener = createListener((_req, res) => {
+    arrived();
+    void gate.then(() => res.end('done'));
+  });
+  const { port } = await listener.listen(0, '127.0.0.1');
+  const agent = new Agent({ keepAlive: true });
+  const answered = new Promise<{ connection?: string; body: string; socketClosed: Promise<void> }>(
+    (resolve, reject) => {
+      get({ port, host: '127.0.0.1', path: '/v1/slow', agent }, (res) => {
+        let body = '';
+        res.on('data', (chunk) => {
+          body += chunk;
+        });
+        const socketClosed = new Promise<void>((done) => res.socket.once('close', () => done()));
+        res.on('end', () => resolve({ connection: res.headers.connection, body, socketClosed }));
+      }).on('error', reject);
+    },
+  );
+  await inside;
+  const started = performance.now();
+  const closing = listener.close(10_000);
+  release();
+  const { connection, body, socketClosed } = await answered;
+  assert.equal(body, 'done');
+  assert.equal(connection, 'close');
+  await socketClosed;
+  await closing;
+  assert.ok(performance.now() - started < 5000, 'close() waited for the grace period');
+  agent.destroy();
+});
