@@ -1,9 +1,4 @@
 /**
- * Serialises async work per key inside this process (a secret id's use count, a user's failure
- * counter, a KV key's CAS check, a token's use count), so a read-modify-write of one storage
- * entry cannot interleave with another.
- */
-/**
  * The map holds a cell, emptied when its work is done, not the promise itself: V8 keeps a rehashed
  * map's old tables, and what they point to, alive for the young-generation GC until the next full GC
  * (src/core/in-flight.ts), and a promise reaches the whole request waiting on it.
@@ -12,6 +7,11 @@ interface Tail {
   settled: Promise<unknown> | undefined;
 }
 
+/**
+ * Serialises async work per key inside this process (a secret id's use count, a user's failure
+ * counter, a KV key's CAS check, a token's use count), so a read-modify-write of one storage
+ * entry cannot interleave with another.
+ */
 export class KeyedMutex {
   private readonly tails = new Map<string, Tail>();
 
