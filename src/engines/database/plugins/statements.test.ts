@@ -25,6 +25,16 @@ const splits = [
     entries: [Buffer.from('SELECT 1; SELECT 2').toString('base64')],
     want: ['SELECT 1', 'SELECT 2'],
   },
+  {
+    name: 'a base64 entry holding a JSON array after whitespace is that list',
+    entries: [Buffer.from(' \n["SELECT 1", "SELECT 2"]').toString('base64')],
+    want: ['SELECT 1', 'SELECT 2'],
+  },
+  {
+    name: 'an entry that starts with a bracket but is not JSON is split',
+    entries: ['[x]; SELECT 1'],
+    want: ['[x]', 'SELECT 1'],
+  },
   { name: 'no entries', entries: [], want: [] },
 ];
 

@@ -10,11 +10,15 @@ function parseEntry(entry: string): string[] {
   if (input === '') return [];
   // Go's base64.StdEncoding.DecodeString is strict; Buffer's decoder is not, so check the shape first.
   if (isStrictBase64(input)) input = Buffer.from(input, 'base64').toString('utf8');
-  try {
-    const parsed: unknown = JSON.parse(input);
-    if (Array.isArray(parsed) && parsed.every((item) => typeof item === 'string')) return parsed;
-  } catch {
-    // not JSON: a separated list
+  // Only an array can be one: a plain statement skips the parse, whose thrown SyntaxError cost ~8 us
+  // of every credential issued. trimStart removes at least the whitespace JSON allows before it.
+  if (input.trimStart().startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(input);
+      if (Array.isArray(parsed) && parsed.every((item) => typeof item === 'string')) return parsed;
+    } catch {
+      // not JSON: a separated list
+    }
   }
   return input.split(';');
 }
