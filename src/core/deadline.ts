@@ -29,13 +29,18 @@ interface InFlight {
 const inFlight = new Set<InFlight>();
 let sweeper: NodeJS.Timeout | undefined;
 
+/** Takes a request out of the set and empties its entry (see `expire`). */
+function forget(request: InFlight): void {
+  inFlight.delete(request);
+  request.expire = undefined;
+}
+
 function sweep(): void {
   const now = performance.now();
   for (const request of inFlight) {
     if (request.deadline > now) continue;
-    inFlight.delete(request);
     const expire = request.expire;
-    request.expire = undefined;
+    forget(request);
     expire?.();
   }
   if (inFlight.size === 0) {
@@ -65,8 +70,7 @@ export function withDeadline<T>(
     work.then(
       (value) => {
         if (!late) {
-          inFlight.delete(request);
-          request.expire = undefined;
+          forget(request);
           resolve(value);
         } else {
           // onLate handles its own failures; nothing may reach the client it no longer has.
@@ -75,8 +79,7 @@ export function withDeadline<T>(
       },
       (error: unknown) => {
         if (late) return; // the client already has its 500
-        inFlight.delete(request);
-        request.expire = undefined;
+        forget(request);
         reject(error);
       },
     );

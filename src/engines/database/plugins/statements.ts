@@ -10,8 +10,8 @@ function parseEntry(entry: string): string[] {
   if (input === '') return [];
   // Go's base64.StdEncoding.DecodeString is strict; Buffer's decoder is not, so check the shape first.
   if (isStrictBase64(input)) input = Buffer.from(input, 'base64').toString('utf8');
-  // Only an array can be one: a plain statement skips the parse, whose thrown SyntaxError cost ~8 us
-  // of every credential issued. trimStart removes at least the whitespace JSON allows before it.
+  // Only a JSON array can be the list, so a plain statement skips the parse, whose thrown SyntaxError
+  // cost ~8 us of every credential issued. trimStart removes at least the whitespace JSON allows.
   if (input.trimStart().startsWith('[')) {
     try {
       const parsed: unknown = JSON.parse(input);
