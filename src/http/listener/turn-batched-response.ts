@@ -8,13 +8,14 @@
  * together wakes it once per turn, and the client then sends its next requests together too.
  * Measured on 2026-12-02 (bench/cpu.ts, 64 connections, side by side with immediate ends): the load
  * generator slept 0.74–0.86 times per kv2-read before and 0.02 after; the server's CPU per read
- * went from 55.3 to 46.8 µs (kernel 17.2 to 11.4) and lookup-self from 52.0 to 39.5.
+ * went from 57.5 to 43.1 µs (kernel 14.8 to 9.1) and per lookup-self from 57.3 to 43.8.
  *
- * A response waits at most for the rest of the turn it was ended in: the work already queued before it,
- * never new requests (setImmediate runs before the next poll for I/O). Everything about the response
- * is Node's own: end()'s arguments are passed on unchanged, so its callback, `finish` and the errors of
- * a second end() are as Node gives them, one turn later. `writableEnded` and `finished` read false
- * until then.
+ * The cost: a response waits for the rest of the turn it was ended in (the other I/O callbacks libuv
+ * polled with it), whatever that work is, but not for a later turn. A long turn of other work (a burst
+ * of database replies) delays it by that much; on mass-expiry no difference was measurable
+ * (docs/performance.md). Everything else is Node's own: end()'s arguments are passed on unchanged, so
+ * its callback, `finish` and the errors of a second end() are as Node gives them, one turn later.
+ * `writableEnded` and `finished` read false until then.
  */
 import { type IncomingMessage, ServerResponse } from 'node:http';
 
