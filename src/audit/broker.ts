@@ -277,6 +277,7 @@ export class AuditBroker {
       device = await FileDevice.create(entry.options, {
         denyDirs: this.deps.denyDirs,
         timeoutMs: this.deps.deviceTimeoutMs,
+        log: this.deps.log,
       });
     else if (entry.type === 'socket') device = SocketDevice.create(entry.options);
     else throw invalid(`unknown backend type: ${JSON.stringify(entry.type)}`);

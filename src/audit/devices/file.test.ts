@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CofferError } from '../../core/errors.js';
+import { silentLogger } from '../../framework/log.js';
 import { deviceConformance } from './conformance.js';
 import { FileDevice } from './file.js';
+import { isOnLocalFilesystem } from './local-filesystem.js';
 
 let dir: string;
 let counter = 0;
@@ -139,19 +141,55 @@ test('a log swapped for a directory fails the write, and recovers once the path 
   await device.close();
 });
 
-// The time limit makes a missing deadline a failure rather than a hang.
-test('a write the disk never answers fails after the timeout, and so does every line queued behind it', {
-  timeout: 5000,
-}, async () => {
-  const path = freshPath();
-  const device = await FileDevice.create({ file_path: path }, { timeoutMs: 80 });
-  await device.write('answered');
-  // A stuck disk, as seen from Node: the write is handed to the thread pool and never comes back.
+/** Makes every thread-pool write of a FileHandle hang, as a stuck disk looks from Node, until `restore`. */
+async function stallPoolWrites(path: string): Promise<{ restore: () => void }> {
   const probe = await open(path, 'r');
   const handle = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
   await probe.close();
   const realWrite = handle.write;
   handle.write = () => new Promise(() => undefined);
+  return { restore: () => (handle.write = realWrite) };
+}
+
+function capturingLog() {
+  const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
+  const log = {
+    ...silentLogger,
+    warn: (message: string, fields?: Record<string, unknown>) => warnings.push({ message, fields }),
+  };
+  return { log, warnings };
+}
+
+test('on a local disk a batch is written directly: a stalled thread pool does not hold it', {
+  timeout: 5000,
+}, async () => {
+  const path = freshPath();
+  assert.ok(await isOnLocalFilesystem(path.replace(/[^/]+$/, '')), 'the test directory is on a local disk');
+  const device = await FileDevice.create({ file_path: path }, { timeoutMs: 2000 });
+  const pool = await stallPoolWrites(path);
+  try {
+    await Promise.all([device.write('first'), device.write('second')]);
+  } finally {
+    pool.restore();
+  }
+  assert.deepEqual(await readLines(path), ['first', 'second']);
+  await device.close();
+});
+
+// The time limit makes a missing deadline a failure rather than a hang.
+test('after a slow direct write, a write the disk never answers fails after the timeout, and so does every line queued behind it', {
+  timeout: 5000,
+}, async () => {
+  const path = freshPath();
+  // slowWriteMs 0: the first direct write counts as slow, and the device turns to the thread pool.
+  const { log, warnings } = capturingLog();
+  const device = await FileDevice.create({ file_path: path }, { timeoutMs: 80, slowWriteMs: 0, log });
+  await device.write('answered');
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0].message, /later writes go through the thread pool/);
+  assert.equal(warnings[0].fields?.path, path);
+  // A stuck disk, as seen from Node: the write is handed to the thread pool and never comes back.
+  const pool = await stallPoolWrites(path);
   // The timer is unref'd (a server's listener keeps the process alive); so does this.
   const keepAlive = setTimeout(() => undefined, 2000);
   try {
@@ -163,7 +201,7 @@ test('a write the disk never answers fails after the timeout, and so does every 
     const waited = performance.now() - started;
     assert.ok(waited >= 79 && waited < 1000, `failed after ${waited.toFixed(0)} ms`);
   } finally {
-    handle.write = realWrite;
+    pool.restore();
     clearTimeout(keepAlive);
   }
   assert.deepEqual(await readLines(path), ['answered']);
