@@ -176,6 +176,35 @@ test('on a local disk a batch is written directly: a stalled thread pool does no
   await device.close();
 });
 
+test('a slow direct write sends writes to the thread pool for a while, then they are direct again', async () => {
+  const path = freshPath();
+  const { log, warnings } = capturingLog();
+  // Every direct write counts as slow; the pool is used for 80 ms after each.
+  const device = await FileDevice.create({ file_path: path }, { slowWriteMs: 0, poolAfterSlowMs: 80, log });
+  const probe = await open(path, 'r');
+  const handle = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
+  await probe.close();
+  const realWrite = handle.write;
+  let poolWrites = 0;
+  handle.write = function (this: unknown, ...args: unknown[]) {
+    poolWrites++;
+    return realWrite.apply(this, args);
+  };
+  try {
+    await device.write('direct, and slow');
+    await device.write('through the pool');
+    assert.equal(poolWrites, 1);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    await device.write('direct again');
+    assert.equal(poolWrites, 1);
+  } finally {
+    handle.write = realWrite;
+  }
+  assert.equal(warnings.length, 2);
+  assert.deepEqual(await readLines(path), ['direct, and slow', 'through the pool', 'direct again']);
+  await device.close();
+});
+
 // The time limit makes a missing deadline a failure rather than a hang.
 test('after a slow direct write, a write the disk never answers fails after the timeout, and so does every line queued behind it', {
   timeout: 5000,
@@ -186,7 +215,7 @@ test('after a slow direct write, a write the disk never answers fails after the 
   const device = await FileDevice.create({ file_path: path }, { timeoutMs: 80, slowWriteMs: 0, log });
   await device.write('answered');
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0].message, /later writes go through the thread pool/);
+  assert.match(warnings[0].message, /writing through the thread pool for a minute/);
   assert.equal(warnings[0].fields?.path, path);
   // A stuck disk, as seen from Node: the write is handed to the thread pool and never comes back.
   const pool = await stallPoolWrites(path);

@@ -14,9 +14,11 @@ export interface FileDeviceSettings {
   denyDirs?: readonly string[];
   /** Ceiling on a write, from when its line was queued: a stuck disk must not hang requests. */
   timeoutMs?: number;
-  /** A direct write that held the event loop this long sends every later write to the thread pool. */
+  /** A direct write that held the event loop this long sends the next minute's writes to the thread pool. */
   slowWriteMs?: number;
-  /** Told when the device leaves direct writes for the thread pool. */
+  /** How long writes go through the thread pool after a slow direct write (a minute). */
+  poolAfterSlowMs?: number;
+  /** Told when the device turns to the thread pool. */
   log?: Logger;
 }
 
@@ -36,9 +38,12 @@ const WRITTEN = Promise.resolve();
 
 /**
  * A page-cache write of a batch takes microseconds; one that held the event loop for 50 ms (dirty-page
- * throttling, a failing disk) stalled every request, so the device stops writing directly.
+ * throttling, a failing disk) stalled every request, so the device writes through the thread pool for
+ * a while. Not for good: a VM that pauses during one write would otherwise lose direct writes forever.
+ * A disk that stays slow costs one such write a minute.
  */
 const SLOW_DIRECT_WRITE_MS = 50;
+const POOL_AFTER_SLOW_WRITE_MS = 60_000;
 
 // O_NONBLOCK: opening a FIFO must fail fast (ENXIO) rather than park a libuv thread until a reader appears.
 const OPEN_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
@@ -81,14 +86,14 @@ export class FileDevice implements AuditDevice {
   private closed = false;
   /**
    * The open file is on a local disk, so a batch is written by write(2) on the event loop. Handing it
-   * to libuv's thread pool instead cost an audited read 12-15% more server CPU side by side: the
+   * to libuv's thread pool instead cost an audited read 6-19% more server CPU side by side: the
    * pool thread's wake-up, the completion's wake-up of the loop, and on a server given one core the
    * pool thread preempting the loop. On any other filesystem a write can hang, and the pool keeps it
    * off the loop while the deadline fails the requests waiting on it.
    */
   private direct = false;
-  /** A direct write was slow once: this device uses the thread pool for the rest of its life. */
-  private directWasSlow = false;
+  /** After a slow direct write (performance.now()), writes go through the thread pool until then. */
+  private pooledUntil = 0;
   /** The batch still taking lines: its write has not started yet. */
   private filling: Batch | undefined;
   private readonly serial = new Serial();
@@ -98,7 +103,7 @@ export class FileDevice implements AuditDevice {
     private readonly mode: number,
     private readonly prefix: string,
     private readonly deadlines: WriteDeadlines,
-    private readonly slowWriteMs: number,
+    private readonly slow: { writeMs: number; poolForMs: number },
     private readonly log: Logger | undefined,
   ) {}
 
@@ -118,7 +123,10 @@ export class FileDevice implements AuditDevice {
       mode,
       parsePrefix(options),
       deadlines,
-      settings.slowWriteMs ?? SLOW_DIRECT_WRITE_MS,
+      {
+        writeMs: settings.slowWriteMs ?? SLOW_DIRECT_WRITE_MS,
+        poolForMs: settings.poolAfterSlowMs ?? POOL_AFTER_SLOW_WRITE_MS,
+      },
       settings.log,
     );
     if (target.kind === 'file') {
@@ -208,7 +216,8 @@ export class FileDevice implements AuditDevice {
 
   private async writeFrom(path: string, buf: Buffer, progress: { offset: number }): Promise<void> {
     this.fd ??= await this.openFile(path);
-    if (this.direct) return this.writeDirect(path, this.fd, buf, progress);
+    if (this.direct && performance.now() >= this.pooledUntil)
+      return this.writeDirect(path, this.fd, buf, progress);
     while (progress.offset < buf.length) {
       const { bytesWritten } = await this.fd.write(buf, progress.offset, buf.length - progress.offset);
       progress.offset += bytesWritten;
@@ -220,10 +229,9 @@ export class FileDevice implements AuditDevice {
     while (progress.offset < buf.length)
       progress.offset += writeSync(fd.fd, buf, progress.offset, buf.length - progress.offset);
     const took = performance.now() - started;
-    if (took < this.slowWriteMs) return;
-    this.direct = false;
-    this.directWasSlow = true;
-    this.log?.warn('audit file write held the server; later writes go through the thread pool', {
+    if (took < this.slow.writeMs) return;
+    this.pooledUntil = performance.now() + this.slow.poolForMs;
+    this.log?.warn('audit file write held the server; writing through the thread pool for a minute', {
       path,
       ms: Math.round(took),
     });
@@ -237,7 +245,7 @@ export class FileDevice implements AuditDevice {
       // A FIFO, socket or device would block writers or leak entries elsewhere; /dev/null is Vault's one exception.
       if (!info.isFile() && path !== '/dev/null') throw new Error('not a regular file');
       if (this.mode !== 0 && info.isFile() && (info.mode & 0o7777) !== this.mode) await fd.chmod(this.mode);
-      this.direct = !this.directWasSlow && (await isOnLocalFilesystem(path));
+      this.direct = await isOnLocalFilesystem(path);
       return fd;
     } catch (err) {
       await fd.close().catch(() => undefined);
