@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { conditionRows, timeBoundRow } from './conditions.js';
+import { conditionRows, pairedShare, timeBoundRow } from './conditions.js';
 import type { LoadResult } from './load.js';
 import { met, type Row } from './results.js';
 import type { Workload } from './workloads.js';
@@ -41,6 +41,24 @@ test('the audit cost is the share of kv2-read throughput lost, and a p99 bound i
   const [p99] = conditionRows(workload({ name: 'kv2-read@10', p99TargetMs: 1 }), result({ p99: 0.8 }), rows);
   assert.equal(p99.name, 'kv2-read@10-p99');
   assert.equal(met(p99), true);
+});
+
+test('the audit cost is taken from rounds paired in the same minutes when there are some, not the earlier row', () => {
+  const rows: Row[] = [{ name: 'kv2-read', rps: 1000, p50: 0, p99: 0, errors: 0 }];
+  const audited = workload({ name: 'kv2-read-audit' });
+  // The machine slowed by half between the second and third pair: each pair still says 20-25%.
+  const share = pairedShare([
+    { rps: 800, withoutRps: 1000 },
+    { rps: 750, withoutRps: 1000 },
+    { rps: 390, withoutRps: 500 },
+  ]);
+  assert.equal(share.rps, 1000);
+  assert.ok(Math.abs(share.ratio - 0.78) < 1e-9);
+  const [cost] = conditionRows(audited, result({ rps: 750 }), rows, undefined, share);
+  assert.ok(Math.abs(cost.ratio! - 0.22) < 1e-9);
+  assert.equal(cost.baseline, 'kv2-read, same minutes');
+  assert.equal(met(cost), true);
+  // A ratio of the two medians would have paired 750 with 1000: 25%.
 });
 
 test('a time bound is met at or under its bound', () => {

@@ -6,7 +6,7 @@
  * profile with `node --import tsx bench/profile.ts DIR/*.cpuprofile`).
  */
 import { kdfRate, pgCreateRole, pkiSignRate, rawFsync, rawStore, startBareHttp } from './baselines.js';
-import { conditionRows, timeBoundRow } from './conditions.js';
+import { conditionRows, pairedShare, timeBoundRow } from './conditions.js';
 import { CUSTOM_WORKLOADS } from './custom-workloads.js';
 import { closedLoopRate, formatLine, type LoadResult, medianOf, probeLatency, runLoad } from './load.js';
 import { compareWith, type Row, saveResults, summaryTable } from './results.js';
@@ -212,6 +212,8 @@ async function runStandard(workload: Workload, server: BenchServer, context: Sta
   const probe = await startProbe(workload, server, duration);
   const pairedConnections = context.pairSeconds > 0 ? PAIRED[workload.baseline] : undefined;
   const besides: LoadResult[] = [];
+  /** Each round's rate and the rate of its `without` round, run just before it. */
+  const pairs: { rps: number; withoutRps: number }[] = [];
   // `bareUrl`: a fresh bare server measured before each round (paired workloads only).
   const rounds = (bareUrl?: string) =>
     medianOf(context.rounds, async () => {
@@ -223,10 +225,22 @@ async function runStandard(workload: Workload, server: BenchServer, context: Sta
             durationSeconds: context.pairSeconds,
           }),
         );
+      let withoutRps: number | undefined;
+      if (workload.without && context.pairSeconds > 0) {
+        // As long as the round itself. A quarter second of load after each switch, unmeasured: the
+        // server's code re-optimizes for the path it now takes.
+        const settle = () => runLoad({ ...prepared, url: server.url, durationSeconds: 0.25 });
+        await workload.without.remove(server);
+        await settle();
+        withoutRps = (await runLoad({ ...prepared, url: server.url, durationSeconds: duration })).rps;
+        await workload.without.restore(server);
+        await settle();
+      }
       const [result] = await Promise.all([
         runLoad({ ...prepared, url: server.url, durationSeconds: duration }),
         probe?.during(),
       ]);
+      if (withoutRps !== undefined) pairs.push({ rps: result.rps, withoutRps });
       return workload.minSeconds ? { ...result, rps: closedLoopRate(result, prepared.connections) } : result;
     });
   const result = pairedConnections ? await withBareServer(0.5, rounds) : await rounds();
@@ -243,11 +257,15 @@ async function runStandard(workload: Workload, server: BenchServer, context: Sta
   const baselineP99 = besides.length
     ? [...besides].sort((a, b) => a.p99 - b.p99)[besides.length >> 1].p99
     : rows.find((row) => row.name === workload.baseline)?.p99;
-  const conditions = conditionRows(workload, result, rows, baselineP99);
+  const without = pairs.length ? pairedShare(pairs) : undefined;
+  const conditions = conditionRows(workload, result, rows, baselineP99, without);
   const auditCost = conditions.find((row) => row.name === 'kv2-read-audit-cost');
   if (auditCost) {
-    line += `; audit costs ${(auditCost.ratio! * 100).toFixed(0)}% of kv2-read (target 25%)`;
-    note = `audit cost ${(auditCost.ratio! * 100).toFixed(1)}% of kv2-read`;
+    const against = without
+      ? `kv2-read in the same minutes (${Math.round(without.rps).toLocaleString('en-US')} req/s, device disabled; median of the paired rounds' ${without.ratios.map((r) => `${((1 - r) * 100).toFixed(0)}%`).join(', ')})`
+      : 'kv2-read';
+    line += `; audit costs ${(auditCost.ratio! * 100).toFixed(0)}% of ${against} (target 25%)`;
+    note = `audit cost ${(auditCost.ratio! * 100).toFixed(1)}% of ${against}`;
   }
   if (workload.name === 'kv1-read') note = 'with one file audit device, as PERFORMANCE.md measures it';
   if (workload.minSeconds) {

@@ -37,6 +37,13 @@ export interface Workload {
   };
   /** Runs after the measurement (undo what `prepare` enabled, such as an audit device). */
   teardown?(server: BenchServer): Promise<void>;
+  /**
+   * The same load with one part removed (kv2-read-audit: its audit device), run on the same server
+   * just before each round and as long: the part's cost is then measured in the same minute as the
+   * workload (run.ts, the median of each pair's ratio).
+   * Against the kv2-read row, minutes earlier, the audit cost read anything from 6% to 33%.
+   */
+  without?: { remove(server: BenchServer): Promise<void>; restore(server: BenchServer): Promise<void> };
 }
 
 /** A workload that measures itself (its own load loop, or timings that are not requests/s). */
@@ -336,6 +343,12 @@ export const WORKLOADS: (Workload | CustomWorkload)[] = [
       return kvRead(server, 64);
     },
     teardown: disableAudit,
+    without: {
+      remove: disableAudit,
+      restore: async (server) => {
+        await enableAudit(server);
+      },
+    },
   },
   {
     // PERFORMANCE.md measures kv1-read with audit on; the device stays from kv2-read-audit.
