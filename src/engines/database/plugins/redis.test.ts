@@ -219,6 +219,33 @@ test('newUser with a bad rule leaves no user and does not echo the password', as
   );
 });
 
+test('users created in one turn each get their own outcome: a bad rule fails only its own, the rest log in', async () => {
+  const plugin = await started();
+  const good = Array.from({ length: 12 }, () => request('burst'));
+  const bad = request('burstbad', { statements: ['["~*", "+@nonsense"]'] });
+  // Issued together, these go out in one pipeline; each command keeps its reply and its error.
+  const outcomes = await Promise.allSettled([...good, bad].map((req) => plugin.newUser(req)));
+  const created = outcomes.slice(0, good.length).map((outcome) => {
+    assert.equal(outcome.status, 'fulfilled');
+    return (outcome as PromiseFulfilledResult<{ username: string }>).value.username;
+  });
+  const failed = outcomes[good.length];
+  assert.equal(failed.status, 'rejected');
+  assert.match((failed as PromiseRejectedResult).reason.message, /unable to create user: .*\+@nonsense/);
+  try {
+    for (const [i, username] of created.entries())
+      assert.equal(await canLogIn(username, good[i].password), true);
+    assert.deepEqual(
+      (await users()).filter((name) => name.startsWith(`${prefix}BURSTBAD_`)),
+      [],
+    );
+  } finally {
+    await Promise.all(created.map((username) => plugin.deleteUser({ username, statements: [] })));
+  }
+  for (const [i, username] of created.entries())
+    assert.equal(await canLogIn(username, good[i].password), false);
+});
+
 test('close() disconnects the plugin', async () => {
   for (const other of plugins.splice(0)) await other.close();
   const plugin = await started();

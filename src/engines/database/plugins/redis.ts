@@ -66,6 +66,9 @@ function clientOptions(settings: RedisSettings): RedisOptions {
     // No background reconnects: a dead client is replaced on the next call instead.
     retryStrategy: () => null,
     maxRetriesPerRequest: 0,
+    // The commands of one event-loop turn (a burst of revocations, the logins of one turn) go out in
+    // one write, and their replies come back in one read; each keeps its own reply, error and timeout.
+    enableAutoPipelining: true,
   };
 }
 
