@@ -41,7 +41,7 @@ export interface Workload {
    * The same load with one part removed (kv2-read-audit: its audit device), run on the same server
    * just before each round and as long: the part's cost is then measured in the same minute as the
    * workload (run.ts, the median of each pair's ratio).
-   * Against the kv2-read row, minutes earlier, the audit cost read anything from 6% to 33%.
+   * Against the kv2-read row, minutes earlier, the audit cost read anything from −8% to 33%.
    */
   without?: { remove(server: BenchServer): Promise<void>; restore(server: BenchServer): Promise<void> };
 }
