@@ -141,15 +141,20 @@ test('a log swapped for a directory fails the write, and recovers once the path 
   await device.close();
 });
 
-/** Makes every thread-pool write of a FileHandle hang, as a stuck disk looks from Node, until `restore`. */
-async function stallPoolWrites(path: string): Promise<{ restore: () => void }> {
+type PoolWrite = (this: unknown, ...args: unknown[]) => Promise<unknown>;
+
+/** Replaces every FileHandle's write (the thread-pool path) with `wrap(real)`, until `restore`. */
+async function replacePoolWrites(path: string, wrap: (real: PoolWrite) => PoolWrite) {
   const probe = await open(path, 'r');
-  const handle = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
+  const handle = Object.getPrototypeOf(probe) as { write: PoolWrite };
   await probe.close();
   const realWrite = handle.write;
-  handle.write = () => new Promise(() => undefined);
+  handle.write = wrap(realWrite);
   return { restore: () => (handle.write = realWrite) };
 }
+
+/** Every thread-pool write hangs, as a stuck disk looks from Node. */
+const stallPoolWrites = (path: string) => replacePoolWrites(path, () => () => new Promise(() => undefined));
 
 function capturingLog() {
   const warnings: { message: string; fields?: Record<string, unknown> }[] = [];
@@ -179,26 +184,27 @@ test('on a local disk a batch is written directly: a stalled thread pool does no
 test('a slow direct write sends writes to the thread pool for a while, then they are direct again', async () => {
   const path = freshPath();
   const { log, warnings } = capturingLog();
-  // Every direct write counts as slow; the pool is used for 80 ms after each.
-  const device = await FileDevice.create({ file_path: path }, { slowWriteMs: 0, poolAfterSlowMs: 80, log });
-  const probe = await open(path, 'r');
-  const handle = Object.getPrototypeOf(probe) as { write: (...args: unknown[]) => Promise<unknown> };
-  await probe.close();
-  const realWrite = handle.write;
+  // Every direct write counts as slow; the pool is used for 300 ms after each (wide enough that a
+  // busy test machine does not end the window between the first two writes).
+  const device = await FileDevice.create({ file_path: path }, { slowWriteMs: 0, poolAfterSlowMs: 300, log });
   let poolWrites = 0;
-  handle.write = function (this: unknown, ...args: unknown[]) {
-    poolWrites++;
-    return realWrite.apply(this, args);
-  };
+  const pool = await replacePoolWrites(
+    path,
+    (real) =>
+      function (this: unknown, ...args: unknown[]) {
+        poolWrites++;
+        return real.apply(this, args);
+      },
+  );
   try {
     await device.write('direct, and slow');
     await device.write('through the pool');
     assert.equal(poolWrites, 1);
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    await new Promise((resolve) => setTimeout(resolve, 400));
     await device.write('direct again');
     assert.equal(poolWrites, 1);
   } finally {
-    handle.write = realWrite;
+    pool.restore();
   }
   assert.equal(warnings.length, 2);
   assert.deepEqual(await readLines(path), ['direct, and slow', 'through the pool', 'direct again']);
