@@ -61,8 +61,8 @@ async function main() {
   if (!workload || !dist) throw new Error('usage: in-process.ts WORKLOAD COUNT DIST');
   const load = (file: string) => import(pathToFileURL(resolve(dist, file)).href);
   const testing = await load('core/testing.js');
-  const { builtinEngines } = await load('engines/registry.js');
-  const { core, rootToken } = await testing.startDevCore({ engines: builtinEngines });
+  const { loadBuiltinEngines } = await load('engines/registry.js');
+  const { core, rootToken } = await testing.startDevCore({ engines: await loadBuiltinEngines() });
   const send: Send = testing.sender(core);
   const op = await workload(send, rootToken);
   const count = Number(countText);

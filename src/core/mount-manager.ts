@@ -99,12 +99,16 @@ export class MountManager {
     return this.runtimes.get(entry.uuid);
   }
 
-  engineFor(type: string): Engine | undefined {
-    return this.deps.builtins.get(type) ?? this.deps.registry.get(type);
+  private canMount(type: string): boolean {
+    return this.deps.builtins.has(type) || this.deps.registry.has(type);
+  }
+
+  private async engineFor(type: string): Promise<Engine | undefined> {
+    return this.deps.builtins.get(type) ?? (await this.deps.registry.load(type));
   }
 
   async enable(entry: MountEntry): Promise<void> {
-    if (!this.engineFor(entry.type)) {
+    if (!this.canMount(entry.type)) {
       throw invalid(
         entry.table === 'auth'
           ? `unknown auth method type: ${entry.type}`
@@ -156,7 +160,7 @@ export class MountManager {
   }
 
   private async startRuntime(entry: MountEntry): Promise<void> {
-    const engine = this.engineFor(entry.type);
+    const engine = await this.engineFor(entry.type);
     if (!engine) {
       this.deps.log.error('mount has an unknown type and is not served', {
         path: entry.path,

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { CofferError } from '../core/errors.js';
 import { startDevCore } from '../core/testing.js';
-import { builtinEngines } from '../engines/registry.js';
+import { loadBuiltinEngines } from '../engines/registry.js';
 import type { Operation } from '../framework/logical.js';
 import { isSudoPath } from './acl.js';
 
@@ -221,7 +221,7 @@ const triple = fc
 
 /** A dev core on in-memory storage with a KV v1 mount at `kv/`, driven through the real pipeline. */
 async function startCore() {
-  const { core, rootToken, send } = await startDevCore({ engines: builtinEngines });
+  const { core, rootToken, send } = await startDevCore({ engines: await loadBuiltinEngines() });
   const call = (
     operation: Operation,
     path: string,

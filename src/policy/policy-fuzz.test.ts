@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import type { Core } from '../core/core.js';
 import { CofferError } from '../core/errors.js';
 import { startDevCore } from '../core/testing.js';
-import { builtinEngines } from '../engines/registry.js';
+import { loadBuiltinEngines } from '../engines/registry.js';
 import type { Operation } from '../framework/logical.js';
 import { Acl, type AclOperation, isSudoPath } from './acl.js';
 import { DEFAULT_POLICY, RESPONSE_WRAPPING_POLICY } from './builtin.js';
@@ -233,7 +233,7 @@ async function status(operation: Operation, path: string, token: string, data: R
   }
 }
 before(async () => {
-  ({ core, rootToken, send } = await startDevCore({ engines: builtinEngines }));
+  ({ core, rootToken, send } = await startDevCore({ engines: await loadBuiltinEngines() }));
   await call('update', 'sys/mounts/kv', rootToken, { type: 'kv', options: { version: '1' } });
   await call('update', 'kv/a', rootToken, { v: '1' });
 });

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Core } from '../core/core.js';
-import { createRegistry } from '../core/engine-registry.js';
-import { builtinEngines } from '../engines/registry.js';
+import { lazyRegistry } from '../core/engine-registry.js';
+import { builtinEngineLoaders } from '../engines/registry.js';
 import { createLogger } from '../framework/log.js';
 import { InmemBackend } from '../storage/inmem.js';
 import { configFromObject } from './config.js';
@@ -68,7 +68,7 @@ test("storage initialised under transit: no seal block stops the start with Vaul
   const core = new Core({
     physical,
     log: createLogger('error'),
-    registry: createRegistry(builtinEngines),
+    registry: lazyRegistry(builtinEngineLoaders),
     defaultLeaseTtl: 3600,
     maxLeaseTtl: 3600,
   });

@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { TransitWrapper } from '../barrier/transit-wrapper.js';
 import { Core } from '../core/core.js';
-import { createRegistry } from '../core/engine-registry.js';
+import { lazyRegistry } from '../core/engine-registry.js';
 import { newMountEntry } from '../core/mounts.js';
-import { builtinEngines } from '../engines/registry.js';
+import { builtinEngineLoaders } from '../engines/registry.js';
 import { type Clock, systemClock } from '../framework/clock.js';
 import { createLogger, type Logger } from '../framework/log.js';
 import { forwardedForResolver } from '../http/forwarded-for.js';
@@ -77,7 +77,7 @@ export async function startServer(
     log,
     clock: coreClock(),
     sealWrapper,
-    registry: createRegistry(builtinEngines),
+    registry: lazyRegistry(builtinEngineLoaders),
     defaultLeaseTtl: config.defaultLeaseTtl,
     maxLeaseTtl: config.maxLeaseTtl,
     userLockout: { blocks: config.userLockout, disabledByEnvironment: lockoutDisabledByEnvironment() },

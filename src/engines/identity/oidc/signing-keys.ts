@@ -4,7 +4,6 @@
  */
 import { createPrivateKey, generateKeyPair, type JsonWebKey, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { CompactSign } from 'jose';
 
 const generate = promisify(generateKeyPair);
 
@@ -66,6 +65,8 @@ const encoder = new TextEncoder();
 export async function signClaims(key: PrivateJwk, claims: Record<string, unknown>): Promise<string> {
   const { kid, alg, use: _use, ...material } = key;
   const privateKey = createPrivateKey({ key: material as JsonWebKey, format: 'jwk' });
+  // Imported here, not with the module: see parseProblem in paths/introspect.ts.
+  const { CompactSign } = await import('jose');
   return new CompactSign(encoder.encode(JSON.stringify(claims)))
     .setProtectedHeader({ alg, kid })
     .sign(privateKey);
