@@ -78,6 +78,14 @@ function idle(current: Worker): void {
   idleTimer.unref();
 }
 
+/**
+ * Starts the parser ahead of its first use (the server's start-up, bin/coffer.js). A failure here is
+ * left to the first real parse, which reports it.
+ */
+export function startHclParser(): void {
+  parseHcl('').catch(() => {});
+}
+
 export function parseHcl(text: string, fileName = 'input.hcl'): Promise<Record<string, unknown>> {
   worker ??= startWorker();
   const current = worker;
