@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { defineEngine } from '../../framework/engine.js';
 import type { Operation } from '../../framework/logical.js';
 import { definePath } from '../../framework/path.js';
-import type { StorageBackend } from '../../storage/backend.js';
+import type { StorageBackend, TxOp } from '../../storage/backend.js';
 import { InmemBackend } from '../../storage/inmem.js';
 import { startDevCore } from '../testing.js';
 
@@ -191,6 +191,45 @@ test('I4: leases due together with their tokens are revoked at their source once
   );
   assert.equal(setup.stub.live.size, LEASES);
   await rideOutStorm(setup, LEASES);
+  await assertNothingLeft(setup, physical);
+  await setup.core.sealVault();
+});
+
+/** In-memory storage whose lease deletions wait until `release`: a WAL sync that takes its time. */
+class SlowLeaseDeletes extends InmemBackend {
+  readonly held: (() => void)[] = [];
+  private holding = true;
+
+  override async transaction(ops: TxOp[]): Promise<void> {
+    if (this.holding && ops.some((op) => op.op === 'delete' && op.key.startsWith('sys/expire/id/')))
+      await new Promise<void>((resolve) => this.held.push(resolve));
+    return super.transaction(ops);
+  }
+
+  release(): void {
+    this.holding = false;
+    for (const resolve of this.held.splice(0)) resolve();
+  }
+}
+
+test('I4: expirations waiting for their deletion to commit leave the sources free for the next ones', async () => {
+  const physical = new SlowLeaseDeletes();
+  const setup = await setUp(physical);
+  const count = 400;
+  for (let i = 0; i < count; i += 100)
+    await Promise.all(Array.from({ length: 100 }, () => setup.call('read', 'storm/creds')));
+  // Had each handler held the sources' place until its commit, they would stop at the cap (64).
+  const deadline = Date.now() + 30_000;
+  while (setup.stub.counts.calls <= 2 * CAP) {
+    assert.ok(
+      Date.now() < deadline,
+      `only ${setup.stub.counts.calls} revoked at their source while their deletions waited`,
+    );
+    await sleep(25);
+  }
+  assert.ok(physical.held.length > 2 * CAP, `${physical.held.length} deletions waiting`);
+  physical.release();
+  await rideOutStorm(setup, count);
   await assertNothingLeft(setup, physical);
   await setup.core.sealVault();
 });
