@@ -212,24 +212,47 @@ class SlowLeaseDeletes extends InmemBackend {
   }
 }
 
-test('I4: expirations waiting for their deletion to commit leave the sources free for the next ones', async () => {
+/** A storm set-up on SlowLeaseDeletes, with 400 leases read from `path`. */
+async function slowDeletesWithLeases(path: string) {
   const physical = new SlowLeaseDeletes();
   const setup = await setUp(physical);
   const count = 400;
   for (let i = 0; i < count; i += 100)
-    await Promise.all(Array.from({ length: 100 }, () => setup.call('read', 'storm/creds')));
-  // Had each handler held the sources' place until its commit, they would stop at the cap (64).
+    await Promise.all(Array.from({ length: 100 }, () => setup.call('read', path)));
+  return { physical, setup, count };
+}
+
+/** Waits until the sources have revoked past twice their cap while more than a cap's deletions wait. */
+async function sourcesGoOnWhileDeletionsWait({ stub }: Setup, physical: SlowLeaseDeletes): Promise<void> {
+  // Had each handler held the sources' place until its commit, both would stop at the cap (64).
   const deadline = Date.now() + 30_000;
-  while (setup.stub.counts.calls <= 2 * CAP) {
+  while (stub.counts.calls <= 2 * CAP || physical.held.length <= CAP) {
     assert.ok(
       Date.now() < deadline,
-      `only ${setup.stub.counts.calls} revoked at their source while their deletions waited`,
+      `${stub.counts.calls} revoked at their source, ${physical.held.length} deletions waiting`,
     );
     await sleep(25);
   }
-  assert.ok(physical.held.length > 2 * CAP, `${physical.held.length} deletions waiting`);
+}
+
+test('I4: expirations waiting for their deletion to commit leave the sources free for the next ones', async () => {
+  const { physical, setup, count } = await slowDeletesWithLeases('storm/creds');
+  await sourcesGoOnWhileDeletionsWait(setup, physical);
   physical.release();
   await rideOutStorm(setup, count);
   await assertNothingLeft(setup, physical);
+  await setup.core.sealVault();
+});
+
+test('I4: a prefix revocation keeps the sources busy while earlier deletions wait to commit', async () => {
+  const { physical, setup, count } = await slowDeletesWithLeases('storm/held');
+  const revoked = setup.call('update', 'sys/leases/revoke-prefix/storm/');
+  await sourcesGoOnWhileDeletionsWait(setup, physical);
+  physical.release();
+  await revoked;
+  assert.equal(setup.stub.live.size, 0);
+  assert.equal(setup.stub.counts.calls, count, 'each lease revoked at its source once');
+  assert.ok(setup.stub.counts.most <= CAP, `${setup.stub.counts.most} revocations ran at once`);
+  assert.deepEqual(await setup.core.unsealed.expiration.list(''), []);
   await setup.core.sealVault();
 });

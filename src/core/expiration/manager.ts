@@ -49,7 +49,8 @@ const MAX_PARALLEL_REVOCATIONS = 64;
  * deletion is durable, not only while the source answers. At 64, as many as a mount's sources take,
  * the handlers waiting for a WAL sync kept the sources half idle: 10,000 Redis leases due in the same
  * second took 1.8-2.6 s to revoke. Four times as many let the waiting ones share one sync while the
- * sources stay busy (1.3-1.6 s); the sources still see at most MAX_PARALLEL_REVOCATIONS each.
+ * sources stay busy (1.3-1.6 s); the sources still see at most MAX_PARALLEL_REVOCATIONS each. The
+ * sweeps of a prefix or a token's leases run as wide, for the same reason.
  */
 const MAX_PARALLEL_EXPIRATIONS = 4 * MAX_PARALLEL_REVOCATIONS;
 /** Longest wait before a failed expiration handler runs again (see fireFailed). */
@@ -441,7 +442,7 @@ export class ExpirationManager {
 
   async revokePrefix(prefix: string, options: { force?: boolean } = {}): Promise<void> {
     const ids = await this.leaseIdsUnder(prefix);
-    await runBounded(ids, MAX_PARALLEL_REVOCATIONS, (id) => this.revoke(id, options));
+    await runBounded(ids, MAX_PARALLEL_EXPIRATIONS, (id) => this.revoke(id, options));
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -478,7 +479,7 @@ export class ExpirationManager {
     const folder = `token/${sha256Hex(accessor)}/`;
     if (await this.deps.storage.isEmpty(folder)) return; // most tokens hold no lease
     const entries = await this.deps.storage.list(folder);
-    await runBounded(entries, MAX_PARALLEL_REVOCATIONS, async (name) => {
+    await runBounded(entries, MAX_PARALLEL_EXPIRATIONS, async (name) => {
       const ref = await this.deps.storage.getJson<{ leaseId: string }>(folder + name);
       if (ref) await this.revokeOrRetry(ref.leaseId);
     });
