@@ -10,7 +10,10 @@ if (args[0] === 'server') {
   // Confined to one core, the two only take turns, a little slower than one after the other.
   if (availableParallelism() > 1 && args.some((arg) => /^--?config(=|$)/.test(arg)))
     // A failure here is left to the server's own parse of the file, which reports it.
-    import('../dist/config/hcl.js').then((hcl) => hcl.startHclParser(), () => undefined);
+    import('../dist/config/hcl.js').then(
+      (hcl) => hcl.startHclParser(),
+      () => undefined,
+    );
   // Straight to the server: the client commands' modules are not needed, and loading them cost
   // about 20 ms of every start-up (pinned to one core).
   const { serverCommand } = await import('../dist/server/command.js');
