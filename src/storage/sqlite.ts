@@ -90,11 +90,14 @@ export class SqliteBackend implements StorageBackend {
         'INSERT INTO entries (parent, name, value) VALUES (?, ?, ?) ON CONFLICT (parent, name) DO UPDATE SET value = excluded.value',
       ),
       delete: this.db.prepare('DELETE FROM entries WHERE parent = ? AND name = ?'),
-      leaves: this.db.prepare('SELECT name FROM entries WHERE parent = ?').pluck(),
+      // Names come back as text: a BLOB column is a new Buffer per row (an ArrayBuffer of its own,
+      // malloc'd and swept), which made scanning 100,000 due names 3-4 times as slow as this. Keys are
+      // validated UTF-8 without NUL, so the text is the name's bytes read as Buffer#toString would.
+      leaves: this.db.prepare('SELECT CAST(name AS TEXT) FROM entries WHERE parent = ?').pluck(),
       anyUnder: this.db.prepare('SELECT 1 FROM entries WHERE parent >= ? AND parent < ? LIMIT 1').pluck(),
       // Names only: the (parent, name) index answers it without touching the table's rows.
       namePage: this.db
-        .prepare('SELECT name FROM entries WHERE parent = ? AND name > ? ORDER BY name LIMIT ?')
+        .prepare('SELECT CAST(name AS TEXT) FROM entries WHERE parent = ? AND name > ? ORDER BY name LIMIT ?')
         .pluck(),
       nextFolder: this.db
         .prepare('SELECT parent FROM entries WHERE parent > ? AND parent < ? ORDER BY parent LIMIT 1')
@@ -179,19 +182,18 @@ export class SqliteBackend implements StorageBackend {
   /** A page of `folder`'s leaf names, from the index alone (unseal indexes due entries by name). */
   async scanNames(folder: string, after: string | undefined, limit: number): Promise<NamePage> {
     validateFolder(folder, 'scanned folder', true);
-    const rows = this.statements.namePage.all(
+    const names = this.statements.namePage.all(
       Buffer.from(folder, 'utf8'),
       Buffer.from(after ?? '', 'utf8'),
       limit,
-    ) as Buffer[];
-    const names = rows.map((name) => name.toString('utf8'));
+    ) as string[];
     await this.durableUnder(folder);
-    return { names, next: rows.length === limit ? names[names.length - 1] : undefined };
+    return { names, next: names.length === limit ? names[names.length - 1] : undefined };
   }
 
   private listNow(prefix: string): string[] {
     const base = Buffer.from(prefix, 'utf8');
-    const children = (this.statements.leaves.all(base) as Buffer[]).map((name) => name.toString('utf8'));
+    const children = this.statements.leaves.all(base) as string[];
     const end = upperBound(base);
     let from: Buffer = base;
     for (;;) {

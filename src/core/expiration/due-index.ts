@@ -23,7 +23,8 @@ export interface DueItem {
 
 /** What a timer holds: when, and which entry. `item` is there when this process already has it. */
 export interface DueRef {
-  at: number;
+  /** Never changed on a ref: the timers' heap is ordered by it (a retry is a new ref). */
+  readonly at: number;
   idHash: string;
   item?: DueItem;
   /**

@@ -6,15 +6,11 @@
 import type { Clock } from '../../framework/clock.js';
 import type { DueRef } from './due-index.js';
 
-interface HeapEntry {
-  at: number;
-  ref: DueRef;
-}
-
 export class Timers {
-  /** What is scheduled now, by id hash; a heap entry whose ref is no longer here was cancelled. */
+  /** What is scheduled now, by id hash; a ref in the heap that is no longer here was cancelled. */
   private readonly scheduled = new Map<string, DueRef>();
-  private heap: HeapEntry[] = [];
+  /** Ordered by `at`, which a ref never changes: the refs themselves, no wrapper object per entry. */
+  private heap: DueRef[] = [];
   private armedAt = Number.POSITIVE_INFINITY;
   private disarm?: () => void;
   private readonly queue: DueRef[] = [];
@@ -54,7 +50,7 @@ export class Timers {
   /** Schedules `ref`, replacing what was scheduled for the same id. */
   schedule(ref: DueRef): void {
     this.scheduled.set(ref.idHash, ref);
-    this.push({ at: ref.at, ref });
+    this.push(ref);
     if (ref.at < this.armedAt) this.arm();
   }
 
@@ -74,8 +70,8 @@ export class Timers {
     this.firing.clear();
   }
 
-  private isLive(entry: HeapEntry): boolean {
-    return this.scheduled.get(entry.ref.idHash) === entry.ref;
+  private isLive(ref: DueRef): boolean {
+    return this.scheduled.get(ref.idHash) === ref;
   }
 
   private arm(): void {
@@ -92,11 +88,11 @@ export class Timers {
     this.armedAt = Number.POSITIVE_INFINITY;
     const now = this.clock.now();
     while (this.heap.length > 0 && this.heap[0].at <= now) {
-      const entry = this.pop();
-      if (!this.isLive(entry)) continue;
-      this.scheduled.delete(entry.ref.idHash);
-      this.firing.add(entry.ref.idHash);
-      this.queue.push(entry.ref);
+      const ref = this.pop();
+      if (!this.isLive(ref)) continue;
+      this.scheduled.delete(ref.idHash);
+      this.firing.add(ref.idHash);
+      this.queue.push(ref);
     }
     this.drain();
     this.arm();
@@ -123,23 +119,23 @@ export class Timers {
 
   private rebuild(): void {
     this.heap = [];
-    for (const ref of this.scheduled.values()) this.push({ at: ref.at, ref });
+    for (const ref of this.scheduled.values()) this.push(ref);
   }
 
-  private push(entry: HeapEntry): void {
+  private push(ref: DueRef): void {
     const heap = this.heap;
-    heap.push(entry);
+    heap.push(ref);
     let i = heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (heap[parent].at <= entry.at) break;
+      if (heap[parent].at <= ref.at) break;
       heap[i] = heap[parent];
       i = parent;
     }
-    heap[i] = entry;
+    heap[i] = ref;
   }
 
-  private pop(): HeapEntry {
+  private pop(): DueRef {
     const heap = this.heap;
     const top = heap[0];
     const last = heap.pop()!;
