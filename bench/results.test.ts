@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { met, type Row, summaryTable } from './results.js';
+import { met, type Row, runTimeLine, summaryTable } from './results.js';
 
 const row = (fields: Partial<Row>): Row => ({ name: 'w', rps: 1, p50: 0, p99: 0, errors: 0, ...fields });
 
@@ -24,4 +24,15 @@ test('the summary counts rows with targets, and a row with errors as failed, not
   assert.match(table, /broken\s+0\.900\s+>= 0\.50\s+FAILED \(errors\)/);
   assert.doesNotMatch(table, /bare-http/);
   assert.match(table, /1 of 3 targets met/);
+});
+
+test("the run's wall time is held to ten minutes, three with --quick, and a subset to none", () => {
+  assert.equal(runTimeLine(593.4, { quick: false }), 'run took 9 min 53 s (bound: under 10 min)');
+  assert.equal(runTimeLine(600, { quick: false }), 'run took 10 min 0 s: OVER its 10-minute bound');
+  assert.equal(runTimeLine(179.6, { quick: true }), 'run took 3 min 0 s (bound: under 3 min)');
+  assert.equal(runTimeLine(181, { quick: true }), 'run took 3 min 1 s: OVER its 3-minute bound');
+  assert.equal(
+    runTimeLine(700, { quick: false, only: ['kv2-read'] }),
+    'run took 11 min 40 s (a subset: no time bound)',
+  );
 });

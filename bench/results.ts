@@ -43,6 +43,20 @@ export function summaryTable(rows: Row[]): string {
   return lines.join('\n');
 }
 
+/**
+ * The run's wall time against issue 9's bounds: a default run under ten minutes, --quick under three.
+ * A subset (--only) has no bound.
+ */
+export function runTimeLine(seconds: number, run: { quick: boolean; only?: string[] }): string {
+  const total = Math.round(seconds);
+  const time = `${Math.floor(total / 60)} min ${total % 60} s`;
+  if (run.only) return `run took ${time} (a subset: no time bound)`;
+  const bound = run.quick ? 180 : 600;
+  return seconds < bound
+    ? `run took ${time} (bound: under ${bound / 60} min)`
+    : `run took ${time}: OVER its ${bound / 60}-minute bound`;
+}
+
 const DIR = new URL('./results/', import.meta.url).pathname;
 
 export async function saveResults(rows: Row[], run: Record<string, unknown>): Promise<string> {

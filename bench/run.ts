@@ -9,7 +9,7 @@ import { kdfRate, pgCreateRole, pkiSignRate, rawFsync, rawStore, startBareHttp }
 import { conditionRows, pairedShare, timeBoundRow } from './conditions.js';
 import { CUSTOM_WORKLOADS } from './custom-workloads.js';
 import { closedLoopRate, formatLine, type LoadResult, medianOf, probeLatency, runLoad } from './load.js';
-import { compareWith, type Row, saveResults, summaryTable } from './results.js';
+import { compareWith, type Row, runTimeLine, saveResults, summaryTable } from './results.js';
 import { type BenchServer, ensurePinned, pinPrefix, startBenchServer } from './server.js';
 import { type CustomContext, type CustomWorkload, PG_URL, WORKLOADS, type Workload } from './workloads.js';
 
@@ -48,6 +48,10 @@ async function withBareServer<T>(warmupSeconds: number, fn: (url: string) => Pro
 }
 
 async function runAll(options: ReturnType<typeof parseOptions>) {
+  const started = performance.now();
+  // Seconds each workload took, set-up and pairing included: the default run must keep under ten
+  // minutes (--quick under three), and this says which rows to trim when it does not.
+  const workloadSeconds: Record<string, number> = {};
   // Each throughput figure is measured for `seconds` in all (PERFORMANCE.md: 10 s, 3 s with --quick),
   // as `rounds` rounds whose median is reported. Three rounds of ten seconds for every workload would
   // take the default run past the issue's ten minutes.
@@ -111,16 +115,24 @@ async function runAll(options: ReturnType<typeof parseOptions>) {
       pairSeconds,
     };
     for (const workload of selected) {
+      const workloadStarted = performance.now();
       if ('custom' in workload) await runCustom(workload, server, context, rows);
       else await runStandard(workload, server, context, rows);
+      workloadSeconds[workload.name] = Math.round((performance.now() - workloadStarted) / 100) / 10;
     }
   } finally {
     await server.stop();
   }
   // --quick keeps to its three minutes without it: the drift is a note, not a ratio.
   if (!options.quick) await measureDrift(bare64.rps, { roundSeconds, warmupSeconds }, rows);
-  const file = await saveResults(rows, { storage: options.storage, quick: options.quick });
-  console.log(`\n${summaryTable(rows)}\n\nresults: ${file}`);
+  const runSeconds = Math.round((performance.now() - started) / 100) / 10;
+  const file = await saveResults(rows, {
+    storage: options.storage,
+    quick: options.quick,
+    seconds: runSeconds,
+    workloadSeconds,
+  });
+  console.log(`\n${summaryTable(rows)}\n${runTimeLine(runSeconds, options)}\n\nresults: ${file}`);
   if (options.compare) console.log(await compareWith(options.compare, rows));
 }
 
