@@ -150,10 +150,13 @@ async function massExpiryRun(server: BenchServer, seconds: number): Promise<Cust
     leases.push({ id: res.body.lease_id, username: res.body.data.username });
   });
   // Each lease is renewed to end in the same second: renew sets the expiry to now + increment.
-  // Room for the renewals, which take about as long as the issuing did, and the 2 s check below;
-  // a full run leaves 20 s, --quick only what it needs, to keep to its three minutes.
-  const renewRoom = Math.max(5_000, 1.5 * (Date.now() - issueStarted) + 2_000);
-  const due = Math.ceil((Date.now() + (seconds < 10 ? renewRoom : 20_000)) / 1000) * 1000;
+  // Room for the renewals, which take about as long as the issuing did, and the 2 s check below:
+  // twice the issuing time and 2 s in a full run (at least 10 s), 1.5 times it in --quick, to keep to
+  // its three minutes. A fixed 20 s was most of a minute's waiting with the default run near ten.
+  const issueMs = Date.now() - issueStarted;
+  const renewRoom =
+    seconds < 10 ? Math.max(5_000, 1.5 * issueMs + 2_000) : Math.max(10_000, 2 * issueMs + 2_000);
+  const due = Math.ceil((Date.now() + renewRoom) / 1000) * 1000;
   setupErrors += await inParallel(leases.length, 32, async (i) => {
     const increment = Math.ceil((due - Date.now()) / 1000);
     const res = await server.api(

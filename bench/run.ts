@@ -10,6 +10,7 @@ import { conditionRows, pairedShare, timeBoundRow } from './conditions.js';
 import { CUSTOM_WORKLOADS } from './custom-workloads.js';
 import { closedLoopRate, formatLine, type LoadResult, medianOf, probeLatency, runLoad } from './load.js';
 import { compareWith, type Row, runTimeLine, saveResults, summaryTable } from './results.js';
+import { selectWorkloads } from './select.js';
 import { type BenchServer, ensurePinned, pinPrefix, startBenchServer } from './server.js';
 import { type CustomContext, type CustomWorkload, PG_URL, WORKLOADS, type Workload } from './workloads.js';
 
@@ -62,7 +63,6 @@ async function runAll(options: ReturnType<typeof parseOptions>) {
   // workloads have already warmed; its baselines are measured for 2 s.
   const warmupSeconds = options.quick ? 0.25 : 1;
   const baselineSeconds = options.quick ? 2 : roundSeconds;
-  const wanted = (name: string) => !options.only || options.only.includes(name);
   const rows: Row[] = [];
   const baselines: Record<string, number> = {};
 
@@ -87,9 +87,7 @@ async function runAll(options: ReturnType<typeof parseOptions>) {
     { name: 'raw-store', rps: baselines['raw-store'], p50: 0, p99: 0, errors: 0 },
   );
   const all: (Workload | CustomWorkload)[] = [...WORKLOADS, ...CUSTOM_WORKLOADS];
-  const selected = all.filter(
-    (w) => wanted(w.name) || ('also' in w && (w.also ?? []).some((name) => wanted(name))),
-  );
+  const selected = selectWorkloads(all, options.only);
   await optionalBaselines(selected, seconds, baselines, rows);
 
   const server = await startBenchServer(options.storage, {
