@@ -533,8 +533,10 @@ export const WORKLOADS: (Workload | CustomWorkload)[] = [
     prepare: async (server) => {
       await redisCreds(server);
       const leases: string[] = [];
-      for (let i = 0; i < 64; i++)
+      const failed = await inParallel(64, 16, async () => {
         leases.push((await ok(server, 'GET', 'bench-db/creds/redis')).body.lease_id);
+      });
+      if (failed) throw new Error(`${failed} of 64 redis leases could not be issued`);
       const next = rotate(leases.map((id) => JSON.stringify({ lease_id: id, increment: 3600 })));
       return {
         connections: 64,
