@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { inParallel, type LoadResult, type LoadSpec } from './load.js';
+import type { Selectable } from './select.js';
 import type { BenchServer } from './server.js';
 
-export interface Workload {
-  name: string;
+/** `name`, and `optIn` (measured only when named with `--only`), come from Selectable. */
+export interface Workload extends Selectable {
   baseline: string;
   target: number;
   unavailable?: string;
@@ -19,8 +20,6 @@ export interface Workload {
    * (closedLoopRate), since a window's count leaves out what is still in flight at its end.
    */
   minSeconds?: number;
-  /** Measured only when named with `--only` (bench/select.ts). */
-  optIn?: boolean;
   /** A p99 bound as well (PERFORMANCE.md's kv2-read at 10 connections): reported as the row `<name>-p99`. */
   p99TargetMs?: number;
   /** A p99 bound as a multiple of the baseline's own p99 (PERFORMANCE.md's health): the row `<name>-p99`. */
@@ -49,10 +48,8 @@ export interface Workload {
 }
 
 /** A workload that measures itself (its own load loop, or timings that are not requests/s). */
-export interface CustomWorkload {
-  name: string;
-  /** Further rows it reports (selected by `--only` under either name). */
-  also?: string[];
+/** `name`, and `also` (further rows it reports, selected by `--only` under either name), come from Selectable. */
+export interface CustomWorkload extends Selectable {
   custom: true;
   /** Baselines it needs, computed only when it is selected. */
   needs?: string[];
