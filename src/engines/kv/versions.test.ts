@@ -61,7 +61,7 @@ describe('metadataBytes', () => {
     });
   }
 
-  test('a frozen version keeps its text; a thawed one is serialized each time', () => {
+  test('a frozen version keeps its text for the metadata made from it; a thawed one is serialized each time', () => {
     let reads = 0;
     const counted = (destroyed: boolean) =>
       Object.defineProperty(info(now), 'destroyed', {
@@ -73,15 +73,41 @@ describe('metadataBytes', () => {
       });
     const frozen = Object.freeze(counted(true));
     const meta = { ...newMetadata(now), versions: { 1: frozen } };
-    sameAsStringify(meta);
-    sameAsStringify({ ...meta, currentVersion: 1 });
-    assert.equal(reads, 3, 'stringified once by metadataBytes and twice by the check');
+    const next = { ...meta, currentVersion: 1 };
+    const nextText = Buffer.from(metadataBytes(next, meta)).toString('utf8');
+    assert.deepEqual(JSON.parse(nextText), JSON.parse(JSON.stringify(next)));
+    assert.equal(reads, 2, 'stringified once by metadataBytes and once by the check');
+    // The texts stay with `next`, and go on to the metadata made from it.
+    text(next);
+    metadataBytes(deepFreeze({ ...next, currentVersion: 2 }) as KeyMetadata, next);
+    assert.equal(reads, 2, 'neither stringified it again');
+    // Not with a copy that does not name where it came from: the text is made anew.
+    text({ ...meta });
+    assert.equal(reads, 3);
 
     reads = 0;
     const thawed = counted(false);
-    text({ ...newMetadata(now), versions: { 1: thawed } });
-    text({ ...newMetadata(now), versions: { 1: thawed } });
-    assert.equal(reads, 2);
+    const thawedMeta = { ...newMetadata(now), versions: { 1: thawed } };
+    text(thawedMeta);
+    text(thawedMeta);
+    metadataBytes({ ...thawedMeta }, thawedMeta);
+    assert.equal(reads, 3);
+  });
+
+  test('a kept text follows its version, not its number: pruning, new versions, replaced objects', () => {
+    const frozenInfo = (t: number, destroyed = false) => Object.freeze(info(t, 0, destroyed));
+    let meta: KeyMetadata = { ...newMetadata(now), versions: {} };
+    for (let v = 1; v <= 25; v++) {
+      const versions: Record<string, VersionInfo> = {};
+      // Keep the last 10, as writeVersion prunes; every fifth write replaces version v-3's object.
+      for (const [k, o] of Object.entries(meta.versions)) if (Number(k) > v - 10) versions[k] = o;
+      if (v % 5 === 0 && versions[v - 3]) versions[v - 3] = frozenInfo(now + 1000 + v, true);
+      versions[v] = frozenInfo(now + v);
+      const next: KeyMetadata = { ...meta, currentVersion: v, versions };
+      const bytes = Buffer.from(metadataBytes(next, meta)).toString('utf8');
+      assert.deepEqual(JSON.parse(bytes), JSON.parse(JSON.stringify(next)), `write ${v}`);
+      meta = deepFreeze(next) as KeyMetadata;
+    }
   });
 
   test('never gives one object the text of another', () => {

@@ -179,44 +179,85 @@ export async function writeVersion(
     versions,
   };
   // `next` goes to the cache as parsed (and frozen there): it is not changed after this.
-  ops.push({ op: 'put', key: `metadata/${path}`, value: metadataBytes(next), json: next });
+  ops.push({ op: 'put', key: `metadata/${path}`, value: metadataBytes(next, meta), json: next });
   await storage.transaction(ops);
   return { meta: next, version };
 }
 
 /**
- * A version's JSON text, kept per object: a write re-serializes up to max_versions versions that
- * have not changed, formatting their 13-digit times again each time (kept, the whole write measured
- * 5-8% fewer instructions; docs/performance.md). Safe because
- * only frozen objects are kept (the versions of cached metadata are deep-frozen, and writeVersion
- * freezes the one it adds): a frozen object's text cannot change, and the WeakMap drops the text
- * with the object. An unfrozen object (from getJson, which callers may change) is serialized anew.
+ * Each version's `"n":{…}` text, kept on the metadata object it was built for: a write
+ * re-serializes up to max_versions versions that have not changed, formatting their 13-digit times
+ * again each time. A symbol property, so JSON.stringify, Object.keys and spreads do not see it.
+ * (A WeakMap from version object to text did the same, but its lookups were 2.7% of a kv2-write@64's
+ * samples and its ephemeron table added to every major GC; docs/performance.md.)
  */
-const versionTexts = new WeakMap<object, string>();
+const VERSION_PIECES = Symbol('kv.versionPieces');
 
-function versionText(info: DeepReadonly<VersionInfo>): string {
-  let text = versionTexts.get(info);
-  if (text === undefined) {
-    text = JSON.stringify(info);
-    // Object.isFrozen is true of any primitive, which a WeakMap refuses as a key.
-    if (typeof info === 'object' && info !== null && Object.isFrozen(info)) versionTexts.set(info, text);
-  }
-  return text;
+interface VersionPiece {
+  readonly key: string;
+  readonly n: number;
+  /** The frozen version object the text was made from: reused only for that same object. */
+  readonly info: object;
+  readonly text: string;
 }
+
+type WithPieces = { readonly [VERSION_PIECES]?: readonly VersionPiece[] };
+
+/**
+ * The `"n":{…}` texts of a version table, reusing `previous`'s where the key holds the same frozen
+ * object (a frozen object's text cannot change). Object.keys lists integer-like keys ascending, as
+ * the previous table's pieces were listed, so one pass of a pointer through them finds each match.
+ */
+function versionPieces(
+  versions: DeepReadonly<Record<string, VersionInfo>>,
+  previous: readonly VersionPiece[] | undefined,
+): VersionPiece[] {
+  const pieces: VersionPiece[] = [];
+  let j = 0;
+  for (const key of Object.keys(versions)) {
+    const info = versions[key] as unknown;
+    const n = Number(key);
+    if (previous) {
+      while (j < previous.length && previous[j].n < n) j++;
+      const candidate = previous[j];
+      if (candidate && candidate.info === info && candidate.key === key) {
+        pieces.push(candidate);
+        j++;
+        continue;
+      }
+    }
+    const text = `${JSON.stringify(key)}:${JSON.stringify(info)}`;
+    // Object.isFrozen is true of any primitive; only a frozen object's text can be kept.
+    const keepable = typeof info === 'object' && info !== null && Object.isFrozen(info);
+    pieces.push({ key, n, info: keepable ? info : NOT_KEPT, text });
+  }
+  return pieces;
+}
+
+/** Stands in for a version whose text is not kept (a mutable object): no version is this object. */
+const NOT_KEPT = Object.freeze({});
 
 /**
  * The metadata's JSON as UTF-8, as jsonBytes gives it (parses to the same value; `versions` comes
- * last), with each version's text from versionText. Object.keys lists the versions in the order
- * JSON.stringify would: integer-like keys ascending.
+ * last). `previous`, the metadata this one was made from, lends the texts of the versions both share;
+ * the texts are then kept on `meta` for the next write, unless it is already frozen.
  */
-export function metadataBytes(meta: DeepReadonly<KeyMetadata>): Uint8Array {
-  const versions = meta.versions;
-  let table = '';
-  for (const key of Object.keys(versions))
-    table += `${table ? ',' : ''}${JSON.stringify(key)}:${versionText(versions[key])}`;
+export function metadataBytes(
+  meta: DeepReadonly<KeyMetadata>,
+  previous?: DeepReadonly<KeyMetadata>,
+): Uint8Array {
+  const pieces = versionPieces(
+    meta.versions,
+    (meta as WithPieces)[VERSION_PIECES] ?? (previous as WithPieces | undefined)?.[VERSION_PIECES],
+  );
+  if (!Object.isFrozen(meta) && (meta as WithPieces)[VERSION_PIECES] === undefined)
+    Object.defineProperty(meta, VERSION_PIECES, { value: pieces });
+  const texts: string[] = [];
+  for (const piece of pieces) texts.push(piece.text);
   // A spread copy is cheaper than rest destructuring; JSON.stringify leaves out the undefined key.
   const head = JSON.stringify({ ...meta, versions: undefined });
-  const tail = `"versions":{${table}}}`;
+  // One join, not `+=`: the concatenated (cons) string was flattened again by Buffer.from.
+  const tail = `"versions":{${texts.join(',')}}}`;
   return Buffer.from(head === '{}' ? `{${tail}` : `${head.slice(0, -1)},${tail}`, 'utf8');
 }
 
