@@ -72,12 +72,30 @@ export interface Engine extends EngineDefinition {
   helpFor(path: string): LogicalResponse;
 }
 
-function findPath(paths: CompiledPath[], path: string) {
+type Found = { path: CompiledPath; captures: Record<string, string> };
+
+function findPath(paths: CompiledPath[], path: string): Found | undefined {
   for (const candidate of paths) {
     const captures = candidate.match(path);
     if (captures) return { path: candidate, captures };
   }
   return undefined;
+}
+
+/**
+ * The match an existence check just made, for the same request's handleRequest, which follows it:
+ * matching walks the engine's path table (transit's has 19 patterns). One slot, checked by identity: when
+ * another request's check came in between, the path is matched again.
+ */
+let lastExistsMatch: { req: LogicalRequest; path: string; paths: CompiledPath[]; found: Found } | undefined;
+
+function matchOnce(paths: CompiledPath[], req: LogicalRequest): Found | undefined {
+  const last = lastExistsMatch;
+  if (last && last.req === req) {
+    lastExistsMatch = undefined;
+    if (last.path === req.path && last.paths === paths) return last.found;
+  }
+  return findPath(paths, req.path);
 }
 
 /**
@@ -141,12 +159,13 @@ export function defineEngine(definition: EngineDefinition): Engine {
     async exists(ctx, req) {
       const found = findPath(paths, req.path);
       if (!found?.path.exists) return undefined;
+      lastExistsMatch = { req, path: req.path, paths, found };
       const { input } = parseInput(found.path.fields, {}, found.captures, false);
       return found.path.exists(ctx, input, req);
     },
 
     async handleRequest(ctx, req) {
-      const found = findPath(paths, req.path);
+      const found = matchOnce(paths, req);
       if (!found) throw notFound('unsupported path');
       const handler = pickHandler(found.path, req.operation);
       if (!handler) throw unsupported();
