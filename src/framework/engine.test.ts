@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defineEngine, parseInput } from './engine.js';
+import { defineEngine, PathTable, parseInput } from './engine.js';
 import { field } from './fields.js';
 import type { LogicalRequest } from './logical.js';
-import { definePath, type EngineContext } from './path.js';
+import { definePath, type EngineContext, literalFirstSegment } from './path.js';
 
 test('each request gets its own copy of a list or map default, so a handler cannot change the next one', () => {
   const fields = {
@@ -86,4 +86,84 @@ test("an existence check's path match serves its own request only, even when che
   await engine.exists(ctx, moved);
   moved.path = 'b/four';
   assert.deepEqual((await engine.handleRequest(ctx, moved))?.data, { table: 'b', name: 'four' });
+});
+
+test('a literal first segment is what a pattern shows before its first capture, up to the first slash', () => {
+  assert.equal(literalFirstSegment('leases/renew/*url_lease_id'), 'leases');
+  assert.equal(literalFirstSegment('leases/renew'), 'leases');
+  assert.equal(literalFirstSegment('renew'), 'renew');
+  assert.equal(literalFirstSegment(''), '');
+  assert.equal(literalFirstSegment('roles/'), 'roles');
+  assert.equal(literalFirstSegment('*path'), undefined);
+  assert.equal(literalFirstSegment(':name/rotate'), undefined);
+  assert.equal(literalFirstSegment('v-:name/x'), undefined);
+  // A colon or star not followed by a name is literal text, as the pattern compiler reads it.
+  assert.equal(literalFirstSegment('a:1/:name'), 'a:1');
+});
+
+test('the path table finds what a walk through every pattern in order finds', () => {
+  const patterns = [
+    '',
+    'leases/lookup/',
+    'leases/lookup/*prefix/',
+    'leases/renew/*url_lease_id',
+    'leases/renew',
+    'renew/*url_lease_id',
+    'renew',
+    'roles/',
+    'roles/:name',
+    'v-:name/x',
+    'a:1/:name',
+    'tools/random/:urlbytes',
+    'tools/random/:source/:urlbytes',
+    ':first/second',
+    '*path/',
+    '*path',
+  ];
+  const paths = patterns.map((pattern) =>
+    definePath({ pattern, operations: { read: () => undefined }, help: pattern }),
+  );
+  const table = new PathTable(paths);
+  const walk = (path: string) => {
+    for (const candidate of paths) {
+      const captures = candidate.match(path);
+      if (captures) return { path: candidate, captures };
+    }
+    return undefined;
+  };
+  const samples = [
+    '',
+    '/',
+    'leases',
+    'leases/',
+    'leases/lookup/',
+    'leases/lookup/a/b/',
+    'leases/renew',
+    'leases/renew/x/y',
+    'renew',
+    'renew/',
+    'renew/id',
+    'roles',
+    'roles/',
+    'roles/r1',
+    'roles/r1/extra',
+    'v-app/x',
+    'v-/x',
+    'a:1/n',
+    'a:1',
+    'tools/random/32',
+    'tools/random/all/32',
+    'tools/random',
+    'zzz/second',
+    'leases/second',
+    'other',
+    'other/deep/path',
+    'ünï/😀',
+  ];
+  for (const path of samples) {
+    const expected = walk(path);
+    const found = table.find(path);
+    assert.equal(found?.path.pattern, expected?.path.pattern, `path ${JSON.stringify(path)}`);
+    assert.deepEqual(found?.captures, expected?.captures, `captures of ${JSON.stringify(path)}`);
+  }
 });

@@ -84,10 +84,25 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** A capture in a pattern: `:name` (one segment) or `*name` (the rest). */
+const CAPTURE = /(:[a-z_][a-z0-9_]*|\*[a-z_][a-z0-9_]*)/i;
+
+/**
+ * The literal first segment every path the pattern matches starts with (`leases` for
+ * `leases/renew/*id`, `` for the empty pattern), or undefined when a capture begins inside it.
+ */
+export function literalFirstSegment(pattern: string): string | undefined {
+  const capture = CAPTURE.exec(pattern);
+  const literal = capture ? pattern.slice(0, capture.index) : pattern;
+  const slash = literal.indexOf('/');
+  if (slash !== -1) return literal.slice(0, slash);
+  return capture ? undefined : literal;
+}
+
 function compilePattern(pattern: string, keyOnly: boolean): { regex: RegExp; names: string[] } {
   const names: string[] = [];
   let source = '';
-  for (const part of pattern.split(/(:[a-z_][a-z0-9_]*|\*[a-z_][a-z0-9_]*)/i)) {
+  for (const part of pattern.split(CAPTURE)) {
     if (part.startsWith(':')) {
       names.push(part.slice(1));
       source += '([^/]+)';
