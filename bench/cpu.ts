@@ -1,7 +1,7 @@
 /**
  * Server CPU time per request, for A/B comparisons of builds on a shared, noisy machine: throughput
  * moves with whatever else runs, CPU per request much less. Each build runs its own server; rounds
- * alternate between them. Usage:
+ * alternate between them, each build going first in turn (bench/round-order.ts). Usage:
  *   node --import tsx bench/cpu.ts --only kv2-read,health [--bins a/bin/coffer.js,b/bin/coffer.js]
  *     [--rounds 7] [--seconds 1.5] [--storage sqlite] [--profile DIR]
  * `--profile DIR` runs each server under `node --cpu-prof`, for bench/profile.ts; `--node-args "..."`
@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { runLoad } from './load.js';
+import { roundOrder } from './round-order.js';
 import { type BenchServer, ensurePinned, startBenchServer } from './server.js';
 import { WORKLOADS, type Workload } from './workloads.js';
 
@@ -48,7 +49,7 @@ async function main() {
       for (const { server } of servers) specs.push(await workload.prepare(server));
       const samples = servers.map(() => ({ us: [] as number[], sys: [] as number[], rps: [] as number[] }));
       for (let round = 0; round < rounds; round++) {
-        for (let i = 0; i < servers.length; i++) {
+        for (const i of roundOrder(round, servers.length)) {
           const { server } = servers[i];
           const spec = specs[i];
           if (!spec) continue;
