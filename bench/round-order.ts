@@ -1,7 +1,8 @@
 /**
- * The order in which bench/cpu.ts loads its servers in one round. Rotated each round: with a fixed
- * order, the server loaded first read ~1 µs (4%) more CPU per kv2-read than the same build loaded
- * second (2026-12-02, two runs with the order swapped), a bias as large as the changes it compares.
+ * The order in which bench/cpu.ts loads its servers in one round. Rotated each round, so neither build
+ * always runs right after the other's load: with a fixed order, two runs of the same pair of builds
+ * with the order swapped disagreed by 2-3 µs per kv2-read (2026-12-02: the later build 2.9 and 0.9 µs
+ * cheaper), as much as the changes being compared; rotated, the two orders agreed within 0.3 µs.
  */
 export function roundOrder(round: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => (i + round) % count);
