@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defineEngine, PathTable, parseInput } from './engine.js';
+import { PathTable, parseInput } from './engine.js';
 import { field } from './fields.js';
-import type { LogicalRequest } from './logical.js';
-import { definePath, type EngineContext, literalFirstSegment } from './path.js';
+import { definePath, literalFirstSegment } from './path.js';
 
 test('each request gets its own copy of a list or map default, so a handler cannot change the next one', () => {
   const fields = {
@@ -55,37 +54,6 @@ test('string fields refuse NUL and numbers JSON cannot hold (1e999 is Infinity),
     name: '12',
     policies: ['3'],
   });
-});
-
-test("an existence check's path match serves its own request only, even when checks interleave", async () => {
-  const echo = (table: string) =>
-    definePath({
-      pattern: `${table}/:name`,
-      fields: { name: field.string('Name.') },
-      exists: async () => true,
-      operations: { update: async (_ctx, input) => ({ data: { table, name: input.name } }) },
-      help: 'Echoes the table and name.',
-    });
-  const engine = defineEngine({ type: 'echo', help: 'Test engine.', paths: [echo('a'), echo('b')] });
-  const ctx = {} as EngineContext;
-  const request = (path: string): LogicalRequest => ({
-    id: path,
-    operation: 'update',
-    path,
-    data: {},
-    mountPoint: 'echo/',
-  });
-  const first = request('a/one');
-  const second = request('b/two');
-  assert.equal(await engine.exists(ctx, first), true);
-  assert.equal(await engine.exists(ctx, second), true);
-  assert.deepEqual((await engine.handleRequest(ctx, first))?.data, { table: 'a', name: 'one' });
-  assert.deepEqual((await engine.handleRequest(ctx, second))?.data, { table: 'b', name: 'two' });
-  // A request whose path changed after its check is matched again.
-  const moved = request('a/three');
-  await engine.exists(ctx, moved);
-  moved.path = 'b/four';
-  assert.deepEqual((await engine.handleRequest(ctx, moved))?.data, { table: 'b', name: 'four' });
 });
 
 test('a literal first segment is what a pattern shows before its first capture, up to the first slash', () => {

@@ -84,7 +84,7 @@ export class PathTable {
   private readonly bySegment = new Map<string, readonly CompiledPath[]>();
   private readonly open: readonly CompiledPath[];
 
-  constructor(readonly paths: readonly CompiledPath[]) {
+  constructor(paths: readonly CompiledPath[]) {
     const segments = paths.map((p) => literalFirstSegment(p.pattern));
     this.open = paths.filter((_, i) => segments[i] === undefined);
     for (const segment of new Set(segments)) {
@@ -105,22 +105,6 @@ export class PathTable {
     }
     return undefined;
   }
-}
-
-/**
- * The match an existence check just made, for the same request's handleRequest, which follows it:
- * matching walks the engine's path table (transit's has 19 patterns). One slot, checked by identity: when
- * another request's check came in between, the path is matched again.
- */
-let lastExistsMatch: { req: LogicalRequest; path: string; table: PathTable; found: Found } | undefined;
-
-function matchOnce(table: PathTable, req: LogicalRequest): Found | undefined {
-  const last = lastExistsMatch;
-  if (last && last.req === req) {
-    lastExistsMatch = undefined;
-    if (last.path === req.path && last.table === table) return last.found;
-  }
-  return table.find(req.path);
 }
 
 /**
@@ -185,13 +169,12 @@ export function defineEngine(definition: EngineDefinition): Engine {
     async exists(ctx, req) {
       const found = table.find(req.path);
       if (!found?.path.exists) return undefined;
-      lastExistsMatch = { req, path: req.path, table, found };
       const { input } = parseInput(found.path.fields, {}, found.captures, false);
       return found.path.exists(ctx, input, req);
     },
 
     async handleRequest(ctx, req) {
-      const found = matchOnce(table, req);
+      const found = table.find(req.path);
       if (!found) throw notFound('unsupported path');
       const handler = pickHandler(found.path, req.operation);
       if (!handler) throw unsupported();
