@@ -16,8 +16,16 @@ export interface LeaseEntry {
   /** Accessor of the token that created it: revoking that token revokes the lease. */
   tokenAccessor?: string;
   revokeAttempts?: number;
-  /** Unix ms of the scheduled revocation retry: a lease's one due entry is at retryAt ?? expireTime. */
+  /**
+   * Unix ms of the scheduled revocation retry. A lease's one due entry is at retryAt ?? dueAt ??
+   * expireTime (`dueTimeOf` in manager.ts).
+   */
   retryAt?: number;
+  /**
+   * Unix ms of its due entry when a renewal left that entry before the new expiry (it moves when it
+   * fires); absent when the entry is at expireTime, as for every lease written before renewals did so.
+   */
+  dueAt?: number;
   irrevocable?: boolean;
   lastError?: string;
 }

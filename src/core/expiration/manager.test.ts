@@ -73,6 +73,28 @@ async function issue(manager: ExpirationManager, live: Set<string>, ttl: number,
   return lease;
 }
 
+/** Every due entry's name (`<bucket>/<name>`), sorted. */
+async function dueNames(backend: InmemBackend): Promise<string[]> {
+  const names: string[] = [];
+  for (const bucket of await backend.list('sys/expire/due/'))
+    for (const name of await backend.list(`sys/expire/due/${bucket}`)) names.push(`${bucket}${name}`);
+  return names.sort();
+}
+
+/** The due entry name of a lease due at `at` (Unix ms). */
+function leaseDueName(leaseId: string, at: number): string {
+  return `${bucketOf(at)}/${String(Math.ceil(at / 1000)).padStart(12, '0')}-${hashId('lease', leaseId)}`;
+}
+
+/** Records the keys of every transaction, to see what a call wrote. */
+class RecordingBackend extends InmemBackend {
+  transactions: string[][] = [];
+  override async transaction(ops: Parameters<InmemBackend['transaction']>[0]): Promise<void> {
+    this.transactions.push(ops.map((op) => `${op.op} ${op.key}`));
+    await super.transaction(ops);
+  }
+}
+
 const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
 };
@@ -412,12 +434,7 @@ test("a lease failing at its source from its own timer and its token's sweep at 
   const sweep = manager.revokeByToken('accessor-swept'); // … while its token is revoked
   await settle();
   await sweep;
-  const dueEntries = async () => {
-    const names: string[] = [];
-    for (const bucket of await backend.list('sys/expire/due/'))
-      names.push(...(await backend.list(`sys/expire/due/${bucket}`)));
-    return names;
-  };
+  const dueEntries = () => dueNames(backend);
   const attempts = (await manager.lookup(lease.leaseId))?.revokeAttempts;
   assert.equal(attempts, 1000 - failures.remaining, 'every failed attempt is counted once');
   assert.equal((await dueEntries()).length, 1, 'one retry chain, not two');
@@ -438,4 +455,118 @@ test('a manager stopped while its due index loads arms nothing: a sealed manager
   manager.stop(); // … when the seal comes
   await settle();
   assert.equal(manager.pendingTimers(), 0, 'the load finished after the stop and armed a timer');
+});
+
+test('a renewal that extends a lease writes the lease alone; its due entry moves when it fires', async () => {
+  const backend = new RecordingBackend();
+  const { manager, live, clock } = setup(new FakeClock(), backend);
+  manager.start();
+  const lease = await issue(manager, live, 30);
+  const firstDue = lease.expireTime;
+  assert.deepEqual(await dueNames(backend), [leaseDueName(lease.leaseId, firstDue)]);
+  clock.advance(10_000);
+  backend.transactions = [];
+  await manager.renew(lease.leaseId, 120);
+  assert.deepEqual(backend.transactions, [[`put sys/expire/id/${lease.leaseId}`]], 'one key written');
+  const renewed = (await manager.lookup(lease.leaseId))!;
+  assert.equal(renewed.expireTime, clock.now() + 120_000);
+  assert.equal(renewed.dueAt, firstDue, 'the lease records where its due entry still is');
+  assert.deepEqual(await dueNames(backend), [leaseDueName(lease.leaseId, firstDue)]);
+
+  clock.advance(20_000); // the old entry fires
+  await settle();
+  assert.equal(live.size, 1, 'not revoked at its old expiry');
+  assert.deepEqual(await dueNames(backend), [leaseDueName(lease.leaseId, renewed.expireTime)], 'moved');
+  assert.equal((await manager.lookup(lease.leaseId))!.dueAt, undefined);
+
+  clock.advance(100_000);
+  await settle();
+  assert.equal(live.size, 0, 'revoked at the renewed expiry');
+  assert.deepEqual(await dueNames(backend), []);
+  manager.stop();
+});
+
+test('renewals in a row keep the first due entry; a renewal that shortens the lease moves it at once', async () => {
+  const backend = new InmemBackend();
+  const { manager, live, clock } = setup(new FakeClock(), backend);
+  manager.start();
+  const lease = await issue(manager, live, 300);
+  await manager.renew(lease.leaseId, 600);
+  await manager.renew(lease.leaseId, 900);
+  assert.deepEqual(await dueNames(backend), [leaseDueName(lease.leaseId, lease.expireTime)]);
+  assert.equal((await manager.lookup(lease.leaseId))!.dueAt, lease.expireTime);
+
+  clock.advance(1_000);
+  await manager.renew(lease.leaseId, 10); // earlier than the entry: it must move, or the lease outlives its TTL
+  const shortened = (await manager.lookup(lease.leaseId))!;
+  assert.equal(shortened.dueAt, undefined);
+  assert.deepEqual(await dueNames(backend), [leaseDueName(lease.leaseId, shortened.expireTime)]);
+  clock.advance(10_000);
+  await settle();
+  assert.equal(live.size, 0, 'revoked at the shortened expiry');
+  assert.deepEqual(await dueNames(backend), []);
+  manager.stop();
+});
+
+test('revoking a lease whose renewal left its due entry early removes that entry', async () => {
+  const backend = new InmemBackend();
+  const { manager, live } = setup(new FakeClock(), backend);
+  manager.start();
+  const lease = await issue(manager, live, 30);
+  await manager.renew(lease.leaseId, 300);
+  await manager.revoke(lease.leaseId);
+  assert.equal(live.size, 0);
+  assert.deepEqual(await dueNames(backend), [], 'no due entry outlives its lease');
+  assert.equal(manager.pendingTimers(), 0);
+  manager.stop();
+});
+
+test('after a restart a renewed lease is not revoked at the due entry its renewal left behind', async () => {
+  const backend = new InmemBackend();
+  const clock = new FakeClock();
+  const first = setup(clock, backend);
+  first.manager.start();
+  const lease = await issue(first.manager, first.live, 30);
+  await first.manager.renew(lease.leaseId, 300);
+  first.manager.stop(); // the process dies
+  const second = setup(clock, backend);
+  for (const user of first.live) second.live.add(user);
+  second.manager.start();
+  await second.manager.ready;
+  clock.advance(31_000); // past the entry's time
+  await settle();
+  assert.equal(second.live.size, 1, 'still live: it was renewed');
+  const renewed = (await second.manager.lookup(lease.leaseId))!;
+  assert.deepEqual(await dueNames(backend), [leaseDueName(lease.leaseId, renewed.expireTime)]);
+  clock.advance(270_000);
+  await settle();
+  assert.equal(second.live.size, 0, 'revoked at its renewed expiry');
+  second.manager.stop();
+});
+
+test('a due entry that fires while its lease is being renewed waits for the renewal, then moves', async () => {
+  const backend = new HeldBackend();
+  const { manager, live, clock } = setup(new FakeClock(), backend);
+  manager.start();
+  const lease = await issue(manager, live, 5);
+  clock.advance(4_000);
+  let release = () => {};
+  backend.hold = new Promise((resolve) => {
+    release = resolve;
+  });
+  const renewing = manager.renew(lease.leaseId, 60);
+  await settle();
+  clock.advance(1_500); // the entry fires while the renewal's commit is not yet acknowledged
+  await settle();
+  release();
+  backend.hold = undefined;
+  await renewing;
+  await settle();
+  assert.equal(live.size, 1, 'the renewal stands');
+  const renewed = (await manager.lookup(lease.leaseId))!;
+  assert.deepEqual(await dueNames(backend), [leaseDueName(lease.leaseId, renewed.expireTime)]);
+  clock.advance(60_000);
+  await settle();
+  assert.equal(live.size, 0);
+  manager.stop();
 });

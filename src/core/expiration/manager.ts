@@ -326,20 +326,37 @@ export class ExpirationManager {
             `TTL of "${requested}s" exceeded the effective max_ttl of "${remainingMax}s"; TTL value is capped accordingly`,
           ]
         : [];
-    const previous: DueItem = { kind: 'lease', id: leaseId, at: lease.expireTime };
+    const dueAt = dueTimeOf(lease);
     lease.expireTime = now + ttl * 1000;
     lease.lastRenewal = now;
     if (response?.secret?.internalData) lease.internalData = response.secret.internalData;
-    const next: DueItem = { kind: 'lease', id: leaseId, at: lease.expireTime };
-    const ops: TxOp[] = [{ op: 'put', key: `id/${leaseId}`, value: jsonBytes(lease) }];
     const idHash = hashId('lease', leaseId);
-    if (this.due.key(previous, idHash) !== this.due.key(next, idHash))
-      ops.push(this.dueOp('delete', previous, idHash));
-    ops.push(this.dueOp('put', next, idHash));
-    await this.deps.storage.transaction(ops);
+    // A renewal that extends the lease leaves its due entry (and timer) where they are, before the new
+    // expiry: when the entry fires, `fire` finds the lease renewed and moves it, as a token's renewal
+    // does. So a renewal writes one key, as Vault's does; writing the due entry's removal and its
+    // replacement too took a fifth of a renewal's CPU (docs/performance.md). Only a renewal that
+    // shortens the lease moves its entry now: an entry after the expiry would revoke it late.
+    let moved: DueItem | undefined;
+    const dueOps: TxOp[] = [];
+    if (lease.expireTime >= dueAt) {
+      lease.dueAt = dueAt === lease.expireTime ? undefined : dueAt;
+    } else {
+      lease.dueAt = undefined;
+      const previous: DueItem = { kind: 'lease', id: leaseId, at: dueAt };
+      moved = { kind: 'lease', id: leaseId, at: lease.expireTime };
+      if (this.due.key(previous, idHash) !== this.due.key(moved, idHash))
+        dueOps.push(this.dueOp('delete', previous, idHash));
+      dueOps.push(this.dueOp('put', moved, idHash));
+    }
+    await this.deps.storage.transaction([
+      { op: 'put', key: `id/${leaseId}`, value: jsonBytes(lease) },
+      ...dueOps,
+    ]);
     // Only once the renewal is durable: a failed one keeps the timer it had.
-    this.timers.cancel(idHash);
-    this.arm(next, idHash);
+    if (moved) {
+      this.timers.cancel(idHash);
+      this.arm(moved, idHash);
+    }
     return { lease, ttlSeconds: ttl, data: response?.data, warnings };
   }
 
@@ -418,8 +435,8 @@ export class ExpirationManager {
       { op: 'delete' as const, key: `id/${lease.leaseId}` },
       this.dueOp('delete', { kind: 'lease', id: lease.leaseId, at: lease.expireTime }, idHash),
     ];
-    if (lease.retryAt !== undefined)
-      ops.push(this.dueOp('delete', { kind: 'lease', id: lease.leaseId, at: lease.retryAt }, idHash));
+    for (const at of [lease.retryAt, lease.dueAt])
+      if (at !== undefined) ops.push(this.dueOp('delete', { kind: 'lease', id: lease.leaseId, at }, idHash));
     if (lease.tokenAccessor)
       ops.push({ op: 'delete', key: `token/${sha256Hex(lease.tokenAccessor)}/${sha256Hex(lease.leaseId)}` });
     await this.deps.storage.transaction(ops);
@@ -517,15 +534,33 @@ export class ExpirationManager {
     if (item.kind === 'token') return this.expireToken(item, ref.idHash);
     const lease = await this.lookup(item.id);
     if (!lease) return void (await this.due.remove(item));
-    if (lease.expireTime > this.deps.clock.now() && !lease.revokeAttempts) {
-      // Renewed meanwhile: the renewal wrote its own entry, and this one is stale unless it is that one
-      // (the same second shares one name).
-      const current = { kind: 'lease' as const, id: item.id, at: lease.expireTime };
-      if (this.due.key(item) !== this.due.key(current)) await this.due.remove(item);
+    if (lease.expireTime > this.deps.clock.now() && !lease.revokeAttempts && (await this.moveRenewed(item)))
       return;
-    }
     const outcome = await this.revokeOrRetry(lease.leaseId, item);
     if (outcome !== 'stopped') this.countExpiry(outcome);
+  }
+
+  /**
+   * A lease's due entry fired before the lease ends: it was renewed after the entry was written. The
+   * lease's own entry (`dueTimeOf`) moves to its expiry, under the lease's lock, so a renewal or a
+   * revocation at the same moment is not undone; another entry is stale (one an earlier version's
+   * renewal left behind) and goes. False when the lease turns out to have expired after all.
+   */
+  private moveRenewed(item: DueItem): Promise<boolean> {
+    return this.revoking.run(item.id, async () => {
+      const lease = await this.lookup(item.id);
+      const idHash = hashId('lease', item.id);
+      const own = lease && this.due.key({ kind: 'lease', id: item.id, at: dueTimeOf(lease) }, idHash);
+      if (!lease || own !== this.due.key(item, idHash)) {
+        await this.due.remove(item);
+        return true;
+      }
+      if (lease.expireTime <= this.deps.clock.now() || lease.revokeAttempts) return false;
+      lease.dueAt = undefined;
+      const current: DueItem = { kind: 'lease', id: item.id, at: lease.expireTime };
+      await this.schedule(current, item, [{ op: 'put', key: `id/${item.id}`, value: jsonBytes(lease) }]);
+      return true;
+    });
   }
 
   /** The due entry goes in the token's own deletion: a crash before it leaves both to fire again. */
@@ -552,7 +587,7 @@ export class ExpirationManager {
     if (!lease) return;
     // The lease's one due entry moves: the one that fired, and the one the lease says it has (its
     // expiry, or an earlier retry) if that is another, so no second retry chain is left behind.
-    const current: DueItem = { kind: 'lease', id: leaseId, at: lease.retryAt ?? lease.expireTime };
+    const current: DueItem = { kind: 'lease', id: leaseId, at: dueTimeOf(lease) };
     const attempts = (lease.revokeAttempts ?? 0) + 1;
     // Jittered ±50%, as Vault's: leases that failed together (a database outage) do not all come back
     // to the recovering source in the same instant.
@@ -572,6 +607,7 @@ export class ExpirationManager {
     });
     const next: DueItem = { kind: 'lease', id: leaseId, at: this.deps.clock.now() + delay };
     lease.retryAt = next.at;
+    lease.dueAt = undefined; // the retry's entry is the lease's one entry now
     // The retry count and the retry's due entry commit together, with the old entries' removal.
     const ops: TxOp[] = [{ op: 'put', key: `id/${leaseId}`, value: jsonBytes(lease) }];
     const idHash = hashId('lease', leaseId);
@@ -582,6 +618,11 @@ export class ExpirationManager {
     for (const key of stale) ops.push({ op: 'delete', key: `due/${key}` });
     await this.schedule(next, undefined, ops);
   }
+}
+
+/** When a lease's one due entry fires: its revocation retry, else where a renewal left it, else its expiry. */
+function dueTimeOf(lease: LeaseEntry): number {
+  return lease.retryAt ?? lease.dueAt ?? lease.expireTime;
 }
 
 /** At most `limit` callers run at once; the others wait their turn, first come first served. */
