@@ -38,6 +38,11 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
       data: { username: string; password: string };
     };
   };
+  const renew = async (leaseId: string, increment: number) => {
+    const res = await server.api('PUT', 'sys/leases/renew', { lease_id: leaseId, increment }, root);
+    assert.equal(res.status, 200, res.text);
+    return res;
+  };
   const connectionTo = (port: number, allowed: string[]) => ({
     plugin_name: 'postgresql-database-plugin',
     connection_url: `postgresql://{{username}}:{{password}}@127.0.0.1:${port}/postgres`,
@@ -258,6 +263,22 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
     assert.ok(waited >= 1000, `dropped after ${waited} ms, not before the TTL`);
   });
 
+  test('a renewed lease outlives its first expiry and is dropped at the renewed one', async () => {
+    const creds = await issue('short'); // 2 s
+    await renew(creds.lease_id, 5);
+    const renewedAt = Date.now();
+    // Past the first expiry: the due entry the renewal left there fires, finds the lease renewed, moves.
+    await sleep(3000);
+    assert.equal(await cluster.roleExists(creds.data.username), true, 'not dropped at the first expiry');
+    await eventually(
+      async () => !(await cluster.roleExists(creds.data.username)),
+      15_000,
+      'dropped at the renewed expiry',
+    );
+    const after = Date.now() - renewedAt;
+    assert.ok(after >= 4500, `dropped ${after} ms after the renewal, before its 5 s`);
+  });
+
   test('renewing a lease extends VALID UNTIL at the database', async () => {
     const creds = await issue('app');
     const validUntil = async () =>
@@ -267,13 +288,7 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
         ])
       ).rows[0].at.getTime();
     assert.ok(Math.abs((await validUntil()) - (Date.now() + 3605_000)) < 10_000);
-    const renewed = await server.api(
-      'PUT',
-      'sys/leases/renew',
-      { lease_id: creds.lease_id, increment: 7200 },
-      root,
-    );
-    assert.equal(renewed.status, 200, renewed.text);
+    const renewed = await renew(creds.lease_id, 7200);
     assert.equal(renewed.body.lease_id, creds.lease_id);
     assert.equal(renewed.body.renewable, true);
     assert.ok(Math.abs(renewed.body.lease_duration - 7200) <= 5, renewed.text);
