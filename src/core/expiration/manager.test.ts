@@ -8,7 +8,7 @@ import type { EngineContext } from '../../framework/path.js';
 import { jsonBytes, StorageView } from '../../framework/storage-view.js';
 import type { TxOp } from '../../storage/backend.js';
 import { InmemBackend } from '../../storage/inmem.js';
-import { bucketOf, hashId } from './due-index.js';
+import { bucketOf, hashId, keyOf } from './due-index.js';
 import { ExpirationManager } from './manager.js';
 
 /** A secrets engine whose credentials live in a Set, so a test can see what was revoked at the "source". */
@@ -82,9 +82,7 @@ async function dueNames(backend: InmemBackend): Promise<string[]> {
 }
 
 /** The due entry name of a lease due at `at` (Unix ms). */
-function leaseDueName(leaseId: string, at: number): string {
-  return `${bucketOf(at)}/${String(Math.ceil(at / 1000)).padStart(12, '0')}-${hashId('lease', leaseId)}`;
-}
+const leaseDueName = (leaseId: string, at: number) => keyOf(at, hashId('lease', leaseId));
 
 /** Records the keys of every transaction, to see what a call wrote. */
 class RecordingBackend extends InmemBackend {

@@ -550,8 +550,9 @@ export class ExpirationManager {
     return this.revoking.run(item.id, async () => {
       const lease = await this.lookup(item.id);
       const idHash = hashId('lease', item.id);
-      const own = lease && this.due.key({ kind: 'lease', id: item.id, at: dueTimeOf(lease) }, idHash);
-      if (!lease || own !== this.due.key(item, idHash)) {
+      const isOwn = (l: LeaseEntry) =>
+        this.due.key({ kind: 'lease', id: item.id, at: dueTimeOf(l) }, idHash) === this.due.key(item, idHash);
+      if (!lease || !isOwn(lease)) {
         await this.due.remove(item);
         return true;
       }
