@@ -26,7 +26,11 @@ export function ensurePinned(): boolean {
     [...pin.slice(1), process.execPath, ...process.execArgv, ...process.argv.slice(1)],
     {
       stdio: 'inherit',
-      env: { ...process.env, COFFER_BENCH_PINNED: '1' },
+      env: {
+        ...process.env,
+        COFFER_BENCH_PINNED: '1',
+        COFFER_BENCH_STARTED_AT: String(performance.timeOrigin),
+      },
     },
   );
   process.exit(child.status ?? 1);
