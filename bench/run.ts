@@ -32,17 +32,25 @@ function parseOptions(argv: string[]) {
 async function main() {
   if (ensurePinned()) return;
   await runAll(parseOptions(process.argv.slice(2)));
-  // Stopped servers' pipes close within moments. A timer or socket a workload left behind would keep
-  // this process alive past the time the run reports (a forgotten one-minute timer once did): name
-  // it, so it gets fixed, and end here. The waits are unref'd: once nothing else is left, Node exits.
+  // Stopped servers close within moments. A timer, socket or child process a workload left behind
+  // would keep this process alive past the time the run reports (a forgotten one-minute timer once
+  // did): name it, so it gets fixed, and end here. (Each wait's own timer has fired by the next check.
+  // An unref'd wait would let Node exit with this top-level await unsettled: exit code 13.)
   for (let waited = 0; waited < 2000; waited += 50) {
-    if (process.getActiveResourcesInfo().length === 0) return;
-    await sleep(50, undefined, { ref: false });
+    if (holdingOpen().length === 0) return;
+    await sleep(50);
   }
-  console.error(
-    `bench: still active 2 s after the run: ${process.getActiveResourcesInfo().join(', ')}; exiting`,
-  );
+  console.error(`bench: still active 2 s after the run: ${holdingOpen().join(', ')}; exiting`);
   process.exit(0);
+}
+
+/**
+ * The active resources that keep this process alive. Its own stdout and stderr are listed too when
+ * they are pipes or terminals (PipeWrap, TTYWrap), but never keep it alive; a child process left
+ * running shows as its ProcessWrap.
+ */
+function holdingOpen(): string[] {
+  return process.getActiveResourcesInfo().filter((type) => type !== 'PipeWrap' && type !== 'TTYWrap');
 }
 
 /**
