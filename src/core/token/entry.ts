@@ -5,6 +5,11 @@ export interface TokenEntry {
   idHash: string;
   accessor: string;
   parentHash?: string;
+  /**
+   * How its parent's index names it (see childIndexName in store.ts): 'time' for
+   * `<creation time>.<idHash>`; absent for entries written before 2026-12-03, named by their hash.
+   */
+  parentIndexForm?: 'time';
   policies: string[];
   meta: Record<string, string> | null;
   displayName: string;

@@ -6,7 +6,7 @@ import { FakeClock } from '../../framework/clock.js';
 import { silentLogger } from '../../framework/log.js';
 import { StorageView } from '../../framework/storage-view.js';
 import { InmemBackend } from '../../storage/inmem.js';
-import { TokenStore } from './store.js';
+import { childIndexName, TokenStore } from './store.js';
 
 function newStore(backend = new InmemBackend()) {
   const store = new TokenStore({
@@ -188,4 +188,70 @@ test('a renewal that loses the race with a revocation does not bring the token b
   await assert.rejects(store.renewEntry(stale, 600), /token not found/);
   assert.equal(await store.lookup(made.token), undefined);
   assert.deepEqual(await backend.list('token/id/'), []);
+});
+
+function storeWithClock(backend: InmemBackend, clock: FakeClock) {
+  return new TokenStore({
+    storage: new StorageView(backend, 'token/'),
+    clock,
+    log: silentLogger,
+    defaults: () => ({ defaultTtl: 3600, maxTtl: 7200 }),
+  });
+}
+
+test('children are indexed by creation time, then hash, so new ones land after the older', async () => {
+  const backend = new InmemBackend();
+  const clock = new FakeClock();
+  const store = storeWithClock(backend, clock);
+  const parent = await store.create(base);
+  const children = [];
+  for (let i = 0; i < 4; i++) {
+    children.push(await store.create({ ...base, parent: parent.entry }));
+    clock.advance(1500);
+  }
+  // list() sorts by name: hash-first names would come back in random order.
+  assert.deepEqual(
+    await backend.list(`token/parent/${parent.entry.idHash}/`),
+    children.map(({ entry }) => `${entry.creationTime.toString(16).padStart(12, '0')}.${entry.idHash}`),
+  );
+  await store.revoke(parent.token);
+  for (const child of children) assert.equal(await store.lookup(child.token), undefined);
+  assert.deepEqual(await backend.list('token/'), ['salt']);
+});
+
+test('a child indexed by its hash alone, as before 2026-12-03, is still revoked, orphaned and tidied', async () => {
+  const backend = new InmemBackend();
+  const clock = new FakeClock();
+  const writer = storeWithClock(backend, clock);
+  const view = new StorageView(backend, 'token/');
+  const parents = [await writer.create(base), await writer.create(base)];
+  const children = [];
+  for (const parent of parents) {
+    const child = await writer.create({ ...base, parent: parent.entry });
+    // Rewritten as an earlier version stored it: no index form, the index entry named by the hash.
+    const { parentIndexForm, ...legacy } = child.entry;
+    assert.equal(parentIndexForm, 'time');
+    await view.putJson(`id/${legacy.idHash}`, legacy);
+    await view.delete(`parent/${parent.entry.idHash}/${childIndexName(child.entry)}`);
+    await view.put(`parent/${parent.entry.idHash}/${legacy.idHash}`, Buffer.from('{}'));
+    children.push(child);
+  }
+  const store = storeWithClock(backend, clock); // a restarted server: nothing cached
+  await store.revoke(parents[0].token);
+  assert.equal(await store.lookup(children[0].token), undefined);
+  assert.deepEqual(await backend.list(`token/parent/${parents[0].entry.idHash}/`), []);
+
+  await store.revokeOrphan(parents[1].token);
+  const orphan = await store.lookup(children[1].token);
+  assert.equal(orphan?.orphan, true);
+  assert.equal(orphan?.parentHash, undefined);
+  assert.deepEqual(await backend.list('token/parent/'), []);
+
+  // tidy reads both forms: a new-form entry whose token is gone goes, a live one stays.
+  const parent = await store.create(base);
+  const live = await store.create({ ...base, parent: parent.entry });
+  const gone = await store.create({ ...base, parent: parent.entry });
+  await backend.delete(`token/id/${gone.entry.idHash}`);
+  assert.equal(await store.tidy(), 2, "the gone token's index entry and its accessor");
+  assert.deepEqual(await backend.list(`token/parent/${parent.entry.idHash}/`), [childIndexName(live.entry)]);
 });

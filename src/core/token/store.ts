@@ -68,6 +68,26 @@ export interface CreateParams {
 const CACHE_LIMIT = 10_000;
 const HASH_MEMO_LIMIT = 10_000;
 
+/**
+ * A child's name in its parent's index (`parent/<parent hash>/<name>`). New children are named by
+ * their creation time first, in fixed-width hex so that names sort by time, then their hash: they
+ * land at the end of the parent's range of the storage index, on a page the commit's other tokens
+ * share. Named by the hash alone, each child went to a random page of the index; on SQLite that one
+ * row was a fifth of a token-create's server CPU (163 against 131 µs side by side without it).
+ * Entries written before 2026-12-03 (no `parentIndexForm`) keep their hash-only names.
+ */
+export function childIndexName(
+  entry: Pick<TokenEntry, 'idHash' | 'creationTime' | 'parentIndexForm'>,
+): string {
+  if (entry.parentIndexForm !== 'time') return entry.idHash;
+  return `${entry.creationTime.toString(16).padStart(12, '0')}.${entry.idHash}`;
+}
+
+/** The child's hash from its index name, either form (a hash is hex: it has no dot). */
+export function childHashOf(name: string): string {
+  return name.slice(name.indexOf('.') + 1);
+}
+
 export class TokenStore {
   private salt?: Buffer;
   private batchKey?: Buffer;
@@ -259,6 +279,7 @@ export class TokenStore {
   private async persistNew(entry: TokenEntry, chosenId: boolean): Promise<void> {
     if (chosenId && (await this.deps.storage.has(`id/${entry.idHash}`)))
       throw invalid('cannot create a token with a duplicate ID');
+    if (entry.parentHash) entry.parentIndexForm = 'time';
     const ops = [
       { op: 'put' as const, key: `id/${entry.idHash}`, value: Buffer.from(JSON.stringify(entry)) },
       {
@@ -276,7 +297,7 @@ export class TokenStore {
     };
     const parentHash = entry.parentHash;
     if (!parentHash) return commit();
-    ops.push({ op: 'put', key: `parent/${parentHash}/${entry.idHash}`, value: Buffer.from('{}') });
+    ops.push({ op: 'put', key: `parent/${parentHash}/${childIndexName(entry)}`, value: Buffer.from('{}') });
     // Under the parent's tree lock: a parent being revoked either sees this child or is already gone.
     await this.trees.shared(parentHash, async () => {
       if (!(await this.deps.storage.has(`id/${parentHash}`))) throw denied();
@@ -353,37 +374,36 @@ export class TokenStore {
     return this.revokeTree(rootHash, undefined, alongside);
   }
 
-  private async revokeTree(
-    hash: string,
-    parentHash: string | undefined,
-    alongside?: JointOps,
-  ): Promise<boolean> {
+  /** `via`: the parent's index entry the walk came through (`parent/<parent>/<name>`), if any. */
+  private async revokeTree(hash: string, via: string | undefined, alongside?: JointOps): Promise<boolean> {
     const children = `parent/${hash}/`;
     for (;;) {
       const deleted = await this.trees.exclusive(hash, async () => {
         // Most tokens have no children: one emptiness probe (an index seek) and the token goes.
         if (!(await this.deps.storage.isEmpty(children))) return undefined;
-        return this.revokeOne(hash, parentHash, alongside);
+        return this.revokeOne(hash, via, alongside);
       });
       if (deleted !== undefined) return deleted;
       // Children first, outside this token's lock; then try again.
-      for (const listed of await this.deps.storage.list(children))
-        await this.revokeTree(listed.replace(/\/$/, ''), hash);
+      for (const listed of await this.deps.storage.list(children)) {
+        const name = listed.replace(/\/$/, '');
+        await this.revokeTree(childHashOf(name), `${children}${name}`);
+      }
     }
   }
 
   /** Under the token's own lock, the one `use` and `renew` take: neither can write it back once gone. */
-  private revokeOne(idHash: string, parentHash?: string, alongside?: JointOps): Promise<boolean> {
-    return this.locks.run(idHash, () => this.deleteToken(idHash, parentHash, alongside));
+  private revokeOne(idHash: string, via?: string, alongside?: JointOps): Promise<boolean> {
+    return this.locks.run(idHash, () => this.deleteToken(idHash, via, alongside));
   }
 
   /** True when the token was there and is now deleted, together with `alongside`. */
-  private async deleteToken(idHash: string, parentHash?: string, alongside?: JointOps): Promise<boolean> {
+  private async deleteToken(idHash: string, via?: string, alongside?: JointOps): Promise<boolean> {
     const entry = await this.deps.storage.getJson<TokenEntry>(`id/${idHash}`);
     this.cache.delete(idHash);
     if (!entry) {
       // A stale index entry (its token already gone) is dropped rather than walked again.
-      if (parentHash) await this.deps.storage.delete(`parent/${parentHash}/${idHash}`);
+      if (via) await this.deps.storage.delete(via);
       return false;
     }
     // Not caught: if the token's leases cannot be revoked (a storage fault), the token stays, so the
@@ -394,10 +414,10 @@ export class TokenStore {
       { op: 'delete' as const, key: `id/${idHash}` },
       { op: 'delete' as const, key: `accessor/${await this.hash(entry.accessor)}` },
     ];
-    if (entry.parentHash) ops.push({ op: 'delete', key: `parent/${entry.parentHash}/${idHash}` });
+    const ownIndex = entry.parentHash && `parent/${entry.parentHash}/${childIndexName(entry)}`;
+    if (ownIndex) ops.push({ op: 'delete', key: ownIndex });
     // The index entry the walk came through, should it disagree with the entry: the walk must end.
-    if (parentHash && parentHash !== entry.parentHash)
-      ops.push({ op: 'delete', key: `parent/${parentHash}/${idHash}` });
+    if (via && via !== ownIndex) ops.push({ op: 'delete', key: via });
     await StorageView.transaction([{ view: this.deps.storage, ops }, ...(alongside ? [alongside] : [])]);
     this.revocations++;
     this.cache.delete(idHash);
@@ -420,8 +440,9 @@ export class TokenStore {
     const entry = await this.deps.storage.getJson<TokenEntry>(`id/${idHash}`);
     if (!entry) throw invalid('token to revoke not found');
     for (const child of await this.deps.storage.list(`parent/${idHash}/`)) {
-      const childEntry = await this.deps.storage.getJson<TokenEntry>(`id/${child}`);
-      if (childEntry) await this.save({ ...childEntry, parentHash: undefined, orphan: true });
+      const childEntry = await this.deps.storage.getJson<TokenEntry>(`id/${childHashOf(child)}`);
+      if (childEntry)
+        await this.save({ ...childEntry, parentHash: undefined, parentIndexForm: undefined, orphan: true });
       await this.deps.storage.delete(`parent/${idHash}/${child}`);
     }
     await this.revokeOne(idHash);
@@ -499,7 +520,7 @@ export class TokenStore {
     let removed = 0;
     for (const parent of await this.deps.storage.list('parent/')) {
       for (const child of await this.deps.storage.list(`parent/${parent}`)) {
-        if (!(await this.deps.storage.has(`id/${child}`))) {
+        if (!(await this.deps.storage.has(`id/${childHashOf(child)}`))) {
           await this.deps.storage.delete(`parent/${parent}${child}`);
           removed++;
         }
