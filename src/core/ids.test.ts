@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { base62 } from './ids.js';
+import { base62, hashOfName, timeOrderedBase62, timeOrderedName } from './ids.js';
 
 test('base62 gives the asked length from the 62-letter alphabet, fresh on every call', () => {
   const seen = new Set<string>();
@@ -23,4 +23,23 @@ test('base62 letters are uniform: no letter is favoured by the modulo (rejection
   const first8 = [...'ABCDEFGH'].reduce((sum, l) => sum + (counts.get(l) ?? 0), 0) / 8;
   const rest = [...counts].filter(([l]) => !'ABCDEFGH'.includes(l)).reduce((s, [, c]) => s + c, 0) / 54;
   assert.ok(first8 / rest < 1.03, `first 8 letters ${first8} vs others ${rest}`);
+});
+
+test('time-ordered identifiers sort by their time, keep the alphabet and length, and differ within a millisecond', () => {
+  const times = [0, 61, 62, 1_796_279_311_000, 1_796_279_311_001, 1_796_279_372_000, 3_000_000_000_000];
+  const ids = times.map((ms) => timeOrderedBase62(ms, 24));
+  for (const id of ids) assert.match(id, /^[A-Za-z0-9]{24}$/);
+  // JavaScript's default sort compares UTF-16 code units, which for these letters is the byte order
+  // a storage index sorts keys in.
+  assert.deepEqual([...ids].sort(), ids);
+  assert.notEqual(timeOrderedBase62(5, 24), timeOrderedBase62(5, 24));
+  assert.equal(timeOrderedBase62(5, 24).slice(0, 7), '0000005');
+});
+
+test('time-ordered index names sort by time and give back their hash; hash-only names too', () => {
+  const names = [1_000, 4_096, 1_796_279_311_000].map((ms) => timeOrderedName(ms, 'ab12'));
+  assert.deepEqual([...names].sort(), names);
+  assert.equal(names[1], '000000001000.ab12');
+  for (const name of names) assert.equal(hashOfName(name), 'ab12');
+  assert.equal(hashOfName('ab12'), 'ab12');
 });

@@ -41,3 +41,33 @@ export function base62(length: number): string {
   chars.fill(0, 0, length);
   return out;
 }
+
+/** Base62 digits in ASCII order: fixed-width numbers written with them sort as their values do. */
+const SORTABLE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const TIME_DIGITS = 7; // 62^7 ms reach 2081
+
+/**
+ * A base62 identifier whose first seven characters are `nowMs` in sortable digits and the rest random
+ * (17 more characters of a 24 are 101 bits). Identifiers made later sort after earlier ones, so as
+ * storage keys they land at the end of their folder's range of the index rather than on random pages.
+ */
+export function timeOrderedBase62(nowMs: number, length: number): string {
+  let time = '';
+  for (let n = Math.floor(nowMs), i = 0; i < TIME_DIGITS; i++, n = Math.floor(n / 62))
+    time = SORTABLE62[n % 62] + time;
+  return time + base62(length - TIME_DIGITS);
+}
+
+/**
+ * An index entry's name that sorts by time: `ms` in 12 hex digits, a dot, then `hash` (hex, so it has
+ * no dot). Used where an index is keyed by a random hash but only ever listed or deleted, never
+ * looked up by that hash: a token's children, a token's leases.
+ */
+export function timeOrderedName(ms: number, hash: string): string {
+  return `${ms.toString(16).padStart(12, '0')}.${hash}`;
+}
+
+/** The hash of an index entry's name, whether time-ordered or the hash alone. */
+export function hashOfName(name: string): string {
+  return name.slice(name.indexOf('.') + 1);
+}

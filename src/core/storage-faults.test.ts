@@ -6,7 +6,7 @@
  * nothing is left that the expiration manager will not end. No promise may reject unhandled.
  */
 import assert from 'node:assert/strict';
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { kvEngine } from '../engines/kv/index.js';
 import { FakeClock } from '../framework/clock.js';
@@ -22,9 +22,11 @@ import type { Core } from './core.js';
 import { CofferError } from './errors.js';
 import { hashId } from './expiration/due-index.js';
 import type { LeaseEntry } from './expiration/lease.js';
+import { tokenIndexKey } from './expiration/manager.js';
+import { hashOfName } from './ids.js';
 import type { CoreResponse } from './request-types.js';
 import { startDevCore } from './testing.js';
-import type { TokenEntry } from './token/store.js';
+import { childIndexName, type TokenEntry } from './token/store.js';
 
 const SEED = Number(process.env.G3_SEED ?? 20261201);
 const REQUESTS = 2000;
@@ -489,8 +491,6 @@ async function allKeys(backend: { list(prefix: string): Promise<string[]> }, pre
   return out.sort();
 }
 
-const sha = (text: string) => createHash('sha256').update(text).digest('hex');
-
 /** The stored indexes agree with the records they index (read through the barrier, faults off). */
 async function checkInvariants(core: Core): Promise<void> {
   const errors: string[] = [];
@@ -535,7 +535,7 @@ async function checkTokens(tokens: StorageView, dueHashes: Set<string>, errors: 
     if (ref?.idHash !== idHash) errors.push(`token ${entry.accessor}: not findable by its accessor`);
     if (entry.parentHash && !entries.has(entry.parentHash))
       errors.push(`token ${entry.accessor}: outlived its parent`);
-    if (entry.parentHash && !(await tokens.has(`parent/${entry.parentHash}/${idHash}`)))
+    if (entry.parentHash && !(await tokens.has(`parent/${entry.parentHash}/${childIndexName(entry)}`)))
       errors.push(`token ${entry.accessor}: missing from its parent's index`);
     if (entry.expireTime !== undefined && !dueHashes.has(hashId('token', entry.accessor)))
       errors.push(`token ${entry.accessor}: has a TTL but no due entry`);
@@ -545,7 +545,7 @@ async function checkTokens(tokens: StorageView, dueHashes: Set<string>, errors: 
     if (!ref || !entries.has(ref.idHash)) errors.push(`accessor index ${name.slice(0, 8)}: no token`);
   }
   for (const name of await allKeys(tokens, 'parent/')) {
-    const child = name.split('/')[1];
+    const child = hashOfName(name.split('/')[1]);
     if (!entries.has(child)) errors.push(`parent index ${name.slice(0, 8)}: no child`);
   }
   return new Set([...entries.values()].map((entry) => entry.accessor));
@@ -562,7 +562,7 @@ async function checkLeases(
     const lease = (await expire.getJson<LeaseEntry>(`id/${leaseId}`))!;
     if (!dueHashes.has(hashId('lease', leaseId))) errors.push(`lease ${leaseId}: no due entry`);
     if (!lease.tokenAccessor) continue;
-    if (!(await expire.has(`token/${sha(lease.tokenAccessor)}/${sha(leaseId)}`)))
+    if (!(await expire.has(tokenIndexKey(lease, lease.tokenAccessor))))
       errors.push(`lease ${leaseId}: missing from its token's index`);
     if (!accessors.has(lease.tokenAccessor) && !lease.revokeAttempts)
       errors.push(`lease ${leaseId}: outlived its token`);

@@ -15,6 +15,11 @@ export interface LeaseEntry {
   renewable: boolean;
   /** Accessor of the token that created it: revoking that token revokes the lease. */
   tokenAccessor?: string;
+  /**
+   * How its token's index names it (tokenIndexKey in manager.ts): 'time' for
+   * `<issue time>.<hash of the lease id>`; absent for leases written before 2026-12-03, named by the hash.
+   */
+  tokenIndexForm?: 'time';
   revokeAttempts?: number;
   /**
    * Unix ms of the scheduled revocation retry. A lease's one due entry is at retryAt ?? dueAt ??

@@ -8,6 +8,8 @@ import type { EngineContext } from '../../framework/path.js';
 import { jsonBytes, StorageView } from '../../framework/storage-view.js';
 import type { TxOp } from '../../storage/backend.js';
 import { InmemBackend } from '../../storage/inmem.js';
+import { timeOrderedName } from '../ids.js';
+import { sha256Hex } from '../sha256.js';
 import { bucketOf, hashId, keyOf } from './due-index.js';
 import { ExpirationManager } from './manager.js';
 
@@ -567,4 +569,55 @@ test('a due entry that fires while its lease is being renewed waits for the rene
   await settle();
   assert.equal(live.size, 0);
   manager.stop();
+});
+
+test("a token's leases are named by issue time, in its index and in their ids, and leave with their lease", async () => {
+  const { manager, live, clock, backend } = setup();
+  const leases = [];
+  for (let i = 0; i < 4; i++) {
+    leases.push(await issue(manager, live, 600, 'acc-1'));
+    clock.advance(1500);
+  }
+  const folder = `sys/expire/token/${sha256Hex('acc-1')}/`;
+  // list() sorts by name: names by hash alone would come back in random order.
+  assert.deepEqual(
+    await backend.list(folder),
+    leases.map((lease) => timeOrderedName(lease.issueTime, sha256Hex(lease.leaseId))),
+  );
+  assert.deepEqual(
+    await backend.list('sys/expire/id/leasing/creds/app/'),
+    leases.map((lease) => lease.leaseId.slice('leasing/creds/app/'.length)),
+  );
+  await manager.revoke(leases[0].leaseId);
+  assert.equal((await backend.list(folder)).length, 3);
+  await manager.revokeByToken('acc-1');
+  assert.equal(live.size, 0);
+  assert.deepEqual(await backend.list(folder), []);
+  assert.deepEqual(await backend.list('sys/expire/id/'), []);
+});
+
+test("a lease indexed under its id's hash alone, as before 2026-12-03, is still revoked with its token", async () => {
+  const backend = new InmemBackend();
+  const clock = new FakeClock();
+  const first = setup(clock, backend);
+  const view = new StorageView(backend, 'sys/expire/');
+  const leases = [
+    await issue(first.manager, first.live, 600, 'acc-2'),
+    await issue(first.manager, first.live, 600, 'acc-2'),
+  ];
+  const folder = `token/${sha256Hex('acc-2')}/`;
+  for (const lease of leases) {
+    // Rewritten as an earlier version stored it: no index form, the index entry named by the hash.
+    const { tokenIndexForm, ...legacy } = lease;
+    assert.equal(tokenIndexForm, 'time');
+    await view.putJson(`id/${lease.leaseId}`, legacy);
+    await view.delete(`${folder}${timeOrderedName(lease.issueTime, sha256Hex(lease.leaseId))}`);
+    await view.putJson(`${folder}${sha256Hex(lease.leaseId)}`, { leaseId: lease.leaseId });
+  }
+  const { manager } = setup(clock, backend); // a restarted server
+  await manager.revoke(leases[0].leaseId);
+  assert.deepEqual(await view.list(folder), [sha256Hex(leases[1].leaseId)]);
+  await manager.revokeByToken('acc-2');
+  assert.deepEqual(await view.list('id/'), [], 'both leases revoked');
+  assert.deepEqual(await backend.list('sys/expire/token/'), []);
 });

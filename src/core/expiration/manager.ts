@@ -12,7 +12,7 @@ import type { EngineContext } from '../../framework/path.js';
 import { type JointOps, jsonBytes, type StorageView } from '../../framework/storage-view.js';
 import type { TxOp } from '../../storage/backend.js';
 import { invalid } from '../errors.js';
-import { base62 } from '../ids.js';
+import { timeOrderedBase62, timeOrderedName } from '../ids.js';
 import { sha256Hex } from '../sha256.js';
 import { DueIndex, type DueItem, type DueRef, hashId, keyOf, refOf } from './due-index.js';
 import type { LeaseEntry } from './lease.js';
@@ -233,7 +233,9 @@ export class ExpirationManager {
     const now = this.deps.clock.now();
     const ttl = Math.min(secret.ttlSeconds, secret.maxTtlSeconds ?? maxTtlSeconds, maxTtlSeconds);
     const lease: LeaseEntry = {
-      leaseId: `${path.replace(/\/$/, '')}/${base62(24)}`,
+      // Vault's <path>/<24 base62>, time-ordered (timeOrderedBase62): a mount's new leases land at the
+      // end of its range of the storage index instead of each on a random page.
+      leaseId: `${path.replace(/\/$/, '')}/${timeOrderedBase62(now, 24)}`,
       path,
       secretType: secret.type,
       internalData: secret.internalData ?? {},
@@ -242,16 +244,19 @@ export class ExpirationManager {
       maxExpireTime: now + Math.min(secret.maxTtlSeconds ?? maxTtlSeconds, maxTtlSeconds) * 1000,
       renewable: secret.renewable,
       tokenAccessor,
+      tokenIndexForm: tokenAccessor ? 'time' : undefined,
     };
     const due: DueItem = { kind: 'lease', id: lease.leaseId, at: lease.expireTime };
     const idHash = hashId('lease', lease.leaseId);
     // The lease, its token's index entry and its due entry commit together: one fsync, and a crash
     // never leaves a lease that nothing will expire.
     const ops: TxOp[] = [{ op: 'put', key: `id/${lease.leaseId}`, value: jsonBytes(lease) }];
-    if (tokenAccessor) {
-      const key = `token/${sha256Hex(tokenAccessor)}/${sha256Hex(lease.leaseId)}`;
-      ops.push({ op: 'put', key, value: jsonBytes({ leaseId: lease.leaseId }) });
-    }
+    if (tokenAccessor)
+      ops.push({
+        op: 'put',
+        key: tokenIndexKey(lease, tokenAccessor),
+        value: jsonBytes({ leaseId: lease.leaseId }),
+      });
     ops.push(this.dueOp('put', due, idHash));
     if (tokenAccessor) {
       this.owned.started++;
@@ -437,8 +442,7 @@ export class ExpirationManager {
     ];
     for (const at of [lease.retryAt, lease.dueAt])
       if (at !== undefined) ops.push(this.dueOp('delete', { kind: 'lease', id: lease.leaseId, at }, idHash));
-    if (lease.tokenAccessor)
-      ops.push({ op: 'delete', key: `token/${sha256Hex(lease.tokenAccessor)}/${sha256Hex(lease.leaseId)}` });
+    if (lease.tokenAccessor) ops.push({ op: 'delete', key: tokenIndexKey(lease, lease.tokenAccessor) });
     await this.deps.storage.transaction(ops);
   }
 
@@ -619,6 +623,18 @@ export class ExpirationManager {
     for (const key of stale) ops.push({ op: 'delete', key: `due/${key}` });
     await this.schedule(next, undefined, ops);
   }
+}
+
+/**
+ * A lease's entry in its token's index (`token/<sha256 of the accessor>/<name>`), which revoking the
+ * token lists. Named by issue time first (timeOrderedName), a token's new leases share the end of its
+ * range of the storage index instead of each taking a random page. Leases written before 2026-12-03
+ * (no tokenIndexForm) are indexed by the hash of the lease id alone.
+ */
+export function tokenIndexKey(lease: LeaseEntry, tokenAccessor: string): string {
+  const hash = sha256Hex(lease.leaseId);
+  const name = lease.tokenIndexForm === 'time' ? timeOrderedName(lease.issueTime, hash) : hash;
+  return `token/${sha256Hex(tokenAccessor)}/${name}`;
 }
 
 /** When a lease's one due entry fires: its revocation retry, else where a renewal left it, else its expiry. */

@@ -16,7 +16,7 @@ import { type JointOps, StorageView } from '../../framework/storage-view.js';
 import { assertPoliciesAssignable, normalizePolicyName, ROOT_POLICY_NAME } from '../../policy/builtin.js';
 import { denied, invalid } from '../errors.js';
 import type { DueEntry } from '../expiration/manager.js';
-import { base62 } from '../ids.js';
+import { base62, hashOfName, timeOrderedName } from '../ids.js';
 import { authBlock, type TokenEntry } from './entry.js';
 import { computeTtl } from './ttl.js';
 
@@ -70,22 +70,16 @@ const HASH_MEMO_LIMIT = 10_000;
 
 /**
  * A child's name in its parent's index (`parent/<parent hash>/<name>`). New children are named by
- * their creation time first, in fixed-width hex so that names sort by time, then their hash: they
- * land at the end of the parent's range of the storage index, on a page the commit's other tokens
- * share. Named by the hash alone, each child went to a random page of the index; on SQLite that one
- * row was a fifth of a token-create's server CPU (163 against 131 µs side by side without it).
- * Entries written before 2026-12-03 (no `parentIndexForm`) keep their hash-only names.
+ * their creation time first, then their hash (timeOrderedName): they land at the end of the parent's
+ * range of the storage index, on a page the commit's other tokens share. Named by the hash alone,
+ * each child went to a random page of the index; on SQLite that one row was a fifth of a
+ * token-create's server CPU (163 against 131 µs side by side without it). Entries written before
+ * 2026-12-03 (no `parentIndexForm`) keep their hash-only names.
  */
 export function childIndexName(
   entry: Pick<TokenEntry, 'idHash' | 'creationTime' | 'parentIndexForm'>,
 ): string {
-  if (entry.parentIndexForm !== 'time') return entry.idHash;
-  return `${entry.creationTime.toString(16).padStart(12, '0')}.${entry.idHash}`;
-}
-
-/** The child's hash from its index name, either form (a hash is hex: it has no dot). */
-export function childHashOf(name: string): string {
-  return name.slice(name.indexOf('.') + 1);
+  return entry.parentIndexForm === 'time' ? timeOrderedName(entry.creationTime, entry.idHash) : entry.idHash;
 }
 
 export class TokenStore {
@@ -387,7 +381,7 @@ export class TokenStore {
       // Children first, outside this token's lock; then try again.
       for (const listed of await this.deps.storage.list(children)) {
         const name = listed.replace(/\/$/, '');
-        await this.revokeTree(childHashOf(name), `${children}${name}`);
+        await this.revokeTree(hashOfName(name), `${children}${name}`);
       }
     }
   }
@@ -440,7 +434,7 @@ export class TokenStore {
     const entry = await this.deps.storage.getJson<TokenEntry>(`id/${idHash}`);
     if (!entry) throw invalid('token to revoke not found');
     for (const child of await this.deps.storage.list(`parent/${idHash}/`)) {
-      const childEntry = await this.deps.storage.getJson<TokenEntry>(`id/${childHashOf(child)}`);
+      const childEntry = await this.deps.storage.getJson<TokenEntry>(`id/${hashOfName(child)}`);
       if (childEntry)
         await this.save({ ...childEntry, parentHash: undefined, parentIndexForm: undefined, orphan: true });
       await this.deps.storage.delete(`parent/${idHash}/${child}`);
@@ -520,7 +514,7 @@ export class TokenStore {
     let removed = 0;
     for (const parent of await this.deps.storage.list('parent/')) {
       for (const child of await this.deps.storage.list(`parent/${parent}`)) {
-        if (!(await this.deps.storage.has(`id/${childHashOf(child)}`))) {
+        if (!(await this.deps.storage.has(`id/${hashOfName(child)}`))) {
           await this.deps.storage.delete(`parent/${parent}${child}`);
           removed++;
         }
