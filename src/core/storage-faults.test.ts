@@ -531,7 +531,11 @@ async function checkTokens(tokens: StorageView, dueHashes: Set<string>, errors: 
   for (const idHash of await allKeys(tokens, 'id/'))
     entries.set(idHash, (await tokens.getJson<TokenEntry>(`id/${idHash}`))!);
   for (const [idHash, entry] of entries) {
-    const ref = await tokens.getJson<{ idHash: string }>(`accessor/${hmac(entry.accessor)}`);
+    const accessorName =
+      entry.accessorIndexForm === 'time'
+        ? `${entry.accessor.slice(0, 7)}.${hmac(entry.accessor)}`
+        : hmac(entry.accessor);
+    const ref = await tokens.getJson<{ idHash: string }>(`accessor/${accessorName}`);
     if (ref?.idHash !== idHash) errors.push(`token ${entry.accessor}: not findable by its accessor`);
     if (entry.parentHash && !entries.has(entry.parentHash))
       errors.push(`token ${entry.accessor}: outlived its parent`);

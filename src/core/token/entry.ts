@@ -4,6 +4,11 @@ export interface TokenEntry {
   /** Salted hash of the token: the storage key, never the token itself. */
   idHash: string;
   accessor: string;
+  /**
+   * How the accessor index names it (accessorKeys in store.ts): 'time' for
+   * `accessor/<the accessor's 7 time characters>.<hash>`; absent for tokens made before 2026-12-03.
+   */
+  accessorIndexForm?: 'time';
   parentHash?: string;
   /**
    * How its parent's index names it (see childIndexName in store.ts): 'time' for

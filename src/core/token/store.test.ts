@@ -1,6 +1,6 @@
 /** Token tree revocation racing with child creation: no child may outlive a revoked parent. */
 import assert from 'node:assert/strict';
-import { createDecipheriv } from 'node:crypto';
+import { createDecipheriv, createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import { FakeClock } from '../../framework/clock.js';
 import { silentLogger } from '../../framework/log.js';
@@ -254,4 +254,55 @@ test('a child indexed by its hash alone, as before 2026-12-03, is still revoked,
   await backend.delete(`token/id/${gone.entry.idHash}`);
   assert.equal(await store.tidy(), 2, "the gone token's index entry and its accessor");
   assert.deepEqual(await backend.list(`token/parent/${parent.entry.idHash}/`), [childIndexName(live.entry)]);
+});
+
+test('accessors start with their creation time, and their index entries sort by it', async () => {
+  const backend = new InmemBackend();
+  const clock = new FakeClock();
+  const store = storeWithClock(backend, clock);
+  const made = [];
+  for (let i = 0; i < 4; i++) {
+    made.push(await store.create(base));
+    clock.advance(1500);
+  }
+  const names = await backend.list('token/accessor/');
+  // list() sorts by name: names by hash alone would come back in random order.
+  assert.deepEqual(
+    names.map((name) => name.slice(0, 7)),
+    made.map(({ entry }) => entry.accessor.slice(0, 7)),
+  );
+  assert.deepEqual(
+    [...made.map(({ entry }) => entry.accessor)].sort(),
+    made.map(({ entry }) => entry.accessor),
+  );
+  assert.equal((await store.lookupAccessor(made[2].entry.accessor))?.idHash, made[2].entry.idHash);
+  assert.equal(await store.revokeAccessor(made[2].entry.accessor), true);
+  assert.equal((await backend.list('token/accessor/')).length, 3);
+  // What a client sends is only ever hashed into a key.
+  assert.equal(await store.lookupAccessor('a/b//c..d'), undefined);
+  assert.equal(await store.revokeAccessor('a/b//c..d'), false);
+});
+
+test('a token indexed by its accessor hash alone, as before 2026-12-03, is found and revoked by accessor', async () => {
+  const backend = new InmemBackend();
+  const clock = new FakeClock();
+  const writer = storeWithClock(backend, clock);
+  const view = new StorageView(backend, 'token/');
+  const made = [await writer.create(base), await writer.create(base)];
+  const salt = Buffer.from((await view.getJson<{ salt: string }>('salt'))!.salt, 'hex');
+  for (const { entry } of made) {
+    // Rewritten as an earlier version stored it: no index form, the entry named by the hash alone.
+    const { accessorIndexForm, ...legacy } = entry;
+    assert.equal(accessorIndexForm, 'time');
+    const hash = createHmac('sha256', salt).update(entry.accessor).digest('hex');
+    await view.putJson(`id/${entry.idHash}`, legacy);
+    await view.delete(`accessor/${entry.accessor.slice(0, 7)}.${hash}`);
+    await view.putJson(`accessor/${hash}`, { idHash: entry.idHash });
+  }
+  const store = storeWithClock(backend, clock); // a restarted server: nothing cached
+  assert.equal((await store.lookupAccessor(made[0].entry.accessor))?.idHash, made[0].entry.idHash);
+  assert.equal(await store.revokeAccessor(made[0].entry.accessor), true);
+  assert.equal(await store.lookup(made[0].token), undefined);
+  await store.revoke(made[1].token);
+  assert.deepEqual(await backend.list('token/accessor/'), []);
 });

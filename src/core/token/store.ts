@@ -16,7 +16,7 @@ import { type JointOps, StorageView } from '../../framework/storage-view.js';
 import { assertPoliciesAssignable, normalizePolicyName, ROOT_POLICY_NAME } from '../../policy/builtin.js';
 import { denied, invalid } from '../errors.js';
 import type { DueEntry } from '../expiration/manager.js';
-import { base62, hashOfName, timeOrderedName } from '../ids.js';
+import { base62, hashOfName, timeOrderedBase62, timeOrderedName } from '../ids.js';
 import { authBlock, type TokenEntry } from './entry.js';
 import { computeTtl } from './ttl.js';
 
@@ -125,6 +125,34 @@ export class TokenStore {
     return this.hasher(value);
   }
 
+  /**
+   * A token's entry in the accessor index. Accessors made since 2026-12-03 start with their creation
+   * time (timeOrderedBase62), and their entries are named by those 7 characters first, then the
+   * accessor's hash: a new token's entry lands at the end of the index, on a page the commit's other
+   * tokens share, instead of a random one (measured without the row at all: a fifth of a token's CPU).
+   */
+  private async accessorKey(entry: Pick<TokenEntry, 'accessor' | 'accessorIndexForm'>): Promise<string> {
+    const hash = await this.hash(entry.accessor);
+    return entry.accessorIndexForm === 'time'
+      ? `accessor/${entry.accessor.slice(0, 7)}.${hash}`
+      : `accessor/${hash}`;
+  }
+
+  /**
+   * The accessor index's entry for `accessor`, under either name: time-ordered first, then the hash
+   * alone. Only an accessor that starts with 7 base62 characters can have the first: what a client
+   * sends goes into no key but as a hash.
+   */
+  private async accessorRef(accessor: string, read: 'getJson' | 'readJson' = 'getJson') {
+    const forms = /^[0-9A-Za-z]{7}/.test(accessor) ? (['time', undefined] as const) : ([undefined] as const);
+    for (const accessorIndexForm of forms) {
+      const key = await this.accessorKey({ accessor, accessorIndexForm });
+      const ref = await this.deps.storage[read]<{ idHash: string }>(key);
+      if (ref) return ref;
+    }
+    return undefined;
+  }
+
   /** The hot path: a valid token's entry, or undefined for unknown, expired or revoked tokens. */
   async lookup(token: string): Promise<TokenEntry | undefined> {
     if (token.startsWith('hvb.')) {
@@ -154,7 +182,7 @@ export class TokenStore {
 
   /** A token's expiry by accessor, expired or not: null = never, undefined = no such token. */
   async expiryOfAccessor(accessor: string): Promise<number | null | undefined> {
-    const ref = await this.deps.storage.getJson<{ idHash: string }>(`accessor/${await this.hash(accessor)}`);
+    const ref = await this.accessorRef(accessor);
     const entry = ref && (await this.deps.storage.getJson<TokenEntry>(`id/${ref.idHash}`));
     if (!entry) return undefined;
     return entry.expireTime ?? null;
@@ -170,7 +198,7 @@ export class TokenStore {
     now: number,
     alongside: JointOps,
   ): Promise<'revoked' | 'none' | number> {
-    const ref = await this.deps.storage.readJson<{ idHash: string }>(`accessor/${await this.hash(accessor)}`);
+    const ref = await this.accessorRef(accessor, 'readJson');
     const entry = ref && (await this.deps.storage.readJson<TokenEntry>(`id/${ref.idHash}`));
     if (!entry || entry.expireTime === undefined) return 'none';
     if (entry.expireTime > now) return entry.expireTime;
@@ -178,7 +206,7 @@ export class TokenStore {
   }
 
   async lookupAccessor(accessor: string): Promise<TokenEntry | undefined> {
-    const ref = await this.deps.storage.getJson<{ idHash: string }>(`accessor/${await this.hash(accessor)}`);
+    const ref = await this.accessorRef(accessor);
     if (!ref) return undefined;
     const entry = await this.deps.storage.getJson<TokenEntry>(`id/${ref.idHash}`);
     if (!entry || (entry.expireTime !== undefined && entry.expireTime <= this.deps.clock.now()))
@@ -230,7 +258,9 @@ export class TokenStore {
     const type = params.type ?? 'service';
     const entry: TokenEntry = {
       idHash: '',
-      accessor: type === 'batch' ? '' : base62(24),
+      // Time-ordered (its first 7 characters), so its index entry lands at the end of the index.
+      accessor: type === 'batch' ? '' : timeOrderedBase62(now, 24),
+      accessorIndexForm: type === 'batch' ? undefined : 'time',
       parentHash: params.parent?.idHash || undefined,
       policies: params.policies,
       meta: params.meta && Object.keys(params.meta).length ? params.meta : null,
@@ -278,7 +308,7 @@ export class TokenStore {
       { op: 'put' as const, key: `id/${entry.idHash}`, value: Buffer.from(JSON.stringify(entry)) },
       {
         op: 'put' as const,
-        key: `accessor/${await this.hash(entry.accessor)}`,
+        key: await this.accessorKey(entry),
         value: Buffer.from(JSON.stringify({ idHash: entry.idHash })),
       },
     ];
@@ -354,7 +384,7 @@ export class TokenStore {
 
   /** False when there was no such token. */
   async revokeAccessor(accessor: string): Promise<boolean> {
-    const ref = await this.deps.storage.getJson<{ idHash: string }>(`accessor/${await this.hash(accessor)}`);
+    const ref = await this.accessorRef(accessor);
     return ref ? this.revokeHash(ref.idHash) : false;
   }
 
@@ -406,7 +436,7 @@ export class TokenStore {
     await this.deps.onRevoke?.(entry);
     const ops = [
       { op: 'delete' as const, key: `id/${idHash}` },
-      { op: 'delete' as const, key: `accessor/${await this.hash(entry.accessor)}` },
+      { op: 'delete' as const, key: await this.accessorKey(entry) },
     ];
     const ownIndex = entry.parentHash && `parent/${entry.parentHash}/${childIndexName(entry)}`;
     if (ownIndex) ops.push({ op: 'delete', key: ownIndex });
