@@ -26,7 +26,7 @@ import { tokenIndexKey } from './expiration/manager.js';
 import { hashOfName } from './ids.js';
 import type { CoreResponse } from './request-types.js';
 import { startDevCore } from './testing.js';
-import { childIndexName, type TokenEntry } from './token/store.js';
+import { accessorIndexName, childIndexName, type TokenEntry } from './token/store.js';
 
 const SEED = Number(process.env.G3_SEED ?? 20261201);
 const REQUESTS = 2000;
@@ -531,10 +531,7 @@ async function checkTokens(tokens: StorageView, dueHashes: Set<string>, errors: 
   for (const idHash of await allKeys(tokens, 'id/'))
     entries.set(idHash, (await tokens.getJson<TokenEntry>(`id/${idHash}`))!);
   for (const [idHash, entry] of entries) {
-    const accessorName =
-      entry.accessorIndexForm === 'time'
-        ? `${entry.accessor.slice(0, 7)}.${hmac(entry.accessor)}`
-        : hmac(entry.accessor);
+    const accessorName = accessorIndexName(entry, hmac(entry.accessor));
     const ref = await tokens.getJson<{ idHash: string }>(`accessor/${accessorName}`);
     if (ref?.idHash !== idHash) errors.push(`token ${entry.accessor}: not findable by its accessor`);
     if (entry.parentHash && !entries.has(entry.parentHash))

@@ -6,7 +6,7 @@ import { FakeClock } from '../../framework/clock.js';
 import { silentLogger } from '../../framework/log.js';
 import { StorageView } from '../../framework/storage-view.js';
 import { InmemBackend } from '../../storage/inmem.js';
-import { childIndexName, TokenStore } from './store.js';
+import { accessorIndexName, childIndexName, TokenStore } from './store.js';
 
 function newStore(backend = new InmemBackend()) {
   const store = new TokenStore({
@@ -219,11 +219,15 @@ test('children are indexed by creation time, then hash, so new ones land after t
   assert.deepEqual(await backend.list('token/'), ['salt']);
 });
 
-test('a child indexed by its hash alone, as before 2026-12-03, is still revoked, orphaned and tidied', async () => {
+/** A store that writes tokens, and a raw view of its storage to rewrite them as an older version did. */
+function olderVersionFixture() {
   const backend = new InmemBackend();
   const clock = new FakeClock();
-  const writer = storeWithClock(backend, clock);
-  const view = new StorageView(backend, 'token/');
+  return { backend, clock, writer: storeWithClock(backend, clock), view: new StorageView(backend, 'token/') };
+}
+
+test('a child indexed by its hash alone, as before 2026-12-03, is still revoked, orphaned and tidied', async () => {
+  const { backend, clock, writer, view } = olderVersionFixture();
   const parents = [await writer.create(base), await writer.create(base)];
   const children = [];
   for (const parent of parents) {
@@ -284,10 +288,7 @@ test('accessors start with their creation time, and their index entries sort by 
 });
 
 test('a token indexed by its accessor hash alone, as before 2026-12-03, is found and revoked by accessor', async () => {
-  const backend = new InmemBackend();
-  const clock = new FakeClock();
-  const writer = storeWithClock(backend, clock);
-  const view = new StorageView(backend, 'token/');
+  const { backend, clock, writer, view } = olderVersionFixture();
   const made = [await writer.create(base), await writer.create(base)];
   const salt = Buffer.from((await view.getJson<{ salt: string }>('salt'))!.salt, 'hex');
   for (const { entry } of made) {
@@ -296,7 +297,7 @@ test('a token indexed by its accessor hash alone, as before 2026-12-03, is found
     assert.equal(accessorIndexForm, 'time');
     const hash = createHmac('sha256', salt).update(entry.accessor).digest('hex');
     await view.putJson(`id/${entry.idHash}`, legacy);
-    await view.delete(`accessor/${entry.accessor.slice(0, 7)}.${hash}`);
+    await view.delete(`accessor/${accessorIndexName(entry, hash)}`);
     await view.putJson(`accessor/${hash}`, { idHash: entry.idHash });
   }
   const store = storeWithClock(backend, clock); // a restarted server: nothing cached
