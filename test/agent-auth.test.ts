@@ -18,7 +18,7 @@ import { eventually } from './helpers/eventually.js';
 import { FaultProxy } from './helpers/fault-proxy.js';
 import { removeServerDir, startTestServer, type TestServer } from './helpers/server.js';
 
-const TOKEN_SHAPE = /^hvs\.[0-9A-Za-z]{24}$/;
+const TOKEN_SHAPE = /^hvs\.[0-9A-Za-z]{31}$/;
 
 let server: TestServer;
 let root = '';

@@ -1,7 +1,10 @@
 /** The token entry as stored, and its two wire shapes: the `auth` block and the lookup `data`. */
 
 export interface TokenEntry {
-  /** Salted hash of the token: the storage key, never the token itself. */
+  /**
+   * The token's name in storage, never the token itself: its salted hash, after the token's 7
+   * characters of creation time for tokens made since 2026-12-03 (tokenName in store.ts).
+   */
   idHash: string;
   accessor: string;
   /**

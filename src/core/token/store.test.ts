@@ -6,7 +6,7 @@ import { FakeClock } from '../../framework/clock.js';
 import { silentLogger } from '../../framework/log.js';
 import { StorageView } from '../../framework/storage-view.js';
 import { InmemBackend } from '../../storage/inmem.js';
-import { accessorIndexName, childIndexName, TokenStore } from './store.js';
+import { accessorIndexName, type CreateParams, childIndexName, TokenStore } from './store.js';
 
 function newStore(backend = new InmemBackend()) {
   const store = new TokenStore({
@@ -199,16 +199,22 @@ function storeWithClock(backend: InmemBackend, clock: FakeClock) {
   });
 }
 
+/** Four tokens made 1.5 s apart, each with its own creation time. */
+async function createApart(store: TokenStore, clock: FakeClock, params: CreateParams) {
+  const made = [];
+  for (let i = 0; i < 4; i++) {
+    made.push(await store.create(params));
+    clock.advance(1500);
+  }
+  return made;
+}
+
 test('children are indexed by creation time, then hash, so new ones land after the older', async () => {
   const backend = new InmemBackend();
   const clock = new FakeClock();
   const store = storeWithClock(backend, clock);
   const parent = await store.create(base);
-  const children = [];
-  for (let i = 0; i < 4; i++) {
-    children.push(await store.create({ ...base, parent: parent.entry }));
-    clock.advance(1500);
-  }
+  const children = await createApart(store, clock, { ...base, parent: parent.entry });
   // list() sorts by name: hash-first names would come back in random order.
   assert.deepEqual(
     await backend.list(`token/parent/${parent.entry.idHash}/`),
@@ -264,11 +270,7 @@ test('accessors start with their creation time, and their index entries sort by 
   const backend = new InmemBackend();
   const clock = new FakeClock();
   const store = storeWithClock(backend, clock);
-  const made = [];
-  for (let i = 0; i < 4; i++) {
-    made.push(await store.create(base));
-    clock.advance(1500);
-  }
+  const made = await createApart(store, clock, base);
   const names = await backend.list('token/accessor/');
   // list() sorts by name: names by hash alone would come back in random order.
   assert.deepEqual(
@@ -290,12 +292,11 @@ test('accessors start with their creation time, and their index entries sort by 
 test('a token indexed by its accessor hash alone, as before 2026-12-03, is found and revoked by accessor', async () => {
   const { backend, clock, writer, view } = olderVersionFixture();
   const made = [await writer.create(base), await writer.create(base)];
-  const salt = Buffer.from((await view.getJson<{ salt: string }>('salt'))!.salt, 'hex');
   for (const { entry } of made) {
     // Rewritten as an earlier version stored it: no index form, the entry named by the hash alone.
     const { accessorIndexForm, ...legacy } = entry;
     assert.equal(accessorIndexForm, 'time');
-    const hash = createHmac('sha256', salt).update(entry.accessor).digest('hex');
+    const hash = await saltedHash(view, entry.accessor);
     await view.putJson(`id/${entry.idHash}`, legacy);
     await view.delete(`accessor/${accessorIndexName(entry, hash)}`);
     await view.putJson(`accessor/${hash}`, { idHash: entry.idHash });
@@ -307,3 +308,63 @@ test('a token indexed by its accessor hash alone, as before 2026-12-03, is found
   await store.revoke(made[1].token);
   assert.deepEqual(await backend.list('token/accessor/'), []);
 });
+
+test('tokens start with their creation time, and their entries sort by it', async () => {
+  const backend = new InmemBackend();
+  const clock = new FakeClock();
+  const store = storeWithClock(backend, clock);
+  const made = await createApart(store, clock, base);
+  for (const { token, entry } of made) {
+    assert.match(token, /^hvs\.[0-9A-Za-z]{31}$/);
+    assert.equal(entry.idHash.slice(0, 7), token.slice(4, 11));
+  }
+  // list() sorts by name: names by hash alone would come back in random order.
+  assert.deepEqual(
+    await backend.list('token/id/'),
+    made.map(({ entry }) => entry.idHash),
+  );
+  assert.equal((await store.lookup(made[1].token))?.accessor, made[1].entry.accessor);
+  // The same shape with other random characters is no token.
+  assert.equal(await store.lookup(`${made[1].token.slice(0, 11)}${'A'.repeat(24)}`), undefined);
+  await store.revoke(made[1].token);
+  assert.equal(await store.lookup(made[1].token), undefined);
+  assert.equal((await backend.list('token/id/')).length, 3);
+});
+
+test('a chosen ID of the new shape, stored by its hash alone before 2026-12-03, still works', async () => {
+  const { backend, clock, writer, view } = olderVersionFixture();
+  const chosen = `hvs.${'x'.repeat(31)}`;
+  const parent = await writer.create(base);
+  const made = await writer.create({ ...base, id: chosen, parent: parent.entry });
+  const hash = await saltedHash(view, chosen);
+  assert.equal(made.entry.idHash, `xxxxxxx${hash}`);
+  // Rewritten as an earlier version stored it: the entry and every reference named by the hash alone.
+  const legacy = { ...made.entry, idHash: hash };
+  await view.delete(`id/${made.entry.idHash}`);
+  await view.putJson(`id/${hash}`, legacy);
+  await view.putJson(
+    `accessor/${accessorIndexName(made.entry, await saltedHash(view, made.entry.accessor))}`,
+    {
+      idHash: hash,
+    },
+  );
+  await view.delete(`parent/${parent.entry.idHash}/${childIndexName(made.entry)}`);
+  await view.put(`parent/${parent.entry.idHash}/${childIndexName(legacy)}`, Buffer.from('{}'));
+
+  const store = storeWithClock(backend, clock); // a restarted server: nothing cached
+  assert.equal((await store.lookup(chosen))?.accessor, made.entry.accessor);
+  await assert.rejects(store.create({ ...base, id: chosen }), /duplicate ID/);
+  await store.revokeOrphan(chosen);
+  assert.equal(await store.lookup(chosen), undefined);
+  assert.deepEqual(await backend.list('token/id/'), [parent.entry.idHash]);
+  assert.deepEqual(await backend.list('token/parent/'), []);
+  assert.deepEqual(await backend.list('token/accessor/'), [
+    accessorIndexName(parent.entry, await saltedHash(view, parent.entry.accessor)),
+  ]);
+});
+
+/** The store's salted hash of a token or an accessor, from the salt in its storage. */
+async function saltedHash(view: StorageView, value: string): Promise<string> {
+  const salt = Buffer.from((await view.getJson<{ salt: string }>('salt'))!.salt, 'hex');
+  return createHmac('sha256', salt).update(value).digest('hex');
+}
