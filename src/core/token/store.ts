@@ -159,13 +159,14 @@ export class TokenStore {
     return this.hashers;
   }
 
+  // `hashers ??`: no await once they exist, as these run on every request, as the hash did before.
   private async hash(value: string): Promise<string> {
-    return (await this.memos()).hash(value);
+    return (this.hashers ?? (await this.memos())).hash(value);
   }
 
   /** A token's name in `id/` (tokenName). */
   private async nameOf(token: string): Promise<string> {
-    return (await this.memos()).name(token);
+    return (this.hashers ?? (await this.memos())).name(token);
   }
 
   /**
