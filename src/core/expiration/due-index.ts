@@ -1,13 +1,21 @@
 /**
- * An on-disk index of what expires when: `sys/expire/due/<minute>/<second>-<id hash>`, the second being
- * the expire time rounded up. Unseal loads only the buckets that are due soon, and only their key
- * names: the name alone says when an entry is due, so 100,000 of them are indexed without reading or
- * decrypting a value. The value (kind, id and the exact time) is read when the entry fires, at most a
- * second late after a restart and never early. Names sort by time, so new entries append to the index
- * and a burst of expirations deletes neighbouring index entries, instead of one random index page
- * each. A renewal that keeps the expiry within the same second rewrites the entry in place.
+ * An on-disk index of what expires when: `sys/expire/due/<minute>/<second>-<tag>.<id hash>`, the
+ * second being the expire time rounded up and the tag the id's first 7 characters (tagOf). Unseal loads
+ * only the buckets that are due soon, and only their key names: the name alone says when an entry is
+ * due, so 100,000 of them are indexed without reading or decrypting a value. The value (kind, id and
+ * the exact time) is read when the entry fires, at most a second late after a restart and never early.
+ * Names sort by time, so new entries append to the index and a burst of expirations deletes
+ * neighbouring index entries, instead of one random index page each. A renewal that keeps the expiry
+ * within the same second rewrites the entry in place.
  *
- * Files written before this layout hold `<minute>/<id hash>` names; unseal rewrites each one it meets.
+ * Within a second, names sort by the tag. Accessors and lease ids made since 2026-12-03 start with
+ * their creation time (timeOrderedBase62), so the tokens and leases made in the same second with the
+ * same TTL land together at the end of their second's range, on a page the commit's other entries
+ * share. Named `<second>-<id hash>`, as until then, each took a random page of that range: side by side
+ * (bench/cpu.ts), 154.2 against 143.9 µs of CPU per token-create with names sorted by creation.
+ * Entries written under that name are still read, and every delete of an entry covers both names
+ * (namesOf), so one written before is never left behind. Files written before either layout hold
+ * `<minute>/<id hash>` names; unseal rewrites each one it meets.
  */
 import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
 import { sha256Hex } from '../sha256.js';
@@ -40,8 +48,12 @@ export interface DueRef {
 const BUCKET_MS = 60_000;
 /** Names read per page at unseal: small enough that the loader yields often. */
 const SCAN_PAGE = 1024;
-/** `<12-digit second>-<64 hex>`; the second is zero-padded so names sort by it. */
-const NAME = /^(\d{12})-([0-9a-f]{64})$/;
+/**
+ * `<12-digit second>-<tag>.<64 hex>`, or `<12-digit second>-<64 hex>` for an id without a tag or an
+ * entry written before tags; the second is zero-padded so names sort by it.
+ */
+const NAME = /^(\d{12})-(?:[0-9A-Za-z]{7}\.)?([0-9a-f]{64})$/;
+const TAG = /^[0-9A-Za-z]{7}/;
 const LEGACY_NAME = /^[0-9a-f]{64}$/;
 
 export function bucketOf(at: number): string {
@@ -50,6 +62,15 @@ export function bucketOf(at: number): string {
 
 export function hashId(kind: DueKind, id: string): string {
   return sha256Hex(`${kind}:${id}`);
+}
+
+/**
+ * The first 7 characters of an accessor or of a lease id's last segment (its creation time, for ids
+ * made since 2026-12-03), when they are base62; otherwise none.
+ */
+export function tagOf(id: string): string | undefined {
+  const tag = id.slice(id.lastIndexOf('/') + 1, id.lastIndexOf('/') + 8);
+  return TAG.test(tag) ? tag : undefined;
 }
 
 export function refOf(item: DueItem, idHash = hashId(item.kind, item.id)): DueRef {
@@ -61,11 +82,23 @@ export class DueIndex {
 
   /** The entry's key; `idHash` may be passed when the caller already has `hashId(kind, id)`. */
   key(item: Pick<DueItem, 'kind' | 'id' | 'at'>, idHash = hashId(item.kind, item.id)): string {
-    return keyOf(item.at, idHash);
+    return keyOf(item.at, idHash, tagOf(item.id));
+  }
+
+  /** Every key the entry may be stored under: `key`, then, for an id with a tag, the name without it. */
+  namesOf(item: Pick<DueItem, 'kind' | 'id' | 'at'>, idHash = hashId(item.kind, item.id)): string[] {
+    const key = this.key(item, idHash);
+    const untagged = keyOf(item.at, idHash);
+    return key === untagged ? [key] : [key, untagged];
+  }
+
+  /** The key of the entry a ref was made for: the name it was listed under, else its item's key. */
+  keyOfRef(ref: DueRef): string {
+    return ref.key ?? (ref.item ? this.key(ref.item, ref.idHash) : keyOf(ref.at, ref.idHash));
   }
 
   async remove(item: Pick<DueItem, 'kind' | 'id' | 'at'>): Promise<void> {
-    await this.storage.delete(this.key(item));
+    await this.storage.transaction(this.namesOf(item).map((key) => ({ op: 'delete' as const, key })));
   }
 
   /**
@@ -73,10 +106,10 @@ export class DueIndex {
    * its name (then it is dropped: nothing can act on it).
    */
   async read(ref: DueRef): Promise<DueItem | undefined> {
-    const key = ref.key ?? keyOf(ref.at, ref.idHash);
+    const key = this.keyOfRef(ref);
     const item = await this.storage.getJson<DueItem>(key);
     if (!item) return undefined;
-    if (this.key(item) !== key) {
+    if (!this.namesOf(item).includes(key)) {
       await this.storage.delete(key);
       return undefined;
     }
@@ -122,13 +155,15 @@ export class DueIndex {
     if (!item) return undefined;
     const ref = refOf(item);
     await this.storage.transaction([
-      { op: 'put', key: keyOf(ref.at, ref.idHash), value: jsonBytes(item) },
+      { op: 'put', key: this.key(item, ref.idHash), value: jsonBytes(item) },
       { op: 'delete', key: legacyKey },
     ]);
     return ref;
   }
 }
 
-export function keyOf(at: number, idHash: string): string {
-  return `${bucketOf(at)}/${String(Math.max(0, Math.ceil(at / 1000))).padStart(12, '0')}-${idHash}`;
+/** An entry's key: `tag` is the id's (tagOf); without one, the name has none. */
+export function keyOf(at: number, idHash: string, tag?: string): string {
+  const second = String(Math.max(0, Math.ceil(at / 1000))).padStart(12, '0');
+  return `${bucketOf(at)}/${second}-${tag === undefined ? '' : `${tag}.`}${idHash}`;
 }

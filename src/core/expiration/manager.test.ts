@@ -10,7 +10,7 @@ import type { TxOp } from '../../storage/backend.js';
 import { InmemBackend } from '../../storage/inmem.js';
 import { timeOrderedName } from '../ids.js';
 import { sha256Hex } from '../sha256.js';
-import { bucketOf, hashId, keyOf } from './due-index.js';
+import { bucketOf, hashId, keyOf, tagOf } from './due-index.js';
 import { ExpirationManager } from './manager.js';
 
 /** A secrets engine whose credentials live in a Set, so a test can see what was revoked at the "source". */
@@ -84,7 +84,7 @@ async function dueNames(backend: InmemBackend): Promise<string[]> {
 }
 
 /** The due entry name of a lease due at `at` (Unix ms). */
-const leaseDueName = (leaseId: string, at: number) => keyOf(at, hashId('lease', leaseId));
+const leaseDueName = (leaseId: string, at: number) => keyOf(at, hashId('lease', leaseId), tagOf(leaseId));
 
 /** Records the keys of every transaction, to see what a call wrote. */
 class RecordingBackend extends InmemBackend {
@@ -198,8 +198,9 @@ test('unseal indexes due entries by name; an entry in the old layout is moved to
   second.manager.start();
   await second.manager.ready;
   assert.equal(second.manager.pendingTimers(), 2);
-  const moved = `${String(Math.ceil(at / 1000)).padStart(12, '0')}-${hashId('token', 'accessor-old')}`;
-  const leaseName = `${String(Math.ceil(lease.expireTime / 1000)).padStart(12, '0')}-${hashId('lease', lease.leaseId)}`;
+  const nameOf = (key: string) => key.slice(key.indexOf('/') + 1);
+  const moved = nameOf(keyOf(at, hashId('token', 'accessor-old'), 'accesso'));
+  const leaseName = nameOf(leaseDueName(lease.leaseId, lease.expireTime));
   assert.deepEqual(await names(), [moved, leaseName].sort(), 'the old name is gone, the new one written');
   clock.advance(31_000);
   await settle();
@@ -620,4 +621,63 @@ test("a lease indexed under its id's hash alone, as before 2026-12-03, is still 
   await manager.revokeByToken('acc-2');
   assert.deepEqual(await view.list('id/'), [], 'both leases revoked');
   assert.deepEqual(await backend.list('sys/expire/token/'), []);
+});
+
+test('due entries of one second sort by their ids’ creation time, so new ones land after the older', async () => {
+  const { manager, live, clock, backend } = setup();
+  const leases = [];
+  for (let i = 0; i < 4; i++) {
+    // 10 ms apart: created in the same second, with the same TTL, so due in the same second.
+    leases.push(await issue(manager, live, 600 - i * 0.01));
+    clock.advance(10);
+  }
+  const due = leases.map((lease) => leaseDueName(lease.leaseId, lease.expireTime));
+  assert.equal(new Set(due.map((name) => name.slice(0, name.indexOf('-')))).size, 1, 'one second');
+  // list() sorts by name: names by hash alone would come back in random order.
+  assert.deepEqual(await dueNames(backend), due);
+  manager.stop();
+});
+
+test('a lease’s due entry named without a tag, as before 2026-12-03, fires, and revoking or renewing leaves none', async () => {
+  const backend = new InmemBackend();
+  const clock = new FakeClock();
+  const first = setup(clock, backend);
+  const leases = [
+    await issue(first.manager, first.live, 30),
+    await issue(first.manager, first.live, 30),
+    await issue(first.manager, first.live, 60),
+  ];
+  first.manager.stop();
+  // Rewritten as the earlier version named them: `<second>-<id hash>`.
+  for (const { leaseId, expireTime } of leases) {
+    const tagged = `sys/expire/due/${leaseDueName(leaseId, expireTime)}`;
+    await backend.transaction([
+      { op: 'delete', key: tagged },
+      {
+        op: 'put',
+        key: `sys/expire/due/${keyOf(expireTime, hashId('lease', leaseId))}`,
+        value: (await backend.get(tagged))!,
+      },
+    ]);
+  }
+  const second = setup(clock, backend);
+  for (const user of first.live) second.live.add(user);
+  second.manager.start();
+  await second.manager.ready;
+  assert.equal(second.manager.pendingTimers(), 3);
+
+  await second.manager.revoke(leases[0].leaseId);
+  await second.manager.renew(leases[2].leaseId, 5); // shortens it: its entry moves now
+  assert.deepEqual(
+    await dueNames(backend),
+    [
+      keyOf(leases[1].expireTime, hashId('lease', leases[1].leaseId)),
+      leaseDueName(leases[2].leaseId, clock.now() + 5000),
+    ].sort(),
+  );
+  clock.advance(31_000);
+  await settle();
+  assert.equal(second.live.size, 0, 'the untagged entry fired, the moved one too');
+  assert.deepEqual(await dueNames(backend), [], 'no due entry is left');
+  second.manager.stop();
 });

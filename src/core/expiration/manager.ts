@@ -14,7 +14,7 @@ import type { TxOp } from '../../storage/backend.js';
 import { invalid } from '../errors.js';
 import { timeOrderedBase62, timeOrderedName } from '../ids.js';
 import { sha256Hex } from '../sha256.js';
-import { DueIndex, type DueItem, type DueRef, hashId, keyOf, refOf } from './due-index.js';
+import { DueIndex, type DueItem, type DueRef, hashId, refOf } from './due-index.js';
 import type { LeaseEntry } from './lease.js';
 import { Timers } from './timers.js';
 
@@ -116,7 +116,7 @@ export class ExpirationManager {
     const delay = Math.min(Math.round(RETRY_BASE_MS * 2 ** (failures - 1) * jitter), MAX_HANDLER_RETRY_MS);
     this.deps.log.error('expiration handler failed; will retry', { error: name, retry_in_ms: delay });
     // The key stays that of the entry the ref was made for: only the timer moves.
-    const key = ref.key ?? keyOf(ref.at, ref.idHash);
+    const key = this.due.keyOfRef(ref);
     return { ...ref, key, at: this.deps.clock.now() + delay, failures };
   }
 
@@ -197,8 +197,7 @@ export class ExpirationManager {
    */
   private async schedule(item: DueItem, previous?: DueItem, ops: TxOp[] = []): Promise<void> {
     const idHash = hashId(item.kind, item.id);
-    if (previous && this.due.key(previous) !== this.due.key(item, idHash))
-      ops.push(this.dueOp('delete', previous, hashId(previous.kind, previous.id)));
+    if (previous) ops.push(...this.dueDeletes(previous, hashId(previous.kind, previous.id), item));
     ops.push(this.dueOp('put', item, idHash));
     await this.deps.storage.transaction(ops);
     this.arm(item, idHash);
@@ -218,9 +217,20 @@ export class ExpirationManager {
   }
 
   /** The due-index entry of `item` as an op of this manager's view, to commit with the lease itself. */
-  private dueOp(op: 'put' | 'delete', item: DueItem, idHash: string): TxOp {
-    const key = `due/${this.due.key(item, idHash)}`;
-    return op === 'put' ? { op, key, value: jsonBytes(item) } : { op, key };
+  private dueOp(op: 'put', item: DueItem, idHash: string): TxOp {
+    return { op, key: `due/${this.due.key(item, idHash)}`, value: jsonBytes(item) };
+  }
+
+  /**
+   * Deletes of `item`'s due entry under each name it may have (DueIndex.namesOf), but for the key of
+   * `kept` when that is written in the same transaction (a renewal within the same second).
+   */
+  private dueDeletes(item: DueItem, idHash: string, kept?: DueItem): TxOp[] {
+    const keep = kept && this.due.key(kept, idHash);
+    return this.due
+      .namesOf(item, idHash)
+      .filter((key) => key !== keep)
+      .map((key) => ({ op: 'delete', key: `due/${key}` }));
   }
 
   /** Registers the lease of a secret returned for `path`; the id has Vault's `<path>/<24 base62>` shape. */
@@ -349,9 +359,7 @@ export class ExpirationManager {
       lease.dueAt = undefined;
       const previous: DueItem = { kind: 'lease', id: leaseId, at: dueAt };
       moved = { kind: 'lease', id: leaseId, at: lease.expireTime };
-      if (this.due.key(previous, idHash) !== this.due.key(moved, idHash))
-        dueOps.push(this.dueOp('delete', previous, idHash));
-      dueOps.push(this.dueOp('put', moved, idHash));
+      dueOps.push(...this.dueDeletes(previous, idHash, moved), this.dueOp('put', moved, idHash));
     }
     await this.deps.storage.transaction([
       { op: 'put', key: `id/${leaseId}`, value: jsonBytes(lease) },
@@ -436,12 +444,9 @@ export class ExpirationManager {
   private async forget(lease: LeaseEntry): Promise<void> {
     const idHash = hashId('lease', lease.leaseId);
     this.timers.cancel(idHash);
-    const ops = [
-      { op: 'delete' as const, key: `id/${lease.leaseId}` },
-      this.dueOp('delete', { kind: 'lease', id: lease.leaseId, at: lease.expireTime }, idHash),
-    ];
-    for (const at of [lease.retryAt, lease.dueAt])
-      if (at !== undefined) ops.push(this.dueOp('delete', { kind: 'lease', id: lease.leaseId, at }, idHash));
+    const ops: TxOp[] = [{ op: 'delete', key: `id/${lease.leaseId}` }];
+    for (const at of [lease.expireTime, lease.retryAt, lease.dueAt])
+      if (at !== undefined) ops.push(...this.dueDeletes({ kind: 'lease', id: lease.leaseId, at }, idHash));
     if (lease.tokenAccessor) ops.push({ op: 'delete', key: tokenIndexKey(lease, lease.tokenAccessor) });
     await this.deps.storage.transaction(ops);
   }
@@ -570,7 +575,7 @@ export class ExpirationManager {
 
   /** The due entry goes in the token's own deletion: a crash before it leaves both to fire again. */
   private async expireToken(item: DueItem, idHash: string): Promise<void> {
-    const removal = { view: this.deps.storage, ops: [this.dueOp('delete', item, idHash)] };
+    const removal = { view: this.deps.storage, ops: this.dueDeletes(item, idHash) };
     let outcome: 'revoked' | 'none' | number;
     try {
       outcome = await this.deps.expireToken(item.id, this.deps.clock.now(), removal);
@@ -617,7 +622,7 @@ export class ExpirationManager {
     const ops: TxOp[] = [{ op: 'put', key: `id/${leaseId}`, value: jsonBytes(lease) }];
     const idHash = hashId('lease', leaseId);
     const stale = new Set(
-      [previous, current].filter((d) => d !== undefined).map((d) => this.due.key(d, idHash)),
+      [previous, current].filter((d) => d !== undefined).flatMap((d) => this.due.namesOf(d, idHash)),
     );
     stale.delete(this.due.key(next, idHash));
     for (const key of stale) ops.push({ op: 'delete', key: `due/${key}` });
