@@ -111,7 +111,8 @@ const HEALTH_CODES = [
   'performancestandbycode',
 ];
 
-async function health(core: Core, query: URLSearchParams): Promise<{ status: number; text: string }> {
+/** The status codes and `standbyok` a health request asks for; Vault's 400 (empty) for a malformed one. */
+function healthOptions(query: URLSearchParams): { codes: Record<string, number>; standbyOk: boolean } {
   const codes: Record<string, number> = {};
   for (const name of HEALTH_CODES) {
     const raw = query.get(name);
@@ -126,7 +127,17 @@ async function health(core: Core, query: URLSearchParams): Promise<{ status: num
   }
   // Vault: a true `standbyok` makes a standby answer the active code; an empty one is false
   // (parseutil.ParseBool decodes weakly, and "" weakly decodes to false).
-  const standbyOk = parseGoBool(query.get('standbyok') ?? '') === true;
+  return { codes, standbyOk: parseGoBool(query.get('standbyok') ?? '') === true };
+}
+
+/** A poll without a query (most load balancers' and the bench's): nothing to parse. */
+const NO_HEALTH_OPTIONS = Object.freeze({
+  codes: Object.freeze({}) as Record<string, number>,
+  standbyOk: false,
+});
+
+async function health(core: Core, query: URLSearchParams): Promise<{ status: number; text: string }> {
+  const { codes, standbyOk } = query.size === 0 ? NO_HEALTH_OPTIONS : healthOptions(query);
   const { initialized } = await core.seal.status();
   const sealed = isSealed(core);
   const standby = core.isStandby();
@@ -141,7 +152,7 @@ async function health(core: Core, query: URLSearchParams): Promise<{ status: num
  * Load balancers poll health many times a second and its answer changes at most once a second
  * (`server_time_utc`), so the encoded body is kept until the second or the state changes.
  */
-let lastHealth = { key: '', text: '' };
+let lastHealth: { now: number; state: number; name?: string; id?: string; text: string } | undefined;
 
 function healthText(
   { initialized, sealed, standby }: { initialized: boolean; sealed: boolean; standby: boolean },
@@ -149,8 +160,11 @@ function healthText(
 ): string {
   const now = Math.floor(Date.now() / 1000);
   const shown = cluster && !sealed ? cluster : undefined;
-  const key = `${now}|${initialized}|${sealed}|${standby}|${shown?.name}|${shown?.id}`;
-  if (key === lastHealth.key) return lastHealth.text;
+  // Compared field by field: a key string built for every poll cost more than the comparison.
+  const state = (initialized ? 4 : 0) | (sealed ? 2 : 0) | (standby ? 1 : 0);
+  const last = lastHealth;
+  if (last && last.now === now && last.state === state && last.name === shown?.name && last.id === shown?.id)
+    return last.text;
   const body: Body = {
     initialized,
     sealed,
@@ -166,8 +180,9 @@ function healthText(
     replication_primary_canary_age_ms: 0,
   };
   if (shown) Object.assign(body, { cluster_name: shown.name, cluster_id: shown.id });
-  lastHealth = { key, text: goJson(body) };
-  return lastHealth.text;
+  const text = goJson(body);
+  lastHealth = { now, state, name: shown?.name, id: shown?.id, text };
+  return text;
 }
 
 /**
