@@ -46,6 +46,17 @@ export function base62(length: number): string {
 const SORTABLE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const TIME_DIGITS = 7; // 62^7 ms reach 2081
 
+const TIME_PREFIX = new RegExp(`^[0-9A-Za-z]{${TIME_DIGITS}}$`);
+
+/**
+ * The place where timeOrderedBase62 writes the time: an id's first 7 characters, when they are base62
+ * (ids made before it began with 7 random ones, which read the same); otherwise none.
+ */
+export function timePrefixOf(id: string): string | undefined {
+  const prefix = id.slice(0, TIME_DIGITS);
+  return TIME_PREFIX.test(prefix) ? prefix : undefined;
+}
+
 /**
  * A base62 identifier whose first seven characters are `nowMs` in sortable digits and the rest random
  * (17 more characters of a 24 are 101 bits). Identifiers made later sort after earlier ones, so as

@@ -18,6 +18,7 @@
  * `<minute>/<id hash>` names; unseal rewrites each one it meets.
  */
 import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
+import { timePrefixOf } from '../ids.js';
 import { sha256Hex } from '../sha256.js';
 
 export type DueKind = 'lease' | 'token';
@@ -53,7 +54,6 @@ const SCAN_PAGE = 1024;
  * entry written before tags; the second is zero-padded so names sort by it.
  */
 const NAME = /^(\d{12})-(?:[0-9A-Za-z]{7}\.)?([0-9a-f]{64})$/;
-const TAG = /^[0-9A-Za-z]{7}/;
 const LEGACY_NAME = /^[0-9a-f]{64}$/;
 
 export function bucketOf(at: number): string {
@@ -69,8 +69,7 @@ export function hashId(kind: DueKind, id: string): string {
  * made since 2026-12-03), when they are base62; otherwise none.
  */
 export function tagOf(id: string): string | undefined {
-  const tag = id.slice(id.lastIndexOf('/') + 1, id.lastIndexOf('/') + 8);
-  return TAG.test(tag) ? tag : undefined;
+  return timePrefixOf(id.slice(id.lastIndexOf('/') + 1));
 }
 
 export function refOf(item: DueItem, idHash = hashId(item.kind, item.id)): DueRef {

@@ -198,7 +198,7 @@ export class ExpirationManager {
   private async schedule(item: DueItem, previous?: DueItem, ops: TxOp[] = []): Promise<void> {
     const idHash = hashId(item.kind, item.id);
     if (previous) ops.push(...this.dueDeletes(previous, hashId(previous.kind, previous.id), item));
-    ops.push(this.dueOp('put', item, idHash));
+    ops.push(this.duePut(item, idHash));
     await this.deps.storage.transaction(ops);
     this.arm(item, idHash);
   }
@@ -217,8 +217,8 @@ export class ExpirationManager {
   }
 
   /** The due-index entry of `item` as an op of this manager's view, to commit with the lease itself. */
-  private dueOp(op: 'put', item: DueItem, idHash: string): TxOp {
-    return { op, key: `due/${this.due.key(item, idHash)}`, value: jsonBytes(item) };
+  private duePut(item: DueItem, idHash: string): TxOp {
+    return { op: 'put', key: `due/${this.due.key(item, idHash)}`, value: jsonBytes(item) };
   }
 
   /**
@@ -267,7 +267,7 @@ export class ExpirationManager {
         key: tokenIndexKey(lease, tokenAccessor),
         value: jsonBytes({ leaseId: lease.leaseId }),
       });
-    ops.push(this.dueOp('put', due, idHash));
+    ops.push(this.duePut(due, idHash));
     if (tokenAccessor) {
       this.owned.started++;
       this.owned.inFlight++;
@@ -290,7 +290,7 @@ export class ExpirationManager {
     const idHash = hashId('token', accessor);
     return {
       view: this.deps.storage,
-      ops: [this.dueOp('put', item, idHash)],
+      ops: [this.duePut(item, idHash)],
       arm: () => this.arm(item, idHash),
     };
   }
@@ -359,7 +359,7 @@ export class ExpirationManager {
       lease.dueAt = undefined;
       const previous: DueItem = { kind: 'lease', id: leaseId, at: dueAt };
       moved = { kind: 'lease', id: leaseId, at: lease.expireTime };
-      dueOps.push(...this.dueDeletes(previous, idHash, moved), this.dueOp('put', moved, idHash));
+      dueOps.push(...this.dueDeletes(previous, idHash, moved), this.duePut(moved, idHash));
     }
     await this.deps.storage.transaction([
       { op: 'put', key: `id/${leaseId}`, value: jsonBytes(lease) },

@@ -16,7 +16,7 @@ import { type JointOps, StorageView } from '../../framework/storage-view.js';
 import { assertPoliciesAssignable, normalizePolicyName, ROOT_POLICY_NAME } from '../../policy/builtin.js';
 import { denied, invalid } from '../errors.js';
 import type { DueEntry } from '../expiration/manager.js';
-import { hashOfName, timeOrderedBase62, timeOrderedName } from '../ids.js';
+import { hashOfName, timeOrderedBase62, timeOrderedName, timePrefixOf } from '../ids.js';
 import { authBlock, type TokenEntry } from './entry.js';
 import { computeTtl } from './ttl.js';
 
@@ -93,7 +93,8 @@ export function accessorIndexName(
   entry: Pick<TokenEntry, 'accessor' | 'accessorIndexForm'>,
   hash: string,
 ): string {
-  return entry.accessorIndexForm === 'time' ? `${entry.accessor.slice(0, 7)}.${hash}` : hash;
+  const prefix = entry.accessorIndexForm === 'time' ? timePrefixOf(entry.accessor) : undefined;
+  return prefix ? `${prefix}.${hash}` : hash;
 }
 
 /**
@@ -193,7 +194,7 @@ export class TokenStore {
    */
   private async accessorRef(accessor: string, read: 'getJson' | 'readJson' = 'getJson') {
     const hash = await this.hash(accessor);
-    const forms = /^[0-9A-Za-z]{7}/.test(accessor) ? (['time', undefined] as const) : ([undefined] as const);
+    const forms = timePrefixOf(accessor) ? (['time', undefined] as const) : ([undefined] as const);
     for (const accessorIndexForm of forms) {
       const name = accessorIndexName({ accessor, accessorIndexForm }, hash);
       const ref = await this.deps.storage[read]<{ idHash: string }>(`accessor/${name}`);
