@@ -47,7 +47,12 @@ async function main() {
     )) {
       const specs = [];
       for (const { server } of servers) specs.push(await workload.prepare(server));
-      const samples = servers.map(() => ({ us: [] as number[], sys: [] as number[], rps: [] as number[] }));
+      const samples = servers.map(() => ({
+        us: [] as number[],
+        sys: [] as number[],
+        rps: [] as number[],
+        p99: [] as number[],
+      }));
       for (let round = 0; round < rounds; round++) {
         for (const i of roundOrder(round, servers.length)) {
           const { server } = servers[i];
@@ -60,13 +65,14 @@ async function main() {
           samples[i].us.push((after.user + after.system - before.user - before.system) / total);
           samples[i].sys.push((after.system - before.system) / total);
           samples[i].rps.push(result.rps);
+          samples[i].p99.push(result.p99);
         }
       }
       for (let i = 0; i < servers.length; i++) {
-        const { us, sys, rps } = samples[i];
+        const { us, sys, rps, p99 } = samples[i];
         if (!us.length) continue;
         console.log(
-          `${workload.name}: ${median(us).toFixed(1)} us CPU/req (min ${Math.min(...us).toFixed(1)}, kernel ${median(sys).toFixed(1)}), ${Math.round(median(rps)).toLocaleString('en-US')} req/s  [${servers[i].bin}]`,
+          `${workload.name}: ${median(us).toFixed(1)} us CPU/req (min ${Math.min(...us).toFixed(1)}, kernel ${median(sys).toFixed(1)}), ${Math.round(median(rps)).toLocaleString('en-US')} req/s, p99 ${median(p99).toFixed(2)} ms  [${servers[i].bin}]`,
         );
       }
     }
