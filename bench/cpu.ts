@@ -5,7 +5,8 @@
  *   node --import tsx bench/cpu.ts --only kv2-read,health [--bins a/bin/coffer.js,b/bin/coffer.js]
  *     [--rounds 7] [--seconds 1.5] [--storage sqlite] [--profile DIR]
  * `--profile DIR` runs each server under `node --cpu-prof`, for bench/profile.ts; `--node-args "..."`
- * passes other flags to the server (e.g. `--perf-basic-prof` for Linux perf).
+ * passes other flags to the server (e.g. `--perf-basic-prof` for Linux perf), `--bin-args "a|b"` flags
+ * to each build's server in turn (`--bins` may name one build twice).
  */
 import { readFileSync } from 'node:fs';
 import { runLoad } from './load.js';
@@ -26,6 +27,24 @@ function cpuMicros(pid: number): { user: number; system: number } {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
+/**
+ * One server per build. `--bin-args` gives each build's server flags of its own, '|'-separated
+ * (`--bin-args "|--max-semi-space-size=1"`): one build under two V8 settings side by side.
+ */
+async function startServers(bins: (string | undefined)[], storage: string, nodeArgs: string[]) {
+  const binArgs = option('bin-args')?.split('|') ?? [];
+  const servers: { bin: string; server: BenchServer }[] = [];
+  for (const [i, bin] of bins.entries()) {
+    const own = binArgs[i]?.split(' ').filter(Boolean) ?? [];
+    const label = [bin ?? 'bin/coffer.js', ...own].join(' ');
+    servers.push({
+      bin: label,
+      server: await startBenchServer(storage, { bin, nodeArgs: [...nodeArgs, ...own] }),
+    });
+  }
+  return servers;
+}
+
 async function main() {
   if (ensurePinned()) return;
   const names = (option('only') ?? 'health,kv2-read').split(',');
@@ -38,9 +57,7 @@ async function main() {
     ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
     ...(option('node-args')?.split(' ').filter(Boolean) ?? []),
   ];
-  const servers: { bin: string; server: BenchServer }[] = [];
-  for (const bin of bins)
-    servers.push({ bin: bin ?? 'bin/coffer.js', server: await startBenchServer(storage, { bin, nodeArgs }) });
+  const servers = await startServers(bins, storage, nodeArgs);
   try {
     for (const workload of WORKLOADS.filter(
       (w): w is Workload => !('custom' in w) && names.includes(w.name),
