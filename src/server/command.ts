@@ -11,7 +11,7 @@ import {
   type ServerConfig,
 } from './config.js';
 import { disableCoreDumps, refuseInspectorSignal } from './harden.js';
-import { tuneHeap } from './heap.js';
+import { capHeapGrowth } from './heap.js';
 import { type RunningServer, startServer } from './server.js';
 
 export interface ServerIo {
@@ -80,7 +80,7 @@ export async function serverCommand(args: string[], io: ServerIo = process): Pro
     (log ?? createLogger()).warn('SIGUSR1 received: the Node.js inspector stays closed'),
   );
   const coreLimit = disableCoreDumps();
-  tuneHeap();
+  capHeapGrowth();
   let server: RunningServer;
   try {
     server = values.dev
