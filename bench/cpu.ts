@@ -3,12 +3,13 @@
  * moves with whatever else runs, CPU per request much less. Each build runs its own server; rounds
  * alternate between them, each build going first in turn (bench/round-order.ts). Usage:
  *   node --import tsx bench/cpu.ts --only kv2-read,health [--bins a/bin/coffer.js,b/bin/coffer.js]
- *     [--rounds 7] [--seconds 1.5] [--storage sqlite] [--profile DIR]
+ *     [--rounds 7] [--seconds 1.5] [--storage sqlite] [--profile DIR] [--bin-args "a|b"]
  * `--profile DIR` runs each server under `node --cpu-prof`, for bench/profile.ts; `--node-args "..."`
  * passes other flags to the server (e.g. `--perf-basic-prof` for Linux perf), `--bin-args "a|b"` flags
  * to each build's server in turn (`--bins` may name one build twice).
  */
 import { readFileSync } from 'node:fs';
+import { flagsPerBuild } from './build-flags.js';
 import { runLoad } from './load.js';
 import { roundOrder } from './round-order.js';
 import { type BenchServer, ensurePinned, startBenchServer } from './server.js';
@@ -27,15 +28,12 @@ function cpuMicros(pid: number): { user: number; system: number } {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-/**
- * One server per build. `--bin-args` gives each build's server flags of its own, '|'-separated
- * (`--bin-args "|--max-semi-space-size=1"`): one build under two V8 settings side by side.
- */
+/** One server per build, each with the shared flags and its own (`--bin-args`, flagsPerBuild). */
 async function startServers(bins: (string | undefined)[], storage: string, nodeArgs: string[]) {
-  const binArgs = option('bin-args')?.split('|') ?? [];
+  const perBuild = flagsPerBuild(option('bin-args'), bins.length);
   const servers: { bin: string; server: BenchServer }[] = [];
   for (const [i, bin] of bins.entries()) {
-    const own = binArgs[i]?.split(' ').filter(Boolean) ?? [];
+    const own = perBuild[i];
     const label = [bin ?? 'bin/coffer.js', ...own].join(' ');
     servers.push({
       bin: label,
