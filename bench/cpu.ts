@@ -20,10 +20,14 @@ function option(name: string): string | undefined {
   return at === -1 ? undefined : process.argv[at + 1];
 }
 
-/** utime and stime of a process, in microseconds (Linux). */
-function cpuMicros(pid: number): { user: number; system: number } {
+/** utime and stime of a process in microseconds, and its minor page faults (Linux). */
+function cpuMicros(pid: number): { user: number; system: number; faults: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 };
+  return {
+    user: Number(fields[11]) * 10_000,
+    system: Number(fields[12]) * 10_000,
+    faults: Number(fields[7]),
+  };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -67,6 +71,7 @@ async function main() {
         sys: [] as number[],
         rps: [] as number[],
         p99: [] as number[],
+        faults: [] as number[],
       }));
       for (let round = 0; round < rounds; round++) {
         for (const i of roundOrder(round, servers.length)) {
@@ -81,13 +86,14 @@ async function main() {
           samples[i].sys.push((after.system - before.system) / total);
           samples[i].rps.push(result.rps);
           samples[i].p99.push(result.p99);
+          samples[i].faults.push((after.faults - before.faults) / total);
         }
       }
       for (let i = 0; i < servers.length; i++) {
-        const { us, sys, rps, p99 } = samples[i];
+        const { us, sys, rps, p99, faults } = samples[i];
         if (!us.length) continue;
         console.log(
-          `${workload.name}: ${median(us).toFixed(1)} us CPU/req (min ${Math.min(...us).toFixed(1)}, kernel ${median(sys).toFixed(1)}), ${Math.round(median(rps)).toLocaleString('en-US')} req/s, p99 ${median(p99).toFixed(2)} ms  [${servers[i].bin}]`,
+          `${workload.name}: ${median(us).toFixed(1)} us CPU/req (min ${Math.min(...us).toFixed(1)}, kernel ${median(sys).toFixed(1)}), ${Math.round(median(rps)).toLocaleString('en-US')} req/s, p99 ${median(p99).toFixed(2)} ms, ${median(faults).toFixed(2)} page faults/req  [${servers[i].bin}]`,
         );
       }
     }
