@@ -1,6 +1,6 @@
 /**
  * Summarises a V8 CPU profile (`node --cpu-prof`): self time by function and by file, so a bench run
- * with `--profile DIR` shows where the server's time went. Usage: `node --import tsx bench/profile.ts FILE [top] [last-seconds]`.
+ * with `--profile DIR` shows where the server's time went. Usage: `node --import tsx bench/profile.ts FILE... [top] [last-seconds]`.
  */
 import { readFileSync } from 'node:fs';
 
@@ -96,9 +96,13 @@ function summarise(file: string, top: number, lastSeconds?: number): string {
   )}\n`;
 }
 
-const [file, top, last] = process.argv.slice(2);
-if (!file) {
-  console.error('usage: bench/profile.ts FILE.cpuprofile [top] [last-seconds]');
+// Files first, then the numbers: `--profile DIR` leaves one profile per thread (the HCL parser's worker
+// too), so `bench/profile.ts DIR/*.cpuprofile 40` summarises each of them.
+const args = process.argv.slice(2);
+const files = args.filter((arg) => arg.endsWith('.cpuprofile'));
+const [top, last] = args.filter((arg) => !arg.endsWith('.cpuprofile')).map(Number);
+if (files.length === 0 || Number.isNaN(top) || Number.isNaN(last)) {
+  console.error('usage: bench/profile.ts FILE.cpuprofile... [top] [last-seconds]');
   process.exit(2);
 }
-console.log(summarise(file, Number(top ?? 40), last ? Number(last) : undefined));
+for (const file of files) console.log(summarise(file, top ?? 40, last));
