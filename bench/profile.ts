@@ -3,6 +3,7 @@
  * with `--profile DIR` shows where the server's time went. Usage: `node --import tsx bench/profile.ts FILE... [top] [last-seconds]`.
  */
 import { readFileSync } from 'node:fs';
+import { profileArgs } from './profile-args.js';
 
 interface ProfileNode {
   id: number;
@@ -96,13 +97,9 @@ function summarise(file: string, top: number, lastSeconds?: number): string {
   )}\n`;
 }
 
-// Files first, then the numbers: `--profile DIR` leaves one profile per thread (the HCL parser's worker
-// too), so `bench/profile.ts DIR/*.cpuprofile 40` summarises each of them.
-const args = process.argv.slice(2);
-const files = args.filter((arg) => arg.endsWith('.cpuprofile'));
-const [top, last] = args.filter((arg) => !arg.endsWith('.cpuprofile')).map(Number);
-if (files.length === 0 || Number.isNaN(top) || Number.isNaN(last)) {
+const args = profileArgs(process.argv.slice(2));
+if (!args) {
   console.error('usage: bench/profile.ts FILE.cpuprofile... [top] [last-seconds]');
   process.exit(2);
 }
-for (const file of files) console.log(summarise(file, top ?? 40, last));
+for (const file of args.files) console.log(summarise(file, args.top, args.last));

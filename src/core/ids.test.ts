@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { base62, hashOfName, timeOrderedBase62, timeOrderedName } from './ids.js';
+import { base62, hashOfName, timeOrderedBase62, timeOrderedName, timePrefixOf } from './ids.js';
 
 test('base62 gives the asked length from the 62-letter alphabet, fresh on every call', () => {
   const seen = new Set<string>();
@@ -42,4 +42,12 @@ test('time-ordered index names sort by time and give back their hash; hash-only 
   assert.equal(names[1], '000000001000.ab12');
   for (const name of names) assert.equal(hashOfName(name), 'ab12');
   assert.equal(hashOfName('ab12'), 'ab12');
+});
+
+test("an id's time prefix is its first 7 characters when they are base62, else none", () => {
+  const id = timeOrderedBase62(Date.UTC(2026, 11, 3), 24);
+  assert.equal(timePrefixOf(id), id.slice(0, 7));
+  assert.equal(timePrefixOf('abc-def1234'), undefined, 'a dash within the first 7');
+  assert.equal(timePrefixOf('abc12'), undefined, 'shorter than 7');
+  assert.equal(timePrefixOf(''), undefined);
 });
