@@ -4,6 +4,7 @@
  */
 import { CofferError, invalid, sealedError } from '../core/errors.js';
 import { deepFreeze } from '../framework/deep-freeze.js';
+import type { MaybePromise } from '../framework/maybe-promise.js';
 import {
   isNameScanner,
   isPrefixProbe,
@@ -291,11 +292,20 @@ export class Barrier implements StorageBackend {
    * A JSON entry as a shared, frozen value: a cached entry is parsed once, not on every read. For hot
    * read paths that only look at what they read (see StorageView.readJson).
    */
-  async readJson(key: string): Promise<unknown> {
-    this.unsealedKeyring();
-    this.checkKey(key);
-    const cached = this.cache.json(key);
-    if (cached !== MISS) return cached;
+  readJson(key: string): MaybePromise<unknown> {
+    // A cached entry is answered at once (see MaybePromise): this is every hot read's last step.
+    let cached: unknown;
+    try {
+      this.unsealedKeyring();
+      this.checkKey(key);
+      cached = this.cache.json(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return cached !== MISS ? cached : this.readJsonStored(key);
+  }
+
+  private async readJsonStored(key: string): Promise<unknown> {
     const plain = await this.get(key);
     if (plain === undefined) return undefined;
     const parsed = this.cache.json(key);

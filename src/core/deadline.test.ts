@@ -22,7 +22,7 @@ test('past the deadline the caller gets a 500, and the late answer goes to onLat
   const late: string[] = [];
   const work = sleep(400).then(() => 'credential');
   await assert.rejects(
-    withDeadline(work, 20, async (v) => void late.push(v)),
+    async () => withDeadline(work, 20, async (v) => void late.push(v)),
     (error: Error & { status?: number }) => {
       assert.equal(error.message, DEADLINE_EXCEEDED);
       assert.equal(error.status, 500);
@@ -39,5 +39,12 @@ test('no deadline set: the work is returned as it is', async () => {
   assert.equal(
     withDeadline(work, undefined, async () => undefined),
     work,
+  );
+});
+
+test('work already done (a cached answer) is returned as it is, not as a promise', () => {
+  assert.equal(
+    withDeadline('cached', 20, async () => undefined),
+    'cached',
   );
 });

@@ -8,6 +8,8 @@
  * setTimeout and clearTimeout cost ~1.2 us a request, 2% of a KV read. Deadlines are at least a
  * second (config.ts), so firing up to SWEEP_MS late changes nothing a client sees.
  */
+
+import { isPromise, type MaybePromise } from '../framework/maybe-promise.js';
 import { CofferError } from './errors.js';
 
 /** Vault's text for a cancelled request context, which Vault clients and operators search for. */
@@ -49,12 +51,13 @@ function sweep(): void {
   }
 }
 
+/** `work`, failed after `ms`. Work already done (a cached answer, see MaybePromise) is returned as it is. */
 export function withDeadline<T>(
-  work: Promise<T>,
+  work: MaybePromise<T>,
   ms: number | undefined,
   onLate: (value: T) => Promise<void>,
-): Promise<T> {
-  if (!ms) return work;
+): MaybePromise<T> {
+  if (!ms || !isPromise(work)) return work;
   return new Promise<T>((resolve, reject) => {
     let late = false;
     const request: InFlight = {

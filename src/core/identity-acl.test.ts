@@ -1,6 +1,7 @@
 /** The ACL lookup every request makes: a token without an entity must cost what it cost before identities. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { isPromise } from '../framework/maybe-promise.js';
 import type { Acl } from '../policy/acl.js';
 import type { UnsealedState } from './core.js';
 import { CofferError } from './errors.js';
@@ -44,5 +45,6 @@ test("a deleted entity's token keeps its own policies; a live entity adds its id
 test("a disabled entity's token is refused with the policy 403, as a rejection", async () => {
   const { state } = stateWith(() => ({ entity: { disabled: true } }));
   const result = aclForToken(state, ['default'], 'off');
+  if (!isPromise(result)) assert.fail('a refusal is a rejection, never a value a caller could use');
   await assert.rejects(result, (error: unknown) => error instanceof CofferError && error.status === 403);
 });

@@ -1,4 +1,5 @@
 /** The ACL a token acts under: its own policies, plus its entity's and that entity's groups' when it has one. */
+import type { MaybePromise } from '../framework/maybe-promise.js';
 import type { Acl } from '../policy/acl.js';
 import type { UnsealedState } from './core.js';
 import { deniedByPolicy } from './errors.js';
@@ -12,8 +13,8 @@ export function aclForToken(
   state: Pick<UnsealedState, 'policies' | 'identity'>,
   policies: readonly string[],
   entityId: string | undefined,
-): Promise<Acl> {
-  // Not async: an entity-less token gets the policy store's own promise, no extra wrapper or tick.
+): MaybePromise<Acl> {
+  // Not async: an entity-less token gets the policy store's own answer, no extra wrapper or tick.
   if (!entityId) return state.policies.aclFor(policies);
   const resolved = state.identity.resolve(entityId);
   if (!resolved) return state.policies.aclFor(policies);

@@ -11,7 +11,8 @@ import type {
   Operation,
   SecretLease,
 } from '../framework/logical.js';
-import { isSudoPath } from '../policy/acl.js';
+import { isPromise, type MaybePromise } from '../framework/maybe-promise.js';
+import { type Acl, isSudoPath, type Verdict } from '../policy/acl.js';
 import { RESPONSE_WRAPPING_POLICY_NAME } from '../policy/builtin.js';
 import {
   auditFailure,
@@ -60,7 +61,9 @@ async function serveRouted(
   logical: LogicalRequest,
 ): Promise<CoreResponse> {
   const state = core.unsealed;
-  const entry = req.token ? await state.tokens.lookup(req.token) : undefined;
+  // Awaited only when the token cache could not answer (see MaybePromise), as below.
+  let entry = req.token ? state.tokens.lookup(req.token) : undefined;
+  if (isPromise(entry)) entry = await entry;
   if (entry && !tokenUsableFrom(entry, req.clientAddr)) throw invalidToken();
   const unauthenticated = runtime.engine.isUnauthenticated(logical.path);
   let auditInput: AuditInput | undefined;
@@ -105,8 +108,19 @@ async function refuseUnrouted(core: Core, req: IncomingRequest): Promise<never> 
 }
 
 /** What the token's policies say of this request's path and operation. */
-async function aclVerdict(core: Core, entry: TokenEntry, req: IncomingRequest, operation: Operation) {
-  const acl = await aclForToken(core.unsealed, entry.policies, entry.entityId);
+function aclVerdict(
+  core: Core,
+  entry: TokenEntry,
+  req: IncomingRequest,
+  operation: Operation,
+): MaybePromise<Verdict> {
+  const acl = aclForToken(core.unsealed, entry.policies, entry.entityId);
+  return isPromise(acl)
+    ? acl.then((loaded) => verdictOf(loaded, req, operation))
+    : verdictOf(acl, req, operation);
+}
+
+function verdictOf(acl: Acl, req: IncomingRequest, operation: Operation): Verdict {
   return acl.allowOperation({
     path: req.path,
     operation,
@@ -124,30 +138,35 @@ async function runAuthorized(
   audited: () => AuditInput,
   unauthenticated: boolean,
 ): Promise<CoreResponse> {
-  await auditRequest(core, audited, unauthenticated);
+  // Each stage below is awaited only when it has work to wait for (see MaybePromise): an await costs a
+  // turn of the microtask queue even when nothing is pending.
+  const audit = core.unsealed.audit;
+  if (audit.hasDevices()) await auditRequest(core, audited, unauthenticated);
 
   if (req.help) return wrapResponse(req, runtime, runtime.engine.helpFor(logical.path));
   let made: Undelivered = {};
   let result: CoreResponse;
   try {
-    const response = isLegacyUnwrap(req, logical)
+    let response = isLegacyUnwrap(req, logical)
       ? legacyUnwrapResponse(await core.unsealed.wrapper.unwrap(logical.caller!.accessor!))
-      : await withDeadline(runtime.engine.handleRequest(runtime.ctx, logical), req.maxDurationMs, (late) =>
+      : withDeadline(runtime.engine.handleRequest(runtime.ctx, logical), req.maxDurationMs, (late) =>
           undoLateResponse(core, runtime, req, logical, late),
         );
+    if (isPromise(response)) response = await response;
     // `sys/seal` ends the unsealed state mid-request; it has nothing more to add.
     if (core.isSealed()) return wrapResponse(req, runtime, response);
-    const finished = await finishResponse(core, runtime, req, logical, response);
+    let finished = finishResponse(core, runtime, req, logical, response);
+    if (isPromise(finished)) finished = await finished;
     // Taken before wrapping, which moves the lease into the wrapped data, out of `result`.
     made = madeFor(response, finished);
-    result = await maybeWrap(core, req, finished);
+    result = wrapsResponse(req, finished) ? await maybeWrap(core, req, finished) : finished;
   } catch (error) {
     // Wrapping failed after the response was finished: what it made would reach nobody.
     await revokeUndelivered(core, made);
     await auditFailure(core, audited, error);
     throw error;
   }
-  await auditResponse(core, audited, result, made);
+  if (audit.hasDevices()) await auditResponse(core, audited, result, made);
   return result;
 }
 
@@ -223,10 +242,19 @@ async function undoLateResponse(
 const ALWAYS_WRAPPED = new Set(['sys/wrapping/wrap']);
 const DEFAULT_WRAP_TTL = 300;
 
+/** Whether `maybeWrap` has anything to do: the engine's own wrap info, or a TTL to wrap with. */
+function wrapsResponse(req: IncomingRequest, result: CoreResponse): boolean {
+  return Boolean(result.response?.wrapInfo || wrapTtlOf(req));
+}
+
+function wrapTtlOf(req: IncomingRequest): number | undefined {
+  return req.wrapTtlSeconds ?? (ALWAYS_WRAPPED.has(req.path) ? DEFAULT_WRAP_TTL : undefined);
+}
+
 async function maybeWrap(core: Core, req: IncomingRequest, result: CoreResponse): Promise<CoreResponse> {
   const response = result.response;
   if (response?.wrapInfo) return { ...result, wrapInfo: response.wrapInfo };
-  const ttl = req.wrapTtlSeconds ?? (ALWAYS_WRAPPED.has(req.path) ? DEFAULT_WRAP_TTL : undefined);
+  const ttl = wrapTtlOf(req);
   if (!ttl || !response || (!response.data && !result.auth) || (response.httpStatus ?? 200) >= 400)
     return result;
   const wrapInfo = await core.unsealed.wrapper.wrap(
@@ -263,10 +291,12 @@ async function authorize(
     const exists = await runtime.engine.exists(runtime.ctx, logical);
     if (exists === false) logical.operation = 'create';
   }
-  const verdict = await aclVerdict(core, entry, req, logical.operation);
+  let verdict = aclVerdict(core, entry, req, logical.operation);
+  if (isPromise(verdict)) verdict = await verdict;
   if (!verdict.allowed) throw deniedByPolicy();
   // num_uses: the use is spent only once the request is allowed, as Vault does.
-  const used = await state.tokens.use(req.token, entry);
+  let used = state.tokens.use(req.token, entry);
+  if (isPromise(used)) used = await used;
   if (!used) throw invalidToken();
   // From the rule that allowed the request, as Vault's RootPrivs: no second policy lookup.
   const hasSudo = verdict.isRoot || verdict.sudo === true;
@@ -293,15 +323,40 @@ function tokenUsableFrom(entry: TokenEntry, clientAddr: string): boolean {
   return entry.boundCidrs.some((cidr) => cidrAllows(cidr, clientAddr));
 }
 
-async function finishResponse(
+/** The engine's response as the core answers it: a login's token minted, a new secret's lease registered. */
+function finishResponse(
   core: Core,
   runtime: MountRuntime,
   req: IncomingRequest,
   logical: LogicalRequest,
   response: LogicalResponse | undefined,
-): Promise<CoreResponse> {
+): MaybePromise<CoreResponse> {
   const result = wrapResponse(req, runtime, response);
-  if (!response) return result;
+  // A read has nothing to mint or register: it is answered at once (see MaybePromise).
+  if (!response?.auth && !response?.secret) return withLease(result, response?.lease);
+  return mintAndRegister(core, runtime, req, logical, response, result).then(() =>
+    withLease(result, response.lease),
+  );
+}
+
+/** `result` with the lease an engine answered with (KV v1's TTL, a renewal's): shown, not registered. */
+function withLease(result: CoreResponse, lease: LogicalResponse['lease']): CoreResponse {
+  if (lease) {
+    result.leaseId = lease.leaseId;
+    result.leaseDuration = lease.ttlSeconds;
+    result.renewable = lease.renewable;
+  }
+  return result;
+}
+
+async function mintAndRegister(
+  core: Core,
+  runtime: MountRuntime,
+  req: IncomingRequest,
+  logical: LogicalRequest,
+  response: LogicalResponse,
+  result: CoreResponse,
+): Promise<void> {
   if (response.auth) {
     const wire = response.auth.wire;
     if (wire) result.auth = wire;
@@ -324,13 +379,7 @@ async function finishResponse(
     result.leaseDuration = ttlSeconds;
     result.renewable = lease.renewable;
   }
-  if (response.lease) {
-    result.leaseId = response.lease.leaseId;
-    result.leaseDuration = response.lease.ttlSeconds;
-    result.renewable = response.lease.renewable;
-  }
   // A new token's due entry was committed with the token (TokenStore.persistNew).
-  return result;
 }
 
 /** Registers the lease of a secret the request made, owned by the caller's token. */

@@ -1,5 +1,6 @@
 /** ACL policies stored at `sys/policy/<name>`, with compiled ACLs cached per policy set. */
 
+import type { MaybePromise } from '../framework/maybe-promise.js';
 import type { StorageView } from '../framework/storage-view.js';
 import { Acl } from '../policy/acl.js';
 import { DEFAULT_POLICY, RESPONSE_WRAPPING_POLICY } from '../policy/builtin.js';
@@ -84,10 +85,15 @@ export class PolicyStore {
     this.identityAcls = new WeakMap();
   }
 
-  /** The compiled ACL of a token's policy set; unknown policy names contribute nothing. */
-  async aclFor(names: readonly string[]): Promise<Acl> {
-    const byList = this.aclsByList.get(names);
-    if (byList) return byList;
+  /**
+   * The compiled ACL of a token's policy set; unknown policy names contribute nothing. A token seen
+   * before gets it at once, not through a promise (see MaybePromise): this runs on every request.
+   */
+  aclFor(names: readonly string[]): MaybePromise<Acl> {
+    return this.aclsByList.get(names) ?? this.compileAcl(names);
+  }
+
+  private async compileAcl(names: readonly string[]): Promise<Acl> {
     const key = [...names].sort().join('\n');
     const cached = this.acls.get(key);
     if (cached) {

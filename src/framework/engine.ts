@@ -5,6 +5,7 @@
 import { CofferError, invalid, notFound, unsupported } from '../core/errors.js';
 import type { Fields } from './fields.js';
 import type { LogicalRequest, LogicalResponse, Operation } from './logical.js';
+import { andThen, attempt, type MaybePromise } from './maybe-promise.js';
 import { type CompiledPath, type EngineContext, literalFirstSegment } from './path.js';
 
 /** Renew and revoke for the leases an engine issues (database credentials, tokens of a test engine…). */
@@ -68,7 +69,8 @@ export interface Engine extends EngineDefinition {
   /** Undefined when the matched path declares no existence check (then writes are updates). */
   exists(ctx: EngineContext, req: LogicalRequest): Promise<boolean | undefined>;
   isUnauthenticated(path: string): boolean;
-  handleRequest(ctx: EngineContext, req: LogicalRequest): Promise<LogicalResponse | undefined>;
+  /** A handler that answered from cache answers at once (see MaybePromise). */
+  handleRequest(ctx: EngineContext, req: LogicalRequest): MaybePromise<LogicalResponse | undefined>;
   helpFor(path: string): LogicalResponse;
 }
 
@@ -152,6 +154,15 @@ function pickHandler(path: CompiledPath, operation: Operation) {
   return ops[operation];
 }
 
+/** The handler's response with the input's warnings (unknown fields) added to its own. */
+function withWarnings(
+  response: LogicalResponse | undefined,
+  warnings: string[],
+): LogicalResponse | undefined {
+  if (warnings.length === 0) return response;
+  return { ...response, warnings: [...(response?.warnings ?? []), ...warnings] };
+}
+
 export function defineEngine(definition: EngineDefinition): Engine {
   const { paths } = definition;
   const table = new PathTable(paths);
@@ -173,18 +184,19 @@ export function defineEngine(definition: EngineDefinition): Engine {
       return found.path.exists(ctx, input, req);
     },
 
-    async handleRequest(ctx, req) {
-      const found = table.find(req.path);
-      if (!found) throw notFound('unsupported path');
-      const handler = pickHandler(found.path, req.operation);
-      if (!handler) throw unsupported();
-      const applyDefaults = req.operation !== 'update' && req.operation !== 'patch';
-      const parsed = parseInput(found.path.fields, req.data, found.captures, applyDefaults);
-      const { input } = parsed;
-      const warnings = found.path.freeformData ? [] : parsed.warnings;
-      const response = (await handler(ctx, input, req)) ?? undefined;
-      if (warnings.length === 0) return response;
-      return { ...response, warnings: [...(response?.warnings ?? []), ...warnings] };
+    handleRequest(ctx, req) {
+      // Not async, so that a cached answer costs no turn (see MaybePromise); a throw stays a rejection.
+      return attempt(() => {
+        const found = table.find(req.path);
+        if (!found) throw notFound('unsupported path');
+        const handler = pickHandler(found.path, req.operation);
+        if (!handler) throw unsupported();
+        const applyDefaults = req.operation !== 'update' && req.operation !== 'patch';
+        const parsed = parseInput(found.path.fields, req.data, found.captures, applyDefaults);
+        const { input } = parsed;
+        const warnings = found.path.freeformData ? [] : parsed.warnings;
+        return andThen(handler(ctx, input, req), (response) => withWarnings(response ?? undefined, warnings));
+      });
     },
 
     helpFor(path) {

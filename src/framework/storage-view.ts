@@ -8,6 +8,7 @@ import {
 } from '../storage/backend.js';
 import { compareCodePoints } from '../storage/list.js';
 import { type DeepReadonly, deepFreeze } from './deep-freeze.js';
+import type { MaybePromise } from './maybe-promise.js';
 
 const decoder = new TextDecoder();
 
@@ -61,10 +62,18 @@ export class StorageView {
    * Like getJson, but the value may be shared with other readers and is frozen: for read paths that
    * only look at it. The barrier serves it from its cache without decoding or parsing again.
    */
-  async readJson<T>(key: string): Promise<DeepReadonly<T> | undefined> {
-    if (isJsonReader(this.backend)) return (await this.backend.readJson(this.key(key))) as DeepReadonly<T>;
-    const value = await this.getJson<T>(key);
-    return value === undefined ? undefined : deepFreeze(value);
+  readJson<T>(key: string): MaybePromise<DeepReadonly<T> | undefined> {
+    // The barrier answers a cached entry at once (see MaybePromise).
+    if (isJsonReader(this.backend)) {
+      let full: string;
+      try {
+        full = this.key(key);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return this.backend.readJson(full) as MaybePromise<DeepReadonly<T> | undefined>;
+    }
+    return this.getJson<T>(key).then((value) => (value === undefined ? undefined : deepFreeze(value)));
   }
 
   /**

@@ -8,6 +8,7 @@ import { type Clock, FakeClock } from './clock.js';
 import type { Engine } from './engine.js';
 import { silentLogger } from './log.js';
 import type { Caller, LogicalRequest, LogicalResponse, Operation } from './logical.js';
+import type { MaybePromise } from './maybe-promise.js';
 import type { EngineContext } from './path.js';
 import { StorageView } from './storage-view.js';
 
@@ -63,7 +64,7 @@ export async function mountForTest(
 }
 
 /** The CofferError a request fails with; fails the test if it succeeds or throws anything else. */
-export async function rejection(promise: Promise<unknown>): Promise<CofferError> {
+export async function rejection(promise: MaybePromise<unknown>): Promise<CofferError> {
   try {
     await promise;
   } catch (error) {

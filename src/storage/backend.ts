@@ -2,6 +2,7 @@
  * The physical storage contract. A backend stores opaque bytes under string keys and is treated as
  * completely untrusted: everything above the barrier is ciphertext by the time it gets here.
  */
+import type { MaybePromise } from '../framework/maybe-promise.js';
 
 export type TxOp =
   | {
@@ -35,9 +36,12 @@ export interface StorageBackend {
   close(): Promise<void>;
 }
 
-/** A backend that can hand out shared, frozen JSON values (the barrier, with its cache). */
+/**
+ * A backend that can hand out shared, frozen JSON values (the barrier, with its cache): a cached one at
+ * once, not through a promise (see MaybePromise).
+ */
 export interface JsonReader {
-  readJson(key: string): Promise<unknown>;
+  readJson(key: string): MaybePromise<unknown>;
 }
 
 export function isJsonReader(backend: StorageBackend): backend is StorageBackend & JsonReader {

@@ -10,6 +10,7 @@ import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import { KeyedRwLock } from '../../framework/keyed-rw-lock.js';
 import type { Logger } from '../../framework/log.js';
 import type { AuthResult } from '../../framework/logical.js';
+import type { MaybePromise } from '../../framework/maybe-promise.js';
 import { memoizeString } from '../../framework/memo.js';
 import { OldestKey } from '../../framework/oldest-key.js';
 import { type JointOps, StorageView } from '../../framework/storage-view.js';
@@ -66,6 +67,8 @@ export interface CreateParams {
 }
 
 const CACHE_LIMIT = 10_000;
+/** `cachedEntry`'s answer when the cache has nothing to say and storage must be read. */
+const NOT_CACHED = Symbol('not cached');
 const HASH_MEMO_LIMIT = 10_000;
 
 /**
@@ -203,8 +206,17 @@ export class TokenStore {
     return undefined;
   }
 
-  /** The hot path: a valid token's entry, or undefined for unknown, expired or revoked tokens. */
-  async lookup(token: string): Promise<TokenEntry | undefined> {
+  /**
+   * The hot path: a valid token's entry, or undefined for unknown, expired or revoked tokens. A cached
+   * service token is answered at once, not through a promise (see MaybePromise).
+   */
+  lookup(token: string): MaybePromise<TokenEntry | undefined> {
+    const name = token.startsWith('hvb.') ? undefined : this.hashers?.name(token);
+    const cached = name === undefined ? NOT_CACHED : this.cachedEntry(name);
+    return cached !== NOT_CACHED ? cached : this.lookupStored(token);
+  }
+
+  private async lookupStored(token: string): Promise<TokenEntry | undefined> {
     if (token.startsWith('hvb.')) {
       const entry = await this.openBatch(token);
       return entry && (await this.batchParentAlive(entry)) ? entry : undefined;
@@ -217,20 +229,28 @@ export class TokenStore {
 
   /** `lookup` for a token whose salted hash is already known (no second HMAC on the same request). */
   private async lookupHash(idHash: string): Promise<TokenEntry | undefined> {
-    let entry = this.cache.get(idHash);
-    if (!entry) {
-      const epoch = this.revocations;
-      entry = await this.deps.storage.getJson<TokenEntry>(`id/${idHash}`);
-      if (!entry) return undefined;
-      if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cacheOldest.next()!);
-      // A revocation that committed while this read was in flight must not be undone by the cache.
-      if (epoch === this.revocations) this.cache.set(idHash, entry);
-    }
-    if (entry.expireTime !== undefined && entry.expireTime <= this.deps.clock.now()) {
-      void this.revokeHash(idHash).catch(() => undefined);
-      return undefined;
-    }
-    return entry;
+    const cached = this.cachedEntry(idHash);
+    if (cached !== NOT_CACHED) return cached;
+    const epoch = this.revocations;
+    const entry = await this.deps.storage.getJson<TokenEntry>(`id/${idHash}`);
+    if (!entry) return undefined;
+    if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cacheOldest.next()!);
+    // A revocation that committed while this read was in flight must not be undone by the cache.
+    if (epoch === this.revocations) this.cache.set(idHash, entry);
+    return this.unexpired(idHash, entry);
+  }
+
+  /** The cached entry of `idHash` if it is still valid, undefined if it has expired, else NOT_CACHED. */
+  private cachedEntry(idHash: string): TokenEntry | undefined | typeof NOT_CACHED {
+    const entry = this.cache.get(idHash);
+    return entry ? this.unexpired(idHash, entry) : NOT_CACHED;
+  }
+
+  /** `entry`, or undefined once it has expired: then its revocation is started, not waited for. */
+  private unexpired(idHash: string, entry: TokenEntry): TokenEntry | undefined {
+    if (entry.expireTime === undefined || entry.expireTime > this.deps.clock.now()) return entry;
+    void this.revokeHash(idHash).catch(() => undefined);
+    return undefined;
   }
 
   /** A token's expiry by accessor, expired or not: null = never, undefined = no such token. */
@@ -271,9 +291,20 @@ export class TokenStore {
    * Spends one use; exactly `num_uses` calls succeed even when concurrent. On the last use the entry
    * is marked spent (-1) and `last` tells the caller to revoke it once its request has finished.
    */
-  async use(token: string, known?: TokenEntry): Promise<{ entry: TokenEntry; last: boolean } | undefined> {
+  use(token: string, known?: TokenEntry): MaybePromise<{ entry: TokenEntry; last: boolean } | undefined> {
     // `known` is this token's entry from earlier in the request: its hash saves recomputing the HMAC,
-    // and the entry is looked up again, so a revocation in between is still seen.
+    // and the entry is looked up again, so a revocation in between is still seen. Most tokens have
+    // unlimited uses: a cached one is answered at once (see MaybePromise).
+    const cached = known?.idHash ? this.cachedEntry(known.idHash) : NOT_CACHED;
+    if (cached === undefined) return undefined;
+    if (cached !== NOT_CACHED && cached.numUses === 0) return { entry: cached, last: false };
+    return this.useStored(token, known);
+  }
+
+  private async useStored(
+    token: string,
+    known?: TokenEntry,
+  ): Promise<{ entry: TokenEntry; last: boolean } | undefined> {
     const entry = known?.idHash ? await this.lookupHash(known.idHash) : await this.lookup(token);
     if (!entry || entry.numUses < 0) return undefined;
     if (entry.numUses === 0 || entry.type === 'batch') return { entry, last: false };

@@ -6,6 +6,7 @@ import { invalid } from '../../core/errors.js';
 import { parseDurationSeconds } from '../../framework/duration.js';
 import { defineEngine } from '../../framework/engine.js';
 import { field, isPlainObject } from '../../framework/fields.js';
+import { andThen } from '../../framework/maybe-promise.js';
 import { definePath } from '../../framework/path.js';
 
 const pathField = { path: field.string('Location of the secret.', { max: 4096 }) };
@@ -43,13 +44,13 @@ export const kvV1 = defineEngine({
       freeformData: true,
       exists: async (ctx, input) => ctx.storage.has(`data/${input.path}`),
       operations: {
-        read: async (ctx, input) => {
-          // Shared and frozen: the read only looks at it.
-          const data = await ctx.storage.readJson<Record<string, unknown>>(`data/${input.path}`);
-          if (!data) return undefined;
-          const ttl = leaseSeconds(data, ctx.system.defaultLeaseTtl());
-          return { data, lease: { leaseId: '', ttlSeconds: ttl, renewable: false } };
-        },
+        // Shared and frozen: the read only looks at it. Not async: a cached key costs no turn (MaybePromise).
+        read: (ctx, input) =>
+          andThen(ctx.storage.readJson<Record<string, unknown>>(`data/${input.path}`), (data) => {
+            if (!data) return undefined;
+            const ttl = leaseSeconds(data, ctx.system.defaultLeaseTtl());
+            return { data, lease: { leaseId: '', ttlSeconds: ttl, renewable: false } };
+          }),
         update: async (ctx, input, req) => {
           const data = { ...req.data };
           delete data.path;

@@ -8,6 +8,7 @@
 
 import type { DeepReadonly } from '../../framework/deep-freeze.js';
 import { formatGoDuration } from '../../framework/duration.js';
+import type { MaybePromise } from '../../framework/maybe-promise.js';
 import type { StorageView } from '../../framework/storage-view.js';
 import { jsonBytes } from '../../framework/storage-view.js';
 import type { TxOp } from '../../storage/backend.js';
@@ -77,7 +78,7 @@ export function loadMetadata(storage: StorageView, path: string): Promise<KeyMet
 export function readMetadata(
   storage: StorageView,
   path: string,
-): Promise<DeepReadonly<KeyMetadata> | undefined> {
+): MaybePromise<DeepReadonly<KeyMetadata> | undefined> {
   return storage.readJson<KeyMetadata>(`metadata/${path}`);
 }
 

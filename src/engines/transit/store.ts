@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { invalid } from '../../core/errors.js';
 import type { DeepReadonly } from '../../framework/deep-freeze.js';
+import type { MaybePromise } from '../../framework/maybe-promise.js';
 import type { StorageView } from '../../framework/storage-view.js';
 import { generateKeyPairFor } from './asymmetric.js';
 import { encodeBase64 } from './encoding.js';
@@ -54,7 +55,7 @@ export interface NewKeyOptions {
 const keyPath = (name: string) => `policy/${name}`;
 
 /** The key as stored, frozen and possibly shared with other readers: look, don't modify. */
-export function loadKey(storage: StorageView, name: string): Promise<StoredKey | undefined> {
+export function loadKey(storage: StorageView, name: string): MaybePromise<StoredKey | undefined> {
   return storage.readJson<TransitKey>(keyPath(name));
 }
 

@@ -5,6 +5,7 @@ import type { DeepReadonly } from '../../../framework/deep-freeze.js';
 import { field, isPlainObject } from '../../../framework/fields.js';
 import type { KeyedMutex } from '../../../framework/keyed-mutex.js';
 import type { LogicalResponse } from '../../../framework/logical.js';
+import { andThen, type MaybePromise } from '../../../framework/maybe-promise.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
 import {
   isDeleted,
@@ -41,25 +42,44 @@ function goneResponse(meta: KeyMetadata, version: number): LogicalResponse {
 }
 
 /** The version a read asks for. Values are shared and frozen (see StorageView.readJson): look, don't modify. */
-export async function readData(ctx: EngineContext, path: string, requested: number | undefined) {
-  const meta = await ctx.storage.readJson<KeyMetadata>(`metadata/${path}`);
-  return meta && readVersion(ctx, path, meta, requested);
+export function readData(ctx: EngineContext, path: string, requested: number | undefined) {
+  // Not async: a cached key is read without a turn of the microtask queue (see MaybePromise).
+  return andThen(ctx.storage.readJson<KeyMetadata>(`metadata/${path}`), (meta) =>
+    meta ? readVersion(ctx, path, meta, requested) : undefined,
+  );
 }
 
 /** `readData` for a key whose metadata the caller already holds. */
-async function readVersion(
+function readVersion(
   ctx: EngineContext,
   path: string,
   meta: DeepReadonly<KeyMetadata>,
   requested: number | undefined,
-) {
+): MaybePromise<FoundVersion | undefined> {
   const version = pickVersion(meta, requested);
   if (version === undefined) return undefined;
   const info = meta.versions[version];
-  if (info.destroyed || isDeleted(info, ctx.clock.now())) return { meta, version, gone: true as const };
-  const data = await ctx.storage.readJson<Record<string, unknown>>(`versions/${path}/${version}`);
-  if (!data) return undefined;
-  return { meta, version, data, gone: false as const };
+  if (info.destroyed || isDeleted(info, ctx.clock.now())) return { meta, version, gone: true };
+  return andThen(ctx.storage.readJson<Record<string, unknown>>(`versions/${path}/${version}`), (data) =>
+    data ? { meta, version, data, gone: false } : undefined,
+  );
+}
+
+/** A version `readData` found: its data, or `gone` when it is deleted or destroyed. */
+type FoundVersion = { meta: DeepReadonly<KeyMetadata>; version: number } & (
+  | { gone: true }
+  | { gone: false; data: DeepReadonly<Record<string, unknown>> }
+);
+
+function readResponse(found: FoundVersion | undefined): LogicalResponse | undefined {
+  if (!found) return undefined;
+  if (found.gone) return goneResponse(found.meta, found.version);
+  return {
+    data: {
+      data: found.data,
+      metadata: versionToWire(found.meta.versions[found.version], found.version, found.meta.customMetadata),
+    },
+  };
 }
 
 function casOf(options: unknown): number | undefined {
@@ -137,21 +157,7 @@ export function dataPaths(locks: KeyedMutex) {
       fields: dataFields,
       exists: async (ctx, input) => (await readMetadata(ctx.storage, input.path!)) !== undefined,
       operations: {
-        read: async (ctx, input) => {
-          const found = await readData(ctx, input.path!, input.version);
-          if (!found) return undefined;
-          if (found.gone) return goneResponse(found.meta, found.version);
-          return {
-            data: {
-              data: found.data,
-              metadata: versionToWire(
-                found.meta.versions[found.version],
-                found.version,
-                found.meta.customMetadata,
-              ),
-            },
-          };
-        },
+        read: (ctx, input) => andThen(readData(ctx, input.path!, input.version), readResponse),
         create: (ctx, input, req) => write(ctx, input.path!, req.data, false),
         update: (ctx, input, req) => write(ctx, input.path!, req.data, false),
         patch: (ctx, input, req) => write(ctx, input.path!, req.data, true),
