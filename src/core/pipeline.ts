@@ -288,7 +288,8 @@ async function authorize(
   // The existence check may need to know the caller (cubbyhole is per token).
   logical.caller = callerOf(req.token, entry, false);
   if (logical.operation === 'update') {
-    const exists = await runtime.engine.exists(runtime.ctx, logical);
+    let exists = runtime.engine.exists(runtime.ctx, logical);
+    if (isPromise(exists)) exists = await exists;
     if (exists === false) logical.operation = 'create';
   }
   let verdict = aclVerdict(core, entry, req, logical.operation);

@@ -67,7 +67,7 @@ export interface Route {
 export interface Engine extends EngineDefinition {
   routes(): Route[];
   /** Undefined when the matched path declares no existence check (then writes are updates). */
-  exists(ctx: EngineContext, req: LogicalRequest): Promise<boolean | undefined>;
+  exists(ctx: EngineContext, req: LogicalRequest): MaybePromise<boolean | undefined>;
   isUnauthenticated(path: string): boolean;
   /** A handler that answered from cache answers at once (see MaybePromise). */
   handleRequest(ctx: EngineContext, req: LogicalRequest): MaybePromise<LogicalResponse | undefined>;
@@ -177,11 +177,14 @@ export function defineEngine(definition: EngineDefinition): Engine {
 
     isUnauthenticated: (path) => table.find(path)?.path.unauthenticated ?? false,
 
-    async exists(ctx, req) {
-      const found = table.find(req.path);
-      if (!found?.path.exists) return undefined;
-      const { input } = parseInput(found.path.fields, {}, found.captures, false);
-      return found.path.exists(ctx, input, req);
+    exists(ctx, req) {
+      // Not async, as handleRequest: a write to a cached key learns it exists without a turn.
+      return attempt(() => {
+        const found = table.find(req.path);
+        if (!found?.path.exists) return undefined;
+        const { input } = parseInput(found.path.fields, {}, found.captures, false);
+        return found.path.exists(ctx, input, req);
+      });
     },
 
     handleRequest(ctx, req) {

@@ -6,6 +6,7 @@ import type { Clock } from './clock.js';
 import type { Field, Fields, Input } from './fields.js';
 import type { Logger } from './log.js';
 import type { LogicalRequest, LogicalResponse, Operation } from './logical.js';
+import type { MaybePromise } from './maybe-promise.js';
 import type { StorageView } from './storage-view.js';
 
 /** Vault's user lockout: `threshold` failures, each within `counterResetMs` of the last, lock for `durationMs`. */
@@ -56,7 +57,7 @@ export interface PathDefinition<F extends Fields> {
   fields?: F;
   operations: Partial<Record<Operation, Handler<F>>>;
   /** Decides create vs update for the ACL; without it every write is an update. */
-  exists?: (ctx: EngineContext, input: Input<F>, req: LogicalRequest) => Promise<boolean>;
+  exists?: (ctx: EngineContext, input: Input<F>, req: LogicalRequest) => MaybePromise<boolean>;
   /** Served without a token (login paths). */
   unauthenticated?: boolean;
   /** The body is free-form secret data (KV v1, cubbyhole): undeclared keys are expected, not warned about. */

@@ -2,6 +2,7 @@
 import { defineEngine, type Engine } from '../../framework/engine.js';
 import { field } from '../../framework/fields.js';
 import type { LogicalRequest } from '../../framework/logical.js';
+import { andThen } from '../../framework/maybe-promise.js';
 import { definePath } from '../../framework/path.js';
 import { CofferError, deniedByPolicy, invalid } from '../errors.js';
 import { createFields, createToken } from './create.js';
@@ -31,11 +32,13 @@ export function createTokenEngine(
   store: TokenStore,
   identityPolicies: (entityId: string) => string[] = () => [],
 ): Engine {
-  const lookupOf = async (token: string | undefined, now: number) => {
+  // Not async: a cached token is looked up at once (see MaybePromise); a handler may throw.
+  const lookupOf = (token: string | undefined, now: number) => {
     if (!token) throw invalid('missing token ID');
-    const entry = await store.lookup(token);
-    if (!entry) throw badToken();
-    return { data: lookupData(token, entry, now, identityPolicies(entry.entityId)) };
+    return andThen(store.lookup(token), (entry) => {
+      if (!entry) throw badToken();
+      return { data: lookupData(token, entry, now, identityPolicies(entry.entityId)) };
+    });
   };
   const accessorEntry = async (accessor: string | undefined): Promise<TokenEntry> => {
     if (!accessor) throw invalid('missing accessor');

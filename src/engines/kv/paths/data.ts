@@ -155,7 +155,7 @@ export function dataPaths(locks: KeyedMutex) {
       pattern: 'data/*path',
       keyOnly: true,
       fields: dataFields,
-      exists: async (ctx, input) => (await readMetadata(ctx.storage, input.path!)) !== undefined,
+      exists: (ctx, input) => andThen(readMetadata(ctx.storage, input.path!), (meta) => meta !== undefined),
       operations: {
         read: (ctx, input) => andThen(readData(ctx, input.path!, input.version), readResponse),
         create: (ctx, input, req) => write(ctx, input.path!, req.data, false),

@@ -1,6 +1,7 @@
 /** Fields and steps the encrypt, decrypt, rewrap and datakey paths share. */
 import { invalid } from '../../../core/errors.js';
 import { field } from '../../../framework/fields.js';
+import { andThen, type MaybePromise } from '../../../framework/maybe-promise.js';
 import type { EngineContext } from '../../../framework/path.js';
 import type { BatchItem } from '../batch.js';
 import type { CipherInput } from '../cipher.js';
@@ -47,10 +48,12 @@ export function decodeOptional(value: string | undefined): Buffer | undefined {
   return value ? decodeBase64(value) : undefined;
 }
 
-export async function requireKey(ctx: EngineContext, name: string): Promise<StoredKey> {
-  const key = await loadKey(ctx.storage, name);
-  if (!key) throw invalid('encryption key not found');
-  return key;
+/** The named key; a cached one at once (see MaybePromise). */
+export function requireKey(ctx: EngineContext, name: string): MaybePromise<StoredKey> {
+  return andThen(loadKey(ctx.storage, name), (key) => {
+    if (!key) throw invalid('encryption key not found');
+    return key;
+  });
 }
 
 /** Vault requires the context in every item or in none, so it can decide `derived` on upsert. */

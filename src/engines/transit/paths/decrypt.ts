@@ -2,6 +2,7 @@
 import { invalid } from '../../../core/errors.js';
 import type { Input } from '../../../framework/fields.js';
 import type { LogicalResponse } from '../../../framework/logical.js';
+import { isPromise } from '../../../framework/maybe-promise.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
 import { answer, type BatchItem, mapInChunks, parseBatch, syncChunkSize, tryItem } from '../batch.js';
 import { decryptValue } from '../cipher.js';
@@ -46,10 +47,13 @@ export function decryptItem(key: StoredKey, item: BatchItem, index: number): str
 async function decrypt(ctx: EngineContext, input: Input<typeof decryptFields>): Promise<LogicalResponse> {
   const { items, batch } = itemsOf(input);
   contextSetInAll(items);
-  const key = await requireKey(ctx, input.name!);
-  const outcomes = await mapInChunks(items, syncChunkSize(isRsa(key.type)), (item, i) =>
+  // A cached key, and a single item decrypted at once, cost no turn each (see MaybePromise).
+  const loaded = requireKey(ctx, input.name!);
+  const key = isPromise(loaded) ? await loaded : loaded;
+  const mapped = mapInChunks(items, syncChunkSize(isRsa(key.type)), (item, i) =>
     tryItem(() => decryptItem(key, item, i)),
   );
+  const outcomes = isPromise(mapped) ? await mapped : mapped;
   return answer({
     items,
     outcomes,

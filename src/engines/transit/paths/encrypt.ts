@@ -2,6 +2,7 @@
 import { invalid } from '../../../core/errors.js';
 import { field, type Input } from '../../../framework/fields.js';
 import type { LogicalRequest, LogicalResponse } from '../../../framework/logical.js';
+import { andThen, isPromise } from '../../../framework/maybe-promise.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
 import { answer, type BatchItem, parseBatch, tryItem } from '../batch.js';
 import { encryptValue } from '../cipher.js';
@@ -79,9 +80,14 @@ function encrypt(locks: KeyLocks) {
     const { items, batch } = itemsOf(input);
     const derived = contextSetInAll(items);
     const upsert = req.operation === 'create';
-    const { key, created } = upsert
-      ? await upsertKey(ctx, locks, input, derived)
-      : { key: await requireKey(ctx, input.name!), created: false };
+    let key: StoredKey;
+    let created = false;
+    if (upsert) ({ key, created } = await upsertKey(ctx, locks, input, derived));
+    else {
+      // A cached key is used at once (see MaybePromise).
+      const loaded = requireKey(ctx, input.name!);
+      key = isPromise(loaded) ? await loaded : loaded;
+    }
     const outcomes = items.map((item, i) => tryItem(() => encryptItem(key, item, i)));
     const warnings =
       upsert && !created
@@ -103,7 +109,7 @@ export function encryptPaths(locks: KeyLocks) {
     definePath({
       pattern: 'encrypt/:name',
       fields: encryptFields,
-      exists: async (ctx, input) => (await loadKey(ctx.storage, input.name!)) !== undefined,
+      exists: (ctx, input) => andThen(loadKey(ctx.storage, input.name!), (key) => key !== undefined),
       operations: { create: encrypt(locks), update: encrypt(locks) },
       help: 'Encrypt a base64 plaintext, or a batch, with the named key.',
     }),
