@@ -16,7 +16,12 @@ export function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
 
 /** `next(value)`: at once when the value is here, else once it arrives. A throw becomes a rejection. */
 export function andThen<T, U>(value: MaybePromise<T>, next: (value: T) => MaybePromise<U>): MaybePromise<U> {
-  return isPromise(value) ? value.then(next) : attempt(() => next(value));
+  if (isPromise(value)) return value.then(next);
+  try {
+    return next(value);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /** `run()`, with a throw turned into a rejection, as an async function would. */

@@ -2,7 +2,7 @@
 import { invalid } from '../../../core/errors.js';
 import type { Input } from '../../../framework/fields.js';
 import type { LogicalResponse } from '../../../framework/logical.js';
-import { isPromise } from '../../../framework/maybe-promise.js';
+import { andThen, type MaybePromise } from '../../../framework/maybe-promise.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
 import { answer, type BatchItem, mapInChunks, parseBatch, syncChunkSize, tryItem } from '../batch.js';
 import { decryptValue } from '../cipher.js';
@@ -44,23 +44,24 @@ export function decryptItem(key: StoredKey, item: BatchItem, index: number): str
   return decryptValue(key, item.ciphertext ?? '', input).toString('base64');
 }
 
-async function decrypt(ctx: EngineContext, input: Input<typeof decryptFields>): Promise<LogicalResponse> {
+/** Not async: a cached key and a single item decrypted at once cost no turn (see MaybePromise). */
+function decrypt(ctx: EngineContext, input: Input<typeof decryptFields>): MaybePromise<LogicalResponse> {
   const { items, batch } = itemsOf(input);
   contextSetInAll(items);
-  // A cached key, and a single item decrypted at once, cost no turn each (see MaybePromise).
-  const loaded = requireKey(ctx, input.name!);
-  const key = isPromise(loaded) ? await loaded : loaded;
-  const mapped = mapInChunks(items, syncChunkSize(isRsa(key.type)), (item, i) =>
-    tryItem(() => decryptItem(key, item, i)),
-  );
-  const outcomes = isPromise(mapped) ? await mapped : mapped;
-  return answer({
-    items,
-    outcomes,
-    batch,
-    toData: (plaintext) => ({ plaintext }),
-    failedFields: { plaintext: '' },
-    partialFailureCode: input.partial_failure_response_code,
+  return andThen(requireKey(ctx, input.name!), (key) => {
+    const outcomes = mapInChunks(items, syncChunkSize(isRsa(key.type)), (item, i) =>
+      tryItem(() => decryptItem(key, item, i)),
+    );
+    return andThen(outcomes, (done) =>
+      answer({
+        items,
+        outcomes: done,
+        batch,
+        toData: (plaintext) => ({ plaintext }),
+        failedFields: { plaintext: '' },
+        partialFailureCode: input.partial_failure_response_code,
+      }),
+    );
   });
 }
 

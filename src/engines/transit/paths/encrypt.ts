@@ -2,7 +2,7 @@
 import { invalid } from '../../../core/errors.js';
 import { field, type Input } from '../../../framework/fields.js';
 import type { LogicalRequest, LogicalResponse } from '../../../framework/logical.js';
-import { andThen, isPromise } from '../../../framework/maybe-promise.js';
+import { andThen, type MaybePromise } from '../../../framework/maybe-promise.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
 import { answer, type BatchItem, parseBatch, tryItem } from '../batch.js';
 import { encryptValue } from '../cipher.js';
@@ -76,31 +76,29 @@ function encryptItem(key: StoredKey, item: BatchItem, index: number) {
 }
 
 function encrypt(locks: KeyLocks) {
-  return async (ctx: EngineContext, input: EncryptInput, req: LogicalRequest): Promise<LogicalResponse> => {
+  // Not async: with an existing key, cached, the request is answered without a turn (see MaybePromise).
+  return (ctx: EngineContext, input: EncryptInput, req: LogicalRequest): MaybePromise<LogicalResponse> => {
     const { items, batch } = itemsOf(input);
     const derived = contextSetInAll(items);
-    const upsert = req.operation === 'create';
-    let key: StoredKey;
-    let created = false;
-    if (upsert) ({ key, created } = await upsertKey(ctx, locks, input, derived));
-    else {
-      // A cached key is used at once (see MaybePromise).
-      const loaded = requireKey(ctx, input.name!);
-      key = isPromise(loaded) ? await loaded : loaded;
-    }
-    const outcomes = items.map((item, i) => tryItem(() => encryptItem(key, item, i)));
-    const warnings =
-      upsert && !created
-        ? ['Attempted creation of the key during the encrypt operation, but it was created beforehand']
-        : undefined;
-    return answer({
-      items,
-      outcomes,
-      batch,
-      toData: (v) => ({ ciphertext: v.ciphertext, key_version: v.version }),
-      partialFailureCode: input.partial_failure_response_code,
-      warnings,
-    });
+    const encryptAll = (key: StoredKey, warnings?: string[]) =>
+      answer({
+        items,
+        outcomes: items.map((item, i) => tryItem(() => encryptItem(key, item, i))),
+        batch,
+        toData: (v) => ({ ciphertext: v.ciphertext, key_version: v.version }),
+        partialFailureCode: input.partial_failure_response_code,
+        warnings,
+      });
+    // `create`: the ACL found no key, so this request may make it (upsert).
+    if (req.operation !== 'create') return andThen(requireKey(ctx, input.name!), (key) => encryptAll(key));
+    return upsertKey(ctx, locks, input, derived).then(({ key, created }) =>
+      encryptAll(
+        key,
+        created
+          ? undefined
+          : ['Attempted creation of the key during the encrypt operation, but it was created beforehand'],
+      ),
+    );
   };
 }
 
