@@ -8,6 +8,7 @@ import { denied, invalid } from '../core/errors.js';
 import type { LoginRenewal, LoginView } from '../framework/engine.js';
 import { field } from '../framework/fields.js';
 import type { AuthResult, LogicalRequest } from '../framework/logical.js';
+import type { MaybePromise } from '../framework/maybe-promise.js';
 import type { EngineContext } from '../framework/path.js';
 import type { StorageView } from '../framework/storage-view.js';
 
@@ -173,7 +174,7 @@ export function authFromTokenParams(
  * internalData under `key` must still exist, and its current token settings apply to the renewal.
  */
 export function renewByTokenParams<T extends { token: TokenParams }>(
-  load: (storage: StorageView, name: string) => Promise<T | undefined>,
+  load: (storage: StorageView, name: string) => MaybePromise<T | undefined>,
   key: string,
   what: 'role' | 'user' = 'role',
 ) {

@@ -8,6 +8,12 @@ import { Barrier } from './barrier.js';
 
 const text = (v: Uint8Array | undefined) => (v ? Buffer.from(v).toString('utf8') : undefined);
 
+/**
+ * A read that must fail: a cached read answers with a value (see MaybePromise), a failure is always a
+ * rejection. A value here makes `assert.rejects` fail; a synchronous throw fails the test too.
+ */
+const asPromise = (value: unknown): Promise<unknown> => Promise.resolve(value);
+
 async function openBarrier() {
   const physical = new InmemBackend();
   const barrier = new Barrier(physical, { cacheBytes: 0 });
@@ -39,7 +45,7 @@ describe('barrier', () => {
       const tampered = Buffer.from(stored);
       tampered[at] ^= 0x01;
       await physical.put('app/flip', tampered);
-      await assert.rejects(barrier.get('app/flip'), (error: unknown) => {
+      await assert.rejects(asPromise(barrier.get('app/flip')), (error: unknown) => {
         assert.equal(status(error), 500);
         assert.doesNotMatch(String(error), /secret-value/);
         return true;
@@ -51,7 +57,7 @@ describe('barrier', () => {
     const { physical, barrier } = await openBarrier();
     await barrier.put('a/one', Buffer.from('one'));
     await physical.put('a/two', (await physical.get('a/one'))!);
-    await assert.rejects(barrier.get('a/two'), (error: unknown) => status(error) === 500);
+    await assert.rejects(asPromise(barrier.get('a/two')), (error: unknown) => status(error) === 500);
   });
 
   test('rotation adds a term; old entries stay readable, new writes use the new term', async () => {
@@ -78,7 +84,7 @@ describe('barrier', () => {
       () => barrier.list(''),
       () => barrier.delete('x'),
     ]) {
-      await assert.rejects(op(), (error: unknown) => status(error) === 503);
+      await assert.rejects(asPromise(op()), (error: unknown) => status(error) === 503);
     }
     await assert.rejects(barrier.unseal(randomBytes(32)), /core\/keyring/);
     assert.equal(barrier.isSealed(), true);
@@ -112,7 +118,7 @@ describe('barrier', () => {
   test('reserved physical keys cannot be reached through the barrier', async () => {
     const { barrier } = await openBarrier();
     for (const key of ['core/keyring', 'core/seal-config', 'core/root-key', 'core/lock']) {
-      await assert.rejects(barrier.get(key));
+      await assert.rejects(asPromise(barrier.get(key)));
       await assert.rejects(barrier.put(key, Buffer.from('x')));
     }
   });
@@ -385,7 +391,7 @@ describe('barrier', () => {
     const afterUnseal = barrier.get('herd/s');
     release();
     // The sealed read decrypts with the wiped keyring and fails; the new one is its own read.
-    await assert.rejects(beforeSeal);
+    await assert.rejects(asPromise(beforeSeal));
     assert.equal(text(await afterUnseal), 'secret');
     assert.equal(state.reads, 2);
   });

@@ -247,12 +247,23 @@ export class Barrier implements StorageBackend {
     return encryptEntry(active.key, active.term, key, value);
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
-    const keyring = this.unsealedKeyring();
-    this.checkKey(key);
-    const cached = this.cache.get(key);
+  get(key: string): MaybePromise<Uint8Array | undefined> {
+    let keyring: Keyring;
+    let cached: ReturnType<ByteLru['get']>;
+    try {
+      keyring = this.unsealedKeyring();
+      this.checkKey(key);
+      cached = this.cache.get(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // A cached entry (or a cached miss) is answered at once (see MaybePromise).
     if (cached === ABSENT) return undefined;
     if (cached) return cached;
+    return this.readShared(keyring, key);
+  }
+
+  private async readShared(keyring: Keyring, key: string): Promise<Uint8Array | undefined> {
     // Single flight: concurrent reads of one uncached key share a storage read. On a remote store,
     // every client asking for the same secret at once (a deploy, the first reads after unseal) each
     // went to PostgreSQL: 64 connections reading the same new keys kept kv2-read at one query per

@@ -8,7 +8,7 @@ import {
 } from '../storage/backend.js';
 import { compareCodePoints } from '../storage/list.js';
 import { type DeepReadonly, deepFreeze } from './deep-freeze.js';
-import type { MaybePromise } from './maybe-promise.js';
+import { andThen, type MaybePromise } from './maybe-promise.js';
 
 const decoder = new TextDecoder();
 
@@ -25,8 +25,15 @@ export class StorageView {
     return this.prefix + key;
   }
 
-  get(key: string): Promise<Uint8Array | undefined> {
-    return this.backend.get(this.key(key));
+  /** A cached entry at once (see MaybePromise). */
+  get(key: string): MaybePromise<Uint8Array | undefined> {
+    let full: string;
+    try {
+      full = this.key(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.backend.get(full);
   }
 
   put(key: string, value: Uint8Array): Promise<void> {
@@ -49,13 +56,15 @@ export class StorageView {
     return (await this.list(folder)).length === 0;
   }
 
-  async has(key: string): Promise<boolean> {
-    return (await this.get(key)) !== undefined;
+  has(key: string): MaybePromise<boolean> {
+    return andThen(this.get(key), (bytes) => bytes !== undefined);
   }
 
-  async getJson<T>(key: string): Promise<T | undefined> {
-    const bytes = await this.get(key);
-    return bytes === undefined ? undefined : (JSON.parse(decoder.decode(bytes)) as T);
+  /** A private, parsed copy; a cached entry at once (see MaybePromise). */
+  getJson<T>(key: string): MaybePromise<T | undefined> {
+    return andThen(this.get(key), (bytes) =>
+      bytes === undefined ? undefined : (JSON.parse(decoder.decode(bytes)) as T),
+    );
   }
 
   /**
@@ -73,7 +82,7 @@ export class StorageView {
       }
       return this.backend.readJson(full) as MaybePromise<DeepReadonly<T> | undefined>;
     }
-    return this.getJson<T>(key).then((value) => (value === undefined ? undefined : deepFreeze(value)));
+    return andThen(this.getJson<T>(key), (value) => (value === undefined ? undefined : deepFreeze(value)));
   }
 
   /**

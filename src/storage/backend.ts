@@ -21,7 +21,8 @@ export type TxOp =
 export interface StorageBackend {
   /** Human-readable type as shown in `sys/seal-status` (`inmem`, `sqlite`, `postgresql`). */
   readonly type: string;
-  get(key: string): Promise<Uint8Array | undefined>;
+  /** The barrier answers a cached entry at once (see MaybePromise); a physical store returns a promise. */
+  get(key: string): MaybePromise<Uint8Array | undefined>;
   /** Durable once the promise resolves: an acknowledged write survives a crash of the process. */
   put(key: string, value: Uint8Array): Promise<void>;
   /** Deleting a missing key is not an error. */

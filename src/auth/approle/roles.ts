@@ -4,6 +4,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { type CofferError, invalid } from '../../core/errors.js';
+import type { MaybePromise } from '../../framework/maybe-promise.js';
 import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
 import type { TxOp } from '../../storage/backend.js';
 import { defaultTokenParams, type TokenParams } from '../token-fields.js';
@@ -57,7 +58,7 @@ export async function mountSalt(storage: StorageView): Promise<string> {
   return salt;
 }
 
-export function loadRole(storage: StorageView, name: string): Promise<RoleEntry | undefined> {
+export function loadRole(storage: StorageView, name: string): MaybePromise<RoleEntry | undefined> {
   return storage.getJson<RoleEntry>(`role/${normaliseRoleName(name)}`);
 }
 

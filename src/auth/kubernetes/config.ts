@@ -1,5 +1,6 @@
 /** The cluster this mount trusts: API server URL and CA, reviewer JWT, optional local verification keys. */
 import { invalid } from '../../core/errors.js';
+import type { MaybePromise } from '../../framework/maybe-promise.js';
 import type { StorageView } from '../../framework/storage-view.js';
 import { checkCaPem, parsePublicKeyPem } from '../jwt/config.js';
 import { parseHttpUrl } from '../jwt/http-json.js';
@@ -17,7 +18,7 @@ export interface KubernetesConfig {
 
 const CONFIG_KEY = 'config';
 
-export function loadConfig(storage: StorageView): Promise<KubernetesConfig | undefined> {
+export function loadConfig(storage: StorageView): MaybePromise<KubernetesConfig | undefined> {
   return storage.getJson<KubernetesConfig>(CONFIG_KEY);
 }
 

@@ -1,4 +1,6 @@
 /** Userpass users in the mount's storage: `user/<normalised name>` holds the password hash and token settings. */
+
+import type { MaybePromise } from '../../framework/maybe-promise.js';
 import type { StorageView } from '../../framework/storage-view.js';
 import { defaultTokenParams, type TokenParams } from '../token-fields.js';
 import type { PasswordHash } from './password-hash.js';
@@ -23,7 +25,7 @@ export function isStorableUsername(name: string): boolean {
   return name !== '' && name.length <= MAX_USERNAME && !name.includes('/');
 }
 
-export function loadUser(storage: StorageView, name: string): Promise<UserEntry | undefined> {
+export function loadUser(storage: StorageView, name: string): MaybePromise<UserEntry | undefined> {
   return storage.getJson<UserEntry>(`user/${name}`);
 }
 

@@ -8,6 +8,7 @@ import type { Engine } from '../../framework/engine.js';
 import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import type { Logger } from '../../framework/log.js';
 import type { LogicalResponse, SecretLease } from '../../framework/logical.js';
+import type { MaybePromise } from '../../framework/maybe-promise.js';
 import type { EngineContext } from '../../framework/path.js';
 import { type JointOps, jsonBytes, type StorageView } from '../../framework/storage-view.js';
 import type { TxOp } from '../../storage/backend.js';
@@ -300,7 +301,7 @@ export class ExpirationManager {
     await this.schedule({ kind: 'token', id: accessor, at: expireTime });
   }
 
-  lookup(leaseId: string): Promise<LeaseEntry | undefined> {
+  lookup(leaseId: string): MaybePromise<LeaseEntry | undefined> {
     return this.deps.storage.getJson<LeaseEntry>(`id/${leaseId}`);
   }
 

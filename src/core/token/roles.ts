@@ -1,5 +1,6 @@
 /** Token roles (`auth/token/roles/:role_name`): shapes what `create/:role_name` may issue. */
 import { field } from '../../framework/fields.js';
+import type { MaybePromise } from '../../framework/maybe-promise.js';
 import { definePath } from '../../framework/path.js';
 import type { StorageView } from '../../framework/storage-view.js';
 import { invalid } from '../errors.js';
@@ -60,7 +61,7 @@ function toWire(role: TokenRole) {
   };
 }
 
-export function loadRole(storage: StorageView, name: string): Promise<TokenRole | undefined> {
+export function loadRole(storage: StorageView, name: string): MaybePromise<TokenRole | undefined> {
   return storage.getJson<TokenRole>(`role/${name.toLowerCase()}`);
 }
 

@@ -66,7 +66,7 @@ export async function loadConfig(storage: StorageView): Promise<KvConfig> {
   );
 }
 
-export function loadMetadata(storage: StorageView, path: string): Promise<KeyMetadata | undefined> {
+export function loadMetadata(storage: StorageView, path: string): MaybePromise<KeyMetadata | undefined> {
   return storage.getJson<KeyMetadata>(`metadata/${path}`);
 }
 

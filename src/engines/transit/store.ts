@@ -60,7 +60,7 @@ export function loadKey(storage: StorageView, name: string): MaybePromise<Stored
 }
 
 /** A private copy to change and save. */
-export function editKey(storage: StorageView, name: string): Promise<TransitKey | undefined> {
+export function editKey(storage: StorageView, name: string): MaybePromise<TransitKey | undefined> {
   return storage.getJson<TransitKey>(keyPath(name));
 }
 

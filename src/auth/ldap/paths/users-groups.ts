@@ -4,6 +4,7 @@
  * `case_sensitive_names`, so they match however the directory spells them.
  */
 import { field, type Input } from '../../../framework/fields.js';
+import type { MaybePromise } from '../../../framework/maybe-promise.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
 import type { StorageView } from '../../../framework/storage-view.js';
 import { canonicalName, defaultConfig, loadConfig } from '../config.js';
@@ -25,12 +26,12 @@ export function parsePolicies(policies: readonly string[]): string[] {
 const isKeyName = (name: string) => name !== '' && !name.endsWith('/');
 
 /** Names may contain `/`, as Vault's `groups/(?P<name>.+)` and `users/(?P<name>.+)` allow. */
-export function loadGroup(storage: StorageView, name: string): Promise<GroupEntry | undefined> {
-  return isKeyName(name) ? storage.getJson<GroupEntry>(`group/${name}`) : Promise.resolve(undefined);
+export function loadGroup(storage: StorageView, name: string): MaybePromise<GroupEntry | undefined> {
+  return isKeyName(name) ? storage.getJson<GroupEntry>(`group/${name}`) : undefined;
 }
 
-export function loadUser(storage: StorageView, name: string): Promise<UserEntry | undefined> {
-  return isKeyName(name) ? storage.getJson<UserEntry>(`user/${name}`) : Promise.resolve(undefined);
+export function loadUser(storage: StorageView, name: string): MaybePromise<UserEntry | undefined> {
+  return isKeyName(name) ? storage.getJson<UserEntry>(`user/${name}`) : undefined;
 }
 
 /** Every key under `folder`, at any depth, relative to it (Vault's CollectKeysWithPrefix): `a/b` too. */
