@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PathTable, parseInput } from './engine.js';
+import { CofferError, invalid } from '../core/errors.js';
+import { defineEngine, PathTable, parseInput } from './engine.js';
 import { field } from './fields.js';
-import { definePath, literalFirstSegment } from './path.js';
+import type { LogicalRequest, Operation } from './logical.js';
+import { isPromise } from './maybe-promise.js';
+import { definePath, type EngineContext, literalFirstSegment } from './path.js';
 
 test('each request gets its own copy of a list or map default, so a handler cannot change the next one', () => {
   const fields = {
@@ -133,5 +136,45 @@ test('the path table finds what a walk through every pattern in order finds', ()
     const found = table.find(path);
     assert.equal(found?.path.pattern, expected?.path.pattern, `path ${JSON.stringify(path)}`);
     assert.deepEqual(found?.captures, expected?.captures, `captures of ${JSON.stringify(path)}`);
+  }
+});
+
+test('a handler that answers at once is answered at once; every failure, thrown or not, is a rejection', async () => {
+  const engine = defineEngine({
+    type: 'test',
+    help: 'A test engine.',
+    paths: [
+      definePath({
+        pattern: 'now',
+        fields: { n: field.int('N.') },
+        operations: {
+          read: () => ({ data: { answered: 'at once' } }),
+          update: () => {
+            throw invalid('refused at once');
+          },
+        },
+        help: 'Answers without waiting.',
+      }),
+    ],
+  });
+  // The handlers above use nothing of their context.
+  const ctx = {} as EngineContext;
+  const request = (operation: Operation, path: string, data = {}): LogicalRequest => ({
+    id: 'r',
+    operation,
+    path,
+    data,
+    mountPoint: 'test/',
+  });
+  // The pipeline relies on this to answer a cached read without a turn of the microtask queue.
+  assert.deepEqual(engine.handleRequest(ctx, request('read', 'now')), { data: { answered: 'at once' } });
+  const failures = [
+    engine.handleRequest(ctx, request('update', 'now')), // the handler throws
+    engine.handleRequest(ctx, request('read', 'nowhere')), // no such path
+    engine.handleRequest(ctx, request('read', 'now', { n: 'not a number' })), // invalid input
+  ];
+  for (const failure of failures) {
+    if (!isPromise(failure)) assert.fail('a failure must come back as a rejection, not a value');
+    await assert.rejects(failure, (error: unknown) => error instanceof CofferError);
   }
 });
