@@ -11,7 +11,7 @@ import type {
   Operation,
   SecretLease,
 } from '../framework/logical.js';
-import { isPromise, type MaybePromise } from '../framework/maybe-promise.js';
+import { andThen, isPromise, type MaybePromise } from '../framework/maybe-promise.js';
 import { type Acl, isSudoPath, type Verdict } from '../policy/acl.js';
 import { RESPONSE_WRAPPING_POLICY_NAME } from '../policy/builtin.js';
 import {
@@ -114,10 +114,9 @@ function aclVerdict(
   req: IncomingRequest,
   operation: Operation,
 ): MaybePromise<Verdict> {
-  const acl = aclForToken(core.unsealed, entry.policies, entry.entityId);
-  return isPromise(acl)
-    ? acl.then((loaded) => verdictOf(loaded, req, operation))
-    : verdictOf(acl, req, operation);
+  return andThen(aclForToken(core.unsealed, entry.policies, entry.entityId), (acl) =>
+    verdictOf(acl, req, operation),
+  );
 }
 
 function verdictOf(acl: Acl, req: IncomingRequest, operation: Operation): Verdict {
