@@ -15,6 +15,7 @@ import { cubbyholeFolder } from '../engines/cubbyhole/index.js';
 import { createIdentityEngine, IdentityStore } from '../engines/identity/index.js';
 import { type Clock, systemClock } from '../framework/clock.js';
 import type { Logger } from '../framework/log.js';
+import { isPromise, type MaybePromise } from '../framework/maybe-promise.js';
 import { StorageView } from '../framework/storage-view.js';
 import { RESPONSE_WRAPPING_POLICY_NAME } from '../policy/builtin.js';
 import type { StorageBackend } from '../storage/backend.js';
@@ -25,7 +26,7 @@ import { type CofferError, invalid, sealedError, standbyError } from './errors.j
 import { ExpirationManager } from './expiration/manager.js';
 import { Election } from './ha/election.js';
 import { identityPoliciesOf } from './identity-acl.js';
-import { InFlight } from './in-flight.js';
+import { type Hold, InFlight } from './in-flight.js';
 import { KeyRotation } from './key-rotation.js';
 import { MountManager } from './mount-manager.js';
 import { type MountEntry, routePrefix } from './mounts.js';
@@ -195,11 +196,24 @@ export class Core {
    * moment a seal begins new requests get Vault's 503, and so does a request the seal stopped waiting
    * for, whatever it made of the state torn down under it (never the 500 of a vanished state).
    */
-  async serving<T>(request: object, serve: () => Promise<T>): Promise<T> {
+  serving<T>(request: object, serve: () => MaybePromise<T>): MaybePromise<T> {
     const hold = this.isSealed() ? undefined : this.requests.enter(request);
-    if (!hold) throw this.unavailable();
+    if (!hold) return Promise.reject(this.unavailable());
+    let result: MaybePromise<T>;
     try {
-      const result = await serve();
+      result = serve();
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    if (isPromise(result)) return this.servingUntil(hold, result);
+    // Answered at once (see MaybePromise): nothing can have sealed in between.
+    this.requests.leave(hold);
+    return result;
+  }
+
+  private async servingUntil<T>(hold: Hold, pending: Promise<T>): Promise<T> {
+    try {
+      const result = await pending;
       if (!hold.abandoned) return result;
     } catch (error) {
       if (!hold.abandoned) throw error;

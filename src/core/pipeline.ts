@@ -24,7 +24,7 @@ import {
   type Undelivered,
 } from './audit-hooks.js';
 import { cidrAllows } from './cidr.js';
-import type { Core } from './core.js';
+import type { Core, UnsealedState } from './core.js';
 import { withDeadline } from './deadline.js';
 import { CofferError, denied, deniedByPolicy, invalid, invalidToken } from './errors.js';
 import { aclForToken, identityPoliciesOf } from './identity-acl.js';
@@ -35,35 +35,58 @@ import { withIdentityPolicies } from './token/entry.js';
 import type { TokenEntry } from './token/store.js';
 import { legacyUnwrapResponse, NOT_VALID } from './wrapping.js';
 
-export async function handleRequest(core: Core, req: IncomingRequest): Promise<CoreResponse> {
-  if (core.isSealed()) throw core.unavailable();
-  const runtime = core.unsealed.mounts.route(req.path);
-  if (!runtime) return core.serving(req, () => refuseUnrouted(core, req));
-  const prefix = routePrefix(runtime.entry);
-  const logical: LogicalRequest = {
-    id: req.id,
-    operation: req.operation,
-    path: req.path.length >= prefix.length ? req.path.slice(prefix.length) : '',
-    data: req.data,
-    mountPoint: prefix,
-    clientAddr: req.clientAddr,
-    headers: req.headers,
-  };
-  // Held by the logical request, the one a handler sees: `sys/seal` hands it to sealVault.
-  return core.serving(logical, () => serveRouted(core, runtime, req, logical));
+/**
+ * Answered at once when every stage is (a cached read with no audit device; see MaybePromise). Never
+ * throws: every failure is a rejection, as from an async function.
+ */
+export function handleRequest(core: Core, req: IncomingRequest): MaybePromise<CoreResponse> {
+  try {
+    if (core.isSealed()) throw core.unavailable();
+    const runtime = core.unsealed.mounts.route(req.path);
+    if (!runtime) return core.serving(req, () => refuseUnrouted(core, req));
+    const prefix = routePrefix(runtime.entry);
+    const logical: LogicalRequest = {
+      id: req.id,
+      operation: req.operation,
+      path: req.path.length >= prefix.length ? req.path.slice(prefix.length) : '',
+      data: req.data,
+      mountPoint: prefix,
+      clientAddr: req.clientAddr,
+      headers: req.headers,
+    };
+    // Held by the logical request, the one a handler sees: `sys/seal` hands it to sealVault.
+    return core.serving(logical, () => serveRouted(core, runtime, req, logical));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
-/** Token → ACL → the engine → audit; a seal waits for all of it, the last use's revocation included. */
-async function serveRouted(
+/**
+ * Token → ACL → the engine → audit; a seal waits for all of it, the last use's revocation included.
+ * Like the stages below it, it goes on at once from each stage that answered at once, and may throw
+ * as well as reject: `core.serving` takes both.
+ */
+function serveRouted(
   core: Core,
   runtime: MountRuntime,
   req: IncomingRequest,
   logical: LogicalRequest,
-): Promise<CoreResponse> {
+): MaybePromise<CoreResponse> {
   const state = core.unsealed;
-  // Awaited only when the token cache could not answer (see MaybePromise), as below.
-  let entry = req.token ? state.tokens.lookup(req.token) : undefined;
-  if (isPromise(entry)) entry = await entry;
+  const entry = req.token ? state.tokens.lookup(req.token) : undefined;
+  if (isPromise(entry)) return entry.then((found) => serveAs(core, state, runtime, req, logical, found));
+  return serveAs(core, state, runtime, req, logical, entry);
+}
+
+/** serveRouted, once the token's entry is known. */
+function serveAs(
+  core: Core,
+  state: UnsealedState,
+  runtime: MountRuntime,
+  req: IncomingRequest,
+  logical: LogicalRequest,
+  entry: TokenEntry | undefined,
+): MaybePromise<CoreResponse> {
   if (entry && !tokenUsableFrom(entry, req.clientAddr)) throw invalidToken();
   const unauthenticated = runtime.engine.isUnauthenticated(logical.path);
   let auditInput: AuditInput | undefined;
@@ -76,20 +99,59 @@ async function serveRouted(
       state.auditedHeaders,
       entry?.entityId ? identityPoliciesOf(state, entry.entityId) : undefined,
     ));
-  let lastUse = false;
+  let lastUse: MaybePromise<boolean> = false;
   try {
-    if (!unauthenticated) lastUse = await authorize(core, runtime, logical, req, entry);
+    if (!unauthenticated) lastUse = authorize(core, state, runtime, logical, req, entry);
     else if (entry) logical.caller = callerOf(req.token!, entry, false);
     else if (req.token) logical.staleToken = true;
   } catch (error) {
-    await auditRefusal(core, audited, error);
-    throw error;
+    return refused(core, audited, error);
   }
+  if (!isPromise(lastUse))
+    return runAndSpend(core, state, runtime, req, logical, audited, unauthenticated, lastUse);
+  return lastUse.then(
+    (last) => runAndSpend(core, state, runtime, req, logical, audited, unauthenticated, last),
+    (error) => refused(core, audited, error),
+  );
+}
+
+/** runAuthorized, then the token's last use revoked if this was it. */
+function runAndSpend(
+  core: Core,
+  state: UnsealedState,
+  runtime: MountRuntime,
+  req: IncomingRequest,
+  logical: LogicalRequest,
+  audited: () => AuditInput,
+  unauthenticated: boolean,
+  lastUse: boolean,
+): MaybePromise<CoreResponse> {
+  let result: MaybePromise<CoreResponse>;
   try {
-    return await runAuthorized(core, runtime, req, logical, audited, unauthenticated);
+    result = runAuthorized(core, runtime, req, logical, audited, unauthenticated);
+  } catch (error) {
+    result = Promise.reject(error);
+  }
+  return lastUse ? revokingAfter(core, state, req.token!, result) : result;
+}
+
+/** A request refused before it ran: audited as such, then failed with the same error. */
+async function refused(core: Core, audited: () => AuditInput, error: unknown): Promise<never> {
+  await auditRefusal(core, audited, error);
+  throw error;
+}
+
+/** A token's last use is revoked once the request it allowed has finished (Vault's num_uses). */
+async function revokingAfter(
+  core: Core,
+  state: UnsealedState,
+  token: string,
+  result: MaybePromise<CoreResponse>,
+): Promise<CoreResponse> {
+  try {
+    return await result;
   } finally {
-    // A token's last use is revoked once the request it allowed has finished (Vault's num_uses).
-    if (lastUse && !core.isSealed()) await state.tokens.revoke(req.token!).catch(() => undefined);
+    if (!core.isSealed()) await state.tokens.revoke(token).catch(() => undefined);
   }
 }
 
@@ -129,29 +191,71 @@ function verdictOf(acl: Acl, req: IncomingRequest, operation: Operation): Verdic
   });
 }
 
-async function runAuthorized(
+/**
+ * The engine's answer to an authorized request, finished, wrapped and audited. Answered at once when
+ * the engine answers at once with nothing to mint, register or wrap, and no audit device is enabled
+ * (a cached read); otherwise runAuthorizedAsync, from the engine's answer on if it was asked already.
+ */
+function runAuthorized(
   core: Core,
   runtime: MountRuntime,
   req: IncomingRequest,
   logical: LogicalRequest,
   audited: () => AuditInput,
   unauthenticated: boolean,
-): Promise<CoreResponse> {
-  // Each stage below is awaited only when it has work to wait for (see MaybePromise): an await costs a
-  // turn of the microtask queue even when nothing is pending.
-  const audit = core.unsealed.audit;
-  if (audit.hasDevices()) await auditRequest(core, audited, unauthenticated);
+): MaybePromise<CoreResponse> {
+  if (core.unsealed.audit.hasDevices() || req.help || isLegacyUnwrap(req, logical))
+    return runAuthorizedAsync(core, runtime, req, logical, audited, unauthenticated);
+  const response = engineAnswer(core, runtime, req, logical);
+  if (
+    isPromise(response) ||
+    core.isSealed() ||
+    response?.auth ||
+    response?.secret ||
+    response?.wrapInfo ||
+    wrapTtlOf(req)
+  )
+    return runAuthorizedAsync(core, runtime, req, logical, audited, unauthenticated, { response });
+  // finishResponse's and maybeWrap's answer for such a response, without their awaits.
+  return withLease(wrapResponse(req, runtime, response), response?.lease);
+}
 
-  if (req.help) return wrapResponse(req, runtime, runtime.engine.helpFor(logical.path));
+/** The engine's answer, bounded by the request's deadline. */
+function engineAnswer(
+  core: Core,
+  runtime: MountRuntime,
+  req: IncomingRequest,
+  logical: LogicalRequest,
+): MaybePromise<LogicalResponse | undefined> {
+  return withDeadline(runtime.engine.handleRequest(runtime.ctx, logical), req.maxDurationMs, (late) =>
+    undoLateResponse(core, runtime, req, logical, late),
+  );
+}
+
+/** runAuthorized with every stage awaited. `asked`: the engine's answer, when runAuthorized asked already. */
+async function runAuthorizedAsync(
+  core: Core,
+  runtime: MountRuntime,
+  req: IncomingRequest,
+  logical: LogicalRequest,
+  audited: () => AuditInput,
+  unauthenticated: boolean,
+  asked?: { response: MaybePromise<LogicalResponse | undefined> },
+): Promise<CoreResponse> {
+  const audit = core.unsealed.audit;
+  // runAuthorized asks the engine only with no device enabled: there was no request entry to write.
+  if (!asked) {
+    if (audit.hasDevices()) await auditRequest(core, audited, unauthenticated);
+    if (req.help) return wrapResponse(req, runtime, runtime.engine.helpFor(logical.path));
+  }
   let made: Undelivered = {};
   let result: CoreResponse;
   try {
-    let response = isLegacyUnwrap(req, logical)
-      ? legacyUnwrapResponse(await core.unsealed.wrapper.unwrap(logical.caller!.accessor!))
-      : withDeadline(runtime.engine.handleRequest(runtime.ctx, logical), req.maxDurationMs, (late) =>
-          undoLateResponse(core, runtime, req, logical, late),
-        );
-    if (isPromise(response)) response = await response;
+    const response = asked
+      ? await asked.response
+      : isLegacyUnwrap(req, logical)
+        ? legacyUnwrapResponse(await core.unsealed.wrapper.unwrap(logical.caller!.accessor!))
+        : await engineAnswer(core, runtime, req, logical);
     // `sys/seal` ends the unsealed state mid-request; it has nothing more to add.
     if (core.isSealed()) return wrapResponse(req, runtime, response);
     let finished = finishResponse(core, runtime, req, logical, response);
@@ -272,36 +376,75 @@ async function maybeWrap(core: Core, req: IncomingRequest, result: CoreResponse)
   return { ...result, wrapInfo, mountType: '', leaseId: '', leaseDuration: 0, renewable: false };
 }
 
-async function authorize(
+/**
+ * The token, the ACL and num_uses: whether this was the token's last use. Goes on at once from each
+ * check that answered at once; throws or rejects when refused (serveAs takes both).
+ */
+function authorize(
   core: Core,
+  state: UnsealedState,
   runtime: MountRuntime,
   logical: LogicalRequest,
   req: IncomingRequest,
   entry: TokenEntry | undefined,
-): Promise<boolean> {
-  const state = core.unsealed;
-  if (!req.token) throw denied();
+): MaybePromise<boolean> {
+  const token = req.token;
+  if (!token) throw denied();
   // Vault answers a spent or unknown wrapping token on unwrap with its own 400, not the token 403.
   if (!entry && req.path === 'sys/wrapping/unwrap') throw invalid(NOT_VALID);
   if (!entry) throw invalidToken();
-  // The existence check may need to know the caller (cubbyhole is per token).
-  logical.caller = callerOf(req.token, entry, false);
-  if (logical.operation === 'update') {
-    let exists = runtime.engine.exists(runtime.ctx, logical);
-    if (isPromise(exists)) exists = await exists;
-    if (exists === false) logical.operation = 'create';
-  }
-  let verdict = aclVerdict(core, entry, req, logical.operation);
-  if (isPromise(verdict)) verdict = await verdict;
+  if (logical.operation !== 'update') return permit(core, state, logical, req, token, entry);
+  // The existence check may need to know the caller (cubbyhole is per token); spendUse sets the final one.
+  logical.caller = callerOf(token, entry, false);
+  const exists = runtime.engine.exists(runtime.ctx, logical);
+  const onExists = (found: boolean | undefined) => {
+    if (found === false) logical.operation = 'create';
+    return permit(core, state, logical, req, token, entry);
+  };
+  return isPromise(exists) ? exists.then(onExists) : onExists(exists);
+}
+
+/** The ACL's verdict on the (final) operation, then the token's use. */
+function permit(
+  core: Core,
+  state: UnsealedState,
+  logical: LogicalRequest,
+  req: IncomingRequest,
+  token: string,
+  entry: TokenEntry,
+): MaybePromise<boolean> {
+  const verdict = aclVerdict(core, entry, req, logical.operation);
+  return isPromise(verdict)
+    ? verdict.then((found) => spendUse(state, logical, token, entry, found))
+    : spendUse(state, logical, token, entry, verdict);
+}
+
+/** num_uses: the use is spent only once the request is allowed, as Vault does. */
+function spendUse(
+  state: UnsealedState,
+  logical: LogicalRequest,
+  token: string,
+  entry: TokenEntry,
+  verdict: Verdict,
+): MaybePromise<boolean> {
   if (!verdict.allowed) throw deniedByPolicy();
-  // num_uses: the use is spent only once the request is allowed, as Vault does.
-  let used = state.tokens.use(req.token, entry);
-  if (isPromise(used)) used = await used;
-  if (!used) throw invalidToken();
+  const used = state.tokens.use(token, entry);
+  return isPromise(used)
+    ? used.then((spent) => lastUseOf(logical, token, verdict, spent))
+    : lastUseOf(logical, token, verdict, used);
+}
+
+function lastUseOf(
+  logical: LogicalRequest,
+  token: string,
+  verdict: Verdict,
+  spent: { entry: TokenEntry; last: boolean } | undefined,
+): boolean {
+  if (!spent) throw invalidToken();
   // From the rule that allowed the request, as Vault's RootPrivs: no second policy lookup.
   const hasSudo = verdict.isRoot || verdict.sudo === true;
-  logical.caller = callerOf(req.token, used.entry, hasSudo);
-  return used.last;
+  logical.caller = callerOf(token, spent.entry, hasSudo);
+  return spent.last;
 }
 
 function callerOf(token: string, entry: TokenEntry, hasSudo: boolean): Caller {

@@ -48,10 +48,13 @@ export async function startDevCore(options: DevCoreOptions) {
   return { core, rootToken, send, unseal, key };
 }
 
-/** Puts requests through the real pipeline of `core`, as the HTTP layer would. */
+/**
+ * Puts requests through the real pipeline of `core`, as the HTTP layer would. Always a promise, as
+ * tests chain on it, though the pipeline answers a cached read at once.
+ */
 export function sender(core: Core) {
   let requests = 0;
-  return (
+  return async (
     operation: Operation,
     path: string,
     token: string | undefined,

@@ -8,14 +8,17 @@ import type { RateLimits } from '../core/quotas/rate-limits.js';
 import type { CoreResponse } from '../core/request-types.js';
 import type { Logger } from '../framework/log.js';
 import type { LogicalResponse, Operation } from '../framework/logical.js';
+import { isPromise, type MaybePromise } from '../framework/maybe-promise.js';
 import { type Envelope, encodeEnvelope } from './envelope.js';
 import { writeError, writeJson } from './errors.js';
 import { serveStandby } from './forward.js';
 import type { ClientAddress, ClientAddressOf } from './forwarded-for.js';
 import {
   operationFor,
+  type ParsedTarget,
   parseBody,
   parseTarget,
+  type Query,
   queryData,
   readBody,
   tokenFrom,
@@ -42,23 +45,35 @@ export function createHandler(core: Core, options: HandlerOptions) {
     // 2.5% of a poll's CPU profile).
     let id: string | undefined;
     const requestId = () => (id ??= randomUUID());
-    serve(core, options, requestId, req, res).catch((error: unknown) => {
+    const failed = (error: unknown) => {
       if (res.headersSent) {
         res.destroy();
         return;
       }
       writeError(res, error, options.log, requestId());
-    });
+    };
+    let served: MaybePromise<void>;
+    try {
+      served = serve(core, options, requestId, req, res);
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    if (isPromise(served)) served.catch(failed);
   };
 }
 
-async function serve(
+/**
+ * Answers without a promise when nothing has to be waited for: a request with no body whose answer
+ * core has at once (a cached read; see MaybePromise). May throw as well as reject.
+ */
+function serve(
   core: Core,
   options: HandlerOptions,
   requestId: () => string,
   req: IncomingMessage,
   res: ServerResponse,
-) {
+): MaybePromise<void> {
   // Plain locals, not an object: no allocation per request unless X-Forwarded-For is configured.
   let clientAddr = req.socket.remoteAddress ?? '';
   let clientPort = req.socket.remotePort;
@@ -76,16 +91,45 @@ async function serve(
   const method = req.method ?? 'GET';
   const body = async () =>
     parseBody(await readBody(req, options.maxRequestBytes), req.headers['content-type']);
-  // A login body read for a role quota, handed on rather than read twice.
-  let loginBody: Record<string, unknown> | undefined;
   // With no quota (or sealed) this is the only cost quotas add to a request.
   const limits = core.rateLimits;
   if (limits?.active) {
     const client = { address: clientAddr, port: clientPort };
     const quotaRequest: QuotaRequest = { id: requestId(), path: target.path, query: target.query, client };
-    loginBody = await resolveLoginRole(limits, quotaRequest, method, body);
-    if (refusedByQuota(core, limits, quotaRequest, req, res, options.log)) return;
+    // A login body read for a role quota, handed on rather than read twice.
+    return resolveLoginRole(limits, quotaRequest, method, body).then((loginBody) => {
+      if (refusedByQuota(core, limits, quotaRequest, req, res, options.log)) return;
+      return serveAdmitted(
+        core,
+        options,
+        requestId,
+        req,
+        res,
+        target,
+        clientAddr,
+        clientPort,
+        body,
+        loginBody,
+      );
+    });
   }
+  return serveAdmitted(core, options, requestId, req, res, target, clientAddr, clientPort, body, undefined);
+}
+
+/** serve, once the request is within its quotas. */
+function serveAdmitted(
+  core: Core,
+  options: HandlerOptions,
+  requestId: () => string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ParsedTarget,
+  clientAddr: string,
+  clientPort: number | undefined,
+  body: () => Promise<Record<string, unknown>>,
+  loginBody: Record<string, unknown> | undefined,
+): MaybePromise<void> {
+  const method = req.method ?? 'GET';
   if (RAW_PATHS.has(target.path)) return serveRaw(core, target.path, req, res, target.query, body);
   // A standby serves no logical request itself (it has no mounts, tokens or policies loaded).
   if (core.isStandby())
@@ -103,29 +147,32 @@ async function serve(
     }
   }
   const hasBody = operation === 'update' || operation === 'patch' || operation === 'create';
-  const data = hasBody ? (loginBody ?? (await body())) : queryData(target.query);
+  let data: MaybePromise<Record<string, unknown>>;
+  if (hasBody) data = loginBody ?? body();
   // Drain so keep-alive stays in sync; without Content-Length or Transfer-Encoding there is no body.
-  if (
-    !hasBody &&
-    (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
-  )
-    await readBody(req, options.maxRequestBytes);
+  else if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
+    data = readBody(req, options.maxRequestBytes).then(() => queryData(target.query));
+  else data = queryData(target.query);
   let path = target.path;
   if (operation === 'list' && !path.endsWith('/')) path += '/';
-  const result = await handleRequest(core, {
-    id: requestId(),
-    path,
-    operation,
-    data,
-    token: tokenFrom(req),
-    clientAddr,
-    clientPort,
-    headers: flatHeaders(req),
-    wrapTtlSeconds: wrapTtlFrom(req),
-    help: isHelp(target.query),
-    maxDurationMs: options.maxRequestDurationMs,
-  });
-  respond(res, path, operation, result);
+  const ask = (requestData: Record<string, unknown>): MaybePromise<void> => {
+    const result = handleRequest(core, {
+      id: requestId(),
+      path,
+      operation,
+      data: requestData,
+      token: tokenFrom(req),
+      clientAddr,
+      clientPort,
+      headers: flatHeaders(req),
+      wrapTtlSeconds: wrapTtlFrom(req),
+      help: isHelp(target.query),
+      maxDurationMs: options.maxRequestDurationMs,
+    });
+    if (isPromise(result)) return result.then((answer) => respond(res, path, operation, answer));
+    respond(res, path, operation, result);
+  };
+  return isPromise(data) ? data.then(ask) : ask(data);
 }
 
 /**
@@ -156,7 +203,7 @@ function forwardedClient(req: IncomingMessage, resolve: ClientAddressOf): Client
   );
 }
 
-function isHelp(query: URLSearchParams): boolean {
+function isHelp(query: Query): boolean {
   const help = query.get('help');
   return help !== null && help !== '0' && help !== 'false';
 }

@@ -10,17 +10,27 @@ import type { Operation } from '../framework/logical.js';
 import { readLimited } from '../framework/read-limited.js';
 import { checkFormComplexity, checkFormStrings, checkJsonComplexity } from './json-limits.js';
 
+/** A request's query parameters, read only: every URL without a query shares one empty instance. */
+export type Query = Pick<URLSearchParams, 'get' | 'getAll' | 'has' | 'keys' | 'size'>;
+
+/**
+ * The query of every URL that has none. Shared, so a request without one builds no URLSearchParams
+ * (with queryData's Set, ~0.1 µs in a microbenchmark and 1.8% of a kv2-read's CPU profile); the
+ * `Query` type has no method that could change it.
+ */
+const NO_QUERY: Query = new URLSearchParams();
+
 export interface ParsedTarget {
   /** Path after `/v1/`, canonical: decoded once, no empty, `.` or `..` segments, no NUL or backslash. */
   path: string;
-  query: URLSearchParams;
+  query: Query;
 }
 
 /** Splits and canonicalises the request target; anything ambiguous is a 400, never a second interpretation. */
 export function parseTarget(rawUrl: string): ParsedTarget | undefined {
   const q = rawUrl.indexOf('?');
   const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
-  const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
+  const query = q === -1 ? NO_QUERY : new URLSearchParams(rawUrl.slice(q + 1));
   if (!rawPath.startsWith('/v1/')) return undefined;
   if (rawPath.includes('\\')) throw invalid('invalid path: backslash');
   let path = rawPath.slice(4);
@@ -58,7 +68,7 @@ export function parseGoBool(value: string): boolean | undefined {
   return undefined;
 }
 
-export function operationFor(method: string, query: URLSearchParams): Operation | undefined {
+export function operationFor(method: string, query: Query): Operation | undefined {
   switch (method) {
     case 'GET': {
       const list = query.get('list');
@@ -140,8 +150,9 @@ export function parseBody(body: Buffer, contentType: string | undefined): Record
 }
 
 /** Query parameters as request data (GET, DELETE, LIST); a repeated key becomes a list. */
-export function queryData(query: URLSearchParams): Record<string, unknown> {
+export function queryData(query: Query): Record<string, unknown> {
   const data: Record<string, unknown> = {};
+  if (query.size === 0) return data;
   for (const key of new Set(query.keys())) {
     if (key === 'list' || key === 'help') continue;
     const values = query.getAll(key);

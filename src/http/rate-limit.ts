@@ -10,13 +10,13 @@ import type { RateLimits } from '../core/quotas/rate-limits.js';
 import type { Logger } from '../framework/log.js';
 import { writeJson } from './errors.js';
 import type { ClientAddress } from './forwarded-for.js';
-import { operationFor } from './parse-request.js';
+import { operationFor, type Query } from './parse-request.js';
 
 export interface QuotaRequest {
   id: string;
   /** Canonical path after `/v1/`. */
   path: string;
-  query: URLSearchParams;
+  query: Query;
   client: ClientAddress;
   /** The login role the body resolved to, read only when a role quota exists on the auth mount. */
   role?: string;
@@ -76,7 +76,7 @@ function auditRejection(core: Core, request: QuotaRequest, method: string, error
 }
 
 /** The operation the request would have had; a method or `?list=` the pipeline would refuse is a read. */
-function operationOf(method: string, query: URLSearchParams): string {
+function operationOf(method: string, query: Query): string {
   try {
     return operationFor(method, query) ?? 'read';
   } catch {

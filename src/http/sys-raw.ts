@@ -8,7 +8,7 @@ import { CofferError, invalid } from '../core/errors.js';
 import { isPlainObject } from '../framework/fields.js';
 import { goJson } from './envelope.js';
 import { writeJson, writeJsonText } from './errors.js';
-import { parseGoBool } from './parse-request.js';
+import { parseGoBool, type Query } from './parse-request.js';
 
 export const RAW_PATHS = new Set(['sys/init', 'sys/seal-status', 'sys/unseal', 'sys/health', 'sys/leader']);
 
@@ -112,7 +112,7 @@ const HEALTH_CODES = [
 ];
 
 /** The status codes and `standbyok` a health request asks for; Vault's 400 (empty) for a malformed one. */
-function healthOptions(query: URLSearchParams): { codes: Record<string, number>; standbyOk: boolean } {
+function healthOptions(query: Query): { codes: Record<string, number>; standbyOk: boolean } {
   const codes: Record<string, number> = {};
   for (const name of HEALTH_CODES) {
     const raw = query.get(name);
@@ -136,7 +136,7 @@ const NO_HEALTH_OPTIONS = Object.freeze({
   standbyOk: false,
 });
 
-async function health(core: Core, query: URLSearchParams): Promise<{ status: number; text: string }> {
+async function health(core: Core, query: Query): Promise<{ status: number; text: string }> {
   const { codes, standbyOk } = query.size === 0 ? NO_HEALTH_OPTIONS : healthOptions(query);
   const { initialized } = await core.seal.status();
   const sealed = isSealed(core);
@@ -209,7 +209,7 @@ export async function serveRaw(
   path: string,
   req: IncomingMessage,
   res: ServerResponse,
-  query: URLSearchParams,
+  query: Query,
   body: () => Promise<unknown>,
 ): Promise<void> {
   const method = req.method ?? 'GET';
