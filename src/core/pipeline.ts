@@ -251,11 +251,12 @@ async function runAuthorizedAsync(
   let made: Undelivered = {};
   let result: CoreResponse;
   try {
-    const response = asked
-      ? await asked.response
+    let response = asked
+      ? asked.response
       : isLegacyUnwrap(req, logical)
         ? legacyUnwrapResponse(await core.unsealed.wrapper.unwrap(logical.caller!.accessor!))
-        : await engineAnswer(core, runtime, req, logical);
+        : engineAnswer(core, runtime, req, logical);
+    if (isPromise(response)) response = await response;
     // `sys/seal` ends the unsealed state mid-request; it has nothing more to add.
     if (core.isSealed()) return wrapResponse(req, runtime, response);
     let finished = finishResponse(core, runtime, req, logical, response);
