@@ -88,6 +88,18 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+const DONE = Promise.resolve();
+const RECORDED = () => true;
+
+/**
+ * Fail closed when no device recorded the entry, unless every one that did not was disabled
+ * meanwhile: a request racing `DELETE sys/audit/...` is not refused for it.
+ */
+function failClosed(outcomes: boolean | 'gone' | (boolean | 'gone')[]): void {
+  const all = Array.isArray(outcomes) ? outcomes : [outcomes];
+  if (!all.includes(true) && all.includes(false)) throw new CofferError('internal', 'internal error');
+}
+
 export class AuditBroker {
   private table: TableEntry[] = [];
   private readonly active = new Map<string, Active>();
@@ -228,46 +240,61 @@ export class AuditBroker {
   /**
    * Each device formats with its own salt and options; at least one must succeed (fail closed). Every
    * device bounds its own writes (a file by `deviceTimeoutMs`, a socket by its `write_timeout`).
+   * Chained rather than async: an audited request waits on two entries, and each async layer between
+   * the device's write and the request was one more promise and turn of the microtask queue.
    */
-  private async fanOut(
+  private fanOut(
     kind: string,
     input: WithParts,
     format: (ctx: EntryContext, parts: EntryParts) => string,
   ): Promise<void> {
-    if (this.active.size === 0) return;
+    if (this.active.size === 0) return DONE;
     const now = this.deps.clock.now();
     input[PARTS] ??= new Map();
     const cache = input[PARTS];
-    // 'gone': the device was disabled while this entry was on its way; not a failure of the device.
-    const record = async (a: Active): Promise<boolean | 'gone'> => {
-      try {
-        const ctx = { config: a.config, hash: a.hash, now };
-        let parts = cache.get(a);
-        if (!parts) {
-          parts = entryParts(input, ctx, a.authBlocks);
-          cache.set(a, parts);
-        }
-        await a.device.write(format(ctx, parts));
-        return true;
-      } catch (err) {
-        if (this.active.get(a.entry.path) !== a) return 'gone';
-        this.deps.log.error(`audit device failed to log the ${kind}`, {
-          path: a.entry.path,
-          type: a.entry.type,
-          error: describe(err),
-        });
-        return false;
-      }
-    };
     // One device (the usual set-up) needs no fan-out machinery.
-    const outcomes =
-      this.active.size === 1
-        ? [await record(this.active.values().next().value as Active)]
-        : await Promise.all([...this.active.values()].map(record));
-    // Fail closed when no device recorded the entry, unless every one that did not was disabled
-    // meanwhile: a request racing `DELETE sys/audit/...` is not refused for it.
-    if (!outcomes.includes(true) && outcomes.includes(false))
-      throw new CofferError('internal', 'internal error');
+    if (this.active.size === 1) {
+      const only = this.active.values().next().value as Active;
+      return this.record(kind, only, input, cache, now, format).then(failClosed);
+    }
+    return Promise.all(
+      [...this.active.values()].map((a) => this.record(kind, a, input, cache, now, format)),
+    ).then(failClosed);
+  }
+
+  /** One device's write of the entry: true once written, false if it failed, 'gone' if disabled meanwhile. Never rejects. */
+  private record(
+    kind: string,
+    a: Active,
+    input: WithParts,
+    cache: Map<Active, EntryParts>,
+    now: number,
+    format: (ctx: EntryContext, parts: EntryParts) => string,
+  ): Promise<boolean | 'gone'> {
+    let written: Promise<void>;
+    try {
+      const ctx = { config: a.config, hash: a.hash, now };
+      let parts = cache.get(a);
+      if (!parts) {
+        parts = entryParts(input, ctx, a.authBlocks);
+        cache.set(a, parts);
+      }
+      written = a.device.write(format(ctx, parts));
+    } catch (err) {
+      return Promise.resolve(this.failedWrite(kind, a, err));
+    }
+    return written.then(RECORDED, (err: unknown) => this.failedWrite(kind, a, err));
+  }
+
+  /** 'gone': the device was disabled while this entry was on its way; not a failure of the device. */
+  private failedWrite(kind: string, a: Active, err: unknown): false | 'gone' {
+    if (this.active.get(a.entry.path) !== a) return 'gone';
+    this.deps.log.error(`audit device failed to log the ${kind}`, {
+      path: a.entry.path,
+      type: a.entry.type,
+      error: describe(err),
+    });
+    return false;
   }
 
   private async open(entry: TableEntry, salt: string): Promise<Active & { salt: string }> {

@@ -3,6 +3,7 @@
  * and one response entry after (a response that cannot be audited is withheld and undone).
  */
 
+import type { AuditBroker } from '../audit/broker.js';
 import type { AuditInput, AuditResponseInput } from '../audit/entry.js';
 import type { AuditedHeaders } from '../audit/request-headers.js';
 import type { LogicalRequest } from '../framework/logical.js';
@@ -88,27 +89,50 @@ export function auditInputOf(
  */
 type Input = () => AuditInput;
 
-/** Fail closed: with devices enabled and none recording, the operation never runs. */
-export async function auditRequest(core: Core, input: Input, login: boolean): Promise<void> {
-  const audit = core.unsealed.audit;
-  if (!audit.hasDevices()) return;
+const NOTHING_TO_LOG = Promise.resolve();
+
+/**
+ * Fail closed: with devices enabled and none recording, the operation never runs. Chained rather than
+ * async, as the broker's write (see AuditBroker.fanOut).
+ */
+export function auditRequest(core: Core, input: Input, login: boolean): Promise<void> {
+  let audit: AuditBroker;
   try {
-    await audit.logRequest(input());
-  } catch {
-    // Vault's texts: the multierror form for authenticated requests, the plain one on login paths.
-    throw new CofferError('internal', login ? 'internal error' : multiErrorText(['internal error']));
+    audit = core.unsealed.audit;
+  } catch (error) {
+    return Promise.reject(error);
   }
+  if (!audit.hasDevices()) return NOTHING_TO_LOG;
+  let logged: Promise<void>;
+  try {
+    logged = audit.logRequest(input());
+  } catch {
+    return Promise.reject(requestNotLogged(login));
+  }
+  return logged.catch(() => {
+    throw requestNotLogged(login);
+  });
+}
+
+/** Vault's texts: the multierror form for authenticated requests, the plain one on login paths. */
+function requestNotLogged(login: boolean): CofferError {
+  return new CofferError('internal', login ? 'internal error' : multiErrorText(['internal error']));
 }
 
 /** `made`: what the request created for its client, to revoke if the response cannot be recorded. */
-export async function auditResponse(
+export function auditResponse(
   core: Core,
   input: Input,
   result: CoreResponse,
   made: Undelivered,
 ): Promise<void> {
-  const audit = core.unsealed.audit;
-  if (!audit.hasDevices()) return;
+  let audit: AuditBroker;
+  try {
+    audit = core.unsealed.audit;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  if (!audit.hasDevices()) return NOTHING_TO_LOG;
   const auth = result.auth;
   const response: AuditResponseInput['response'] = {
     data: result.response?.data,
@@ -134,12 +158,17 @@ export async function auditResponse(
       wrappedAccessor: result.wrapInfo.wrapped_accessor as string | undefined,
     },
   };
-  try {
-    await audit.logResponse(input(), { response });
-  } catch {
+  const notLogged = async () => {
     await revokeUndelivered(core, { ...made, wrapAccessor: result.wrapInfo?.accessor });
     throw new CofferError('internal', 'internal error');
+  };
+  let logged: Promise<void>;
+  try {
+    logged = audit.logResponse(input(), { response });
+  } catch {
+    return notLogged();
   }
+  return logged.catch(notLogged);
 }
 
 /**
