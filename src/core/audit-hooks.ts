@@ -92,10 +92,14 @@ type Input = () => AuditInput;
 const NOTHING_TO_LOG = Promise.resolve();
 
 /**
- * Fail closed: with devices enabled and none recording, the operation never runs. Chained rather than
- * async, as the broker's write (see AuditBroker.fanOut).
+ * `write(audit)` when a device is enabled, chained rather than awaited (see AuditBroker.fanOut). A
+ * sealed core's 503 rejects as it is; a write that throws or rejects fails as `notLogged` says.
  */
-export function auditRequest(core: Core, input: Input, login: boolean): Promise<void> {
+function logWith(
+  core: Core,
+  write: (audit: AuditBroker) => Promise<void>,
+  notLogged: () => Promise<never>,
+): Promise<void> {
   let audit: AuditBroker;
   try {
     audit = core.unsealed.audit;
@@ -103,20 +107,26 @@ export function auditRequest(core: Core, input: Input, login: boolean): Promise<
     return Promise.reject(error);
   }
   if (!audit.hasDevices()) return NOTHING_TO_LOG;
-  let logged: Promise<void>;
+  let written: Promise<void>;
   try {
-    logged = audit.logRequest(input());
+    written = write(audit);
   } catch {
-    return Promise.reject(requestNotLogged(login));
+    return notLogged();
   }
-  return logged.catch(() => {
-    throw requestNotLogged(login);
-  });
+  return written.catch(notLogged);
 }
 
-/** Vault's texts: the multierror form for authenticated requests, the plain one on login paths. */
-function requestNotLogged(login: boolean): CofferError {
-  return new CofferError('internal', login ? 'internal error' : multiErrorText(['internal error']));
+/** Fail closed: with devices enabled and none recording, the operation never runs. */
+export function auditRequest(core: Core, input: Input, login: boolean): Promise<void> {
+  return logWith(
+    core,
+    (audit) => audit.logRequest(input()),
+    // Vault's texts: the multierror form for authenticated requests, the plain one on login paths.
+    () =>
+      Promise.reject(
+        new CofferError('internal', login ? 'internal error' : multiErrorText(['internal error'])),
+      ),
+  );
 }
 
 /** `made`: what the request created for its client, to revoke if the response cannot be recorded. */
@@ -126,15 +136,19 @@ export function auditResponse(
   result: CoreResponse,
   made: Undelivered,
 ): Promise<void> {
-  let audit: AuditBroker;
-  try {
-    audit = core.unsealed.audit;
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  if (!audit.hasDevices()) return NOTHING_TO_LOG;
+  return logWith(
+    core,
+    (audit) => audit.logResponse(input(), { response: auditedResponse(result) }),
+    async () => {
+      await revokeUndelivered(core, { ...made, wrapAccessor: result.wrapInfo?.accessor });
+      throw new CofferError('internal', 'internal error');
+    },
+  );
+}
+
+function auditedResponse(result: CoreResponse): AuditResponseInput['response'] {
   const auth = result.auth;
-  const response: AuditResponseInput['response'] = {
+  return {
     data: result.response?.data,
     warnings: result.response?.warnings,
     secret: result.leaseId ? { leaseId: result.leaseId } : undefined,
@@ -158,17 +172,6 @@ export function auditResponse(
       wrappedAccessor: result.wrapInfo.wrapped_accessor as string | undefined,
     },
   };
-  const notLogged = async () => {
-    await revokeUndelivered(core, { ...made, wrapAccessor: result.wrapInfo?.accessor });
-    throw new CofferError('internal', 'internal error');
-  };
-  let logged: Promise<void>;
-  try {
-    logged = audit.logResponse(input(), { response });
-  } catch {
-    return notLogged();
-  }
-  return logged.catch(notLogged);
 }
 
 /**
