@@ -26,7 +26,8 @@ const instant = defineEngine({
 });
 
 async function setup() {
-  const dev = await startDevCore({ engines: [instant] });
+  // A seal waits up to its grace period for the requests in flight: one left behind would hold it 10 s.
+  const dev = await startDevCore({ engines: [instant], sealGraceMs: 10_000 });
   await dev.send('update', 'sys/mounts/instant', dev.rootToken, { type: 'instant' });
   const read = (token: string | undefined, path = 'instant/fixed') =>
     handleRequest(dev.core, {
@@ -47,7 +48,6 @@ test('a read every stage answers at once is answered without a promise, and leav
   const answer = read(rootToken);
   assert.ok(!(answer instanceof Promise), 'the cached read went through a promise');
   assert.deepEqual(answer.response?.data, { value: 'v' });
-  // A seal waits for the requests in flight: it would wait out its grace period for a hold left behind.
   const started = Date.now();
   await core.sealVault();
   assert.ok(Date.now() - started < 5_000, 'the seal waited for a request that had ended');
