@@ -5,6 +5,7 @@
  */
 import { cidrAllows, isValidCidr } from '../core/cidr.js';
 import { denied, invalid } from '../core/errors.js';
+import type { DeepReadonly } from '../framework/deep-freeze.js';
 import type { LoginRenewal, LoginView } from '../framework/engine.js';
 import { field } from '../framework/fields.js';
 import type { AuthResult, LogicalRequest } from '../framework/logical.js';
@@ -125,7 +126,10 @@ export function tokenParamsToWire(params: TokenParams): Record<string, unknown> 
  * Refuses a login from outside `token_bound_cidrs`: a token that could never be used from the
  * caller's address should not be minted at all.
  */
-export function checkLoginCidrs(params: TokenParams, req: LogicalRequest): void {
+export function checkLoginCidrs(
+  params: Pick<DeepReadonly<TokenParams>, 'tokenBoundCidrs'>,
+  req: LogicalRequest,
+): void {
   requireAddressIn(params.tokenBoundCidrs, req);
 }
 
@@ -143,12 +147,13 @@ export function requireAddressIn(
 
 /** The `auth` a login handler returns; core mints the token from it. */
 export function authFromTokenParams(
-  params: TokenParams,
+  params: DeepReadonly<TokenParams>,
   extra: Pick<AuthResult, 'displayName' | 'metadata' | 'alias' | 'internalData' | 'groupAliases'> & {
     policies?: string[];
   },
 ): AuthResult {
-  const policies = extra.policies ?? params.tokenPolicies;
+  // Copies: a role's params may be the barrier's frozen shared entry, and the auth is the caller's own.
+  const policies = extra.policies ?? [...params.tokenPolicies];
   return {
     policies,
     tokenPolicies: policies,
@@ -163,7 +168,7 @@ export function authFromTokenParams(
     periodSeconds: params.tokenPeriod || undefined,
     numUses: params.tokenNumUses || undefined,
     noDefaultPolicy: params.tokenNoDefaultPolicy,
-    boundCidrs: params.tokenBoundCidrs.length ? params.tokenBoundCidrs : undefined,
+    boundCidrs: params.tokenBoundCidrs.length ? [...params.tokenBoundCidrs] : undefined,
     tokenType: isBatch(params.tokenType) ? 'batch' : 'service',
     renewable: true,
   };

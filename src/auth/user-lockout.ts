@@ -4,7 +4,7 @@
  * for `duration`. State lives in the mount's storage so a restart unlocks no one, and
  * `sys/locked-users` reaches it through the engine's `userLockout` property.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../core/sha256.js';
 import type { Engine } from '../framework/engine.js';
 import { KeyedMutex } from '../framework/keyed-mutex.js';
 import type { EngineContext, LockoutPolicy } from '../framework/path.js';
@@ -99,7 +99,7 @@ export class UserLockout {
     const name = this.normaliseAlias(alias);
     return this.mutex.run(`${deps.system.mountUuid}/${name}`, async () => {
       const now = deps.clock.now();
-      const stored = await deps.storage.getJson<FailureRecord>(keyOf(name));
+      const stored = await deps.storage.readJson<FailureRecord>(keyOf(name));
       const record = this.current(policy, stored, now);
       const locked = record !== undefined && this.isLocked(policy, record, now);
       if (locked && options.verifyWhenLocked === false) return 'locked';
@@ -159,7 +159,7 @@ export class UserLockout {
 
 /** Storage keys never hold the user-chosen name itself; the record inside does. */
 function keyOf(alias: string): string {
-  return PREFIX + createHash('sha256').update(alias).digest('hex');
+  return PREFIX + sha256Hex(alias);
 }
 
 /** An engine whose mounts keep user lockout state. */

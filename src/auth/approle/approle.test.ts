@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { Barrier } from '../../barrier/barrier.js';
 import { FakeClock } from '../../framework/clock.js';
 import { KeyedMutex } from '../../framework/keyed-mutex.js';
 import { StorageView } from '../../framework/storage-view.js';
@@ -18,6 +19,15 @@ async function setup() {
   const engine = createApproleEngine();
   const mount = await mountForTest(engine, { clock, mountPath: 'approle/' });
   return { engine, mount, clock };
+}
+
+/** A mount on an unsealed barrier, whose cache shares one frozen copy of an entry with its readers. */
+async function setupOnBarrier() {
+  const barrier = new Barrier(new InmemBackend());
+  await barrier.initialize(randomBytes(32));
+  const engine = createApproleEngine();
+  const mount = await mountForTest(engine, { mountPath: 'approle/', backend: barrier });
+  return { engine, mount };
 }
 
 async function roleWithSecret(
@@ -362,6 +372,30 @@ describe('approle login', () => {
     for (let i = 0; i < 3; i++)
       assert.ok(await login(engine, mount, { role_id: roleId, secret_id: secretId }));
     await rejection(login(engine, mount, { role_id: roleId, secret_id: secretId }));
+  });
+
+  test("behind the barrier's shared cache: a login sees the role as updated, spends uses, and owns its auth", async () => {
+    const { engine, mount } = await setupOnBarrier();
+    const { roleId, secretId } = await roleWithSecret(
+      mount,
+      'web',
+      { token_policies: 'app' },
+      { num_uses: 3 },
+    );
+    const first = (await login(engine, mount, { role_id: roleId, secret_id: secretId }))?.auth;
+    assert.deepEqual(first?.policies, ['app']);
+    first?.policies.push('changed-by-caller'); // the auth is the caller's own, not the cached role's
+    assert.deepEqual((await login(engine, mount, { role_id: roleId, secret_id: secretId }))?.auth?.policies, [
+      'app',
+    ]);
+    await mount.request('update', 'role/web', { token_policies: 'other' });
+    await mount.request('update', 'role/web/role-id', { role_id: 'new-id' });
+    const refused = await rejection(login(engine, mount, { role_id: roleId, secret_id: secretId }));
+    assert.equal(refused.message, INVALID_CREDENTIALS);
+    const third = (await login(engine, mount, { role_id: 'new-id', secret_id: secretId }))?.auth;
+    assert.deepEqual(third?.policies, ['other']);
+    // Three uses spent (the refusal above named the old role ID, so it spent none).
+    await rejection(login(engine, mount, { role_id: 'new-id', secret_id: secretId }));
   });
 
   test('10 concurrent logins with a 1-use secret ID: exactly one succeeds', async () => {

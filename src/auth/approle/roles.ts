@@ -4,7 +4,9 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { type CofferError, invalid } from '../../core/errors.js';
+import type { DeepReadonly } from '../../framework/deep-freeze.js';
 import type { MaybePromise } from '../../framework/maybe-promise.js';
+import { memoizeString } from '../../framework/memo.js';
 import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
 import type { TxOp } from '../../storage/backend.js';
 import { defaultTokenParams, type TokenParams } from '../token-fields.js';
@@ -49,14 +51,32 @@ export function hmacHex(key: string, value: string): string {
   return createHmac('sha256', key).update(value).digest('hex');
 }
 
+/** A role as the barrier's cache shares it with every reader: frozen, for paths that only look. */
+export type RoleView = DeepReadonly<RoleEntry>;
+
+interface StoredSalt {
+  salt: string;
+}
+
 /** The mount-wide salt for role ID and accessor index keys; made once, kept behind the barrier. */
 export async function mountSalt(storage: StorageView): Promise<string> {
-  const stored = await storage.getJson<{ salt: string }>('salt');
-  if (stored) return stored.salt;
-  const salt = randomBytes(32).toString('base64');
-  await storage.putJson('salt', { salt });
+  return (await storedSalt(storage)).salt;
+}
+
+async function storedSalt(storage: StorageView): Promise<DeepReadonly<StoredSalt>> {
+  const stored = await storage.readJson<StoredSalt>('salt');
+  if (stored) return stored;
+  const salt = { salt: randomBytes(32).toString('base64') };
+  await storage.putJson('salt', salt);
   return salt;
 }
+
+/**
+ * Role ID index keys, memoized per salt: every login of a role hashes the same role ID again. Keyed
+ * by the barrier's cached (frozen) salt object, so the memo goes when that entry does (on seal).
+ */
+const roleIdKeysBySalt = new WeakMap<object, (roleId: string) => string>();
+const ROLE_ID_MEMO_LIMIT = 1_000;
 
 export function loadRole(storage: StorageView, name: string): MaybePromise<RoleEntry | undefined> {
   return storage.getJson<RoleEntry>(`role/${normaliseRoleName(name)}`);
@@ -77,12 +97,22 @@ export async function requireRole(
 }
 
 async function roleIdKey(storage: StorageView, roleId: string): Promise<string> {
-  return `role_id/${hmacHex(await mountSalt(storage), roleId)}`;
+  const stored = await storedSalt(storage);
+  let keyOf = roleIdKeysBySalt.get(stored);
+  if (!keyOf) {
+    keyOf = memoizeString((id) => `role_id/${hmacHex(stored.salt, id)}`, {
+      limit: ROLE_ID_MEMO_LIMIT,
+      maxInputLength: 256,
+    });
+    roleIdKeysBySalt.set(stored, keyOf);
+  }
+  return keyOf(roleId);
 }
 
-export async function roleByRoleId(storage: StorageView, roleId: string): Promise<RoleEntry | undefined> {
-  const index = await storage.getJson<{ name: string }>(await roleIdKey(storage, roleId));
-  return index && loadRole(storage, index.name);
+/** The role a role ID belongs to, shared and frozen (the login and quota paths only read it). */
+export async function roleByRoleId(storage: StorageView, roleId: string): Promise<RoleView | undefined> {
+  const index = await storage.readJson<{ name: string }>(await roleIdKey(storage, roleId));
+  return index && storage.readJson<RoleEntry>(`role/${normaliseRoleName(index.name)}`);
 }
 
 /**

@@ -5,10 +5,11 @@
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { internal } from '../../core/errors.js';
+import type { DeepReadonly } from '../../framework/deep-freeze.js';
 import type { KeyedMutex } from '../../framework/keyed-mutex.js';
 import type { EngineContext } from '../../framework/path.js';
 import { jsonBytes, type StorageView } from '../../framework/storage-view.js';
-import { hmacHex, loadRole, mountSalt, type RoleEntry } from './roles.js';
+import { hmacHex, loadRole, mountSalt, type RoleView } from './roles.js';
 
 export interface SecretIdEntry {
   secretIdHmac: string;
@@ -37,15 +38,23 @@ interface AccessorIndex {
 
 type Deps = Pick<EngineContext, 'storage' | 'clock' | 'system'>;
 
-function folderOf(role: RoleEntry): string {
-  return `secret_id/${hmacHex(role.hmacKey, role.name)}/`;
+/** Each role's folder, kept per role object: a login's role is the barrier's shared cached one. */
+const folders = new WeakMap<RoleView, string>();
+
+function folderOf(role: RoleView): string {
+  let folder = folders.get(role);
+  if (folder === undefined) {
+    folder = `secret_id/${hmacHex(role.hmacKey, role.name)}/`;
+    folders.set(role, folder);
+  }
+  return folder;
 }
 
 async function accessorKey(storage: StorageView, accessor: string): Promise<string> {
   return `accessor/${hmacHex(await mountSalt(storage), accessor)}`;
 }
 
-export function isExpired(entry: SecretIdEntry, now: number): boolean {
+export function isExpired(entry: Pick<SecretIdEntry, 'expirationTime'>, now: number): boolean {
   return entry.expirationTime !== 0 && now >= entry.expirationTime;
 }
 
@@ -57,7 +66,7 @@ function lockKey(deps: Deps, secretIdHmac: string): string {
 export class SecretIds {
   constructor(private readonly locks: KeyedMutex) {}
 
-  async create(deps: Deps, role: RoleEntry, secretId: string, settings: SecretIdSettings) {
+  async create(deps: Deps, role: RoleView, secretId: string, settings: SecretIdSettings) {
     const secretIdHmac = hmacHex(role.hmacKey, secretId);
     const key = folderOf(role) + secretIdHmac;
     return this.locks.run(lockKey(deps, secretIdHmac), async () => {
@@ -84,7 +93,7 @@ export class SecretIds {
   }
 
   /** The live entry for a secret ID of this role (expired ones count as absent). */
-  async lookup(deps: Deps, role: RoleEntry, secretId: string): Promise<SecretIdEntry | undefined> {
+  async lookup(deps: Deps, role: RoleView, secretId: string): Promise<SecretIdEntry | undefined> {
     const entry = await this.read(deps.storage, role, hmacHex(role.hmacKey, secretId));
     return entry && !isExpired(entry, deps.clock.now()) ? entry : undefined;
   }
@@ -93,7 +102,7 @@ export class SecretIds {
    * The entry behind an accessor, only when the accessor belongs to `role`: role A's endpoints can
    * neither read nor destroy role B's secret IDs (CVE-2023-24999).
    */
-  async byAccessor(deps: Deps, role: RoleEntry, accessor: string) {
+  async byAccessor(deps: Deps, role: RoleView, accessor: string) {
     const index = await deps.storage.getJson<AccessorIndex>(await accessorKey(deps.storage, accessor));
     if (!index) return { found: 'none' as const };
     const entry =
@@ -101,7 +110,7 @@ export class SecretIds {
     return entry ? { found: 'own' as const, entry } : { found: 'other-role' as const };
   }
 
-  async destroy(deps: Deps, role: RoleEntry, secretIdHmac: string): Promise<void> {
+  async destroy(deps: Deps, role: RoleView, secretIdHmac: string): Promise<void> {
     await this.locks.run(lockKey(deps, secretIdHmac), async () => {
       const entry = await this.read(deps.storage, role, secretIdHmac);
       if (entry) await this.remove(deps.storage, role, entry);
@@ -109,7 +118,7 @@ export class SecretIds {
   }
 
   /** The accessors of the role's live secret IDs (expired ones are gone once Vault's periodic tidy runs). */
-  async accessors(deps: Deps, role: RoleEntry): Promise<string[]> {
+  async accessors(deps: Deps, role: RoleView): Promise<string[]> {
     const accessors: string[] = [];
     const now = deps.clock.now();
     for (const hmac of await deps.storage.list(folderOf(role))) {
@@ -120,7 +129,7 @@ export class SecretIds {
   }
 
   /** Deletes every secret ID of a role (the role is being deleted). */
-  async flush(deps: Deps, role: RoleEntry): Promise<void> {
+  async flush(deps: Deps, role: RoleView): Promise<void> {
     for (const hmac of await deps.storage.list(folderOf(role))) await this.destroy(deps, role, hmac);
   }
 
@@ -131,13 +140,17 @@ export class SecretIds {
    */
   async consume(
     deps: Deps,
-    role: RoleEntry,
+    role: RoleView,
     secretId: string,
-    check: (entry: SecretIdEntry) => void,
-  ): Promise<SecretIdEntry | undefined> {
+    check: (entry: DeepReadonly<SecretIdEntry>) => void,
+  ): Promise<DeepReadonly<SecretIdEntry> | undefined> {
     const secretIdHmac = hmacHex(role.hmacKey, secretId);
     return this.locks.run(lockKey(deps, secretIdHmac), async () => {
-      const entry = await this.read(deps.storage, role, secretIdHmac);
+      // The barrier's shared copy: a login only reads it, and a spent use writes a new entry.
+      const entry = ownEntry(
+        await deps.storage.readJson<SecretIdEntry>(folderOf(role) + secretIdHmac),
+        secretIdHmac,
+      );
       if (!entry) return undefined;
       const now = deps.clock.now();
       if (isExpired(entry, now)) {
@@ -158,7 +171,7 @@ export class SecretIds {
   }
 
   /** Removes expired secret IDs and accessor entries that point at nothing; returns how many went. */
-  async tidy(deps: Deps, roles: RoleEntry[]): Promise<number> {
+  async tidy(deps: Deps, roles: RoleView[]): Promise<number> {
     let removed = 0;
     const now = deps.clock.now();
     for (const role of roles) {
@@ -192,19 +205,25 @@ export class SecretIds {
     return removed;
   }
 
-  private async read(storage: StorageView, role: RoleEntry, secretIdHmac: string) {
-    const entry = await storage.getJson<SecretIdEntry>(folderOf(role) + secretIdHmac);
-    // constant-time: the stored HMAC is compared with the one derived from the presented secret ID
-    if (!entry || !sameHex(entry.secretIdHmac, secretIdHmac)) return undefined;
-    return entry;
+  private async read(storage: StorageView, role: RoleView, secretIdHmac: string) {
+    return ownEntry(await storage.getJson<SecretIdEntry>(folderOf(role) + secretIdHmac), secretIdHmac);
   }
 
-  private async remove(storage: StorageView, role: RoleEntry, entry: SecretIdEntry): Promise<void> {
+  private async remove(
+    storage: StorageView,
+    role: RoleView,
+    entry: Pick<SecretIdEntry, 'accessor' | 'secretIdHmac'>,
+  ): Promise<void> {
     await storage.transaction([
       { op: 'delete', key: await accessorKey(storage, entry.accessor) },
       { op: 'delete', key: folderOf(role) + entry.secretIdHmac },
     ]);
   }
+}
+
+/** The entry, if it is the one for this HMAC; constant-time, as the HMAC derives from the secret ID. */
+function ownEntry<T extends { readonly secretIdHmac: string }>(entry: T | undefined, secretIdHmac: string) {
+  return entry && sameHex(entry.secretIdHmac, secretIdHmac) ? entry : undefined;
 }
 
 function sameHex(a: string, b: string): boolean {

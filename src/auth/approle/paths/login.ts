@@ -1,4 +1,5 @@
 import { invalid } from '../../../core/errors.js';
+import type { DeepReadonly } from '../../../framework/deep-freeze.js';
 import { field } from '../../../framework/fields.js';
 import type { LogicalRequest, LogicalResponse } from '../../../framework/logical.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
@@ -9,7 +10,7 @@ import {
   type TokenParams,
 } from '../../token-fields.js';
 import type { UserLockout } from '../../user-lockout.js';
-import { MAX_CREDENTIAL_LENGTH, type RoleEntry, roleByRoleId } from '../roles.js';
+import { MAX_CREDENTIAL_LENGTH, type RoleView, roleByRoleId } from '../roles.js';
 import type { SecretIdEntry, SecretIds } from '../secret-ids.js';
 
 export const INVALID_CREDENTIALS = 'invalid role or secret ID';
@@ -24,7 +25,10 @@ const loginFields = {
 };
 
 /** The token settings of this login: a secret ID's own token_bound_cidrs replace the role's. */
-function tokenParamsFor(role: RoleEntry, entry: SecretIdEntry | undefined): TokenParams {
+function tokenParamsFor(
+  role: RoleView,
+  entry: DeepReadonly<SecretIdEntry> | undefined,
+): DeepReadonly<TokenParams> {
   return entry?.tokenBoundCidrs.length
     ? { ...role.token, tokenBoundCidrs: entry.tokenBoundCidrs }
     : role.token;
@@ -41,7 +45,7 @@ export function loginPaths(secretIds: SecretIds, lockout: UserLockout) {
     const role = await roleByRoleId(ctx.storage, roleId);
     if (!role) throw invalid(INVALID_CREDENTIALS);
     requireAddressIn(role.secretIdBoundCidrs, req, outsideCidrs('role'));
-    let entry: SecretIdEntry | undefined;
+    let entry: DeepReadonly<SecretIdEntry> | undefined;
     if (role.bindSecretId) {
       const secretId = (input.secret_id ?? '').trim();
       if (!secretId) throw invalid('missing secret_id');
