@@ -11,6 +11,8 @@ const roleKey = (name: string) => `role/${name.toLowerCase()}`;
 export function roleStore<R>() {
   return {
     loadRole: (storage: StorageView, name: string) => storage.getJson<R>(roleKey(name)),
+    /** The barrier's shared, frozen copy: for a login, which only reads the role. */
+    readRole: (storage: StorageView, name: string) => storage.readJson<R>(roleKey(name)),
     saveRole: (storage: StorageView, name: string, role: R) => storage.putJson(roleKey(name), role),
     deleteRole: (storage: StorageView, name: string) => storage.delete(roleKey(name)),
     listRoles: (storage: StorageView) => storage.list('role/'),

@@ -1,5 +1,6 @@
 /** Role bindings over a verified token's claims: bound_claims, user and groups claims, claim_mappings. */
 import { invalid } from '../../core/errors.js';
+import type { DeepReadonly } from '../../framework/deep-freeze.js';
 import { isPlainObject } from '../../framework/fields.js';
 import { globMatches } from '../../framework/glob.js';
 import type { Claims } from './verify.js';
@@ -29,7 +30,11 @@ function matchesOne(type: 'string' | 'glob', expected: unknown, actual: unknown)
 }
 
 /** Every bound claim must be present, and one of its expected values must equal (or glob) one actual value. */
-export function checkBoundClaims(type: 'string' | 'glob', bound: BoundClaims, claims: Claims): void {
+export function checkBoundClaims(
+  type: 'string' | 'glob',
+  bound: DeepReadonly<BoundClaims>,
+  claims: Claims,
+): void {
   for (const [name, expected] of Object.entries(bound)) {
     const actual = getClaim(claims, name);
     if (actual === undefined || actual === null)

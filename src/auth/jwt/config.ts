@@ -1,6 +1,8 @@
 /** The mount's key source and issuer settings: stored model, validation and the wire form. */
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { invalid } from '../../core/errors.js';
+import type { DeepReadonly } from '../../framework/deep-freeze.js';
+import type { MaybePromise } from '../../framework/maybe-promise.js';
 import type { StorageView } from '../../framework/storage-view.js';
 import { parseHttpUrl } from './http-json.js';
 
@@ -48,11 +50,19 @@ export async function loadConfig(storage: StorageView): Promise<JwtConfig | unde
   );
 }
 
+/** What a login reads of the config (older stored configs lack the OAuth client's two fields). */
+export type KeyConfig = DeepReadonly<Omit<JwtConfig, 'oidcClientId' | 'oidcClientSecret'>>;
+
+/** The barrier's shared, frozen copy: a login only reads it. */
+export function readKeyConfig(storage: StorageView): MaybePromise<KeyConfig | undefined> {
+  return storage.readJson<JwtConfig>(CONFIG_KEY);
+}
+
 export function saveConfig(storage: StorageView, config: JwtConfig): Promise<void> {
   return storage.putJson(CONFIG_KEY, config);
 }
 
-export function keySourceOf(config: JwtConfig): KeySourceKind {
+export function keySourceOf(config: Pick<KeyConfig, 'jwtValidationPubkeys' | 'jwksUrl'>): KeySourceKind {
   if (config.jwtValidationPubkeys.length > 0) return 'pubkeys';
   if (config.jwksUrl !== '') return 'jwks';
   return 'discovery';
@@ -62,7 +72,7 @@ export function keySourceOf(config: JwtConfig): KeySourceKind {
  * The algorithms a token may use. With none configured, Vault's login accepts every asymmetric
  * algorithm (never HS* or none), so an ES256 or EdDSA key works without setting jwt_supported_algs.
  */
-export function supportedAlgs(config: JwtConfig): string[] {
+export function supportedAlgs(config: Pick<KeyConfig, 'jwtSupportedAlgs'>): readonly string[] {
   return config.jwtSupportedAlgs.length > 0 ? config.jwtSupportedAlgs : [...ASYMMETRIC_ALGS];
 }
 

@@ -10,7 +10,8 @@ import type { JWK, JWSHeaderParameters } from 'jose';
 import { invalid } from '../../core/errors.js';
 import type { Clock } from '../../framework/clock.js';
 import { isPlainObject } from '../../framework/fields.js';
-import { type JwtConfig, keySourceOf, parsePublicKeyPem } from './config.js';
+import { loadJose } from '../../framework/jose.js';
+import { type KeyConfig, keySourceOf, parsePublicKeyPem } from './config.js';
 import { HttpJsonError, requestJson } from './http-json.js';
 
 export type VerifyKey = KeyObject | CryptoKey | Uint8Array;
@@ -31,7 +32,7 @@ const MIN_REFETCH_GAP_MS = 1_000;
 /** Configured public keys (`jwt_validation_pubkeys`, Kubernetes `pem_keys`): every one is a candidate. */
 export class StaticKeys implements KeyResolver {
   private readonly keys: KeyObject[];
-  constructor(pems: string[]) {
+  constructor(pems: readonly string[]) {
     this.keys = pems.map(parsePublicKeyPem);
   }
   async candidates(): Promise<VerifyKey[]> {
@@ -117,7 +118,7 @@ class RemoteJwks implements KeyResolver {
     }
     if (!byAlg.has(alg)) {
       try {
-        byAlg.set(alg, await (await import('jose')).importJWK(jwk, alg));
+        byAlg.set(alg, await (await loadJose()).importJWK(jwk, alg));
       } catch {
         byAlg.set(alg, null); // a malformed entry is skipped; the others may still verify
       }
@@ -167,7 +168,7 @@ export async function fetchDiscovery(discoveryUrl: string, caPem: string): Promi
   return { issuer: body.issuer, jwksUri: body.jwks_uri };
 }
 
-function discoveryResolver(config: JwtConfig, clock: Clock): KeyResolver {
+function discoveryResolver(config: KeyConfig, clock: Clock): KeyResolver {
   let document: Promise<DiscoveryDocument> | undefined;
   const load = () => {
     document ??= fetchDiscovery(config.oidcDiscoveryUrl, config.oidcDiscoveryCaPem).catch((error) => {
@@ -183,7 +184,7 @@ function discoveryResolver(config: JwtConfig, clock: Clock): KeyResolver {
   );
 }
 
-function createResolver(config: JwtConfig, clock: Clock): KeyResolver {
+function createResolver(config: KeyConfig, clock: Clock): KeyResolver {
   switch (keySourceOf(config)) {
     case 'pubkeys':
       return new StaticKeys(config.jwtValidationPubkeys);
@@ -196,9 +197,15 @@ function createResolver(config: JwtConfig, clock: Clock): KeyResolver {
 
 /** One resolver per mount, rebuilt whenever the mount's key source settings change. */
 export class KeyResolverCache {
-  private readonly byMount = new Map<string, { fingerprint: string; resolver: KeyResolver }>();
+  private readonly byMount = new Map<
+    string,
+    { config: KeyConfig; fingerprint: string; resolver: KeyResolver }
+  >();
 
-  resolverFor(mountUuid: string, config: JwtConfig, clock: Clock): KeyResolver {
+  resolverFor(mountUuid: string, config: KeyConfig, clock: Clock): KeyResolver {
+    const cached = this.byMount.get(mountUuid);
+    // The same frozen config as last time (the barrier's cached entry) cannot have changed.
+    if (cached?.config === config && Object.isFrozen(config)) return cached.resolver;
     const fingerprint = JSON.stringify([
       config.jwtValidationPubkeys,
       config.jwksUrl,
@@ -206,10 +213,12 @@ export class KeyResolverCache {
       config.oidcDiscoveryUrl,
       config.oidcDiscoveryCaPem,
     ]);
-    const cached = this.byMount.get(mountUuid);
-    if (cached?.fingerprint === fingerprint) return cached.resolver;
+    if (cached?.fingerprint === fingerprint) {
+      cached.config = config;
+      return cached.resolver;
+    }
     const resolver = createResolver(config, clock);
-    this.byMount.set(mountUuid, { fingerprint, resolver });
+    this.byMount.set(mountUuid, { config, fingerprint, resolver });
     return resolver;
   }
 

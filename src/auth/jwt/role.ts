@@ -65,7 +65,7 @@ export const roleFields = {
 
 export type RoleInput = Input<typeof roleFields>;
 
-export const { loadRole, saveRole, deleteRole, listRoles } = roleStore<JwtRole>();
+export const { loadRole, readRole, saveRole, deleteRole, listRoles } = roleStore<JwtRole>();
 
 function emptyRole(): JwtRole {
   return {

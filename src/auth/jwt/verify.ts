@@ -7,6 +7,7 @@
 import type { JWSHeaderParameters } from 'jose';
 import { CofferError, invalid } from '../../core/errors.js';
 import { isPlainObject } from '../../framework/fields.js';
+import { loadJose } from '../../framework/jose.js';
 import type { KeyResolver } from './key-set.js';
 
 /** Vault's default when a leeway is 0; a negative leeway means none. */
@@ -24,7 +25,7 @@ export type Claims = Record<string, unknown>;
 export async function verifySignature(
   token: string,
   resolver: KeyResolver,
-  algorithms: string[],
+  algorithms: readonly string[],
   refuse: (message: string) => Error = invalid,
 ): Promise<Claims> {
   try {
@@ -35,10 +36,14 @@ export async function verifySignature(
   }
 }
 
-async function verifyWith(token: string, resolver: KeyResolver, algorithms: string[]): Promise<Claims> {
+async function verifyWith(
+  token: string,
+  resolver: KeyResolver,
+  algorithms: readonly string[],
+): Promise<Claims> {
   if (token.length > MAX_TOKEN_LENGTH) throw invalid('error verifying token signature: token is too long');
   // Loaded on first use: servers without a JWT mount never pay for it at start-up.
-  const { compactVerify, decodeProtectedHeader } = await import('jose');
+  const { compactVerify, decodeProtectedHeader } = await loadJose();
   let header: JWSHeaderParameters;
   try {
     header = decodeProtectedHeader(token) as JWSHeaderParameters;
@@ -52,7 +57,7 @@ async function verifyWith(token: string, resolver: KeyResolver, algorithms: stri
   if (header.crit !== undefined) throw invalid('error verifying token signature: unsupported "crit" header');
   for (const key of await resolver.candidates(header)) {
     try {
-      const { payload } = await compactVerify(token, key, { algorithms });
+      const { payload } = await compactVerify(token, key, { algorithms: [...algorithms] });
       return parsePayload(payload);
     } catch {
       // Wrong key for this signature: try the next candidate.
@@ -76,7 +81,7 @@ function parsePayload(payload: Uint8Array): Claims {
 export interface ExpectedClaims {
   issuer?: string;
   subject?: string;
-  audiences: string[];
+  audiences: readonly string[];
   expirationLeeway: number;
   notBeforeLeeway: number;
   clockSkewLeeway: number;
@@ -131,7 +136,7 @@ export function checkRegisteredClaims(claims: Claims, expected: ExpectedClaims):
 }
 
 /** CVE-2024-5798: a role that binds no audience must not accept a token meant for some audience. */
-export function checkUnboundAudience(claims: Claims, boundAudiences: string[]): void {
+export function checkUnboundAudience(claims: Claims, boundAudiences: readonly string[]): void {
   if (audienceOf(claims).length > 0 && boundAudiences.length === 0) {
     throw invalid('audience claim found in JWT but no audiences bound to the role');
   }

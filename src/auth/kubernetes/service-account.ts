@@ -6,6 +6,7 @@
 import { CofferError } from '../../core/errors.js';
 import { isPlainObject } from '../../framework/fields.js';
 import { globListMatches } from '../../framework/glob.js';
+import { loadJose } from '../../framework/jose.js';
 import { StaticKeys } from '../jwt/key-set.js';
 import { verifySignature } from '../jwt/verify.js';
 import type { KubernetesConfig } from './config.js';
@@ -65,7 +66,7 @@ const refuse = (message: string) => forbidden(`invalid service account JWT: ${me
 async function verifiedClaims(jwt: string, config: KubernetesConfig): Promise<Record<string, unknown>> {
   if (config.pemKeys.length > 0) return verifySignature(jwt, keysOf(config.pemKeys), ALLOWED_ALGS, refuse);
   // Loaded on first use: servers without a Kubernetes mount never pay for it at start-up.
-  const { decodeJwt, decodeProtectedHeader } = await import('jose');
+  const { decodeJwt, decodeProtectedHeader } = await loadJose();
   let header: { alg?: string };
   let claims: Record<string, unknown>;
   try {

@@ -4,15 +4,19 @@
  * the request; any key, JWKS URL or issuer in the body is ignored (CVE-2020-16250's lesson).
  */
 import { CofferError, invalid } from '../../../core/errors.js';
+import type { DeepReadonly } from '../../../framework/deep-freeze.js';
 import { field, type Input } from '../../../framework/fields.js';
 import type { AuthResult, LogicalRequest } from '../../../framework/logical.js';
 import { definePath, type EngineContext } from '../../../framework/path.js';
 import { authFromTokenParams, checkLoginCidrs } from '../../token-fields.js';
 import { checkBoundClaims, groupsOf, mappedMetadata, userNameOf } from '../claims.js';
-import { type JwtConfig, loadConfig, supportedAlgs } from '../config.js';
+import { type KeyConfig, readKeyConfig, supportedAlgs } from '../config.js';
 import type { KeyResolverCache } from '../key-set.js';
-import { type JwtRole, loadRole } from '../role.js';
+import { type JwtRole, readRole } from '../role.js';
 import { type Claims, checkRegisteredClaims, checkUnboundAudience, verifySignature } from '../verify.js';
+
+/** The role as the barrier's cache shares it: frozen, and only read here. */
+type RoleView = DeepReadonly<JwtRole>;
 
 const loginFields = {
   role: field.string('Role to log in against; the config default_role when empty.', { max: 512 }),
@@ -23,8 +27,8 @@ const loginFields = {
 async function validatedToken(
   ctx: EngineContext,
   resolvers: KeyResolverCache,
-  config: JwtConfig,
-  role: JwtRole,
+  config: KeyConfig,
+  role: RoleView,
   token: string,
 ): Promise<Claims> {
   const resolver = resolvers.resolverFor(ctx.system.mountUuid, config, ctx.clock);
@@ -49,8 +53,8 @@ async function validatedToken(
 async function verifiedClaims(
   ctx: EngineContext,
   resolvers: KeyResolverCache,
-  config: JwtConfig,
-  role: JwtRole,
+  config: KeyConfig,
+  role: RoleView,
   token: string,
 ): Promise<Claims> {
   let claims: Claims;
@@ -68,7 +72,7 @@ async function verifiedClaims(
   return claims;
 }
 
-function authFor(roleName: string, role: JwtRole, claims: Claims): AuthResult {
+function authFor(roleName: string, role: RoleView, claims: Claims): AuthResult {
   const userName = userNameOf(claims, role.userClaim, role.userClaimJsonPointer);
   const mapped = mappedMetadata(claims, role.claimMappings);
   const groups = groupsOf(claims, role.groupsClaim);
@@ -87,11 +91,11 @@ async function login(
   input: Input<typeof loginFields>,
   req: LogicalRequest,
 ) {
-  const config = await loadConfig(ctx.storage);
+  const config = await readKeyConfig(ctx.storage);
   if (!config) throw invalid('could not load configuration');
   const roleName = (input.role || config.defaultRole).toLowerCase();
   if (roleName === '') throw invalid('missing role');
-  const role = await loadRole(ctx.storage, roleName);
+  const role = await readRole(ctx.storage, roleName);
   if (!role) throw invalid(`role "${roleName}" could not be found`);
   // Vault: an oidc role is for the browser flow (which Coffer lacks), never for a bearer JWT.
   if (role.roleType === 'oidc') throw invalid('role with oidc role_type is not allowed');

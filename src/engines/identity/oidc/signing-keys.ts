@@ -4,6 +4,7 @@
  */
 import { createPrivateKey, generateKeyPair, type JsonWebKey, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
+import { loadJose } from '../../../framework/jose.js';
 
 const generate = promisify(generateKeyPair);
 
@@ -66,7 +67,7 @@ export async function signClaims(key: PrivateJwk, claims: Record<string, unknown
   const { kid, alg, use: _use, ...material } = key;
   const privateKey = createPrivateKey({ key: material as JsonWebKey, format: 'jwk' });
   // Imported here, not with the module: see parseProblem in paths/introspect.ts.
-  const { CompactSign } = await import('jose');
+  const { CompactSign } = await loadJose();
   return new CompactSign(encoder.encode(JSON.stringify(claims)))
     .setProtectedHeader({ alg, kid })
     .sign(privateKey);

@@ -3,6 +3,7 @@
  * body, `{"active": true}` or `{"active": false, "error": "…"}`, always with status 200.
  */
 import { field, type Input } from '../../../../framework/fields.js';
+import { loadJose } from '../../../../framework/jose.js';
 import type { LogicalResponse } from '../../../../framework/logical.js';
 import { definePath, type EngineContext } from '../../../../framework/path.js';
 import { publishedKeys } from '../key-ring.js';
@@ -29,7 +30,7 @@ function answer(error?: string): LogicalResponse {
  */
 async function parseProblem(token: string): Promise<string | undefined> {
   if (token.split('.').length !== 3) return 'compact JWS format must have three parts';
-  const { decodeProtectedHeader } = await import('jose');
+  const { decodeProtectedHeader } = await loadJose();
   try {
     const { alg } = decodeProtectedHeader(token);
     // The token's own header value is not echoed (K2): it is whatever the caller sent.
@@ -42,7 +43,7 @@ async function parseProblem(token: string): Promise<string | undefined> {
 
 /** The payload of the token if any published key verifies its signature (Vault tries them all). */
 async function verifiedPayload(ctx: EngineContext, token: string): Promise<Uint8Array | undefined> {
-  const { compactVerify, importJWK } = await import('jose');
+  const { compactVerify, importJWK } = await loadJose();
   for (const jwk of await publishedKeys(ctx.storage, ctx.clock.now())) {
     try {
       const key = await importJWK(jwk, jwk.alg);
