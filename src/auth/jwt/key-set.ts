@@ -5,7 +5,7 @@
  * MIN_REFETCH_GAP_MS, so a flood of bogus kids cannot hammer the provider.
  * Keys only ever come from the mount's config, never from the login request.
  */
-import type { KeyObject } from 'node:crypto';
+import { KeyObject } from 'node:crypto';
 import type { JWK, JWSHeaderParameters } from 'jose';
 import { invalid } from '../../core/errors.js';
 import type { Clock } from '../../framework/clock.js';
@@ -14,7 +14,7 @@ import { loadJose } from '../../framework/jose.js';
 import { type KeyConfig, keySourceOf, parsePublicKeyPem } from './config.js';
 import { HttpJsonError, requestJson } from './http-json.js';
 
-export type VerifyKey = KeyObject | CryptoKey | Uint8Array;
+export type VerifyKey = KeyObject;
 
 export interface KeyResolver {
   /** Keys that may have signed a token with this header; throws a 400 when none can. */
@@ -118,7 +118,9 @@ class RemoteJwks implements KeyResolver {
     }
     if (!byAlg.has(alg)) {
       try {
-        byAlg.set(alg, await (await loadJose()).importJWK(jwk, alg));
+        const imported = await (await loadJose()).importJWK(jwk, alg);
+        // jws.ts verifies with node:crypto, which takes a KeyObject; an `oct` secret is never a key here.
+        byAlg.set(alg, imported instanceof Uint8Array ? null : KeyObject.from(imported));
       } catch {
         byAlg.set(alg, null); // a malformed entry is skipped; the others may still verify
       }

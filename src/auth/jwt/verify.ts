@@ -7,7 +7,7 @@
 import type { JWSHeaderParameters } from 'jose';
 import { CofferError, invalid } from '../../core/errors.js';
 import { isPlainObject } from '../../framework/fields.js';
-import { loadJose } from '../../framework/jose.js';
+import { parseCompactJws, verifiesWith } from './jws.js';
 import type { KeyResolver } from './key-set.js';
 
 /** Vault's default when a leeway is 0; a negative leeway means none. */
@@ -42,34 +42,25 @@ async function verifyWith(
   algorithms: readonly string[],
 ): Promise<Claims> {
   if (token.length > MAX_TOKEN_LENGTH) throw invalid('error verifying token signature: token is too long');
-  // Loaded on first use: servers without a JWT mount never pay for it at start-up.
-  const { compactVerify, decodeProtectedHeader } = await loadJose();
-  let header: JWSHeaderParameters;
-  try {
-    header = decodeProtectedHeader(token) as JWSHeaderParameters;
-  } catch {
-    throw invalid('error verifying token signature: not a compact JWS');
-  }
+  const jws = parseCompactJws(token);
+  if (!jws) throw invalid('error verifying token signature: not a compact JWS');
+  const header = jws.header as JWSHeaderParameters;
   // Refuses alg "none" and HMAC algs before any key is looked at (algorithm confusion).
   if (typeof header.alg !== 'string' || !algorithms.includes(header.alg)) {
     throw invalid('invalid algorithm (alg) header parameter: token signed with unexpected algorithm');
   }
   if (header.crit !== undefined) throw invalid('error verifying token signature: unsupported "crit" header');
   for (const key of await resolver.candidates(header)) {
-    try {
-      const { payload } = await compactVerify(token, key, { algorithms: [...algorithms] });
-      return parsePayload(payload);
-    } catch {
-      // Wrong key for this signature: try the next candidate.
-    }
+    // A wrong key for this signature: try the next candidate.
+    if (verifiesWith(jws, header.alg, key)) return parsePayload(jws.payload);
   }
   throw invalid('error verifying token signature: no known key successfully validated the token signature');
 }
 
-function parsePayload(payload: Uint8Array): Claims {
+function parsePayload(payload: Buffer): Claims {
   let claims: unknown;
   try {
-    claims = JSON.parse(new TextDecoder().decode(payload));
+    claims = JSON.parse(payload.toString('utf8'));
   } catch {
     throw invalid('error verifying token signature: the payload is not JSON');
   }
