@@ -614,6 +614,29 @@ describe('jwt login', () => {
     }
   });
 
+  test('JWKS keys of every family verify (imported by jose, checked by node:crypto)', async () => {
+    const { mount, now, clock } = await mountWithJwks();
+    const claims = githubActionsClaims(idp.issuer, now);
+    for (const alg of ['ES256', 'ES384', 'EdDSA', 'PS256', 'RS512']) {
+      const key = await createSigningKey(`family-${alg}`, alg);
+      idp.addKey(key);
+      clock.advance(1_000); // past the refetch gap, so the new kid is fetched
+      try {
+        const jwt = await signToken(key, claims);
+        assert.ok((await mount.request('update', 'login', { role: 'github', jwt }))?.auth, alg);
+        // The same key under another kid's algorithm is not a match for it.
+        const misnamed = await signToken(key, claims, { kid: idp.keys[0].kid });
+        assert.match(
+          (await rejection(mount.request('update', 'login', { role: 'github', jwt: misnamed }))).message,
+          /no key in the JWKS matches|no known key successfully validated/,
+          alg,
+        );
+      } finally {
+        idp.keys.pop();
+      }
+    }
+  });
+
   test('static PEM keys: with no jwt_supported_algs every asymmetric alg verifies (Vault), a list narrows it', async () => {
     const clock = new FakeClock();
     const now = Math.floor(clock.now() / 1000);
