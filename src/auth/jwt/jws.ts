@@ -2,7 +2,7 @@
  * A compact JWS's header and signature check (RFC 7515), on node:crypto's one-shot `verify`, which
  * returns at once. Written here rather than taken from jose because jose 6 verifies only through
  * WebCrypto, which runs every verification as a job on libuv's thread pool: side by side a JWT login
- * cost 210.8 µs of server CPU that way against 187.1 µs so (2026-12-03, docs/performance.md). jose
+ * cost 224.4 µs of server CPU that way against 205.5 µs so (2026-12-03, docs/performance.md). jose
  * still imports JWKS keys. This file maps each asymmetric JWS algorithm (RFC 7518 §3) to node:crypto's
  * parameters and refuses a key whose type, curve or size does not fit it, as jose does.
  */
