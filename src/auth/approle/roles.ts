@@ -78,8 +78,10 @@ async function storedSalt(storage: StorageView): Promise<DeepReadonly<StoredSalt
 const roleIdKeysBySalt = new WeakMap<object, (roleId: string) => string>();
 const ROLE_ID_MEMO_LIMIT = 1_000;
 
+const roleKey = (name: string) => `role/${normaliseRoleName(name)}`;
+
 export function loadRole(storage: StorageView, name: string): MaybePromise<RoleEntry | undefined> {
-  return storage.getJson<RoleEntry>(`role/${normaliseRoleName(name)}`);
+  return storage.getJson<RoleEntry>(roleKey(name));
 }
 
 /**
@@ -112,7 +114,7 @@ async function roleIdKey(storage: StorageView, roleId: string): Promise<string> 
 /** The role a role ID belongs to, shared and frozen (the login and quota paths only read it). */
 export async function roleByRoleId(storage: StorageView, roleId: string): Promise<RoleView | undefined> {
   const index = await storage.readJson<{ name: string }>(await roleIdKey(storage, roleId));
-  return index && storage.readJson<RoleEntry>(`role/${normaliseRoleName(index.name)}`);
+  return index && storage.readJson<RoleEntry>(roleKey(index.name));
 }
 
 /**

@@ -73,7 +73,7 @@ export function keySourceOf(config: Pick<KeyConfig, 'jwtValidationPubkeys' | 'jw
  * algorithm (never HS* or none), so an ES256 or EdDSA key works without setting jwt_supported_algs.
  */
 export function supportedAlgs(config: Pick<KeyConfig, 'jwtSupportedAlgs'>): readonly string[] {
-  return config.jwtSupportedAlgs.length > 0 ? config.jwtSupportedAlgs : [...ASYMMETRIC_ALGS];
+  return config.jwtSupportedAlgs.length > 0 ? config.jwtSupportedAlgs : ASYMMETRIC_ALGS;
 }
 
 /**
