@@ -144,6 +144,61 @@ describe('database secrets engine (PostgreSQL, end to end)', () => {
     assert.equal(await cluster.canLogin(creds.data.username, creds.data.password), false);
   });
 
+  test('password_authentication = "scram-sha-256": PostgreSQL is sent a verifier, never the password', async () => {
+    const hashing = await cluster.createAdmin('coffer_scram');
+    secrets.push(hashing.password);
+    // Every statement this connection's sessions run is written to the cluster's log.
+    await cluster.query(`ALTER ROLE ${hashing.username} SET log_statement = 'all'`);
+    const config = {
+      ...connectionTo(cluster.port, ['scram']),
+      ...hashing,
+      password_authentication: 'scram-sha-256',
+    };
+    await write('database/config/scram', config);
+    const shown = await server.api('GET', 'database/config/scram', undefined, root);
+    assert.equal(shown.body.data.connection_details.password_authentication, 'scram-sha-256');
+    await write('database/roles/scram', {
+      db_name: 'scram',
+      creation_statements: [CREATE],
+      default_ttl: '1h',
+    });
+
+    const creds = await issue('scram');
+    assert.equal(await cluster.canLogin(creds.data.username, creds.data.password), true);
+    // rotate-root changes the root password the same way, and the connection goes on working with it.
+    await write('database/rotate-root/scram', {});
+    const after = await issue('scram');
+    assert.equal(await cluster.canLogin(after.data.username, after.data.password), true);
+
+    const log = await cluster.logText();
+    const created = log.split('\n').filter((line) => line.includes(`CREATE ROLE "${creds.data.username}"`));
+    assert.equal(created.length, 1, 'the creation was logged');
+    assert.match(
+      created[0],
+      /PASSWORD 'SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+'/,
+    );
+    assert.match(
+      log,
+      /ALTER ROLE "coffer_scram_[a-z0-9]+" WITH PASSWORD 'SCRAM-SHA-256\$4096:/,
+      'rotate-root too',
+    );
+    for (const secret of [creds.data.password, after.data.password])
+      assert.ok(!log.includes(secret), 'a password reached the database in plain text');
+
+    const revoked = await server.api('PUT', 'sys/leases/revoke', { lease_id: creds.lease_id }, root);
+    assert.equal(revoked.status, 204, revoked.text);
+    assert.equal(await cluster.canLogin(creds.data.username, creds.data.password), false);
+
+    const refused = await server.api(
+      'POST',
+      'database/config/md5',
+      { ...config, password_authentication: 'md5' },
+      root,
+    );
+    assert.equal(refused.status, 400, refused.text);
+    assert.deepEqual(refused.body.errors, ["'md5' is not a valid password authentication type"]);
+  });
+
   test("creation statements as Vault's PostgreSQL plugin reads them: base64, a JSON array, a $$ block", async () => {
     const grant = 'ALTER ROLE "{{name}}" CONNECTION LIMIT 5;';
     // The `;` inside the body would break the block if the entry were split like the others.

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,8 @@ export interface ScramCluster {
   /** A session logged in as the user, for the caller to end; an error on an ended session is ignored. */
   connectAs(user: string, password: string): Promise<pg.Client>;
   roleExists(user: string): Promise<boolean>;
+  /** What the cluster has logged so far (its stderr, with every statement a role set to log). */
+  logText(): Promise<string>;
   /** A password-authenticated superuser for Coffer to connect as. */
   createAdmin(prefix?: string): Promise<{ username: string; password: string }>;
   stop(): Promise<void>;
@@ -110,6 +112,7 @@ export async function startScramCluster(): Promise<ScramCluster> {
       const found = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [user]);
       return found.rowCount === 1;
     },
+    logText: () => readFile(join(dir, 'log'), 'utf8'),
     async createAdmin(prefix = 'coffer_admin') {
       const username = `${prefix}_${Math.random().toString(36).slice(2, 10)}`;
       const password = `Adm1n-${Math.random().toString(36).slice(2)}`;

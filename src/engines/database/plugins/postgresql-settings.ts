@@ -12,6 +12,14 @@ export const DEFAULT_USERNAME_TEMPLATE =
 const DEFAULT_MAX_OPEN = 4;
 const MAX_URL_LENGTH = 8192;
 
+/**
+ * How a password reaches PostgreSQL in the statements: `password` as it is (Vault's default), or
+ * `scram-sha-256` as the verifier Coffer makes, so the plain password never travels to the database
+ * or lands in its statement logs.
+ */
+export type PasswordAuthentication = 'password' | 'scram-sha-256';
+const PASSWORD_AUTHENTICATIONS: readonly string[] = ['password', 'scram-sha-256'];
+
 export interface PostgresSettings {
   connectionUrl: string;
   username?: string;
@@ -20,6 +28,7 @@ export interface PostgresSettings {
   maxIdleConnections: number;
   maxConnectionLifetimeSeconds: number;
   usernameTemplate: string;
+  passwordAuthentication: PasswordAuthentication;
 }
 
 /** A string setting read as every plugin reads them; empty means unset. */
@@ -31,6 +40,14 @@ function count(config: ConnectionSettings, key: string, fallback: number): numbe
   const value = readInt(config, key, fallback);
   if (value < 0) throw invalid(`${key} must be a non-negative integer`);
   return value;
+}
+
+function passwordAuthentication(config: ConnectionSettings): PasswordAuthentication {
+  const given = readString(config, 'password_authentication');
+  if (given === '') return 'password';
+  if (!PASSWORD_AUTHENTICATIONS.includes(given))
+    throw invalid(`'${given}' is not a valid password authentication type`);
+  return given as PasswordAuthentication;
 }
 
 function lifetime(config: ConnectionSettings): number {
@@ -61,6 +78,7 @@ export function parsePostgresSettings(config: ConnectionSettings): PostgresSetti
     maxIdleConnections: Math.min(idle, maxOpenConnections),
     maxConnectionLifetimeSeconds: lifetime(config),
     usernameTemplate: optionalString(config, 'username_template') ?? DEFAULT_USERNAME_TEMPLATE,
+    passwordAuthentication: passwordAuthentication(config),
   };
 }
 
@@ -74,6 +92,7 @@ export function toStoredSettings(settings: PostgresSettings, config: ConnectionS
     max_idle_connections: settings.maxIdleConnections,
     max_connection_lifetime: `${settings.maxConnectionLifetimeSeconds}s`,
     ...(config.username_template ? { username_template: settings.usernameTemplate } : {}),
+    ...(config.password_authentication ? { password_authentication: settings.passwordAuthentication } : {}),
   };
 }
 

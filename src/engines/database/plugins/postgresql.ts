@@ -21,6 +21,7 @@ import {
   toStoredSettings,
 } from './postgresql-settings.js';
 import { describe, redactSecrets } from './redact.js';
+import { scramSha256Verifier } from './scram.js';
 import { type BareQuoting, renderStatement } from './sql-template.js';
 import { formatSqlExpiration, splitStatements } from './statements.js';
 
@@ -244,6 +245,16 @@ class PostgresPlugin implements DatabasePlugin {
     });
   }
 
+  /**
+   * What `{{password}}` becomes in a statement: the password itself, or with
+   * `password_authentication = "scram-sha-256"` the SCRAM verifier PostgreSQL stores as given.
+   */
+  private async passwordValue(password: string): Promise<string> {
+    return this.settings?.passwordAuthentication === 'scram-sha-256'
+      ? scramSha256Verifier(password)
+      : password;
+  }
+
   /** Runs templated statements in one transaction. */
   private inTransaction(statements: string[], values: Record<string, string>): Promise<void> {
     return this.inOneRoundTrip(statements.map((statement) => renderStatement(statement, values, pgQuoting)));
@@ -253,10 +264,11 @@ class PostgresPlugin implements DatabasePlugin {
     const statements = commandsOf(request.statements);
     if (statements.length === 0) throw new Error('empty creation statements');
     const username = this.template!.render(request.usernameConfig);
+    const password = await this.passwordValue(request.password);
     const values = {
       name: username,
       username,
-      password: request.password,
+      password,
       expiration: formatSqlExpiration(request.expiration),
     };
     try {
@@ -270,7 +282,10 @@ class PostgresPlugin implements DatabasePlugin {
           rollbackNote = `; rollback statements also failed: ${describe(rollbackError)}`;
         });
       }
-      throw this.fail('failed to execute query', `${describe(error)}${rollbackNote}`, [request.password]);
+      throw this.fail('failed to execute query', `${describe(error)}${rollbackNote}`, [
+        request.password,
+        password,
+      ]);
     }
     return { username };
   }
@@ -284,11 +299,10 @@ class PostgresPlugin implements DatabasePlugin {
       if (!newPassword) throw new Error('missing password');
       const given = commandsOf(statements);
       const commands = given.length ? given : [DEFAULT_CHANGE_PASSWORD];
-      await this.inTransaction(commands, { name: username, username, password: newPassword }).catch(
-        (error: unknown) => {
-          throw this.fail('failed to change password', error, [newPassword]);
-        },
-      );
+      const password = await this.passwordValue(newPassword);
+      await this.inTransaction(commands, { name: username, username, password }).catch((error: unknown) => {
+        throw this.fail('failed to change password', error, [newPassword, password]);
+      });
     }
     if (request.expiration) {
       const { newExpiration, statements } = request.expiration;
