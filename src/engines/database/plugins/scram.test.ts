@@ -56,8 +56,8 @@ test('each verifier has a fresh 16-byte salt and the stored form PostgreSQL read
   assert.notEqual(first[2], second[2], 'so do the stored keys');
 });
 
-test('preparePassword leaves ASCII alone and falls back to the password when SASLprep refuses it', () => {
-  assert.equal(preparePassword('plain ASCII\u0001'), 'plain ASCII\u0001');
-  assert.equal(preparePassword('ｆｕｌｌ\u2003width'), 'full width');
-  assert.equal(preparePassword('\u0627\u0031'), '\u0627\u0031', 'RandALCat not at both ends');
+test('preparePassword leaves ASCII alone and falls back to the password when SASLprep refuses it', async () => {
+  assert.equal(await preparePassword('plain ASCII\u0001'), 'plain ASCII\u0001');
+  assert.equal(await preparePassword('ｆｕｌｌ\u2003width'), 'full width');
+  assert.equal(await preparePassword('\u0627\u0031'), '\u0627\u0031', 'RandALCat not at both ends');
 });
