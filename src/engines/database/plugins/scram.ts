@@ -2,7 +2,8 @@
  * PostgreSQL's SCRAM-SHA-256 password verifier, made here so a plain password never has to reach the
  * database (`password_authentication = "scram-sha-256"`, as in Vault's PostgreSQL plugin). PostgreSQL
  * stores a `CREATE ROLE ... PASSWORD '<verifier>'` as given, and a client logs in with the plain
- * password by SCRAM as usual.
+ * password by SCRAM as usual. It saves PostgreSQL no CPU: it still checks a new verifier against the
+ * empty password, one PBKDF2 with the verifier's salt (docs/performance.md, ninth session).
  *
  * No npm package builds the stored form: the SCRAM libraries are clients of the exchange. The pieces are
  * node:crypto's PBKDF2, HMAC and SHA-256 and a maintained SASLprep; only the layout is ours.
