@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { pgCreateRole } from './baselines.js';
 import { inParallel, type LoadResult, runLoad } from './load.js';
+import { benchRoles, dropRolesLeft } from './pg-roles.js';
 import { quotaWorkload } from './quota.js';
 import { type BenchServer, pinPrefix, startBenchServer } from './server.js';
 import type { CustomContext, CustomResult, CustomWorkload } from './workloads.js';
@@ -63,11 +64,22 @@ async function pgCredsRun(
     // every other workload: the load process's own cost takes CPU from PostgreSQL on this 2-core
     // machine, and a fetch-based loop cost ~3 ms of load-process CPU per pair.
     const pairs = (durationSeconds: number) => credentialPairs(server, durationSeconds);
-    await pairs(seconds < 10 ? 0.5 : 1);
-    // PostgreSQL's own rate measured again just before (not with --quick): like bare-http, it moves
-    // with this machine's speed over a run (226-427/s at the start of this session's runs).
-    const beside = paired ? await pgCreateRole(3, PG_URL) : undefined;
-    const result = await pairs(seconds);
+    const rolesBefore = await benchRoles(PG_URL);
+    let measured: { result: LoadResult; beside?: number };
+    try {
+      await pairs(seconds < 10 ? 0.5 : 1);
+      // PostgreSQL's own rate measured again just before (not with --quick): like bare-http, it moves
+      // with this machine's speed over a run (226-427/s at the start of this session's runs).
+      const beside = paired ? await pgCreateRole(3, PG_URL) : undefined;
+      measured = { result: await pairs(seconds), beside };
+    } finally {
+      // A timed run stops between an issue and its revoke on up to one credential per connection:
+      // those leases are revoked here, as an operator would, so no live role outlives the bench.
+      await server.api('PUT', 'sys/leases/revoke-prefix/bench-pg/creds/bench', {}, server.token);
+    }
+    const left = await dropRolesLeft(PG_URL, rolesBefore);
+    const { beside } = measured;
+    const result = { ...measured.result, errors: measured.result.errors + left };
     const ratio = result.rps / (beside ?? baselines['pg-create-role']);
     return {
       name: 'pg-creds',
@@ -80,7 +92,7 @@ async function pgCredsRun(
         result,
         'issue+revoke/s',
         ` = ${ratio.toFixed(2)} x pg-create-role (target 0.80)`,
-        `; latencies per request (issue or revoke)${beside ? `; pg-create-role beside it ${Math.round(beside)}/s` : ''}`,
+        `; latencies per request (issue or revoke)${beside ? `; pg-create-role beside it ${Math.round(beside)}/s` : ''}; ${left} roles left at PostgreSQL after revoke-prefix`,
       ),
     };
   }
