@@ -11,7 +11,7 @@ import { benchRoles, dropRolesLeft } from './pg-roles.js';
 import { quotaWorkload } from './quota.js';
 import { type BenchServer, pinPrefix, startBenchServer } from './server.js';
 import type { CustomContext, CustomResult, CustomWorkload } from './workloads.js';
-import { mountRedis, PG_URL, REDIS } from './workloads.js';
+import { mountRedis, PG_URL, REDIS, settleInFlight } from './workloads.js';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 function line(name: string, r: LoadResult, unit: string, ratio: string, rest = ''): string {
@@ -75,6 +75,7 @@ async function pgCredsRun(
     } finally {
       // A timed run stops between an issue and its revoke on up to one credential per connection:
       // those leases are revoked here, as an operator would, so no live role outlives the bench.
+      await settleInFlight();
       await server.api('PUT', 'sys/leases/revoke-prefix/bench-pg/creds/bench', {}, server.token);
     }
     const left = await dropRolesLeft(PG_URL, rolesBefore);
