@@ -96,6 +96,8 @@ async function main() {
           `${workload.name}: ${median(us).toFixed(1)} us CPU/req (min ${Math.min(...us).toFixed(1)}, kernel ${median(sys).toFixed(1)}), ${Math.round(median(rps)).toLocaleString('en-US')} req/s, p99 ${median(p99).toFixed(2)} ms, ${median(faults).toFixed(2)} page faults/req  [${servers[i].bin}]`,
         );
       }
+      // What the workload made outside the servers (Redis users, above all) goes with it, as in run.ts.
+      for (const { server } of servers) await workload.teardown?.(server);
     }
   } finally {
     for (const { server } of servers) await server.stop();
