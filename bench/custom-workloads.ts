@@ -66,6 +66,7 @@ async function pgCredsRun(
     const pairs = (durationSeconds: number) => credentialPairs(server, durationSeconds);
     const rolesBefore = await benchRoles(PG_URL);
     let measured: { result: LoadResult; beside?: number };
+    let left: number;
     try {
       await pairs(seconds < 10 ? 0.5 : 1);
       // PostgreSQL's own rate measured again just before (not with --quick): like bare-http, it moves
@@ -77,8 +78,8 @@ async function pgCredsRun(
       // those leases are revoked here, as an operator would, so no live role outlives the bench.
       await settleInFlight();
       await server.api('PUT', 'sys/leases/revoke-prefix/bench-pg/creds/bench', {}, server.token);
+      left = await dropRolesLeft(PG_URL, rolesBefore);
     }
-    const left = await dropRolesLeft(PG_URL, rolesBefore);
     const { beside } = measured;
     const result = { ...measured.result, errors: measured.result.errors + left };
     const ratio = result.rps / (beside ?? baselines['pg-create-role']);
