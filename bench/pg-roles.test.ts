@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import pg from 'pg';
-import { benchRoles, dropRolesLeft } from './pg-roles.js';
+import type pg from 'pg';
+import { benchRoles, dropRolesLeft, withAdminClient } from './pg-roles.js';
 import { PG_URL } from './workloads.js';
 
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+const admin = <T>(work: (client: pg.Client) => Promise<T>) => withAdminClient(PG_URL, work);
 
 const exists = (role: string) =>
   admin(

@@ -4,33 +4,35 @@
  */
 import pg from 'pg';
 
-/** The roles the bench's `bench` role creates (Vault's default username template: v-root-bench-…). */
-export async function benchRoles(url: string): Promise<Set<string>> {
+/** `work` on one admin connection to `url`, closed afterwards whatever happens. */
+export async function withAdminClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const found = await client.query<{ rolname: string }>(
-      "SELECT rolname FROM pg_roles WHERE rolname LIKE 'v-root-bench-%'",
-    );
-    return new Set(found.rows.map((row) => row.rolname));
+    return await work(client);
   } finally {
     await client.end();
   }
 }
 
+/** The roles the bench's `bench` role creates (Vault's default username template: v-root-bench-…). */
+async function bench(client: pg.Client): Promise<string[]> {
+  const found = await client.query<{ rolname: string }>(
+    "SELECT rolname FROM pg_roles WHERE rolname LIKE 'v-root-bench-%'",
+  );
+  return found.rows.map((row) => row.rolname);
+}
+
+export const benchRoles = (url: string): Promise<Set<string>> =>
+  withAdminClient(url, async (client) => new Set(await bench(client)));
+
 /**
  * Roles created since `before` that are still there: each is a revocation Coffer missed, so the
  * workload counts it as an error. They are dropped, so the shared PostgreSQL keeps no live login.
  */
-export async function dropRolesLeft(url: string, before: Set<string>): Promise<number> {
-  const left = [...(await benchRoles(url))].filter((role) => !before.has(role));
-  if (left.length === 0) return 0;
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
+export const dropRolesLeft = (url: string, before: Set<string>): Promise<number> =>
+  withAdminClient(url, async (client) => {
+    const left = (await bench(client)).filter((role) => !before.has(role));
     for (const role of left) await client.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`);
-  } finally {
-    await client.end();
-  }
-  return left.length;
-}
+    return left.length;
+  });
