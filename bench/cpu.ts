@@ -4,9 +4,11 @@
  * alternate between them, each build going first in turn (bench/round-order.ts). Usage:
  *   node --import tsx bench/cpu.ts --only kv2-read,health [--bins a/bin/coffer.js,b/bin/coffer.js]
  *     [--rounds 7] [--seconds 1.5] [--storage sqlite] [--profile DIR] [--bin-args "a|b"]
+ *     [--node-bins "a/bin/node|b/bin/node"]
  * `--profile DIR` runs each server under `node --cpu-prof`, for bench/profile.ts; `--node-args "..."`
  * passes other flags to the server (e.g. `--perf-basic-prof` for Linux perf), `--bin-args "a|b"` flags
- * to each build's server in turn (`--bins` may name one build twice).
+ * to each build's server in turn (`--bins` may name one build twice), `--node-bins` the Node.js
+ * executable each build's server runs on (empty for this one; the load generator stays on this one).
  */
 import { readFileSync } from 'node:fs';
 import { flagsPerBuild } from './build-flags.js';
@@ -35,13 +37,15 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 /** One server per build, each with the shared flags and its own (`--bin-args`, flagsPerBuild). */
 async function startServers(bins: (string | undefined)[], storage: string, nodeArgs: string[]) {
   const perBuild = flagsPerBuild(option('bin-args'), bins.length);
+  const nodes = option('node-bins')?.split('|') ?? [];
   const servers: { bin: string; server: BenchServer }[] = [];
   for (const [i, bin] of bins.entries()) {
     const own = perBuild[i];
-    const label = [bin ?? 'bin/coffer.js', ...own].join(' ');
+    const node = nodes[i] || undefined;
+    const label = [...(node ? [node] : []), bin ?? 'bin/coffer.js', ...own].join(' ');
     servers.push({
       bin: label,
-      server: await startBenchServer(storage, { bin, nodeArgs: [...nodeArgs, ...own] }),
+      server: await startBenchServer(storage, { bin, node, nodeArgs: [...nodeArgs, ...own] }),
     });
   }
   return servers;

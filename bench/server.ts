@@ -72,7 +72,7 @@ async function dropTable(table: string): Promise<void> {
 
 export async function startBenchServer(
   storage: string,
-  options: { extraConfig?: string; dir?: string; nodeArgs?: string[]; bin?: string } = {},
+  options: { extraConfig?: string; dir?: string; nodeArgs?: string[]; bin?: string; node?: string } = {},
 ): Promise<BenchServer> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'coffer-bench-'));
   // One table per server (bench/cpu.ts runs two side by side), dropped when it stops.
@@ -93,11 +93,13 @@ export async function startBenchServer(
   // cold-start measures the server, not this process.
   await (await fetch('data:,warm')).text();
   const startedAt = performance.now();
+  // `options.node`: another Node.js executable for the server (bench/cpu.ts's `--node-bins`).
+  const node = options.node ?? process.execPath;
   const child = spawn(
-    pin[0] ?? process.execPath,
+    pin[0] ?? node,
     [
       ...pin.slice(1),
-      ...(pin.length ? [process.execPath] : []),
+      ...(pin.length ? [node] : []),
       ...(options.nodeArgs ?? []),
       options.bin ?? BIN,
       'server',
