@@ -11,7 +11,7 @@
  * executable each build's server runs on (empty for this one; the load generator stays on this one).
  */
 import { readFileSync } from 'node:fs';
-import { flagsPerBuild } from './build-flags.js';
+import { flagsPerBuild, nodePerBuild } from './build-flags.js';
 import { runLoad } from './load.js';
 import { roundOrder } from './round-order.js';
 import { type BenchServer, ensurePinned, startBenchServer } from './server.js';
@@ -37,11 +37,11 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 /** One server per build, each with the shared flags and its own (`--bin-args`, flagsPerBuild). */
 async function startServers(bins: (string | undefined)[], storage: string, nodeArgs: string[]) {
   const perBuild = flagsPerBuild(option('bin-args'), bins.length);
-  const nodes = option('node-bins')?.split('|') ?? [];
+  const nodes = nodePerBuild(option('node-bins'), bins.length);
   const servers: { bin: string; server: BenchServer }[] = [];
   for (const [i, bin] of bins.entries()) {
     const own = perBuild[i];
-    const node = nodes[i] || undefined;
+    const node = nodes[i];
     const label = [...(node ? [node] : []), bin ?? 'bin/coffer.js', ...own].join(' ');
     servers.push({
       bin: label,
