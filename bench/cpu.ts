@@ -43,10 +43,16 @@ async function startServers(bins: (string | undefined)[], storage: string, nodeA
     const own = perBuild[i];
     const node = nodes[i];
     const label = [...(node ? [node] : []), bin ?? 'bin/coffer.js', ...own].join(' ');
-    servers.push({
-      bin: label,
-      server: await startBenchServer(storage, { bin, node, nodeArgs: [...nodeArgs, ...own] }),
-    });
+    try {
+      servers.push({
+        bin: label,
+        server: await startBenchServer(storage, { bin, node, nodeArgs: [...nodeArgs, ...own] }),
+      });
+    } catch (error) {
+      // The builds started before this one would otherwise run on after this process exits.
+      for (const { server } of servers) await server.stop();
+      throw error;
+    }
   }
   return servers;
 }

@@ -127,52 +127,68 @@ export async function startBenchServer(
   child.stderr!.on('end', () => {
     if (partial) process.stderr.write(`${partial}\n`);
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const match = /Listener: (http\S+)/.exec(out);
-      if (match) resolve(match[1]);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  const api = async (method: string, path: string, body?: unknown, token?: string) => {
-    const res = await fetch(`${url}/v1/${path}`, {
-      method,
-      headers: token ? { 'X-Vault-Token': token } : {},
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
-  await api('GET', 'sys/health');
-  const firstServedMs = performance.now() - startedAt;
-  let token = '';
-  const status = await api('GET', 'sys/init');
-  if (!status.body.initialized) {
-    const init = await api('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 });
-    token = init.body.root_token;
-    await api('PUT', 'sys/unseal', { key: init.body.keys[0] });
-  }
-  return {
-    url,
-    dir,
-    storage,
-    token,
-    child,
-    startedAt,
-    firstServedMs,
-    api,
-    watchLog: (pattern, handle) =>
-      new Promise<void>((done) => {
-        watchers.add({ pattern, handle, done });
-      }),
-    async stop() {
+  // Stops the server (if it still runs) and removes what it made: on stop(), and when it fails to start
+  // (a build whose native modules do not match `options.node` left its directory behind).
+  const cleanUp = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
-      if (!options.dir) rmSync(dir, { recursive: true, force: true });
-      if (storage === 'postgresql') await dropTable(table);
-    },
+    }
+    if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    if (storage === 'postgresql') await dropTable(table);
   };
+
+  /** Waits for the listener, then initializes and unseals a new store. */
+  async function initialized(): Promise<BenchServer> {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (chunk) => {
+        out += chunk;
+        const match = /Listener: (http\S+)/.exec(out);
+        if (match) resolve(match[1]);
+      });
+      child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+    });
+    const api = async (method: string, path: string, body?: unknown, token?: string) => {
+      const res = await fetch(`${url}/v1/${path}`, {
+        method,
+        headers: token ? { 'X-Vault-Token': token } : {},
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    };
+    await api('GET', 'sys/health');
+    const firstServedMs = performance.now() - startedAt;
+    let token = '';
+    const status = await api('GET', 'sys/init');
+    if (!status.body.initialized) {
+      const init = await api('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 });
+      token = init.body.root_token;
+      await api('PUT', 'sys/unseal', { key: init.body.keys[0] });
+    }
+    return {
+      url,
+      dir,
+      storage,
+      token,
+      child,
+      startedAt,
+      firstServedMs,
+      api,
+      watchLog: (pattern, handle) =>
+        new Promise<void>((done) => {
+          watchers.add({ pattern, handle, done });
+        }),
+      stop: cleanUp,
+    };
+  }
+
+  try {
+    return await initialized();
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
 }
