@@ -56,6 +56,19 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+/** A JSON call to the server at `url` (`/v1/<path>`), with a token when given. */
+export function apiOf(url: string): BenchServer['api'] {
+  return async (method, path, body, token) => {
+    const res = await fetch(`${url}/v1/${path}`, {
+      method,
+      headers: token ? { 'X-Vault-Token': token } : {},
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+}
+
 /** Servers started by this process, for their PostgreSQL table names. */
 let servers = 0;
 
@@ -150,15 +163,7 @@ export async function startBenchServer(
       });
       child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
     });
-    const api = async (method: string, path: string, body?: unknown, token?: string) => {
-      const res = await fetch(`${url}/v1/${path}`, {
-        method,
-        headers: token ? { 'X-Vault-Token': token } : {},
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    };
+    const api = apiOf(url);
     await api('GET', 'sys/health');
     const firstServedMs = performance.now() - startedAt;
     let token = '';

@@ -18,6 +18,7 @@ import type { Core } from '../src/core/core.js';
 import { handleRequest } from '../src/core/pipeline.js';
 import { startServer } from '../src/server/server.js';
 import { inParallel } from './load.js';
+import { apiOf } from './server.js';
 
 const [dir, leasesArg, secretsArg] = process.argv.slice(2);
 const leases = Number(leasesArg ?? 100_000);
@@ -53,16 +54,7 @@ const server = await startServer({
 });
 const url = server.addresses[0];
 const core = server.core;
-const api = async (method: string, path: string, body?: unknown, token?: string) => {
-  const res = await fetch(`${url}/v1/${path}`, {
-    method,
-    headers: token ? { 'X-Vault-Token': token } : {},
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  // biome-ignore lint/suspicious/noExplicitAny: arbitrary JSON bodies
-  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as any };
-};
+const api = apiOf(url);
 
 const init = await api('PUT', 'sys/init', { secret_shares: 1, secret_threshold: 1 });
 const key = init.body.keys[0] as string;
