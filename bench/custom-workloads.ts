@@ -102,14 +102,18 @@ async function pgCredsRun(
 
 /**
  * 10 connections, each issuing a PostgreSQL credential and revoking its lease in turn. The rate is
- * in pairs (two requests each); latencies are per request; any non-2xx answer is an error.
+ * in pairs (two requests each); latencies are per request; any non-2xx answer is an error. Also
+ * drives pg-creds' floor (bench/floors.ts), which takes the same two requests.
  */
-async function credentialPairs(server: BenchServer, durationSeconds: number): Promise<LoadResult> {
+export async function credentialPairs(
+  target: { url: string; token: string },
+  durationSeconds: number,
+): Promise<LoadResult> {
   // autocannon keeps one context per connection: the issue's lease id, for the revoke that follows.
   type Pair = { leaseId?: string };
-  const headers = { 'X-Vault-Token': server.token, 'Content-Type': 'application/json' };
+  const headers = { 'X-Vault-Token': target.token, 'Content-Type': 'application/json' };
   const result = await runLoad({
-    url: server.url,
+    url: target.url,
     connections: 10,
     durationSeconds,
     requests: [

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { kdfRate, pgCreateRole, pkiSignRate, rawFsync, rawStore, startBareHttp } from './baselines.js';
 import { conditionRows, pairedShare, timeBoundRow } from './conditions.js';
 import { CUSTOM_WORKLOADS } from './custom-workloads.js';
+import { FLOOR_WORKLOADS } from './floors.js';
 import { closedLoopRate, formatLine, type LoadResult, medianOf, probeLatency, runLoad } from './load.js';
 import { compareWith, type Row, runTimeLine, saveResults, summaryTable } from './results.js';
 import { selectWorkloads } from './select.js';
@@ -113,7 +114,7 @@ async function runAll(options: ReturnType<typeof parseOptions>) {
     { name: 'raw-fsync', rps: baselines['raw-fsync'], p50: 0, p99: 0, errors: 0 },
     { name: 'raw-store', rps: baselines['raw-store'], p50: 0, p99: 0, errors: 0 },
   );
-  const all: (Workload | CustomWorkload)[] = [...WORKLOADS, ...CUSTOM_WORKLOADS];
+  const all: (Workload | CustomWorkload)[] = [...WORKLOADS, ...CUSTOM_WORKLOADS, ...FLOOR_WORKLOADS];
   const selected = selectWorkloads(all, options.only);
   await optionalBaselines(selected, seconds, baselines, rows);
 

@@ -57,7 +57,7 @@ function commandsOf(entries: readonly string[] | undefined): string[] {
  * records every ACL entry naming a role (DROP ROLE itself checks it), through its role index: the
  * information_schema views scan every relation and took 43 ms a revocation.
  */
-const ROLE_GRANTS = `
+export const ROLE_GRANTS = `
   WITH role AS (SELECT oid FROM pg_roles WHERE rolname = $1),
   here AS (SELECT oid FROM pg_database WHERE datname = current_database()),
   grants AS (
@@ -75,9 +75,9 @@ const ROLE_GRANTS = `
             WHERE g.classid = 'pg_database'::regclass AND g.objid = (SELECT oid FROM here)) AS database_granted
   FROM role`;
 
-const END_SESSIONS = 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usesysid = $1';
+export const END_SESSIONS = 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usesysid = $1';
 
-interface RoleGrants {
+export interface RoleGrants {
   oid: number;
   database: string;
   object_schemas: string[];
@@ -91,7 +91,7 @@ interface RoleGrants {
  * catalog row even when there is nothing to revoke, so blanket revokes of `public` from concurrent
  * revocations collide ("tuple concurrently updated").
  */
-function revocationStatements(username: string, grants: RoleGrants): string[] {
+export function revocationStatements(username: string, grants: RoleGrants): string[] {
   const role = ident(username);
   const statements = [`ALTER ROLE ${role} NOLOGIN`];
   for (const schema of grants.object_schemas) {
