@@ -2,7 +2,8 @@
  * The least a node:http server can do for a durable write or a database credential, with none of
  * Coffer's own work (no token, ACL, barrier or store): what bench/floors.ts measures, pinned to the
  * server's core, to tell how much room a write row's target leaves Coffer on this machine.
- *   node --import tsx bench/floor-server.ts MODE TARGET [PREFIX]
+ *   COFFER_FLOOR_TARGET=TARGET node --import tsx bench/floor-server.ts MODE [PREFIX]
+ * (TARGET in the environment: a PostgreSQL URL may hold a password, and a command line is public.)
  * MODE `fsync`: each request's body is appended to the file TARGET and fdatasync'd through libuv's
  * thread pool, as Coffer's store syncs its WAL, before the answer (kv2-write@1's floor).
  * MODE `group-fsync`: the same, but the requests of one event-loop turn share one append and one
@@ -104,14 +105,16 @@ function credentials(url: string, prefix = 'bench_floor_'): Handler {
   };
 }
 
-const [mode, target, prefix] = process.argv.slice(2);
+const [mode, prefix] = process.argv.slice(2);
+const target = process.env.COFFER_FLOOR_TARGET;
 const handlers: Record<string, (target: string, prefix?: string) => Handler> = {
   fsync: syncEach,
   'group-fsync': syncEachTurn,
   'pg-creds': credentials,
 };
 const make = handlers[mode];
-if (!make || !target) throw new Error(`usage: floor-server.ts ${Object.keys(handlers).join('|')} TARGET`);
+if (!make || !target)
+  throw new Error(`usage: COFFER_FLOOR_TARGET=… floor-server.ts ${Object.keys(handlers).join('|')} [PREFIX]`);
 const handle = make(target, prefix);
 createServer((req, res) => {
   readBody(req)

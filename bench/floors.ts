@@ -27,15 +27,20 @@ interface Floor {
   stop(): Promise<void>;
 }
 
-/** floor-server.ts in `mode`, pinned to the server's core like Coffer's bench server. */
-export async function startFloor(mode: string, ...args: string[]): Promise<Floor> {
+/**
+ * floor-server.ts in `mode`, pinned to the server's core like Coffer's bench server. `target` (a file,
+ * or a PostgreSQL URL that may hold a password) goes in its environment, not its command line, which
+ * any user can list.
+ */
+export async function startFloor(mode: string, target: string, prefix?: string): Promise<Floor> {
   const pin = pinPrefix(0);
-  const node = [process.execPath, '--import', 'tsx', SERVER, mode, ...args];
+  const node = [process.execPath, '--import', 'tsx', SERVER, mode, ...(prefix ? [prefix] : [])];
   const child: ChildProcess = spawn(
     pin[0] ?? node[0],
     [...pin.slice(1), ...(pin.length ? node : node.slice(1))],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, COFFER_FLOOR_TARGET: target },
     },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
