@@ -18,12 +18,22 @@ http.createServer((req, res) => {
 }).listen(0, '127.0.0.1', function () { process.stdout.write('PORT ' + this.address().port + '\\n'); });
 `;
 
-export async function startBareHttp(pin: string[]): Promise<{ url: string; child: ChildProcess }> {
+/**
+ * A Node.js server process pinned by `pin` (node `args`, extra `env`) that prints `PORT n` once it
+ * listens on 127.0.0.1: bare-http, and the floors' server (bench/floors.ts).
+ */
+export async function startPortServer(
+  label: string,
+  pin: string[],
+  args: string[],
+  env?: Record<string, string>,
+): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     pin[0] ?? process.execPath,
-    [...pin.slice(1), ...(pin.length ? [process.execPath] : []), '-e', BARE_SERVER],
+    [...pin.slice(1), ...(pin.length ? [process.execPath] : []), ...args],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
+      ...(env ? { env: { ...process.env, ...env } } : {}),
     },
   );
   const port = await new Promise<number>((resolve, reject) => {
@@ -31,10 +41,12 @@ export async function startBareHttp(pin: string[]): Promise<{ url: string; child
       const match = /PORT (\d+)/.exec(chunk.toString());
       if (match) resolve(Number(match[1]));
     });
-    child.once('exit', () => reject(new Error('bare-http server exited')));
+    child.once('exit', () => reject(new Error(`${label} server exited`)));
   });
   return { url: `http://127.0.0.1:${port}`, child };
 }
+
+export const startBareHttp = (pin: string[]) => startPortServer('bare-http', pin, ['-e', BARE_SERVER]);
 
 /** fdatasync after each ~300-byte append, for `seconds`. */
 export function rawFsync(seconds: number): number {

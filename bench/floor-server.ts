@@ -8,8 +8,8 @@
  * thread pool, as Coffer's store syncs its WAL, before the answer (kv2-write@1's floor).
  * MODE `group-fsync`: the same, but the requests of one event-loop turn share one append and one
  * sync, as Coffer's group commit does (kv2-write@64's floor).
- * MODE `pg-creds`: a GET creates a PostgreSQL role at TARGET (a connection URL), named PREFIX and
- * random hex, and a PUT revokes the role its body names, each with the statements Coffer's plugin
+ * MODE `pg-creds`: a GET creates a PostgreSQL role at TARGET (a connection URL), named PREFIX (required)
+ * and random hex, and a PUT revokes the role its body names (quoted as the plugin quotes it), each with the statements Coffer's plugin
  * sends (pg-creds' floor).
  * Prints `PORT n` once listening.
  */
@@ -80,20 +80,26 @@ function syncEachTurn(path: string): Handler {
 }
 
 /** Issue and revoke as Coffer's PostgreSQL plugin does: a creation transaction in one round trip; the role's grants, its revocation transaction, then its open sessions ended. */
-function credentials(url: string, prefix = 'bench_floor_'): Handler {
+function credentials(url: string, prefix?: string): Handler {
+  if (!prefix) throw new Error('pg-creds needs a PREFIX for its role names');
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   const oneRoundTrip = (statements: string[]) => pool.query(['BEGIN', ...statements, 'COMMIT'].join('\n;\n'));
   const issue = async () => {
     const name = `${prefix}${randomBytes(8).toString('hex')}`;
     const password = randomBytes(15).toString('base64url');
     const until = formatSqlExpiration(new Date(Date.now() + 3_600_000));
-    await oneRoundTrip([`CREATE ROLE "${name}" WITH LOGIN PASSWORD '${password}' VALID UNTIL '${until}'`]);
+    await oneRoundTrip([
+      `CREATE ROLE ${pg.escapeIdentifier(name)} WITH LOGIN PASSWORD '${password}' VALID UNTIL '${until}'`,
+    ]);
     return JSON.stringify({ lease_id: name });
   };
   const revoke = async (name: string) => {
     const found = await pool.query<RoleGrants>({ name: 'floor-grants', text: ROLE_GRANTS, values: [name] });
     if (found.rowCount === 0) throw new Error('no such role');
-    await oneRoundTrip([...revocationStatements(name, found.rows[0]), `DROP ROLE IF EXISTS "${name}"`]);
+    await oneRoundTrip([
+      ...revocationStatements(name, found.rows[0]),
+      `DROP ROLE IF EXISTS ${pg.escapeIdentifier(name)}`,
+    ]);
     await pool.query({ name: 'floor-end-sessions', text: END_SESSIONS, values: [found.rows[0].oid] });
   };
   return (req, res, body) => {

@@ -5,12 +5,11 @@
  * does; a floor well above the target says how much room Coffer's own work has. Opt-in
  * (`--only floor-kv2-write@1,...`): not PERFORMANCE.md rows, so they carry no target of their own.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { pgCreateRole, rawFsync, startBareHttp } from './baselines.js';
+import { pgCreateRole, rawFsync, startBareHttp, startPortServer } from './baselines.js';
 import { credentialPairs } from './custom-workloads.js';
 import { type LoadResult, runLoad } from './load.js';
 import { withAdminClient } from './pg-roles.js';
@@ -33,26 +32,18 @@ interface Floor {
  * any user can list.
  */
 export async function startFloor(mode: string, target: string, prefix?: string): Promise<Floor> {
-  const pin = pinPrefix(0);
-  const node = [process.execPath, '--import', 'tsx', SERVER, mode, ...(prefix ? [prefix] : [])];
-  const child: ChildProcess = spawn(
-    pin[0] ?? node[0],
-    [...pin.slice(1), ...(pin.length ? node : node.slice(1))],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, COFFER_FLOOR_TARGET: target },
-    },
+  const { url, child } = await startPortServer(
+    `floor (${mode})`,
+    pinPrefix(0),
+    ['--import', 'tsx', SERVER, mode, ...(prefix ? [prefix] : [])],
+    { COFFER_FLOOR_TARGET: target },
   );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const match = /PORT (\d+)/.exec(chunk.toString());
-      if (match) resolve(Number(match[1]));
-    });
-    void exited.then(() => reject(new Error(`floor server (${mode}) exited`)));
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
   });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
